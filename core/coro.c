@@ -1,0 +1,383 @@
+/*
+ * coro: context switches and the stack pool. See coro.h for the design:
+ * slabs of lazily committed stacks, guard pages for the first
+ * CORO_GUARDED_MAX stacks, a zero canary beyond them.
+ */
+#include "coro.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORO_ASAN 1
+#endif
+#endif
+
+#ifdef CORO_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define CORO_VALGRIND 1
+#endif
+#endif
+
+#if !defined(CHANSIM_CORO_UCONTEXT) && !defined(__x86_64__) && !defined(__aarch64__)
+#error "no assembly context switch for this architecture: configure with -DCHANSIM_CORO=ucontext"
+#endif
+
+#define SLAB_STACKS 64
+
+typedef struct slab {
+    struct slab *next;  /* next slab of the same pool */
+    char *base;         /* start of the mapping */
+    size_t bytes;       /* length of the mapping */
+    size_t stride;      /* bytes from one stack's guard page to the next */
+} slab_t;
+
+struct coro_pool {
+    size_t stack_size;     /* usable bytes per stack, page multiple */
+    size_t page;           /* system page size */
+    slab_t *slabs;         /* every slab, newest first */
+    coro_stack_t *free;    /* stacks ready for reuse, most recent first */
+    size_t count;          /* stacks created */
+    struct coro_pool *next_pool; /* link in the list the overflow handler reads */
+};
+
+/* Guarded stacks across all pools: the mapping budget is per process. */
+static size_t guarded_total;
+/* Pools alive, for the overflow handler. */
+static coro_pool_t *pools;
+
+coro_pool_t *coro_pool_create(size_t stack_size)
+{
+    coro_pool_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        fputs("chansim: out of memory creating the stack pool\n", stderr);
+        abort();
+    }
+    p->page = (size_t)sysconf(_SC_PAGESIZE);
+    if (stack_size < 4 * p->page)
+        stack_size = 4 * p->page;
+    p->stack_size = (stack_size + p->page - 1) / p->page * p->page;
+    p->next_pool = pools;
+    pools = p;
+    return p;
+}
+
+void coro_pool_destroy(coro_pool_t *p)
+{
+    if (!p)
+        return;
+    for (coro_pool_t **pp = &pools; *pp; pp = &(*pp)->next_pool) {
+        if (*pp == p) {
+            *pp = p->next_pool;
+            break;
+        }
+    }
+    slab_t *s = p->slabs;
+    while (s) {
+        slab_t *next = s->next;
+        size_t n = s->bytes / s->stride;
+        for (size_t i = 0; i < n; i++) {
+            coro_stack_t *st = (coro_stack_t *)(s->base + (i + 1) * s->stride) - 1;
+            if (st->guarded)
+                guarded_total--;
+#ifdef CORO_VALGRIND
+            VALGRIND_STACK_DEREGISTER(st->valgrind_id);
+#endif
+        }
+        munmap(s->base, s->bytes);
+        free(s);
+        s = next;
+    }
+    free(p);
+}
+
+size_t coro_pool_stack_size(const coro_pool_t *p) { return p->stack_size; }
+size_t coro_pool_stack_count(const coro_pool_t *p) { return p->count; }
+
+/* Map a slab of SLAB_STACKS stacks. Each stack is a guard page followed by
+ * stack_size usable bytes; the descriptor sits in the top bytes. */
+static void slab_add(coro_pool_t *p)
+{
+    size_t stride = p->page + p->stack_size;
+    size_t bytes = stride * SLAB_STACKS;
+    char *base = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    slab_t *s = malloc(sizeof *s);
+    if (base == MAP_FAILED || !s) {
+        fprintf(stderr, "chansim: out of memory mapping %zu goroutine stacks\n",
+                p->count + SLAB_STACKS);
+        abort();
+    }
+    s->base = base;
+    s->bytes = bytes;
+    s->stride = stride;
+    s->next = p->slabs;
+    p->slabs = s;
+    /* Push in reverse so that stacks are handed out in address order. */
+    for (size_t i = SLAB_STACKS; i-- > 0;) {
+        char *guard = base + i * stride;
+        coro_stack_t *st = (coro_stack_t *)(guard + stride) - 1;
+        st->lo = guard + p->page;
+        st->size = p->stack_size - sizeof *st;
+        st->guarded = false;
+        if (guarded_total < CORO_GUARDED_MAX &&
+            mprotect(guard, p->page, PROT_NONE) == 0) {
+            st->guarded = true;
+            guarded_total++;
+        }
+#ifdef CORO_VALGRIND
+        st->valgrind_id = VALGRIND_STACK_REGISTER(st->lo, (char *)st->lo + p->stack_size);
+#endif
+        st->next_free = p->free;
+        p->free = st;
+        p->count++;
+    }
+}
+
+coro_stack_t *coro_stack_get(coro_pool_t *p)
+{
+    if (!p->free)
+        slab_add(p);
+    coro_stack_t *st = p->free;
+    p->free = st->next_free;
+    st->next_free = NULL;
+    return st;
+}
+
+void coro_stack_put(coro_pool_t *p, coro_stack_t *st)
+{
+#ifdef CORO_ASAN
+    /* Frames that never returned (the last of every goroutine, all of an
+     * abandoned one) leave poisoned redzones behind. */
+    ASAN_UNPOISON_MEMORY_REGION(st->lo, st->size);
+#endif
+    st->next_free = p->free;
+    p->free = st;
+}
+
+void *coro_stack_top(const coro_stack_t *st)
+{
+    return (char *)st->lo + st->size;
+}
+
+bool coro_stack_canary_ok(const coro_stack_t *st)
+{
+    if (st->guarded)
+        return true;
+    const uint64_t *w = st->lo;
+    uint64_t acc = 0;
+    for (size_t i = 0; i < CORO_CANARY_BYTES / sizeof *w; i++)
+        acc |= w[i];
+    return acc == 0;
+}
+
+/* ---- context switch ---------------------------------------------------- */
+
+#ifdef CORO_ASAN
+static coro_t *asan_from; /* the context being left, for the bounds record */
+static void asan_start(coro_t *from, coro_t *to, bool exiting)
+{
+    asan_from = from;
+    __sanitizer_start_switch_fiber(exiting ? NULL : &from->asan_fake,
+                                   to->stack_lo, to->stack_size);
+}
+static void asan_finish(coro_t *self)
+{
+    const void *lo;
+    size_t size;
+    __sanitizer_finish_switch_fiber(self ? self->asan_fake : NULL, &lo, &size);
+    if (asan_from && !asan_from->stack_lo) {
+        asan_from->stack_lo = (void *)lo;
+        asan_from->stack_size = size;
+    }
+}
+#else
+#define asan_start(from, to, exiting) ((void)0)
+#define asan_finish(self) ((void)0)
+#endif
+
+typedef struct boot {
+    void (*fn)(void *);
+    void *arg;
+} boot_t;
+
+#if defined(CHANSIM_CORO_UCONTEXT)
+
+static void coro_boot_uc(unsigned hi, unsigned lo)
+{
+    coro_t *c = (coro_t *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+    boot_t *b = (boot_t *)((char *)c->stack_lo + c->stack_size) - 1;
+    asan_finish(NULL);
+    b->fn(b->arg);
+    abort();
+}
+
+void coro_init(coro_t *c, void *lo, void *top, void (*fn)(void *), void *arg)
+{
+    boot_t *b = (boot_t *)(((uintptr_t)top & ~(uintptr_t)15)) - 1;
+    b->fn = fn;
+    b->arg = arg;
+    c->stack_lo = lo;
+    c->stack_size = (size_t)((char *)(b + 1) - (char *)lo);
+    c->asan_fake = NULL;
+    getcontext(&c->uc);
+    c->uc.uc_stack.ss_sp = lo;
+    c->uc.uc_stack.ss_size = (size_t)((char *)b - (char *)lo) & ~(size_t)15;
+    c->uc.uc_link = NULL;
+    uintptr_t v = (uintptr_t)c;
+    makecontext(&c->uc, (void (*)(void))coro_boot_uc, 2,
+                (unsigned)(v >> 32), (unsigned)(v & 0xffffffffu));
+}
+
+void coro_init_thread(coro_t *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void coro_transfer(coro_t *from, coro_t *to)
+{
+    asan_start(from, to, false);
+    swapcontext(&from->uc, &to->uc);
+    asan_finish(from);
+}
+
+void coro_exit_to(coro_t *from, coro_t *to)
+{
+    asan_start(from, to, true);
+    swapcontext(&from->uc, &to->uc);
+    abort();
+}
+
+#else
+
+void chansim_coro_switch(void **save_sp, void *load_sp);
+void chansim_coro_boot(void);
+
+static void coro_entry(void *p)
+{
+    boot_t *b = p;
+    asan_finish(NULL);
+    b->fn(b->arg);
+    abort();
+}
+
+void coro_init(coro_t *c, void *lo, void *top, void (*fn)(void *), void *arg)
+{
+    uintptr_t t = (uintptr_t)top & ~(uintptr_t)15;
+    boot_t *b = (boot_t *)t - 1;
+    b->fn = fn;
+    b->arg = arg;
+    t = (uintptr_t)b & ~(uintptr_t)15;
+    c->stack_lo = lo;
+    c->stack_size = (size_t)(t - (uintptr_t)lo);
+    c->asan_fake = NULL;
+#if defined(__x86_64__)
+    /* Frame popped by chansim_coro_switch: r15 r14 r13 r12 rbx rbp, then
+     * the return address. After the ret, rsp = t - 16 (16-aligned), as
+     * chansim_coro_boot's call needs. */
+    void **sp = (void **)(t - 16) - 7;
+    sp[0] = 0;                        /* r15 */
+    sp[1] = 0;                        /* r14 */
+    sp[2] = (void *)coro_entry;       /* r13: function */
+    sp[3] = b;                        /* r12: argument */
+    sp[4] = 0;                        /* rbx */
+    sp[5] = 0;                        /* rbp */
+    sp[6] = (void *)chansim_coro_boot; /* return address */
+    c->sp = sp;
+#elif defined(__aarch64__)
+    void **sp = (void **)(t - 16 - 160);
+    memset(sp, 0, 160);
+    sp[0] = b;                          /* x19: argument */
+    sp[1] = (void *)coro_entry;         /* x20: function */
+    sp[11] = (void *)chansim_coro_boot; /* x30: return address */
+    c->sp = sp;
+#endif
+}
+
+void coro_init_thread(coro_t *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void coro_transfer(coro_t *from, coro_t *to)
+{
+    asan_start(from, to, false);
+    chansim_coro_switch(&from->sp, to->sp);
+    asan_finish(from);
+}
+
+void coro_exit_to(coro_t *from, coro_t *to)
+{
+    asan_start(from, to, true);
+    chansim_coro_switch(&from->sp, to->sp);
+    abort();
+}
+
+#endif
+
+/* ---- stack overflow report -------------------------------------------- */
+
+static uint64_t (*overflow_who)(void *addr);
+
+static bool in_guard(void *addr)
+{
+    for (coro_pool_t *p = pools; p; p = p->next_pool) {
+        for (slab_t *s = p->slabs; s; s = s->next) {
+            char *a = addr;
+            if (a < s->base || a >= s->base + s->bytes)
+                continue;
+            size_t off = (size_t)(a - s->base) % s->stride;
+            return off < p->page;
+        }
+    }
+    return false;
+}
+
+static void overflow_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if (in_guard(si->si_addr)) {
+        char buf[96];
+        uint64_t id = overflow_who ? overflow_who(si->si_addr) : 0;
+        int n = snprintf(buf, sizeof buf,
+                         "runtime: goroutine %llu: stack overflow\n"
+                         "fatal error: stack overflow\n",
+                         (unsigned long long)id);
+        if (n > 0 && write(2, buf, (size_t)n) < 0)
+            _exit(2);
+        _exit(2);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void coro_install_overflow_handler(uint64_t (*who)(void *addr))
+{
+    static bool installed;
+    overflow_who = who;
+    if (installed)
+        return;
+    installed = true;
+    static char altstack[64 * 1024];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = overflow_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+}

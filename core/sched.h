@@ -1,0 +1,271 @@
+/*
+ * sched: the deterministic scheduler, its goroutines and simulated time.
+ *
+ * One scheduler runs one simulated program on one OS thread. Time is an
+ * integer count of nanoseconds that moves only when no goroutine can run:
+ * the clock then jumps to the next timer. Every scheduling decision (which
+ * runnable goroutine runs next, which ready select case fires, which of
+ * several timers due at the same instant fires first) goes through one
+ * choice function, sched_decide(), whose policy is fixed per run: FIFO,
+ * seeded random, PCT of depth d, or replay of a recorded decision list.
+ *
+ * Blocking is one primitive: a goroutine parks with a wait reason
+ * (sched_park) and something else makes it runnable again (sched_ready).
+ * Channels, timers, locks and contexts are all built on that pair.
+ *
+ * Failures follow Go: go_panic() ends the program with "panic: <msg>" and a
+ * goroutine dump, go_fatal() with "fatal error: <msg>"; when every goroutine
+ * is blocked and no timer is pending, "fatal error: all goroutines are
+ * asleep - deadlock!". These end the simulated program, never the process:
+ * sched_run() returns and the report is in sched_report().
+ *
+ * Ownership: the scheduler owns every goroutine, stack and core object
+ * (obj_t) created while it runs and frees them all in sched_destroy(),
+ * including those of goroutines still parked when the run stopped.
+ *
+ * There is one running scheduler per thread at a time (sched_current());
+ * the goroutine-side API (go_*, chan_*, ...) acts on it.
+ */
+#ifndef CHANSIM_SCHED_H
+#define CHANSIM_SCHED_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rand.h"
+#include "trace.h"
+
+typedef int64_t simtime_t; /* simulated nanoseconds since the run started */
+
+#define SIM_NS ((simtime_t)1)
+#define SIM_US ((simtime_t)1000)
+#define SIM_MS ((simtime_t)1000000)
+#define SIM_SEC ((simtime_t)1000000000)
+#define SIMTIME_MAX INT64_MAX /* "never" */
+
+typedef struct sched sched_t;
+typedef struct g g_t;
+
+/* Scheduling policies: where each decision comes from. */
+typedef enum sched_policy {
+    SCHED_FIFO,   /* run queue in order; select cases at random (as Go) */
+    SCHED_RANDOM, /* every decision uniformly at random */
+    SCHED_PCT,    /* probabilistic concurrency testing, depth pct_depth */
+    SCHED_REPLAY, /* decisions read back from a recorded list */
+} sched_policy_t;
+
+/* The kinds of decision that pass through sched_decide(). */
+typedef enum sched_choice {
+    CHOICE_RUNNABLE, /* which runnable goroutine runs next */
+    CHOICE_SELECT,   /* which ready select case fires */
+    CHOICE_TIMER,    /* which of the timers due at one instant fires next */
+} sched_choice_t;
+
+/* Go's wait reasons (runtime2.go, go1.23; WaitGroup as in 1.25). */
+typedef enum wait_reason {
+    WAIT_NONE,
+    WAIT_CHAN_RECV,
+    WAIT_CHAN_SEND,
+    WAIT_CHAN_RECV_NIL,
+    WAIT_CHAN_SEND_NIL,
+    WAIT_SELECT,
+    WAIT_SELECT_NO_CASES,
+    WAIT_SLEEP,
+    WAIT_SEMACQUIRE,
+    WAIT_COND,
+    WAIT_MUTEX,
+    WAIT_RWMUTEX_RLOCK,
+    WAIT_RWMUTEX_LOCK,
+    WAIT_WAITGROUP,
+    WAIT_CPU,        /* chansim: waiting for a simulated CPU (sim.work) */
+    WAIT_EXTERNAL,   /* chansim: parked by an extension (sim world, Lua) */
+    WAIT_REASON_COUNT
+} wait_reason_t;
+
+/* Go's text for a wait reason ("chan receive", "sync.Mutex.Lock", ...). */
+const char *wait_reason_string(wait_reason_t r);
+
+typedef enum sched_result {
+    SCHED_DONE,     /* main returned (Go: the program exits) or all finished */
+    SCHED_IDLE,     /* main returned earlier, nothing can run, no timer pending */
+    SCHED_UNTIL,    /* the time limit was reached */
+    SCHED_EXITED,   /* sched_exit() was called */
+    SCHED_PANIC,    /* an unrecovered panic */
+    SCHED_FATAL,    /* a fatal error (sync misuse, stack overflow) */
+    SCHED_DEADLOCK, /* all goroutines asleep while main was blocked */
+} sched_result_t;
+
+const char *sched_result_string(sched_result_t r);
+
+typedef struct sched_config {
+    uint64_t seed;              /* seeds every random stream */
+    sched_policy_t policy;      /* where decisions come from */
+    int pct_depth;              /* PCT's d (bug depth), >= 1 */
+    int64_t pct_steps;          /* PCT's estimate of the run's steps */
+    size_t stack_size;          /* usable bytes per goroutine stack; 0: 64 KiB */
+    bool record;                /* keep the decision list (sched_decisions) */
+    const uint32_t *replay;     /* decisions to replay (SCHED_REPLAY); borrowed for the run */
+    size_t replay_len;          /* number of entries in replay */
+    bool main_exit_ends_run;    /* Go: the program ends when main returns */
+    simtime_t until;            /* stop at this simulated time; 0: no limit */
+} sched_config_t;
+
+/* A config with Go's defaults: FIFO, seed 1, the program ends with main. */
+sched_config_t sched_config_default(void);
+
+/* Create a scheduler. Caller owns; free with sched_destroy. */
+sched_t *sched_create(const sched_config_t *cfg);
+/* Free the scheduler and everything it owns. Not while it runs. */
+void sched_destroy(sched_t *s);
+
+/* Run main_fn(arg) as goroutine 1 ("main.main" unless renamed) until the
+ * program ends; returns why. May be called again to continue after
+ * SCHED_UNTIL with a later limit (sched_set_until). */
+sched_result_t sched_run(sched_t *s, void (*main_fn)(void *), void *arg);
+/* Continue a run stopped by its time limit. */
+sched_result_t sched_resume(sched_t *s);
+void sched_set_until(sched_t *s, simtime_t until);
+
+/* The Go-style report of a failed run (panic, fatal error, deadlock, with
+ * the goroutine dump), or "" if none. Borrowed until sched_destroy. */
+const char *sched_report(const sched_t *s);
+/* The panic or fatal message alone ("send on closed channel"), or "". */
+const char *sched_failure_message(const sched_t *s);
+
+/* The scheduler running on this thread, or NULL outside sched_run. */
+sched_t *sched_current(void);
+simtime_t sched_now_of(const sched_t *s);
+uint64_t sched_seed(const sched_t *s);
+sched_policy_t sched_policy(const sched_t *s);
+
+/* Counters of the run. */
+uint64_t sched_goroutines_spawned(const sched_t *s);
+uint64_t sched_goroutines_alive(const sched_t *s);
+uint64_t sched_steps(const sched_t *s);   /* goroutine resumptions */
+
+/* The decisions taken (when cfg.record), for replay. Borrowed until the
+ * next decision or sched_destroy. Only decisions among two or more
+ * alternatives are listed. */
+const uint32_t *sched_decisions(const sched_t *s, size_t *len);
+/* True if a replay ran out of, or contradicted, its decision list. */
+bool sched_replay_diverged(const sched_t *s);
+
+/* The one choice function: a number in [0, n) for a decision of the given
+ * kind, from the run's policy. n must be >= 1. */
+uint32_t sched_decide(sched_t *s, sched_choice_t kind, uint32_t n);
+
+/* The run's random streams, split by purpose so that the schedule policy
+ * does not change what the workload draws. */
+rand_t *sched_rand(sched_t *s, rand_stream_t which);
+
+/* Stop the run at the end of the current step (a scenario's sim.exit). */
+void sched_exit(sched_t *s);
+
+/* ---- goroutines ------------------------------------------------------- */
+
+/* Start fn(arg) as a new goroutine of the running scheduler, named name
+ * (copied; NULL gives "goroutine"). Returns its handle, valid while the
+ * goroutine lives. */
+g_t *go_spawn(void (*fn)(void *), void *arg, const char *name);
+/* The running goroutine (NULL on the scheduler's own stack). */
+g_t *go_self(void);
+uint64_t go_id(const g_t *g);
+const char *go_name(const g_t *g);
+const char *go_role(const g_t *g);
+/* Set the role shown by the trace and the view ("worker", "stage", ...);
+ * copied. */
+void go_set_role(g_t *g, const char *role);
+void go_set_name(g_t *g, const char *name);
+/* Per-goroutine pointer for extensions (the Lua host keeps its thread). */
+void *go_userdata(const g_t *g);
+void go_set_userdata(g_t *g, void *ud);
+
+/* runtime.Gosched: let other runnable goroutines run first. Also the
+ * explicit preemption point for programs that want one. */
+void go_yield(void);
+/* runtime.Goexit: end the running goroutine. Does not return. */
+void go_exit(void);
+/* The current simulated time. */
+simtime_t sched_now(void);
+
+/* panic(msg): ends the program with "panic: <msg>" unless the goroutine
+ * has a panic hook that recovers (the Lua host turns it into an error).
+ * Does not return to its caller. */
+void go_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* throw(msg): "fatal error: <msg>", never recoverable. Does not return. */
+void go_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* A hook run by go_panic on the panicking goroutine before the program
+ * fails. It may unwind the goroutine's own stack (longjmp within it, as
+ * lua_error does) to recover; if it returns, the panic proceeds. */
+typedef void (*go_panic_hook_t)(g_t *g, const char *msg);
+void go_set_panic_hook(g_t *g, go_panic_hook_t hook);
+
+/* Frames for the goroutine dump: writes the goroutine's frames (lines
+ * such as "main.worker()\n\tscenario.lua:12") into buf. Without a hook
+ * the dump prints "<name>()". */
+typedef void (*go_frames_hook_t)(g_t *g, char *buf, size_t size);
+void sched_set_frames_hook(sched_t *s, go_frames_hook_t hook);
+
+/* ---- the wait primitive ------------------------------------------------ */
+
+/* Park the running goroutine with a wait reason; returns when another
+ * goroutine or a timer calls sched_ready on it. obj names what it waits on
+ * (an obj_t id, 0 if none) for the trace and the view. */
+void sched_park(wait_reason_t reason, uint64_t obj);
+/* Make a parked goroutine runnable. */
+void sched_ready(g_t *g);
+/* The reason a goroutine is parked (WAIT_NONE if it is not). */
+wait_reason_t go_wait_reason(const g_t *g);
+
+/* ---- objects the scheduler owns --------------------------------------- */
+
+/* Every core object starts with this header; the scheduler frees the
+ * objects still alive at sched_destroy, newest first. */
+typedef struct obj {
+    struct obj *prev, *next;   /* the scheduler's list of live objects */
+    void (*deinit)(struct obj *o); /* releases what the object holds, or NULL */
+    uint64_t id;               /* unique in the run, in creation order */
+    const char *name;          /* interned; NULL if unnamed */
+    trace_obj_kind_t kind;     /* what the object is */
+} obj_t;
+
+/* Allocate a zeroed object of size bytes owned by the running scheduler. */
+void *obj_alloc(size_t size, trace_obj_kind_t kind, void (*deinit)(obj_t *));
+/* Free an object before the run ends. NULL is ignored. */
+void obj_free(void *o);
+/* Give an object a name (copied) for the trace and the view. */
+void obj_set_name(void *o, const char *name);
+uint64_t obj_id(const void *o);
+
+/* Intern a string for the life of the scheduler. */
+const char *sched_intern(sched_t *s, const char *str);
+
+/* ---- the trace --------------------------------------------------------- */
+
+/* Record an event at the current time on behalf of the running goroutine.
+ * detail is borrowed for the call. */
+void sched_emit(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const char *detail);
+/* Hash of every event so far. */
+uint64_t sched_trace_hash(const sched_t *s);
+uint64_t sched_trace_events(const sched_t *s);
+/* Receive every event as it happens (NULL to remove). One sink per slot. */
+typedef void (*trace_sink_t)(void *ud, const trace_event_t *ev);
+int sched_add_sink(sched_t *s, trace_sink_t sink, void *ud);
+
+/* Visit goroutines alive, in creation order (for dumps, views, leaks). */
+void sched_each_goroutine(sched_t *s, void (*fn)(void *ud, g_t *g), void *ud);
+/* The time at which g last parked. */
+simtime_t go_blocked_since(const g_t *g);
+uint64_t go_created_by(const g_t *g);
+/* The goroutine dump (Go's format) of every live goroutine, current first.
+ * Returns bytes written (truncated to size). */
+size_t sched_dump(sched_t *s, char *buf, size_t size);
+
+/* Internal to core: the scheduler's timer queue and its CPU model. */
+struct timerq;
+struct timerq *sched_timerq(sched_t *s);
+
+#endif

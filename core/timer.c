@@ -1,0 +1,347 @@
+/*
+ * timer: the timer heap with its due batch, Sleep, Timer, Ticker, After and
+ * AfterFunc. See timer.h for the semantics.
+ */
+#include "timer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct timerq {
+    tq_entry_t **heap;   /* min-heap on (when, seq) */
+    size_t n, cap;
+    tq_entry_t **due;    /* the batch being fired, in (when, seq) order */
+    size_t ndue, capdue;
+    uint64_t seq;        /* arming counter */
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p) {
+        fputs("chansim: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+timerq_t *timerq_create(void)
+{
+    timerq_t *q = calloc(1, sizeof *q);
+    if (!q) {
+        fputs("chansim: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+void timerq_destroy(timerq_t *q)
+{
+    if (!q)
+        return;
+    free(q->heap);
+    free(q->due);
+    free(q);
+}
+
+static inline bool before(const tq_entry_t *a, const tq_entry_t *b)
+{
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void sift_up(timerq_t *q, size_t i)
+{
+    tq_entry_t *e = q->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!before(e, q->heap[p]))
+            break;
+        q->heap[i] = q->heap[p];
+        q->heap[i]->idx = (int64_t)i;
+        i = p;
+    }
+    q->heap[i] = e;
+    e->idx = (int64_t)i;
+}
+
+static void sift_down(timerq_t *q, size_t i)
+{
+    tq_entry_t *e = q->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1;
+        if (l >= q->n)
+            break;
+        size_t c = l;
+        if (l + 1 < q->n && before(q->heap[l + 1], q->heap[l]))
+            c = l + 1;
+        if (!before(q->heap[c], e))
+            break;
+        q->heap[i] = q->heap[c];
+        q->heap[i]->idx = (int64_t)i;
+        i = c;
+    }
+    q->heap[i] = e;
+    e->idx = (int64_t)i;
+}
+
+void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when)
+{
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 64;
+        q->heap = xrealloc(q->heap, q->cap * sizeof *q->heap);
+    }
+    e->when = when;
+    e->seq = q->seq++;
+    q->heap[q->n++] = e;
+    sift_up(q, q->n - 1);
+}
+
+static void heap_remove_at(timerq_t *q, size_t i)
+{
+    tq_entry_t *last = q->heap[--q->n];
+    if (i < q->n) {
+        q->heap[i] = last;
+        last->idx = (int64_t)i;
+        sift_down(q, i);
+        sift_up(q, (size_t)last->idx);
+    }
+}
+
+bool timerq_remove(timerq_t *q, tq_entry_t *e)
+{
+    if (e->idx >= 0) {
+        heap_remove_at(q, (size_t)e->idx);
+        e->idx = TQ_IDLE;
+        return true;
+    }
+    if (e->idx == TQ_DUE) {
+        for (size_t i = 0; i < q->ndue; i++) {
+            if (q->due[i] == e) {
+                memmove(&q->due[i], &q->due[i + 1], (q->ndue - i - 1) * sizeof *q->due);
+                q->ndue--;
+                break;
+            }
+        }
+        e->idx = TQ_IDLE;
+        return true;
+    }
+    return false;
+}
+
+simtime_t timerq_next(const timerq_t *q)
+{
+    return q->n ? q->heap[0]->when : SIMTIME_MAX;
+}
+
+size_t timerq_len(const timerq_t *q) { return q->n; }
+
+void timerq_fire_due(sched_t *s, timerq_t *q, simtime_t now)
+{
+    while (q->n && q->heap[0]->when <= now) {
+        tq_entry_t *e = q->heap[0];
+        heap_remove_at(q, 0);
+        if (q->ndue == q->capdue) {
+            q->capdue = q->capdue ? q->capdue * 2 : 16;
+            q->due = xrealloc(q->due, q->capdue * sizeof *q->due);
+        }
+        e->idx = TQ_DUE;
+        q->due[q->ndue++] = e;
+    }
+    while (q->ndue) {
+        uint32_t i = sched_decide(s, CHOICE_TIMER, (uint32_t)q->ndue);
+        tq_entry_t *e = q->due[i];
+        memmove(&q->due[i], &q->due[i + 1], (q->ndue - i - 1) * sizeof *q->due);
+        q->ndue--;
+        e->idx = TQ_IDLE;
+        e->fire(e);
+    }
+}
+
+/* ---- Sleep ------------------------------------------------------------- */
+
+typedef struct sleeper {
+    tq_entry_t e;  /* first: the entry is the sleeper */
+    g_t *g;        /* the goroutine to wake */
+} sleeper_t;
+
+static void sleeper_fire(tq_entry_t *e)
+{
+    sched_ready(((sleeper_t *)e)->g);
+}
+
+void go_sleep_until(simtime_t t)
+{
+    sched_t *s = sched_current();
+    if (t <= sched_now_of(s))
+        return;
+    sleeper_t sl = {.e = {.idx = TQ_IDLE, .fire = sleeper_fire}, .g = go_self()};
+    timerq_add(sched_timerq(s), &sl.e, t);
+    sched_park(WAIT_SLEEP, 0);
+}
+
+static simtime_t deadline_after(simtime_t d)
+{
+    simtime_t now = sched_now();
+    if (d > SIMTIME_MAX - now)
+        return SIMTIME_MAX; /* Go clamps a fire time that would overflow */
+    return now + d;
+}
+
+void go_sleep(simtime_t d)
+{
+    if (d <= 0)
+        return;
+    go_sleep_until(deadline_after(d));
+}
+
+/* ---- Timer, Ticker, AfterFunc ------------------------------------------ */
+
+struct sim_timer {
+    obj_t hdr;               /* scheduler-owned object */
+    tq_entry_t e;            /* the queue entry while armed */
+    chan_t *c;               /* the channel (NULL for AfterFunc) */
+    simtime_t period;        /* ticker period; 0 for a one-shot timer */
+    void (*f)(void *);       /* AfterFunc's function */
+    void *farg;              /* its argument */
+};
+
+#define TIMER_OF(entry) ((sim_timer_t *)((char *)(entry) - offsetof(sim_timer_t, e)))
+
+static void afterfunc_entry(void *arg)
+{
+    sim_timer_t *t = arg;
+    t->f(t->farg);
+}
+
+static void timer_fire(tq_entry_t *e)
+{
+    sim_timer_t *t = TIMER_OF(e);
+    sched_emit(EV_TIMER_FIRE, t->hdr.id, e->when, 0, NULL);
+    if (t->f) {
+        go_spawn(afterfunc_entry, t, "time.goFunc");
+        return;
+    }
+    int64_t v = e->when;
+    /* One value at most waits in the channel: a lagging receiver loses
+     * ticks, never blocks the clock. */
+    chan_try_send(t->c, &v);
+    if (t->period > 0)
+        timerq_add(sched_timerq(sched_current()), &t->e, deadline_after(t->period));
+}
+
+static void timer_deinit(obj_t *o)
+{
+    sim_timer_t *t = (sim_timer_t *)o;
+    if (t->e.idx != TQ_IDLE && sched_current())
+        timerq_remove(sched_timerq(sched_current()), &t->e);
+}
+
+static sim_timer_t *timer_alloc(simtime_t d, simtime_t period, bool with_chan)
+{
+    sim_timer_t *t = obj_alloc(sizeof *t, OBJ_TIMER, timer_deinit);
+    t->e.idx = TQ_IDLE;
+    t->e.fire = timer_fire;
+    t->e.obj = t->hdr.id;
+    t->period = period;
+    if (with_chan) {
+        t->c = chan_make(sizeof(int64_t), 1);
+        chan_mark_timer(t->c);
+    }
+    simtime_t when = deadline_after(d);
+    timerq_add(sched_timerq(sched_current()), &t->e, when);
+    sched_emit(EV_TIMER_SET, t->hdr.id, when, period, NULL);
+    return t;
+}
+
+sim_timer_t *timer_new(simtime_t d)
+{
+    return timer_alloc(d, 0, true);
+}
+
+sim_timer_t *timer_after_func(simtime_t d, void (*f)(void *), void *arg)
+{
+    sim_timer_t *t = timer_alloc(d, 0, false);
+    t->f = f;
+    t->farg = arg;
+    return t;
+}
+
+chan_t *timer_chan(const sim_timer_t *t) { return t ? t->c : NULL; }
+
+bool timer_stop(sim_timer_t *t)
+{
+    if (!t)
+        go_panic("time: Stop called on uninitialized Timer");
+    bool active = timerq_remove(sched_timerq(sched_current()), &t->e);
+    if (t->c)
+        chan_drain(t->c);
+    sched_emit(EV_TIMER_STOP, t->hdr.id, active, 0, NULL);
+    return active;
+}
+
+bool timer_reset(sim_timer_t *t, simtime_t d)
+{
+    if (!t)
+        go_panic("time: Reset called on uninitialized Timer");
+    timerq_t *q = sched_timerq(sched_current());
+    bool active = timerq_remove(q, &t->e);
+    if (t->c)
+        chan_drain(t->c);
+    simtime_t when = deadline_after(d);
+    timerq_add(q, &t->e, when);
+    sched_emit(EV_TIMER_SET, t->hdr.id, when, t->period, NULL);
+    return active;
+}
+
+void timer_free(sim_timer_t *t)
+{
+    if (!t)
+        return;
+    chan_t *c = t->c;
+    obj_free(t);
+    chan_free(c);
+}
+
+chan_t *go_after(simtime_t d)
+{
+    return timer_new(d)->c;
+}
+
+sim_timer_t *ticker_new(simtime_t d)
+{
+    if (d <= 0)
+        go_panic("non-positive interval for NewTicker");
+    return timer_alloc(d, d, true);
+}
+
+void ticker_stop(sim_timer_t *t)
+{
+    if (!t)
+        go_panic("time: Stop called on uninitialized Ticker");
+    timerq_remove(sched_timerq(sched_current()), &t->e);
+    chan_drain(t->c);
+    sched_emit(EV_TIMER_STOP, t->hdr.id, 0, 0, NULL);
+}
+
+void ticker_reset(sim_timer_t *t, simtime_t d)
+{
+    if (d <= 0)
+        go_panic("non-positive interval for Ticker.Reset");
+    if (!t)
+        go_panic("time: Reset called on uninitialized Ticker");
+    timerq_t *q = sched_timerq(sched_current());
+    timerq_remove(q, &t->e);
+    chan_drain(t->c);
+    t->period = d;
+    simtime_t when = deadline_after(d);
+    timerq_add(q, &t->e, when);
+    sched_emit(EV_TIMER_SET, t->hdr.id, when, d, NULL);
+}
+
+chan_t *go_tick(simtime_t d)
+{
+    if (d <= 0)
+        return NULL;
+    return ticker_new(d)->c;
+}

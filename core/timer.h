@@ -1,0 +1,87 @@
+/*
+ * timer: the timer queue, Sleep, and Go's time.Timer, time.Ticker,
+ * time.After and time.AfterFunc on simulated time.
+ *
+ * The queue is a binary heap ordered by (deadline, sequence number), so
+ * timers due at the same instant have a defined order; when several are
+ * due at once, the scheduler's choice function picks the order in which
+ * they fire (FIFO by sequence under the FIFO policy). Due timers leave the
+ * heap for a due batch before any fires; stopping a timer in the batch
+ * removes it from there, so a stopped timer never fires.
+ *
+ * Go 1.23 semantics: a timer's channel reports len 0 and cap 0; Stop and
+ * Reset guarantee that no value from the previous setting is received; a
+ * ticker's channel holds at most one tick, ticks are dropped while the
+ * receiver lags and the phase is kept.
+ */
+#ifndef CHANSIM_TIMER_H
+#define CHANSIM_TIMER_H
+
+#include <stdbool.h>
+
+#include "chan.h"
+#include "sched.h"
+
+/* An entry of the timer queue, embedded in whatever waits on time. */
+typedef struct tq_entry {
+    simtime_t when;                  /* absolute deadline */
+    uint64_t seq;                    /* tie-break: order of arming */
+    int64_t idx;                     /* heap index, or TQ_IDLE / TQ_DUE */
+    void (*fire)(struct tq_entry *e); /* called on the scheduler's stack */
+    uint64_t obj;                    /* object id for the trace, or 0 */
+} tq_entry_t;
+
+#define TQ_IDLE (-1)
+#define TQ_DUE (-2)
+
+typedef struct timerq timerq_t;
+
+timerq_t *timerq_create(void);
+void timerq_destroy(timerq_t *q);
+/* Arm e to fire at when (clamped to the future is not needed: a deadline
+ * in the past fires at the next scheduling step). e must be idle. */
+void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when);
+/* Disarm e; true if it was pending (in the heap or the due batch). */
+bool timerq_remove(timerq_t *q, tq_entry_t *e);
+/* The earliest deadline, or SIMTIME_MAX if none is armed. */
+simtime_t timerq_next(const timerq_t *q);
+size_t timerq_len(const timerq_t *q);
+/* Fire every entry due at or before now, in the order the scheduler's
+ * choice function gives for entries due at the same instant. */
+void timerq_fire_due(sched_t *s, timerq_t *q, simtime_t now);
+
+/* time.Sleep(d): returns at once if d <= 0, else parks ("sleep") for d. */
+void go_sleep(simtime_t d);
+/* Sleep until an absolute simulated time. */
+void go_sleep_until(simtime_t t);
+
+typedef struct sim_timer sim_timer_t;
+
+/* time.NewTimer(d): a timer whose channel C receives the fire time (an
+ * int64 of simulated ns) once. Owned by the scheduler; timer_free frees it
+ * early. */
+sim_timer_t *timer_new(simtime_t d);
+/* time.AfterFunc(d, f): runs f(arg) in its own goroutine after d. */
+sim_timer_t *timer_after_func(simtime_t d, void (*f)(void *), void *arg);
+/* The timer's channel (NULL for an AfterFunc timer). */
+chan_t *timer_chan(const sim_timer_t *t);
+/* Timer.Stop: true if it stopped the timer before it fired. */
+bool timer_stop(sim_timer_t *t);
+/* Timer.Reset(d): true if the timer was active. */
+bool timer_reset(sim_timer_t *t, simtime_t d);
+void timer_free(sim_timer_t *t);
+/* time.After(d) = NewTimer(d).C. */
+chan_t *go_after(simtime_t d);
+
+/* time.NewTicker(d): panics "non-positive interval for NewTicker" if
+ * d <= 0. Its channel holds one tick. */
+sim_timer_t *ticker_new(simtime_t d);
+/* Ticker.Stop: no more ticks; the channel is not closed. */
+void ticker_stop(sim_timer_t *t);
+/* Ticker.Reset(d): next tick d from now; panics "non-positive interval for
+ * Ticker.Reset" if d <= 0. */
+void ticker_reset(sim_timer_t *t, simtime_t d);
+/* time.Tick(d): the channel of a new ticker, or NULL if d <= 0. */
+chan_t *go_tick(simtime_t d);
+
+#endif

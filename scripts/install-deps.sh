@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs every Debian package chansim needs to build, test, benchmark and
+# record its view headless. Run as root on Debian 12; idempotent. When all
+# packages are already present it does nothing (set CHANSIM_APT=force to run
+# apt-get anyway).
+set -eu
+PKGS="build-essential cmake pkg-config
+      liblua5.4-dev lua5.4
+      libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core fontconfig
+      check
+      python3 python3-prometheus-client
+      xvfb xauth
+      golang-go"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ] && [ "${CHANSIM_APT:-}" != "force" ]; then
+    exit 0
+fi
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+# shellcheck disable=SC2086
+$SUDO apt-get install -y --no-install-recommends $PKGS
