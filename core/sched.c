@@ -91,6 +91,10 @@ struct sched {
     struct { trace_sink_t fn; void *ud; } sinks[8];
     int nsinks;
     go_frames_hook_t frames_hook;
+    void (*step_hook)(void *ud);             /* after every goroutine step */
+    void *step_ud;
+    void (*clock_hook)(void *ud, simtime_t from, simtime_t to); /* before the clock jumps */
+    void *clock_ud;
 };
 
 static sched_t *cur; /* the scheduler running on this thread */
@@ -828,10 +832,14 @@ static sched_result_t loop(sched_t *s)
                 break;
             }
             if (s->cfg.until > 0 && next > s->cfg.until) {
+                if (s->clock_hook)
+                    s->clock_hook(s->clock_ud, s->now, s->cfg.until);
                 s->now = s->cfg.until;
                 s->result = SCHED_UNTIL;
                 break;
             }
+            if (s->clock_hook)
+                s->clock_hook(s->clock_ud, s->now, next);
             s->now = next;
             continue;
         }
@@ -854,6 +862,8 @@ static sched_result_t loop(sched_t *s)
         } else if (!coro_stack_canary_ok(g->stack)) {
             stack_overflow(g);
         }
+        if (s->step_hook)
+            s->step_hook(s->step_ud);
     }
     cur = outer;
     return s->result;
@@ -876,4 +886,33 @@ sched_result_t sched_resume(sched_t *s)
         return s->result;
     s->result = SCHED_DONE;
     return loop(s);
+}
+
+void sched_set_step_hook(sched_t *s, void (*fn)(void *ud), void *ud)
+{
+    s->step_hook = fn;
+    s->step_ud = ud;
+}
+
+void sched_set_clock_hook(sched_t *s, void (*fn)(void *ud, simtime_t from, simtime_t to), void *ud)
+{
+    s->clock_hook = fn;
+    s->clock_ud = ud;
+}
+
+void sched_reseed(sched_t *s, uint64_t seed)
+{
+    s->cfg.seed = seed;
+    for (int i = 0; i < RAND_STREAM_COUNT; i++)
+        rand_seed(&s->rng[i], seed, (uint64_t)i + 1);
+}
+
+simtime_t sched_until(const sched_t *s)
+{
+    return s->cfg.until;
+}
+
+bool sched_main_exited(const sched_t *s)
+{
+    return s->main_exited;
 }

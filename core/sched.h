@@ -264,6 +264,20 @@ uint64_t go_created_by(const g_t *g);
  * Returns bytes written (truncated to size). */
 size_t sched_dump(sched_t *s, char *buf, size_t size);
 
+/* ---- hooks for hosts and views (observation only) --------------------- */
+
+/* Called on the scheduler's stack after every goroutine step (invariant
+ * checks). It must not block or change simulation state it does not own. */
+void sched_set_step_hook(sched_t *s, void (*fn)(void *ud), void *ud);
+/* Called just before the clock jumps from `from` to `to` (samplers,
+ * snapshots). Observation only: it must not change simulation state. */
+void sched_set_clock_hook(sched_t *s, void (*fn)(void *ud, simtime_t from, simtime_t to), void *ud);
+/* Reseed every random stream (a scenario's header may set its seed before
+ * anything has been drawn). */
+void sched_reseed(sched_t *s, uint64_t seed);
+simtime_t sched_until(const sched_t *s);
+bool sched_main_exited(const sched_t *s);
+
 /* Internal to core: the scheduler's timer queue and its CPU model. */
 struct timerq;
 struct timerq *sched_timerq(sched_t *s);
