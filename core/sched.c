@@ -832,9 +832,12 @@ static sched_result_t loop(sched_t *s)
                 break;
             }
             if (s->cfg.until > 0 && next > s->cfg.until) {
-                if (s->clock_hook)
-                    s->clock_hook(s->clock_ud, s->now, s->cfg.until);
-                s->now = s->cfg.until;
+                /* A limit already passed stops here: time never goes back. */
+                if (s->cfg.until > s->now) {
+                    if (s->clock_hook)
+                        s->clock_hook(s->clock_ud, s->now, s->cfg.until);
+                    s->now = s->cfg.until;
+                }
                 s->result = SCHED_UNTIL;
                 break;
             }
@@ -851,6 +854,10 @@ static sched_result_t loop(sched_t *s)
         emit(s, EV_GO_RUN, g->id, 0, 0, 0, NULL);
         coro_transfer(&s->ctx, &g->ctx);
         s->running = NULL;
+        /* Dead goroutines too: a stack whose canary was overwritten must
+         * not go back to the pool, where the next owner would be blamed. */
+        if (!coro_stack_canary_ok(g->stack))
+            stack_overflow(g);
         if (g->state == G_DEAD) {
             unlink_g(s, g);
             s->alive--;
@@ -859,8 +866,6 @@ static sched_result_t loop(sched_t *s)
             if (g == s->main_g)
                 s->main_g = NULL;
             coro_stack_put(s->pool, g->stack);
-        } else if (!coro_stack_canary_ok(g->stack)) {
-            stack_overflow(g);
         }
         if (s->step_hook)
             s->step_hook(s->step_ud);
