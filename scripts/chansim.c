@@ -1,0 +1,433 @@
+/*
+ * chansim: the command-line program.
+ *
+ *   chansim run SCENARIO.lua [options]   run a scenario and summarise it
+ *   chansim list [DIR]                   name and description of each scenario
+ *
+ * Standard output carries only what the simulation determines (the
+ * program's output and the summary), so two runs with one seed print the
+ * same bytes; wall-clock figures and progress go to standard error.
+ * Exit status: 0 expectations held, 1 an expectation failed, 2 the
+ * simulated program failed, 3 a scenario or usage error.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "host.h"
+#include "outputs.h"
+
+#define CHANSIM_VERSION "0.1.0"
+
+static const char *prog = "chansim";
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+            "chansim %s: a deterministic simulator of Go's concurrency patterns\n"
+            "\n"
+            "usage:\n"
+            "  chansim run SCENARIO.lua [options]   run a scenario (chansim run --help)\n"
+            "  chansim list [DIR]                   list the scenarios in DIR (default: scenarios)\n"
+            "  chansim --help | --version\n"
+            "\n"
+            "exit status: 0 expectations held, 1 an expectation failed,\n"
+            "             2 the simulated program failed (deadlock, panic, leak),\n"
+            "             3 a scenario or usage error\n",
+            CHANSIM_VERSION);
+}
+
+static void usage_run(FILE *f)
+{
+    fprintf(f,
+            "usage: chansim run SCENARIO.lua [options]\n"
+            "\n"
+            "  --seed N              seed of every random stream (default: the scenario's, else 1)\n"
+            "  --until DURATION      stop at this simulated time (Go syntax: 250ms, 1.5s, 2m)\n"
+            "  --strategy S          scheduling policy: fifo (default), random, pct:D\n"
+            "  --set NAME=VALUE      override a scenario parameter (repeatable)\n"
+            "  --log FILE            the event trace as text, one event per line\n"
+            "  --trace FILE.json     Chrome trace-event JSON (open in Perfetto)\n"
+            "  --metrics FILE.prom   Prometheus text-format metrics at the end of the run\n"
+            "  --csv FILE            time series of the metrics, sampled in simulated time\n"
+            "  --csv-interval D      sampling interval for --csv (default 100ms)\n"
+            "  --schedule-out FILE   write the scheduling decisions taken (for replay)\n"
+            "  --schedule FILE       replay the decisions in FILE (written by --schedule-out)\n"
+            "  --quiet               no program output, only the summary\n"
+            "  --mem-limit MIB       bound on the scenario's Lua heap (default 512)\n"
+            "  --instr-budget N      Lua instructions allowed between simulated events\n"
+            "                        before a run is stopped as an infinite loop (default 100000000)\n"
+            "  -h, --help            this text\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: ", prog);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    usage_run(stderr);
+    return EXIT_USAGE;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_strategy(const char *s, sched_policy_t *p, int *depth)
+{
+    if (strcmp(s, "fifo") == 0) {
+        *p = SCHED_FIFO;
+        return true;
+    }
+    if (strcmp(s, "random") == 0) {
+        *p = SCHED_RANDOM;
+        return true;
+    }
+    if (strncmp(s, "pct:", 4) == 0) {
+        uint64_t d;
+        if (!parse_u64(s + 4, &d) || d < 1 || d > 64)
+            return false;
+        *p = SCHED_PCT;
+        *depth = (int)d;
+        return true;
+    }
+    if (strcmp(s, "pct") == 0) {
+        *p = SCHED_PCT;
+        *depth = 3;
+        return true;
+    }
+    return false;
+}
+
+static const char *strategy_name(sched_policy_t p, int depth, char *buf, size_t size)
+{
+    switch (p) {
+    case SCHED_RANDOM: return "random";
+    case SCHED_PCT: snprintf(buf, size, "pct:%d", depth); return buf;
+    case SCHED_REPLAY: return "replay";
+    default: return "fifo";
+    }
+}
+
+/* Read a decision list: whitespace-separated unsigned integers. */
+static uint32_t *read_schedule(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1024, n = 0;
+    uint32_t *v = malloc(cap * sizeof *v);
+    unsigned long x;
+    while (v && fscanf(f, "%lu", &x) == 1) {
+        if (n == cap) {
+            cap *= 2;
+            uint32_t *nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                free(v);
+                v = NULL;
+                break;
+            }
+            v = nv;
+        }
+        v[n++] = (uint32_t)x;
+    }
+    fclose(f);
+    *len = n;
+    return v;
+}
+
+static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int status,
+                          int argc, char **argv)
+{
+    sched_t *s = host_sched(h);
+    char t[48], dur[48];
+    trace_format_time(sched_now_of(s), t, sizeof t);
+    fprintf(out, "\n--- chansim summary ---\n");
+    fprintf(out, "scenario:     %s (%s)\n", *host_scenario_name(h) ? host_scenario_name(h) : "-",
+            opt->path);
+    const char *res;
+    switch (host_result(h)) {
+    case SCHED_PANIC: res = "panic"; break;
+    case SCHED_FATAL: res = "fatal error"; break;
+    case SCHED_DEADLOCK: res = "deadlock"; break;
+    case SCHED_UNTIL: res = "time limit reached"; break;
+    case SCHED_EXITED: res = "sim.exit()"; break;
+    case SCHED_IDLE: res = "finished (nothing left to run)"; break;
+    default: res = "finished"; break;
+    }
+    fprintf(out, "result:       %s\n", res);
+    fprintf(out, "simulated:    %s (%ss)\n", dur_format(sched_now_of(s), dur, sizeof dur), t);
+    fprintf(out, "events:       %llu\n", (unsigned long long)sched_trace_events(s));
+    fprintf(out, "goroutines:   %llu spawned, %llu alive at the end\n",
+            (unsigned long long)sched_goroutines_spawned(s),
+            (unsigned long long)sched_goroutines_alive(s));
+    if (host_leaked(h)) {
+        fprintf(out, "leaked:       %llu goroutines blocked forever after main returned:\n",
+                (unsigned long long)host_leaked(h));
+        size_t cap = 1 << 16;
+        char *dump = malloc(cap);
+        if (dump) {
+            sched_dump(s, dump, cap);
+            fputs(dump, out);
+            free(dump);
+        }
+    }
+    const host_expect_t *e;
+    size_t n = host_expectations(h, &e);
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += !e[i].ok;
+    fprintf(out, "expectations: %zu passed, %zu failed\n", n - failed, failed);
+    for (size_t i = 0; i < n; i++) {
+        char et[48];
+        trace_format_time(e[i].t, et, sizeof et);
+        const char *kind = e[i].kind == 1 ? "invariant " : e[i].kind == 2 ? "finally " : "";
+        fprintf(out, "  [%s] %s%s (%s, at %ss)\n", e[i].ok ? "pass" : "FAIL", kind, e[i].msg,
+                e[i].where, et);
+    }
+    fprintf(out, "trace hash:   %016llx\n", (unsigned long long)sched_trace_hash(s));
+    fprintf(out, "seed:         %llu\n", (unsigned long long)sched_seed(s));
+    char sb[32];
+    fprintf(out, "reproduce:    chansim run %s --seed %llu --strategy %s", opt->path,
+            (unsigned long long)sched_seed(s), strategy_name(opt->policy, opt->pct_depth, sb, sizeof sb));
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--until") == 0 ||
+             strcmp(argv[i], "--schedule") == 0) && i + 1 < argc) {
+            fprintf(out, " %s %s", argv[i], argv[i + 1]);
+            i++;
+        }
+    }
+    fprintf(out, "\nexit status:  %d\n", status);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    host_options_t opt;
+    memset(&opt, 0, sizeof opt);
+    outputs_t outs;
+    outputs_init(&outs);
+    const char *schedule_in = NULL, *schedule_out = NULL;
+    host_param_override_t *sets = calloc((size_t)argc + 1, sizeof *sets);
+    if (!sets)
+        return EXIT_PROGRAM;
+    opt.sets = sets;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = true;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage_run(stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--quiet") == 0) {
+            opt.quiet = true;
+            takes = false;
+        } else if (a[0] == '-' && a[1] == '-') {
+            if (!v)
+                return usage_error("%s needs a value", a);
+            if (strcmp(a, "--seed") == 0) {
+                if (!parse_u64(v, &opt.seed))
+                    return usage_error("--seed: want a non-negative integer, got \"%s\"", v);
+                opt.seed_given = true;
+            } else if (strcmp(a, "--until") == 0) {
+                char err[256];
+                if (!dur_parse(v, &opt.until, err, sizeof err) || opt.until <= 0)
+                    return usage_error("--until: want a positive duration such as 30s, got \"%s\"", v);
+            } else if (strcmp(a, "--strategy") == 0) {
+                if (!parse_strategy(v, &opt.policy, &opt.pct_depth))
+                    return usage_error("--strategy: want fifo, random or pct:D (D from 1 to 64), got \"%s\"", v);
+            } else if (strcmp(a, "--set") == 0) {
+                const char *eq = strchr(v, '=');
+                if (!eq || eq == v)
+                    return usage_error("--set: want NAME=VALUE, got \"%s\"", v);
+                char *name = strndup(v, (size_t)(eq - v));
+                sets[opt.nsets].name = name;
+                sets[opt.nsets].value = eq + 1;
+                opt.nsets++;
+            } else if (strcmp(a, "--log") == 0) {
+                outs.log_path = v;
+            } else if (strcmp(a, "--trace") == 0) {
+                outs.trace_path = v;
+            } else if (strcmp(a, "--metrics") == 0) {
+                outs.metrics_path = v;
+            } else if (strcmp(a, "--csv") == 0) {
+                outs.csv_path = v;
+            } else if (strcmp(a, "--csv-interval") == 0) {
+                char err[256];
+                if (!dur_parse(v, &outs.csv_interval, err, sizeof err) || outs.csv_interval <= 0)
+                    return usage_error("--csv-interval: want a positive duration, got \"%s\"", v);
+            } else if (strcmp(a, "--schedule") == 0) {
+                schedule_in = v;
+            } else if (strcmp(a, "--schedule-out") == 0) {
+                schedule_out = v;
+                opt.record = true;
+            } else if (strcmp(a, "--mem-limit") == 0) {
+                uint64_t mib;
+                if (!parse_u64(v, &mib) || mib < 1 || mib > 65536)
+                    return usage_error("--mem-limit: want MiB from 1 to 65536, got \"%s\"", v);
+                opt.mem_limit = (size_t)mib << 20;
+            } else if (strcmp(a, "--instr-budget") == 0) {
+                uint64_t n;
+                if (!parse_u64(v, &n) || n < 1000)
+                    return usage_error("--instr-budget: want an integer of at least 1000, got \"%s\"", v);
+                opt.instr_budget = (int64_t)n;
+            } else {
+                return usage_error("unknown option %s", a);
+            }
+        } else if (a[0] == '-') {
+            return usage_error("unknown option %s", a);
+        } else {
+            if (opt.path)
+                return usage_error("one scenario at a time (also got \"%s\")", a);
+            opt.path = a;
+            takes = false;
+        }
+        if (takes)
+            i++;
+    }
+    if (!opt.path)
+        return usage_error("%s", "run needs a scenario file");
+    uint32_t *replay = NULL;
+    if (schedule_in) {
+        replay = read_schedule(schedule_in, &opt.replay_len);
+        if (!replay) {
+            fprintf(stderr, "%s: cannot read the schedule %s: %s\n", prog, schedule_in, strerror(errno));
+            return EXIT_USAGE;
+        }
+        opt.replay = replay;
+        opt.policy = SCHED_REPLAY;
+    }
+    opt.out = stdout;
+    host_t *h = host_create(&opt);
+    if (!outputs_attach(&outs, h)) {
+        host_destroy(h);
+        return EXIT_USAGE;
+    }
+    int status = host_run(h);
+    if (status == EXIT_USAGE && !host_sched(h)) {
+        host_destroy(h);
+        return status;
+    }
+    if (status != EXIT_USAGE) {
+        if (!outputs_finish(&outs, h))
+            status = status ? status : EXIT_PROGRAM;
+        if (schedule_out) {
+            size_t n;
+            const uint32_t *d = sched_decisions(host_sched(h), &n);
+            if (!outputs_write_schedule(schedule_out, d, n))
+                status = status ? status : EXIT_PROGRAM;
+        }
+        print_summary(stdout, h, &opt, status, argc, argv);
+        if (opt.policy == SCHED_REPLAY && sched_replay_diverged(host_sched(h)))
+            fprintf(stderr, "%s: warning: the run left the recorded schedule (a different scenario, "
+                            "seed or build?)\n", prog);
+        double wall = host_wall_seconds(h);
+        double sim = (double)sched_now_of(host_sched(h)) / 1e9;
+        fprintf(stderr, "%s: %.3fs of wall time, %.1fx simulated speed\n", prog, wall,
+                wall > 0 ? sim / wall : 0.0);
+    }
+    outputs_deinit(&outs);
+    host_destroy(h);
+    for (int i = 0; i < opt.nsets; i++)
+        free((char *)sets[i].name);
+    free(sets);
+    free(replay);
+    return status;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    const char *dir = "scenarios";
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: chansim list [DIR]\n\nPrints the name and description of each scenario in DIR "
+                   "(default: scenarios).\n");
+            return EXIT_OK;
+        }
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "%s: list: unknown option %s\n", prog, argv[i]);
+            return EXIT_USAGE;
+        }
+        dir = argv[i];
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "%s: list: cannot open %s: %s\n", prog, dir, strerror(errno));
+        return EXIT_USAGE;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0) {
+            char **nn = realloc(names, (n + 1) * sizeof *names);
+            if (!nn)
+                break;
+            names = nn;
+            names[n++] = strdup(e->d_name);
+        }
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, name_cmp);
+    int status = EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096], err[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        char *name, *desc;
+        if (!host_read_header(path, &name, &desc, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            status = EXIT_USAGE;
+        }
+        printf("%-36s %s\n", path, name ? name : "(no scenario{} header)");
+        if (desc)
+            printf("%-36s   %s\n", "", desc);
+        free(name);
+        free(desc);
+        free(names[i]);
+    }
+    free(names);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage_main(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("chansim %s\n", CHANSIM_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc - 2, argv + 2);
+    fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);
+    usage_main(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,126 @@
+/*
+ * host: the Lua scenario host.
+ *
+ * A scenario is a plain Lua 5.4 file. The host loads it into a sandboxed
+ * state (no os.execute, io.popen, file writes, debug library, binary
+ * chunks, or modules from outside the scenario's folder and chansim's own
+ * library), then runs its top-level chunk as the main goroutine on core's
+ * scheduler. Every Lua goroutine runs its own Lua thread on its own
+ * coroutine stack and calls its function under lua_pcall there, so an
+ * error's longjmp never leaves that stack; blocking calls are ordinary C
+ * calls that park the goroutine.
+ *
+ * The main Lua state is idle while the scheduler runs; the host uses it
+ * only between steps (invariants, samplers) and after the run (finally
+ * checks). Lua code gets a bounded instruction budget between simulated
+ * events and a bounded heap.
+ *
+ * Ownership: host_create returns a host the caller frees with
+ * host_destroy, which closes the Lua state and then the scheduler.
+ */
+#ifndef CHANSIM_HOST_H
+#define CHANSIM_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <lua.h>
+
+#include "sched.h"
+
+/* Exit statuses of `chansim run`. */
+enum {
+    EXIT_OK = 0,       /* every expectation held */
+    EXIT_EXPECT = 1,   /* an expectation failed */
+    EXIT_PROGRAM = 2,  /* the simulated program failed: deadlock, panic, leak */
+    EXIT_USAGE = 3,    /* a scenario that does not load, or a usage error */
+};
+
+typedef struct host_param_override {
+    const char *name;  /* borrowed from argv */
+    const char *value; /* borrowed from argv */
+    bool used;         /* matched a declared parameter */
+} host_param_override_t;
+
+typedef struct host_options {
+    const char *path;          /* the scenario file */
+    uint64_t seed;             /* --seed */
+    bool seed_given;
+    sched_policy_t policy;     /* --strategy */
+    int pct_depth;
+    simtime_t until;           /* --until; 0: the scenario's duration */
+    bool quiet;                /* --quiet: no program output, summary only */
+    host_param_override_t *sets; /* --set name=value */
+    int nsets;
+    size_t mem_limit;          /* bytes of Lua heap; 0: default */
+    int64_t instr_budget;      /* Lua instructions between events; 0: default */
+    bool record;               /* keep the decision list */
+    const uint32_t *replay;    /* decisions to replay */
+    size_t replay_len;
+    FILE *out;                 /* program output and summary (stdout) */
+} host_options_t;
+
+typedef struct host_expect {
+    bool ok;          /* held */
+    char *msg;        /* what was expected */
+    char *where;      /* file:line of the check */
+    simtime_t t;      /* when it was checked (first failure for invariants) */
+    int kind;         /* 0 expect, 1 invariant, 2 finally */
+} host_expect_t;
+
+typedef struct host host_t;
+
+/* Create a host for one run. Nothing is loaded yet. */
+host_t *host_create(const host_options_t *opt);
+void host_destroy(host_t *h);
+
+/* Load and run the scenario. Returns the exit status; a load error (syntax,
+ * missing file) prints "file:line: message" to stderr and returns
+ * EXIT_USAGE. */
+int host_run(host_t *h);
+
+/* Only read the scenario header (for `chansim list`): the values of
+ * scenario{ name=..., description=... } or NULL. Returns false and fills
+ * err on a load error. The strings are owned by the caller (free). */
+bool host_read_header(const char *path, char **name, char **description, char *err, size_t errsize);
+
+/* After host_run: facts for the summary and the outputs. */
+sched_t *host_sched(host_t *h);
+const char *host_scenario_name(const host_t *h);
+sched_result_t host_result(const host_t *h);
+size_t host_expectations(const host_t *h, const host_expect_t **list);
+uint64_t host_leaked(const host_t *h);
+bool host_usage_error(const host_t *h);
+double host_wall_seconds(const host_t *h);
+lua_State *host_lua(host_t *h);
+
+/* The host of the running scenario (for the sim module's C functions). */
+host_t *host_of(lua_State *L);
+
+/* Register an observer of trace events that the CLI's outputs attach before
+ * the run starts. Returns false if there is no room. */
+bool host_add_sink(host_t *h, trace_sink_t sink, void *ud);
+
+/* Called by the sim module. */
+void host_set_header(host_t *h, lua_State *L, int idx);
+void host_add_expect(host_t *h, lua_State *L, bool ok, const char *msg, int kind);
+void host_print(host_t *h, const char *s, size_t len);
+bool host_quiet(const host_t *h);
+void host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const char *role);
+/* The name the caller gave a goroutine or the default for a function. */
+void host_usage_fail(host_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Run a Lua function as the body of the running (C) goroutine, on a fresh
+ * Lua thread with its own pcall. packed_ref is a registry reference to a
+ * sequence {fn, args...} (consumed). Returns fn's first result as a string
+ * the caller frees, or NULL if it was nil. A Lua error panics the program,
+ * as an error in any goroutine does. */
+char *host_run_here(lua_State *L, int packed_ref);
+
+/* Reset the running Lua goroutine's instruction budget (it reached a
+ * simulated event). */
+void host_touch(lua_State *L);
+
+#endif

@@ -1,0 +1,864 @@
+/*
+ * lsim: the core of the `sim` module: goroutines, channels, select, time,
+ * CPUs, logging, checks and the seeded math.random. See lsim.h.
+ */
+#include "lsim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "cpu.h"
+#include "duration.h"
+#include "host.h"
+#include "rand.h"
+#include "timer.h"
+
+#define CHAN_MT "chansim.chan"
+#define TIMER_MT "chansim.timer"
+
+/* What a channel carries, seen from Lua. */
+enum { LCHAN_VALUES, LCHAN_TIME, LCHAN_EMPTY };
+
+typedef struct lchan {
+    chan_t *c;  /* the core channel (owned by the scheduler) */
+    int kind;   /* LCHAN_VALUES: registry refs; LCHAN_TIME: int64 times */
+} lchan_t;
+
+typedef struct ltimer {
+    sim_timer_t *t; /* the core timer (owned by the scheduler) */
+    bool ticker;    /* a Ticker rather than a Timer */
+} ltimer_t;
+
+static sched_t *sched_of(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.sched");
+    sched_t *s = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return s;
+}
+
+void lsim_attach(lua_State *L, sched_t *s)
+{
+    lua_pushlightuserdata(L, s);
+    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.sched");
+}
+
+void lsim_need_goroutine(lua_State *L, const char *what)
+{
+    if (lsim_in_check(L) || !go_self())
+        luaL_error(L, "%s cannot wait here: invariants and finally checks run between "
+                      "steps and must not block", what);
+}
+
+/* ---- durations ----------------------------------------------------------- */
+
+simtime_t lsim_checkduration(lua_State *L, int idx)
+{
+    if (lua_isinteger(L, idx))
+        return lua_tointeger(L, idx);
+    if (lua_type(L, idx) == LUA_TNUMBER)
+        return luaL_error(L, "bad duration %s: give integer nanoseconds or a string such as \"1.5s\"",
+                          lua_tostring(L, idx));
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        int64_t d;
+        char err[256];
+        if (!dur_parse(lua_tostring(L, idx), &d, err, sizeof err))
+            return luaL_error(L, "bad duration \"%s\": %s", lua_tostring(L, idx), err);
+        return d;
+    }
+    return luaL_error(L, "bad duration: want a string such as \"250ms\" or integer nanoseconds, got %s",
+                      luaL_typename(L, idx));
+}
+
+simtime_t lsim_optduration(lua_State *L, int idx, simtime_t def)
+{
+    return lua_isnoneornil(L, idx) ? def : lsim_checkduration(L, idx);
+}
+
+/* ---- channel values ------------------------------------------------------ */
+
+int lsim_ref_value(lua_State *L, int idx)
+{
+    lua_pushvalue(L, idx);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+void lsim_push_ref(lua_State *L, int ref)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+}
+
+static void push_lchan(lua_State *L, chan_t *c, int kind)
+{
+    lchan_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->c = c;
+    u->kind = kind;
+    luaL_setmetatable(L, CHAN_MT);
+}
+
+void lsim_pushchan(lua_State *L, chan_t *c)
+{
+    if (!c)
+        lua_pushnil(L);
+    else
+        push_lchan(L, c, chan_elem_size(c) == 0 ? LCHAN_EMPTY : LCHAN_VALUES);
+}
+
+static lchan_t *check_lchan(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, CHAN_MT);
+}
+
+chan_t *lsim_checkchan(lua_State *L, int idx)
+{
+    return check_lchan(L, idx)->c;
+}
+
+chan_t *lsim_optchan(lua_State *L, int idx)
+{
+    return lua_isnoneornil(L, idx) ? NULL : lsim_checkchan(L, idx);
+}
+
+/* Push a received element: a Lua value (taking its ref back) or a time. */
+static void push_elem(lua_State *L, int kind, const void *elem, bool ok)
+{
+    if (!ok) {
+        lua_pushnil(L);
+    } else if (kind == LCHAN_EMPTY) {
+        lua_pushboolean(L, 1);
+    } else if (kind == LCHAN_TIME) {
+        lua_pushinteger(L, *(const int64_t *)elem);
+    } else {
+        lsim_push_ref(L, *(const int *)elem);
+    }
+}
+
+/* ---- channels ------------------------------------------------------------ */
+
+/* sim.chan([cap [, name]]) */
+static int l_chan(lua_State *L)
+{
+    lua_Integer cap = luaL_optinteger(L, 1, 0);
+    chan_t *c = chan_make(sizeof(int), cap);
+    if (lua_type(L, 2) == LUA_TSTRING)
+        obj_set_name(c, lua_tostring(L, 2));
+    push_lchan(L, c, LCHAN_VALUES);
+    return 1;
+}
+
+static void send_value(lua_State *L, chan_t *c, int kind, int idx)
+{
+    if (kind == LCHAN_TIME)
+        luaL_error(L, "invalid operation: send to a receive-only timer channel");
+    if (kind == LCHAN_EMPTY)
+        luaL_error(L, "invalid operation: send to a signal-only channel (use close)");
+    lsim_need_goroutine(L, "send");
+    if (chan_closed(c)) {
+        lua_pushliteral(L, "send on closed channel");
+        lua_error(L);
+    }
+    int ref = lsim_ref_value(L, idx);
+    chan_send(c, &ref);
+}
+
+static int recv_value(lua_State *L, chan_t *c, int kind)
+{
+    lsim_need_goroutine(L, "receive");
+    union {
+        int ref;
+        int64_t t;
+    } elem;
+    bool ok = chan_recv(c, &elem);
+    push_elem(L, kind, &elem, ok);
+    lua_pushboolean(L, ok);
+    return 2;
+}
+
+static int ch_send(lua_State *L)
+{
+    lchan_t *u = check_lchan(L, 1);
+    luaL_checkany(L, 2);
+    send_value(L, u->c, u->kind, 2);
+    return 0;
+}
+
+static int ch_recv(lua_State *L)
+{
+    lchan_t *u = check_lchan(L, 1);
+    return recv_value(L, u->c, u->kind);
+}
+
+static int ch_try_send(lua_State *L)
+{
+    lchan_t *u = check_lchan(L, 1);
+    luaL_checkany(L, 2);
+    if (u->kind != LCHAN_VALUES)
+        return luaL_error(L, "invalid operation: send to a receive-only channel");
+    if (chan_closed(u->c)) {
+        lua_pushliteral(L, "send on closed channel");
+        return lua_error(L);
+    }
+    int ref = lsim_ref_value(L, 2);
+    bool done = chan_try_send(u->c, &ref);
+    if (!done)
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    lua_pushboolean(L, done);
+    return 1;
+}
+
+/* v, ok, received = ch:try_recv() */
+static int ch_try_recv(lua_State *L)
+{
+    lchan_t *u = check_lchan(L, 1);
+    union {
+        int ref;
+        int64_t t;
+    } elem;
+    bool ok = false;
+    bool done = chan_try_recv(u->c, &elem, &ok);
+    push_elem(L, u->kind, &elem, done && ok);
+    lua_pushboolean(L, ok);
+    lua_pushboolean(L, done);
+    return 3;
+}
+
+static int ch_close(lua_State *L)
+{
+    lchan_t *u = check_lchan(L, 1);
+    if (u->kind == LCHAN_TIME)
+        return luaL_error(L, "invalid operation: close of a receive-only timer channel");
+    chan_close(u->c);
+    return 0;
+}
+
+static int ch_len(lua_State *L)
+{
+    lua_pushinteger(L, chan_len(check_lchan(L, 1)->c));
+    return 1;
+}
+
+static int ch_cap(lua_State *L)
+{
+    lua_pushinteger(L, chan_cap(check_lchan(L, 1)->c));
+    return 1;
+}
+
+static int ch_range_next(lua_State *L)
+{
+    lchan_t *u = check_lchan(L, lua_upvalueindex(1));
+    recv_value(L, u->c, u->kind);
+    if (!lua_toboolean(L, -1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* for v in ch:range() do ... end  (ends when closed and drained) */
+static int ch_range(lua_State *L)
+{
+    check_lchan(L, 1);
+    lua_pushvalue(L, 1);
+    lua_pushcclosure(L, ch_range_next, 1);
+    return 1;
+}
+
+static int ch_tostring(lua_State *L)
+{
+    lchan_t *u = check_lchan(L, 1);
+    lua_pushfstring(L, "chan#%d(len %d, cap %d%s)", (int)obj_id(u->c), (int)chan_len(u->c),
+                    (int)chan_cap(u->c), chan_closed(u->c) ? ", closed" : "");
+    return 1;
+}
+
+static int ch_id(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)obj_id(check_lchan(L, 1)->c));
+    return 1;
+}
+
+static const luaL_Reg chan_methods[] = {
+    {"send", ch_send},     {"recv", ch_recv},   {"try_send", ch_try_send},
+    {"try_recv", ch_try_recv}, {"close", ch_close}, {"len", ch_len},
+    {"cap", ch_cap},       {"range", ch_range}, {"id", ch_id},
+    {NULL, NULL},
+};
+
+static const luaL_Reg chan_meta[] = {
+    {"__tostring", ch_tostring},
+    {"__len", ch_len},
+    {NULL, NULL},
+};
+
+/* sim.send(ch, v) / sim.recv(ch): as the methods, but a nil channel blocks
+ * forever, as in Go. */
+static int l_send(lua_State *L)
+{
+    if (lua_isnil(L, 1)) {
+        lsim_need_goroutine(L, "send");
+        chan_send(NULL, NULL);
+        return 0;
+    }
+    return ch_send(L);
+}
+
+static int l_recv(lua_State *L)
+{
+    if (lua_isnil(L, 1)) {
+        lsim_need_goroutine(L, "receive");
+        chan_recv(NULL, NULL);
+        return 0;
+    }
+    return ch_recv(L);
+}
+
+/* ---- select -------------------------------------------------------------- */
+
+/* i, v, ok = sim.select{ {recv = ch1}, {send = ch2, value = x}, default = true } */
+static int l_select(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int n = (int)luaL_len(L, 1);
+    lua_getfield(L, 1, "default");
+    bool has_default = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!has_default)
+        lsim_need_goroutine(L, "select");
+    if (n > 4096)
+        return luaL_error(L, "select with %d cases: at most 4096", n);
+    select_case_t *cases = n ? lua_newuserdatauv(L, (size_t)n * sizeof *cases, 0) : NULL;
+    union slot {
+        int ref;
+        int64_t t;
+    } *slots = n ? lua_newuserdatauv(L, (size_t)n * sizeof *slots, 0) : NULL;
+    int *kinds = n ? lua_newuserdatauv(L, (size_t)n * sizeof *kinds, 0) : NULL;
+    /* Evaluate every case once, in order, before choosing (Go's rule). */
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, 1, i + 1);
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "select case %d: want a table such as {recv = ch} or "
+                                 "{send = ch, value = v}", i + 1);
+        int k = lua_gettop(L);
+        memset(&cases[i], 0, sizeof cases[i]);
+        kinds[i] = LCHAN_VALUES;
+        slots[i].ref = LUA_NOREF;
+        lua_getfield(L, k, "send");
+        lua_getfield(L, k, "recv");
+        if (!lua_isnil(L, -2) && !lua_isnil(L, -1))
+            return luaL_error(L, "select case %d: both send and recv", i + 1);
+        if (!lua_isnil(L, -2)) {
+            lchan_t *u = luaL_testudata(L, -2, CHAN_MT);
+            if (!u)
+                return luaL_error(L, "select case %d: send wants a channel", i + 1);
+            if (u->kind != LCHAN_VALUES)
+                return luaL_error(L, "select case %d: send to a receive-only channel", i + 1);
+            cases[i].ch = u->c;
+            cases[i].dir = SELECT_SEND;
+            lua_getfield(L, k, "value");
+            slots[i].ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        } else if (!lua_isnil(L, -1)) {
+            lchan_t *u = luaL_testudata(L, -1, CHAN_MT);
+            if (!u)
+                return luaL_error(L, "select case %d: recv wants a channel", i + 1);
+            cases[i].ch = u->c;
+            cases[i].dir = SELECT_RECV;
+            kinds[i] = u->kind;
+        } else {
+            /* A nil channel: never ready, never queued. */
+            lua_getfield(L, k, "value");
+            cases[i].dir = lua_isnil(L, -1) ? SELECT_RECV : SELECT_SEND;
+            lua_pop(L, 1);
+        }
+        cases[i].elem = &slots[i];
+        lua_settop(L, k - 1);
+    }
+    int won = chan_select(cases, n, has_default);
+    for (int i = 0; i < n; i++)
+        if (i != won && cases[i].dir == SELECT_SEND && slots[i].ref != LUA_NOREF)
+            luaL_unref(L, LUA_REGISTRYINDEX, slots[i].ref);
+    if (won < 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, won + 1);
+    if (cases[won].dir == SELECT_RECV) {
+        push_elem(L, kinds[won], &slots[won], cases[won].ok);
+        lua_pushboolean(L, cases[won].ok);
+        return 3;
+    }
+    return 1;
+}
+
+/* ---- goroutines ---------------------------------------------------------- */
+
+/* sim.go(fn, ...), sim.go("name", fn, ...), sim.go({name=, role=}, fn, ...) */
+static int l_go(lua_State *L)
+{
+    const char *name = NULL, *role = NULL;
+    int fn = 1;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        name = lua_tostring(L, 1);
+        fn = 2;
+    } else if (lua_istable(L, 1)) {
+        lua_getfield(L, 1, "name");
+        name = lua_tostring(L, -1);
+        lua_getfield(L, 1, "role");
+        role = lua_tostring(L, -1);
+        lua_pop(L, 2); /* the strings stay alive in the table */
+        fn = 2;
+    }
+    luaL_checktype(L, fn, LUA_TFUNCTION);
+    int nargs = lua_gettop(L) - fn;
+    host_spawn(L, fn, nargs, name, role);
+    return 0;
+}
+
+static int l_yield(lua_State *L)
+{
+    lsim_need_goroutine(L, "yield");
+    go_yield();
+    return 0;
+}
+
+static int l_exit(lua_State *L)
+{
+    lsim_need_goroutine(L, "exit");
+    sched_exit(sched_of(L));
+    sched_park(WAIT_EXTERNAL, 0); /* never resumed: the run ends */
+    return 0;
+}
+
+static int l_self(lua_State *L)
+{
+    g_t *g = go_self();
+    if (!g)
+        return 0;
+    lua_pushinteger(L, (lua_Integer)go_id(g));
+    lua_pushstring(L, go_name(g));
+    return 2;
+}
+
+static int l_goroutines(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)sched_goroutines_alive(sched_of(L)));
+    return 1;
+}
+
+static int l_dump(lua_State *L)
+{
+    sched_t *s = sched_of(L);
+    size_t cap = 1 << 16;
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, cap);
+    size_t n = sched_dump(s, p, cap);
+    luaL_pushresultsize(&b, n);
+    return 1;
+}
+
+/* ---- time ---------------------------------------------------------------- */
+
+static int l_now(lua_State *L)
+{
+    lua_pushinteger(L, sched_now_of(sched_of(L)));
+    return 1;
+}
+
+static int l_sleep(lua_State *L)
+{
+    simtime_t d = lsim_checkduration(L, 1);
+    lsim_need_goroutine(L, "sleep");
+    go_sleep(d);
+    return 0;
+}
+
+static int l_after(lua_State *L)
+{
+    simtime_t d = lsim_checkduration(L, 1);
+    push_lchan(L, go_after(d), LCHAN_TIME);
+    return 1;
+}
+
+static void push_timer(lua_State *L, sim_timer_t *t, bool ticker)
+{
+    ltimer_t *u = lua_newuserdatauv(L, sizeof *u, 1);
+    u->t = t;
+    u->ticker = ticker;
+    push_lchan(L, timer_chan(t), LCHAN_TIME);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, TIMER_MT);
+}
+
+static int l_timer(lua_State *L)
+{
+    push_timer(L, timer_new(lsim_checkduration(L, 1)), false);
+    return 1;
+}
+
+static int l_ticker(lua_State *L)
+{
+    simtime_t d = lsim_checkduration(L, 1);
+    if (d <= 0)
+        return luaL_error(L, "non-positive interval for NewTicker");
+    push_timer(L, ticker_new(d), true);
+    return 1;
+}
+
+static int tm_stop(lua_State *L)
+{
+    ltimer_t *u = luaL_checkudata(L, 1, TIMER_MT);
+    if (u->ticker) {
+        ticker_stop(u->t);
+        return 0;
+    }
+    lua_pushboolean(L, timer_stop(u->t));
+    return 1;
+}
+
+static int tm_reset(lua_State *L)
+{
+    ltimer_t *u = luaL_checkudata(L, 1, TIMER_MT);
+    simtime_t d = lsim_checkduration(L, 2);
+    if (u->ticker) {
+        if (d <= 0)
+            return luaL_error(L, "non-positive interval for Ticker.Reset");
+        ticker_reset(u->t, d);
+        return 0;
+    }
+    lua_pushboolean(L, timer_reset(u->t, d));
+    return 1;
+}
+
+static int tm_index(lua_State *L)
+{
+    luaL_checkudata(L, 1, TIMER_MT);
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "c") == 0) {
+        lua_getiuservalue(L, 1, 1);
+        return 1;
+    }
+    if (strcmp(k, "stop") == 0) {
+        lua_pushcfunction(L, tm_stop);
+        return 1;
+    }
+    if (strcmp(k, "reset") == 0) {
+        lua_pushcfunction(L, tm_reset);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- CPUs ---------------------------------------------------------------- */
+
+static cpu_pool_t *cpu_of(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.cpu");
+    cpu_pool_t *p = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return p;
+}
+
+void lsim_set_gomaxprocs(lua_State *L, int procs)
+{
+    lua_pushlightuserdata(L, cpu_pool_new(procs));
+    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.cpu");
+}
+
+static int l_work(lua_State *L)
+{
+    simtime_t d = lsim_checkduration(L, 1);
+    lsim_need_goroutine(L, "work");
+    cpu_work(cpu_of(L), d);
+    return 0;
+}
+
+/* sim.cpu() -> { procs, busy, waiting, busy_ns } */
+static int l_cpu(lua_State *L)
+{
+    cpu_pool_t *p = cpu_of(L);
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, cpu_procs(p));
+    lua_setfield(L, -2, "procs");
+    lua_pushinteger(L, cpu_busy(p));
+    lua_setfield(L, -2, "busy");
+    lua_pushinteger(L, (lua_Integer)cpu_waiting(p));
+    lua_setfield(L, -2, "waiting");
+    lua_pushinteger(L, cpu_busy_ns(p));
+    lua_setfield(L, -2, "busy_ns");
+    return 1;
+}
+
+/* ---- output and checks --------------------------------------------------- */
+
+static int l_log(lua_State *L)
+{
+    host_t *h = host_of(L);
+    simtime_t t = sched_now_of(sched_of(L));
+    g_t *g = go_self();
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    char head[160];
+    snprintf(head, sizeof head, "[%lld.%06llds] %s: ", (long long)(t / SIM_SEC),
+             (long long)(t % SIM_SEC / 1000), g ? go_name(g) : "sim");
+    luaL_addstring(&b, head);
+    for (int i = 1; i <= n; i++) {
+        lsim_tolstring(L, i, NULL);
+        if (i > 1)
+            luaL_addchar(&b, ' ');
+        luaL_addvalue(&b);
+    }
+    luaL_addchar(&b, '\n');
+    luaL_pushresult(&b);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    host_print(h, s, len);
+    sched_emit(EV_LOG, 0, 0, 0, s);
+    return 0;
+}
+
+static int l_expect(lua_State *L)
+{
+    bool ok = lua_toboolean(L, 1);
+    const char *msg = luaL_optstring(L, 2, "expectation");
+    host_add_expect(host_of(L), L, ok, msg, 0);
+    lua_pushboolean(L, ok);
+    return 1;
+}
+
+static int l_invariant(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    const char *msg = luaL_optstring(L, 2, "invariant");
+    lsim_add_invariant(L, 1, msg);
+    return 0;
+}
+
+static int l_finally(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lsim_add_finally(L, 1);
+    return 0;
+}
+
+static int l_scenario(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    host_set_header(host_of(L), L, 1);
+    if (host_usage_error(host_of(L)))
+        sched_park(WAIT_EXTERNAL, 0); /* the run ends: exit 3 */
+    return 0;
+}
+
+static int l_duration(lua_State *L)
+{
+    lua_pushinteger(L, lsim_checkduration(L, 1));
+    return 1;
+}
+
+static int l_format_duration(lua_State *L)
+{
+    char buf[48];
+    lua_pushstring(L, dur_format(luaL_checkinteger(L, 1), buf, sizeof buf));
+    return 1;
+}
+
+static int l_seed(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)sched_seed(sched_of(L)));
+    return 1;
+}
+
+/* sim.emit(kind_text, obj, a, b): a user event in the trace. */
+static int l_event(lua_State *L)
+{
+    const char *what = luaL_checkstring(L, 1);
+    sched_emit(EV_USER, (uint64_t)luaL_optinteger(L, 2, 0), luaL_optinteger(L, 3, 0),
+               luaL_optinteger(L, 4, 0), what);
+    return 0;
+}
+
+/* ---- math.random on the user stream --------------------------------------- */
+
+static rand_t *user_rand(lua_State *L)
+{
+    return sched_rand(sched_of(L), RAND_USER);
+}
+
+static int l_random(lua_State *L)
+{
+    rand_t *r = user_rand(L);
+    lua_Integer lo, hi;
+    switch (lua_gettop(L)) {
+    case 0:
+        lua_pushnumber(L, rand_double(r));
+        return 1;
+    case 1:
+        lo = 1;
+        hi = luaL_checkinteger(L, 1);
+        if (hi == 0) {
+            lua_pushinteger(L, (lua_Integer)rand_u64(r));
+            return 1;
+        }
+        break;
+    case 2:
+        lo = luaL_checkinteger(L, 1);
+        hi = luaL_checkinteger(L, 2);
+        break;
+    default:
+        return luaL_error(L, "wrong number of arguments");
+    }
+    luaL_argcheck(L, lo <= hi, lua_gettop(L), "interval is empty");
+    lua_pushinteger(L, rand_range(r, lo, hi));
+    return 1;
+}
+
+static int l_randomseed(lua_State *L)
+{
+    uint64_t seed = lua_isnoneornil(L, 1) ? sched_seed(sched_of(L))
+                                          : (uint64_t)luaL_checkinteger(L, 1);
+    rand_seed(user_rand(L), seed, RAND_USER + 1);
+    return 0;
+}
+
+/* The world stream, for the prelude's distributions and load shapes. */
+static int l_world_random(lua_State *L)
+{
+    lua_pushnumber(L, rand_double(sched_rand(sched_of(L), RAND_WORLD)));
+    return 1;
+}
+
+static int l_world_int(lua_State *L)
+{
+    lua_Integer lo = luaL_checkinteger(L, 1), hi = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, lo <= hi, 2, "interval is empty");
+    lua_pushinteger(L, rand_range(sched_rand(sched_of(L), RAND_WORLD), lo, hi));
+    return 1;
+}
+
+void lsim_bind_math_random(lua_State *L)
+{
+    lua_getglobal(L, "math");
+    lua_pushcfunction(L, l_random);
+    lua_setfield(L, -2, "random");
+    lua_pushcfunction(L, l_randomseed);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+}
+
+/* ---- tostring without addresses ------------------------------------------ */
+
+const char *lsim_tolstring(lua_State *L, int idx, size_t *len)
+{
+    idx = lua_absindex(L, idx);
+    int t = lua_type(L, idx);
+    if (t != LUA_TTABLE && t != LUA_TFUNCTION && t != LUA_TTHREAD && t != LUA_TUSERDATA &&
+        t != LUA_TLIGHTUSERDATA)
+        return luaL_tolstring(L, idx, len);
+    if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
+        lua_pop(L, 1);
+        return luaL_tolstring(L, idx, len);
+    }
+    /* Number objects in the order they are first shown (weak keys). */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "chansim.ids") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_newtable(L);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "chansim.ids");
+    }
+    lua_pushvalue(L, idx);
+    lua_Integer id;
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
+        id = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+        lua_getfield(L, LUA_REGISTRYINDEX, "chansim.nextid");
+        id = lua_tointeger(L, -1) + 1;
+        lua_pop(L, 1);
+        lua_pushinteger(L, id);
+        lua_setfield(L, LUA_REGISTRYINDEX, "chansim.nextid");
+        lua_pushvalue(L, idx);
+        lua_pushinteger(L, id);
+        lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+    const char *kind = luaL_typename(L, idx);
+    int ty = luaL_getmetafield(L, idx, "__name");
+    if (ty == LUA_TSTRING) {
+        lua_pushfstring(L, "%s: #%I", lua_tostring(L, -1), id);
+        lua_remove(L, -2);
+    } else {
+        if (ty != LUA_TNIL)
+            lua_pop(L, 1);
+        lua_pushfstring(L, "%s: #%I", kind, id);
+    }
+    return lua_tolstring(L, -1, len);
+}
+
+/* ---- the module ---------------------------------------------------------- */
+
+static const luaL_Reg sim_funcs[] = {
+    {"scenario", l_scenario},
+    {"go", l_go},
+    {"yield", l_yield},
+    {"exit", l_exit},
+    {"self", l_self},
+    {"goroutines", l_goroutines},
+    {"dump", l_dump},
+    {"chan", l_chan},
+    {"send", l_send},
+    {"recv", l_recv},
+    {"select", l_select},
+    {"now", l_now},
+    {"sleep", l_sleep},
+    {"after", l_after},
+    {"timer", l_timer},
+    {"ticker", l_ticker},
+    {"work", l_work},
+    {"cpu", l_cpu},
+    {"log", l_log},
+    {"expect", l_expect},
+    {"invariant", l_invariant},
+    {"finally", l_finally},
+    {"duration", l_duration},
+    {"format_duration", l_format_duration},
+    {"seed", l_seed},
+    {"event", l_event},
+    {"_world_random", l_world_random},
+    {"_world_int", l_world_int},
+    {NULL, NULL},
+};
+
+static void createmeta(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    luaL_setfuncs(L, meta, 0);
+    if (methods) {
+        lua_newtable(L);
+        luaL_setfuncs(L, methods, 0);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+}
+
+int luaopen_chansim(lua_State *L)
+{
+    createmeta(L, CHAN_MT, chan_meta, chan_methods);
+    static const luaL_Reg timer_meta[] = {{"__index", tm_index}, {NULL, NULL}};
+    createmeta(L, TIMER_MT, timer_meta, NULL);
+    luaL_newlib(L, sim_funcs);
+    int t = lua_gettop(L);
+    lua_newtable(L);
+    lua_setfield(L, t, "params");
+    lsim_open_sync(L, t);
+    lsim_open_ctx(L, t);
+    return 1;
+}

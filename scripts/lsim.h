@@ -1,0 +1,64 @@
+/*
+ * lsim: the `sim` Lua module, the binding of core (and, through their own
+ * files, of sim/'s patterns and world) for scenarios.
+ *
+ * Each core type is a userdata with one metatable built from separate
+ * luaL_Reg arrays of methods and metamethods, and a check_<type> helper
+ * around luaL_checkudata (as Lua's liolib.c does). Misuse raises a Lua
+ * error, which carries the scenario's file:line; Go's panics raised inside
+ * a binding become Lua errors of the goroutine, so pcall recovers them as
+ * recover() would; an expected failure returns nil and a message.
+ *
+ * Values sent on channels are Lua values held in the registry while in
+ * flight; the receiver takes ownership back.
+ */
+#ifndef CHANSIM_LSIM_H
+#define CHANSIM_LSIM_H
+
+#include <stdbool.h>
+
+#include <lua.h>
+
+#include "chan.h"
+#include "sched.h"
+
+/* Open the module: returns the `sim` table. */
+int luaopen_chansim(lua_State *L);
+/* Give the module its scheduler (before the run). */
+void lsim_attach(lua_State *L, sched_t *s);
+/* Bind math.random and math.randomseed to the run's user stream. */
+void lsim_bind_math_random(lua_State *L);
+/* Simulated CPUs for sim.work (scenario{ gomaxprocs }). */
+void lsim_set_gomaxprocs(lua_State *L, int procs);
+
+/* Duration argument: an integer of nanoseconds or a Go duration string;
+ * raises "bad duration" naming the value otherwise. */
+simtime_t lsim_checkduration(lua_State *L, int idx);
+simtime_t lsim_optduration(lua_State *L, int idx, simtime_t def);
+/* Raise an error unless the caller runs on a goroutine that may block. */
+void lsim_need_goroutine(lua_State *L, const char *what);
+
+/* Channels as Lua values: push a userdata for c, or get c from one. */
+void lsim_pushchan(lua_State *L, chan_t *c);
+chan_t *lsim_checkchan(lua_State *L, int idx);
+chan_t *lsim_optchan(lua_State *L, int idx);
+/* Move the value at idx into a channel slot / back out of one. */
+int lsim_ref_value(lua_State *L, int idx);
+void lsim_push_ref(lua_State *L, int ref);
+
+/* Register more functions into the sim table (for the sync, context,
+ * pattern and world bindings, each in its own file). */
+void lsim_open_sync(lua_State *L, int simtable);
+void lsim_open_ctx(lua_State *L, int simtable);
+
+/* tostring() that never shows an address: tables, functions, threads and
+ * userdata without __tostring print as "table: #12", numbered in the order
+ * first printed, so output is the same on every run. Pushes the string. */
+const char *lsim_tolstring(lua_State *L, int idx, size_t *len);
+
+/* Defined by the host. */
+int lsim_add_invariant(lua_State *L, int fn_idx, const char *msg);
+int lsim_add_finally(lua_State *L, int fn_idx);
+bool lsim_in_check(lua_State *L);
+
+#endif

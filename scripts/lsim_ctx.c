@@ -1,0 +1,180 @@
+/*
+ * lsim_ctx: sim.context, the binding of core's context package.
+ *
+ *   local ctx, cancel = sim.context.with_timeout(sim.context.background(), "500ms")
+ *   sim.select{ {recv = ctx:done()}, {recv = results} }
+ *   print(ctx:err())   -- nil, or "context deadline exceeded"
+ *
+ * Errors are their messages as strings. Values are keyed by strings.
+ */
+#include <lauxlib.h>
+
+#include "lsim.h"
+#include "lsim_ctx.h"
+
+#define CTX_MT "chansim.context"
+
+void lsim_pushctx(lua_State *L, ctx_t *c)
+{
+    *(ctx_t **)lua_newuserdatauv(L, sizeof c, 0) = c;
+    luaL_setmetatable(L, CTX_MT);
+}
+
+ctx_t *lsim_checkctx(lua_State *L, int idx)
+{
+    return *(ctx_t **)luaL_checkudata(L, idx, CTX_MT);
+}
+
+static int cancel_closure(lua_State *L)
+{
+    ctx_t *c = lua_touserdata(L, lua_upvalueindex(1));
+    if (lua_isnoneornil(L, 1))
+        ctx_cancel(c);
+    else
+        ctx_cancel_cause(c, go_errorf("%s", luaL_checkstring(L, 1)));
+    return 0;
+}
+
+/* Push ctx and its cancel function, as Go returns them. */
+static int push_with_cancel(lua_State *L, ctx_t *c)
+{
+    lsim_pushctx(L, c);
+    lua_pushlightuserdata(L, c);
+    lua_pushcclosure(L, cancel_closure, 1);
+    return 2;
+}
+
+static int l_background(lua_State *L)
+{
+    lsim_pushctx(L, ctx_background());
+    return 1;
+}
+
+static int l_todo(lua_State *L)
+{
+    lsim_pushctx(L, ctx_todo());
+    return 1;
+}
+
+static int l_with_cancel(lua_State *L)
+{
+    return push_with_cancel(L, ctx_with_cancel(lsim_checkctx(L, 1)));
+}
+
+static int l_with_timeout(lua_State *L)
+{
+    ctx_t *p = lsim_checkctx(L, 1);
+    simtime_t d = lsim_checkduration(L, 2);
+    if (lua_isnoneornil(L, 3))
+        return push_with_cancel(L, ctx_with_timeout(p, d));
+    return push_with_cancel(L, ctx_with_timeout_cause(p, d, go_errorf("%s", luaL_checkstring(L, 3))));
+}
+
+static int l_with_deadline(lua_State *L)
+{
+    ctx_t *p = lsim_checkctx(L, 1);
+    simtime_t t = lsim_checkduration(L, 2);
+    if (lua_isnoneornil(L, 3))
+        return push_with_cancel(L, ctx_with_deadline(p, t));
+    return push_with_cancel(L, ctx_with_deadline_cause(p, t, go_errorf("%s", luaL_checkstring(L, 3))));
+}
+
+static int l_with_value(lua_State *L)
+{
+    ctx_t *p = lsim_checkctx(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    luaL_checkany(L, 3);
+    lua_pushvalue(L, 3);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX); /* lives for the run */
+    const char *k = sched_intern(sched_current(), key);
+    lsim_pushctx(L, ctx_with_value(p, k, (void *)(intptr_t)(ref + 1)));
+    return 1;
+}
+
+static int l_without_cancel(lua_State *L)
+{
+    lsim_pushctx(L, ctx_without_cancel(lsim_checkctx(L, 1)));
+    return 1;
+}
+
+static int c_done(lua_State *L)
+{
+    lsim_pushchan(L, ctx_done(lsim_checkctx(L, 1)));
+    return 1;
+}
+
+static int c_err(lua_State *L)
+{
+    const go_error_t *e = ctx_err(lsim_checkctx(L, 1));
+    if (e)
+        lua_pushstring(L, go_error_msg(e));
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int c_cause(lua_State *L)
+{
+    const go_error_t *e = ctx_cause(lsim_checkctx(L, 1));
+    if (e)
+        lua_pushstring(L, go_error_msg(e));
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int c_deadline(lua_State *L)
+{
+    simtime_t d;
+    if (!ctx_deadline(lsim_checkctx(L, 1), &d))
+        return 0;
+    lua_pushinteger(L, d);
+    return 1;
+}
+
+static int c_value(lua_State *L)
+{
+    ctx_t *c = lsim_checkctx(L, 1);
+    const char *k = sched_intern(sched_current(), luaL_checkstring(L, 2));
+    intptr_t v = (intptr_t)ctx_value(c, k);
+    if (!v)
+        return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)(v - 1));
+    return 1;
+}
+
+static int c_cancel(lua_State *L)
+{
+    ctx_cancel(lsim_checkctx(L, 1));
+    return 0;
+}
+
+static int c_tostring(lua_State *L)
+{
+    lua_pushstring(L, ctx_string(lsim_checkctx(L, 1)));
+    return 1;
+}
+
+void lsim_open_ctx(lua_State *L, int t)
+{
+    static const luaL_Reg methods[] = {
+        {"done", c_done},   {"err", c_err},       {"cause", c_cause},
+        {"deadline", c_deadline}, {"value", c_value}, {"cancel", c_cancel},
+        {NULL, NULL},
+    };
+    luaL_newmetatable(L, CTX_MT);
+    luaL_newlibtable(L, methods);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, c_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+    static const luaL_Reg funcs[] = {
+        {"background", l_background},       {"todo", l_todo},
+        {"with_cancel", l_with_cancel},     {"with_timeout", l_with_timeout},
+        {"with_deadline", l_with_deadline}, {"with_value", l_with_value},
+        {"without_cancel", l_without_cancel}, {NULL, NULL},
+    };
+    luaL_newlib(L, funcs);
+    lua_setfield(L, t, "context");
+}

@@ -1,0 +1,447 @@
+/*
+ * lsim_sync: sim.mutex, sim.rwmutex, sim.waitgroup, sim.once, sim.cond,
+ * sim.semaphore and sim.errgroup: the binding of core's sync, sema and
+ * errgroup. Method names are Go's in lower snake case.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "ctx.h"
+#include "errgroup.h"
+#include "host.h"
+#include "lsim.h"
+#include "lsim_ctx.h"
+#include "sema.h"
+#include "sync.h"
+
+#define MUTEX_MT "chansim.mutex"
+#define RWMUTEX_MT "chansim.rwmutex"
+#define WG_MT "chansim.waitgroup"
+#define ONCE_MT "chansim.once"
+#define COND_MT "chansim.cond"
+#define SEMA_MT "chansim.semaphore"
+#define EG_MT "chansim.errgroup"
+
+/* Every userdata here is a pointer to a scheduler-owned core object. */
+static void *check_ptr(lua_State *L, int idx, const char *mt)
+{
+    return *(void **)luaL_checkudata(L, idx, mt);
+}
+
+static void push_ptr(lua_State *L, void *p, const char *mt)
+{
+    *(void **)lua_newuserdatauv(L, sizeof p, 1) = p;
+    luaL_setmetatable(L, mt);
+}
+
+static void name_from(lua_State *L, int idx, void *obj)
+{
+    if (lua_type(L, idx) == LUA_TSTRING)
+        obj_set_name(obj, lua_tostring(L, idx));
+}
+
+/* ---- Mutex ------------------------------------------------------------- */
+
+static int l_mutex(lua_State *L)
+{
+    mutex_t *m = mutex_new();
+    name_from(L, 1, m);
+    push_ptr(L, m, MUTEX_MT);
+    return 1;
+}
+
+static int mu_lock(lua_State *L)
+{
+    mutex_t *m = check_ptr(L, 1, MUTEX_MT);
+    lsim_need_goroutine(L, "Mutex.Lock");
+    mutex_lock(m);
+    return 0;
+}
+
+static int mu_unlock(lua_State *L)
+{
+    mutex_unlock(check_ptr(L, 1, MUTEX_MT));
+    return 0;
+}
+
+static int mu_try_lock(lua_State *L)
+{
+    lua_pushboolean(L, mutex_try_lock(check_ptr(L, 1, MUTEX_MT)));
+    return 1;
+}
+
+/* mu:stats() -> { contended = n, wait_ns = t } (the mutex profile) */
+static int mu_stats(lua_State *L)
+{
+    mutex_t *m = check_ptr(L, 1, MUTEX_MT);
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, (lua_Integer)mutex_contended(m));
+    lua_setfield(L, -2, "contended");
+    lua_pushinteger(L, mutex_wait_ns(m));
+    lua_setfield(L, -2, "wait_ns");
+    return 1;
+}
+
+static const luaL_Reg mutex_methods[] = {
+    {"lock", mu_lock}, {"unlock", mu_unlock}, {"try_lock", mu_try_lock},
+    {"stats", mu_stats}, {NULL, NULL},
+};
+
+/* ---- RWMutex ------------------------------------------------------------- */
+
+static int l_rwmutex(lua_State *L)
+{
+    rwmutex_t *rw = rwmutex_new();
+    name_from(L, 1, rw);
+    push_ptr(L, rw, RWMUTEX_MT);
+    return 1;
+}
+
+static int rw_lock(lua_State *L)
+{
+    rwmutex_t *rw = check_ptr(L, 1, RWMUTEX_MT);
+    lsim_need_goroutine(L, "RWMutex.Lock");
+    rwmutex_lock(rw);
+    return 0;
+}
+
+static int rw_unlock(lua_State *L)
+{
+    rwmutex_unlock(check_ptr(L, 1, RWMUTEX_MT));
+    return 0;
+}
+
+static int rw_rlock(lua_State *L)
+{
+    rwmutex_t *rw = check_ptr(L, 1, RWMUTEX_MT);
+    lsim_need_goroutine(L, "RWMutex.RLock");
+    rwmutex_rlock(rw);
+    return 0;
+}
+
+static int rw_runlock(lua_State *L)
+{
+    rwmutex_runlock(check_ptr(L, 1, RWMUTEX_MT));
+    return 0;
+}
+
+static int rw_try_lock(lua_State *L)
+{
+    lua_pushboolean(L, rwmutex_try_lock(check_ptr(L, 1, RWMUTEX_MT)));
+    return 1;
+}
+
+static int rw_try_rlock(lua_State *L)
+{
+    lua_pushboolean(L, rwmutex_try_rlock(check_ptr(L, 1, RWMUTEX_MT)));
+    return 1;
+}
+
+static int rw_stats(lua_State *L)
+{
+    rwmutex_t *rw = check_ptr(L, 1, RWMUTEX_MT);
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, (lua_Integer)rwmutex_contended(rw));
+    lua_setfield(L, -2, "contended");
+    lua_pushinteger(L, rwmutex_wait_ns(rw));
+    lua_setfield(L, -2, "wait_ns");
+    return 1;
+}
+
+static const luaL_Reg rwmutex_methods[] = {
+    {"lock", rw_lock},       {"unlock", rw_unlock},     {"rlock", rw_rlock},
+    {"runlock", rw_runlock}, {"try_lock", rw_try_lock}, {"try_rlock", rw_try_rlock},
+    {"stats", rw_stats},     {NULL, NULL},
+};
+
+/* ---- WaitGroup ----------------------------------------------------------- */
+
+static int l_waitgroup(lua_State *L)
+{
+    waitgroup_t *wg = waitgroup_new();
+    name_from(L, 1, wg);
+    push_ptr(L, wg, WG_MT);
+    return 1;
+}
+
+static int wg_add(lua_State *L)
+{
+    waitgroup_add(check_ptr(L, 1, WG_MT), luaL_optinteger(L, 2, 1));
+    return 0;
+}
+
+static int wg_done(lua_State *L)
+{
+    waitgroup_done(check_ptr(L, 1, WG_MT));
+    return 0;
+}
+
+static int wg_wait(lua_State *L)
+{
+    waitgroup_t *wg = check_ptr(L, 1, WG_MT);
+    lsim_need_goroutine(L, "WaitGroup.Wait");
+    waitgroup_wait(wg);
+    return 0;
+}
+
+static int wg_count(lua_State *L)
+{
+    lua_pushinteger(L, waitgroup_count(check_ptr(L, 1, WG_MT)));
+    return 1;
+}
+
+static const luaL_Reg wg_methods[] = {
+    {"add", wg_add}, {"done", wg_done}, {"wait", wg_wait}, {"count", wg_count}, {NULL, NULL},
+};
+
+/* ---- Once ---------------------------------------------------------------- */
+
+typedef struct once_call {
+    lua_State *L;   /* the calling thread, with the function on top */
+    bool failed;    /* f raised an error (re-raised after Do returns) */
+} once_call_t;
+
+static void once_body(void *arg)
+{
+    once_call_t *c = arg;
+    /* A panicking f still counts as done (Go's deferred done.Store(1)), so
+     * the error is caught here and re-raised once Do has returned. */
+    c->failed = lua_pcall(c->L, 0, 0, 0) != LUA_OK;
+}
+
+static int l_once(lua_State *L)
+{
+    push_ptr(L, once_new(), ONCE_MT);
+    return 1;
+}
+
+static int once_call(lua_State *L)
+{
+    once_t *o = check_ptr(L, 1, ONCE_MT);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lsim_need_goroutine(L, "Once.Do");
+    lua_settop(L, 2);
+    once_call_t c = {.L = L, .failed = false};
+    once_do(o, once_body, &c);
+    if (c.failed)
+        return lua_error(L);
+    return 0;
+}
+
+static const luaL_Reg once_methods[] = {{"call", once_call}, {NULL, NULL}};
+
+/* ---- Cond ---------------------------------------------------------------- */
+
+static int l_cond(lua_State *L)
+{
+    mutex_t *m = check_ptr(L, 1, MUTEX_MT);
+    push_ptr(L, cond_new(m), COND_MT);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1); /* keep L alive with the Cond */
+    return 1;
+}
+
+static int cond_wait_l(lua_State *L)
+{
+    cond_t *c = check_ptr(L, 1, COND_MT);
+    lsim_need_goroutine(L, "Cond.Wait");
+    cond_wait(c);
+    return 0;
+}
+
+static int cond_signal_l(lua_State *L)
+{
+    cond_signal(check_ptr(L, 1, COND_MT));
+    return 0;
+}
+
+static int cond_broadcast_l(lua_State *L)
+{
+    cond_broadcast(check_ptr(L, 1, COND_MT));
+    return 0;
+}
+
+static const luaL_Reg cond_methods[] = {
+    {"wait", cond_wait_l}, {"signal", cond_signal_l}, {"broadcast", cond_broadcast_l},
+    {NULL, NULL},
+};
+
+/* ---- semaphore.Weighted -------------------------------------------------- */
+
+static int l_semaphore(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n >= 0, 1, "size must not be negative");
+    semaphore_t *s = semaphore_new(n);
+    name_from(L, 2, s);
+    push_ptr(L, s, SEMA_MT);
+    return 1;
+}
+
+/* ok, err = sem:acquire([n [, ctx]]) */
+static int sem_acquire(lua_State *L)
+{
+    semaphore_t *s = check_ptr(L, 1, SEMA_MT);
+    lua_Integer n = luaL_optinteger(L, 2, 1);
+    ctx_t *c = lua_isnoneornil(L, 3) ? ctx_background() : lsim_checkctx(L, 3);
+    lsim_need_goroutine(L, "Semaphore.Acquire");
+    const go_error_t *err = semaphore_acquire(s, c, n);
+    if (err) {
+        lua_pushnil(L);
+        lua_pushstring(L, go_error_msg(err));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int sem_try_acquire(lua_State *L)
+{
+    lua_pushboolean(L, semaphore_try_acquire(check_ptr(L, 1, SEMA_MT), luaL_optinteger(L, 2, 1)));
+    return 1;
+}
+
+static int sem_release(lua_State *L)
+{
+    semaphore_release(check_ptr(L, 1, SEMA_MT), luaL_optinteger(L, 2, 1));
+    return 0;
+}
+
+static int sem_held(lua_State *L)
+{
+    lua_pushinteger(L, semaphore_held(check_ptr(L, 1, SEMA_MT)));
+    return 1;
+}
+
+static const luaL_Reg sema_methods[] = {
+    {"acquire", sem_acquire}, {"try_acquire", sem_try_acquire},
+    {"release", sem_release}, {"held", sem_held}, {NULL, NULL},
+};
+
+/* ---- errgroup ------------------------------------------------------------ */
+
+typedef struct eg_job {
+    lua_State *L; /* the main state (idle), to reach the host */
+    int packed;   /* registry ref of {fn, args...} */
+} eg_job_t;
+
+static const go_error_t *eg_body(void *arg)
+{
+    eg_job_t job = *(eg_job_t *)arg;
+    free(arg);
+    char *r = host_run_here(job.L, job.packed);
+    if (!r)
+        return NULL;
+    const go_error_t *err = go_errorf("%s", r);
+    free(r);
+    return err;
+}
+
+/* g, ctx = sim.errgroup([parent]) */
+static int l_errgroup(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        push_ptr(L, errgroup_new(), EG_MT);
+        return 1;
+    }
+    ctx_t *derived;
+    errgroup_t *g = errgroup_with_context(lsim_checkctx(L, 1), &derived);
+    push_ptr(L, g, EG_MT);
+    lsim_pushctx(L, derived);
+    return 2;
+}
+
+static eg_job_t *pack_job(lua_State *L, int first)
+{
+    luaL_checktype(L, first, LUA_TFUNCTION);
+    int n = lua_gettop(L) - first + 1;
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushvalue(L, first + i);
+        lua_rawseti(L, -2, i + 1);
+    }
+    eg_job_t *job = malloc(sizeof *job);
+    if (!job)
+        luaL_error(L, "out of memory");
+    job->L = host_lua(host_of(L));
+    job->packed = luaL_ref(L, LUA_REGISTRYINDEX);
+    return job;
+}
+
+static int eg_go(lua_State *L)
+{
+    errgroup_t *g = check_ptr(L, 1, EG_MT);
+    lsim_need_goroutine(L, "errgroup.Go");
+    eg_job_t *job = pack_job(L, 2);
+    errgroup_go(g, eg_body, job);
+    return 0;
+}
+
+static int eg_try_go(lua_State *L)
+{
+    errgroup_t *g = check_ptr(L, 1, EG_MT);
+    eg_job_t *job = pack_job(L, 2);
+    bool ok = errgroup_try_go(g, eg_body, job);
+    if (!ok) {
+        luaL_unref(L, LUA_REGISTRYINDEX, job->packed);
+        free(job);
+    }
+    lua_pushboolean(L, ok);
+    return 1;
+}
+
+static int eg_set_limit(lua_State *L)
+{
+    errgroup_set_limit(check_ptr(L, 1, EG_MT), (int)luaL_checkinteger(L, 2));
+    return 0;
+}
+
+/* err = g:wait()  (nil when every function returned nil) */
+static int eg_wait(lua_State *L)
+{
+    errgroup_t *g = check_ptr(L, 1, EG_MT);
+    lsim_need_goroutine(L, "errgroup.Wait");
+    const go_error_t *err = errgroup_wait(g);
+    if (err)
+        lua_pushstring(L, go_error_msg(err));
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static const luaL_Reg eg_methods[] = {
+    {"go", eg_go}, {"try_go", eg_try_go}, {"set_limit", eg_set_limit}, {"wait", eg_wait},
+    {NULL, NULL},
+};
+
+/* ---- registration -------------------------------------------------------- */
+
+static void methods_meta(lua_State *L, const char *name, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+void lsim_open_sync(lua_State *L, int t)
+{
+    methods_meta(L, MUTEX_MT, mutex_methods);
+    methods_meta(L, RWMUTEX_MT, rwmutex_methods);
+    methods_meta(L, WG_MT, wg_methods);
+    methods_meta(L, ONCE_MT, once_methods);
+    methods_meta(L, COND_MT, cond_methods);
+    methods_meta(L, SEMA_MT, sema_methods);
+    methods_meta(L, EG_MT, eg_methods);
+    static const luaL_Reg funcs[] = {
+        {"mutex", l_mutex},         {"rwmutex", l_rwmutex}, {"waitgroup", l_waitgroup},
+        {"once", l_once},           {"cond", l_cond},       {"semaphore", l_semaphore},
+        {"errgroup", l_errgroup},   {NULL, NULL},
+    };
+    lua_pushvalue(L, t);
+    luaL_setfuncs(L, funcs, 0);
+    lua_pop(L, 1);
+}

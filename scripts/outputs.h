@@ -1,0 +1,53 @@
+/*
+ * outputs: the files a run writes: the text event log (--log), the Chrome
+ * trace-event JSON (--trace), Prometheus metrics (--metrics), CSV time
+ * series (--csv) and the decision list (--schedule-out).
+ *
+ * Each file is written to a temporary name beside its final one and renamed
+ * only when complete, so an output is whole or absent, never half-written.
+ * Outputs observe the run through trace sinks and the clock; they never
+ * change it, so a run with outputs has the same trace hash as one without.
+ */
+#ifndef CHANSIM_OUTPUTS_H
+#define CHANSIM_OUTPUTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "host.h"
+
+/* A file written under a temporary name and renamed when complete. */
+typedef struct atomic_file {
+    char *path;  /* final name */
+    char *tmp;   /* temporary name beside it */
+    FILE *f;     /* open while writing */
+    bool failed; /* a write failed: the file will not be kept */
+} atomic_file_t;
+
+bool atomic_open(atomic_file_t *a, const char *path);
+/* Close and rename into place (or remove on failure); true if kept. */
+bool atomic_commit(atomic_file_t *a);
+void atomic_abort(atomic_file_t *a);
+
+typedef struct outputs {
+    const char *log_path;     /* --log */
+    const char *trace_path;   /* --trace */
+    const char *metrics_path; /* --metrics */
+    const char *csv_path;     /* --csv */
+    int64_t csv_interval;     /* --csv-interval, ns */
+    atomic_file_t log;
+    struct trace_json *json;  /* state of the --trace writer */
+    struct csv_sampler *csv;  /* state of the --csv sampler */
+} outputs_t;
+
+void outputs_init(outputs_t *o);
+/* Open the files and attach the sinks before the run. Prints an error and
+ * returns false if a file cannot be created. */
+bool outputs_attach(outputs_t *o, host_t *h);
+/* After the run: finish and rename every file. False if one failed. */
+bool outputs_finish(outputs_t *o, host_t *h);
+void outputs_deinit(outputs_t *o);
+bool outputs_write_schedule(const char *path, const uint32_t *d, size_t n);
+
+#endif
