@@ -83,10 +83,12 @@ size_t chan_elem_size(const chan_t *c) { return c ? c->elem_size : 0; }
 bool chan_closed(const chan_t *c) { return c && c->closed; }
 void chan_mark_timer(chan_t *c) { c->is_timer = true; }
 
-void chan_drain(chan_t *c)
+bool chan_drain(chan_t *c)
 {
+    bool had = c->count > 0;
     c->count = 0;
     c->head = 0;
+    return had;
 }
 
 static size_t waitq_len(const waitq_t *q)

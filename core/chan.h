@@ -82,6 +82,6 @@ int chan_select(select_case_t *cases, int n, bool has_default);
 /* Internal to core: timers mark their channels so len/cap report 0 and
  * Stop/Reset can drop a stale value. */
 void chan_mark_timer(chan_t *c);
-void chan_drain(chan_t *c);
+bool chan_drain(chan_t *c); /* true if a value was dropped */
 
 #endif

@@ -91,6 +91,7 @@ struct sched {
     struct { trace_sink_t fn; void *ud; } sinks[8];
     int nsinks;
     go_frames_hook_t frames_hook;
+    struct ctx *ctx_roots[2];   /* context.Background and TODO, lazily made by ctx.c */
     void (*step_hook)(void *ud);             /* after every goroutine step */
     void *step_ud;
     void (*clock_hook)(void *ud, simtime_t from, simtime_t to); /* before the clock jumps */
@@ -260,6 +261,7 @@ const char *sched_failure_message(const sched_t *s) { return s->failure; }
 bool sched_replay_diverged(const sched_t *s) { return s->replay_diverged; }
 rand_t *sched_rand(sched_t *s, rand_stream_t which) { return &s->rng[which]; }
 struct timerq *sched_timerq(sched_t *s) { return s->timers; }
+struct ctx **sched_ctx_roots(sched_t *s) { return s->ctx_roots; }
 void sched_set_until(sched_t *s, simtime_t until) { s->cfg.until = until; }
 void sched_exit(sched_t *s) { s->stop = true; s->result = SCHED_EXITED; }
 void sched_set_frames_hook(sched_t *s, go_frames_hook_t hook) { s->frames_hook = hook; }

@@ -281,5 +281,11 @@ bool sched_main_exited(const sched_t *s);
 /* Internal to core: the scheduler's timer queue and its CPU model. */
 struct timerq;
 struct timerq *sched_timerq(sched_t *s);
+/* Internal to core: the scheduler's two root contexts (context.Background
+ * and context.TODO), NULL until ctx.c creates them on first use. The slots
+ * only point at scheduler-owned objects; the scheduler frees nothing
+ * through them. */
+struct ctx;
+struct ctx **sched_ctx_roots(sched_t *s);
 
 #endif

@@ -183,6 +183,8 @@ void go_sleep_until(simtime_t t)
 static simtime_t deadline_after(simtime_t d)
 {
     simtime_t now = sched_now();
+    if (d <= 0)
+        return now; /* Go's when(): a non-positive d means now */
     if (d > SIMTIME_MAX - now)
         return SIMTIME_MAX; /* Go clamps a fire time that would overflow */
     return now + d;
@@ -274,8 +276,9 @@ bool timer_stop(sim_timer_t *t)
     if (!t)
         go_panic("time: Stop called on uninitialized Timer");
     bool active = timerq_remove(sched_timerq(sched_current()), &t->e);
-    if (t->c)
-        chan_drain(t->c);
+    /* Go 1.23: a fired value nobody received yet counts as pending. */
+    if (t->c && chan_drain(t->c))
+        active = true;
     sched_emit(EV_TIMER_STOP, t->hdr.id, active, 0, NULL);
     return active;
 }
@@ -286,8 +289,8 @@ bool timer_reset(sim_timer_t *t, simtime_t d)
         go_panic("time: Reset called on uninitialized Timer");
     timerq_t *q = sched_timerq(sched_current());
     bool active = timerq_remove(q, &t->e);
-    if (t->c)
-        chan_drain(t->c);
+    if (t->c && chan_drain(t->c))
+        active = true; /* as in Stop */
     simtime_t when = deadline_after(d);
     timerq_add(q, &t->e, when);
     sched_emit(EV_TIMER_SET, t->hdr.id, when, t->period, NULL);
@@ -318,7 +321,7 @@ sim_timer_t *ticker_new(simtime_t d)
 void ticker_stop(sim_timer_t *t)
 {
     if (!t)
-        go_panic("time: Stop called on uninitialized Ticker");
+        return; /* Go does not panic here, for old programs (issue 21874) */
     timerq_remove(sched_timerq(sched_current()), &t->e);
     chan_drain(t->c);
     sched_emit(EV_TIMER_STOP, t->hdr.id, 0, 0, NULL);

@@ -65,9 +65,12 @@ sim_timer_t *timer_new(simtime_t d);
 sim_timer_t *timer_after_func(simtime_t d, void (*f)(void *), void *arg);
 /* The timer's channel (NULL for an AfterFunc timer). */
 chan_t *timer_chan(const sim_timer_t *t);
-/* Timer.Stop: true if it stopped the timer before it fired. */
+/* Timer.Stop: true if it stopped the timer before its value was received
+ * (Go 1.23: a fired value still waiting in the channel is dropped and
+ * counts as pending). */
 bool timer_stop(sim_timer_t *t);
-/* Timer.Reset(d): true if the timer was active. */
+/* Timer.Reset(d): true if the timer was active (pending, or fired with its
+ * value not yet received; that value is dropped). d <= 0 fires at once. */
 bool timer_reset(sim_timer_t *t, simtime_t d);
 void timer_free(sim_timer_t *t);
 /* time.After(d) = NewTimer(d).C. */
@@ -76,7 +79,8 @@ chan_t *go_after(simtime_t d);
 /* time.NewTicker(d): panics "non-positive interval for NewTicker" if
  * d <= 0. Its channel holds one tick. */
 sim_timer_t *ticker_new(simtime_t d);
-/* Ticker.Stop: no more ticks; the channel is not closed. */
+/* Ticker.Stop: no more ticks; the channel is not closed. NULL is ignored,
+ * as Go ignores Stop on an uninitialised Ticker. */
 void ticker_stop(sim_timer_t *t);
 /* Ticker.Reset(d): next tick d from now; panics "non-positive interval for
  * Ticker.Reset" if d <= 0. */
