@@ -582,6 +582,7 @@ const char *go_role(const g_t *g) { return g->role; }
 void *go_userdata(const g_t *g) { return g->ud; }
 void go_set_userdata(g_t *g, void *ud) { g->ud = ud; }
 void go_set_panic_hook(g_t *g, go_panic_hook_t hook) { g->panic_hook = hook; }
+go_panic_hook_t go_panic_hook(const g_t *g) { return g->panic_hook; }
 wait_reason_t go_wait_reason(const g_t *g) { return g->state == G_WAITING ? g->reason : WAIT_NONE; }
 simtime_t go_blocked_since(const g_t *g) { return g->blocked_since; }
 uint64_t go_created_by(const g_t *g) { return g->created_by; }
@@ -922,4 +923,10 @@ simtime_t sched_until(const sched_t *s)
 bool sched_main_exited(const sched_t *s)
 {
     return s->main_exited;
+}
+
+void sched_each_object(sched_t *s, void (*fn)(void *ud, obj_t *o), void *ud)
+{
+    for (obj_t *o = s->objs.next; o != &s->objs; o = o->next)
+        fn(ud, o);
 }

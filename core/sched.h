@@ -202,6 +202,8 @@ void go_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
  * lua_error does) to recover; if it returns, the panic proceeds. */
 typedef void (*go_panic_hook_t)(g_t *g, const char *msg);
 void go_set_panic_hook(g_t *g, go_panic_hook_t hook);
+/* The goroutine's panic hook, or NULL (to chain to it from another). */
+go_panic_hook_t go_panic_hook(const g_t *g);
 
 /* Frames for the goroutine dump: writes the goroutine's frames (lines
  * such as "main.worker()\n\tscenario.lua:12") into buf. Without a hook
@@ -239,6 +241,9 @@ void obj_free(void *o);
 /* Give an object a name (copied) for the trace and the view. */
 void obj_set_name(void *o, const char *name);
 uint64_t obj_id(const void *o);
+
+/* Visit the live objects in creation order. */
+void sched_each_object(sched_t *s, void (*fn)(void *ud, obj_t *o), void *ud);
 
 /* Intern a string for the life of the scheduler. */
 const char *sched_intern(sched_t *s, const char *str);

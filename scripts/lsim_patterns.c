@@ -1,0 +1,67 @@
+/*
+ * lsim_patterns: registers the Lua constructors of the seed's patterns and
+ * of the simulated world, one line per pattern's binding file
+ * (scripts/lsim_<pattern>.c), plus sim.entity for scenarios that publish
+ * their own entities to the trace and the view.
+ */
+#include <lauxlib.h>
+
+#include "entity.h"
+#include "lsim.h"
+
+#define ENTITY_MT "chansim.entity"
+
+static entity_t *check_entity(lua_State *L, int idx)
+{
+    return *(entity_t **)luaL_checkudata(L, idx, ENTITY_MT);
+}
+
+/* sim.entity(kind, name [, parent]) */
+static int l_entity(lua_State *L)
+{
+    const char *kind = luaL_checkstring(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    entity_t *parent = lua_isnoneornil(L, 3) ? NULL : check_entity(L, 3);
+    *(entity_t **)lua_newuserdatauv(L, sizeof(entity_t *), 0) = entity_new(kind, name, parent);
+    luaL_setmetatable(L, ENTITY_MT);
+    return 1;
+}
+
+static int en_state(lua_State *L)
+{
+    entity_set_state(check_entity(L, 1), luaL_checkstring(L, 2));
+    return 0;
+}
+
+static int en_set(lua_State *L)
+{
+    entity_set(check_entity(L, 1), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    return 0;
+}
+
+static int en_get(lua_State *L)
+{
+    lua_pushinteger(L, entity_get(check_entity(L, 1), luaL_checkstring(L, 2), luaL_optinteger(L, 3, 0)));
+    return 1;
+}
+
+static int en_add(lua_State *L)
+{
+    lua_pushinteger(L, entity_add(check_entity(L, 1), luaL_checkstring(L, 2), luaL_optinteger(L, 3, 1)));
+    return 1;
+}
+
+void lsim_open_patterns(lua_State *L, int t)
+{
+    static const luaL_Reg methods[] = {
+        {"state", en_state}, {"set", en_set}, {"get", en_get}, {"add", en_add}, {NULL, NULL},
+    };
+    luaL_newmetatable(L, ENTITY_MT);
+    luaL_newlibtable(L, methods);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_entity);
+    lua_setfield(L, t, "entity");
+    /* The seed's patterns: each binding file adds its constructors. */
+}
