@@ -1,6 +1,6 @@
 /*
  * sync: Go's Mutex, RWMutex, WaitGroup, Once and Cond on the scheduler's
- * wait primitive (src/sync/*.go).
+ * wait primitive (the .go files of src/sync).
  *
  * Mutex follows Go's fairness rules: waiters queue FIFO and compete with
  * new arrivals; a waiter that has waited over 1ms of simulated time puts
