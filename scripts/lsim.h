@@ -53,6 +53,8 @@ void lsim_open_ctx(lua_State *L, int simtable);
 /* The seed's patterns and the simulated world (scripts/lsim_patterns.c
  * calls each pattern's own lsim_open_<pattern>). */
 void lsim_open_patterns(lua_State *L, int simtable);
+void lsim_open_contention(lua_State *L, int simtable);
+void lsim_open_services(lua_State *L, int simtable);
 
 /* tostring() that never shows an address: tables, functions, threads and
  * userdata without __tostring print as "table: #12", numbered in the order
