@@ -76,7 +76,8 @@ typedef struct select_case {
  * under the FIFO and random policies, as Go). Without ready cases and
  * without default it blocks: "select (no cases)" for select {} (n == 0),
  * "select" otherwise, even when every case is nil; a single case without
- * default blocks as the plain channel operation it compiles to. A send case on a closed channel panics when chosen. */
+ * default blocks as the plain channel operation it compiles to. A send case
+ * on a closed channel panics when chosen. */
 int chan_select(select_case_t *cases, int n, bool has_default);
 
 /* Internal to core: timers mark their channels so len/cap report 0 and
