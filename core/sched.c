@@ -21,7 +21,18 @@
 #include "coro.h"
 #include "timer.h"
 
-typedef enum g_state { G_RUNNABLE, G_RUNNING, G_WAITING, G_DEAD } g_state_t;
+typedef enum g_state { G_RUNNABLE, G_RUNNING, G_WAITING, G_DEAD, G_KILLED } g_state_t;
+
+/* A group of goroutines that fail and pause together: a simulated
+ * process (a node of a cluster). */
+struct ggroup {
+    obj_t hdr;            /* scheduler-owned; hdr.name is the group's name */
+    bool frozen;          /* paused: its goroutines do not run */
+    g_t **held;           /* runnable members held while frozen, in order */
+    size_t nheld, capheld;
+    uint64_t generation;  /* bumped by every kill */
+    uint64_t killed;      /* goroutines ended by kills */
+};
 
 struct g {
     coro_t ctx;                 /* saved context while not running */
@@ -42,6 +53,8 @@ struct g {
     go_panic_hook_t panic_hook; /* see go_set_panic_hook */
     int64_t pct_prio;           /* PCT priority: higher runs first */
     bool panicked;              /* stopped by its own panic or fatal error */
+    bool killed;                /* its group was killed: it never runs again */
+    ggroup_t *group;            /* its process, or NULL */
 };
 
 typedef struct intern_entry {
@@ -62,6 +75,7 @@ struct sched {
 
     g_t *running;               /* RUNNING goroutine or NULL */
     g_t *all_head, *all_tail;   /* live goroutines, creation order */
+    g_t *killed_head;           /* goroutines of killed groups, not yet gone */
     g_t *main_g;                /* goroutine 1 while it lives */
     g_t *last_g;                /* last goroutine resumed (PCT) */
     bool main_exited;           /* main returned or called Goexit */
@@ -221,11 +235,13 @@ void sched_destroy(sched_t *s)
         cur = NULL;
     /* Goroutines still parked: drop their stacks; their frames are never
      * resumed. The descriptor is read before its stack goes back. */
-    g_t *g = s->all_head;
-    while (g) {
-        g_t *next = g->next;
-        coro_stack_put(s->pool, g->stack);
-        g = next;
+    for (int list = 0; list < 2; list++) {
+        g_t *g = list == 0 ? s->all_head : s->killed_head;
+        while (g) {
+            g_t *next = g->next;
+            coro_stack_put(s->pool, g->stack);
+            g = next;
+        }
     }
     /* Objects, newest first. */
     obj_t *o = s->objs.prev;
@@ -525,6 +541,7 @@ g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
     g_t *creator = s->running;
     g->created_by = creator ? creator->id : 0;
     g->creator_name = creator ? creator->name : NULL;
+    g->group = creator ? creator->group : NULL;
     g->pct_prio = s->cfg.pct_depth + (int64_t)rand_below(&s->rng[RAND_SCHED], 1u << 30);
     coro_init(&g->ctx, st->lo, g, g_entry, g);
     g->prev = s->all_tail;
@@ -641,6 +658,8 @@ void sched_park(wait_reason_t reason, uint64_t obj)
 void sched_ready(g_t *g)
 {
     sched_t *s = cur;
+    if (g->killed)
+        return; /* its process is gone: nothing wakes it */
     if (g->state != G_WAITING) {
         fprintf(stderr, "chansim: sched_ready on goroutine %llu that is not parked\n",
                 (unsigned long long)g->id);
@@ -850,6 +869,19 @@ static sched_result_t loop(sched_t *s)
             continue;
         }
         g_t *g = pick_next(s);
+        if (g->killed) {
+            g->state = G_KILLED;
+            continue;
+        }
+        if (g->group && g->group->frozen) {
+            ggroup_t *grp = g->group;
+            if (grp->nheld == grp->capheld) {
+                grp->capheld = grp->capheld ? grp->capheld * 2 : 16;
+                grp->held = xrealloc(grp->held, grp->capheld * sizeof *grp->held);
+            }
+            grp->held[grp->nheld++] = g;
+            continue;
+        }
         s->steps++;
         s->last_g = g;
         s->running = g;
@@ -861,7 +893,19 @@ static sched_result_t loop(sched_t *s)
          * not go back to the pool, where the next owner would be blamed. */
         if (!coro_stack_canary_ok(g->stack))
             stack_overflow(g);
-        if (g->state == G_DEAD) {
+        if (g->state == G_DEAD && g->killed) {
+            /* It ran on after its group was killed (the kill came from
+             * itself) and has now returned. */
+            if (g->prev)
+                g->prev->next = g->next;
+            else
+                s->killed_head = g->next;
+            if (g->next)
+                g->next->prev = g->prev;
+            if (s->last_g == g)
+                s->last_g = NULL;
+            coro_stack_put(s->pool, g->stack);
+        } else if (g->state == G_DEAD) {
             unlink_g(s, g);
             s->alive--;
             if (s->last_g == g)
@@ -929,4 +973,80 @@ void sched_each_object(sched_t *s, void (*fn)(void *ud, obj_t *o), void *ud)
 {
     for (obj_t *o = s->objs.next; o != &s->objs; o = o->next)
         fn(ud, o);
+}
+
+/* ---- groups (simulated processes) --------------------------------------- */
+
+static void ggroup_deinit(obj_t *o)
+{
+    free(((ggroup_t *)o)->held);
+}
+
+ggroup_t *ggroup_new(const char *name)
+{
+    ggroup_t *grp = obj_alloc(sizeof *grp, OBJ_NONE, ggroup_deinit);
+    obj_set_name(grp, name);
+    return grp;
+}
+
+ggroup_t *go_group(const g_t *g) { return g ? g->group : NULL; }
+void go_set_group(g_t *g, ggroup_t *grp) { g->group = grp; }
+bool ggroup_frozen(const ggroup_t *grp) { return grp->frozen; }
+uint64_t ggroup_generation(const ggroup_t *grp) { return grp->generation; }
+const char *ggroup_name(const ggroup_t *grp) { return grp->hdr.name ? grp->hdr.name : ""; }
+
+void ggroup_freeze(ggroup_t *grp)
+{
+    grp->frozen = true;
+}
+
+void ggroup_thaw(ggroup_t *grp)
+{
+    sched_t *s = cur;
+    grp->frozen = false;
+    for (size_t i = 0; i < grp->nheld; i++)
+        if (!grp->held[i]->killed)
+            runq_push(s, grp->held[i]);
+    grp->nheld = 0;
+}
+
+size_t ggroup_kill(ggroup_t *grp)
+{
+    sched_t *s = cur;
+    size_t n = 0;
+    g_t *g = s->all_head;
+    while (g) {
+        g_t *next = g->next;
+        if (g->group == grp) {
+            unlink_g(s, g);
+            g->killed = true;
+            g->next = s->killed_head;
+            g->prev = NULL;
+            if (s->killed_head)
+                s->killed_head->prev = g;
+            s->killed_head = g;
+            s->alive--;
+            if (g == s->main_g)
+                s->main_g = NULL;
+            if (g->state == G_WAITING)
+                g->state = G_KILLED;
+            n++;
+        }
+        g = next;
+    }
+    /* Held goroutines of a frozen group are dropped with it. */
+    grp->nheld = 0;
+    grp->generation++;
+    grp->killed += n;
+    emit(s, EV_GO_EXIT, s->running ? s->running->id : 0, grp->hdr.id, (int64_t)n, 1,
+         grp->hdr.name);
+    return n;
+}
+
+uint64_t ggroup_alive(const ggroup_t *grp)
+{
+    uint64_t n = 0;
+    for (g_t *g = cur ? cur->all_head : NULL; g; g = g->next)
+        n += g->group == grp;
+    return n;
 }

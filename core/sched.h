@@ -211,6 +211,30 @@ go_panic_hook_t go_panic_hook(const g_t *g);
 typedef void (*go_frames_hook_t)(g_t *g, char *buf, size_t size);
 void sched_set_frames_hook(sched_t *s, go_frames_hook_t hook);
 
+/* ---- groups: goroutines that fail and pause together ------------------- */
+
+/* A group is a simulated process (a node of a cluster): a goroutine belongs
+ * to its creator's group unless moved. Freezing a group (a paused process,
+ * SIGSTOP or a long GC pause) holds its goroutines when they become
+ * runnable; their timers and messages wait; thawing runs them again in the
+ * order they became runnable. Killing a group (a crash) ends every
+ * goroutine in it at once: none runs again, wakes are ignored, and they no
+ * longer count as alive or appear in dumps. Owned by the scheduler. */
+typedef struct ggroup ggroup_t;
+ggroup_t *ggroup_new(const char *name);
+ggroup_t *go_group(const g_t *g);
+void go_set_group(g_t *g, ggroup_t *grp);
+void ggroup_freeze(ggroup_t *grp);
+void ggroup_thaw(ggroup_t *grp);
+bool ggroup_frozen(const ggroup_t *grp);
+/* Kill every goroutine of the group; returns how many. The running
+ * goroutine may be among them: it runs on until it blocks. */
+size_t ggroup_kill(ggroup_t *grp);
+/* Kills so far (a new incarnation after each). */
+uint64_t ggroup_generation(const ggroup_t *grp);
+uint64_t ggroup_alive(const ggroup_t *grp);
+const char *ggroup_name(const ggroup_t *grp);
+
 /* ---- the wait primitive ------------------------------------------------ */
 
 /* Park the running goroutine with a wait reason; returns when another
