@@ -19,6 +19,8 @@ static const char *const kind_names[EV_KIND_COUNT] = {
     [EV_FATAL] = "fatal",         [EV_STATE] = "state",
     [EV_METRIC] = "metric",       [EV_LOG] = "log",
     [EV_USER] = "user",
+    [EV_NET_SEND] = "net.send",   [EV_NET_DELIVER] = "net.deliver",
+    [EV_NET_DROP] = "net.drop",   [EV_FAULT] = "fault",
 };
 
 const char *trace_kind_name(trace_kind_t k)
@@ -95,6 +97,13 @@ int trace_format(const trace_event_t *ev, char *buf, size_t size)
         return snprintf(buf, size, "%s g%llu %s #%llu len=%lld ok=%lld", ts, g, k, o, a, b);
     case EV_SELECT:
         return snprintf(buf, size, "%s g%llu %s case=%lld of %lld", ts, g, k, a, b);
+    case EV_NET_SEND:
+    case EV_NET_DELIVER:
+        return snprintf(buf, size, "%s g%llu %s m%llu #%lld->#%lld%s%s", ts, g, k, o, a, b, sp, d);
+    case EV_NET_DROP:
+        return snprintf(buf, size, "%s g%llu %s m%llu #%lld->#%lld %s", ts, g, k, o, a, b, d);
+    case EV_FAULT:
+        return snprintf(buf, size, "%s g%llu %s #%llu %s", ts, g, k, o, d);
     case EV_TIMER_SET:
         return snprintf(buf, size, "%s g%llu %s #%llu at=%lld", ts, g, k, o, a);
     default:

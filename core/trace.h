@@ -39,6 +39,10 @@ typedef enum trace_kind {
     EV_METRIC,      /* obj: metric; a: value */
     EV_LOG,         /* detail: a line the program printed */
     EV_USER,        /* obj, a, b, detail: defined by sim/ or a scenario */
+    EV_NET_SEND,    /* obj: message id; a: source node; b: destination node */
+    EV_NET_DELIVER, /* obj: message id; a: source node; b: destination node */
+    EV_NET_DROP,    /* obj: message id; a, b: nodes; detail: why */
+    EV_FAULT,       /* obj: node or cluster; detail: the fault ("crash n1") */
     EV_KIND_COUNT
 } trace_kind_t;
 
