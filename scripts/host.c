@@ -339,7 +339,7 @@ static lgo_t *lgo_new(host_t *h, lua_State *L, int fn_idx, int nargs, bool is_ma
     return lg;
 }
 
-void host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const char *role)
+g_t *host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const char *role)
 {
     host_t *h = host_of(L);
     char defname[256];
@@ -354,6 +354,7 @@ void host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const cha
     g_t *g = go_spawn(lgo_entry, lg, name);
     if (role)
         go_set_role(g, role);
+    return g;
 }
 
 /* ---- the scenario header ------------------------------------------------ */
@@ -947,9 +948,13 @@ void host_destroy(host_t *h)
 {
     if (!h)
         return;
+    /* The scheduler first: messages still in flight hold registry
+     * references that it releases into the live Lua state. Nothing in Lua
+     * needs the scheduler when closing (no userdata has a __gc). */
+    sched_destroy(h->s);
+    h->s = NULL;
     if (h->L)
         lua_close(h->L);
-    sched_destroy(h->s);
     while (h->all) {
         lgo_t *n = h->all->next_all;
         free(h->all->panic_frames);

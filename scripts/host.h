@@ -108,7 +108,9 @@ void host_set_header(host_t *h, lua_State *L, int idx);
 void host_add_expect(host_t *h, lua_State *L, bool ok, const char *msg, int kind);
 void host_print(host_t *h, const char *s, size_t len);
 bool host_quiet(const host_t *h);
-void host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const char *role);
+/* Start a Lua goroutine running the function at fn_idx with the nargs
+ * values after it; returns it (valid while it lives). */
+g_t *host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const char *role);
 /* The name the caller gave a goroutine or the default for a function. */
 void host_usage_fail(host_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

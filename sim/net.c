@@ -180,6 +180,16 @@ g_t *node_go(node_t *n, void (*fn)(void *), void *arg, const char *name)
     return g;
 }
 
+bool node_adopt(node_t *n, g_t *g)
+{
+    if (!node_up(n))
+        return false;
+    go_set_group(g, n->grp);
+    if (!go_role(g))
+        go_set_role(g, n->hdr.name);
+    return true;
+}
+
 static void boot_entry(void *arg)
 {
     node_t *n = arg;

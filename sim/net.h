@@ -78,6 +78,9 @@ void node_set_boot(node_t *n, void (*boot)(node_t *n, void *arg), void *arg);
 void node_start(node_t *n);
 /* Run fn(arg) in a new goroutine on the node (NULL if the node is down). */
 g_t *node_go(node_t *n, void (*fn)(void *), void *arg, const char *name);
+/* Move a goroutine just started elsewhere onto the node (the Lua host
+ * starts its goroutines itself). False if the node is down. */
+bool node_adopt(node_t *n, g_t *g);
 /* The node the running goroutine belongs to, or NULL. */
 node_t *node_self(cluster_t *c);
 
