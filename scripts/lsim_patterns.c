@@ -68,4 +68,5 @@ void lsim_open_patterns(lua_State *L, int t)
     lsim_open_priority_mux(L, t);
     lsim_open_contention(L, t);
     lsim_open_services(L, t);
+    lsim_open_cluster(L, t);
 }
