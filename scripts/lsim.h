@@ -55,6 +55,7 @@ void lsim_open_ctx(lua_State *L, int simtable);
 void lsim_open_patterns(lua_State *L, int simtable);
 void lsim_open_fanout(lua_State *L, int simtable);
 void lsim_open_priority_mux(lua_State *L, int simtable);
+void lsim_open_first_response(lua_State *L, int simtable);
 void lsim_open_contention(lua_State *L, int simtable);
 void lsim_open_services(lua_State *L, int simtable);
 void lsim_open_cluster(lua_State *L, int simtable);
