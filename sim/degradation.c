@@ -1,0 +1,937 @@
+/*
+ * degradation: the seed's LoadManager, BoundedExecutor (as the service
+ * uses it) and DegradableService, function for function, on simulated
+ * time. See degradation.h for the model of the measured figures, the
+ * seed's bugs and their corrections.
+ */
+#include "degradation.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entity.h"
+#include "patterns.h"
+#include "sync.h"
+#include "timer.h"
+
+static const char *const level_names[SERVICE_LEVEL_COUNT] = {"Full", "Reduced", "Minimal",
+                                                             "Emergency"};
+static const char *const metric_names[LOAD_METRIC_COUNT] = {"cpu", "memory", "requestRate",
+                                                            "errorRate"};
+static const char *const feature_names[FEATURE_COUNT] = {"analytics", "notifications",
+                                                         "recommendations", "fullHistory"};
+
+const char *service_level_string(service_level_t l)
+{
+    return (unsigned)l < SERVICE_LEVEL_COUNT ? level_names[l] : "?";
+}
+
+const char *load_metric_string(load_metric_t m)
+{
+    return (unsigned)m < LOAD_METRIC_COUNT ? metric_names[m] : "?";
+}
+
+const char *feature_string(feature_t f)
+{
+    return (unsigned)f < FEATURE_COUNT ? feature_names[f] : "?";
+}
+
+/* Append one element to a growable array; aborts on allocation failure
+ * (a run that cannot record its history is not worth continuing). */
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return arr;
+    *cap = *cap ? *cap * 2 : 32;
+    void *p = realloc(arr, *cap * elem);
+    if (!p)
+        go_fatal("degradation: out of memory");
+    return p;
+}
+
+/* ---- LoadManager -------------------------------------------------------- */
+
+struct load_manager {
+    obj_t hdr;                                  /* scheduler-owned */
+    service_level_t current_level;              /* currentLevel */
+    int64_t metrics[LOAD_METRIC_COUNT];         /* cpuLoad, memoryUsage, requestRate, errorRate */
+    int64_t thresholds[SERVICE_LEVEL_COUNT][LOAD_METRIC_COUNT]; /* row 0 unused */
+    rwmutex_t *mu;                              /* mu */
+    level_change_fn on_level_change;           /* onLevelChange */
+    void *on_level_change_ud;
+    degradation_rule_fn degradation_rules[SERVICE_LEVEL_COUNT]; /* degradationRules */
+    void *rule_ud[SERVICE_LEVEL_COUNT];
+    int down_pct;                               /* hysteresis: lowered down thresholds */
+    simtime_t min_dwell;                        /* hysteresis: least time at a level */
+    simtime_t entered_at;                       /* when the current level began */
+    simtime_t time_at[SERVICE_LEVEL_COUNT];     /* time spent at each level, closed spells */
+    int64_t rules_applied[SERVICE_LEVEL_COUNT]; /* runs of each rule */
+    level_change_t *changes;                    /* history, malloc'd */
+    size_t nchanges, capchanges;
+    entity_t *entity;                           /* state: the level; fields: the figures */
+};
+
+static void load_manager_deinit(obj_t *o)
+{
+    free(((load_manager_t *)o)->changes);
+}
+
+/* The seed's default handler: log.Printf("Service level changed from %v
+ * to %v", from, to); ServiceLevel has no String method, so Go prints the
+ * numbers. Here the line goes to the trace, with the names and the cause. */
+static void default_on_level_change(void *ud, service_level_t from, service_level_t to,
+                                    const level_change_t *why)
+{
+    (void)ud;
+    char line[256];
+    snprintf(line, sizeof line, "Service level changed from %d to %d (%s -> %s: %s)", (int)from,
+             (int)to, service_level_string(from), service_level_string(to), why->cause);
+    sched_emit(EV_LOG, 0, from, to, line);
+}
+
+load_manager_t *new_load_manager(void)
+{
+    load_manager_t *lm = obj_alloc(sizeof *lm, OBJ_NONE, load_manager_deinit);
+    obj_set_name(lm, "LoadManager");
+    lm->current_level = FULL_SERVICE;
+    static const int64_t seed_thresholds[SERVICE_LEVEL_COUNT][LOAD_METRIC_COUNT] = {
+        [REDUCED_SERVICE] = {70, 80, 1000, 5},   /* 70% CPU, 80% memory, 1000 req/sec, 5% errors */
+        [MINIMAL_SERVICE] = {85, 90, 2000, 10},
+        [EMERGENCY_SERVICE] = {95, 95, 3000, 20},
+    };
+    memcpy(lm->thresholds, seed_thresholds, sizeof lm->thresholds);
+    lm->mu = rwmutex_new();
+    obj_set_name(lm->mu, "LoadManager.mu");
+    lm->on_level_change = default_on_level_change;
+    lm->entered_at = sched_now();
+    lm->entity = entity_new("load_manager", "LoadManager", NULL);
+    entity_set_state(lm->entity, service_level_string(FULL_SERVICE));
+    entity_set(lm->entity, "cpu", 0);
+    entity_set(lm->entity, "memory", 0);
+    entity_set(lm->entity, "rate", 0);
+    entity_set(lm->entity, "errors", 0);
+    return lm;
+}
+
+void load_manager_set_on_level_change(load_manager_t *lm, level_change_fn fn, void *ud)
+{
+    rwmutex_lock(lm->mu);
+    lm->on_level_change = fn;
+    lm->on_level_change_ud = ud;
+    rwmutex_unlock(lm->mu);
+}
+
+void load_manager_set_degradation_rule(load_manager_t *lm, service_level_t level,
+                                       degradation_rule_fn rule, void *ud)
+{
+    if ((unsigned)level >= SERVICE_LEVEL_COUNT)
+        go_panic("SetDegradationRule: no such service level %d", (int)level);
+    rwmutex_lock(lm->mu);
+    lm->degradation_rules[level] = rule;
+    lm->rule_ud[level] = ud;
+    rwmutex_unlock(lm->mu);
+}
+
+void load_manager_set_threshold(load_manager_t *lm, service_level_t level, load_metric_t m,
+                                int64_t value)
+{
+    if (level < REDUCED_SERVICE || level >= SERVICE_LEVEL_COUNT || (unsigned)m >= LOAD_METRIC_COUNT)
+        go_panic("LoadManager: no threshold for level %d, metric %d", (int)level, (int)m);
+    lm->thresholds[level][m] = value;
+}
+
+int64_t load_manager_threshold(const load_manager_t *lm, service_level_t level, load_metric_t m)
+{
+    if (level < REDUCED_SERVICE || level >= SERVICE_LEVEL_COUNT || (unsigned)m >= LOAD_METRIC_COUNT)
+        return 0;
+    return lm->thresholds[level][m];
+}
+
+void load_manager_set_hysteresis(load_manager_t *lm, int down_pct, simtime_t min_dwell)
+{
+    lm->down_pct = down_pct < 0 ? 0 : down_pct > 99 ? 99 : down_pct;
+    lm->min_dwell = min_dwell < 0 ? 0 : min_dwell;
+}
+
+/* The threshold of (level, m), lowered by pct percent. */
+static int64_t threshold_of(const load_manager_t *lm, service_level_t level, int m, int pct)
+{
+    int64_t t = lm->thresholds[level][m];
+    return pct ? t * (100 - pct) / 100 : t;
+}
+
+/* The seed's if/else chain: Emergency, Minimal, Reduced, each when any
+ * metric (cpu, memory, requestRate, errorRate, in that order) is at or
+ * above its threshold. *cause receives the first metric that decided, or
+ * -1 for Full. */
+static service_level_t level_for(const load_manager_t *lm, int pct, int *cause)
+{
+    for (int level = EMERGENCY_SERVICE; level >= REDUCED_SERVICE; level--) {
+        for (int m = 0; m < LOAD_METRIC_COUNT; m++) {
+            if (lm->metrics[m] >= threshold_of(lm, level, m, pct)) {
+                *cause = m;
+                return (service_level_t)level;
+            }
+        }
+    }
+    *cause = -1;
+    return FULL_SERVICE;
+}
+
+static void describe_change(const load_manager_t *lm, level_change_t *c, int pct)
+{
+    const int64_t *v = lm->metrics;
+    char lowered[48] = "";
+    if (pct)
+        snprintf(lowered, sizeof lowered, " less %d%%", pct);
+    if (c->to > c->from) {
+        snprintf(c->cause, sizeof c->cause, "%s %lld >= %lld (%s)", metric_names[c->cause_metric],
+                 (long long)c->cause_value, (long long)c->cause_threshold,
+                 service_level_string(c->to));
+    } else if (c->cause_metric >= 0) {
+        snprintf(c->cause, sizeof c->cause, "nothing reaches %s's thresholds%s; %s %lld >= %lld (%s)",
+                 service_level_string(c->to + 1), lowered, metric_names[c->cause_metric],
+                 (long long)c->cause_value, (long long)c->cause_threshold,
+                 service_level_string(c->to));
+    } else {
+        snprintf(c->cause, sizeof c->cause,
+                 "nothing reaches Reduced's thresholds%s (cpu %lld, memory %lld, rate %lld, errors %lld)",
+                 lowered, (long long)v[0], (long long)v[1], (long long)v[2], (long long)v[3]);
+    }
+}
+
+/* adjustServiceLevel changes the service level based on current metrics.
+ * Called with lm->mu held. */
+static void load_manager_adjust_service_level(load_manager_t *lm)
+{
+    /* Determine appropriate service level */
+    int cause;
+    service_level_t new_level = level_for(lm, 0, &cause);
+    int pct = 0;
+    if (new_level < lm->current_level && (lm->down_pct || lm->min_dwell)) {
+        /* Hysteresis: fall only as far as the lowered thresholds allow,
+         * and only after the dwell time. */
+        pct = lm->down_pct;
+        new_level = level_for(lm, pct, &cause);
+        if (new_level > lm->current_level || sched_now() - lm->entered_at < lm->min_dwell)
+            new_level = lm->current_level;
+    }
+    /* If level changed, notify and apply degradation rules */
+    if (new_level == lm->current_level)
+        return;
+    service_level_t old_level = lm->current_level;
+    lm->current_level = new_level;
+    simtime_t now = sched_now();
+    lm->time_at[old_level] += now - lm->entered_at;
+    lm->entered_at = now;
+
+    lm->changes = grow(lm->changes, &lm->capchanges, lm->nchanges, sizeof *lm->changes);
+    level_change_t *c = &lm->changes[lm->nchanges++];
+    memset(c, 0, sizeof *c);
+    c->t = now;
+    c->from = old_level;
+    c->to = new_level;
+    memcpy(c->metrics, lm->metrics, sizeof c->metrics);
+    c->cause_metric = cause;
+    if (cause >= 0) {
+        c->cause_value = lm->metrics[cause];
+        c->cause_threshold = threshold_of(lm, new_level, cause, new_level > old_level ? 0 : pct);
+    }
+    describe_change(lm, c, pct);
+    entity_set_state(lm->entity, service_level_string(new_level));
+
+    /* Notify about level change */
+    if (lm->on_level_change)
+        lm->on_level_change(lm->on_level_change_ud, old_level, new_level, c);
+    /* Apply degradation rule if available */
+    if (lm->degradation_rules[new_level]) {
+        lm->rules_applied[new_level]++;
+        lm->degradation_rules[new_level](lm->rule_ud[new_level]);
+    }
+}
+
+void load_manager_update_metrics(load_manager_t *lm, int64_t cpu, int64_t memory,
+                                 int64_t request_rate, int64_t error_rate)
+{
+    rwmutex_lock(lm->mu);
+    lm->metrics[METRIC_CPU] = cpu;
+    lm->metrics[METRIC_MEMORY] = memory;
+    lm->metrics[METRIC_REQUEST_RATE] = request_rate;
+    lm->metrics[METRIC_ERROR_RATE] = error_rate;
+    entity_set(lm->entity, "cpu", cpu);
+    entity_set(lm->entity, "memory", memory);
+    entity_set(lm->entity, "rate", request_rate);
+    entity_set(lm->entity, "errors", error_rate);
+    /* Check if we need to change service level */
+    load_manager_adjust_service_level(lm);
+    rwmutex_unlock(lm->mu);
+}
+
+service_level_t load_manager_get_current_level(load_manager_t *lm)
+{
+    rwmutex_rlock(lm->mu);
+    service_level_t l = lm->current_level;
+    rwmutex_runlock(lm->mu);
+    return l;
+}
+
+void load_manager_get_metrics(load_manager_t *lm, int64_t out[LOAD_METRIC_COUNT])
+{
+    rwmutex_rlock(lm->mu);
+    memcpy(out, lm->metrics, sizeof lm->metrics);
+    rwmutex_runlock(lm->mu);
+}
+
+size_t load_manager_changes(const load_manager_t *lm, const level_change_t **list)
+{
+    *list = lm->changes;
+    return lm->nchanges;
+}
+
+int64_t load_manager_rules_applied(const load_manager_t *lm, service_level_t level)
+{
+    return (unsigned)level < SERVICE_LEVEL_COUNT ? lm->rules_applied[level] : 0;
+}
+
+simtime_t load_manager_time_at(const load_manager_t *lm, service_level_t level)
+{
+    if ((unsigned)level >= SERVICE_LEVEL_COUNT)
+        return 0;
+    simtime_t t = lm->time_at[level];
+    if (level == lm->current_level)
+        t += sched_now() - lm->entered_at;
+    return t;
+}
+
+/* ---- BoundedExecutor ---------------------------------------------------- */
+
+/* A goroutine waiting for a slot: the releaser grants it one (counted in
+ * in_flight on its behalf) and wakes it through its channel. */
+typedef struct exec_waiter {
+    struct exec_waiter *prev, *next; /* FIFO links */
+    chan_t *grant;                   /* capacity 1; a value means "your slot" */
+    bool granted;                    /* a slot was counted for this waiter */
+} exec_waiter_t;
+
+typedef struct bounded_executor {
+    obj_t hdr;                  /* scheduler-owned */
+    degradable_service_t *svc;  /* whose concurrency figures it keeps */
+    int max_concurrent;         /* cap(semaphore) */
+    simtime_t timeout;          /* timeout */
+    int in_flight;              /* len(semaphore): slots held */
+    exec_waiter_t *head, *tail; /* senders blocked on the semaphore, FIFO */
+    int64_t waiting;            /* their number */
+    entity_t *entity;           /* fields: capacity, in_flight, waiting */
+} bounded_executor_t;
+
+struct degradable_service {
+    obj_t hdr;                              /* scheduler-owned */
+    degradation_config_t cfg;               /* parameters, copied */
+    load_manager_t *load_manager;           /* loadManager */
+    bounded_executor_t *worker_pool;        /* workerPool */
+    bool cache_enabled;                     /* cacheEnabled (the seed never reads it) */
+    bool retry_enabled;                     /* retryEnabled */
+    bool feature_flags[FEATURE_COUNT];      /* featureFlags */
+    int64_t request_counter;                /* requestCounter: arrivals in the window */
+    int64_t error_counter;                  /* errorCounter: the seed's error count in the window */
+    int64_t completed_counter;              /* corrected: requests finished in the window */
+    int64_t failed_counter;                 /* corrected: of which failed */
+    int64_t in_flight;                      /* requests inside handle_request */
+    int64_t executing;                      /* requests holding a slot, all executors */
+    simtime_t window_start;                 /* start of the metrics window */
+    simtime_t busy_at_window_start;         /* cpu_busy_ns then */
+    int64_t current_rate;                   /* the load generator's rate now */
+    degradation_stats_t st;                 /* running totals */
+    load_update_t *updates;                 /* malloc'd history */
+    size_t nupdates, capupdates;
+    entity_t *entity;                       /* flags, retry, in_flight */
+};
+
+static void executor_publish(bounded_executor_t *e)
+{
+    entity_set(e->entity, "in_flight", e->in_flight);
+    entity_set(e->entity, "waiting", e->waiting);
+}
+
+/* NewBoundedExecutor(maxConcurrent, timeout). */
+static bounded_executor_t *new_bounded_executor(degradable_service_t *svc, int max_concurrent,
+                                                simtime_t timeout)
+{
+    bounded_executor_t *e = obj_alloc(sizeof *e, OBJ_NONE, NULL);
+    e->svc = svc;
+    e->max_concurrent = max_concurrent;
+    e->timeout = timeout;
+    char name[48];
+    svc->st.executors_created++;
+    if (svc->st.executors_created == 1)
+        snprintf(name, sizeof name, "workerPool");
+    else
+        snprintf(name, sizeof name, "workerPool#%d", svc->st.executors_created);
+    obj_set_name(e, name);
+    e->entity = entity_new("executor", name, svc->entity);
+    entity_set_state(e->entity, "active");
+    entity_set(e->entity, "capacity", max_concurrent);
+    executor_publish(e);
+    return e;
+}
+
+/* A slot is taken (at once or granted to a waiter): the service's
+ * concurrency figures, and whether the bound in force was exceeded. */
+static void slot_taken(bounded_executor_t *e)
+{
+    degradable_service_t *s = e->svc;
+    s->executing++;
+    if (s->executing > s->st.executing_max)
+        s->st.executing_max = s->executing;
+    if (s->executing > s->worker_pool->max_concurrent)
+        s->st.admissions_over_bound++;
+}
+
+/* Hand free slots to the waiters in order. */
+static void executor_admit(bounded_executor_t *e)
+{
+    while (e->head && e->in_flight < e->max_concurrent) {
+        exec_waiter_t *w = e->head;
+        e->head = w->next;
+        if (e->head)
+            e->head->prev = NULL;
+        else
+            e->tail = NULL;
+        w->next = w->prev = NULL;
+        e->waiting--;
+        e->in_flight++;
+        w->granted = true;
+        slot_taken(e);
+        chan_try_send(w->grant, NULL);
+    }
+    executor_publish(e);
+}
+
+/* <-e.semaphore */
+static void executor_release(bounded_executor_t *e)
+{
+    e->in_flight--;
+    e->svc->executing--;
+    executor_admit(e);
+}
+
+/* The corrected rules' resize: a new bound and timeout for the same
+ * executor; a larger bound admits waiters at once, a smaller one admits
+ * nobody until the running requests fall below it. */
+static void executor_resize(bounded_executor_t *e, int max_concurrent, simtime_t timeout)
+{
+    e->max_concurrent = max_concurrent;
+    e->timeout = timeout;
+    entity_set(e->entity, "capacity", max_concurrent);
+    executor_admit(e);
+}
+
+static const go_error_t ERR_REJECTED_DEADLINE = {"operation rejected: context deadline exceeded"};
+static const go_error_t ERR_REJECTED_CANCELED = {"operation rejected: context canceled"};
+static const go_error_t ERR_PROCESSING = {"processing error"};
+static const go_error_t ERR_RETRY = {"retry failed"};
+
+static const go_error_t *rejected(const go_error_t *ctx_err)
+{
+    return ctx_err == &GO_ERR_CANCELED ? &ERR_REJECTED_CANCELED : &ERR_REJECTED_DEADLINE;
+}
+
+/* The first half of Execute: execCtx := WithTimeout(ctx, e.timeout), then
+ * select { case e.semaphore <- struct{}{}: case <-execCtx.Done(): }.
+ * execCtx is a timer and ctx's Done here, which is the same select
+ * without a context object per request. NULL: a slot is held. */
+static const go_error_t *executor_acquire(bounded_executor_t *e, ctx_t *ctx)
+{
+    const go_error_t *cerr = ctx_err(ctx);
+    if (e->in_flight < e->max_concurrent && !e->head) {
+        /* Both cases ready: Go's select picks one at random. */
+        if (cerr && sched_decide(sched_current(), CHOICE_SELECT, 2) == 1)
+            return rejected(cerr);
+        e->in_flight++;
+        slot_taken(e);
+        executor_publish(e);
+        return NULL;
+    }
+    if (cerr)
+        return rejected(cerr);
+    exec_waiter_t w = {.grant = chan_make(0, 1)};
+    w.prev = e->tail;
+    if (e->tail)
+        e->tail->next = &w;
+    else
+        e->head = &w;
+    e->tail = &w;
+    e->waiting++;
+    executor_publish(e);
+    sim_timer_t *t = timer_new(e->timeout);
+    select_case_t cases[3] = {
+        {.ch = w.grant, .dir = SELECT_RECV},
+        {.ch = timer_chan(t), .dir = SELECT_RECV},
+        {.ch = ctx_done(ctx), .dir = SELECT_RECV},
+    };
+    int fired = chan_select(cases, 3, false);
+    timer_free(t);
+    const go_error_t *err = NULL;
+    if (fired != 0) {
+        if (w.granted) {
+            /* Granted at the instant the deadline struck and the select
+             * took the deadline: Go's send did not happen; pass it on. */
+            executor_release(e);
+        } else {
+            if (w.prev)
+                w.prev->next = w.next;
+            else
+                e->head = w.next;
+            if (w.next)
+                w.next->prev = w.prev;
+            else
+                e->tail = w.prev;
+            e->waiting--;
+            executor_publish(e);
+        }
+        err = fired == 2 ? rejected(ctx_err(ctx)) : &ERR_REJECTED_DEADLINE;
+    }
+    chan_free(w.grant);
+    return err;
+}
+
+/* ---- DegradableService -------------------------------------------------- */
+
+degradation_config_t degradation_config_default(void)
+{
+    return (degradation_config_t){
+        .seed_variant = false,
+        .cpu = NULL,
+        .cpu_pct = 25,
+        .request_bytes = 512 * 1024,
+        .memory_budget_bytes = 512ll * 1024 * 1024,
+        .failure_pct = 5,
+        .request_timeout = 2 * SIM_SEC,
+        .update_interval = SIM_SEC,
+        .base_rate = 50,
+        .peak_rate = 2000,
+        .pool_size = {20, 15, 10, 5},
+        .pool_timeout = {1 * SIM_SEC, 800 * SIM_MS, 500 * SIM_MS, 300 * SIM_MS},
+        .down_pct = 0,
+        .min_dwell = 0,
+    };
+}
+
+static void service_deinit(obj_t *o)
+{
+    free(((degradable_service_t *)o)->updates);
+}
+
+static void publish_flags(degradable_service_t *s)
+{
+    for (int f = 0; f < FEATURE_COUNT; f++)
+        entity_set(s->entity, feature_names[f], s->feature_flags[f]);
+    entity_set(s->entity, "retry", s->retry_enabled);
+}
+
+static void log_line(const char *line)
+{
+    sched_emit(EV_LOG, 0, 0, 0, line);
+}
+
+/* The seed's three rules: each switches features off and replaces the
+ * executor (the old one keeps the slots its requests hold). */
+static void rule_reduced_seed(void *ud)
+{
+    degradable_service_t *service = ud;
+    log_line("Applying REDUCED service level: disabling analytics, reducing worker pool to 15");
+    service->feature_flags[FEATURE_ANALYTICS] = false;
+    service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[REDUCED_SERVICE],
+                                                service->cfg.pool_timeout[REDUCED_SERVICE]);
+    publish_flags(service);
+}
+
+static void rule_minimal_seed(void *ud)
+{
+    degradable_service_t *service = ud;
+    log_line("Applying MINIMAL service level: disabling recommendations and notifications, "
+             "reducing worker pool to 10, shortening timeouts");
+    service->feature_flags[FEATURE_RECOMMENDATIONS] = false;
+    service->feature_flags[FEATURE_NOTIFICATIONS] = false;
+    service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[MINIMAL_SERVICE],
+                                                service->cfg.pool_timeout[MINIMAL_SERVICE]);
+    publish_flags(service);
+}
+
+static void rule_emergency_seed(void *ud)
+{
+    degradable_service_t *service = ud;
+    log_line("Applying EMERGENCY service level: disabling full history and retries, "
+             "reducing worker pool to 5, shortening timeouts further");
+    service->feature_flags[FEATURE_FULL_HISTORY] = false;
+    service->retry_enabled = false;
+    service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[EMERGENCY_SERVICE],
+                                                service->cfg.pool_timeout[EMERGENCY_SERVICE]);
+    publish_flags(service);
+}
+
+/* The corrected rules: each level's whole configuration, Full included,
+ * on the one executor. */
+static void apply_level(degradable_service_t *s, service_level_t level)
+{
+    char line[160];
+    snprintf(line, sizeof line, "Applying %s service level: worker pool %d, timeout %lldms",
+             service_level_string(level), s->cfg.pool_size[level],
+             (long long)(s->cfg.pool_timeout[level] / SIM_MS));
+    log_line(line);
+    s->feature_flags[FEATURE_ANALYTICS] = level < REDUCED_SERVICE;
+    s->feature_flags[FEATURE_RECOMMENDATIONS] = level < MINIMAL_SERVICE;
+    s->feature_flags[FEATURE_NOTIFICATIONS] = level < MINIMAL_SERVICE;
+    s->feature_flags[FEATURE_FULL_HISTORY] = level < EMERGENCY_SERVICE;
+    s->retry_enabled = level < EMERGENCY_SERVICE;
+    executor_resize(s->worker_pool, s->cfg.pool_size[level], s->cfg.pool_timeout[level]);
+    publish_flags(s);
+}
+
+static void rule_full(void *ud) { apply_level(ud, FULL_SERVICE); }
+static void rule_reduced(void *ud) { apply_level(ud, REDUCED_SERVICE); }
+static void rule_minimal(void *ud) { apply_level(ud, MINIMAL_SERVICE); }
+static void rule_emergency(void *ud) { apply_level(ud, EMERGENCY_SERVICE); }
+
+degradable_service_t *new_degradable_service(const degradation_config_t *cfg)
+{
+    degradable_service_t *service = obj_alloc(sizeof *service, OBJ_NONE, service_deinit);
+    obj_set_name(service, "DegradableService");
+    service->cfg = cfg ? *cfg : degradation_config_default();
+    service->entity = entity_new("service", "DegradableService", NULL);
+    entity_set_state(service->entity, service->cfg.seed_variant ? "seed" : "corrected");
+    service->load_manager = new_load_manager();
+    load_manager_set_hysteresis(service->load_manager, service->cfg.down_pct,
+                                service->cfg.min_dwell);
+    service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[FULL_SERVICE],
+                                                service->cfg.pool_timeout[FULL_SERVICE]);
+    service->cache_enabled = true;
+    service->retry_enabled = true;
+    for (int f = 0; f < FEATURE_COUNT; f++)
+        service->feature_flags[f] = true;
+    publish_flags(service);
+    entity_set(service->entity, "in_flight", 0);
+    /* Configure degradation rules */
+    load_manager_t *lm = service->load_manager;
+    if (service->cfg.seed_variant) {
+        load_manager_set_degradation_rule(lm, REDUCED_SERVICE, rule_reduced_seed, service);
+        load_manager_set_degradation_rule(lm, MINIMAL_SERVICE, rule_minimal_seed, service);
+        load_manager_set_degradation_rule(lm, EMERGENCY_SERVICE, rule_emergency_seed, service);
+    } else {
+        load_manager_set_degradation_rule(lm, FULL_SERVICE, rule_full, service);
+        load_manager_set_degradation_rule(lm, REDUCED_SERVICE, rule_reduced, service);
+        load_manager_set_degradation_rule(lm, MINIMAL_SERVICE, rule_minimal, service);
+        load_manager_set_degradation_rule(lm, EMERGENCY_SERVICE, rule_emergency, service);
+    }
+    service->window_start = sched_now();
+    service->busy_at_window_start = cpu_busy_ns(service->cfg.cpu);
+    return service;
+}
+
+load_manager_t *degradable_service_load_manager(degradable_service_t *s) { return s->load_manager; }
+
+/* One of the seed's time.Sleep calls: cpu_pct percent of it on a CPU
+ * (queueing when all are busy), the rest waiting. */
+static void process_step(degradable_service_t *s, simtime_t d)
+{
+    simtime_t cpu = d * s->cfg.cpu_pct / 100;
+    cpu_work(s->cfg.cpu, cpu);
+    go_sleep(d - cpu);
+}
+
+typedef enum job { JOB_REQUEST, JOB_RETRY } job_t;
+
+/* workerPool.Execute(ctx, func() ...) with the seed's two closures: the
+ * request's processing for its level, or the retry's 50ms. */
+static const go_error_t *execute(degradable_service_t *s, bounded_executor_t *e, ctx_t *ctx,
+                                 job_t job, service_level_t level)
+{
+    const go_error_t *err = executor_acquire(e, ctx);
+    if (err)
+        return err;
+    if (job == JOB_REQUEST) {
+        /* Simulate processing based on service level */
+        switch (level) {
+        case FULL_SERVICE:
+            process_step(s, 100 * SIM_MS); /* Full processing */
+            if (s->feature_flags[FEATURE_ANALYTICS])
+                process_step(s, 50 * SIM_MS); /* Do analytics processing */
+            if (s->feature_flags[FEATURE_RECOMMENDATIONS])
+                process_step(s, 50 * SIM_MS); /* Generate recommendations */
+            break;
+        case REDUCED_SERVICE:
+            process_step(s, 80 * SIM_MS); /* Skip some processing */
+            break;
+        case MINIMAL_SERVICE:
+            process_step(s, 50 * SIM_MS); /* Minimal processing */
+            break;
+        default:
+            process_step(s, 30 * SIM_MS); /* Critical path only */
+            break;
+        }
+    } else {
+        process_step(s, 50 * SIM_MS);
+    }
+    /* Simulate occasional failures */
+    if (sim_chance_pct(s->cfg.failure_pct)) {
+        s->error_counter++; /* atomic.AddInt64(&s.errorCounter, 1) */
+        s->st.error_counter_total++;
+        s->st.processing_errors++;
+        err = job == JOB_REQUEST ? &ERR_PROCESSING : &ERR_RETRY;
+    }
+    executor_release(e); /* defer func() { <-e.semaphore }() */
+    return err;
+}
+
+static bool is_rejection(const go_error_t *err)
+{
+    return err == &ERR_REJECTED_DEADLINE || err == &ERR_REJECTED_CANCELED;
+}
+
+const go_error_t *degradable_service_handle_request(degradable_service_t *s, ctx_t *ctx,
+                                                    const char *request_id)
+{
+    (void)request_id; /* the seed only formats it into its result */
+    simtime_t t0 = sched_now();
+    /* Increment request counter */
+    s->request_counter++;
+    s->st.requests++;
+    s->in_flight++;
+    if (s->in_flight > s->st.in_flight_max)
+        s->st.in_flight_max = s->in_flight;
+    entity_set(s->entity, "in_flight", s->in_flight);
+    /* Get current service level */
+    service_level_t level = load_manager_get_current_level(s->load_manager);
+    s->st.by_level[level]++;
+    /* Execute with bounded concurrency */
+    const go_error_t *err = execute(s, s->worker_pool, ctx, JOB_REQUEST, level);
+    if (err) {
+        /* Handle error based on service level */
+        if (s->retry_enabled && level < MINIMAL_SERVICE) {
+            /* Retry once for less severe degradation levels */
+            s->st.retries++;
+            err = execute(s, s->worker_pool, ctx, JOB_RETRY, level);
+            if (!err)
+                s->st.retries_succeeded++;
+        }
+        if (err) {
+            s->error_counter++; /* the seed counts the failed request once more */
+            s->st.error_counter_total++;
+        }
+    }
+    s->in_flight--;
+    entity_set(s->entity, "in_flight", s->in_flight);
+    s->completed_counter++;
+    if (err) {
+        s->failed_counter++;
+        s->st.failed++;
+        if (is_rejection(err))
+            s->st.rejected++;
+    } else {
+        simtime_t lat = sched_now() - t0;
+        s->st.succeeded++;
+        s->st.succeeded_by_level[level]++;
+        s->st.latency_sum_ns += lat;
+        if (lat > s->st.latency_max_ns)
+            s->st.latency_max_ns = lat;
+    }
+    return err;
+}
+
+void degradable_service_update_metrics(degradable_service_t *s)
+{
+    simtime_t now = sched_now();
+    simtime_t window = now - s->window_start;
+    simtime_t busy = cpu_busy_ns(s->cfg.cpu);
+    int procs = cpu_procs(s->cfg.cpu);
+    int64_t cpu = 0;
+    if (procs > 0 && window > 0)
+        cpu = (busy - s->busy_at_window_start) * 100 / (procs * window);
+    int64_t memory = s->cfg.memory_budget_bytes > 0
+                         ? s->in_flight * s->cfg.request_bytes * 100 / s->cfg.memory_budget_bytes
+                         : 0;
+    int64_t rate, errors = 0;
+    if (s->cfg.seed_variant) {
+        /* Calculate request rate (requests per second): the counter, as
+         * if the window were one second. Error rate: the seed's
+         * errorCounter over the requests that arrived. */
+        rate = s->request_counter;
+        if (s->request_counter > 0)
+            errors = s->error_counter * 100 / s->request_counter;
+    } else {
+        rate = window > 0 ? s->request_counter * SIM_SEC / window : 0;
+        if (s->completed_counter > 0)
+            errors = s->failed_counter * 100 / s->completed_counter;
+    }
+    s->request_counter = 0;
+    s->error_counter = 0;
+    s->completed_counter = 0;
+    s->failed_counter = 0;
+    s->window_start = now;
+    s->busy_at_window_start = busy;
+    /* Update load manager */
+    load_manager_update_metrics(s->load_manager, cpu, memory, rate, errors);
+
+    s->updates = grow(s->updates, &s->capupdates, s->nupdates, sizeof *s->updates);
+    load_update_t *u = &s->updates[s->nupdates++];
+    u->t = now;
+    load_manager_get_metrics(s->load_manager, u->metrics);
+    u->level = load_manager_get_current_level(s->load_manager);
+    u->offered_rate = s->current_rate;
+    u->in_flight = s->in_flight;
+    u->executing = s->executing;
+    u->capacity = s->worker_pool->max_concurrent;
+}
+
+/* ---- SimulateLoad ------------------------------------------------------- */
+
+/* What the load's goroutines share; lives as long as the run. */
+typedef struct load_run {
+    obj_t hdr;                  /* scheduler-owned */
+    degradable_service_t *s;
+    ctx_t *ctx;                 /* the caller's context */
+    waitgroup_t *wg;            /* the requests (and, corrected, generator and monitor) */
+    simtime_t start, duration;  /* the test's span */
+    int64_t sent;               /* requests started */
+} load_run_t;
+
+static void request_goroutine(void *arg)
+{
+    load_run_t *run = arg;
+    ctx_t *req_ctx = ctx_with_timeout(run->ctx, run->s->cfg.request_timeout);
+    (void)degradable_service_handle_request(run->s, req_ctx, go_name(go_self()));
+    ctx_cancel(req_ctx);
+    waitgroup_done(run->wg);
+}
+
+static void spawn_request(load_run_t *run)
+{
+    char name[32];
+    waitgroup_add(run->wg, 1);
+    snprintf(name, sizeof name, "req-%lld", (long long)++run->sent);
+    go_set_role(go_spawn(request_goroutine, run, name), "request");
+}
+
+/* The seed's curve: base + progress*2*(peak-base) up to the middle, then
+ * back down; integer arithmetic, truncated as Go's int64() conversion. */
+static int64_t curve_rate(const load_run_t *run, simtime_t elapsed)
+{
+    const degradation_config_t *c = &run->s->cfg;
+    simtime_t d = run->duration;
+    simtime_t x = elapsed * 2 < d ? elapsed : d - elapsed;
+    return c->base_rate + (c->peak_rate - c->base_rate) * 2 * x / d;
+}
+
+/* The seed's generator: a "second" of requests spaced over a full
+ * second, then the metrics, then another second of sleep. */
+static void seed_generator(void *arg)
+{
+    load_run_t *run = arg;
+    degradable_service_t *s = run->s;
+    int64_t rate = s->cfg.base_rate; /* requests per second */
+    simtime_t end_time = run->start + run->duration;
+    s->current_rate = rate;
+    while (sched_now() < end_time) {
+        /* Calculate how many requests to send this second */
+        int64_t current_rate = rate;
+        if (current_rate == 0)
+            go_panic("runtime error: integer divide by zero");
+        simtime_t interval = SIM_SEC / current_rate;
+        for (int64_t i = 0; i < current_rate; i++) {
+            spawn_request(run);
+            go_sleep(interval);
+        }
+        /* Increase load over time */
+        rate = curve_rate(run, sched_now() - run->start);
+        s->current_rate = rate;
+        degradable_service_update_metrics(s);
+        /* Wait for next second */
+        go_sleep(SIM_SEC);
+    }
+}
+
+/* Corrected generator: arrivals follow the curve continuously. */
+static void generator(void *arg)
+{
+    load_run_t *run = arg;
+    simtime_t end_time = run->start + run->duration;
+    simtime_t t = run->start;
+    while (t < end_time) {
+        go_sleep_until(t);
+        int64_t rate = curve_rate(run, t - run->start);
+        run->s->current_rate = rate;
+        spawn_request(run);
+        t += rate > 0 ? SIM_SEC / rate : SIM_SEC;
+    }
+    waitgroup_done(run->wg);
+}
+
+/* Corrected monitor: the metrics every update_interval of the test. */
+static void monitor(void *arg)
+{
+    load_run_t *run = arg;
+    simtime_t iv = run->s->cfg.update_interval;
+    for (simtime_t t = run->start + iv; t <= run->start + run->duration; t += iv) {
+        go_sleep_until(t);
+        degradable_service_update_metrics(run->s);
+    }
+    waitgroup_done(run->wg);
+}
+
+void degradable_service_simulate_load(degradable_service_t *s, ctx_t *ctx, simtime_t duration)
+{
+    load_run_t *run = obj_alloc(sizeof *run, OBJ_NONE, NULL);
+    run->s = s;
+    run->ctx = ctx;
+    run->wg = waitgroup_new();
+    run->duration = duration > 0 ? duration : 1;
+    /* Reset counters */
+    s->request_counter = 0;
+    s->error_counter = 0;
+    s->completed_counter = 0;
+    s->failed_counter = 0;
+    s->window_start = run->start = sched_now();
+    s->busy_at_window_start = cpu_busy_ns(s->cfg.cpu);
+    simtime_t busy0 = s->busy_at_window_start;
+    /* Launch load generator */
+    if (s->cfg.seed_variant) {
+        go_set_role(go_spawn(seed_generator, run, "SimulateLoad.func1"), "generator");
+        /* Wait for load test to complete */
+        go_sleep(duration);
+        waitgroup_wait(run->wg);
+    } else {
+        waitgroup_add(run->wg, 2);
+        go_set_role(go_spawn(generator, run, "SimulateLoad.generator"), "generator");
+        go_set_role(go_spawn(monitor, run, "SimulateLoad.monitor"), "monitor");
+        waitgroup_wait(run->wg);
+    }
+    log_line("Load test completed");
+    s->st.cpu_busy_ns += cpu_busy_ns(s->cfg.cpu) - busy0;
+}
+
+bool degradable_service_feature(const degradable_service_t *s, feature_t f)
+{
+    return (unsigned)f < FEATURE_COUNT && s->feature_flags[f];
+}
+
+bool degradable_service_retry_enabled(const degradable_service_t *s) { return s->retry_enabled; }
+int degradable_service_pool_size(const degradable_service_t *s) { return s->worker_pool->max_concurrent; }
+simtime_t degradable_service_pool_timeout(const degradable_service_t *s) { return s->worker_pool->timeout; }
+
+degradation_stats_t degradable_service_stats(const degradable_service_t *s)
+{
+    degradation_stats_t st = s->st;
+    const level_change_t *list;
+    st.level_changes = (int64_t)load_manager_changes(s->load_manager, &list);
+    st.rules_applied = 0;
+    for (int l = 0; l < SERVICE_LEVEL_COUNT; l++)
+        st.rules_applied += load_manager_rules_applied(s->load_manager, (service_level_t)l);
+    return st;
+}
+
+size_t degradable_service_updates(const degradable_service_t *s, const load_update_t **list)
+{
+    *list = s->updates;
+    return s->nupdates;
+}
