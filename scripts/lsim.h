@@ -53,6 +53,7 @@ void lsim_open_ctx(lua_State *L, int simtable);
 /* The seed's patterns and the simulated world (scripts/lsim_patterns.c
  * calls each pattern's own lsim_open_<pattern>). */
 void lsim_open_patterns(lua_State *L, int simtable);
+void lsim_open_breaker(lua_State *L, int simtable);
 void lsim_open_fanout(lua_State *L, int simtable);
 void lsim_open_priority_mux(lua_State *L, int simtable);
 void lsim_open_first_response(lua_State *L, int simtable);

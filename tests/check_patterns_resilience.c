@@ -1,0 +1,395 @@
+/*
+ * patterns_resilience: the seed's adaptive worker pool, circuit breaker,
+ * graceful shutdown and goroutine leak detector (sim/worker_pool.c,
+ * breaker.c, shutdown.c, leak_detector.c), with exact outcomes on the
+ * simulated clock: states after each step and the times of transitions,
+ * scaling decisions at exact times for a deterministic load, nothing
+ * accepted lost by a shutdown, the leak detector firing or not. Where the
+ * pattern draws random numbers the checks have bounds a wrong
+ * implementation fails.
+ */
+#include "breaker.h"
+#include "ctx.h"
+#include "entity.h"
+#include "testutil.h"
+
+/* ======================================================================== */
+/* Circuit breaker                                                          */
+/* ======================================================================== */
+
+/* The transitions a breaker reported, with their times. */
+typedef struct changes {
+    circuit_breaker_state_t from[32], to[32];
+    simtime_t t[32];
+    int n;
+    circuit_breaker_t *cb; /* for callbacks that look at the breaker */
+    bool call_get_state;   /* the callback calls GetState (deadlocks the seed's) */
+} changes_t;
+
+static void record_change(void *ud, const char *name, circuit_breaker_state_t from,
+                          circuit_breaker_state_t to)
+{
+    changes_t *c = ud;
+    (void)name;
+    if (c->call_get_state)
+        (void)breaker_get_state(c->cb);
+    if (c->n < 32) {
+        c->from[c->n] = from;
+        c->to[c->n] = to;
+        c->t[c->n] = sched_now();
+        c->n++;
+    }
+}
+
+static const go_error_t ERR_BOOM = {"boom"};
+static const go_error_t *ok_fn(void *arg) { (void)arg; return NULL; }
+static const go_error_t *fail_fn(void *arg) { (void)arg; return &ERR_BOOM; }
+/* A slow call that succeeds or fails after a delay. */
+typedef struct slow {
+    simtime_t d;
+    bool fail;
+} slow_t;
+static const go_error_t *slow_fn(void *arg)
+{
+    slow_t *s = arg;
+    go_sleep(s->d);
+    return s->fail ? &ERR_BOOM : NULL;
+}
+
+static circuit_breaker_t *seed_demo_breaker(changes_t *ch, bool seed_variant)
+{
+    circuit_breaker_options_t o = circuit_breaker_defaults();
+    o.failure_threshold = 3;
+    o.success_threshold = 2;
+    o.reset_timeout = 5 * SIM_SEC;
+    o.on_state_change = record_change;
+    o.on_state_change_ud = ch;
+    o.seed_variant = seed_variant;
+    circuit_breaker_t *cb = new_circuit_breaker("example-service", &o);
+    ch->cb = cb;
+    return cb;
+}
+
+static void expect_counts(circuit_breaker_t *cb, circuit_breaker_state_t st, int64_t requests,
+                          int64_t successes, int64_t failures, int64_t cons_s, int64_t cons_f)
+{
+    breaker_metrics_t m = breaker_get_metrics(cb);
+    ck_assert_int_eq(m.state, st);
+    ck_assert_int_eq(m.total_requests, requests);
+    ck_assert_int_eq(m.total_successes, successes);
+    ck_assert_int_eq(m.total_failures, failures);
+    ck_assert_int_eq(m.consecutive_successes, cons_s);
+    ck_assert_int_eq(m.consecutive_failures, cons_f);
+}
+
+/* SEMANTICS.md H.93 (gobreaker's TestDefaultCircuitBreaker), adapted to
+ * the seed's demo thresholds: failure 3, success 2, reset 5s. */
+static changes_t h93_changes;
+static void h93_main(void *arg)
+{
+    (void)arg;
+    changes_t *ch = &h93_changes;
+    memset(ch, 0, sizeof *ch);
+    circuit_breaker_t *cb = seed_demo_breaker(ch, false);
+    ctx_t *bg = ctx_background();
+
+    /* 2 failures: still closed */
+    for (int i = 0; i < 2; i++)
+        ck_assert_ptr_eq(breaker_execute(cb, bg, fail_fn, NULL), &ERR_BOOM);
+    expect_counts(cb, STATE_CLOSED, 2, 0, 2, 0, 2);
+    /* a success resets the run of failures */
+    ck_assert_ptr_null(breaker_execute(cb, bg, ok_fn, NULL));
+    expect_counts(cb, STATE_CLOSED, 3, 1, 2, 1, 0);
+    /* a failure: one in a row */
+    breaker_execute(cb, bg, fail_fn, NULL);
+    expect_counts(cb, STATE_CLOSED, 4, 1, 3, 0, 1);
+    /* two more: three in a row, open */
+    go_sleep(SIM_SEC);
+    breaker_execute(cb, bg, fail_fn, NULL);
+    ck_assert_int_eq(breaker_get_state(cb), STATE_CLOSED);
+    breaker_execute(cb, bg, fail_fn, NULL);
+    expect_counts(cb, STATE_OPEN, 6, 1, 5, 0, 3);
+    ck_assert_int_eq(ch->n, 1);
+    ck_assert_int_eq(ch->t[0], SIM_SEC);
+    /* open rejects, uncounted as a request */
+    ck_assert_ptr_eq(breaker_execute(cb, bg, ok_fn, NULL), &ERR_CIRCUIT_OPEN);
+    ck_assert_int_eq(breaker_get_metrics(cb).total_short_circuits, 1);
+    ck_assert_int_eq(breaker_get_metrics(cb).open_until, 6 * SIM_SEC);
+    /* 1ns before the reset timeout: still open */
+    go_sleep_until(6 * SIM_SEC - 1);
+    ck_assert_int_eq(breaker_get_state(cb), STATE_OPEN);
+    /* at exactly the reset timeout: half-open (the reset timer fired;
+     * the seed's breaker still says open, see the next test) */
+    go_sleep_until(6 * SIM_SEC);
+    ck_assert_int_eq(breaker_get_state(cb), STATE_HALF_OPEN);
+    ck_assert_int_eq(ch->n, 2);
+    ck_assert_int_eq(ch->t[1], 6 * SIM_SEC); /* exactly reset_timeout later */
+    /* a failure in half-open opens again */
+    breaker_execute(cb, bg, fail_fn, NULL);
+    ck_assert_int_eq(breaker_get_state(cb), STATE_OPEN);
+    simtime_t reopened = sched_now();
+    ck_assert_int_eq(ch->to[ch->n - 1], STATE_OPEN);
+    ck_assert_int_eq(ch->t[ch->n - 1], reopened);
+    /* +5s: half-open; two successes close it */
+    go_sleep(5 * SIM_SEC);
+    ck_assert_ptr_null(breaker_execute(cb, bg, ok_fn, NULL));
+    ck_assert_int_eq(breaker_get_state(cb), STATE_HALF_OPEN);
+    ck_assert_ptr_null(breaker_execute(cb, bg, ok_fn, NULL));
+    ck_assert_int_eq(breaker_get_state(cb), STATE_CLOSED);
+    /* the whole history */
+    ck_assert_int_eq(ch->n, 5);
+    const circuit_breaker_state_t to[5] = {STATE_OPEN, STATE_HALF_OPEN, STATE_OPEN, STATE_HALF_OPEN,
+                                          STATE_CLOSED};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(ch->to[i], to[i]);
+    ck_assert_int_eq(ch->t[3] - ch->t[2], 5 * SIM_SEC);
+    expect_counts(cb, STATE_CLOSED, 9, 3, 6, 2, 0);
+}
+
+START_TEST(breaker_h93_sequence_corrected)
+{
+    ck_assert_int_eq(run_main(h93_main, NULL), SCHED_DONE);
+}
+END_TEST
+
+/* The seed's variant of the same sequence, up to its lazy half-open: the
+ * request at exactly reset_timeout is rejected; the next one, 1ns later,
+ * is the probe. */
+static void h93_seed_main(void *arg)
+{
+    (void)arg;
+    changes_t *ch = &h93_changes;
+    memset(ch, 0, sizeof *ch);
+    circuit_breaker_t *cb = seed_demo_breaker(ch, true);
+    ctx_t *bg = ctx_background();
+    for (int i = 0; i < 3; i++)
+        breaker_execute(cb, bg, fail_fn, NULL);
+    ck_assert_int_eq(breaker_get_state(cb), STATE_OPEN);
+    go_sleep(5 * SIM_SEC);
+    ck_assert_int_eq(breaker_get_state(cb), STATE_OPEN);
+    ck_assert_ptr_eq(breaker_execute(cb, bg, ok_fn, NULL), &ERR_CIRCUIT_OPEN);
+    go_sleep(1);
+    ck_assert_int_eq(breaker_get_state(cb), STATE_OPEN); /* GetState never moves it */
+    ck_assert_ptr_null(breaker_execute(cb, bg, ok_fn, NULL)); /* the probe */
+    ck_assert_int_eq(ch->n, 2);
+    ck_assert_int_eq(ch->to[1], STATE_HALF_OPEN);
+    ck_assert_int_eq(ch->t[1], 5 * SIM_SEC + 1);
+    ck_assert_ptr_null(breaker_execute(cb, bg, ok_fn, NULL));
+    ck_assert_int_eq(breaker_get_state(cb), STATE_CLOSED);
+}
+
+START_TEST(breaker_seed_half_opens_lazily_and_strictly)
+{
+    ck_assert_int_eq(run_main(h93_seed_main, NULL), SCHED_DONE);
+}
+END_TEST
+
+/* Half-open admission under concurrency: five callers arrive while the
+ * first probe is in flight. */
+typedef struct probe_run {
+    circuit_breaker_t *cb;
+    int admitted, too_many, open;
+    slow_t slow;
+} probe_run_t;
+
+static void prober(void *arg)
+{
+    probe_run_t *p = arg;
+    const go_error_t *err = breaker_execute(p->cb, ctx_background(), slow_fn, &p->slow);
+    if (err == &ERR_TOO_MANY_REQUESTS)
+        p->too_many++;
+    else if (err == &ERR_CIRCUIT_OPEN)
+        p->open++;
+    else
+        p->admitted++;
+}
+
+static probe_run_t probes;
+static void half_open_main(void *arg)
+{
+    bool seed = *(bool *)arg;
+    changes_t ch = {0};
+    circuit_breaker_t *cb = seed_demo_breaker(&ch, seed);
+    for (int i = 0; i < 3; i++)
+        breaker_execute(cb, ctx_background(), fail_fn, NULL);
+    go_sleep(5 * SIM_SEC + 1);
+    memset(&probes, 0, sizeof probes);
+    probes.cb = cb;
+    probes.slow.d = 300 * SIM_MS;
+    probes.slow.fail = false;
+    for (int i = 0; i < 5; i++) {
+        go_spawn(prober, &probes, "prober");
+        go_sleep(10 * SIM_MS);
+    }
+    go_sleep(SIM_SEC);
+    ck_assert_int_eq(breaker_get_state(cb), STATE_CLOSED);
+}
+
+START_TEST(breaker_half_open_admits_success_threshold_probes)
+{
+    bool seed = false;
+    ck_assert_int_eq(run_main(half_open_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(probes.admitted, 2);
+    ck_assert_int_eq(probes.too_many, 3);
+    ck_assert_int_eq(probes.open, 0);
+}
+END_TEST
+
+START_TEST(breaker_seed_half_open_lets_every_probe_through)
+{
+    bool seed = true;
+    ck_assert_int_eq(run_main(half_open_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(probes.admitted, 5); /* the bug: none had finished */
+    ck_assert_int_eq(probes.too_many, 0);
+}
+END_TEST
+
+/* A slow failure admitted while closed finishes after the breaker went
+ * open and half-open: the seed counts it against the half-open state. */
+typedef struct stale_run {
+    circuit_breaker_t *cb;
+    slow_t slow;
+} stale_run_t;
+static stale_run_t stale;
+static void stale_caller(void *arg)
+{
+    stale_run_t *s = arg;
+    breaker_execute(s->cb, ctx_background(), slow_fn, &s->slow);
+}
+static circuit_breaker_state_t stale_final;
+static int64_t stale_count;
+static void stale_main(void *arg)
+{
+    bool seed = *(bool *)arg;
+    changes_t ch = {0};
+    circuit_breaker_t *cb = seed_demo_breaker(&ch, seed);
+    stale.cb = cb;
+    stale.slow.d = 6 * SIM_SEC; /* admitted closed, finishes in half-open */
+    stale.slow.fail = true;
+    go_spawn(stale_caller, &stale, "slow-caller");
+    go_sleep(SIM_MS);
+    for (int i = 0; i < 3; i++)
+        breaker_execute(cb, ctx_background(), fail_fn, NULL); /* open at 1ms */
+    go_sleep(5 * SIM_SEC + 1);
+    ck_assert_ptr_null(breaker_execute(cb, ctx_background(), ok_fn, NULL)); /* half-open, 1 success */
+    ck_assert_int_eq(breaker_get_state(cb), STATE_HALF_OPEN);
+    go_sleep(SIM_SEC); /* the slow failure lands at 6s */
+    stale_final = breaker_get_state(cb);
+    stale_count = breaker_get_metrics(cb).stale_results;
+}
+
+START_TEST(breaker_ignores_results_of_an_earlier_state)
+{
+    bool seed = false;
+    ck_assert_int_eq(run_main(stale_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(stale_final, STATE_HALF_OPEN);
+    ck_assert_int_eq(stale_count, 1);
+    seed = true;
+    ck_assert_int_eq(run_main(stale_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(stale_final, STATE_OPEN); /* the seed reopens on a stale failure */
+    ck_assert_int_eq(stale_count, 1);
+}
+END_TEST
+
+/* The seed runs the callback under its write lock: a callback that calls
+ * GetState deadlocks the program; the corrected breaker calls it after
+ * unlocking. */
+static void callback_lock_main(void *arg)
+{
+    bool seed = *(bool *)arg;
+    changes_t *ch = &h93_changes;
+    memset(ch, 0, sizeof *ch);
+    circuit_breaker_t *cb = seed_demo_breaker(ch, seed);
+    ch->call_get_state = true;
+    for (int i = 0; i < 3; i++)
+        breaker_execute(cb, ctx_background(), fail_fn, NULL);
+}
+
+START_TEST(breaker_seed_callback_under_lock_deadlocks)
+{
+    bool seed = true;
+    sched_result_t r;
+    sched_t *s = run_with(NULL, callback_lock_main, &seed, &r);
+    ck_assert_int_eq(r, SCHED_DEADLOCK);
+    ck_assert_msg(strstr(sched_report(s), "sync.RWMutex.RLock") != NULL, "%s", sched_report(s));
+    sched_destroy(s);
+    seed = false;
+    ck_assert_int_eq(run_main(callback_lock_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(h93_changes.n, 1);
+}
+END_TEST
+
+/* The seed's demo with simulateService: timeouts are counted apart from
+ * failures, and the average response time is cumulative / requests. */
+typedef struct svc_call {
+    int rate;
+    simtime_t latency;
+    ctx_t *ctx;
+} svc_call_t;
+static const go_error_t *svc_fn(void *arg)
+{
+    svc_call_t *c = arg;
+    return simulate_service(c->ctx, "example-service", c->rate, c->latency, NULL, 0);
+}
+static breaker_metrics_t demo_metrics;
+static void demo_main(void *arg)
+{
+    (void)arg;
+    changes_t ch = {0};
+    circuit_breaker_t *cb = seed_demo_breaker(&ch, false);
+    for (int i = 0; i < 20; i++) {
+        ctx_t *ctx = ctx_with_timeout(ctx_background(), SIM_SEC);
+        svc_call_t c = {0, 100 * SIM_MS, ctx};
+        if (i >= 5 && i < 10) {
+            c.rate = 80;
+            c.latency = 300 * SIM_MS;
+        } else if (i >= 15) {
+            c.latency = 1500 * SIM_MS;
+        }
+        breaker_execute(cb, ctx, svc_fn, &c);
+        ctx_cancel(ctx);
+        go_sleep(500 * SIM_MS);
+    }
+    demo_metrics = breaker_get_metrics(cb);
+}
+
+START_TEST(breaker_seed_demo_accounts_for_every_request)
+{
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        sched_config_t cfg = sched_config_default();
+        cfg.seed = seed;
+        sched_result_t r;
+        sched_t *s = run_with(&cfg, demo_main, NULL, &r);
+        ck_assert_int_eq(r, SCHED_DONE);
+        breaker_metrics_t *m = &demo_metrics;
+        ck_assert_int_eq(m->total_requests + m->total_short_circuits, 20);
+        ck_assert_int_eq(m->total_requests, m->total_successes + m->total_failures + m->total_timeouts);
+        ck_assert_int_ge(m->total_successes, 5); /* phase 1 always succeeds */
+        /* every admitted 1500ms call times out at exactly 1s */
+        ck_assert_int_le(m->total_timeouts, 5);
+        sched_destroy(s);
+    }
+}
+END_TEST
+
+/* ======================================================================== */
+
+static Suite *resilience_suite(void)
+{
+    Suite *s = suite_create("patterns_resilience");
+    TCase *br = tcase_create("breaker");
+    tcase_add_test(br, breaker_h93_sequence_corrected);
+    tcase_add_test(br, breaker_seed_half_opens_lazily_and_strictly);
+    tcase_add_test(br, breaker_half_open_admits_success_threshold_probes);
+    tcase_add_test(br, breaker_seed_half_open_lets_every_probe_through);
+    tcase_add_test(br, breaker_ignores_results_of_an_earlier_state);
+    tcase_add_test(br, breaker_seed_callback_under_lock_deadlocks);
+    tcase_add_test(br, breaker_seed_demo_accounts_for_every_request);
+    suite_add_tcase(s, br);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(resilience_suite());
+}
