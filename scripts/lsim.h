@@ -58,6 +58,7 @@ void lsim_open_fanout(lua_State *L, int simtable);
 void lsim_open_priority_mux(lua_State *L, int simtable);
 void lsim_open_first_response(lua_State *L, int simtable);
 void lsim_open_pipeline(lua_State *L, int simtable);
+void lsim_open_bounded(lua_State *L, int simtable);
 void lsim_open_contention(lua_State *L, int simtable);
 void lsim_open_services(lua_State *L, int simtable);
 void lsim_open_degradation(lua_State *L, int simtable);

@@ -69,6 +69,7 @@ void lsim_open_patterns(lua_State *L, int t)
     lsim_open_priority_mux(L, t);
     lsim_open_first_response(L, t);
     lsim_open_pipeline(L, t);
+    lsim_open_bounded(L, t);
     lsim_open_contention(L, t);
     lsim_open_services(L, t);
     lsim_open_degradation(L, t);
