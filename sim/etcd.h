@@ -90,7 +90,6 @@ extern const go_error_t ETCD_ERR_FUTURE_REV;      /* "mvcc: required revision is
 extern const go_error_t ETCD_ERR_DUPLICATE_KEY;   /* "etcdserver: duplicate key given in txn request" */
 extern const go_error_t ETCD_ERR_EMPTY_KEY;       /* "etcdserver: key is not provided" */
 extern const go_error_t ETCD_ERR_TIMEOUT;         /* "etcdserver: request timed out" */
-extern const go_error_t ETCD_ERR_CLIENT_CLOSED;   /* "etcdclient: client is closed" */
 
 /* The error value for a store error code (NULL for KV_OK). */
 const go_error_t *etcd_error(kv_err_t e);
@@ -154,13 +153,15 @@ typedef struct etcd_client_cfg {
 
 etcd_client_cfg_t etcd_client_cfg_default(void);
 
-/* A client on node n (which must be up) talking to srv (cfg NULL:
- * defaults). Starts its receiving goroutine on n; crashing n ends it, and
- * the client with it (make a new one after a restart). Callers may run on
- * any node; the client's messages leave from n. Owned by the scheduler. */
+/* A client on node n talking to srv (cfg NULL: defaults); NULL if n is
+ * down. Starts its receiving goroutine on n; crashing n ends it, and the
+ * client with it (make a new one after a restart). Callers may run on any
+ * node; the client's messages leave from n. Owned by the scheduler. */
 etcd_client_t *etcd_client_new(etcd_server_t *srv, node_t *n, const etcd_client_cfg_t *cfg);
-/* Client.Close: pending and later calls fail with ETCD_ERR_CLIENT_CLOSED,
- * watches and keep-alives end, the receiving goroutine exits. */
+/* Client.Close: pending and later calls fail with GO_ERR_CANCELED
+ * ("context canceled", as clientv3's calls do once its context is
+ * cancelled by Close), watches and keep-alives end, the receiving goroutine
+ * exits. */
 void etcd_client_close(etcd_client_t *c);
 node_t *etcd_client_node(const etcd_client_t *c);
 etcd_server_t *etcd_client_server(const etcd_client_t *c);
@@ -196,8 +197,9 @@ const go_error_t *etcd_keepalive_once(etcd_client_t *c, ctx_t *ctx, int64_t leas
                                       kv_result_t *out);
 /* Revoke(lease): its keys are deleted in one revision; out->deleted. */
 const go_error_t *etcd_revoke(etcd_client_t *c, ctx_t *ctx, int64_t lease, kv_result_t *out);
-/* TimeToLive(lease): out->ttl = whole seconds left, rounded up (-1 if the
- * lease is gone, with no error, as etcd), out->granted_ttl, out->lease_keys. */
+/* TimeToLive(lease): out->ttl = whole seconds left, rounded down (-1 if
+ * the lease is gone, with no error, as etcd), out->granted_ttl,
+ * out->lease_keys. */
 const go_error_t *etcd_time_to_live(etcd_client_t *c, ctx_t *ctx, int64_t lease,
                                     kv_result_t *out);
 

@@ -245,7 +245,7 @@ kv_t *kv_create(const kv_cfg_t *cfg);
 void kv_destroy(kv_t *kv);
 
 int64_t kv_revision(const kv_t *kv);
-/* The compaction point: events before it are gone (1 if never compacted). */
+/* The compaction point: events before it are gone (0 if never compacted). */
 int64_t kv_compact_revision(const kv_t *kv);
 size_t kv_key_count(const kv_t *kv);
 /* The i-th key in byte order (borrowed until the next write), or NULL. */

@@ -1,0 +1,828 @@
+/*
+ * etcd_server: the store's server on its node. See etcd.h for the model.
+ *
+ * Three goroutines per incarnation of the node: the request loop (one
+ * request at a time, in arrival order), the lease-expiry check (on a 500ms
+ * grid counted from the boot; it sleeps until the grid point at or after
+ * the earliest deadline, which finds exactly what a check every 500ms
+ * finds), and the watch resender (wakes only while some watch message is
+ * unacknowledged). Everything they share lives in the server object, which
+ * outlives crashes: that is the persistence. The channels they wait on are
+ * made anew at every boot, because a crashed goroutine stays queued on a
+ * channel it was waiting on and would swallow a wake-up.
+ *
+ * The request being served is kept in the server object, so a crash in the
+ * middle of a (slow, service_time > 0) request does not leak it: the next
+ * boot releases it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etcd.h"
+#include "etcd_wire.h"
+#include "timer.h"
+
+#define DEDUP_WINDOW 64 /* request numbers remembered per client below the highest */
+
+typedef struct srv_client {
+    uint64_t id;          /* the client's number */
+    uint64_t max_id;      /* highest request number seen */
+    uint64_t window;      /* bit i: request max_id - 1 - i seen */
+} srv_client_t;
+
+typedef struct watcher {
+    uint64_t client, watch; /* the client's number and its watch number */
+    node_t *node;           /* the client's node */
+    uint32_t port;          /* its inbox port */
+    uint64_t incarnation;   /* the node's incarnation when the watch was made */
+    char *key;              /* the key or prefix (owned) */
+    bool prefix;
+    int64_t start;          /* first revision reported */
+    int64_t acked;          /* revision the client has; -1 until it has the creation */
+    int64_t sent;           /* revisions covered by messages sent so far */
+    simtime_t last_tx;      /* when a message last went out */
+    bool canceled;          /* ended by the server; resent until the client cancels */
+    int64_t compact_rev;    /* the compaction point that ended it */
+} watcher_t;
+
+typedef struct deferred {
+    node_t *node;           /* where to answer */
+    uint32_t port;
+    uint64_t id;            /* the request number */
+    bool stream;            /* answer to a keep-alive loop */
+    int64_t lease;          /* the expired lease */
+} deferred_t;
+
+typedef struct lease_ent {
+    int64_t id;             /* the lease */
+    entity_t *e;            /* its entity */
+    bool alive;             /* not yet revoked or expired */
+} lease_ent_t;
+
+typedef struct track {
+    char *prefix;           /* with its trailing slash (owned) */
+    etcd_track_kind_t kind;
+    entity_t *e;
+    int64_t holder_rev;     /* create revision of the holder seen last, 0 if none */
+    char *leader_value;     /* election: the leader's value seen last (owned) */
+} track_t;
+
+struct etcd_server {
+    obj_t hdr;                  /* scheduler-owned */
+    node_t *node;               /* where it runs */
+    etcd_server_cfg_t cfg;
+    kv_t *kv;                   /* the store: survives crashes (persisted) */
+    entity_t *entity;           /* the store's entity */
+    simtime_t boot_at;          /* start of the expiry grid */
+    uint64_t boots;             /* boots so far */
+    uint64_t requests;          /* served */
+    uint64_t next_client;       /* client numbers */
+    srv_client_t *clients;      /* by number (client n at index n - 1) */
+    size_t nclients, capclients;
+    watcher_t **watchers;       /* in creation order */
+    size_t nwatchers, capwatchers;
+    deferred_t *deferred;       /* keep-alives of expired leases, answered at revocation */
+    size_t ndeferred, capdeferred;
+    lease_ent_t *leases;        /* every lease ever granted, in grant order */
+    size_t nleases, capleases;
+    track_t *tracks;            /* tracked prefixes */
+    size_t ntracks, captracks;
+    net_msg_t *cur;             /* the request being served, or NULL */
+    uint64_t cur_boot;          /* the boot that took cur */
+    chan_t *lease_wake;         /* cap 1: a grant may want an earlier check (this boot's) */
+    chan_t *resend_wake;        /* cap 1: a watch message awaits acknowledgement (this boot's) */
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p) {
+        fputs("chansim: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = xrealloc(NULL, n);
+    memcpy(d, s, n);
+    return d;
+}
+
+#define GROW(arr, n, cap)                                                   \
+    do {                                                                    \
+        if ((n) == (cap)) {                                                 \
+            (cap) = (cap) ? (cap) * 2 : 8;                                  \
+            (arr) = xrealloc((arr), (cap) * sizeof *(arr));                 \
+        }                                                                   \
+    } while (0)
+
+etcd_server_cfg_t etcd_server_cfg_default(void)
+{
+    etcd_server_cfg_t c;
+    memset(&c, 0, sizeof c);
+    c.port = ETCD_PORT;
+    c.expiry_interval = 500 * SIM_MS;
+    c.min_ttl_s = KV_MIN_TTL_S;
+    c.promote_extend = SIM_SEC;
+    c.service_time = 0;
+    c.watch_retransmit = 500 * SIM_MS;
+    return c;
+}
+
+/* ---- entities and the trace ------------------------------------------------ */
+
+static void set_if(entity_t *e, const char *field, int64_t v)
+{
+    if (entity_get(e, field, INT64_MIN) != v)
+        entity_set(e, field, v);
+}
+
+static void state_if(entity_t *e, const char *state)
+{
+    if (strcmp(entity_state(e), state) != 0)
+        entity_set_state(e, state);
+}
+
+static void emitf(etcd_server_t *srv, int64_t a, int64_t b, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void emitf(etcd_server_t *srv, int64_t a, int64_t b, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    sched_emit(EV_USER, entity_id(srv->entity), a, b, buf);
+}
+
+static void publish_store(etcd_server_t *srv)
+{
+    set_if(srv->entity, "revision", kv_revision(srv->kv));
+    set_if(srv->entity, "keys", (int64_t)kv_key_count(srv->kv));
+    set_if(srv->entity, "leases", (int64_t)kv_lease_count(srv->kv));
+    set_if(srv->entity, "watchers", (int64_t)srv->nwatchers);
+    set_if(srv->entity, "compact_revision", kv_compact_revision(srv->kv));
+}
+
+static lease_ent_t *lease_ent(etcd_server_t *srv, int64_t id)
+{
+    for (size_t i = srv->nleases; i > 0; i--)
+        if (srv->leases[i - 1].id == id)
+            return &srv->leases[i - 1];
+    return NULL;
+}
+
+static void publish_leases(etcd_server_t *srv)
+{
+    for (size_t i = 0; i < srv->nleases; i++) {
+        lease_ent_t *le = &srv->leases[i];
+        kv_lease_info_t info;
+        if (!le->alive || !kv_lease_lookup(srv->kv, le->id, &info))
+            continue;
+        set_if(le->e, "deadline_ns", info.deadline);
+        set_if(le->e, "keys", (int64_t)info.nkeys);
+    }
+}
+
+static void publish_tracks(etcd_server_t *srv)
+{
+    for (size_t i = 0; i < srv->ntracks; i++) {
+        track_t *t = &srv->tracks[i];
+        kv_range_opts_t o = kv_opts_first_create();
+        kv_result_t r;
+        if (kv_range(srv->kv, t->prefix, &o, &r) != KV_OK)
+            continue;
+        const kv_kv_t *h = r.op.nkvs ? &r.op.kvs[0] : NULL;
+        char hex[32] = "";
+        if (h)
+            etcd_lease_hex(h->lease, hex, sizeof hex);
+        int64_t rev = h ? h->create_rev : 0;
+        if (t->kind == ETCD_TRACK_LOCK) {
+            if (rev != t->holder_rev) {
+                if (h)
+                    emitf(srv, rev, h->lease, "etcd lock %s holder=%s rev=%lld", t->prefix, hex,
+                          (long long)rev);
+                else
+                    emitf(srv, 0, 0, "etcd lock %s free", t->prefix);
+            }
+            state_if(t->e, h ? "held" : "free");
+            set_if(t->e, "holder_rev", rev);
+            set_if(t->e, "holder_lease", h ? h->lease : 0);
+            set_if(t->e, "waiters", r.op.count > 0 ? r.op.count - 1 : 0);
+        } else {
+            const char *val = h ? h->value : NULL;
+            bool changed = rev != t->holder_rev ||
+                           (val && (!t->leader_value || strcmp(val, t->leader_value) != 0));
+            if (changed) {
+                if (h)
+                    emitf(srv, rev, h->lease, "etcd election %s leader=%s term=%lld", t->prefix,
+                          val, (long long)rev);
+                else
+                    emitf(srv, 0, 0, "etcd election %s no leader", t->prefix);
+            }
+            free(t->leader_value);
+            t->leader_value = val ? xstrdup(val) : NULL;
+            state_if(t->e, h ? (val[0] ? val : "\"\"") : "none");
+            set_if(t->e, "term", rev);
+            set_if(t->e, "leader_lease", h ? h->lease : 0);
+            set_if(t->e, "candidates", r.op.count);
+        }
+        t->holder_rev = rev;
+        kv_result_clear(&r);
+    }
+}
+
+entity_t *etcd_server_track(etcd_server_t *srv, const char *prefix, etcd_track_kind_t kind)
+{
+    for (size_t i = 0; i < srv->ntracks; i++)
+        if (strcmp(srv->tracks[i].prefix, prefix) == 0)
+            return srv->tracks[i].e;
+    GROW(srv->tracks, srv->ntracks, srv->captracks);
+    track_t *t = &srv->tracks[srv->ntracks++];
+    memset(t, 0, sizeof *t);
+    t->prefix = xstrdup(prefix);
+    t->kind = kind;
+    /* The entity's name is the prefix as the program gave it, without the
+     * slash the recipes add. */
+    size_t n = strlen(prefix);
+    char *name = xstrdup(prefix);
+    if (n > 1 && name[n - 1] == '/')
+        name[n - 1] = '\0';
+    t->e = entity_new(kind == ETCD_TRACK_LOCK ? "lock" : "election", name, srv->entity);
+    free(name);
+    t->holder_rev = -1; /* publish at once */
+    publish_tracks(srv);
+    return t->e;
+}
+
+/* ---- messages out ------------------------------------------------------------ */
+
+/* Whether a client's node is still the incarnation that talked to us: a
+ * crashed or restarted node's connections are gone. */
+static bool client_alive(node_t *n, uint64_t incarnation)
+{
+    return node_up(n) && node_incarnation(n) == incarnation;
+}
+
+static void reply(etcd_server_t *srv, node_t *to, uint32_t port, etcd_resp_t *resp)
+{
+    net_send(srv->node, to, port, resp, etcd_resp_size(resp), etcd_resp_free);
+}
+
+static void send_watch(etcd_server_t *srv, watcher_t *w, bool created, int64_t after,
+                       int64_t last)
+{
+    etcd_resp_t *r = etcd_resp_new(RS_WATCH);
+    r->watch = w->watch;
+    r->created = created;
+    r->after_rev = after;
+    r->last_rev = last;
+    r->canceled = w->canceled;
+    r->compact_rev = w->compact_rev;
+    if (!w->canceled && last >= after + 1 && last >= w->start)
+        kv_events(srv->kv, w->key, w->prefix, after + 1 > w->start ? after + 1 : w->start, last,
+                  &r->events, &r->nevents);
+    w->last_tx = sched_now();
+    reply(srv, w->node, w->port, r);
+    if (srv->resend_wake)
+        chan_try_send(srv->resend_wake, &(char){1});
+}
+
+static void watcher_free(watcher_t *w)
+{
+    free(w->key);
+    free(w);
+}
+
+static void watcher_remove(etcd_server_t *srv, size_t i)
+{
+    watcher_free(srv->watchers[i]);
+    memmove(&srv->watchers[i], &srv->watchers[i + 1],
+            (srv->nwatchers - i - 1) * sizeof *srv->watchers);
+    srv->nwatchers--;
+}
+
+/* Push the events of revisions (before, now] to every watcher they match. */
+static void notify(etcd_server_t *srv, int64_t before)
+{
+    int64_t rev = kv_revision(srv->kv);
+    for (size_t i = 0; i < srv->nwatchers;) {
+        watcher_t *w = srv->watchers[i];
+        if (!client_alive(w->node, w->incarnation)) {
+            watcher_remove(srv, i);
+            continue;
+        }
+        i++;
+        if (w->canceled || rev <= w->sent)
+            continue;
+        int64_t from = before + 1 > w->sent + 1 ? before + 1 : w->sent + 1;
+        kv_event_t *ev;
+        size_t n;
+        if (kv_events(srv->kv, w->key, w->prefix, from, rev, &ev, &n) != KV_OK)
+            continue;
+        kv_events_free(ev, n);
+        if (n == 0)
+            continue;
+        int64_t after = w->sent;
+        w->sent = rev;
+        send_watch(srv, w, false, after, rev);
+    }
+}
+
+/* After a request that may have written: trace, watchers, entities. */
+static void after_write(etcd_server_t *srv, int64_t before)
+{
+    int64_t rev = kv_revision(srv->kv);
+    if (rev != before) {
+        kv_event_t *ev;
+        size_t n;
+        if (kv_events(srv->kv, "", true, before + 1, rev, &ev, &n) == KV_OK) {
+            for (size_t i = 0; i < n; i++) {
+                const kv_kv_t *k = &ev[i].kv;
+                if (ev[i].type == KV_EVENT_PUT) {
+                    char hex[32] = "0";
+                    etcd_lease_hex(k->lease, hex, sizeof hex);
+                    emitf(srv, k->mod_rev, k->lease, "etcd put %s rev=%lld version=%lld lease=%s",
+                          k->key, (long long)k->mod_rev, (long long)k->version, hex);
+                } else {
+                    emitf(srv, k->mod_rev, 0, "etcd delete %s rev=%lld", k->key,
+                          (long long)k->mod_rev);
+                }
+            }
+            kv_events_free(ev, n);
+        }
+        notify(srv, before);
+        publish_tracks(srv);
+    }
+    publish_leases(srv);
+    publish_store(srv);
+}
+
+/* Answer the deferred keep-alives of leases that no longer exist. */
+static void answer_deferred(etcd_server_t *srv)
+{
+    for (size_t i = 0; i < srv->ndeferred;) {
+        deferred_t *d = &srv->deferred[i];
+        if (kv_lease_lookup(srv->kv, d->lease, NULL)) {
+            i++;
+            continue;
+        }
+        etcd_resp_t *r = etcd_resp_new(RS_REPLY);
+        r->id = d->id;
+        r->stream = d->stream;
+        r->lease = d->lease;
+        r->err = KV_ERR_LEASE_NOT_FOUND;
+        r->result.lease = d->lease;
+        r->result.revision = kv_revision(srv->kv);
+        reply(srv, d->node, d->port, r);
+        memmove(d, d + 1, (srv->ndeferred - i - 1) * sizeof *d);
+        srv->ndeferred--;
+    }
+}
+
+/* Revoke a lease (by request or expiry); the store's error. */
+static kv_err_t revoke(etcd_server_t *srv, int64_t id, bool expired, kv_result_t *out)
+{
+    int64_t before = kv_revision(srv->kv);
+    kv_result_t r;
+    kv_err_t err = kv_lease_revoke(srv->kv, id, &r);
+    if (err != KV_OK)
+        return err;
+    char hex[32];
+    etcd_lease_hex(id, hex, sizeof hex);
+    emitf(srv, r.revision, id, "etcd %s lease=%s deleted=%lld rev=%lld",
+          expired ? "expire" : "revoke", hex, (long long)r.deleted, (long long)r.revision);
+    lease_ent_t *le = lease_ent(srv, id);
+    if (le) {
+        le->alive = false;
+        set_if(le->e, "keys", 0);
+        entity_set_state(le->e, expired ? "expired" : "revoked");
+    }
+    after_write(srv, before);
+    answer_deferred(srv);
+    if (out)
+        *out = r;
+    else
+        kv_result_clear(&r);
+    return KV_OK;
+}
+
+/* ---- requests ------------------------------------------------------------------- */
+
+static srv_client_t *client_rec(etcd_server_t *srv, uint64_t id)
+{
+    if (id == 0 || id > srv->nclients)
+        return NULL;
+    return &srv->clients[id - 1];
+}
+
+/* True if the request number was seen before (a duplicated message). */
+static bool seen(srv_client_t *c, uint64_t id)
+{
+    if (id > c->max_id) {
+        uint64_t shift = id - c->max_id;
+        c->window = shift >= DEDUP_WINDOW ? 0 : (c->window << shift);
+        if (c->max_id && shift <= DEDUP_WINDOW)
+            c->window |= (uint64_t)1 << (shift - 1);
+        c->max_id = id;
+        return false;
+    }
+    if (id == c->max_id)
+        return true;
+    uint64_t back = c->max_id - id - 1;
+    if (back >= DEDUP_WINDOW)
+        return true; /* too old to tell: treat as seen */
+    uint64_t bit = (uint64_t)1 << back;
+    if (c->window & bit)
+        return true;
+    c->window |= bit;
+    return false;
+}
+
+static watcher_t *find_watcher(etcd_server_t *srv, uint64_t client, uint64_t watch, size_t *at)
+{
+    for (size_t i = 0; i < srv->nwatchers; i++) {
+        if (srv->watchers[i]->client == client && srv->watchers[i]->watch == watch) {
+            if (at)
+                *at = i;
+            return srv->watchers[i];
+        }
+    }
+    return NULL;
+}
+
+static void watch_create(etcd_server_t *srv, net_msg_t *m, const etcd_req_t *q)
+{
+    if (find_watcher(srv, q->client, q->watch, NULL))
+        return; /* a resent creation: the resender answers it */
+    watcher_t *w = calloc(1, sizeof *w);
+    if (!w)
+        abort();
+    int64_t rev = kv_revision(srv->kv);
+    w->client = q->client;
+    w->watch = q->watch;
+    w->node = m->src;
+    w->port = q->reply_port;
+    w->incarnation = node_incarnation(m->src);
+    w->key = xstrdup(q->key);
+    w->prefix = q->prefix;
+    w->start = q->num > 0 ? q->num : rev + 1;
+    w->acked = -1;
+    w->sent = w->start - 1 > rev ? w->start - 1 : rev;
+    if (w->start < kv_compact_revision(srv->kv)) {
+        w->canceled = true;
+        w->compact_rev = kv_compact_revision(srv->kv);
+    }
+    GROW(srv->watchers, srv->nwatchers, srv->capwatchers);
+    srv->watchers[srv->nwatchers++] = w;
+    emitf(srv, w->start, (int64_t)w->watch, "etcd watch %s%s from=%lld%s", w->key,
+          w->prefix ? " prefix" : "", (long long)w->start, w->canceled ? " compacted" : "");
+    send_watch(srv, w, true, w->start - 1, w->sent);
+    publish_store(srv);
+}
+
+static void handle_watch(etcd_server_t *srv, net_msg_t *m, const etcd_req_t *q)
+{
+    size_t at;
+    watcher_t *w;
+    switch (q->kind) {
+    case RQ_WATCH_CREATE:
+        watch_create(srv, m, q);
+        break;
+    case RQ_WATCH_ACK:
+        w = find_watcher(srv, q->client, q->watch, NULL);
+        if (w && q->num > w->acked)
+            w->acked = q->num;
+        break;
+    case RQ_WATCH_CANCEL:
+        if (find_watcher(srv, q->client, q->watch, &at)) {
+            watcher_remove(srv, at);
+            publish_store(srv);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void handle(etcd_server_t *srv, net_msg_t *m)
+{
+    const etcd_req_t *q = m->payload;
+    if (q->kind == RQ_WATCH_CREATE || q->kind == RQ_WATCH_ACK || q->kind == RQ_WATCH_CANCEL) {
+        if (client_alive(m->src, q->incarnation))
+            handle_watch(srv, m, q);
+        return;
+    }
+    srv_client_t *c = client_rec(srv, q->client);
+    if (c && seen(c, q->id))
+        return;
+    srv->requests++;
+    simtime_t now = sched_now();
+    int64_t before = kv_revision(srv->kv);
+    etcd_resp_t *r = etcd_resp_new(RS_REPLY);
+    r->id = q->id;
+    r->stream = q->stream;
+    r->lease = q->lease;
+    char hex[32];
+    etcd_lease_hex(q->lease, hex, sizeof hex);
+    switch (q->kind) {
+    case RQ_TXN:
+        r->err = kv_txn(srv->kv, q->txn, &r->result);
+        if (r->err == KV_OK && q->single && r->result.nops == 1) {
+            r->result.op = r->result.ops[0];
+            free(r->result.ops);
+            r->result.ops = NULL;
+            r->result.nops = 0;
+        }
+        if (r->err != KV_OK)
+            emitf(srv, before, 0, "etcd txn failed: %s", kv_strerror(r->err));
+        after_write(srv, before);
+        break;
+    case RQ_COMPACT:
+        r->err = kv_compact(srv->kv, q->num);
+        r->result.revision = kv_revision(srv->kv);
+        emitf(srv, q->num, 0, "etcd compact rev=%lld%s%s", (long long)q->num,
+              r->err ? ": " : "", kv_strerror(r->err));
+        publish_store(srv);
+        break;
+    case RQ_GRANT:
+        r->err = kv_lease_grant(srv->kv, q->lease, q->num, now, &r->result);
+        if (r->err == KV_OK) {
+            etcd_lease_hex(r->result.lease, hex, sizeof hex);
+            emitf(srv, r->result.ttl, r->result.lease, "etcd grant lease=%s ttl=%lld", hex,
+                  (long long)r->result.ttl);
+            GROW(srv->leases, srv->nleases, srv->capleases);
+            lease_ent_t *le = &srv->leases[srv->nleases++];
+            le->id = r->result.lease;
+            le->alive = true;
+            le->e = entity_new("lease", hex, srv->entity);
+            entity_set_state(le->e, "alive");
+            entity_set(le->e, "ttl", r->result.ttl);
+            entity_set(le->e, "deadline_ns", now + r->result.ttl * SIM_SEC);
+            entity_set(le->e, "keys", 0);
+            if (srv->lease_wake)
+                chan_try_send(srv->lease_wake, &(char){1});
+        }
+        publish_store(srv);
+        break;
+    case RQ_KEEPALIVE: {
+        kv_lease_info_t info;
+        r->result.lease = q->lease;
+        if (kv_lease_lookup(srv->kv, q->lease, &info) && info.deadline <= now) {
+            /* Expired, not yet revoked: etcd's Renew waits for the
+             * revocation and then answers "not found". */
+            GROW(srv->deferred, srv->ndeferred, srv->capdeferred);
+            srv->deferred[srv->ndeferred++] =
+                (deferred_t){m->src, q->reply_port, q->id, q->stream, q->lease};
+            etcd_resp_free(r);
+            return;
+        }
+        r->err = kv_lease_renew(srv->kv, q->lease, now, &r->result.ttl);
+        r->result.revision = kv_revision(srv->kv);
+        emitf(srv, r->result.ttl, q->lease, "etcd keepalive lease=%s %s", hex,
+              r->err ? "not found" : "renewed");
+        publish_leases(srv);
+        break;
+    }
+    case RQ_REVOKE:
+        r->err = revoke(srv, q->lease, false, &r->result);
+        if (r->err != KV_OK)
+            r->result.revision = kv_revision(srv->kv);
+        break;
+    case RQ_TTL: {
+        kv_lease_info_t info;
+        r->result.revision = kv_revision(srv->kv);
+        r->result.lease = q->lease;
+        if (kv_lease_lookup(srv->kv, q->lease, &info)) {
+            simtime_t left = info.deadline - now;
+            r->result.ttl = left > 0 ? left / SIM_SEC : 0;
+            r->result.granted_ttl = info.ttl;
+            r->result.lease_keys = (int64_t)info.nkeys;
+        } else {
+            r->result.ttl = -1;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    if (client_alive(m->src, q->incarnation))
+        reply(srv, m->src, q->reply_port, r);
+    else
+        etcd_resp_free(r);
+}
+
+/* ---- the goroutines ------------------------------------------------------------- */
+
+static void serve(void *arg)
+{
+    etcd_server_t *srv = arg;
+    chan_t *in = node_inbox(srv->node, srv->cfg.port);
+    uint64_t boot = srv->boots;
+    for (;;) {
+        net_msg_t *m;
+        chan_recv(in, &m);
+        srv->cur = m;
+        srv->cur_boot = boot;
+        if (srv->cfg.service_time > 0)
+            go_sleep(srv->cfg.service_time);
+        handle(srv, m);
+        srv->cur = NULL;
+        net_msg_release(m);
+    }
+}
+
+/* The first expiry check at or after t. */
+static simtime_t grid_ceil(const etcd_server_t *srv, simtime_t t)
+{
+    simtime_t iv = srv->cfg.expiry_interval;
+    if (t <= srv->boot_at)
+        return srv->boot_at;
+    simtime_t k = (t - srv->boot_at + iv - 1) / iv;
+    return srv->boot_at + k * iv;
+}
+
+static void expire_loop(void *arg)
+{
+    etcd_server_t *srv = arg;
+    chan_t *wake = srv->lease_wake;
+    for (;;) {
+        simtime_t first = SIMTIME_MAX;
+        kv_lease_info_t info;
+        for (size_t i = 0; kv_lease_at(srv->kv, i, &info); i++)
+            if (info.deadline < first)
+                first = info.deadline;
+        if (first == SIMTIME_MAX) {
+            chan_recv(wake, NULL);
+            continue;
+        }
+        simtime_t at = grid_ceil(srv, first);
+        if (at > sched_now()) {
+            sim_timer_t *t = timer_new(at - sched_now());
+            select_case_t cs[2] = {
+                {timer_chan(t), SELECT_RECV, NULL, false},
+                {wake, SELECT_RECV, NULL, false},
+            };
+            chan_select(cs, 2, false);
+            timer_stop(t);
+            timer_free(t);
+            continue; /* recompute: a grant may have come, or it is time */
+        }
+        int64_t ids[64];
+        size_t n = kv_lease_expired(srv->kv, sched_now(), ids, 64);
+        if (n > 64)
+            n = 64; /* the rest at the next pass, at the same instant */
+        for (size_t i = 0; i < n; i++)
+            revoke(srv, ids[i], true, NULL);
+    }
+}
+
+static bool needs_resend(const watcher_t *w)
+{
+    return w->canceled || w->acked < 0 || w->acked < w->sent;
+}
+
+static void resend(etcd_server_t *srv, watcher_t *w)
+{
+    int64_t from = w->acked < 0 ? w->start : w->acked + 1;
+    if (!w->canceled && from <= w->sent && from < kv_compact_revision(srv->kv)) {
+        w->canceled = true;
+        w->compact_rev = kv_compact_revision(srv->kv);
+        emitf(srv, w->compact_rev, (int64_t)w->watch, "etcd watch %s canceled: compacted",
+              w->key);
+    }
+    if (w->acked < 0)
+        send_watch(srv, w, true, w->start - 1, w->sent);
+    else
+        send_watch(srv, w, false, w->acked, w->sent);
+}
+
+static void resend_loop(void *arg)
+{
+    etcd_server_t *srv = arg;
+    chan_t *wake = srv->resend_wake;
+    for (;;) {
+        simtime_t due = SIMTIME_MAX;
+        for (size_t i = 0; i < srv->nwatchers; i++) {
+            watcher_t *w = srv->watchers[i];
+            if (needs_resend(w) && w->last_tx + srv->cfg.watch_retransmit < due)
+                due = w->last_tx + srv->cfg.watch_retransmit;
+        }
+        if (due == SIMTIME_MAX) {
+            chan_recv(wake, NULL);
+            continue;
+        }
+        if (due > sched_now()) {
+            go_sleep_until(due);
+            continue;
+        }
+        for (size_t i = 0; i < srv->nwatchers;) {
+            watcher_t *w = srv->watchers[i];
+            if (!client_alive(w->node, w->incarnation)) {
+                watcher_remove(srv, i);
+                publish_store(srv);
+                continue;
+            }
+            i++;
+            if (needs_resend(w) && w->last_tx + srv->cfg.watch_retransmit <= sched_now())
+                resend(srv, w);
+        }
+    }
+}
+
+void etcd_server_boot(node_t *n, void *arg)
+{
+    etcd_server_t *srv = arg;
+    (void)n;
+    if (srv->cur) {
+        /* A crash interrupted this request: it is lost with the process. */
+        net_msg_release(srv->cur);
+        srv->cur = NULL;
+    }
+    srv->ndeferred = 0; /* their connections died with the process */
+    srv->boot_at = sched_now();
+    if (srv->boots > 0) {
+        /* etcd's lessor Promote: every lease gets its TTL again, plus the
+         * election timeout, from the moment the server leads again. */
+        kv_lease_extend_all(srv->kv, sched_now(), srv->cfg.promote_extend);
+        emitf(srv, srv->cfg.promote_extend, (int64_t)srv->boots,
+              "etcd restart: revision=%lld leases extended", (long long)kv_revision(srv->kv));
+        publish_leases(srv);
+    }
+    srv->boots++;
+    srv->lease_wake = chan_make(1, 1);
+    srv->resend_wake = chan_make(1, 1);
+    entity_set_state(srv->entity, "up");
+    node_go(srv->node, serve, srv, "etcd.serve");
+    node_go(srv->node, expire_loop, srv, "etcd.lessor");
+    node_go(srv->node, resend_loop, srv, "etcd.watch-resend");
+}
+
+static void boot_fn(node_t *n, void *arg) { etcd_server_boot(n, arg); }
+
+static void server_deinit(obj_t *o)
+{
+    etcd_server_t *srv = (etcd_server_t *)o;
+    kv_destroy(srv->kv);
+    free(srv->clients);
+    for (size_t i = 0; i < srv->nwatchers; i++)
+        watcher_free(srv->watchers[i]);
+    free(srv->watchers);
+    free(srv->deferred);
+    free(srv->leases);
+    for (size_t i = 0; i < srv->ntracks; i++) {
+        free(srv->tracks[i].prefix);
+        free(srv->tracks[i].leader_value);
+    }
+    free(srv->tracks);
+    /* srv->cur is a scheduler object: the scheduler frees it itself. */
+}
+
+etcd_server_t *etcd_server_new(node_t *n, const etcd_server_cfg_t *cfg)
+{
+    etcd_server_t *srv = obj_alloc(sizeof *srv, OBJ_NONE, server_deinit);
+    char name[160];
+    snprintf(name, sizeof name, "etcd@%s", node_name(n));
+    obj_set_name(srv, name);
+    srv->node = n;
+    srv->cfg = cfg ? *cfg : etcd_server_cfg_default();
+    if (srv->cfg.port == 0)
+        srv->cfg.port = ETCD_PORT;
+    if (srv->cfg.expiry_interval <= 0)
+        srv->cfg.expiry_interval = 500 * SIM_MS;
+    if (srv->cfg.watch_retransmit <= 0)
+        srv->cfg.watch_retransmit = 500 * SIM_MS;
+    kv_cfg_t kc = {srv->cfg.min_ttl_s};
+    srv->kv = kv_create(&kc);
+    srv->entity = entity_new("etcd", name, node_entity(n));
+    entity_set_state(srv->entity, "down");
+    publish_store(srv);
+    node_set_boot(n, boot_fn, srv);
+    if (node_up(n))
+        etcd_server_boot(n, srv);
+    return srv;
+}
+
+node_t *etcd_server_node(const etcd_server_t *srv) { return srv->node; }
+entity_t *etcd_server_entity(const etcd_server_t *srv) { return srv->entity; }
+kv_t *etcd_server_kv(etcd_server_t *srv) { return srv->kv; }
+uint64_t etcd_server_requests(const etcd_server_t *srv) { return srv->requests; }
+
+/* ---- for the client (etcd_wire.h) ------------------------------------------------ */
+
+uint64_t etcd_server_register(etcd_server_t *srv)
+{
+    GROW(srv->clients, srv->nclients, srv->capclients);
+    srv_client_t *c = &srv->clients[srv->nclients++];
+    memset(c, 0, sizeof *c);
+    c->id = ++srv->next_client;
+    return c->id;
+}
+
+uint32_t etcd_server_port(const etcd_server_t *srv) { return srv->cfg.port; }
