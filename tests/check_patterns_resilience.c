@@ -11,7 +11,9 @@
 #include "breaker.h"
 #include "ctx.h"
 #include "entity.h"
+#include "sync.h"
 #include "testutil.h"
+#include "worker_pool.h"
 
 /* ======================================================================== */
 /* Circuit breaker                                                          */
@@ -372,6 +374,274 @@ START_TEST(breaker_seed_demo_accounts_for_every_request)
 }
 END_TEST
 
+
+/* ======================================================================== */
+/* Adaptive worker pool                                                     */
+/* ======================================================================== */
+
+static void drain_results(void *arg)
+{
+    adaptive_worker_pool_t *p = arg;
+    result_t r;
+    while (chan_recv(pool_results(p), &r))
+        ;
+}
+
+static pool_options_t quiet_pool(bool seed)
+{
+    pool_options_t o = pool_options_default();
+    o.failure_pct = 0;
+    o.seed_variant = seed;
+    return o;
+}
+
+/* 60 jobs of 310ms at t=0, no failures: the decisions of an independent
+ * model of the seed's rules (ticks every 500ms; utilisation = busy /
+ * workers; +25% at >= 0.7 with jobs pending; -15% under 0.35 with none).
+ * 310ms keeps job ends off the ticks, so no decision depends on the order
+ * of events at one instant. */
+static struct {
+    pool_scale_event_t ev[32];
+    size_t n;
+    pool_metrics_t m;
+    int32_t workers_end;
+} scaling;
+
+static void scaling_main(void *arg)
+{
+    bool seed = *(bool *)arg;
+    pool_options_t o = quiet_pool(seed);
+    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    go_spawn(drain_results, p, "results");
+    for (int i = 0; i < 60; i++)
+        ck_assert_ptr_null(pool_submit(p, ctx_background(), (job_t){i, 310 * SIM_MS}));
+    go_sleep(5200 * SIM_MS);
+    const pool_scale_event_t *ev = pool_scale_events(p, &scaling.n);
+    ck_assert_uint_le(scaling.n, 32);
+    memcpy(scaling.ev, ev, scaling.n * sizeof *ev);
+    scaling.m = pool_get_metrics(p);
+    scaling.workers_end = pool_worker_count(p);
+    pool_shutdown(p);
+}
+
+static void check_scaling(bool seed)
+{
+    ck_assert_int_eq(run_main(scaling_main, &seed), SCHED_DONE);
+    static const struct {
+        int t_ms, dir, count, workers, active, pending;
+    } want[] = {
+        {500, +1, 1, 5, 5, 50},   {1000, +1, 1, 6, 6, 38},  {1500, +1, 1, 7, 7, 29},
+        {2000, +1, 2, 8, 8, 14},  {3000, -1, 1, 10, 0, 0},  {3500, -1, 1, 9, 0, 0},
+        {4000, -1, 1, 8, 0, 0},   {4500, -1, 1, 7, 0, 0},   {5000, -1, 1, 6, 0, 0},
+    };
+    ck_assert_uint_eq(scaling.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < scaling.n; i++) {
+        ck_assert_int_eq(scaling.ev[i].t, want[i].t_ms * SIM_MS);
+        ck_assert_int_eq(scaling.ev[i].direction, want[i].dir);
+        ck_assert_int_eq(scaling.ev[i].count, want[i].count);
+        ck_assert_int_eq(scaling.ev[i].workers, want[i].workers);
+        ck_assert_int_eq(scaling.ev[i].active, want[i].active);
+        ck_assert_int_eq(scaling.ev[i].pending, want[i].pending);
+        if (want[i].dir < 0)
+            ck_assert_int_eq(scaling.ev[i].delivered, want[i].count);
+    }
+    ck_assert_int_eq(scaling.m.total_jobs, 60);
+    ck_assert_int_eq(scaling.m.completed_jobs, 60);
+    ck_assert_int_eq(scaling.m.failed_jobs, 0);
+    ck_assert_int_eq(scaling.m.total_latency, 310 * SIM_MS); /* the average */
+    ck_assert_int_eq(scaling.m.queue_high_water, 60);
+    ck_assert_int_eq(scaling.workers_end, 5);
+}
+
+START_TEST(pool_scaling_decisions_at_exact_times)
+{
+    check_scaling(false);
+    check_scaling(true);
+}
+END_TEST
+
+/* Submit never blocks: with the workers not yet running, a queue of 10
+ * takes 10 jobs and refuses the next 10 "job queue is full". */
+static int full_rejected;
+static void full_main(void *arg)
+{
+    (void)arg;
+    pool_options_t o = quiet_pool(false);
+    o.queue_size = 10;
+    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    go_spawn(drain_results, p, "results");
+    full_rejected = 0;
+    for (int i = 0; i < 20; i++) {
+        const go_error_t *err = pool_submit(p, ctx_background(), (job_t){i, 100 * SIM_MS});
+        if (err) {
+            ck_assert_ptr_eq(err, &ERR_JOB_QUEUE_FULL);
+            full_rejected++;
+        }
+    }
+    ck_assert_int_eq(sched_now(), 0);
+    pool_shutdown(p);
+    ck_assert_int_eq(pool_get_metrics(p).completed_jobs, 10);
+}
+
+START_TEST(pool_rejects_when_the_queue_is_full)
+{
+    ck_assert_int_eq(run_main(full_main, NULL), SCHED_DONE);
+    ck_assert_int_eq(full_rejected, 10);
+}
+END_TEST
+
+/* A scale-down larger than the idle workers (min 1, scale_down 0.9: 10
+ * workers, 3 busy -> remove 9, 7 idle): the seed's signals to the busy
+ * ones are lost; the corrected pool retires them when their jobs end. */
+static int32_t loss_workers_after;
+static int loss_delivered, loss_count;
+static void loss_main(void *arg)
+{
+    bool seed = *(bool *)arg;
+    pool_options_t o = quiet_pool(seed);
+    o.min_workers = 1;
+    o.max_workers = 10;
+    o.scale_down_fraction = 0.9;
+    o.queue_size = 2000;
+    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    go_spawn(drain_results, p, "results");
+    /* A backlog of 20ms jobs grows the pool 1,2,...,8,10 by 4s and is
+     * drained at about 5.2s. */
+    for (int i = 0; i < 1500; i++)
+        pool_submit(p, ctx_background(), (job_t){i, 20 * SIM_MS});
+    go_sleep_until(4100 * SIM_MS);
+    ck_assert_int_eq(pool_worker_count(p), 10);
+    while (pool_pending_jobs(p) > 0 || pool_active_workers(p) > 0)
+        go_sleep(10 * SIM_MS);
+    ck_assert_int_lt(sched_now(), 5500 * SIM_MS);
+    /* 3 long jobs: 3 busy, 7 idle at the tick at 5.5s */
+    for (int i = 0; i < 3; i++)
+        pool_submit(p, ctx_background(), (job_t){10000 + i, 2 * SIM_SEC});
+    simtime_t t_long = sched_now();
+    size_t n0;
+    pool_scale_events(p, &n0);
+    go_sleep_until(5600 * SIM_MS);
+    size_t n;
+    const pool_scale_event_t *ev = pool_scale_events(p, &n);
+    ck_assert_uint_eq(n, n0 + 1);
+    ck_assert_int_eq(ev[n - 1].direction, -1);
+    ck_assert_int_eq(ev[n - 1].t, 5500 * SIM_MS);
+    ck_assert_int_eq(ev[n - 1].active, 3);
+    loss_count = ev[n - 1].count;
+    loss_delivered = ev[n - 1].delivered;
+    /* just after the long jobs end, before the next tick (7.5s) */
+    go_sleep_until(t_long + 2 * SIM_SEC + 10 * SIM_MS);
+    ck_assert_int_lt(sched_now(), 7500 * SIM_MS);
+    loss_workers_after = pool_worker_count(p);
+    pool_shutdown(p);
+}
+
+START_TEST(pool_seed_scale_down_signals_are_lost_on_busy_workers)
+{
+    bool seed = true;
+    ck_assert_int_eq(run_main(loss_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(loss_count, 9);
+    ck_assert_int_eq(loss_delivered, 7);
+    ck_assert_int_eq(loss_workers_after, 3); /* 9 decided, 7 removed */
+    seed = false;
+    ck_assert_int_eq(run_main(loss_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(loss_count, 9);
+    ck_assert_int_eq(loss_delivered, 7);
+    /* the two retirements were taken by busy workers when their jobs
+     * ended: exactly the decided 9 left */
+    ck_assert_int_eq(loss_workers_after, 1);
+}
+END_TEST
+
+/* Workers that leave through ctx.Done while waiting to hand over a result
+ * (nobody reads results; result queue of 2). */
+static int32_t ghost_active, ghost_workers;
+static void ghost_main(void *arg)
+{
+    bool seed = *(bool *)arg;
+    pool_options_t o = quiet_pool(seed);
+    o.queue_size = 2;
+    ctx_t *ctx = ctx_with_timeout(ctx_background(), SIM_SEC);
+    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx, &o);
+    for (int i = 0; i < 2; i++)
+        pool_submit(p, ctx_background(), (job_t){i, 100 * SIM_MS});
+    go_sleep(50 * SIM_MS);
+    for (int i = 2; i < 7; i++)
+        pool_submit(p, ctx_background(), (job_t){i, 100 * SIM_MS});
+    go_sleep(2 * SIM_SEC);
+    ghost_active = pool_active_workers(p);
+    ghost_workers = pool_worker_count(p);
+}
+
+START_TEST(pool_seed_leaves_ghost_active_workers)
+{
+    bool seed = true;
+    ck_assert_int_eq(run_main(ghost_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(ghost_workers, 0);
+    ck_assert_int_eq(ghost_active, 5); /* 7 results, 2 fit: 5 wait, then leave counted */
+    seed = false;
+    ck_assert_int_eq(run_main(ghost_main, &seed), SCHED_DONE);
+    ck_assert_int_eq(ghost_workers, 0);
+    ck_assert_int_eq(ghost_active, 0);
+}
+END_TEST
+
+static const go_error_t *late_err;
+static void late_submit_main(void *arg)
+{
+    bool seed = *(bool *)arg;
+    pool_options_t o = quiet_pool(seed);
+    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    go_spawn(drain_results, p, "results");
+    pool_submit(p, ctx_background(), (job_t){1, 10 * SIM_MS});
+    pool_shutdown(p);
+    late_err = pool_submit(p, ctx_background(), (job_t){2, 10 * SIM_MS});
+}
+
+START_TEST(pool_submit_after_shutdown)
+{
+    bool seed = true;
+    ck_assert_panics(late_submit_main, &seed, "send on closed channel");
+    seed = false;
+    ck_assert_int_eq(run_main(late_submit_main, &seed), SCHED_DONE);
+    ck_assert_ptr_eq(late_err, &ERR_POOL_SHUT_DOWN);
+}
+END_TEST
+
+/* 10% failures, statistically: 2000 jobs; mean 200, sd 13.4; the bounds
+ * (150, 250) are beyond 3.7 sd, and a pool failing 5% or 15% of its jobs
+ * falls outside them. The average latency equals the job duration. */
+static pool_metrics_t stat_m;
+static void stat_main(void *arg)
+{
+    (void)arg;
+    pool_options_t o = pool_options_default();
+    o.queue_size = 2000;
+    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    go_spawn(drain_results, p, "results");
+    for (int i = 0; i < 2000; i++)
+        ck_assert_ptr_null(pool_submit(p, ctx_background(), (job_t){i, 7 * SIM_MS}));
+    pool_shutdown(p);
+    stat_m = pool_get_metrics(p);
+}
+
+START_TEST(pool_fails_ten_percent_of_jobs)
+{
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        sched_config_t cfg = sched_config_default();
+        cfg.seed = seed;
+        sched_result_t r;
+        sched_t *s = run_with(&cfg, stat_main, NULL, &r);
+        ck_assert_int_eq(r, SCHED_DONE);
+        ck_assert_int_eq(stat_m.completed_jobs, 2000);
+        ck_assert_int_gt(stat_m.failed_jobs, 150);
+        ck_assert_int_lt(stat_m.failed_jobs, 250);
+        ck_assert_int_eq(stat_m.total_latency, 7 * SIM_MS);
+        sched_destroy(s);
+    }
+}
+END_TEST
+
 /* ======================================================================== */
 
 static Suite *resilience_suite(void)
@@ -386,6 +656,14 @@ static Suite *resilience_suite(void)
     tcase_add_test(br, breaker_seed_callback_under_lock_deadlocks);
     tcase_add_test(br, breaker_seed_demo_accounts_for_every_request);
     suite_add_tcase(s, br);
+    TCase *pool = tcase_create("worker_pool");
+    tcase_add_test(pool, pool_scaling_decisions_at_exact_times);
+    tcase_add_test(pool, pool_rejects_when_the_queue_is_full);
+    tcase_add_test(pool, pool_seed_scale_down_signals_are_lost_on_busy_workers);
+    tcase_add_test(pool, pool_seed_leaves_ghost_active_workers);
+    tcase_add_test(pool, pool_submit_after_shutdown);
+    tcase_add_test(pool, pool_fails_ten_percent_of_jobs);
+    suite_add_tcase(s, pool);
     return s;
 }
 

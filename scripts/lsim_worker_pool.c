@@ -1,0 +1,274 @@
+/*
+ * lsim_worker_pool: sim.worker_pool{...}, the seed's AdaptiveWorkerPool.
+ *
+ *   local ctx, cancel = sim.context.with_timeout(sim.context.background(), "10s")
+ *   local pool = sim.worker_pool{ ctx = ctx }          -- min 5, max 20, queue 100
+ *   sim.go("results", function()
+ *     for r in pool:results() do print(r.job_id, r.err or r.output, r.latency) end
+ *   end)
+ *   local ok, err = pool:submit{ id = 7 }              -- duration drawn 50-250ms
+ *   local m = pool:metrics()                           -- the seed's PoolMetrics and more
+ *   pool:shutdown()
+ *
+ * Options (the seed's values as defaults): name, min_workers = 5,
+ * max_workers = 20, queue_size = 100, scale_interval = "500ms",
+ * scale_threshold = 0.7, scale_up = 0.25, scale_down = 0.15,
+ * failure_rate = 10 (percent), job_min = "50ms", job_max = "250ms" (a job
+ * without a duration takes job_min + rand.Intn(job_max - job_min) whole
+ * milliseconds, as the seed's main draws them), ctx (default Background),
+ * variant = "corrected" | "seed", log = true (print the seed's "Scaling
+ * up/down" lines).
+ */
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "host.h"
+#include "lsim.h"
+#include "lsim_ctx.h"
+#include "lsim_resilience.h"
+#include "patterns.h"
+#include "worker_pool.h"
+
+#define POOL_MT "chansim.worker_pool"
+
+typedef struct lpool {
+    adaptive_worker_pool_t *p; /* scheduler-owned */
+    host_t *h;
+    bool log;
+    simtime_t job_min, job_max;
+    int64_t next_id;           /* ids for jobs submitted without one */
+} lpool_t;
+
+static lpool_t *check_pool(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, POOL_MT);
+}
+
+static void pool_log(void *ud, const char *line)
+{
+    lpool_t *lp = ud;
+    if (lp->log)
+        lres_log(lp->h, pool_options(lp->p)->name, line);
+}
+
+static const char *const pool_keys[] = {
+    "name", "min_workers", "max_workers", "queue_size", "scale_interval", "scale_threshold",
+    "scale_up", "scale_down", "failure_rate", "job_min", "job_max", "ctx", "variant", "log", NULL,
+};
+
+static int l_worker_pool(lua_State *L)
+{
+    const char *ctor = "sim.worker_pool";
+    if (lua_isnoneornil(L, 1))
+        lua_newtable(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lres_check_keys(L, 1, ctor, pool_keys);
+    pool_options_t o = pool_options_default();
+    o.min_workers = (int)lres_int(L, 1, ctor, "min_workers", o.min_workers, 1, 100000);
+    o.max_workers = (int)lres_int(L, 1, ctor, "max_workers", o.max_workers, 1, 100000);
+    if (o.max_workers < o.min_workers)
+        return luaL_error(L, "%s: max_workers (%d) must not be below min_workers (%d)", ctor,
+                          o.max_workers, o.min_workers);
+    o.queue_size = (int)lres_int(L, 1, ctor, "queue_size", o.queue_size, 0, 10000000);
+    o.scale_interval = lres_duration(L, 1, ctor, "scale_interval", o.scale_interval, 1);
+    o.scale_threshold = lres_num(L, 1, ctor, "scale_threshold", o.scale_threshold, 0.0, 1.0);
+    if (o.scale_threshold <= 0)
+        return luaL_error(L, "%s: scale_threshold must be above 0", ctor);
+    o.scale_up_fraction = lres_num(L, 1, ctor, "scale_up", o.scale_up_fraction, 0.0, 10.0);
+    o.scale_down_fraction = lres_num(L, 1, ctor, "scale_down", o.scale_down_fraction, 0.0, 1.0);
+    o.failure_pct = (int)lres_int(L, 1, ctor, "failure_rate", o.failure_pct, 0, 100);
+    o.seed_variant = lres_seed_variant(L, 1, ctor);
+    simtime_t job_min = lres_duration(L, 1, ctor, "job_min", 50 * SIM_MS, 0);
+    simtime_t job_max = lres_duration(L, 1, ctor, "job_max", 250 * SIM_MS, 0);
+    if (job_max < job_min)
+        return luaL_error(L, "%s: job_max must not be below job_min", ctor);
+    bool log = lres_bool(L, 1, ctor, "log", true);
+    o.name = lres_string(L, 1, ctor, "name", "pool");
+    lua_getfield(L, 1, "ctx");
+    ctx_t *ctx = lua_isnil(L, -1) ? ctx_background() : lsim_checkctx(L, -1);
+    lua_pop(L, 1);
+
+    lpool_t *lp = lua_newuserdatauv(L, sizeof *lp, 0);
+    memset(lp, 0, sizeof *lp);
+    lp->h = host_of(L);
+    lp->log = log;
+    lp->job_min = job_min;
+    lp->job_max = job_max;
+    luaL_setmetatable(L, POOL_MT);
+    /* The pool's goroutines log through lp for the whole run. */
+    lua_pushvalue(L, -1);
+    luaL_ref(L, LUA_REGISTRYINDEX);
+    o.log = pool_log;
+    o.log_ud = lp;
+    lp->p = new_adaptive_worker_pool(ctx, &o);
+    return 1;
+}
+
+/* ok | nil, err = pool:submit([id | { id =, duration = }] [, ctx]) */
+static int pl_submit(lua_State *L)
+{
+    lpool_t *lp = check_pool(L, 1);
+    lsim_need_goroutine(L, "AdaptiveWorkerPool.Submit");
+    job_t job;
+    job.id = ++lp->next_id;
+    job.duration = -1;
+    if (lua_isinteger(L, 2)) {
+        job.id = lua_tointeger(L, 2);
+    } else if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "id");
+        if (!lua_isnil(L, -1)) {
+            if (!lua_isinteger(L, -1))
+                return luaL_error(L, "AdaptiveWorkerPool.Submit: job id must be an integer");
+            job.id = lua_tointeger(L, -1);
+        }
+        lua_getfield(L, 2, "duration");
+        if (!lua_isnil(L, -1)) {
+            job.duration = lsim_checkduration(L, -1);
+            if (job.duration < 0)
+                return luaL_error(L, "AdaptiveWorkerPool.Submit: job duration must not be negative");
+        }
+        lua_pop(L, 2);
+    } else if (!lua_isnoneornil(L, 2)) {
+        return luaL_error(L, "AdaptiveWorkerPool.Submit: want a job id or { id =, duration = }");
+    }
+    if (job.duration < 0) {
+        // Create jobs with variable processing times
+        int64_t span_ms = (lp->job_max - lp->job_min) / SIM_MS;
+        job.duration = lp->job_min + sim_intn(span_ms) * SIM_MS;
+    }
+    ctx_t *ctx = lua_isnoneornil(L, 3) ? ctx_background() : lsim_checkctx(L, 3);
+    const go_error_t *err = pool_submit(lp->p, ctx, job);
+    if (err) {
+        lua_pushnil(L);
+        lua_pushstring(L, go_error_msg(err));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static int pl_results_next(lua_State *L)
+{
+    lpool_t *lp = check_pool(L, lua_upvalueindex(1));
+    lsim_need_goroutine(L, "range over Results()");
+    result_t r;
+    if (!chan_recv(pool_results(lp->p), &r)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, 0, 4);
+    set_int(L, "job_id", r.job_id);
+    set_int(L, "latency", r.latency);
+    if (r.err) {
+        lua_pushstring(L, go_error_msg(r.err));
+        lua_setfield(L, -2, "err");
+    } else {
+        lua_pushfstring(L, "Processed result for job %I", (lua_Integer)r.job_id);
+        lua_setfield(L, -2, "output");
+    }
+    return 1;
+}
+
+/* for r in pool:results() do ... end: range over Results() until Shutdown. */
+static int pl_results(lua_State *L)
+{
+    check_pool(L, 1);
+    lua_pushvalue(L, 1);
+    lua_pushcclosure(L, pl_results_next, 1);
+    return 1;
+}
+
+/* pool:metrics(): GetMetrics() with the average latency as
+ * average_latency, plus the gauges main prints and chansim's figures. */
+static int pl_metrics(lua_State *L)
+{
+    lpool_t *lp = check_pool(L, 1);
+    pool_metrics_t m = pool_get_metrics(lp->p);
+    lua_createtable(L, 0, 12);
+    set_int(L, "total_jobs", m.total_jobs);
+    set_int(L, "completed_jobs", m.completed_jobs);
+    set_int(L, "failed_jobs", m.failed_jobs);
+    set_int(L, "average_latency", m.total_latency);
+    set_int(L, "queue_high_water", m.queue_high_water);
+    set_int(L, "current_workers", pool_worker_count(lp->p));
+    set_int(L, "active_workers", pool_active_workers(lp->p));
+    set_int(L, "pending_jobs", pool_pending_jobs(lp->p));
+    set_int(L, "queue_depth", pool_queue_depth(lp->p));
+    set_int(L, "rejected", pool_rejected_jobs(lp->p));
+    set_int(L, "buffer_high_water", pool_buffer_high_water(lp->p));
+    set_int(L, "workers_started", pool_workers_started(lp->p));
+    return 1;
+}
+
+static int pl_shutdown(lua_State *L)
+{
+    lpool_t *lp = check_pool(L, 1);
+    lsim_need_goroutine(L, "AdaptiveWorkerPool.Shutdown");
+    pool_shutdown(lp->p);
+    return 0;
+}
+
+/* pool:scale_events(): every decision of adjustWorkerCount, in order:
+ * { t, action = "up" | "down", count, delivered, workers, active,
+ *   pending, utilization } */
+static int pl_scale_events(lua_State *L)
+{
+    lpool_t *lp = check_pool(L, 1);
+    size_t n;
+    const pool_scale_event_t *ev = pool_scale_events(lp->p, &n);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_createtable(L, 0, 8);
+        set_int(L, "t", ev[i].t);
+        lua_pushstring(L, ev[i].direction > 0 ? "up" : "down");
+        lua_setfield(L, -2, "action");
+        set_int(L, "count", ev[i].count);
+        set_int(L, "delivered", ev[i].delivered);
+        set_int(L, "workers", ev[i].workers);
+        set_int(L, "active", ev[i].active);
+        set_int(L, "pending", ev[i].pending);
+        lua_pushnumber(L, ev[i].utilization);
+        lua_setfield(L, -2, "utilization");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int pl_entity(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)entity_id(pool_entity(check_pool(L, 1)->p)));
+    return 1;
+}
+
+static int pl_tostring(lua_State *L)
+{
+    lpool_t *lp = check_pool(L, 1);
+    lua_pushfstring(L, "worker_pool(%s, %d workers)", pool_options(lp->p)->name,
+                    (int)pool_worker_count(lp->p));
+    return 1;
+}
+
+void lsim_open_worker_pool(lua_State *L, int t)
+{
+    static const luaL_Reg methods[] = {
+        {"submit", pl_submit},     {"results", pl_results},           {"metrics", pl_metrics},
+        {"shutdown", pl_shutdown}, {"scale_events", pl_scale_events}, {"entity", pl_entity},
+        {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {{"__tostring", pl_tostring}, {NULL, NULL}};
+    luaL_newmetatable(L, POOL_MT);
+    luaL_setfuncs(L, meta, 0);
+    luaL_newlibtable(L, methods);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_worker_pool);
+    lua_setfield(L, t, "worker_pool");
+}
