@@ -214,6 +214,13 @@ static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int s
     fprintf(out, "\nexit status:  %d\n", status);
 }
 
+static void free_sets(host_param_override_t *sets, int n)
+{
+    for (int i = 0; i < n; i++)
+        free((char *)sets[i].name);
+    free(sets);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     host_options_t opt;
@@ -314,11 +321,16 @@ static int cmd_run(int argc, char **argv)
     host_t *h = host_create(&opt);
     if (!outputs_attach(&outs, h)) {
         host_destroy(h);
+        free_sets(sets, opt.nsets);
+        free(replay);
         return EXIT_USAGE;
     }
     int status = host_run(h);
     if (status == EXIT_USAGE && !host_sched(h)) {
+        outputs_deinit(&outs); /* the run never started: remove the temporary files */
         host_destroy(h);
+        free_sets(sets, opt.nsets);
+        free(replay);
         return status;
     }
     if (status != EXIT_USAGE) {

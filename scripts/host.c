@@ -73,6 +73,8 @@ struct host {
     double wall;            /* wall seconds of the run (stderr only) */
     struct { trace_sink_t fn; void *ud; } sinks[6];
     int nsinks;
+    struct { host_clock_fn fn; void *ud; } clocks[4]; /* clock observers, in order */
+    int nclocks;
 };
 
 /* ---- memory ------------------------------------------------------------ */
@@ -149,6 +151,24 @@ bool host_add_sink(host_t *h, trace_sink_t sink, void *ud)
     h->sinks[h->nsinks].ud = ud;
     h->nsinks++;
     return true;
+}
+
+bool host_add_clock_observer(host_t *h, host_clock_fn fn, void *ud)
+{
+    if (h->nclocks == (int)(sizeof h->clocks / sizeof h->clocks[0]))
+        return false;
+    h->clocks[h->nclocks].fn = fn;
+    h->clocks[h->nclocks].ud = ud;
+    h->nclocks++;
+    return true;
+}
+
+/* The scheduler's one clock hook, fanned out to every observer. */
+static void clock_fanout(void *ud, simtime_t from, simtime_t to)
+{
+    host_t *h = ud;
+    for (int i = 0; i < h->nclocks; i++)
+        h->clocks[i].fn(h->clocks[i].ud, from, to);
 }
 
 void host_usage_fail(host_t *h, const char *fmt, ...)
@@ -1104,6 +1124,8 @@ int host_run(host_t *h)
     sched_set_frames_hook(h->s, frames_hook);
     for (int i = 0; i < h->nsinks; i++)
         sched_add_sink(h->s, h->sinks[i].fn, h->sinks[i].ud);
+    if (h->nclocks)
+        sched_set_clock_hook(h->s, clock_fanout, h);
 
     h->L = lua_newstate(l_alloc, h);
     if (!h->L) {

@@ -102,6 +102,13 @@ host_t *host_of(lua_State *L);
 /* Register an observer of trace events that the CLI's outputs attach before
  * the run starts. Returns false if there is no room. */
 bool host_add_sink(host_t *h, trace_sink_t sink, void *ud);
+/* Register an observer of the simulated clock, called just before each jump
+ * from `from` to `to` (as sched_set_clock_hook: observation only, it must
+ * not change the run), attached before the run like the sinks. Several
+ * observers share the scheduler's one clock hook, in the order added.
+ * Returns false if there is no room. */
+typedef void (*host_clock_fn)(void *ud, simtime_t from, simtime_t to);
+bool host_add_clock_observer(host_t *h, host_clock_fn fn, void *ud);
 
 /* Called by the sim module. */
 void host_set_header(host_t *h, lua_State *L, int idx);

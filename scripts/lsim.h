@@ -50,6 +50,9 @@ void lsim_push_ref(lua_State *L, int ref);
  * pattern and world bindings, each in its own file). */
 void lsim_open_sync(lua_State *L, int simtable);
 void lsim_open_ctx(lua_State *L, int simtable);
+/* sim.counter, sim.gauge, sim.histogram and the bucket helpers
+ * (scripts/lsim_metrics.c, on core/metrics.h). */
+void lsim_open_metrics(lua_State *L, int simtable);
 /* The seed's patterns and the simulated world (scripts/lsim_patterns.c
  * calls each pattern's own lsim_open_<pattern>). */
 void lsim_open_patterns(lua_State *L, int simtable);

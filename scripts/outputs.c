@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics_out.h"
 #include "trace.h"
+#include "trace_json.h"
 
 bool atomic_open(atomic_file_t *a, const char *path)
 {
@@ -88,16 +90,46 @@ void outputs_init(outputs_t *o)
     o->csv_interval = 100 * 1000000LL;
 }
 
+/* A big buffer: the trace writes a few lines per scheduling step. */
+static bool open_buffered(atomic_file_t *a, const char *path)
+{
+    if (!atomic_open(a, path))
+        return false;
+    setvbuf(a->f, NULL, _IOFBF, 1 << 20);
+    return true;
+}
+
+static bool attach_failed(outputs_t *o, const char *what)
+{
+    if (what)
+        fprintf(stderr, "chansim: cannot attach %s: too many observers\n", what);
+    outputs_deinit(o);
+    return false;
+}
+
 bool outputs_attach(outputs_t *o, host_t *h)
 {
     if (o->log_path) {
         if (!atomic_open(&o->log, o->log_path))
-            return false;
-        host_add_sink(h, log_sink, &o->log);
+            return attach_failed(o, NULL);
+        if (!host_add_sink(h, log_sink, &o->log))
+            return attach_failed(o, "--log");
     }
-    if (o->trace_path || o->metrics_path || o->csv_path) {
-        fprintf(stderr, "chansim: --trace, --metrics and --csv are not in this build yet\n");
-        return false;
+    if (o->trace_path) {
+        if (!open_buffered(&o->trace, o->trace_path))
+            return attach_failed(o, NULL);
+        o->json = trace_json_create(o->trace.f);
+        if (!host_add_sink(h, trace_json_sink, o->json))
+            return attach_failed(o, "--trace");
+    }
+    if (o->metrics_path && !atomic_open(&o->metrics, o->metrics_path))
+        return attach_failed(o, NULL);
+    if (o->csv_path) {
+        if (!open_buffered(&o->csv_file, o->csv_path))
+            return attach_failed(o, NULL);
+        o->csv = csv_sampler_create(o->csv_interval);
+        if (!host_add_clock_observer(h, csv_sampler_clock, o->csv))
+            return attach_failed(o, "--csv");
     }
     return true;
 }
@@ -105,16 +137,38 @@ bool outputs_attach(outputs_t *o, host_t *h)
 bool outputs_finish(outputs_t *o, host_t *h)
 {
     bool ok = true;
-    if (o->log_path)
+    sched_t *s = host_sched(h);
+    if (o->log.f)
         ok = atomic_commit(&o->log) && ok;
-    (void)h;
+    if (o->trace.f && s) {
+        if (!trace_json_finish(o->json, sched_now_of(s), host_scenario_name(h), sched_seed(s),
+                               sched_trace_hash(s)))
+            o->trace.failed = true;
+        ok = atomic_commit(&o->trace) && ok;
+    }
+    if (o->metrics.f && s) {
+        if (!metrics_out_write(s, o->metrics.f))
+            o->metrics.failed = true;
+        ok = atomic_commit(&o->metrics) && ok;
+    }
+    if (o->csv_file.f && s) {
+        if (!csv_sampler_finish(o->csv, s, o->csv_file.f))
+            o->csv_file.failed = true;
+        ok = atomic_commit(&o->csv_file) && ok;
+    }
     return ok;
 }
 
 void outputs_deinit(outputs_t *o)
 {
-    if (o->log.f)
-        atomic_abort(&o->log);
+    atomic_file_t *files[] = {&o->log, &o->trace, &o->metrics, &o->csv_file};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (files[i]->f)
+            atomic_abort(files[i]);
+    trace_json_destroy(o->json);
+    o->json = NULL;
+    csv_sampler_destroy(o->csv);
+    o->csv = NULL;
 }
 
 bool outputs_write_schedule(const char *path, const uint32_t *d, size_t n)

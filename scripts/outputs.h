@@ -36,17 +36,23 @@ typedef struct outputs {
     const char *metrics_path; /* --metrics */
     const char *csv_path;     /* --csv */
     int64_t csv_interval;     /* --csv-interval, ns */
-    atomic_file_t log;
-    struct trace_json *json;  /* state of the --trace writer */
-    struct csv_sampler *csv;  /* state of the --csv sampler */
+    atomic_file_t log;        /* the files, open from attach to finish */
+    atomic_file_t trace;
+    atomic_file_t metrics;
+    atomic_file_t csv_file;
+    struct trace_json *json;  /* state of the --trace writer (scripts/trace_json.h) */
+    struct csv_sampler *csv;  /* state of the --csv sampler (scripts/metrics_out.h) */
 } outputs_t;
 
 void outputs_init(outputs_t *o);
-/* Open the files and attach the sinks before the run. Prints an error and
- * returns false if a file cannot be created. */
+/* Open the files and attach the sinks and the clock observer before the
+ * run. Prints an error and returns false (leaving no file behind) if a
+ * file cannot be created. */
 bool outputs_attach(outputs_t *o, host_t *h);
 /* After the run: finish and rename every file. False if one failed. */
 bool outputs_finish(outputs_t *o, host_t *h);
+/* Remove the temporary files of outputs not finished (a run that did not
+ * start) and free the writers. Always call it, after finish or instead. */
 void outputs_deinit(outputs_t *o);
 bool outputs_write_schedule(const char *path, const uint32_t *d, size_t n);
 
