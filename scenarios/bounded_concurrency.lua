@@ -18,7 +18,7 @@
 -- exceeded", so a rejection because the caller's context was cancelled
 -- would count as a failure; it cannot happen in this demo.
 scenario{
-  name = "bounded concurrency",
+  name = "bounded_concurrency",
   description = "the seed's BoundedExecutor(5, 500ms): 50 operations 50ms apart, 10% failures",
   seed = 1,
   duration = "1m",

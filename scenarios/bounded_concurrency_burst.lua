@@ -29,7 +29,7 @@
 -- The seed's executor has no bug (see bounded_concurrency.lua for the note
 -- on how its main classifies rejections).
 scenario{
-  name = "bounded concurrency under a burst",
+  name = "bounded_concurrency_burst",
   description = "a burst of 200 on 4 CPUs through no bound, the seed's 5/500ms executor and 16/500ms",
   seed = 5,
   duration = "2m",

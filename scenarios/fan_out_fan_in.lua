@@ -24,7 +24,7 @@
 -- drops the tasks no worker reached without a trace: their results are
 -- simply missing (counted below as "missing").
 scenario{
-  name = "fan-out/fan-in",
+  name = "fan_out_fan_in",
   description = "the seed's 20 tasks over 5 workers (multiples of 7 fail), then a cancellation at 250ms",
   seed = 1,
   duration = "10s",

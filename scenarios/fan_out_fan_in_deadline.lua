@@ -22,7 +22,7 @@
 -- (leaks = "fail", and the count of goroutines alive is checked at the
 -- end).
 scenario{
-  name = "fan-out/fan-in under deadlines",
+  name = "fan_out_fan_in_deadline",
   description = "batches of 20 tasks at 2/s with a 1s deadline each, through 1, 5 and 20 workers, with a slow phase",
   seed = 2,
   duration = "1m",

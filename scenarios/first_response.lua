@@ -25,7 +25,7 @@
 -- fail"). variant = "seed" keeps that; the default returns the first
 -- success, or the joined errors only when every operation failed.
 scenario{
-  name = "first response",
+  name = "first_response",
   description = "the seed's hedged calls (fast/medium/slow, 10% failures, 400ms), success rate of both variants",
   seed = 1,
   duration = "30m",

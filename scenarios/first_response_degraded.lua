@@ -28,7 +28,7 @@
 -- The seed's bug: firstResponse returns the first result that arrives,
 -- error or not, whenever the error comes first.
 scenario{
-  name = "first response, degraded backends",
+  name = "first_response_degraded",
   description = "20 req/s for 60s through no hedging, the seed's and the corrected firstResponse, with failing and slow backends",
   seed = 3,
   duration = "2m",

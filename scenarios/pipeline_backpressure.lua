@@ -21,7 +21,7 @@
 --    items overtake each other in the parallel stage.
 --  - N = 6: more reordering, little latency gain.
 scenario{
-  name = "pipeline under load",
+  name = "pipeline_backpressure",
   description = "Poisson arrivals at 40/s into the seed's pipeline with 1, 3 and 6 parallel workers",
   seed = 11,
   duration = "1m",

@@ -32,7 +32,7 @@
 -- forwarded. variant = "seed" keeps that behaviour; the default forwards
 -- every event it receives, taking the highest ready priority first.
 scenario{
-  name = "priority multiplexing",
+  name = "priority_mux",
   description = "the seed's critical/user/metrics sources through its PriorityMultiplexer, both variants",
   seed = 1,
   duration = "20s",

@@ -28,7 +28,7 @@
 -- The seed's bug: PriorityMultiplexer keeps only the highest-priority event
 -- of each sweep; the others received in that sweep are silently lost.
 scenario{
-  name = "priority multiplexing under overload",
+  name = "priority_mux_overload",
   description = "ramping user clicks and a 40ms consumer: dropped and lost events per source, both variants",
   seed = 7,
   duration = "30s",
