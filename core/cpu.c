@@ -20,7 +20,7 @@ struct cpu_pool {
 
 cpu_pool_t *cpu_pool_new(int procs)
 {
-    cpu_pool_t *p = obj_alloc(sizeof *p, OBJ_ENTITY, NULL);
+    cpu_pool_t *p = obj_alloc(sizeof *p, OBJ_NONE, NULL);
     p->procs = procs < 1 ? 1 : procs;
     obj_set_name(p, "cpu");
     return p;

@@ -97,7 +97,7 @@ typedef struct each_ctx {
 static void visit_obj(void *ud, obj_t *o)
 {
     each_ctx_t *c = ud;
-    if (o->kind == OBJ_ENTITY && o->deinit == NULL && ((entity_t *)o)->kind)
+    if (o->kind == OBJ_ENTITY) /* only entity_new makes these */
         c->fn(c->ud, (entity_t *)o);
 }
 

@@ -59,7 +59,8 @@ typedef enum trace_obj_kind {
     OBJ_SEMAPHORE,
     OBJ_ERRGROUP,
     OBJ_CONTEXT,
-    OBJ_ENTITY,     /* a pattern's entity (pool, breaker, node, ...) */
+    OBJ_ENTITY,     /* a published entity (entity.h); nothing else has this kind */
+    OBJ_NODE,       /* a node or cluster of the simulated world (sim/net.h) */
     OBJ_KIND_COUNT
 } trace_obj_kind_t;
 

@@ -548,11 +548,8 @@ static estate_t *estate(trace_json_t *j, uint64_t obj, const char *detail, bool 
     estate_t *e = &j->st[j->nst++];
     memset(e, 0, sizeof *e);
     map_put(&j->stmap, obj, j->nst);
-    /* A CPU pool (its events say "cpu") is an OBJ_ENTITY object that is
-     * not an entity_t, and entity_find would take it for one: never ask. */
     sched_t *s = sched_current();
-    bool cpu = detail && strcmp(detail, "cpu") == 0;
-    entity_t *en = s && !cpu ? entity_find(s, obj) : NULL;
+    entity_t *en = s ? entity_find(s, obj) : NULL;
     if (en) {
         e->entity = true;
         e->tid = ENTITY_TID_BASE + (int64_t)j->nentities++;

@@ -103,7 +103,7 @@ static void cluster_deinit(obj_t *o)
 
 cluster_t *cluster_new(const char *name)
 {
-    cluster_t *c = obj_alloc(sizeof *c, OBJ_ENTITY, cluster_deinit);
+    cluster_t *c = obj_alloc(sizeof *c, OBJ_NODE, cluster_deinit);
     obj_set_name(c, name ? name : "cluster");
     c->deflt = link_cfg_default();
     c->entity = entity_new("cluster", name ? name : "cluster", NULL);
@@ -118,7 +118,7 @@ static void node_deinit(obj_t *o)
 
 node_t *cluster_add_node(cluster_t *c, const char *name)
 {
-    node_t *n = obj_alloc(sizeof *n, OBJ_ENTITY, node_deinit);
+    node_t *n = obj_alloc(sizeof *n, OBJ_NODE, node_deinit);
     obj_set_name(n, name);
     n->c = c;
     n->grp = ggroup_new(name);
