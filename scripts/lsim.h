@@ -66,6 +66,7 @@ void lsim_open_bounded(lua_State *L, int simtable);
 void lsim_open_contention(lua_State *L, int simtable);
 void lsim_open_services(lua_State *L, int simtable);
 void lsim_open_degradation(lua_State *L, int simtable);
+void lsim_open_observability(lua_State *L, int simtable);
 void lsim_open_cluster(lua_State *L, int simtable);
 
 /* tostring() that never shows an address: tables, functions, threads and

@@ -74,5 +74,6 @@ void lsim_open_patterns(lua_State *L, int t)
     lsim_open_contention(L, t);
     lsim_open_services(L, t);
     lsim_open_degradation(L, t);
+    lsim_open_observability(L, t);
     lsim_open_cluster(L, t);
 }

@@ -1,0 +1,351 @@
+/*
+ * lsim_observability: sim.observability_metrics{...} and
+ * sim.instrumented_pool{...}, the seed's Metrics and InstrumentedWorkerPool
+ * (sim/observability.h), on the run's metrics registry, so that
+ * `chansim run --metrics FILE.prom` writes them.
+ *
+ *   local m = sim.observability_metrics{ variant = "corrected" }
+ *   local high = sim.instrumented_pool{ name = "high-priority", workers = 5,
+ *                                       queue = 10, metrics = m }
+ *   local ok, err = high:submit{ id = "high-1", work = "100ms", fail_one_in = 10 }
+ *   print(high:metrics().processing)
+ *   high:shutdown()
+ *   print(m:count().series)
+ *
+ * observability_metrics options: variant ("corrected" | "seed": the job ID
+ * as a label), private (true: a registry of its own that --metrics does not
+ * see, for comparisons), collector (false: no goroutine collector, for
+ * comparisons whose goroutines_total nobody reads), collector_interval
+ * (seed: "1s"). Pool options,
+ * the seed's high-priority pool as defaults: name ("high-priority"),
+ * workers (5), queue (10), metrics (required). Job fields: id (required),
+ * work ("100ms"), fail_one_in (10: rand.Intn(10) == 0 fails; 0 never),
+ * priority (2), result ("high priority result"), error ("high priority job
+ * failed").
+ */
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "lsim.h"
+#include "observability.h"
+
+#define OBS_METRICS_MT "chansim.observability_metrics"
+#define POOL_MT "chansim.instrumented_pool"
+
+static obs_metrics_t *check_metrics(lua_State *L, int idx)
+{
+    return *(obs_metrics_t **)luaL_checkudata(L, idx, OBS_METRICS_MT);
+}
+
+static instrumented_worker_pool_t *check_pool(lua_State *L, int idx)
+{
+    return *(instrumented_worker_pool_t **)luaL_checkudata(L, idx, POOL_MT);
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void check_keys(lua_State *L, int t, const char *what, const char *const *allowed)
+{
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        bool ok = false;
+        for (int i = 0; k && allowed[i]; i++)
+            ok = ok || strcmp(k, allowed[i]) == 0;
+        if (!ok)
+            luaL_error(L, "%s: unknown option '%s'", what, k ? k : luaL_typename(L, -1));
+    }
+}
+
+static int64_t opt_int(lua_State *L, int t, const char *what, const char *key, int64_t def,
+                       int64_t lo, int64_t hi)
+{
+    lua_getfield(L, t, key);
+    int64_t v = def;
+    if (!lua_isnil(L, -1)) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi)
+            return luaL_error(L, "%s: %s must be an integer from %lld to %lld", what, key,
+                              (long long)lo, (long long)hi);
+        v = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static const char *opt_str(lua_State *L, int t, const char *what, const char *key, const char *def)
+{
+    lua_getfield(L, t, key);
+    const char *v = def;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "%s: %s must be a string", what, key);
+        v = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1); /* the string stays reachable from the options table */
+    return v;
+}
+
+static const char *const family_names[OBS_FAMILY_COUNT] = {
+    "requests_total", "request_duration_seconds", "goroutines_total", "worker_pool_size",
+    "queue_depth", "errors_total", "in_flight_requests",
+};
+
+/* ---- sim.observability_metrics ----------------------------------------- */
+
+static int l_metrics(lua_State *L)
+{
+    static const char *const keys[] = {"variant", "private", "collector", "collector_interval", NULL};
+    const char *what = "sim.observability_metrics";
+    if (lua_isnoneornil(L, 1)) {
+        lua_settop(L, 0);
+        lua_newtable(L);
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_keys(L, 1, what, keys);
+    const char *variant = opt_str(L, 1, what, "variant", "corrected");
+    if (strcmp(variant, "corrected") != 0 && strcmp(variant, "seed") != 0)
+        return luaL_error(L, "%s: variant must be \"corrected\" or \"seed\"", what);
+    lua_getfield(L, 1, "private");
+    bool priv = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "collector_interval");
+    simtime_t iv = lsim_optduration(L, -1, SIM_SEC);
+    lua_pop(L, 1);
+    if (iv <= 0)
+        return luaL_error(L, "%s: collector_interval must be positive", what);
+    lua_getfield(L, 1, "collector");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+        return luaL_error(L, "%s: collector must be a boolean", what);
+    if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
+        iv = 0; /* no collector goroutine */
+    lua_pop(L, 1);
+    lsim_need_goroutine(L, what);
+    metrics_registry_t *reg = priv ? NULL : metrics_current();
+    if (!priv && !reg)
+        return luaL_error(L, "%s: no metrics registry (not inside a run)", what);
+    obs_metrics_t *m = new_metrics(reg, strcmp(variant, "seed") == 0, iv);
+    if (!m)
+        return luaL_error(L, "%s: %s (a variant can be registered only once per run: "
+                             "use private = true for the other)", what,
+                          reg ? metrics_last_error(reg) : "cannot register the metrics");
+    *(obs_metrics_t **)lua_newuserdatauv(L, sizeof m, 0) = m;
+    luaL_setmetatable(L, OBS_METRICS_MT);
+    return 1;
+}
+
+static int m_stop(lua_State *L)
+{
+    obs_metrics_t *m = check_metrics(L, 1);
+    lsim_need_goroutine(L, "Metrics.stop");
+    obs_metrics_stop(m);
+    return 0;
+}
+
+/* m:count() -> { series, samples, families = { name = { series, samples } } } */
+static int m_count(lua_State *L)
+{
+    obs_series_count_t c = obs_metrics_count(check_metrics(L, 1));
+    lua_createtable(L, 0, 3);
+    set_int(L, "series", (lua_Integer)c.series_total);
+    set_int(L, "samples", (lua_Integer)c.samples_total);
+    lua_createtable(L, 0, OBS_FAMILY_COUNT);
+    for (int i = 0; i < OBS_FAMILY_COUNT; i++) {
+        lua_createtable(L, 0, 2);
+        set_int(L, "series", (lua_Integer)c.series[i]);
+        set_int(L, "samples", (lua_Integer)c.samples[i]);
+        lua_setfield(L, -2, family_names[i]);
+    }
+    lua_setfield(L, -2, "families");
+    return 1;
+}
+
+/* m:families() -> the seven names in registration order */
+static int m_families(lua_State *L)
+{
+    (void)check_metrics(L, 1);
+    lua_createtable(L, OBS_FAMILY_COUNT, 0);
+    for (int i = 0; i < OBS_FAMILY_COUNT; i++) {
+        lua_pushstring(L, family_names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* m:labels(family) -> the family's label names */
+static int m_labels(lua_State *L)
+{
+    obs_metrics_t *m = check_metrics(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    for (int i = 0; i < OBS_FAMILY_COUNT; i++) {
+        if (strcmp(name, family_names[i]) == 0) {
+            metrics_family_t *f = obs_metrics_family(m, i);
+            size_t n = metrics_family_nlabels(f);
+            lua_createtable(L, (int)n, 0);
+            for (size_t k = 0; k < n; k++) {
+                lua_pushstring(L, metrics_family_label(f, k));
+                lua_rawseti(L, -2, (lua_Integer)k + 1);
+            }
+            return 1;
+        }
+    }
+    return luaL_error(L, "Metrics.labels: no metric named '%s'", name);
+}
+
+static int m_variant(lua_State *L)
+{
+    lua_pushstring(L, obs_metrics_seed_variant(check_metrics(L, 1)) ? "seed" : "corrected");
+    return 1;
+}
+
+/* ---- sim.instrumented_pool ---------------------------------------------- */
+
+static int l_pool(lua_State *L)
+{
+    static const char *const keys[] = {"name", "workers", "queue", "metrics", NULL};
+    const char *what = "sim.instrumented_pool";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_keys(L, 1, what, keys);
+    const char *name = opt_str(L, 1, what, "name", "high-priority");
+    if (!*name)
+        return luaL_error(L, "%s: name must not be empty", what);
+    int workers = (int)opt_int(L, 1, what, "workers", 5, 1, 10000);
+    int queue = (int)opt_int(L, 1, what, "queue", 10, 0, 1000000);
+    lua_getfield(L, 1, "metrics");
+    if (lua_isnil(L, -1))
+        return luaL_error(L, "%s: metrics is required (sim.observability_metrics{...})", what);
+    obs_metrics_t *m = check_metrics(L, -1);
+    lsim_need_goroutine(L, what);
+    instrumented_worker_pool_t *p = new_instrumented_worker_pool(name, workers, queue, m);
+    *(instrumented_worker_pool_t **)lua_newuserdatauv(L, sizeof p, 1) = p;
+    luaL_setmetatable(L, POOL_MT);
+    lua_pushvalue(L, -2); /* keep the metrics userdata alive with the pool's */
+    lua_setiuservalue(L, -2, 1);
+    return 1;
+}
+
+/* pool:submit{ id, work, fail_one_in, priority, result, error } -> true | nil, err */
+static int p_submit(lua_State *L)
+{
+    static const char *const keys[] = {"id", "work", "fail_one_in", "priority", "result", "error", NULL};
+    const char *what = "InstrumentedWorkerPool.Submit";
+    instrumented_worker_pool_t *p = check_pool(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    check_keys(L, 2, what, keys);
+    obs_job_t job = {0};
+    const char *id = opt_str(L, 2, what, "id", NULL);
+    if (!id || !*id)
+        return luaL_error(L, "%s: the job needs an id", what);
+    if (strlen(id) >= sizeof job.id)
+        return luaL_error(L, "%s: id is longer than %d bytes", what, (int)sizeof job.id - 1);
+    memcpy(job.id, id, strlen(id) + 1);
+    lua_getfield(L, 2, "work");
+    job.work = lsim_optduration(L, -1, 100 * SIM_MS);
+    lua_pop(L, 1);
+    if (job.work < 0)
+        return luaL_error(L, "%s: work must not be negative", what);
+    job.fail_one_in = (int)opt_int(L, 2, what, "fail_one_in", 10, 0, 1000000000);
+    job.priority = (int)opt_int(L, 2, what, "priority", 2, -1000000, 1000000);
+    sched_t *s = sched_current();
+    job.result = sched_intern(s, opt_str(L, 2, what, "result", "high priority result"));
+    job.error = sched_intern(s, opt_str(L, 2, what, "error", "high priority job failed"));
+    lsim_need_goroutine(L, what);
+    const go_error_t *err = instrumented_worker_pool_submit(p, &job);
+    if (!err) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, go_error_msg(err));
+    return 2;
+}
+
+static int p_shutdown(lua_State *L)
+{
+    instrumented_worker_pool_t *p = check_pool(L, 1);
+    lsim_need_goroutine(L, "InstrumentedWorkerPool.Shutdown");
+    instrumented_worker_pool_shutdown(p);
+    return 0;
+}
+
+/* pool:metrics() -> GetMetrics(): { workers, queue_size, processing } */
+static int p_metrics(lua_State *L)
+{
+    obs_pool_metrics_t pm = instrumented_worker_pool_get_metrics(check_pool(L, 1));
+    lua_createtable(L, 0, 3);
+    set_int(L, "workers", pm.workers);
+    set_int(L, "queue_size", pm.queue_size);
+    set_int(L, "processing", pm.processing);
+    return 1;
+}
+
+static int p_stats(lua_State *L)
+{
+    obs_pool_stats_t st = instrumented_worker_pool_stats(check_pool(L, 1));
+    lua_createtable(L, 0, 6);
+    set_int(L, "submitted", st.submitted);
+    set_int(L, "rejected", st.rejected);
+    set_int(L, "succeeded", st.succeeded);
+    set_int(L, "failed", st.failed);
+    set_int(L, "lost", st.lost);
+    set_int(L, "queue_max", st.queue_max);
+    return 1;
+}
+
+/* pool:log() -> { { t, id, ok, message }, ... } in the order jobs finished */
+static int p_log(lua_State *L)
+{
+    const obs_job_log_t *list;
+    size_t n = instrumented_worker_pool_log(check_pool(L, 1), &list);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_createtable(L, 0, 4);
+        set_int(L, "t", list[i].t);
+        lua_pushstring(L, list[i].id);
+        lua_setfield(L, -2, "id");
+        lua_pushboolean(L, list[i].ok);
+        lua_setfield(L, -2, "ok");
+        lua_pushstring(L, list[i].message);
+        lua_setfield(L, -2, "message");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int p_name(lua_State *L)
+{
+    lua_pushstring(L, instrumented_worker_pool_name(check_pool(L, 1)));
+    return 1;
+}
+
+static void new_meta(lua_State *L, const char *name, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+void lsim_open_observability(lua_State *L, int t)
+{
+    static const luaL_Reg m_methods[] = {
+        {"stop", m_stop}, {"count", m_count}, {"families", m_families},
+        {"labels", m_labels}, {"variant", m_variant}, {NULL, NULL},
+    };
+    static const luaL_Reg p_methods[] = {
+        {"submit", p_submit}, {"shutdown", p_shutdown}, {"metrics", p_metrics},
+        {"stats", p_stats}, {"log", p_log}, {"name", p_name}, {NULL, NULL},
+    };
+    new_meta(L, OBS_METRICS_MT, m_methods);
+    new_meta(L, POOL_MT, p_methods);
+    lua_pushcfunction(L, l_metrics);
+    lua_setfield(L, t, "observability_metrics");
+    lua_pushcfunction(L, l_pool);
+    lua_setfield(L, t, "instrumented_pool");
+}
