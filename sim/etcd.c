@@ -719,6 +719,7 @@ static void watch_loop(void *arg)
             break;
         if (w->head < w->nq) {
             etcd_watch_resp_t *r = w->q[w->head];
+            bool last = r->canceled; /* once sent, r is the receiver's */
             select_case_t cs[3] = {
                 {w->out, SELECT_SEND, &r, false},
                 {ctx_done(w->ctx), SELECT_RECV, NULL, false},
@@ -727,7 +728,7 @@ static void watch_loop(void *arg)
             if (chan_select(cs, 3, false) != 0)
                 break;
             w->head++;
-            if (r->canceled)
+            if (last)
                 break;
             continue;
         }
