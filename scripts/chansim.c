@@ -21,6 +21,7 @@
 #include "duration.h"
 #include "host.h"
 #include "outputs.h"
+#include "viewrun.h"
 
 #define CHANSIM_VERSION "0.1.0"
 
@@ -63,6 +64,7 @@ static void usage_run(FILE *f)
             "  --instr-budget N      Lua instructions allowed between simulated events\n"
             "                        before a run is stopped as an infinite loop (default 100000000)\n"
             "  -h, --help            this text\n");
+    viewrun_usage(f);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -232,6 +234,10 @@ static int cmd_run(int argc, char **argv)
     if (!sets)
         return EXIT_PROGRAM;
     opt.sets = sets;
+    viewrun_t view; /* --view, --record and their options */
+    viewrun_init(&view);
+    char verr[256];
+    int vtook;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -239,6 +245,12 @@ static int cmd_run(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage_run(stdout);
             return EXIT_OK;
+        } else if ((vtook = viewrun_option(&view, a, v, verr, sizeof verr)) != 0) {
+            if (vtook < 0) {
+                free_sets(sets, opt.nsets);
+                return usage_error("%s", verr);
+            }
+            takes = vtook == 2;
         } else if (strcmp(a, "--quiet") == 0) {
             opt.quiet = true;
             takes = false;
@@ -318,14 +330,27 @@ static int cmd_run(int argc, char **argv)
         opt.policy = SCHED_REPLAY;
     }
     opt.out = stdout;
-    host_t *h = host_create(&opt);
-    if (!outputs_attach(&outs, h)) {
-        host_destroy(h);
-        free_sets(sets, opt.nsets);
-        free(replay);
-        return EXIT_USAGE;
+    host_t *h;
+    int status;
+    if (viewrun_wanted(&view)) {
+        /* The run under the view (it may run the scenario more than once). */
+        h = viewrun_run(&view, &opt, &outs, &status);
+        if (!h) {
+            viewrun_deinit(&view);
+            free_sets(sets, opt.nsets);
+            free(replay);
+            return status;
+        }
+    } else {
+        h = host_create(&opt);
+        if (!outputs_attach(&outs, h)) {
+            host_destroy(h);
+            free_sets(sets, opt.nsets);
+            free(replay);
+            return EXIT_USAGE;
+        }
+        status = host_run(h);
     }
-    int status = host_run(h);
     if (status == EXIT_USAGE && !host_sched(h)) {
         outputs_deinit(&outs); /* the run never started: remove the temporary files */
         host_destroy(h);
@@ -353,6 +378,7 @@ static int cmd_run(int argc, char **argv)
     }
     outputs_deinit(&outs);
     host_destroy(h);
+    viewrun_deinit(&view);
     for (int i = 0; i < opt.nsets; i++)
         free((char *)sets[i].name);
     free(sets);

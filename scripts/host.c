@@ -75,6 +75,8 @@ struct host {
     int nsinks;
     struct { host_clock_fn fn; void *ud; } clocks[4]; /* clock observers, in order */
     int nclocks;
+    struct { host_step_fn fn; void *ud; } steps[4]; /* step observers, in order */
+    int nsteps;
 };
 
 /* ---- memory ------------------------------------------------------------ */
@@ -160,6 +162,16 @@ bool host_add_clock_observer(host_t *h, host_clock_fn fn, void *ud)
     h->clocks[h->nclocks].fn = fn;
     h->clocks[h->nclocks].ud = ud;
     h->nclocks++;
+    return true;
+}
+
+bool host_add_step_observer(host_t *h, host_step_fn fn, void *ud)
+{
+    if (h->nsteps == (int)(sizeof h->steps / sizeof h->steps[0]))
+        return false;
+    h->steps[h->nsteps].fn = fn;
+    h->steps[h->nsteps].ud = ud;
+    h->nsteps++;
     return true;
 }
 
@@ -1043,6 +1055,17 @@ static void step_hook(void *ud)
     h->in_check = false;
 }
 
+/* The scheduler's one step hook: the invariants, then the observers (the
+ * view), which so see a failed invariant at the step that broke it. */
+static void step_fanout(void *ud)
+{
+    host_t *h = ud;
+    if (h->ninv)
+        step_hook(h);
+    for (int i = 0; i < h->nsteps; i++)
+        h->steps[i].fn(h->steps[i].ud);
+}
+
 int lsim_add_invariant(lua_State *L, int fn_idx, const char *msg)
 {
     host_t *h = host_of(L);
@@ -1057,7 +1080,7 @@ int lsim_add_invariant(lua_State *L, int fn_idx, const char *msg)
     h->inv_msg[h->ninv] = xstrdup(msg);
     h->inv_failed[h->ninv] = -1;
     h->ninv = n;
-    sched_set_step_hook(h->s, step_hook, h);
+    sched_set_step_hook(h->s, step_fanout, h);
     return 0;
 }
 
@@ -1126,6 +1149,8 @@ int host_run(host_t *h)
         sched_add_sink(h->s, h->sinks[i].fn, h->sinks[i].ud);
     if (h->nclocks)
         sched_set_clock_hook(h->s, clock_fanout, h);
+    if (h->nsteps)
+        sched_set_step_hook(h->s, step_fanout, h);
 
     h->L = lua_newstate(l_alloc, h);
     if (!h->L) {

@@ -109,6 +109,12 @@ bool host_add_sink(host_t *h, trace_sink_t sink, void *ud);
  * Returns false if there is no room. */
 typedef void (*host_clock_fn)(void *ud, simtime_t from, simtime_t to);
 bool host_add_clock_observer(host_t *h, host_clock_fn fn, void *ud);
+/* Register an observer called after every goroutine step (after the
+ * invariants), on the scheduler's stack; observation only, like the clock
+ * observers (the view runs its loop there while paused). Returns false if
+ * there is no room. */
+typedef void (*host_step_fn)(void *ud);
+bool host_add_step_observer(host_t *h, host_step_fn fn, void *ud);
 
 /* Called by the sim module. */
 void host_set_header(host_t *h, lua_State *L, int idx);

@@ -1,0 +1,338 @@
+/* viewrun: a run under the view. See viewrun.h. */
+#include "viewrun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "viz.h"
+
+/* The program's output through the runs: bytes up to `forwarded` were
+ * printed by an earlier run and are skipped. */
+typedef struct viewrun_out {
+    FILE *real;          /* where the output goes (stdout) */
+    uint64_t pos;        /* bytes this run has written */
+    uint64_t forwarded;  /* bytes printed so far, over all runs */
+    bool muted;          /* a silent pass, or a run being abandoned */
+} viewrun_out_t;
+
+static ssize_t out_write(void *cookie, const char *buf, size_t n)
+{
+    viewrun_out_t *o = cookie;
+    uint64_t start = o->pos;
+    o->pos += n;
+    if (o->muted || o->pos <= o->forwarded)
+        return (ssize_t)n;
+    size_t skip = start < o->forwarded ? (size_t)(o->forwarded - start) : 0;
+    if (fwrite(buf + skip, 1, n - skip, o->real) != n - skip)
+        return -1;
+    fflush(o->real);
+    o->forwarded = o->pos;
+    return (ssize_t)n;
+}
+
+void viewrun_init(viewrun_t *vr)
+{
+    memset(vr, 0, sizeof *vr);
+}
+
+void viewrun_deinit(viewrun_t *vr)
+{
+    if (vr->out)
+        fclose(vr->out);
+    free(vr->sink_state);
+    viz_destroy(vr->viz);
+    memset(vr, 0, sizeof *vr);
+}
+
+bool viewrun_wanted(const viewrun_t *vr)
+{
+    return vr->live || vr->record_dir;
+}
+
+void viewrun_usage(FILE *f)
+{
+    fprintf(f,
+            "  --view                animate the run in a window (keys: ? in the window)\n"
+            "  --record DIR          write the animation as PNG frames DIR/frame_000001.png ...\n"
+            "                        (no display needed); frames already in DIR are replaced\n"
+            "  --fps N               frames per second of --record's video (default 30)\n"
+            "  --speed X             simulated seconds per second of video or of playback (default 1)\n"
+            "  --size WxH            frame or window size (default 1280x720)\n"
+            "  --paused              --view: start paused (step with S, play with Space)\n"
+            "  --view-script CMDS    --view: scripted input, e.g. \"wait 1s,space,s,shot a.png,quit\"\n");
+}
+
+int viewrun_option(viewrun_t *vr, const char *opt, const char *val, char *err, size_t errsize)
+{
+    if (strcmp(opt, "--view") == 0) {
+        vr->live = true;
+        return 1;
+    }
+    if (strcmp(opt, "--paused") == 0) {
+        vr->paused = true;
+        return 1;
+    }
+    static const char *const with_value[] = {"--record", "--fps", "--size", "--speed", "--view-script", NULL};
+    bool mine = false;
+    for (int i = 0; with_value[i]; i++)
+        mine = mine || strcmp(opt, with_value[i]) == 0;
+    if (!mine)
+        return 0;
+    if (!val) {
+        snprintf(err, errsize, "%s needs a value", opt);
+        return -1;
+    }
+    char *end;
+    if (strcmp(opt, "--record") == 0) {
+        vr->record_dir = val;
+    } else if (strcmp(opt, "--fps") == 0) {
+        long n = strtol(val, &end, 10);
+        if (*end || n < 1 || n > 240) {
+            snprintf(err, errsize, "--fps: want frames per second from 1 to 240, got \"%s\"", val);
+            return -1;
+        }
+        vr->fps = (int)n;
+    } else if (strcmp(opt, "--size") == 0) {
+        int w, h;
+        char x;
+        if (sscanf(val, "%d%c%d", &w, &x, &h) != 3 || (x != 'x' && x != 'X') || w < 320 || h < 200 ||
+            w > 7680 || h > 4320) {
+            snprintf(err, errsize, "--size: want WIDTHxHEIGHT from 320x200 to 7680x4320, got \"%s\"", val);
+            return -1;
+        }
+        vr->width = w;
+        vr->height = h;
+    } else if (strcmp(opt, "--speed") == 0) {
+        double s = strtod(val, &end);
+        if (*end || !(s >= 0.001 && s <= 1e6)) {
+            snprintf(err, errsize, "--speed: want a factor from 0.001 to 1000000, got \"%s\"", val);
+            return -1;
+        }
+        vr->speed = s;
+    } else {
+        vr->script = val;
+    }
+    return 2;
+}
+
+/* ---- one run -------------------------------------------------------------------- */
+
+typedef struct run_ctx {
+    viewrun_t *vr;
+    host_t *h;
+    bool survey;        /* the recorder's silent first pass */
+    bool begun;         /* the view was told the run started */
+    bool exiting;       /* sched_exit was called for a restart */
+    const char *title;  /* the name last passed to the view */
+    size_t nexp;        /* expectations already looked at */
+} run_ctx_t;
+
+static void begin(run_ctx_t *c)
+{
+    if (c->begun || !host_sched(c->h))
+        return;
+    c->begun = true;
+    viz_run_begin(c->vr->viz, host_sched(c->h), c->survey);
+}
+
+/* Between steps: the scenario's name, the failed expectations. */
+static void sync_host(run_ctx_t *c)
+{
+    const char *t = host_scenario_name(c->h);
+    if (t != c->title) {
+        c->title = t;
+        viz_set_title(c->vr->viz, t);
+    }
+    const host_expect_t *e;
+    size_t n = host_expectations(c->h, &e);
+    sched_t *s = host_sched(c->h);
+    for (; c->nexp < n; c->nexp++)
+        if (!e[c->nexp].ok) {
+            uint64_t ev = s ? sched_trace_events(s) : 0;
+            viz_mark_failure(c->vr->viz, e[c->nexp].t, ev ? ev - 1 : 0, e[c->nexp].msg);
+        }
+}
+
+/* The user went back in time: abandon this run. */
+static void check_restart(run_ctx_t *c)
+{
+    if (c->exiting || !viz_restart_requested(c->vr->viz))
+        return;
+    c->exiting = true;
+    c->vr->sink_state->muted = true;
+    sched_exit(host_sched(c->h));
+}
+
+static void on_event(void *ud, const trace_event_t *ev)
+{
+    run_ctx_t *c = ud;
+    begin(c);
+    viz_on_event(c->vr->viz, ev);
+}
+
+static void on_step(void *ud)
+{
+    run_ctx_t *c = ud;
+    begin(c);
+    sync_host(c);
+    if (c->exiting)
+        return;
+    viz_on_step(c->vr->viz);
+    check_restart(c);
+}
+
+static void on_clock(void *ud, simtime_t from, simtime_t to)
+{
+    run_ctx_t *c = ud;
+    begin(c);
+    sync_host(c);
+    if (c->exiting)
+        return;
+    viz_on_clock(c->vr->viz, from, to);
+    check_restart(c);
+}
+
+/* How the run ended, in a few words. */
+static bool outcome(host_t *h, int status, char *buf, size_t size)
+{
+    bool failed = status != EXIT_OK;
+    int n;
+    switch (host_result(h)) {
+    case SCHED_PANIC: n = snprintf(buf, size, "panic: %s", sched_failure_message(host_sched(h))); break;
+    case SCHED_FATAL: n = snprintf(buf, size, "fatal error: %s", sched_failure_message(host_sched(h))); break;
+    case SCHED_DEADLOCK: n = snprintf(buf, size, "deadlock: all goroutines are asleep"); break;
+    case SCHED_UNTIL: n = snprintf(buf, size, "time limit reached"); break;
+    case SCHED_EXITED: n = snprintf(buf, size, "sim.exit()"); break;
+    case SCHED_IDLE:
+        if (host_leaked(h))
+            n = snprintf(buf, size, "finished; %llu goroutines blocked forever",
+                         (unsigned long long)host_leaked(h));
+        else
+            n = snprintf(buf, size, "finished");
+        break;
+    default: n = snprintf(buf, size, "finished"); break;
+    }
+    const host_expect_t *e;
+    size_t ne = host_expectations(h, &e), bad = 0;
+    for (size_t i = 0; i < ne; i++)
+        bad += !e[i].ok;
+    if (bad && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " \xc2\xb7 %zu expectation%s failed", bad, bad == 1 ? "" : "s");
+    return failed;
+}
+
+host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, int *status)
+{
+    char err[1024];
+    if (vr->live && vr->record_dir) {
+        fprintf(stderr, "chansim: --view and --record: one or the other\n");
+        *status = EXIT_USAGE;
+        return NULL;
+    }
+    viz_options_t vo = {
+        .mode = vr->live ? VIZ_WINDOW : VIZ_RECORD,
+        .width = vr->width,
+        .height = vr->height,
+        .fps = vr->fps,
+        .speed = vr->speed,
+        .record_dir = vr->record_dir,
+        .script = vr->script,
+        .paused = vr->paused,
+    };
+    if (!vr->live)
+        setenv("SDL_VIDEODRIVER", "dummy", 0); /* a recorder never needs a display */
+    vr->viz = viz_create(&vo, err, sizeof err);
+    if (!vr->viz) {
+        fprintf(stderr, "chansim: %s%s\n", vr->live ? "--view: " : "--record: ", err);
+        *status = EXIT_USAGE;
+        return NULL;
+    }
+    vr->sink_state = calloc(1, sizeof *vr->sink_state);
+    if (!vr->sink_state) {
+        *status = EXIT_PROGRAM;
+        return NULL;
+    }
+    vr->sink_state->real = opt->out ? opt->out : stdout;
+    cookie_io_functions_t io = {.write = out_write};
+    vr->out = fopencookie(vr->sink_state, "w", io);
+    if (!vr->out) {
+        fprintf(stderr, "chansim: cannot set up the program's output: %s\n", strerror(errno));
+        *status = EXIT_PROGRAM;
+        return NULL;
+    }
+    setvbuf(vr->out, NULL, _IOLBF, 0);
+    outputs_t pristine = *outs;
+    bool survey = vr->record_dir != NULL;
+    for (;;) {
+        host_options_t o = *opt;
+        o.out = vr->out;
+        vr->sink_state->pos = 0;
+        vr->sink_state->muted = survey;
+        host_t *h = host_create(&o);
+        *outs = pristine;
+        if (!survey && !outputs_attach(outs, h)) {
+            host_destroy(h);
+            *status = EXIT_USAGE;
+            return NULL;
+        }
+        run_ctx_t c = {.vr = vr, .h = h, .survey = survey};
+        if (!host_add_sink(h, on_event, &c) || !host_add_step_observer(h, on_step, &c) ||
+            !host_add_clock_observer(h, on_clock, &c)) {
+            fprintf(stderr, "chansim: the view cannot observe the run (too many observers)\n");
+            if (!survey)
+                outputs_deinit(outs);
+            host_destroy(h);
+            *status = EXIT_PROGRAM;
+            return NULL;
+        }
+        /* The silent pass keeps stderr quiet too: its reports come again. */
+        int saved_err = -1;
+        if (survey) {
+            fflush(stderr);
+            saved_err = dup(2);
+            int null = open("/dev/null", O_WRONLY);
+            if (null >= 0) {
+                dup2(null, 2);
+                close(null);
+            }
+        }
+        int st = host_run(h);
+        if (saved_err >= 0) {
+            fflush(stderr);
+            dup2(saved_err, 2);
+            close(saved_err);
+        }
+        if (st == EXIT_USAGE && !host_sched(h)) {
+            if (!survey)
+                outputs_deinit(outs);
+            host_destroy(h);
+            *status = st;
+            return NULL;
+        }
+        begin(&c);
+        sync_host(&c);
+        if (!c.exiting) {
+            char oc[256];
+            bool failed = outcome(h, st, oc, sizeof oc);
+            if (c.begun && !viz_run_end(vr->viz, oc, failed) && st == EXIT_OK)
+                st = EXIT_PROGRAM;
+        }
+        if (viz_restart_requested(vr->viz) || survey) {
+            viz_run_detach(vr->viz);
+            if (!survey)
+                outputs_deinit(outs);
+            host_destroy(h);
+            survey = false;
+            continue;
+        }
+        viz_run_detach(vr->viz);
+        if (vr->record_dir)
+            fprintf(stderr, "chansim: recorded %llu frames in %s\n",
+                    (unsigned long long)viz_frames_written(vr->viz), vr->record_dir);
+        *status = st;
+        return h;
+    }
+}

@@ -1,0 +1,45 @@
+/*
+ * viz_draw: draws one frame from a snapshot, its layout and the tracker.
+ *
+ * Drawing reads and never writes: the snapshot, the tracker (frozen while
+ * the simulation is stopped in a hook) and the frame's own facts (the
+ * playhead, the timeline's extent, what is selected). Everything that moves
+ * between two snapshots (the clock, items travelling along a channel or a
+ * link, the playhead) is a function of the playhead's simulated time only,
+ * so a recorded frame depends on nothing else and a run recorded twice
+ * gives the same pixels.
+ */
+#ifndef CHANSIM_VIZ_DRAW_H
+#define CHANSIM_VIZ_DRAW_H
+
+#include <stdbool.h>
+
+#include "viz_gfx.h"
+#include "viz_layout.h"
+#include "viz_snap.h"
+#include "viz_track.h"
+
+typedef struct viz_frame {
+    simtime_t p;             /* the playhead: the instant shown */
+    simtime_t extent;        /* the timeline's right end */
+    simtime_t known_end;     /* where the run ends if known, else -1 */
+    simtime_t flash_ns;      /* how long an operation stays animated */
+    const char *title;       /* the scenario's name */
+    const char *status;      /* "paused", "playing 2x", "recording", ... */
+    bool live;               /* a window: hints for the keys */
+    bool help;               /* the keys overlay */
+    bool has_sel;            /* an item is selected */
+    viz_item_kind_t sel_kind;
+    uint64_t sel_id;
+    const char *toast;       /* a short message ("saved shot.png") or NULL */
+    const char *outcome;     /* how the run ended, once p reached its end */
+    bool outcome_failed;     /* the end is a failure (deadlock, panic) */
+} viz_frame_t;
+
+void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
+              const viz_frame_t *f);
+
+/* Format simulated time for the clock ("12.345 s"). */
+void viz_format_clock(simtime_t t, simtime_t extent, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * viz_draw_int: helpers shared by the drawing files of the view (the main
+ * area in viz_draw.c, the header, side panel, timeline and overlays in
+ * viz_chrome.c). Internal to viz/.
+ */
+#ifndef CHANSIM_VIZ_DRAW_INT_H
+#define CHANSIM_VIZ_DRAW_INT_H
+
+#include "viz_draw.h"
+
+/* n pixels at scale 1, scaled to the layout. */
+int viz_px(const viz_layout_t *L, int n);
+/* The colour of an entity's state word ("open", "idle", "crashed"). */
+uint32_t viz_state_color(const char *state);
+/* Text on a coloured box. */
+void viz_badge(viz_gfx_t *g, viz_font_t f, int x, int y, int maxw, const char *text, uint32_t bg);
+/* A white card with its outline (and the selection's). */
+void viz_card(viz_gfx_t *g, SDL_Rect r, bool selected);
+/* A bar of len over cap. */
+void viz_bar(viz_gfx_t *g, SDL_Rect r, int64_t len, int64_t cap, uint32_t fill, bool closed);
+/* A field's value as text (durations for times). */
+void viz_format_field(const char *name, int64_t v, char *buf, size_t size);
+bool viz_selected(const viz_frame_t *f, const viz_item_t *it);
+/* A breaker's state: 0 closed, 1 half-open, 2 open, -1 unknown. */
+int viz_breaker_state(const char *s);
+/* Time until an open breaker turns half-open, or -1. */
+simtime_t viz_breaker_left(const viz_sent_t *e, simtime_t now);
+bool viz_node_is_leader(const viz_sent_t *e);
+void viz_sparkline(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, const viz_series_t *s, simtime_t p);
+/* Header, side panel, timeline and overlays (viz_chrome.c). */
+void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
+                     const viz_frame_t *f);
+/* The time of the timeline's x (and back). */
+int viz_timeline_x(const viz_layout_t *L, simtime_t t, simtime_t extent);
+simtime_t viz_timeline_t(const viz_layout_t *L, int x, simtime_t extent);
+
+#endif

@@ -1,0 +1,662 @@
+/* viz_layout: the generic layout. See viz_layout.h. */
+#include "viz_layout.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sizes at scale 1 (a 1280x720 frame). */
+enum {
+    HEADER_H = 56,
+    TIMELINE_H = 78,
+    SIDE_W = 330,
+    PAD = 12,
+    GAP = 10,
+    BREAKER_W = 250,
+    BREAKER_H = 200,
+    QUEUE_W = 270,
+    QUEUE_H = 86,
+    ENTITY_W = 250,
+    PANEL_TITLE_H = 56,
+    MINIQ_W = 240,
+    MINIQ_H = 50,
+    NODE_W = 180,
+    NODE_H = 214,
+    CLUSTER_TITLE_H = 30,
+    TOK_W = 112,
+    TOK_H = 50,
+    TOK_GAP = 6,
+    SMALL_TOK = 20,
+    SMALL_GAP = 4,
+    GROUP_HEAD_H = 26,
+    SECTION_HEAD_H = 26,
+    CHAN_ROW_H = 32,
+    LOCK_W = 260,
+    LOCK_H = 32,
+};
+
+typedef struct lay {
+    viz_layout_t *L;
+    const viz_snap_t *sn;
+    double s;
+} lay_t;
+
+static int px(const lay_t *c, int n)
+{
+    int v = (int)lround(n * c->s);
+    return n > 0 && v < 1 ? 1 : v;
+}
+
+static SDL_Rect rect(int x, int y, int w, int h)
+{
+    SDL_Rect r = {x, y, w, h};
+    return r;
+}
+
+static viz_item_t *add(lay_t *c, viz_item_kind_t kind, uint64_t id, SDL_Rect r)
+{
+    viz_layout_t *L = c->L;
+    if (L->n == L->cap) {
+        size_t ncap = L->cap ? L->cap * 2 : 256;
+        viz_item_t *n = realloc(L->items, ncap * sizeof *n);
+        if (!n)
+            return NULL;
+        L->items = n;
+        L->cap = ncap;
+    }
+    viz_item_t *it = &L->items[L->n++];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    it->id = id;
+    it->r = r;
+    it->part = r;
+    return it;
+}
+
+void viz_layout_init(viz_layout_t *L)
+{
+    memset(L, 0, sizeof *L);
+}
+
+void viz_layout_deinit(viz_layout_t *L)
+{
+    free(L->items);
+    memset(L, 0, sizeof *L);
+}
+
+bool viz_entity_is_queue(const viz_sent_t *e)
+{
+    return strcmp(e->kind, "queue") == 0 ||
+           (viz_sent_has(e, "depth") && viz_sent_has(e, "capacity"));
+}
+
+bool viz_entity_is_breaker(const viz_sent_t *e)
+{
+    return strcmp(e->kind, "breaker") == 0 || strcmp(e->kind, "circuit_breaker") == 0;
+}
+
+bool viz_entity_is_node(const viz_sent_t *e)
+{
+    return strcmp(e->kind, "node") == 0;
+}
+
+/* ---- entities -------------------------------------------------------------- */
+
+/* How each entity is placed. */
+typedef enum place {
+    PLACE_CARD,    /* a card of its own in the flow */
+    PLACE_PANEL,   /* a panel with its descendants inside */
+    PLACE_CHILD,   /* inside its top ancestor's panel */
+    PLACE_NODE,    /* a node in its cluster's row */
+    PLACE_CLUSTER, /* the heading of a row of nodes */
+    PLACE_ON_NODE, /* listed on a node (its descendants) */
+} place_t;
+
+typedef struct eplace {
+    place_t place;
+    size_t top;     /* index of the top ancestor (self if none) */
+    size_t node;    /* PLACE_ON_NODE: index of the node */
+} eplace_t;
+
+static size_t ent_index(const viz_snap_t *sn, uint64_t id)
+{
+    const viz_sent_t *e = viz_snap_entity(sn, id);
+    return e ? (size_t)(e - sn->ents) : (size_t)-1;
+}
+
+static void classify(const viz_snap_t *sn, eplace_t *pl)
+{
+    size_t n = sn->nent;
+    bool *has_desc = calloc(n + 1, sizeof *has_desc);
+    bool *has_node = calloc(n + 1, sizeof *has_node);
+    for (size_t i = 0; i < n; i++) {
+        pl[i].top = i;
+        pl[i].node = (size_t)-1;
+        /* Walk up (bounded: a cycle cannot be built, but be safe). */
+        size_t cur = i;
+        for (int depth = 0; depth < 32; depth++) {
+            size_t p = sn->ents[cur].parent ? ent_index(sn, sn->ents[cur].parent) : (size_t)-1;
+            if (p == (size_t)-1)
+                break;
+            if (viz_entity_is_node(&sn->ents[p]) && pl[i].node == (size_t)-1 && !viz_entity_is_node(&sn->ents[i]))
+                pl[i].node = p;
+            cur = p;
+        }
+        pl[i].top = cur;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (pl[i].top != i && has_desc)
+            has_desc[pl[i].top] = true;
+        if (viz_entity_is_node(&sn->ents[i]) && has_node)
+            has_node[pl[i].top] = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const viz_sent_t *e = &sn->ents[i];
+        if (viz_entity_is_node(e))
+            pl[i].place = PLACE_NODE;
+        else if (pl[i].node != (size_t)-1)
+            pl[i].place = PLACE_ON_NODE;
+        else if (pl[i].top == i && has_node && has_node[i])
+            pl[i].place = PLACE_CLUSTER;
+        else if (pl[i].top != i && has_node && has_node[pl[i].top])
+            pl[i].place = PLACE_CARD; /* beside a cluster, not on a node */
+        else if (pl[i].top != i)
+            pl[i].place = PLACE_CHILD;
+        else if (has_desc && has_desc[i])
+            pl[i].place = PLACE_PANEL;
+        else
+            pl[i].place = PLACE_CARD;
+    }
+    free(has_desc);
+    free(has_node);
+}
+
+static int entity_card_h(const lay_t *c, const viz_sent_t *e)
+{
+    int rows = e->nfields < 5 ? e->nfields : 5;
+    return px(c, 40 + 30 + 21 * rows + 46);
+}
+
+/* Goroutines drawn on a node: those whose role is the node's name. */
+static bool on_node(const viz_sg_t *g, const viz_sent_t *node)
+{
+    return g->role[0] && strcmp(g->role, node->name) == 0;
+}
+
+/* Lay out the cluster rows; returns the new y. */
+static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
+{
+    const viz_snap_t *sn = c->sn;
+    viz_layout_t *L = c->L;
+    /* Clusters in creation order; nodes without a cluster share a row. */
+    for (size_t pass = 0; pass <= sn->nent; pass++) {
+        uint64_t cluster = 0;
+        size_t ci = pass;
+        if (pass < sn->nent) {
+            if (pl[pass].place != PLACE_CLUSTER)
+                continue;
+            cluster = sn->ents[pass].id;
+        } else {
+            ci = (size_t)-1;
+        }
+        size_t nn = 0;
+        for (size_t i = 0; i < sn->nent; i++)
+            if (pl[i].place == PLACE_NODE &&
+                (ci == (size_t)-1 ? pl[i].top == i : pl[i].top == ci))
+                nn++;
+        if (!nn)
+            continue;
+        int node_w = px(c, NODE_W);
+        int avail = L->main.w;
+        if ((int)nn * node_w > avail)
+            node_w = avail / (int)nn;
+        int row_h = px(c, CLUSTER_TITLE_H + NODE_H);
+        viz_item_t *row = add(c, VIZ_ITEM_CLUSTER, cluster, rect(L->main.x, y, L->main.w, row_h));
+        (void)row;
+        int k = 0;
+        for (size_t i = 0; i < sn->nent; i++) {
+            if (pl[i].place != PLACE_NODE || (ci == (size_t)-1 ? pl[i].top != i : pl[i].top != ci))
+                continue;
+            const viz_sent_t *e = &sn->ents[i];
+            int x = L->main.x + k * node_w;
+            int ny = y + px(c, CLUSTER_TITLE_H);
+            viz_item_t *it = add(c, VIZ_ITEM_NODE, e->id, rect(x, ny, node_w - px(c, GAP), px(c, NODE_H)));
+            if (!it)
+                return y + row_h;
+            /* The crown's box above the circle. */
+            int cx = x + (node_w - px(c, GAP)) / 2;
+            it->part = rect(cx - px(c, 22), ny + px(c, 4), px(c, 44), px(c, 26));
+            /* Its goroutines, small, under the node's text. */
+            int gx0 = x + px(c, 8), gx = gx0, gy = ny + px(c, 160);
+            int step = px(c, SMALL_TOK + SMALL_GAP);
+            int shown = 0, more = 0;
+            for (size_t j = 0; j < sn->ng; j++) {
+                if (g_taken[j] || !on_node(&sn->gs[j], e))
+                    continue;
+                g_taken[j] = true;
+                if (gy + step > ny + px(c, NODE_H)) {
+                    more++;
+                    continue;
+                }
+                viz_item_t *gt = add(c, VIZ_ITEM_GOROUTINE, sn->gs[j].id,
+                                     rect(gx, gy, px(c, SMALL_TOK), px(c, SMALL_TOK)));
+                if (gt) {
+                    gt->compact = true;
+                    gt->parent = e->id;
+                }
+                shown++;
+                gx += step;
+                if (gx + step > x + node_w - px(c, GAP)) {
+                    gx = gx0;
+                    gy += step;
+                }
+            }
+            if (more) {
+                viz_item_t *m = add(c, VIZ_ITEM_MORE, 0, rect(gx, gy - step, node_w - px(c, 16), step));
+                if (m)
+                    m->count = more;
+            }
+            (void)shown;
+            k++;
+        }
+        y += row_h + px(c, GAP);
+    }
+    return y;
+}
+
+/* A panel: an entity and its descendants (queues as bars, the rest as
+ * tokens). Returns its height. */
+static int lay_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int w)
+{
+    const viz_snap_t *sn = c->sn;
+    size_t nq = 0, nt = 0;
+    for (size_t i = 0; i < sn->nent; i++) {
+        if (pl[i].place != PLACE_CHILD || pl[i].top != pi)
+            continue;
+        if (viz_entity_is_queue(&sn->ents[i]))
+            nq++;
+        else
+            nt++;
+    }
+    int inner = w - 2 * px(c, GAP);
+    int qw = px(c, MINIQ_W), qh = px(c, MINIQ_H);
+    int qper = inner / (qw + px(c, GAP));
+    if (qper < 1)
+        qper = 1;
+    int qrows = nq ? (int)((nq + (size_t)qper - 1) / (size_t)qper) : 0;
+    bool compact = nt > 24;
+    int tw = compact ? px(c, SMALL_TOK) : px(c, TOK_W), th = compact ? px(c, SMALL_TOK) : px(c, TOK_H);
+    int tg = compact ? px(c, SMALL_GAP) : px(c, TOK_GAP);
+    int tper = inner / (tw + tg);
+    if (tper < 1)
+        tper = 1;
+    int trows = nt ? (int)((nt + (size_t)tper - 1) / (size_t)tper) : 0;
+    int h = px(c, PANEL_TITLE_H) + qrows * (qh + px(c, GAP)) + trows * (th + tg) + px(c, GAP);
+    viz_item_t *p = add(c, VIZ_ITEM_PANEL, sn->ents[pi].id, rect(x, y, w, h));
+    if (!p)
+        return h;
+    int qy = y + px(c, PANEL_TITLE_H), k = 0;
+    for (size_t i = 0; i < sn->nent; i++) {
+        if (pl[i].place != PLACE_CHILD || pl[i].top != pi || !viz_entity_is_queue(&sn->ents[i]))
+            continue;
+        int col = k % qper, row = k / qper;
+        viz_item_t *q = add(c, VIZ_ITEM_QUEUE, sn->ents[i].id,
+                            rect(x + px(c, GAP) + col * (qw + px(c, GAP)), qy + row * (qh + px(c, GAP)), qw, qh));
+        if (q) {
+            q->parent = sn->ents[pi].id;
+            q->part = rect(q->r.x + px(c, 8), q->r.y + px(c, 24), q->r.w - px(c, 16), px(c, 18));
+        }
+        k++;
+    }
+    int ty = qy + qrows * (qh + px(c, GAP));
+    k = 0;
+    for (size_t i = 0; i < sn->nent; i++) {
+        if (pl[i].place != PLACE_CHILD || pl[i].top != pi || viz_entity_is_queue(&sn->ents[i]))
+            continue;
+        int col = k % tper, row = k / tper;
+        viz_item_t *t = add(c, VIZ_ITEM_CHILD, sn->ents[i].id,
+                            rect(x + px(c, GAP) + col * (tw + tg), ty + row * (th + tg), tw, th));
+        if (t) {
+            t->compact = compact;
+            t->parent = sn->ents[pi].id;
+        }
+        k++;
+    }
+    return h;
+}
+
+/* The cards and panels, flowing left to right; returns the new y. */
+static int lay_cards(lay_t *c, const eplace_t *pl, int y)
+{
+    const viz_snap_t *sn = c->sn;
+    viz_layout_t *L = c->L;
+    int x = L->main.x, row_h = 0;
+    int right = L->main.x + L->main.w;
+    for (size_t i = 0; i < sn->nent; i++) {
+        const viz_sent_t *e = &sn->ents[i];
+        if (pl[i].place == PLACE_PANEL) {
+            if (x != L->main.x) {
+                y += row_h + px(c, GAP);
+                x = L->main.x;
+                row_h = 0;
+            }
+            y += lay_panel(c, i, pl, L->main.x, y, L->main.w) + px(c, GAP);
+            continue;
+        }
+        if (pl[i].place != PLACE_CARD)
+            continue;
+        int w, h;
+        viz_item_kind_t kind;
+        if (viz_entity_is_breaker(e)) {
+            kind = VIZ_ITEM_BREAKER;
+            w = px(c, BREAKER_W);
+            h = px(c, BREAKER_H);
+        } else if (viz_entity_is_queue(e)) {
+            kind = VIZ_ITEM_QUEUE;
+            w = px(c, QUEUE_W);
+            h = px(c, QUEUE_H);
+        } else {
+            kind = VIZ_ITEM_ENTITY;
+            w = px(c, ENTITY_W);
+            h = entity_card_h(c, e);
+        }
+        if (x + w > right && x != L->main.x) {
+            y += row_h + px(c, GAP);
+            x = L->main.x;
+            row_h = 0;
+        }
+        viz_item_t *it = add(c, kind, e->id, rect(x, y, w, h));
+        if (it && kind == VIZ_ITEM_BREAKER) {
+            /* The hub of the dial. */
+            int cx = x + w / 2, cy = y + px(c, 36 + 80);
+            it->part = rect(cx - px(c, 13), cy - px(c, 13), px(c, 26), px(c, 26));
+        } else if (it && kind == VIZ_ITEM_QUEUE) {
+            it->part = rect(x + px(c, 10), y + px(c, 34), w - px(c, 20), px(c, 24));
+        }
+        x += w + px(c, GAP);
+        if (h > row_h)
+            row_h = h;
+    }
+    if (x != L->main.x)
+        y += row_h + px(c, GAP);
+    return y;
+}
+
+/* ---- goroutines, channels, locks ------------------------------------------ */
+
+#define MAX_GROUPS 32
+
+typedef struct group {
+    const char *role;   /* "" for none */
+    size_t n;           /* goroutines in it */
+} group_t;
+
+static int group_height(const lay_t *c, size_t n, bool compact, int w)
+{
+    int tw = compact ? px(c, SMALL_TOK) : px(c, TOK_W), th = compact ? px(c, SMALL_TOK) : px(c, TOK_H);
+    int gap = compact ? px(c, SMALL_GAP) : px(c, TOK_GAP);
+    int per = w / (tw + gap);
+    if (per < 1)
+        per = 1;
+    int rows = (int)((n + (size_t)per - 1) / (size_t)per);
+    return px(c, GROUP_HEAD_H) + rows * (th + gap);
+}
+
+static bool chan_shown(const viz_sch_t *ch)
+{
+    return ch->name[0] || ch->cap > 0 || ch->senders || ch->receivers || ch->sends || ch->recvs ||
+           ch->closed;
+}
+
+static bool lock_shown(const viz_slock_t *l)
+{
+    return l->holder || l->shared || l->waiters || l->name[0];
+}
+
+static void lay_rest(lay_t *c, bool *g_taken, int y)
+{
+    const viz_snap_t *sn = c->sn;
+    viz_layout_t *L = c->L;
+    int bottom = L->main.y + L->main.h;
+    int w = L->main.w;
+    group_t groups[MAX_GROUPS];
+    size_t ngroups = 0, ngs = 0;
+    size_t *gi = malloc((sn->ng + 1) * sizeof *gi); /* group of each goroutine */
+    if (!gi)
+        return;
+    for (size_t i = 0; i < sn->ng; i++) {
+        if (g_taken[i] || sn->gs[i].entity)
+            continue;
+        size_t k = 0;
+        while (k < ngroups && strcmp(groups[k].role, sn->gs[i].role) != 0)
+            k++;
+        if (k == ngroups) {
+            if (ngroups == MAX_GROUPS)
+                k = MAX_GROUPS - 1; /* the last group takes the rest */
+            else
+                groups[ngroups++] = (group_t){sn->gs[i].role, 0};
+        }
+        groups[k].n++;
+        gi[i] = k;
+        ngs++;
+    }
+    size_t nch = 0, nlock = 0;
+    for (size_t i = 0; i < sn->nch; i++)
+        nch += chan_shown(&sn->chans[i]);
+    for (size_t i = 0; i < sn->nlock; i++)
+        nlock += lock_shown(&sn->locks[i]);
+    int cols = w >= px(c, 780) ? 2 : 1;
+    int ch_need = nch ? px(c, SECTION_HEAD_H) + (int)((nch + (size_t)cols - 1) / (size_t)cols) * px(c, CHAN_ROW_H) : 0;
+    int lper = w / (px(c, LOCK_W) + px(c, GAP));
+    if (lper < 1)
+        lper = 1;
+    int lk_need = nlock ? px(c, SECTION_HEAD_H) + (int)((nlock + (size_t)lper - 1) / (size_t)lper) * (px(c, LOCK_H) + px(c, 4)) : 0;
+    int g_normal = 0, g_compact = 0;
+    for (size_t k = 0; k < ngroups; k++) {
+        g_normal += group_height(c, groups[k].n, false, w);
+        g_compact += group_height(c, groups[k].n, true, w);
+    }
+    int avail = bottom - y;
+    bool compact = false;
+    int g_budget;
+    if (g_normal + ch_need + lk_need <= avail) {
+        g_budget = g_normal;
+    } else {
+        compact = true;
+        int rest = avail - g_compact;
+        if (ch_need + lk_need > rest) {
+            int lk = lk_need < avail * 15 / 100 ? lk_need : avail * 15 / 100;
+            int ch = ch_need < avail * 35 / 100 ? ch_need : avail * 35 / 100;
+            if (g_compact < avail - lk - ch)
+                ch = avail - lk - g_compact;
+            if (ch > ch_need)
+                ch = ch_need;
+            ch_need = ch;
+            lk_need = lk;
+        }
+        g_budget = avail - ch_need - lk_need;
+    }
+    /* Goroutine groups. */
+    int tw = compact ? px(c, SMALL_TOK) : px(c, TOK_W), th = compact ? px(c, SMALL_TOK) : px(c, TOK_H);
+    int gap = compact ? px(c, SMALL_GAP) : px(c, TOK_GAP);
+    int per = w / (tw + gap);
+    if (per < 1)
+        per = 1;
+    int gy = y, glimit = y + g_budget;
+    for (size_t k = 0; k < ngroups; k++) {
+        if (gy + px(c, GROUP_HEAD_H) + th > glimit)
+            break;
+        viz_item_t *head = add(c, VIZ_ITEM_GROUP, k, rect(L->main.x, gy, w, px(c, GROUP_HEAD_H)));
+        if (head)
+            snprintf(head->label, sizeof head->label, "%s", groups[k].role[0] ? groups[k].role : "goroutines");
+        gy += px(c, GROUP_HEAD_H);
+        int col = 0, rows_used = 0;
+        size_t left_out = 0;
+        bool full = false;
+        for (size_t i = 0; i < sn->ng; i++) {
+            if (g_taken[i] || sn->gs[i].entity || gi[i] != k)
+                continue;
+            if (full) {
+                left_out++;
+                continue;
+            }
+            int ty = gy + rows_used * (th + gap);
+            bool last_slot = ty + 2 * (th + gap) > glimit && col == per - 1;
+            if (ty + th > glimit || last_slot) {
+                full = true;
+                left_out++;
+                continue;
+            }
+            viz_item_t *it = add(c, VIZ_ITEM_GOROUTINE, sn->gs[i].id,
+                                 rect(L->main.x + col * (tw + gap), ty, tw, th));
+            if (it)
+                it->compact = compact;
+            if (++col == per) {
+                col = 0;
+                rows_used++;
+            }
+        }
+        if (left_out) {
+            int ty = gy + rows_used * (th + gap);
+            viz_item_t *m = add(c, VIZ_ITEM_MORE, 0,
+                                rect(L->main.x + col * (tw + gap), ty, px(c, 140), th));
+            if (m)
+                m->count = (int)left_out;
+            if (col) {
+                rows_used++;
+                col = 0;
+            } else {
+                rows_used++;
+            }
+        } else if (col) {
+            rows_used++;
+        }
+        gy += rows_used * (th + gap);
+    }
+    free(gi);
+    y = gy;
+    /* Channels, in two columns when wide. */
+    if (nch && ch_need >= px(c, SECTION_HEAD_H) + px(c, CHAN_ROW_H)) {
+        viz_item_t *head = add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, w, px(c, SECTION_HEAD_H)));
+        if (head)
+            snprintf(head->label, sizeof head->label, "channels");
+        int rows = (ch_need - px(c, SECTION_HEAD_H)) / px(c, CHAN_ROW_H);
+        int colw = w / cols;
+        size_t k = 0, shown_max = (size_t)rows * (size_t)cols;
+        size_t left_out = 0;
+        for (size_t i = 0; i < sn->nch; i++) {
+            if (!chan_shown(&sn->chans[i]))
+                continue;
+            if (k + 1 >= shown_max && nch > shown_max) {
+                left_out++;
+                continue;
+            }
+            int col = (int)(k % (size_t)cols), row = (int)(k / (size_t)cols);
+            int cy = y + px(c, SECTION_HEAD_H) + row * px(c, CHAN_ROW_H);
+            viz_item_t *it = add(c, VIZ_ITEM_CHAN, sn->chans[i].id,
+                                 rect(L->main.x + col * colw, cy, colw - px(c, GAP), px(c, CHAN_ROW_H) - px(c, 4)));
+            if (it) {
+                int label_w = px(c, 150);
+                int bar_w = it->r.w - label_w - px(c, 150);
+                if (bar_w < px(c, 60))
+                    bar_w = px(c, 60);
+                it->part = rect(it->r.x + label_w, it->r.y + px(c, 4), bar_w, it->r.h - px(c, 8));
+            }
+            k++;
+        }
+        if (left_out) {
+            int col = (int)(k % (size_t)cols), row = (int)(k / (size_t)cols);
+            viz_item_t *m = add(c, VIZ_ITEM_MORE, 1,
+                                rect(L->main.x + col * colw, y + px(c, SECTION_HEAD_H) + row * px(c, CHAN_ROW_H),
+                                     colw, px(c, CHAN_ROW_H)));
+            if (m)
+                m->count = (int)left_out;
+        }
+        y += ch_need;
+    }
+    /* Locks. */
+    if (nlock && lk_need >= px(c, SECTION_HEAD_H) + px(c, LOCK_H)) {
+        viz_item_t *head = add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, w, px(c, SECTION_HEAD_H)));
+        if (head)
+            snprintf(head->label, sizeof head->label, "locks and groups");
+        int ly = y + px(c, SECTION_HEAD_H), k = 0;
+        for (size_t i = 0; i < sn->nlock; i++) {
+            if (!lock_shown(&sn->locks[i]))
+                continue;
+            int col = k % lper, row = k / lper;
+            int yy = ly + row * (px(c, LOCK_H) + px(c, 4));
+            if (yy + px(c, LOCK_H) > y + lk_need)
+                break;
+            add(c, VIZ_ITEM_LOCK, sn->locks[i].id,
+                rect(L->main.x + col * (px(c, LOCK_W) + px(c, GAP)), yy, px(c, LOCK_W), px(c, LOCK_H)));
+            k++;
+        }
+    }
+}
+
+void viz_layout_build(viz_layout_t *L, const viz_snap_t *sn, int w, int h, double scale)
+{
+    lay_t c = {L, sn, scale};
+    L->n = 0;
+    L->w = w;
+    L->h = h;
+    L->scale = scale;
+    int side_w = px(&c, SIDE_W);
+    if (side_w > w * 36 / 100)
+        side_w = w * 36 / 100;
+    L->header = rect(0, 0, w, px(&c, HEADER_H));
+    L->timeline = rect(0, h - px(&c, TIMELINE_H), w, px(&c, TIMELINE_H));
+    L->side = rect(w - side_w, L->header.h, side_w, h - L->header.h - L->timeline.h);
+    L->main = rect(px(&c, PAD), L->header.h + px(&c, PAD), w - side_w - 2 * px(&c, PAD),
+                   h - L->header.h - L->timeline.h - 2 * px(&c, PAD));
+    L->track = rect(px(&c, 24), L->timeline.y + px(&c, 40), w - px(&c, 48), px(&c, 6));
+
+    eplace_t *pl = calloc(sn->nent + 1, sizeof *pl);
+    bool *g_taken = calloc(sn->ng + 1, sizeof *g_taken);
+    if (!pl || !g_taken) {
+        free(pl);
+        free(g_taken);
+        return;
+    }
+    classify(sn, pl);
+    int y = L->main.y;
+    y = lay_clusters(&c, pl, y, g_taken);
+    y = lay_cards(&c, pl, y);
+    lay_rest(&c, g_taken, y);
+    free(pl);
+    free(g_taken);
+}
+
+/* Items inside others come later in the list: search from the end. */
+const viz_item_t *viz_layout_hit(const viz_layout_t *L, int x, int y)
+{
+    for (size_t i = L->n; i-- > 0;) {
+        const viz_item_t *it = &L->items[i];
+        if (it->kind == VIZ_ITEM_GROUP || it->kind == VIZ_ITEM_MORE)
+            continue;
+        if (x >= it->r.x && x < it->r.x + it->r.w && y >= it->r.y && y < it->r.y + it->r.h)
+            return it;
+    }
+    return NULL;
+}
+
+const viz_item_t *viz_layout_find(const viz_layout_t *L, viz_item_kind_t kind, uint64_t id)
+{
+    for (size_t i = 0; i < L->n; i++)
+        if (L->items[i].kind == kind && L->items[i].id == id)
+            return &L->items[i];
+    return NULL;
+}
+
+const viz_item_t *viz_layout_find_any(const viz_layout_t *L, uint64_t id, bool goroutine)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        const viz_item_t *it = &L->items[i];
+        if (it->id != id || it->kind == VIZ_ITEM_GROUP || it->kind == VIZ_ITEM_MORE)
+            continue;
+        if ((it->kind == VIZ_ITEM_GOROUTINE) == goroutine)
+            return it;
+    }
+    return NULL;
+}

@@ -1,0 +1,166 @@
+/*
+ * viz_track: what the view learns from the trace as a run goes.
+ *
+ * The scheduler's accessors tell a goroutine's wait reason but not what it
+ * waits on, when it last ran, or what it did before; a channel's length
+ * but not how many values went through it; an entity's fields but not
+ * their history. The tracker reads every trace event (it is a trace sink)
+ * and keeps exactly that: per goroutine, the object it parked on, when it
+ * last ran, whether it holds a simulated CPU, and its last few events; per
+ * channel, the capacity it was made with and its traffic; per lock, its
+ * holders; per entity, its kind and the recent values of its fields; the
+ * recent channel operations (drawn as moving dots) and messages in flight;
+ * and the timeline's markers.
+ *
+ * It never touches the scheduler: a sink runs on the emitting goroutine's
+ * stack, so the work per event is a few table updates.
+ *
+ * Markers survive a restart of the run (a seek backwards re-executes from
+ * the start): a marker is added only for an event beyond the last one
+ * marked, by trace position, so a re-execution does not repeat them and
+ * the timeline keeps showing what lies ahead. Everything else is per run.
+ *
+ * Ownership: viz_track_create returns a tracker freed by
+ * viz_track_destroy. Pointers it returns are borrowed until the next event
+ * or reset.
+ */
+#ifndef CHANSIM_VIZ_TRACK_H
+#define CHANSIM_VIZ_TRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched.h"
+#include "trace.h"
+
+#define VIZ_HIST 8       /* events remembered per goroutine */
+#define VIZ_SERIES 160   /* points remembered per charted field */
+#define VIZ_FLASHES 512  /* channel operations remembered for animation */
+#define VIZ_RECENT 64    /* events remembered for the event list */
+#define VIZ_TEXT 64      /* bytes of a remembered detail text */
+
+typedef enum viz_mark_kind {
+    VIZ_MARK_STATE, /* an entity changed state (a breaker opened, a new leader) */
+    VIZ_MARK_FAULT, /* an injected fault (crash, partition, heal) */
+    VIZ_MARK_USER,  /* the scenario's own event (sim.emit) */
+    VIZ_MARK_FAIL,  /* an expectation or invariant failed */
+    VIZ_MARK_PANIC, /* a panic or fatal error */
+    VIZ_MARK_END,   /* the run ended; text: how */
+    VIZ_MARK_KIND_COUNT
+} viz_mark_kind_t;
+
+typedef struct viz_mark {
+    simtime_t t;           /* when */
+    uint64_t seq;          /* trace position of the event */
+    viz_mark_kind_t kind;
+    uint64_t obj;          /* the entity or object concerned, or 0 */
+    char text[VIZ_TEXT];   /* "breaker: open", the failed expectation, ... */
+} viz_mark_t;
+
+/* One remembered event of a goroutine. */
+typedef struct viz_hist {
+    simtime_t t;
+    uint64_t obj;       /* what it concerned */
+    int64_t a;          /* the event's a (the wait reason of a block) */
+    trace_kind_t kind;
+} viz_hist_t;
+
+typedef struct viz_gtrack {
+    uint64_t id;          /* goroutine id */
+    uint64_t wait_obj;    /* what it last parked on (0: nothing named) */
+    simtime_t last_run;   /* when it last ran (-1: never) */
+    bool cpu_pending;     /* took a simulated CPU; its next sleep is work */
+    bool on_cpu;          /* sleeping while holding a CPU: working */
+    bool failed;          /* panicked or hit a fatal error */
+    uint8_t nhist, hpos;  /* ring of its last events */
+    viz_hist_t hist[VIZ_HIST];
+} viz_gtrack_t;
+
+typedef struct viz_otrack {
+    uint64_t id;            /* object id */
+    bool is_chan, is_lock, is_entity;
+    int64_t make_cap;       /* channel: capacity asked at make (timers differ) */
+    uint64_t sends, recvs;  /* channel: completed operations */
+    uint64_t last_sender, last_receiver; /* channel: goroutine ids */
+    uint64_t holder;        /* lock: exclusive holder's goroutine id */
+    int32_t shared;         /* lock: shared holders (readers, semaphore) */
+    uint64_t parent;        /* entity: parent entity id */
+    char kind[24];          /* entity: its kind */
+    uint64_t state_changes; /* entity: state words set */
+} viz_otrack_t;
+
+/* A channel operation, for the moving dots. */
+typedef struct viz_flash {
+    simtime_t t;
+    uint64_t chan, g;
+    bool send;
+} viz_flash_t;
+
+/* A message between nodes (EV_NET_SEND until delivered or dropped). */
+typedef struct viz_msg {
+    uint64_t id;
+    uint64_t src, dst;   /* node object ids */
+    simtime_t sent;
+} viz_msg_t;
+
+/* A cut link of a partition, by node names (from the fault's text). */
+typedef struct viz_cut {
+    char a[24], b[24];
+    bool one_way;        /* only a -> b is cut */
+} viz_cut_t;
+
+/* A recent event, kept for the event list. */
+typedef struct viz_recent {
+    trace_event_t ev;        /* ev.detail points into text (or NULL) */
+    char text[VIZ_TEXT];
+} viz_recent_t;
+
+/* The history of one numeric field of an entity. */
+typedef struct viz_series {
+    uint64_t entity;
+    char field[24];
+    int n, pos;             /* points kept, next slot */
+    simtime_t t[VIZ_SERIES];
+    int64_t v[VIZ_SERIES];
+} viz_series_t;
+
+typedef struct viz_track viz_track_t;
+
+viz_track_t *viz_track_create(void);
+void viz_track_destroy(viz_track_t *tr);
+/* A new run starts: forget everything but the markers. */
+void viz_track_reset_run(viz_track_t *tr);
+/* Take one trace event (the sink). */
+void viz_track_event(viz_track_t *tr, const trace_event_t *ev);
+
+/* Add a marker from outside the trace (a failed expectation seen by the
+ * host, the run's end). seq orders it among the trace's events; a marker
+ * of the same time and text already present is upgraded, not repeated. */
+void viz_track_mark(viz_track_t *tr, simtime_t t, uint64_t seq, viz_mark_kind_t kind, uint64_t obj,
+                    const char *text);
+size_t viz_track_marks(const viz_track_t *tr, const viz_mark_t **list);
+/* True once after each event that made (or would have made) a marker. */
+bool viz_track_take_interesting(viz_track_t *tr);
+
+const viz_gtrack_t *viz_track_g(const viz_track_t *tr, uint64_t gid);
+const viz_otrack_t *viz_track_obj(const viz_track_t *tr, uint64_t id);
+/* The goroutine that ran last, and when. */
+uint64_t viz_track_last_run(const viz_track_t *tr, simtime_t *when);
+/* The i-th most recent channel operation (0: the latest); false past the
+ * end. */
+bool viz_track_flash(const viz_track_t *tr, size_t i, viz_flash_t *out);
+/* The i-th most recent event (0: the latest). */
+const viz_recent_t *viz_track_recent(const viz_track_t *tr, size_t i);
+/* Messages in flight. */
+size_t viz_track_msgs(const viz_track_t *tr, const viz_msg_t **list);
+/* Average delivery time of messages so far (0: none delivered). */
+simtime_t viz_track_msg_latency(const viz_track_t *tr);
+/* Links cut by partitions in force (healed ones are forgotten). */
+size_t viz_track_cuts(const viz_track_t *tr, const viz_cut_t **list);
+/* The history of an entity's field, or NULL. */
+const viz_series_t *viz_track_series(const viz_track_t *tr, uint64_t entity, const char *field);
+/* The last trace position seen. */
+uint64_t viz_track_seq(const viz_track_t *tr);
+
+#endif
