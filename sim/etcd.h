@@ -8,7 +8,9 @@
  * message, pushing watch events to the watching clients as messages, and a
  * second goroutine that checks lease expiry every 500ms (etcd's lessor),
  * on a grid counted from the server's boot: a lease expires at the first
- * check at or after its deadline, and its keys are deleted then.
+ * check at or after its deadline, and its keys are deleted then. (The
+ * goroutine sleeps through checks that cannot find an expired lease, so an
+ * idle store adds nothing to the trace; what expires when is the same.)
  *
  * Model choices (what a real etcd does, and what chansim keeps of it):
  * - Persistence: etcd writes every change to disk before answering, so the

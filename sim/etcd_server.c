@@ -24,12 +24,15 @@
 #include "etcd_wire.h"
 #include "timer.h"
 
-#define DEDUP_WINDOW 64 /* request numbers remembered per client below the highest */
+/* Request numbers remembered per client, up to this far below the highest
+ * seen: a request older than that is taken for a duplicate. */
+#define DEDUP_WINDOW 4096
 
 typedef struct srv_client {
     uint64_t id;          /* the client's number */
     uint64_t max_id;      /* highest request number seen */
-    uint64_t window;      /* bit i: request max_id - 1 - i seen */
+    uint64_t seen[DEDUP_WINDOW / 64]; /* bit (n % DEDUP_WINDOW): request n seen, for
+                                         n in (max_id - DEDUP_WINDOW, max_id] */
 } srv_client_t;
 
 typedef struct watcher {
@@ -422,26 +425,38 @@ static srv_client_t *client_rec(etcd_server_t *srv, uint64_t id)
     return &srv->clients[id - 1];
 }
 
+static bool bit_get(const srv_client_t *c, uint64_t n)
+{
+    n %= DEDUP_WINDOW;
+    return (c->seen[n / 64] >> (n % 64)) & 1;
+}
+
+static void bit_put(srv_client_t *c, uint64_t n, bool v)
+{
+    n %= DEDUP_WINDOW;
+    if (v)
+        c->seen[n / 64] |= (uint64_t)1 << (n % 64);
+    else
+        c->seen[n / 64] &= ~((uint64_t)1 << (n % 64));
+}
+
 /* True if the request number was seen before (a duplicated message). */
 static bool seen(srv_client_t *c, uint64_t id)
 {
     if (id > c->max_id) {
-        uint64_t shift = id - c->max_id;
-        c->window = shift >= DEDUP_WINDOW ? 0 : (c->window << shift);
-        if (c->max_id && shift <= DEDUP_WINDOW)
-            c->window |= (uint64_t)1 << (shift - 1);
+        /* Forget the numbers the window moves past. */
+        uint64_t from = id - c->max_id >= DEDUP_WINDOW ? id - DEDUP_WINDOW + 1 : c->max_id + 1;
+        for (uint64_t n = from; n < id; n++)
+            bit_put(c, n, false);
+        bit_put(c, id, true);
         c->max_id = id;
         return false;
     }
-    if (id == c->max_id)
+    if (c->max_id - id >= DEDUP_WINDOW)
+        return true; /* too old to tell: taken for a duplicate */
+    if (bit_get(c, id))
         return true;
-    uint64_t back = c->max_id - id - 1;
-    if (back >= DEDUP_WINDOW)
-        return true; /* too old to tell: treat as seen */
-    uint64_t bit = (uint64_t)1 << back;
-    if (c->window & bit)
-        return true;
-    c->window |= bit;
+    bit_put(c, id, true);
     return false;
 }
 

@@ -1149,6 +1149,43 @@ static void watch_lossy_main(void *arg)
 }
 RUN(watch_lossy)
 
+/* TCP does not duplicate: the server drops requests it has seen, so a
+ * link that duplicates every message still applies each put once; and many
+ * concurrent requests of one client, arriving in any order, are all served. */
+static int puts_ok;
+static void put_g(void *arg)
+{
+    char k[32];
+    snprintf(k, sizeof k, "/many/%d", (int)(intptr_t)arg);
+    if (!etcd_put(cli[0], bg(), k, "v", 0, NULL))
+        puts_ok++;
+}
+
+static void duplicates_main(void *arg)
+{
+    (void)arg;
+    world(1, MS);
+    link_cfg_t l = link_cfg_default();
+    l.dup_ppm = 1000000; /* every message twice */
+    l.jitter = 5 * MS;
+    cluster_set_link(cl, cn[0], sn, &l);
+    cluster_set_link(cl, sn, cn[0], &l);
+    for (int i = 0; i < 10; i++) {
+        kv_result_t r;
+        ck_assert_ptr_null(etcd_put(cli[0], bg(), "/dup", "v", 0, &r));
+        ck_assert_int_eq(r.revision, 2 + i);
+        kv_result_clear(&r);
+    }
+    ck_assert_int_eq(kv_lookup(etcd_server_kv(srv), "/dup")->version, 10);
+    puts_ok = 0;
+    for (int i = 0; i < 300; i++)
+        go_spawn(put_g, (void *)(intptr_t)i, "put");
+    go_sleep(SEC);
+    ck_assert_int_eq(puts_ok, 300);
+    ck_assert_int_eq(kv_revision(etcd_server_kv(srv)), 11 + 300);
+}
+RUN(duplicates)
+
 /* ---- timeouts, crashes, close --------------------------------------------------------------------- */
 
 static void timeouts_main(void *arg)
@@ -1312,6 +1349,7 @@ static Suite *suite(void)
     tcase_add_test(t, revisions_item83);
     tcase_add_test(t, watch_item84);
     tcase_add_test(t, watch_lossy);
+    tcase_add_test(t, duplicates);
     tcase_add_test(t, timeouts);
     tcase_add_test(t, server_restart);
     tcase_add_test(t, watch_restart);
