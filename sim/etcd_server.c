@@ -209,10 +209,10 @@ static void publish_tracks(etcd_server_t *srv)
         if (t->kind == ETCD_TRACK_LOCK) {
             if (rev != t->holder_rev) {
                 if (h)
-                    emitf(srv, rev, h->lease, "etcd lock %s holder=%s rev=%lld", t->prefix, hex,
-                          (long long)rev);
+                    emitf(srv, rev, h->lease, "etcd lock %s holder=%s rev=%lld",
+                          entity_name(t->e), hex, (long long)rev);
                 else
-                    emitf(srv, 0, 0, "etcd lock %s free", t->prefix);
+                    emitf(srv, 0, 0, "etcd lock %s free", entity_name(t->e));
             }
             state_if(t->e, h ? "held" : "free");
             set_if(t->e, "holder_rev", rev);
@@ -224,10 +224,10 @@ static void publish_tracks(etcd_server_t *srv)
                            (val && (!t->leader_value || strcmp(val, t->leader_value) != 0));
             if (changed) {
                 if (h)
-                    emitf(srv, rev, h->lease, "etcd election %s leader=%s term=%lld", t->prefix,
-                          val, (long long)rev);
+                    emitf(srv, rev, h->lease, "etcd election %s leader=%s term=%lld",
+                          entity_name(t->e), val, (long long)rev);
                 else
-                    emitf(srv, 0, 0, "etcd election %s no leader", t->prefix);
+                    emitf(srv, 0, 0, "etcd election %s no leader", entity_name(t->e));
             }
             free(t->leader_value);
             t->leader_value = val ? xstrdup(val) : NULL;
