@@ -163,7 +163,11 @@ static bool has_waiter(const waitq_t *q)
 
 static inline void copy_elem(const chan_t *c, void *dst, const void *src)
 {
-    if (dst && c->elem_size)
+    if (!dst)
+        return;
+    if (c->elem_size == 8)
+        memcpy(dst, src, 8); /* the common case, without a call */
+    else if (c->elem_size)
         memcpy(dst, src, c->elem_size);
 }
 
@@ -175,7 +179,10 @@ static inline void zero_elem(const chan_t *c, void *dst)
 
 static inline char *slot(const chan_t *c, int64_t i)
 {
-    return c->buf + (size_t)((c->head + i) % c->cap) * c->elem_size;
+    int64_t at = c->head + i; /* head < cap and i <= cap: no division */
+    if (at >= c->cap)
+        at -= c->cap;
+    return c->buf + (size_t)at * c->elem_size;
 }
 
 static uint64_t self_id(void)
@@ -209,7 +216,7 @@ static bool send_now(chan_t *c, const void *elem)
     }
     if (c->count < c->cap) {
         if (c->elem_size)
-            memcpy(slot(c, c->count), elem, c->elem_size);
+            copy_elem(c, slot(c, c->count), elem);
         c->count++;
         sched_emit(EV_CHAN_SEND, c->hdr.id, c->count, 0, NULL);
         return true;
@@ -235,8 +242,8 @@ static bool recv_now(chan_t *c, void *elem, bool *ok)
              * tail, so global order stays the order of sends. */
             copy_elem(c, elem, slot(c, 0));
             if (c->elem_size)
-                memcpy(slot(c, 0), s->elem, c->elem_size);
-            c->head = (c->head + 1) % c->cap;
+                copy_elem(c, slot(c, 0), s->elem);
+            c->head = c->head + 1 == c->cap ? 0 : c->head + 1;
         }
         wake(s, true);
         *ok = true;
@@ -245,7 +252,7 @@ static bool recv_now(chan_t *c, void *elem, bool *ok)
     }
     if (c->count > 0) {
         copy_elem(c, elem, slot(c, 0));
-        c->head = (c->head + 1) % c->cap;
+        c->head = c->head + 1 == c->cap ? 0 : c->head + 1;
         c->count--;
         *ok = true;
         sched_emit(EV_CHAN_RECV, c->hdr.id, c->count, 1, NULL);

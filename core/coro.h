@@ -4,7 +4,9 @@
  * A coroutine is a saved stack pointer (or a ucontext in the portable
  * fallback) plus the stack it runs on. coro_transfer() saves the running
  * context and resumes another; nothing else changes hands. The scheduler is
- * the only caller: goroutines never switch to each other directly.
+ * the only caller (its code, running on the loop's stack or, at the end of
+ * a step, on the goroutine's own, which then switches straight to the
+ * next goroutine).
  *
  * Stacks come from a pool of slabs (one mmap per slab, never one per
  * stack), are reserved but not committed (pages are touched lazily), and

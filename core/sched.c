@@ -4,7 +4,9 @@
  *
  * Invariants:
  * - exactly one goroutine is RUNNING while the loop has transferred to it;
- *   the loop itself runs on the thread's own stack;
+ *   the loop itself runs on the thread's own stack, and a goroutine whose
+ *   step ends may take the loop's next step itself and switch straight to
+ *   the next goroutine (switch_out), with the same decisions and events;
  * - a goroutine is in the run queue if and only if it is RUNNABLE;
  * - the live goroutines form one list in creation order (the dump's and the
  *   view's order), never an order taken from addresses;
@@ -100,6 +102,11 @@ struct sched {
 
     intern_entry_t *intern;     /* open addressing, lookup only */
     size_t intern_cap, intern_len;
+    const char *intern_last;    /* the string last interned: spawns repeat names */
+    const char *name_dd_str;    /* an interned name and its trace digest, */
+    uint64_t name_dd;           /* cached for spawn events */
+    coro_stack_t *zombie;       /* stack of a goroutine that ended with a direct
+                                   switch, pooled by whoever runs next (reap) */
 
     uint64_t hash, nevents;
     struct { trace_sink_t fn; void *ud; } sinks[8];
@@ -307,6 +314,8 @@ const char *sched_intern(sched_t *s, const char *str)
 {
     if (!str)
         return NULL;
+    if (s->intern_last && strcmp(s->intern_last, str) == 0)
+        return s->intern_last;
     if (s->intern_len * 2 >= s->intern_cap) {
         size_t ncap = s->intern_cap ? s->intern_cap * 2 : 64;
         intern_entry_t *n = xcalloc(ncap, sizeof *n);
@@ -326,7 +335,7 @@ const char *sched_intern(sched_t *s, const char *str)
     size_t j = h & (s->intern_cap - 1);
     while (s->intern[j].str) {
         if (s->intern[j].hash == h && strcmp(s->intern[j].str, str) == 0)
-            return s->intern[j].str;
+            return s->intern_last = s->intern[j].str;
         j = (j + 1) & (s->intern_cap - 1);
     }
     char *copy = strdup(str);
@@ -335,6 +344,7 @@ const char *sched_intern(sched_t *s, const char *str)
     s->intern[j].str = copy;
     s->intern[j].hash = h;
     s->intern_len++;
+    s->intern_last = copy;
     return copy;
 }
 
@@ -383,17 +393,48 @@ uint64_t obj_id(const void *p)
 
 /* ---- trace ------------------------------------------------------------- */
 
-static void emit(sched_t *s, trace_kind_t kind, uint64_t gid, uint64_t obj,
-                 int64_t a, int64_t b, const char *detail)
+/* Hand an event to the sinks (out of line: most runs have none). */
+static __attribute__((noinline)) void emit_sinks(sched_t *s, uint64_t seq, trace_kind_t kind,
+                                                 uint64_t gid, uint64_t obj, int64_t a,
+                                                 int64_t b, const char *detail)
 {
     trace_event_t ev = {
-        .t = s->now, .seq = s->nevents, .kind = kind, .g = gid,
+        .t = s->now, .seq = seq, .kind = kind, .g = gid,
         .obj = obj, .a = a, .b = b, .detail = detail,
     };
-    s->nevents++;
-    s->hash = trace_hash_event(s->hash, &ev);
     for (int i = 0; i < s->nsinks; i++)
         s->sinks[i].fn(s->sinks[i].ud, &ev);
+}
+
+/* Record an event whose detail's digest is known (trace_hash_detail).
+ * Inline: every channel operation and switch emits. */
+static inline __attribute__((always_inline)) void emit_dd(sched_t *s, trace_kind_t kind,
+                                                          uint64_t gid, uint64_t obj, int64_t a,
+                                                          int64_t b, const char *detail,
+                                                          uint64_t detail_dd)
+{
+    uint64_t seq = s->nevents++;
+    s->hash = trace_hash_fold(s->hash, trace_hash_digest(s->now, kind, gid, obj, a, b), detail_dd);
+    if (s->nsinks)
+        emit_sinks(s, seq, kind, gid, obj, a, b, detail);
+}
+
+static inline __attribute__((always_inline)) void emit(sched_t *s, trace_kind_t kind,
+                                                       uint64_t gid, uint64_t obj, int64_t a,
+                                                       int64_t b, const char *detail)
+{
+    emit_dd(s, kind, gid, obj, a, b, detail, detail ? trace_hash_detail(detail) : 0);
+}
+
+/* The trace digest of an interned name; the last one is cached (interned
+ * strings never change, so the pointer identifies the text). */
+static uint64_t name_digest(sched_t *s, const char *interned)
+{
+    if (interned != s->name_dd_str) {
+        s->name_dd_str = interned;
+        s->name_dd = trace_hash_detail(interned);
+    }
+    return s->name_dd;
 }
 
 void sched_emit(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const char *detail)
@@ -463,29 +504,35 @@ uint32_t sched_decide(sched_t *s, sched_choice_t kind, uint32_t n)
 
 /* ---- run queue ---------------------------------------------------------- */
 
-static void runq_push(sched_t *s, g_t *g)
+/* The ring's capacity is a power of two (64, doubled): positions wrap by a
+ * mask, not a division. */
+static void runq_grow(sched_t *s)
 {
-    if (s->runq_len == s->runq_cap) {
-        size_t ncap = s->runq_cap ? s->runq_cap * 2 : 64;
-        g_t **n = xrealloc(NULL, ncap * sizeof *n);
-        for (size_t i = 0; i < s->runq_len; i++)
-            n[i] = s->runq[(s->runq_head + i) % s->runq_cap];
-        free(s->runq);
-        s->runq = n;
-        s->runq_head = 0;
-        s->runq_cap = ncap;
-    }
-    s->runq[(s->runq_head + s->runq_len) % s->runq_cap] = g;
+    size_t ncap = s->runq_cap ? s->runq_cap * 2 : 64;
+    g_t **n = xrealloc(NULL, ncap * sizeof *n);
+    for (size_t i = 0; i < s->runq_len; i++)
+        n[i] = s->runq[(s->runq_head + i) & (s->runq_cap - 1)];
+    free(s->runq);
+    s->runq = n;
+    s->runq_head = 0;
+    s->runq_cap = ncap;
+}
+
+static inline void runq_push(sched_t *s, g_t *g)
+{
+    if (s->runq_len == s->runq_cap)
+        runq_grow(s);
+    s->runq[(s->runq_head + s->runq_len) & (s->runq_cap - 1)] = g;
     s->runq_len++;
 }
 
 static g_t *runq_take(sched_t *s, size_t i)
 {
-    size_t at = (s->runq_head + i) % s->runq_cap;
+    size_t at = (s->runq_head + i) & (s->runq_cap - 1);
     g_t *g = s->runq[at];
     /* The head fills the gap: order among the rest stays deterministic. */
     s->runq[at] = s->runq[s->runq_head];
-    s->runq_head = (s->runq_head + 1) % s->runq_cap;
+    s->runq_head = (s->runq_head + 1) & (s->runq_cap - 1);
     s->runq_len--;
     return g;
 }
@@ -501,16 +548,26 @@ static g_t *pick_next(sched_t *s)
             s->pct_next++;
         }
         for (uint32_t i = 1; i < n; i++) {
-            g_t *a = s->runq[(s->runq_head + i) % s->runq_cap];
-            g_t *b = s->runq[(s->runq_head + hint) % s->runq_cap];
+            g_t *a = s->runq[(s->runq_head + i) & (s->runq_cap - 1)];
+            g_t *b = s->runq[(s->runq_head + hint) & (s->runq_cap - 1)];
             if (a->pct_prio > b->pct_prio || (a->pct_prio == b->pct_prio && a->id < b->id))
                 hint = i;
         }
     }
-    uint32_t i = decide(s, CHOICE_RUNNABLE, n, hint);
+    /* One candidate: nothing to decide or record (as decide would). FIFO
+     * takes the head, as decide would, without the general path. */
+    uint32_t i = 0;
+    if (n > 1) {
+        if (s->cfg.policy == SCHED_FIFO) {
+            if (s->cfg.record)
+                record(s, 0);
+        } else {
+            i = decide(s, CHOICE_RUNNABLE, n, hint);
+        }
+    }
     if (i == 0) {
         g_t *g = s->runq[s->runq_head];
-        s->runq_head = (s->runq_head + 1) % s->runq_cap;
+        s->runq_head = (s->runq_head + 1) & (s->runq_cap - 1);
         s->runq_len--;
         return g;
     }
@@ -529,20 +586,30 @@ g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
         abort();
     }
     coro_stack_t *st = coro_stack_get(s->pool);
-    uintptr_t top = (uintptr_t)coro_stack_top(st);
+    uintptr_t top = (uintptr_t)st->lo + st->size; /* coro_stack_top */
     g_t *g = (g_t *)((top - sizeof(g_t)) & ~(uintptr_t)63);
-    memset(g, 0, sizeof *g);
+    /* A copy of a zero descriptor: memset's "rep stos" costs more to start
+     * than the few vector stores of a copy. */
+    static const g_t g_zero;
+    *g = g_zero;
     g->stack = st;
     g->id = s->next_gid++;
     g->state = G_RUNNABLE;
-    g->name = sched_intern(s, name ? name : "goroutine");
+    if (!name)
+        name = "goroutine";
+    /* Spawns mostly repeat the last name: sched_intern's first test, here. */
+    g->name = s->intern_last && strcmp(s->intern_last, name) == 0 ? s->intern_last
+                                                                  : sched_intern(s, name);
     g->fn = fn;
     g->arg = arg;
     g_t *creator = s->running;
     g->created_by = creator ? creator->id : 0;
     g->creator_name = creator ? creator->name : NULL;
     g->group = creator ? creator->group : NULL;
-    g->pct_prio = s->cfg.pct_depth + (int64_t)rand_below(&s->rng[RAND_SCHED], 1u << 30);
+    /* rand_below(r, 1 << 30) is exactly the top 30 bits of one draw (a
+     * power of two never rejects); every policy draws it, so that the
+     * scheduler's stream does not depend on the policy. */
+    g->pct_prio = s->cfg.pct_depth + (int64_t)(rand_u64(&s->rng[RAND_SCHED]) >> 34);
     coro_init(&g->ctx, st->lo, g, g_entry, g);
     g->prev = s->all_tail;
     if (s->all_tail)
@@ -552,7 +619,8 @@ g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
     s->all_tail = g;
     s->spawned++;
     s->alive++;
-    emit(s, EV_GO_SPAWN, g->created_by, g->id, (int64_t)g->created_by, 0, g->name);
+    emit_dd(s, EV_GO_SPAWN, g->created_by, g->id, (int64_t)g->created_by, 0, g->name,
+            name_digest(s, g->name));
     runq_push(s, g);
     return g;
 }
@@ -570,6 +638,122 @@ static void unlink_g(sched_t *s, g_t *g)
     g->prev = g->next = NULL;
 }
 
+/* ---- switching -----------------------------------------------------------
+ *
+ * A step ends when the running goroutine parks, yields or ends. The loop
+ * then checks its stack's canary, buries it if it ended, and, unless the
+ * run stops or a timer is due or nothing is runnable, picks the next
+ * goroutine and switches to it. When none of those exceptions holds (and
+ * no step hook wants the scheduler's stack), the goroutine does the same
+ * itself and switches straight to the next one (switch_out): one context
+ * switch instead of two, the same decisions in the same order, the same
+ * events. A goroutine that ends that way is still on its stack when it
+ * switches: the stack goes back to the pool as soon as the next one runs
+ * (reap). */
+
+static void stack_overflow(g_t *g) __attribute__((noreturn));
+
+static inline bool canary_ok(const coro_stack_t *st)
+{
+    return st->guarded || coro_stack_canary_ok(st);
+}
+
+/* Return the stack of a goroutine that ended with a direct switch to the
+ * pool: the first thing whoever runs next does. */
+static inline void reap(sched_t *s)
+{
+    if (s->zombie) {
+        coro_stack_put(s->pool, s->zombie);
+        s->zombie = NULL;
+    }
+}
+
+/* The loop's part of a step that may run on a goroutine's stack: nothing
+ * stops the run, no timer is due, something is runnable. */
+static inline bool direct_ok(const sched_t *s)
+{
+    return !s->stop && !s->step_hook && s->runq_len > 0 && timerq_next(s->timers) > s->now;
+}
+
+/* The next goroutine that may run, or NULL if the run queue holds none:
+ * goroutines of killed groups are dropped, those of frozen groups held. */
+static inline g_t *next_runnable(sched_t *s)
+{
+    while (s->runq_len > 0) {
+        g_t *g = pick_next(s);
+        if (g->killed) {
+            g->state = G_KILLED;
+            continue;
+        }
+        if (g->group && g->group->frozen) {
+            ggroup_t *grp = g->group;
+            if (grp->nheld == grp->capheld) {
+                grp->capheld = grp->capheld ? grp->capheld * 2 : 16;
+                grp->held = xrealloc(grp->held, grp->capheld * sizeof *grp->held);
+            }
+            grp->held[grp->nheld++] = g;
+            continue;
+        }
+        return g;
+    }
+    return NULL;
+}
+
+/* Begin a step of g. */
+static inline void start_step(sched_t *s, g_t *g)
+{
+    s->steps++;
+    s->last_g = g;
+    s->running = g;
+    g->state = G_RUNNING;
+    emit(s, EV_GO_RUN, g->id, 0, 0, 0, NULL);
+}
+
+/* A goroutine has ended: everything but returning its stack, which the
+ * caller may still be running on. */
+static inline void forget_dead(sched_t *s, g_t *g)
+{
+    if (g->killed) {
+        /* It ran on after its group was killed (the kill came from
+         * itself) and has now returned. */
+        if (g->prev)
+            g->prev->next = g->next;
+        else
+            s->killed_head = g->next;
+        if (g->next)
+            g->next->prev = g->prev;
+    } else {
+        unlink_g(s, g);
+        s->alive--;
+        if (g == s->main_g)
+            s->main_g = NULL;
+    }
+    if (s->last_g == g)
+        s->last_g = NULL;
+}
+
+/* Leave the running goroutine g, RUNNABLE (queued) or WAITING, for the
+ * next one or for the loop. Returns when g runs again. */
+static void switch_out(sched_t *s, g_t *g)
+{
+    if (direct_ok(s)) {
+        if (!canary_ok(g->stack))
+            stack_overflow(g);
+        g_t *n = next_runnable(s);
+        if (n) {
+            start_step(s, n);
+            if (n != g) {
+                coro_transfer(&g->ctx, &n->ctx);
+                reap(s);
+            }
+            return;
+        }
+        /* All dropped or held: the loop moves the clock. */
+    }
+    coro_transfer(&g->ctx, &s->ctx);
+    reap(s);
+}
+
 /* End the running goroutine: mark it dead and leave its stack for good. */
 static void g_finish(sched_t *s, g_t *g)
 {
@@ -582,12 +766,26 @@ static void g_finish(sched_t *s, g_t *g)
             s->result = SCHED_DONE;
         }
     }
+    if (direct_ok(s)) {
+        if (!canary_ok(g->stack))
+            stack_overflow(g);
+        forget_dead(s, g);
+        s->zombie = g->stack;
+        g_t *n = next_runnable(s);
+        if (n) {
+            start_step(s, n);
+            coro_exit_to(&g->ctx, &n->ctx);
+        }
+        /* Buried already: the loop finds no goroutine to handle. */
+        s->running = NULL;
+    }
     coro_exit_to(&g->ctx, &s->ctx);
 }
 
 static void g_entry(void *arg)
 {
     g_t *g = arg;
+    reap(cur);
     g->fn(g->arg);
     g_finish(cur, g);
 }
@@ -631,7 +829,7 @@ void go_yield(void)
     emit(s, EV_GO_YIELD, g->id, 0, 0, 0, NULL);
     g->state = G_RUNNABLE;
     runq_push(s, g);
-    coro_transfer(&g->ctx, &s->ctx);
+    switch_out(s, g);
 }
 
 void go_exit(void)
@@ -652,7 +850,7 @@ void sched_park(wait_reason_t reason, uint64_t obj)
     g->wait_obj = obj;
     g->blocked_since = s->now;
     emit(s, EV_GO_BLOCK, g->id, obj, reason, 0, NULL);
-    coro_transfer(&g->ctx, &s->ctx);
+    switch_out(s, g);
 }
 
 void sched_ready(g_t *g)
@@ -868,51 +1066,27 @@ static sched_result_t loop(sched_t *s)
             s->now = next;
             continue;
         }
-        g_t *g = pick_next(s);
-        if (g->killed) {
-            g->state = G_KILLED;
+        g_t *g = next_runnable(s);
+        if (!g)
             continue;
-        }
-        if (g->group && g->group->frozen) {
-            ggroup_t *grp = g->group;
-            if (grp->nheld == grp->capheld) {
-                grp->capheld = grp->capheld ? grp->capheld * 2 : 16;
-                grp->held = xrealloc(grp->held, grp->capheld * sizeof *grp->held);
-            }
-            grp->held[grp->nheld++] = g;
-            continue;
-        }
-        s->steps++;
-        s->last_g = g;
-        s->running = g;
-        g->state = G_RUNNING;
-        emit(s, EV_GO_RUN, g->id, 0, 0, 0, NULL);
+        start_step(s, g);
         coro_transfer(&s->ctx, &g->ctx);
+        reap(s);
+        /* Goroutines may have switched among themselves since (switch_out):
+         * the one back here is the one running now, or none if it ended
+         * and was buried already. */
+        g = s->running;
         s->running = NULL;
-        /* Dead goroutines too: a stack whose canary was overwritten must
-         * not go back to the pool, where the next owner would be blamed. */
-        if (!coro_stack_canary_ok(g->stack))
-            stack_overflow(g);
-        if (g->state == G_DEAD && g->killed) {
-            /* It ran on after its group was killed (the kill came from
-             * itself) and has now returned. */
-            if (g->prev)
-                g->prev->next = g->next;
-            else
-                s->killed_head = g->next;
-            if (g->next)
-                g->next->prev = g->prev;
-            if (s->last_g == g)
-                s->last_g = NULL;
-            coro_stack_put(s->pool, g->stack);
-        } else if (g->state == G_DEAD) {
-            unlink_g(s, g);
-            s->alive--;
-            if (s->last_g == g)
-                s->last_g = NULL;
-            if (g == s->main_g)
-                s->main_g = NULL;
-            coro_stack_put(s->pool, g->stack);
+        if (g) {
+            /* Dead goroutines too: a stack whose canary was overwritten
+             * must not go back to the pool, where the next owner would be
+             * blamed. */
+            if (!canary_ok(g->stack))
+                stack_overflow(g);
+            if (g->state == G_DEAD) {
+                forget_dead(s, g);
+                coro_stack_put(s->pool, g->stack);
+            }
         }
         if (s->step_hook)
             s->step_hook(s->step_ud);

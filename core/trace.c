@@ -28,35 +28,31 @@ const char *trace_kind_name(trace_kind_t k)
     return (unsigned)k < EV_KIND_COUNT ? kind_names[k] : "?";
 }
 
-static inline uint64_t mix(uint64_t h, uint64_t x)
+uint64_t trace_hash_detail(const char *detail)
 {
-    h ^= x * 0x9e3779b97f4a7c15ull;
-    h = (h << 31) | (h >> 33);
-    return h * 0xff51afd7ed558ccdull;
+    if (!detail)
+        return 0;
+    const unsigned char *p = (const unsigned char *)detail;
+    size_t n = strlen(detail);
+    uint64_t h = 0x3c6ef372fe94f82bull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w = 0;
+        for (int k = 7; k >= 0; k--)
+            w = (w << 8) | p[i + (size_t)k]; /* little-endian on every host */
+        h = trace_hash_mix(h, w);
+    }
+    uint64_t w = 0;
+    for (size_t k = n; k > i; k--)
+        w = (w << 8) | p[k - 1];
+    h = trace_hash_mix(h, w);
+    return trace_hash_mix(h, (uint64_t)n);
 }
 
 uint64_t trace_hash_event(uint64_t h, const trace_event_t *ev)
 {
-    h = mix(h, (uint64_t)ev->t);
-    h = mix(h, (uint64_t)ev->kind);
-    h = mix(h, ev->g);
-    h = mix(h, ev->obj);
-    h = mix(h, (uint64_t)ev->a);
-    h = mix(h, (uint64_t)ev->b);
-    if (ev->detail) {
-        const unsigned char *p = (const unsigned char *)ev->detail;
-        uint64_t w = 0;
-        size_t n = 0;
-        for (; *p; p++, n++) {
-            w = (w << 8) | *p;
-            if ((n & 7) == 7) {
-                h = mix(h, w);
-                w = 0;
-            }
-        }
-        h = mix(h, w ^ ((uint64_t)n << 56));
-    }
-    return h;
+    return trace_hash_fold(h, trace_hash_digest(ev->t, ev->kind, ev->g, ev->obj, ev->a, ev->b),
+                           trace_hash_detail(ev->detail));
 }
 
 int trace_format_time(int64_t t, char *buf, size_t size)

@@ -304,7 +304,7 @@ static void sieve_main(void *arg)
 
 /* Checked once by hand against docs/examples/sieve.c; every build must
  * reproduce them. */
-#define SIEVE_HASH 0x07024419f0949cf4ull
+#define SIEVE_HASH 0xc5322cc043c38f0dull
 #define SIEVE_EVENTS 2764
 
 START_TEST(golden_sieve)
@@ -430,7 +430,7 @@ static void mux_main(void *arg)
     ck_assert_int_gt(mux.timeouts, 0);
 }
 
-#define MUX_HASH 0xb03cd0c3195d5594ull
+#define MUX_HASH 0x96bbc10220deaa9full
 #define MUX_EVENTS 3383
 
 START_TEST(golden_select_heavy)
@@ -442,6 +442,96 @@ START_TEST(golden_select_heavy)
                   "hash %016llx events %llu", (unsigned long long)sched_trace_hash(s),
                   (unsigned long long)sched_trace_events(s));
     sched_destroy(s);
+}
+END_TEST
+
+/* A step hook makes the loop take every step on its own stack; without
+ * one, goroutines switch straight to the next (switch_out). Both ways must
+ * give the same trace. */
+static int hook_calls;
+static void count_step(void *ud)
+{
+    (void)ud;
+    hook_calls++;
+}
+
+static uint64_t hash_of(sched_config_t cfg, void (*fn)(void *), bool hook, uint64_t *events)
+{
+    memset(&racy, 0, sizeof racy);
+    sched_t *s = sched_create(&cfg);
+    if (hook)
+        sched_set_step_hook(s, count_step, NULL);
+    sched_result_t r = sched_run(s, fn, NULL);
+    ck_assert_int_eq(r, SCHED_DONE);
+    uint64_t h = sched_trace_hash(s);
+    *events = sched_trace_events(s);
+    sched_destroy(s);
+    return h;
+}
+
+START_TEST(direct_switch_matches_loop)
+{
+    void (*programs[])(void *) = {sieve_main, mux_main, racy_main};
+    sched_policy_t policies[] = {SCHED_FIFO, SCHED_RANDOM, SCHED_PCT};
+    for (size_t p = 0; p < sizeof programs / sizeof programs[0]; p++)
+        for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++) {
+            sched_config_t cfg = policy_cfg(policies[k], 3);
+            uint64_t e1, e2;
+            hook_calls = 0;
+            uint64_t h1 = hash_of(cfg, programs[p], false, &e1);
+            ck_assert_int_eq(hook_calls, 0);
+            uint64_t h2 = hash_of(cfg, programs[p], true, &e2);
+            ck_assert_int_gt(hook_calls, 0);
+            ck_assert_uint_eq(h1, h2);
+            ck_assert_uint_eq(e1, e2);
+        }
+}
+END_TEST
+
+/* Many timers due at the same instant: FIFO fires them in the order they
+ * were armed, the random policy in some permutation; either way in linear
+ * time (they used to cost a copy of the whole batch each). */
+#define SAME_DEADLINE 20000
+static int64_t woke[SAME_DEADLINE];
+static int64_t nwoke;
+
+static void same_deadline_sleeper(void *arg)
+{
+    go_sleep(SIM_SEC);
+    woke[nwoke++] = (int64_t)(intptr_t)arg;
+}
+
+static void same_deadline_main(void *arg)
+{
+    (void)arg;
+    for (intptr_t i = 0; i < SAME_DEADLINE; i++)
+        go_spawn(same_deadline_sleeper, (void *)i, "main.sleeper");
+    go_sleep(2 * SIM_SEC);
+}
+
+START_TEST(timers_due_at_once)
+{
+    for (int k = 0; k < 2; k++) {
+        nwoke = 0;
+        sched_config_t cfg = policy_cfg(k == 0 ? SCHED_FIFO : SCHED_RANDOM, 5);
+        sched_result_t r;
+        sched_t *s = run_with(&cfg, same_deadline_main, NULL, &r);
+        ck_assert_int_eq(r, SCHED_DONE);
+        ck_assert_int_eq(nwoke, SAME_DEADLINE);
+        static bool seen[SAME_DEADLINE];
+        memset(seen, 0, sizeof seen);
+        int64_t in_order = 0;
+        for (int64_t i = 0; i < SAME_DEADLINE; i++) {
+            ck_assert(!seen[woke[i]]);
+            seen[woke[i]] = true;
+            in_order += woke[i] == i;
+        }
+        if (k == 0)
+            ck_assert_int_eq(in_order, SAME_DEADLINE);
+        else
+            ck_assert_int_lt(in_order, SAME_DEADLINE / 100);
+        sched_destroy(s);
+    }
 }
 END_TEST
 
@@ -886,6 +976,7 @@ Suite *sched_suite(void)
     tcase_add_test(d, pct_is_deterministic_per_seed);
     tcase_add_test(d, golden_sieve);
     tcase_add_test(d, golden_select_heavy);
+    tcase_add_test(d, direct_switch_matches_loop);
     suite_add_tcase(s, d);
     TCase *e = tcase_create("errors");
     tcase_add_test(e, deadlock_report_format);
@@ -896,6 +987,7 @@ Suite *sched_suite(void)
     TCase *l = tcase_create("limits");
     tcase_set_timeout(l, 240);
     tcase_add_test(l, hundred_thousand_goroutines);
+    tcase_add_test(l, timers_due_at_once);
     tcase_add_test(l, yield_round_robin);
     tcase_add_test(l, until_stops_and_resumes);
     tcase_add_test(l, exit_stops_at_end_of_step);
