@@ -204,8 +204,9 @@ static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int s
     fprintf(out, "trace hash:   %016llx\n", (unsigned long long)sched_trace_hash(s));
     fprintf(out, "seed:         %llu\n", (unsigned long long)sched_seed(s));
     char sb[32];
-    fprintf(out, "reproduce:    chansim run %s --seed %llu --strategy %s", opt->path,
-            (unsigned long long)sched_seed(s), strategy_name(opt->policy, opt->pct_depth, sb, sizeof sb));
+    fprintf(out, "reproduce:    chansim run %s --seed %llu", opt->path, (unsigned long long)sched_seed(s));
+    if (opt->policy != SCHED_REPLAY) /* a replay is reproduced by its --schedule, below */
+        fprintf(out, " --strategy %s", strategy_name(opt->policy, opt->pct_depth, sb, sizeof sb));
     for (int i = 0; i < argc; i++) {
         if ((strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--until") == 0 ||
              strcmp(argv[i], "--schedule") == 0) && i + 1 < argc) {
@@ -222,6 +223,14 @@ static void free_sets(host_param_override_t *sets, int n)
         free((char *)sets[i].name);
     free(sets);
 }
+
+/* A usage error while reading run's options: free what they hold (the
+ * --set names), then print the message and the usage. */
+#define RUN_USAGE(...)                          \
+    do {                                        \
+        free_sets(sets, opt.nsets);             \
+        return usage_error(__VA_ARGS__);        \
+    } while (0)
 
 static int cmd_run(int argc, char **argv)
 {
@@ -243,6 +252,7 @@ static int cmd_run(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = true;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            free_sets(sets, opt.nsets);
             usage_run(stdout);
             return EXIT_OK;
         } else if ((vtook = viewrun_option(&view, a, v, verr, sizeof verr)) != 0) {
@@ -255,23 +265,33 @@ static int cmd_run(int argc, char **argv)
             opt.quiet = true;
             takes = false;
         } else if (a[0] == '-' && a[1] == '-') {
+            static const char *const known[] = {
+                "--seed", "--until", "--strategy", "--set", "--log", "--trace", "--metrics",
+                "--csv", "--csv-interval", "--schedule", "--schedule-out", "--mem-limit",
+                "--instr-budget", NULL,
+            };
+            bool is_known = false;
+            for (int k = 0; known[k]; k++)
+                is_known = is_known || strcmp(a, known[k]) == 0;
+            if (!is_known)
+                RUN_USAGE("unknown option %s", a);
             if (!v)
-                return usage_error("%s needs a value", a);
+                RUN_USAGE("%s needs a value", a);
             if (strcmp(a, "--seed") == 0) {
                 if (!parse_u64(v, &opt.seed))
-                    return usage_error("--seed: want a non-negative integer, got \"%s\"", v);
+                    RUN_USAGE("--seed: want a non-negative integer, got \"%s\"", v);
                 opt.seed_given = true;
             } else if (strcmp(a, "--until") == 0) {
                 char err[256];
                 if (!dur_parse(v, &opt.until, err, sizeof err) || opt.until <= 0)
-                    return usage_error("--until: want a positive duration such as 30s, got \"%s\"", v);
+                    RUN_USAGE("--until: want a positive duration such as 30s, got \"%s\"", v);
             } else if (strcmp(a, "--strategy") == 0) {
                 if (!parse_strategy(v, &opt.policy, &opt.pct_depth))
-                    return usage_error("--strategy: want fifo, random or pct:D (D from 1 to 64), got \"%s\"", v);
+                    RUN_USAGE("--strategy: want fifo, random or pct:D (D from 1 to 64), got \"%s\"", v);
             } else if (strcmp(a, "--set") == 0) {
                 const char *eq = strchr(v, '=');
                 if (!eq || eq == v)
-                    return usage_error("--set: want NAME=VALUE, got \"%s\"", v);
+                    RUN_USAGE("--set: want NAME=VALUE, got \"%s\"", v);
                 char *name = strndup(v, (size_t)(eq - v));
                 sets[opt.nsets].name = name;
                 sets[opt.nsets].value = eq + 1;
@@ -287,7 +307,7 @@ static int cmd_run(int argc, char **argv)
             } else if (strcmp(a, "--csv-interval") == 0) {
                 char err[256];
                 if (!dur_parse(v, &outs.csv_interval, err, sizeof err) || outs.csv_interval <= 0)
-                    return usage_error("--csv-interval: want a positive duration, got \"%s\"", v);
+                    RUN_USAGE("--csv-interval: want a positive duration, got \"%s\"", v);
             } else if (strcmp(a, "--schedule") == 0) {
                 schedule_in = v;
             } else if (strcmp(a, "--schedule-out") == 0) {
@@ -296,21 +316,21 @@ static int cmd_run(int argc, char **argv)
             } else if (strcmp(a, "--mem-limit") == 0) {
                 uint64_t mib;
                 if (!parse_u64(v, &mib) || mib < 1 || mib > 65536)
-                    return usage_error("--mem-limit: want MiB from 1 to 65536, got \"%s\"", v);
+                    RUN_USAGE("--mem-limit: want MiB from 1 to 65536, got \"%s\"", v);
                 opt.mem_limit = (size_t)mib << 20;
             } else if (strcmp(a, "--instr-budget") == 0) {
                 uint64_t n;
                 if (!parse_u64(v, &n) || n < 1000)
-                    return usage_error("--instr-budget: want an integer of at least 1000, got \"%s\"", v);
+                    RUN_USAGE("--instr-budget: want an integer of at least 1000, got \"%s\"", v);
                 opt.instr_budget = (int64_t)n;
             } else {
-                return usage_error("unknown option %s", a);
+                RUN_USAGE("unknown option %s", a);
             }
         } else if (a[0] == '-') {
-            return usage_error("unknown option %s", a);
+            RUN_USAGE("unknown option %s", a);
         } else {
             if (opt.path)
-                return usage_error("one scenario at a time (also got \"%s\")", a);
+                RUN_USAGE("one scenario at a time (also got \"%s\")", a);
             opt.path = a;
             takes = false;
         }
@@ -318,12 +338,13 @@ static int cmd_run(int argc, char **argv)
             i++;
     }
     if (!opt.path)
-        return usage_error("%s", "run needs a scenario file");
+        RUN_USAGE("%s", "run needs a scenario file");
     uint32_t *replay = NULL;
     if (schedule_in) {
         replay = read_schedule(schedule_in, &opt.replay_len);
         if (!replay) {
             fprintf(stderr, "%s: cannot read the schedule %s: %s\n", prog, schedule_in, strerror(errno));
+            free_sets(sets, opt.nsets);
             return EXIT_USAGE;
         }
         opt.replay = replay;

@@ -33,6 +33,7 @@ typedef struct lgo {
     struct lgo *next_all;   /* every Lua goroutine of the host */
     host_t *h;              /* the host */
     lua_State *T;           /* its thread, kept alive by ref */
+    lua_State *cur;         /* the Lua coroutine it runs now, or NULL: T itself */
     int ref;                /* registry reference to T */
     int nargs;              /* arguments waiting on T's stack */
     g_t *g;                 /* the core goroutine */
@@ -66,6 +67,7 @@ struct host {
     int *finally;           /* registry refs of end-of-run checks */
     size_t nfinally;
     bool in_check;          /* running an invariant (nothing may block) */
+    int64_t check_instr;    /* Lua instructions of the check running now */
     bool usage_error;       /* a header or --set error: exit 3 */
     char usage_msg[1024];
     sched_result_t result;
@@ -212,14 +214,48 @@ static void where(lua_State *L, char *buf, size_t size)
 
 /* ---- frames (Go-style tracebacks of Lua goroutines) --------------------- */
 
+/* Frames shown at the top and at the bottom of a deep stack, with Go's
+ * "...additional frames elided..." between them. */
+#define FRAMES_TOP 50
+#define FRAMES_BOTTOM 10
+
+/* The deepest valid level of T's stack from `first` on (first - 1 if none).
+ * lua_getstack(level) walks `level` frames, so counting the levels one by
+ * one takes quadratic time on a runaway recursion (a million frames);
+ * doubling, then bisecting, takes a few dozen walks. */
+static int deepest_level(lua_State *T, int first)
+{
+    lua_Debug ar;
+    if (!lua_getstack(T, first, &ar))
+        return first - 1;
+    int lo = first, hi = first + 1; /* lo is valid; hi is unknown, then invalid */
+    while (lua_getstack(T, hi, &ar)) {
+        lo = hi;
+        hi = hi * 2 + 1;
+    }
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        if (lua_getstack(T, mid, &ar))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static size_t frames_of(lua_State *T, int first_level, const char *gname, char *buf, size_t size)
 {
     size_t n = 0;
     lua_Debug ar;
-    int last_lua = -1;
-    for (int level = first_level; lua_getstack(T, level, &ar); level++)
-        last_lua = level;
-    for (int level = first_level; lua_getstack(T, level, &ar) && n + 1 < size; level++) {
+    int last_lua = deepest_level(T, first_level);
+    for (int level = first_level; level <= last_lua && n + 1 < size; level++) {
+        if (level == first_level + FRAMES_TOP && last_lua - level >= FRAMES_BOTTOM) {
+            int w = snprintf(buf + n, size - n, "...additional frames elided...\n");
+            n = w < 0 ? n : n + (size_t)w >= size ? size - 1 : n + (size_t)w;
+            level = last_lua - FRAMES_BOTTOM + 1;
+        }
+        if (!lua_getstack(T, level, &ar))
+            break;
         lua_getinfo(T, "Sln", &ar);
         const char *fname = ar.name ? ar.name : "?";
         if (level == last_lua)
@@ -275,14 +311,17 @@ static int msgh(lua_State *T)
 }
 
 /* A core panic inside a Lua goroutine becomes a Lua error there, so that
- * pcall can recover it as Go's recover would. */
+ * pcall can recover it as Go's recover would. It is raised in the Lua
+ * thread that is running: a coroutine's error must unwind to its resume,
+ * never jump past it to the goroutine's own pcall. */
 static void panic_hook(g_t *g, const char *msg)
 {
     lgo_t *lg = go_userdata(g);
     if (!lg || lg->magic != LGO_MAGIC || lg->h->in_check)
         return;
-    lua_pushstring(lg->T, msg);
-    lua_error(lg->T);
+    lua_State *T = lg->cur ? lg->cur : lg->T;
+    lua_pushstring(T, msg);
+    lua_error(T);
 }
 
 /* ---- the instruction budget --------------------------------------------- */
@@ -323,6 +362,18 @@ void host_touch(lua_State *L)
 
 /* ---- Lua goroutines ----------------------------------------------------- */
 
+/* An error left a goroutine's function: a panic of the program, or, for
+ * Lua's memory error, Go's fatal out-of-memory naming the bound. */
+static void lgo_fail(lgo_t *lg, int rc)
+{
+    const char *msg = lua_tostring(lg->T, -1);
+    go_set_panic_hook(lg->g, NULL);
+    if (rc == LUA_ERRMEM || (msg && strcmp(msg, "not enough memory") == 0))
+        go_fatal("not enough memory: the scenario's Lua heap reached its bound of %zu MiB "
+                 "(--mem-limit)", lg->h->mem_limit >> 20);
+    go_panic("%s", msg ? msg : "?");
+}
+
 static void lgo_entry(void *arg)
 {
     lgo_t *lg = arg;
@@ -335,11 +386,8 @@ static void lgo_entry(void *arg)
     lua_pushcfunction(T, msgh);
     lua_insert(T, base);
     int rc = lua_pcall(T, lg->nargs, 0, base);
-    if (rc != LUA_OK) {
-        const char *msg = lua_tostring(T, -1);
-        go_set_panic_hook(lg->g, NULL);
-        go_panic("%s", msg ? msg : "?");
-    }
+    if (rc != LUA_OK)
+        lgo_fail(lg, rc);
     lua_settop(T, 0);
     /* The thread may now be collected; the goroutine ends. */
     luaL_unref(T, LUA_REGISTRYINDEX, lg->ref);
@@ -550,17 +598,6 @@ void host_set_header(host_t *h, lua_State *L, int idx)
         lsim_set_gomaxprocs(L, h->gomaxprocs);
     }
     lua_pop(L, 1);
-    lua_getfield(L, idx, "leaks");
-    if (!lua_isnil(L, -1)) {
-        const char *v = lua_tostring(L, -1);
-        if (!v || (strcmp(v, "fail") != 0 && strcmp(v, "report") != 0)) {
-            host_usage_fail(h, "%s: scenario leaks: want \"fail\" or \"report\"", at);
-            lua_pop(L, 1);
-            return;
-        }
-        h->leaks_fail = strcmp(v, "fail") == 0;
-    }
-    lua_pop(L, 1);
     /* params: copied into sim.params with --set applied. */
     lua_getfield(L, idx, "params");
     if (lua_isnil(L, -1)) {
@@ -580,6 +617,29 @@ void host_set_header(host_t *h, lua_State *L, int idx)
     lua_getglobal(L, "sim");
     lua_pushvalue(L, p);
     lua_setfield(L, -2, "params");
+    lua_pop(L, 1);
+    /* leaks: "fail", "report", or a function of the params giving one, so
+     * that a parameter can choose (--set strict=true). */
+    lua_getfield(L, idx, "leaks");
+    if (lua_isfunction(L, -1)) {
+        lua_pushvalue(L, p);
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+            host_usage_fail(h, "%s: scenario leaks: the function raised: %s", at,
+                            lua_tostring(L, -1));
+            lua_pop(L, 2);
+            return;
+        }
+    }
+    if (!lua_isnil(L, -1)) {
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!v || (strcmp(v, "fail") != 0 && strcmp(v, "report") != 0)) {
+            host_usage_fail(h, "%s: scenario leaks: want \"fail\" or \"report\" (or a function "
+                               "of the params that returns one)", at);
+            lua_pop(L, 2);
+            return;
+        }
+        h->leaks_fail = strcmp(v, "fail") == 0;
+    }
     lua_pop(L, 2);
 }
 
@@ -608,6 +668,13 @@ void host_add_expect(host_t *h, lua_State *L, bool ok, const char *msg, int kind
 static int l_forbidden(lua_State *L)
 {
     return luaL_error(L, "%s", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+/* debug's __index: any field but traceback. */
+static int l_debug_missing(lua_State *L)
+{
+    return luaL_error(L, "debug.%s: %s", luaL_optstring(L, 2, "?"),
+                      lua_tostring(L, lua_upvalueindex(1)));
 }
 
 static void forbid(lua_State *L, int table, const char *name, const char *why)
@@ -663,10 +730,14 @@ static int l_loadfile(lua_State *L)
 /* load(chunk [, chunkname [, mode [, env]]]) with text chunks only. */
 static int l_load(lua_State *L)
 {
+    luaL_checkany(L, 1);
     int top = lua_gettop(L);
     lua_getfield(L, LUA_REGISTRYINDEX, "chansim.load");
     lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
+    if (top >= 2)
+        lua_pushvalue(L, 2);
+    else
+        lua_pushnil(L); /* not index 2: that is now the function itself */
     lua_pushliteral(L, "t");
     if (top >= 4)
         lua_pushvalue(L, 4);
@@ -860,6 +931,215 @@ static int l_tostring(lua_State *L)
     return 1;
 }
 
+/* ---- Lua coroutines inside goroutines -------------------------------- */
+
+/* A Lua coroutine runs on the C stack of the goroutine that resumes it.
+ * resume, wrap and close tie it to that goroutine for the time it runs:
+ * its thread gets the goroutine's record (so the instruction budget counts
+ * its instructions) and the record names it as the running thread (so a
+ * simulated panic raised by a binding becomes an error of the coroutine,
+ * which resume returns as in plain Lua). Upvalue 1 is the library's own
+ * function; co is the coroutine, or NULL if the argument is not one (the
+ * library function then reports it). */
+static int co_call(lua_State *L, lua_State *co)
+{
+    lgo_t *lg = lgo_of_thread(L);
+    lua_State *prev = NULL;
+    if (lg && co) {
+        *(lgo_t **)lua_getextraspace(co) = lg;
+        prev = lg->cur;
+        lg->cur = co;
+    }
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    int rc = lua_pcall(L, n, LUA_MULTRET, 0);
+    if (lg && co)
+        lg->cur = prev;
+    if (rc != LUA_OK)
+        return lua_error(L); /* wrap's error, passed on */
+    return lua_gettop(L);
+}
+
+static int l_co_resume(lua_State *L)
+{
+    return co_call(L, lua_tothread(L, 1));
+}
+
+/* The function coroutine.wrap returns: upvalue 1 the library's, 2 its
+ * coroutine. */
+static int co_wrapped(lua_State *L)
+{
+    return co_call(L, lua_tothread(L, lua_upvalueindex(2)));
+}
+
+static int l_co_wrap(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    /* Lua's wrap keeps its coroutine as its function's first upvalue. */
+    if (!lua_getupvalue(L, -1, 1))
+        lua_pushnil(L);
+    lua_pushcclosure(L, co_wrapped, 2);
+    return 1;
+}
+
+static void wrap_co(lua_State *L, int co_table, const char *name, lua_CFunction f)
+{
+    lua_getfield(L, co_table, name);
+    lua_pushcclosure(L, f, 1);
+    lua_setfield(L, co_table, name);
+}
+
+/* ---- checks: invariants and finally functions -------------------------- */
+
+/* Checks run on the main state between steps and after the run, outside
+ * any goroutine: they observe the simulation and must not change it (core
+ * cannot send, lock, panic or spawn outside a goroutine, nor create
+ * anything once the run is over). While a check runs, a call hook refuses
+ * the sim functions that change the run, and a count hook bounds the
+ * check's instructions as the budget bounds a goroutine's. */
+
+/* sim functions a check may call. */
+static const char *const check_observers[] = {
+    "now", "self", "goroutines", "dump", "duration", "format_duration", "seed", "cpu",
+    "expect", "log", "event", "metrics_text", "_world_random", "_world_int", NULL,
+};
+
+/* Methods that change the run, for core's types. */
+static const struct {
+    const char *mt;
+    const char *methods; /* space-separated, with spaces around */
+} check_mutators[] = {
+    {"chansim.chan", " send recv try_send try_recv close range "},
+    {"chansim.timer", " stop reset "},
+    {"chansim.mutex", " lock unlock try_lock "},
+    {"chansim.rwmutex", " lock unlock rlock runlock try_lock try_rlock "},
+    {"chansim.waitgroup", " add done wait "},
+    {"chansim.once", " call "},
+    {"chansim.cond", " wait signal broadcast "},
+    {"chansim.semaphore", " acquire try_acquire release "},
+    {"chansim.errgroup", " go try_go set_limit wait "},
+    {"chansim.context", " cancel "},
+    {NULL, NULL},
+};
+
+static const void *fn_key(lua_CFunction f)
+{
+    const void *k;
+    _Static_assert(sizeof k == sizeof f, "a C function pointer fits in a data pointer");
+    memcpy(&k, &f, sizeof k);
+    return k;
+}
+
+/* refused[f] = name, for the C function at fn (refused: the table's index). */
+static void refuse(lua_State *L, int refused, int fn, const char *name)
+{
+    lua_CFunction f = lua_tocfunction(L, fn);
+    if (!f)
+        return;
+    lua_pushstring(L, name);
+    lua_rawsetp(L, refused, fn_key(f));
+}
+
+/* Every C function of the table at idx, except the observers if asked. */
+static void refuse_table(lua_State *L, int refused, int idx, const char *prefix, bool keep_observers)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1)) {
+            const char *k = lua_tostring(L, -2);
+            bool observer = false;
+            for (int i = 0; keep_observers && check_observers[i]; i++)
+                observer = observer || strcmp(k, check_observers[i]) == 0;
+            char name[160];
+            snprintf(name, sizeof name, "%s%s", prefix, k);
+            if (!observer)
+                refuse(L, refused, lua_gettop(L), name);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+/* The table of refused functions, in the registry (after the prelude). */
+static void build_check_guard(lua_State *L)
+{
+    int top = lua_gettop(L);
+    lua_newtable(L);
+    int refused = lua_gettop(L);
+    if (lua_getglobal(L, "sim") == LUA_TTABLE) {
+        int sim = lua_gettop(L);
+        refuse_table(L, refused, sim, "sim.", true);
+        if (lua_getfield(L, sim, "context") == LUA_TTABLE)
+            refuse_table(L, refused, lua_gettop(L), "sim.context.", false);
+    }
+    for (int i = 0; check_mutators[i].mt; i++) {
+        lua_settop(L, refused);
+        if (luaL_getmetatable(L, check_mutators[i].mt) != LUA_TTABLE)
+            continue;
+        int mt = lua_gettop(L);
+        const char *type = strchr(check_mutators[i].mt, '.') + 1;
+        lua_getfield(L, mt, "__index");
+        int index = lua_gettop(L);
+        char list[128];
+        snprintf(list, sizeof list, "%s", check_mutators[i].methods);
+        for (char *m = strtok(list, " "); m; m = strtok(NULL, " ")) {
+            lua_settop(L, index);
+            if (lua_istable(L, index)) {
+                lua_getfield(L, index, m);
+            } else if (lua_isfunction(L, index)) {
+                /* __index is a function (timers): ask it, with a blank object */
+                lua_pushvalue(L, index);
+                lua_newuserdatauv(L, 64, 1);
+                lua_pushvalue(L, mt);
+                lua_setmetatable(L, -2);
+                lua_pushstring(L, m);
+                if (lua_pcall(L, 2, 1, 0) != LUA_OK)
+                    continue;
+            } else {
+                break;
+            }
+            char name[160];
+            snprintf(name, sizeof name, "%s:%s", type, m);
+            refuse(L, refused, lua_gettop(L), name);
+        }
+    }
+    lua_settop(L, refused);
+    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.check_refused");
+    lua_settop(L, top);
+}
+
+static void check_hook(lua_State *L, lua_Debug *ar)
+{
+    host_t *h = host_of(L);
+    if (!h || !h->in_check)
+        return;
+    if (ar->event == LUA_HOOKCOUNT) {
+        h->check_instr += HOOK_EVERY;
+        if (h->check_instr > h->instr_budget)
+            luaL_error(L, "the check ran %I Lua instructions: an infinite loop? (the budget is "
+                          "--instr-budget)", (lua_Integer)h->check_instr);
+        return;
+    }
+    if (!lua_getinfo(L, "f", ar))
+        return;
+    lua_CFunction f = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (!f)
+        return;
+    int top = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.check_refused");
+    if (lua_istable(L, -1) && lua_rawgetp(L, -1, fn_key(f)) == LUA_TSTRING) {
+        char name[160];
+        snprintf(name, sizeof name, "%s", lua_tostring(L, -1));
+        lua_settop(L, top);
+        luaL_error(L, "%s cannot be called in an invariant or a finally check: checks observe "
+                      "the run and must not change it", name);
+    }
+    lua_settop(L, top);
+}
+
 static void open_sandbox(host_t *h, lua_State *L)
 {
     static const luaL_Reg libs[] = {
@@ -929,9 +1209,27 @@ static void open_sandbox(host_t *h, lua_State *L)
     forbid(L, io, "input", "io.input is not available in a scenario (sandbox)");
     lua_setfield(L, G, "io");
     forbid(L, G, "collectgarbage", "collectgarbage is not available in a scenario");
-    lua_pushnil(L);
+    /* debug: only traceback; anything else says why it is missing. */
+    lua_pushcfunction(L, luaopen_debug);
+    lua_call(L, 0, 1); /* the library's table, not registered as a module */
+    lua_newtable(L);
+    lua_getfield(L, -2, "traceback");
+    lua_setfield(L, -2, "traceback");
+    lua_newtable(L);
+    lua_pushliteral(L, "the debug library is not available in a scenario (sandbox): only "
+                       "debug.traceback is");
+    lua_pushcclosure(L, l_debug_missing, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     lua_setfield(L, G, "debug");
     lua_pop(L, 1);
+    /* coroutines: tied to the goroutine that resumes them */
+    lua_getfield(L, G, "coroutine");
+    int co = lua_gettop(L);
+    wrap_co(L, co, "resume", l_co_resume);
+    wrap_co(L, co, "wrap", l_co_wrap);
+    wrap_co(L, co, "close", l_co_resume);
+    lua_pop(L, 2);
     /* sim, with scenario{} also as a global. */
     luaL_requiref(L, "sim", luaopen_chansim, 1);
     lua_getfield(L, -1, "scenario");
@@ -1032,6 +1330,7 @@ static void step_hook(void *ud)
         bool ok;
         const char *msg = h->inv_msg[i];
         char buf[1024];
+        h->check_instr = 0;
         if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
             snprintf(buf, sizeof buf, "%s (the invariant raised: %s)", msg, lua_tostring(L, -1));
             msg = buf;
@@ -1163,6 +1462,9 @@ int host_run(host_t *h)
     open_sandbox(h, L);
     if (!load_prelude(h, L))
         return EXIT_USAGE;
+    /* Checks run on this state: guard and bound them (see check_hook). */
+    build_check_guard(L);
+    lua_sethook(L, check_hook, LUA_MASKCALL | LUA_MASKCOUNT, HOOK_EVERY);
 
     /* The chunk: a load error is the scenario's, exit 3. */
     if (luaL_loadfilex(L, h->opt.path, "t") != LUA_OK) {
@@ -1198,8 +1500,12 @@ int host_run(host_t *h)
         break;
     case SCHED_IDLE:
         sched_each_goroutine(h->s, count_leak, h);
-        if (h->leaked && h->leaks_fail)
+        if (h->leaked && h->leaks_fail) {
+            fprintf(stderr, "chansim: %llu goroutine%s leaked: blocked forever after main returned "
+                            "(scenario{ leaks = \"fail\" }; the summary lists them)\n",
+                    (unsigned long long)h->leaked, h->leaked == 1 ? "" : "s");
             status = EXIT_PROGRAM;
+        }
         break;
     default:
         break;
@@ -1208,6 +1514,7 @@ int host_run(host_t *h)
     h->in_check = true;
     for (size_t i = 0; i < h->nfinally; i++) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, h->finally[i]);
+        h->check_instr = 0;
         if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
             char msg[1024];
             snprintf(msg, sizeof msg, "finally check raised: %s", lua_tostring(L, -1));
@@ -1250,10 +1557,20 @@ static int l_header_stop(lua_State *L)
     return lua_error(L);
 }
 
+/* The scan runs a scenario's top-level code until its header: bound it. */
+static void header_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    l_header_stop(L);
+}
+
 bool host_read_header(const char *path, char **name, char **description, char *err, size_t errsize)
 {
     *name = *description = NULL;
-    lua_State *L = luaL_newstate();
+    host_t bound; /* only its heap bound and count, for l_alloc */
+    memset(&bound, 0, sizeof bound);
+    bound.mem_limit = (size_t)64 << 20;
+    lua_State *L = lua_newstate(l_alloc, &bound);
     if (!L) {
         snprintf(err, errsize, "%s:1: cannot create a Lua state", path);
         return false;
@@ -1271,8 +1588,14 @@ bool host_read_header(const char *path, char **name, char **description, char *e
     lua_pop(L, 1);
     lua_pushcfunction(L, l_header_only);
     lua_setglobal(L, "scenario");
-    lua_pushcfunction(L, l_header_stop);
-    lua_setglobal(L, "require");
+    static const char *const stops[] = {
+        "require", "dofile", "loadfile", "load", "print", "collectgarbage", NULL,
+    };
+    for (int i = 0; stops[i]; i++) {
+        lua_pushcfunction(L, l_header_stop);
+        lua_setglobal(L, stops[i]);
+    }
+    lua_sethook(L, header_hook, LUA_MASKCOUNT, 10000000);
     bool ok = true;
     if (luaL_loadfilex(L, path, "t") != LUA_OK) {
         snprintf(err, errsize, "%s", lua_tostring(L, -1));
@@ -1324,11 +1647,9 @@ char *host_run_here(lua_State *L, int packed_ref)
     lua_pushcfunction(T, msgh);
     lua_insert(T, base);
     char *result = NULL;
-    if (lua_pcall(T, lg->nargs, 1, base) != LUA_OK) {
-        const char *msg = lua_tostring(T, -1);
-        go_set_panic_hook(lg->g, NULL);
-        go_panic("%s", msg ? msg : "?");
-    }
+    int rc = lua_pcall(T, lg->nargs, 1, base);
+    if (rc != LUA_OK)
+        lgo_fail(lg, rc);
     if (!lua_isnil(T, -1)) {
         const char *r = luaL_tolstring(T, -1, NULL);
         result = xstrdup(r);

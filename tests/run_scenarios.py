@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""Scenario tests for chansim, run by CTest:
+
+    run_scenarios.py CHANSIM SOURCE_DIR
+
+- every scenarios/*.lua runs and gives its expected exit status and key
+  lines of output (the table SCENARIOS; a scenario not in it must exit 0);
+- each runs twice with one seed: byte-identical standard output, one hash;
+- racy scenarios give different hashes under --strategy random with two
+  seeds, and a schedule written by --schedule-out replays (--schedule) to
+  the identical hash;
+- the broken corpus (tests/broken) gives its clear error and exit status;
+- --help, run --help, --version and list work;
+- no run of chansim ends by a signal or with a sanitizer report.
+
+It works with the normal and the sanitizer (ASan + UBSan) build: the runs
+are short, the time limits generous.
+"""
+
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TIMEOUT = 120  # seconds per run; the slowest run takes well under 1s
+
+# scenario -> expectations. exit: the status; out / err: substrings that
+# must appear in standard output / standard error; racy: two seeds under
+# --strategy random give two different traces; variants: (extra args, exit,
+# out substrings, err substrings) run in addition.
+SCENARIOS = {
+    "hello": dict(
+        exit=0,
+        out=["main.main: starting 3 goroutines", "Grace: hello, I slept 100ms",
+             "Ada: hello, I slept 300ms", "main.main: all 3 said hello",
+             "expectations: 3 passed, 0 failed"],
+        racy=True,
+        variants=[(["--set", "n=5"], 0, ["Radia: hello, I slept 100ms", "all 5 said hello"], [])],
+    ),
+    "ping_pong": dict(
+        exit=0,
+        out=["[0.000000s] ping: hit 1", "[0.050000s] pong: hit 2", "[0.350000s] pong: hit 8",
+             "game over after 8 hits", "0 alive at the end", "expectations: 3 passed, 0 failed"],
+        variants=[(["--set", "rounds=10", "--set", "hold=1ms"], 0, ["game over after 20 hits"], [])],
+    ),
+    "deadlock": dict(
+        exit=2,
+        out=["result:       deadlock", "expectations: 1 passed, 0 failed", "exit status:  2"],
+        err=["fatal error: all goroutines are asleep - deadlock!",
+             "goroutine 1 [sync.WaitGroup.Wait]:", "goroutine 2 [chan send]:",
+             "worker1(...)", "deadlock.lua:35", "created by main.main in goroutine 1"],
+        variants=[(["--set", "fixed=true"], 0,
+                   ["sum of squares: 14", "expectations: 2 passed, 0 failed"], [])],
+    ),
+    "panic_send_closed": dict(
+        exit=2,
+        out=["recovered: send on closed channel", "closing the channel (the bug)",
+             "the channel is closed after 3 items", "result:       panic"],
+        err=["panic: send on closed channel\n\ngoroutine 3 [running]:", "slow(...)",
+             "goroutine 1 [sync.WaitGroup.Wait]:"],
+        variants=[(["--set", "fixed=true"], 0, ["got slow #4", "expectations: 2 passed, 0 failed"], [])],
+    ),
+    "select_timeout": dict(
+        exit=0,
+        out=["call 1 -> answer 1 after 30ms", "call 3 -> timeout after 100ms",
+             "call 5 -> timeout after 100ms", "4 answered, 2 timed out",
+             "[0.500000s] backend5: answered too late", "0 alive at the end",
+             "expectations: 3 passed, 0 failed"],
+        variants=[(["--set", "timeout=20ms"], 0, ["0 answered, 6 timed out"], [])],
+    ),
+    "context_tree": dict(
+        exit=0,
+        out=["[0.100000s] db: done: context deadline exceeded",
+             "[0.300000s] api: done: context deadline exceeded",
+             "[0.300000s] cache: done: context deadline exceeded",
+             "[0.400000s] root: done: context canceled",
+             "[0.400000s] job: done: context canceled",
+             "[1.000000s] audit: still not cancelled after 1s",
+             "expectations: 7 passed, 0 failed"],
+        racy=True,
+        variants=[(["--set", "cancel_root_at=50ms"], 0,
+                   ["[0.050000s] db: done: context canceled", "expectations: 7 passed, 0 failed"], [])],
+    ),
+    "mutex_vs_rwmutex": dict(
+        exit=0,
+        out=["main.main: Mutex ", "main.main: RWMutex ", "contended acquisitions",
+             "CPUs 25% busy", "expectations: 4 passed, 0 failed"],
+        racy=True,
+    ),
+    "producer_consumer_poisson": dict(
+        exit=0,
+        out=["requests served in", "queue depth: mean", "(capacity 8)", "waited for room",
+             "latency: mean", " p99 ", "expectations: 5 passed, 0 failed"],
+        racy=True,
+    ),
+    "leak": dict(
+        exit=0,
+        out=["request 2 timed out", "3 served, 3 timed out",
+             "result:       finished (nothing left to run)",
+             "leaked:       3 goroutines blocked forever after main returned",
+             "goroutine 3 [chan send]:", "backend2(...)", "expectations: 3 passed, 0 failed"],
+        variants=[
+            (["--set", "strict=true"], 2, ["leaked:       3 goroutines", "exit status:  2"],
+             ["3 goroutines leaked"]),
+            (["--set", "strict=true", "--set", "fixed=true"], 0, ["0 alive at the end"], []),
+        ],
+    ),
+}
+
+# tests/broken/FILE -> (extra args, exit status, stderr substrings, stdout substrings)
+BROKEN = {
+    "syntax_error.lua": ([], 3, ["syntax_error.lua:6: unexpected symbol near '='"], []),
+    "runtime_error.lua": ([], 2, ["panic: runtime_error.lua:6: attempt to index a nil value",
+                                  "goroutine 2 [running]:", "worker(...)", "runtime_error.lua:10"], []),
+    "bad_duration.lua": ([], 2, ["panic: bad_duration.lua:5: bad duration \"3 parsecs\""], []),
+    "bad_duration_number.lua": ([], 2, ["bad_duration_number.lua:4: bad duration 1.5"], []),
+    "bad_header_duration.lua": ([], 3, ["bad_header_duration.lua:4: scenario duration:",
+                                        "\"forever\""], []),
+    "unknown_header_field.lua": ([], 3, ["unknown_header_field.lua:3:",
+                                         "unknown field \"durration\""], []),
+    "os_execute.lua": ([], 2, ["os_execute.lua:4: os.execute is not available in a scenario"], []),
+    "io_popen.lua": ([], 2, ["io_popen.lua:4: io.popen is not available in a scenario"], []),
+    "io_open_write.lua": ([], 2, ["io_open_write.lua:5: io.open is not available in a scenario"], []),
+    "require_outside.lua": ([], 2, ["require_outside.lua:5:", "module names are letters"], []),
+    "loadfile_outside.lua": ([], 2, ["loadfile_outside.lua:4: cannot load \"/etc/passwd\""], []),
+    "load_binary.lua": ([], 2, ["load_binary.lua:6: attempt to load a binary chunk"], []),
+    "debug_library.lua": ([], 2, ["debug_library.lua:6: debug.getregistry: the debug library is "
+                                  "not available"], ["traceback works"]),
+    "os_time.lua": ([], 2, ["os_time.lua:4: os.time is not available", "determinism"], []),
+    "infinite_loop.lua": (["--instr-budget", "200000"], 2,
+                          ["fatal error: goroutine 2 (spinner) ran", "infinite_loop.lua:10",
+                           "an infinite loop?"], []),
+    "infinite_loop_coroutine.lua": (["--instr-budget", "200000"], 2,
+                                    ["fatal error: goroutine 1 (main.main) ran",
+                                     "infinite_loop_coroutine.lua:7", "an infinite loop?"], []),
+    "memory_bomb.lua": (["--mem-limit", "32"], 2,
+                        ["fatal error: not enough memory", "bound of 32 MiB"], []),
+    "deep_recursion.lua": ([], 2, ["panic: deep_recursion.lua:6: stack overflow",
+                                   "...additional frames elided...", "main.main(...)"], []),
+    "c_stack_overflow.lua": ([], 2, ["stack overflow"], []),
+    "invariant_loop.lua": (["--instr-budget", "200000"], 1, [],
+                           ["[FAIL] invariant spins forever", "an infinite loop?"]),
+    "check_mutates.lua": ([], 1, [],
+                          ["chan:try_send cannot be called in an invariant or a finally check",
+                           "chan:close cannot be called in an invariant or a finally check"]),
+    "params.lua": ([], 0, [], ["4\t0.5\tfalse\t100ms\tx"]),
+}
+
+# Command lines that are usage errors: (args after "run", exit, stderr substrings).
+PARAMS = "{broken}/params.lua"
+USAGE_ERRORS = [
+    ([PARAMS, "--set", "wrokers=8"], 3, ["--set wrokers=8: the scenario has no parameter \"wrokers\""]),
+    ([PARAMS, "--set", "workers=many"], 3, ["--set workers=many: want an integer"]),
+    ([PARAMS, "--set", "workers=2.5"], 3, ["--set workers=2.5: want an integer"]),
+    ([PARAMS, "--set", "verbose=yes"], 3, ["--set verbose=yes: want true or false"]),
+    ([PARAMS, "--set", "timeout=soon"], 3, ["--set timeout=soon:", "\"soon\""]),
+    ([PARAMS, "--set", "workers"], 3, ["--set: want NAME=VALUE", "usage: chansim run"]),
+    ([PARAMS, "--frobnicate"], 3, ["unknown option --frobnicate", "usage: chansim run"]),
+    ([PARAMS, "--seed", "-1"], 3, ["--seed: want a non-negative integer", "usage: chansim run"]),
+    ([PARAMS, "--strategy", "chaos"], 3, ["--strategy: want fifo, random or pct:D", "usage:"]),
+    ([PARAMS, "--until", "later"], 3, ["--until: want a positive duration", "usage:"]),
+    ([PARAMS, "--seed"], 3, ["--seed needs a value", "usage:"]),
+    ([PARAMS, PARAMS], 3, ["one scenario at a time"]),
+    ([], 3, ["run needs a scenario file", "usage: chansim run"]),
+    (["{broken}/does_not_exist.lua"], 3, ["does_not_exist.lua:1: cannot open the scenario"]),
+]
+
+SANITIZER_MARKS = ["AddressSanitizer", "LeakSanitizer", "runtime error:", "DEADLYSIGNAL"]
+HASH_RE = re.compile(r"^trace hash:\s+([0-9a-f]{16})$", re.M)
+
+
+class Checker:
+    def __init__(self, chansim, src):
+        self.chansim = chansim
+        self.src = src
+        self.failures = []
+        self.passed = 0
+        self.names = {}  # scenario path -> the name its summary shows
+
+    def run(self, args, cwd=None):
+        """Run chansim; never accept a signal or a sanitizer report."""
+        cmd = [self.chansim] + args
+        try:
+            p = subprocess.run(cmd, cwd=cwd or self.src, capture_output=True, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.fail(cmd, "no answer within %ds" % TIMEOUT)
+            return None
+        out = p.stdout.decode("utf-8", "replace")
+        err = p.stderr.decode("utf-8", "replace")
+        if p.returncode < 0:
+            self.fail(cmd, "killed by signal %d\n%s" % (-p.returncode, err[-2000:]))
+        for mark in SANITIZER_MARKS:
+            if mark in err:
+                self.fail(cmd, "stderr has %r:\n%s" % (mark, err[-4000:]))
+                break
+        return p.returncode, out, err, p.stdout
+
+    def fail(self, cmd, why):
+        self.failures.append("%s\n    %s" % (" ".join(cmd), why.replace("\n", "\n    ")))
+
+    def check(self, cond, cmd, why):
+        if cond:
+            self.passed += 1
+        else:
+            self.fail(cmd, why)
+        return cond
+
+    def expect_run(self, args, exit_status, out=(), err=()):
+        """Run and check the status and the substrings; return the result."""
+        r = self.run(args)
+        if r is None:
+            return None
+        rc, o, e, _ = r
+        cmd = [self.chansim] + args
+        self.check(rc == exit_status, cmd, "exit status %d, want %d\nstdout:\n%s\nstderr:\n%s"
+                   % (rc, exit_status, o[-3000:], e[-3000:]))
+        for s in out:
+            self.check(s in o, cmd, "stdout lacks %r:\n%s" % (s, o[-3000:]))
+        for s in err:
+            self.check(s in e, cmd, "stderr lacks %r:\n%s" % (s, e[-3000:]))
+        return r
+
+
+def trace_hash(cmd, out, checker):
+    m = HASH_RE.findall(out)
+    if not checker.check(len(m) == 1, cmd, "no trace hash in the summary:\n" + out[-2000:]):
+        return None
+    return m[0]
+
+
+def check_scenario(c, path, tmp):
+    """Everything about one scenario file. Returns nothing; records in c."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    exp = SCENARIOS.get(stem, dict(exit=0))
+    rel = os.path.relpath(path, c.src)
+    base = ["run", rel]
+    cmd = [c.chansim] + base
+    # The run the table describes (the scenario's own seed), then the same
+    # again: byte-identical output and one trace hash.
+    first = c.expect_run(base, exp["exit"], exp.get("out", []), exp.get("err", []))
+    second = c.run(base)
+    if first is None or second is None:
+        return
+    m = re.search(r"^scenario:\s+(.*) \(" + re.escape(rel) + r"\)$", first[1], re.M)
+    if m:
+        c.names[rel] = m.group(1)
+    c.check(first[3] == second[3], cmd, "two runs with one seed differ on stdout")
+    c.check(first[0] == second[0], cmd, "two runs with one seed differ in exit status")
+    h1 = trace_hash(cmd, first[1], c)
+    h2 = trace_hash(cmd, second[1], c)
+    c.check(h1 is not None and h1 == h2, cmd, "two runs with one seed: hashes %s and %s" % (h1, h2))
+    for args, status, out, err in exp.get("variants", []):
+        c.expect_run(base + args, status, out, err)
+    if exp.get("racy"):
+        hashes = []
+        for seed in ("1", "2"):
+            r = c.expect_run(base + ["--strategy", "random", "--seed", seed], exp["exit"])
+            hashes.append(r and trace_hash(cmd, r[1], c))
+        c.check(hashes[0] and hashes[1] and hashes[0] != hashes[1], cmd + ["--strategy", "random"],
+                "a racy scenario gave one hash under two seeds: %s" % hashes)
+        # Record a random schedule, then replay it: the identical trace.
+        sched = os.path.join(tmp, stem + ".schedule")
+        rec = c.expect_run(base + ["--strategy", "random", "--seed", "3", "--schedule-out", sched],
+                           exp["exit"])
+        rep = c.expect_run(base + ["--seed", "3", "--schedule", sched], exp["exit"])
+        if rec and rep:
+            hr, hp = trace_hash(cmd, rec[1], c), trace_hash(cmd, rep[1], c)
+            c.check(hr is not None and hr == hp, cmd + ["--schedule", sched],
+                    "the replayed schedule gave hash %s, the recorded run %s" % (hp, hr))
+            c.check("left the recorded schedule" not in rep[2], cmd + ["--schedule", sched],
+                    "the replay diverged:\n" + rep[2][-2000:])
+            # The program's output is the same too (the summary's reproduce
+            # line names the schedule instead of the strategy).
+            strip = lambda s: re.sub(r"^reproduce:.*$", "", s, flags=re.M)
+            c.check(strip(rec[1]) == strip(rep[1]), cmd + ["--schedule", sched],
+                    "the replay printed something else than the recorded run")
+
+
+def check_broken(c):
+    broken = os.path.join(c.src, "tests", "broken")
+    files = sorted(f for f in os.listdir(broken) if f.endswith(".lua"))
+    for f in files:
+        c.check(f in BROKEN, ["tests/broken/" + f], "not in run_scenarios.py's BROKEN table")
+    for f, (args, status, err, out) in sorted(BROKEN.items()):
+        # Run from inside the corpus: messages name the file as given.
+        r = c.run(["run", f] + args, cwd=broken)
+        if r is None:
+            continue
+        rc, o, e, _ = r
+        cmd = [c.chansim, "run", f] + args
+        c.check(rc == status, cmd, "exit status %d, want %d\nstdout:\n%s\nstderr:\n%s"
+                % (rc, status, o[-2000:], e[-2000:]))
+        for s in err:
+            c.check(s in e, cmd, "stderr lacks %r:\n%s" % (s, e[-2000:]))
+        for s in out:
+            c.check(s in o, cmd, "stdout lacks %r:\n%s" % (s, o[-2000:]))
+    for args, status, err in USAGE_ERRORS:
+        args = [a.format(broken=broken) for a in args]
+        c.expect_run(["run"] + args, status, [], err)
+    # The sandbox held: nothing was written or run.
+    c.check(not os.path.exists("/tmp/chansim-sandbox-escaped"), ["tests/broken"],
+            "a sandbox escape created /tmp/chansim-sandbox-escaped")
+
+
+def check_cli(c):
+    c.expect_run(["--help"], 0, ["usage:", "chansim run SCENARIO.lua", "chansim list"])
+    c.expect_run(["run", "--help"], 0, ["usage: chansim run SCENARIO.lua", "--seed N",
+                                        "--strategy", "--set NAME=VALUE", "--schedule-out",
+                                        "--instr-budget", "--mem-limit"])
+    c.expect_run(["--version"], 0, ["chansim "])
+    c.expect_run(["frobnicate"], 3, [], ["unknown command \"frobnicate\"", "usage:"])
+    r = c.expect_run(["list", "scenarios"], 0)
+    if r is None:
+        return
+    lines = r[1].splitlines()
+    cmd = [c.chansim, "list", "scenarios"]
+    for path in sorted(os.listdir(os.path.join(c.src, "scenarios"))):
+        if not path.endswith(".lua"):
+            continue
+        rel = "scenarios/" + path
+        idx = [i for i, l in enumerate(lines) if l.split()[:1] == [rel]]
+        if not c.check(len(idx) == 1, cmd, "%s is not listed:\n%s" % (rel, r[1])):
+            continue
+        name = lines[idx[0]].split(None, 1)[1] if len(lines[idx[0]].split(None, 1)) > 1 else ""
+        c.check(name and "no scenario{} header" not in name, cmd, "%s has no name: %r" % (rel, name))
+        if rel in c.names:
+            c.check(name == c.names[rel], cmd, "%s is listed as %r, its run says %r"
+                    % (rel, name, c.names[rel]))
+        desc = lines[idx[0] + 1] if idx[0] + 1 < len(lines) else ""
+        c.check(desc.startswith(" ") and desc.strip(), cmd, "%s has no description" % rel)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: run_scenarios.py CHANSIM SOURCE_DIR")
+    chansim = os.path.abspath(sys.argv[1])
+    src = os.path.abspath(sys.argv[2])
+    c = Checker(chansim, src)
+    scen_dir = os.path.join(src, "scenarios")
+    paths = sorted(os.path.join(scen_dir, f) for f in os.listdir(scen_dir) if f.endswith(".lua"))
+    for stem in SCENARIOS:
+        c.check(os.path.join(scen_dir, stem + ".lua") in paths, [stem],
+                "scenarios/%s.lua is missing" % stem)
+    tmp = tempfile.mkdtemp(prefix="chansim-scenarios-")
+    try:
+        # Each worker records into its own checker; merged in file order.
+        def one(path):
+            sub = Checker(chansim, src)
+            check_scenario(sub, path, tmp)
+            return sub
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            for sub in pool.map(one, paths):
+                c.failures += sub.failures
+                c.passed += sub.passed
+                c.names.update(sub.names)
+        check_broken(c)
+        check_cli(c)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("run_scenarios: %d scenarios, %d broken scenarios, %d checks passed, %d failed"
+          % (len(paths), len(BROKEN), c.passed, len(c.failures)))
+    for f in c.failures:
+        print("FAIL: " + f)
+    sys.exit(1 if c.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
