@@ -1309,6 +1309,30 @@ void host_destroy(host_t *h)
     free(h);
 }
 
+/* The world's checkers (sim/checker.h) report violations as trace events:
+ * each is a failed invariant of the run. */
+static void violation_sink(void *ud, const trace_event_t *ev)
+{
+    host_t *h = ud;
+    static const char prefix[] = "violation: ";
+    if (ev->kind != EV_USER || !ev->detail || strncmp(ev->detail, prefix, sizeof prefix - 1) != 0)
+        return;
+    if (h->nexp == h->capexp) {
+        size_t ncap = h->capexp ? h->capexp * 2 : 16;
+        host_expect_t *n = realloc(h->exp, ncap * sizeof *n);
+        if (!n)
+            return;
+        h->exp = n;
+        h->capexp = ncap;
+    }
+    host_expect_t *e = &h->exp[h->nexp++];
+    e->ok = false;
+    e->msg = xstrdup(ev->detail + sizeof prefix - 1);
+    e->where = xstrdup("checker");
+    e->t = ev->t;
+    e->kind = 1;
+}
+
 static void main_entry(void *arg)
 {
     host_t *h = arg;
@@ -1399,11 +1423,14 @@ bool lsim_in_check(lua_State *L)
     return host_of(L)->in_check;
 }
 
+/* A goroutine blocked for good after main returned is a leak, unless it
+ * belongs to a simulated node: a node's servers wait for requests forever
+ * by design, as processes do. */
 static void count_leak(void *ud, g_t *g)
 {
     host_t *h = ud;
-    (void)g;
-    h->leaked++;
+    if (!go_group(g))
+        h->leaked++;
 }
 
 static bool set_dirs(host_t *h)
@@ -1444,6 +1471,7 @@ int host_run(host_t *h)
     cfg.until = h->opt.until ? h->opt.until : DEFAULT_UNTIL;
     h->s = sched_create(&cfg);
     sched_set_frames_hook(h->s, frames_hook);
+    sched_add_sink(h->s, violation_sink, h);
     for (int i = 0; i < h->nsinks; i++)
         sched_add_sink(h->s, h->sinks[i].fn, h->sinks[i].ud);
     if (h->nclocks)

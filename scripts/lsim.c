@@ -19,7 +19,7 @@
 #define TIMER_MT "chansim.timer"
 
 /* What a channel carries, seen from Lua. */
-enum { LCHAN_VALUES, LCHAN_TIME, LCHAN_EMPTY };
+enum { LCHAN_VALUES, LCHAN_TIME, LCHAN_EMPTY, LCHAN_BOOL };
 
 typedef struct lchan {
     chan_t *c;  /* the core channel (owned by the scheduler) */
@@ -107,6 +107,14 @@ void lsim_pushchan(lua_State *L, chan_t *c)
         push_lchan(L, c, chan_elem_size(c) == 0 ? LCHAN_EMPTY : LCHAN_VALUES);
 }
 
+void lsim_pushchan_bool(lua_State *L, chan_t *c)
+{
+    if (!c)
+        lua_pushnil(L);
+    else
+        push_lchan(L, c, LCHAN_BOOL);
+}
+
 static lchan_t *check_lchan(lua_State *L, int idx)
 {
     return luaL_checkudata(L, idx, CHAN_MT);
@@ -129,6 +137,8 @@ static void push_elem(lua_State *L, int kind, const void *elem, bool ok)
         lua_pushnil(L);
     } else if (kind == LCHAN_EMPTY) {
         lua_pushboolean(L, 1);
+    } else if (kind == LCHAN_BOOL) {
+        lua_pushboolean(L, *(const int64_t *)elem != 0);
     } else if (kind == LCHAN_TIME) {
         lua_pushinteger(L, *(const int64_t *)elem);
     } else {
@@ -153,8 +163,8 @@ static void send_value(lua_State *L, chan_t *c, int kind, int idx)
 {
     if (kind == LCHAN_TIME)
         luaL_error(L, "invalid operation: send to a receive-only timer channel");
-    if (kind == LCHAN_EMPTY)
-        luaL_error(L, "invalid operation: send to a signal-only channel (use close)");
+    if (kind != LCHAN_VALUES)
+        luaL_error(L, "invalid operation: send to a receive-only channel");
     lsim_need_goroutine(L, "send");
     if (chan_closed(c)) {
         lua_pushliteral(L, "send on closed channel");

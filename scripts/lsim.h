@@ -41,6 +41,8 @@ void lsim_need_goroutine(lua_State *L, const char *what);
 /* Channels as Lua values: push a userdata for c, or get c from one. */
 void lsim_pushchan(lua_State *L, chan_t *c);
 chan_t *lsim_checkchan(lua_State *L, int idx);
+/* A channel of int64 flags made in C, read from Lua as booleans. */
+void lsim_pushchan_bool(lua_State *L, chan_t *c);
 chan_t *lsim_optchan(lua_State *L, int idx);
 /* Move the value at idx into a channel slot / back out of one. */
 int lsim_ref_value(lua_State *L, int idx);
@@ -68,6 +70,7 @@ void lsim_open_services(lua_State *L, int simtable);
 void lsim_open_degradation(lua_State *L, int simtable);
 void lsim_open_observability(lua_State *L, int simtable);
 void lsim_open_cluster(lua_State *L, int simtable);
+void lsim_open_etcd(lua_State *L, int simtable);
 
 /* tostring() that never shows an address: tables, functions, threads and
  * userdata without __tostring print as "table: #12", numbered in the order

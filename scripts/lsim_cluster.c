@@ -287,8 +287,10 @@ static int nd_go(lua_State *L)
         lua_pushvalue(L, fn);
         lua_getinfo(L, ">S", &ar);
         snprintf(buf, sizeof buf, "%s/func@%s:%d", node_name(n), ar.short_src, ar.linedefined);
-        name = buf;
+    } else {
+        snprintf(buf, sizeof buf, "%s/%s", node_name(n), name); /* "n1/main" */
     }
+    name = buf;
     g_t *g = host_spawn(L, fn, lua_gettop(L) - fn, name, node_name(n));
     node_adopt(n, g);
     lua_pushinteger(L, (lua_Integer)go_id(g));

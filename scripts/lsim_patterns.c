@@ -76,4 +76,5 @@ void lsim_open_patterns(lua_State *L, int t)
     lsim_open_degradation(L, t);
     lsim_open_observability(L, t);
     lsim_open_cluster(L, t);
+    lsim_open_etcd(L, t);
 }

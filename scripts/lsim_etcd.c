@@ -1,0 +1,959 @@
+/*
+ * lsim_etcd: the etcd-like store, its client, the concurrency recipes, the
+ * seed's coordination patterns and the world's checkers, for scenarios.
+ *
+ *   local store = sim.etcd_server(c:node("etcd"))          -- boots with the node
+ *   local cli = store:client(c:node("n1"))
+ *   cli:put("/k", "v"); local kvs, rev = cli:get("/k", { prefix = true })
+ *   local s = sim.etcd_session(cli, { ttl = 10 })
+ *   local m = sim.etcd_mutex(s, "/locks/x"); m:lock(ctx); m:token(); m:unlock(ctx)
+ *   local e = sim.etcd_election(s, "/elections/x"); e:campaign(ctx, "me")
+ *   local dm = sim.distributed_mutex{ client = cli, lock_path = "/locks/x" }
+ *   local le = sim.leader_election{ client = cli, election_id = "/elections/x", track = lead }
+ *   local sem = sim.distributed_semaphore{ client = cli, path = "/sem", count = 3, fair = true }
+ *   local res = sim.fenced_resource{ name = "storage", fencing = true }
+ *
+ * Calls that talk to the store block the calling goroutine; they return
+ * their results, or nil and the error's message (Go's (value, error)).
+ * Contexts are optional: sim.context.background() when omitted.
+ */
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "checker.h"
+#include "dist_mutex.h"
+#include "dist_semaphore.h"
+#include "etcd.h"
+#include "etcd_concurrency.h"
+#include "fenced.h"
+#include "leader_election.h"
+#include "lsim.h"
+#include "lsim_ctx.h"
+#include "net.h"
+
+#define SERVER_MT "chansim.etcd_server"
+#define CLIENT_MT "chansim.etcd_client"
+#define SESSION_MT "chansim.etcd_session"
+#define EMUTEX_MT "chansim.etcd_mutex"
+#define ELECTION_MT "chansim.etcd_election"
+#define DMUTEX_MT "chansim.distributed_mutex"
+#define LEADER_MT "chansim.leader_election"
+#define DSEM_MT "chansim.distributed_semaphore"
+#define HOLDERS_MT "chansim.holders"
+#define LEADERSHIP_MT "chansim.leadership"
+#define FENCED_MT "chansim.fenced_resource"
+
+/* Every userdata here is a pointer to a scheduler-owned object; uservalue 1
+ * keeps what it was made from alive (its client, session, ...). */
+static void *check(lua_State *L, int idx, const char *mt)
+{
+    return *(void **)luaL_checkudata(L, idx, mt);
+}
+
+static void push(lua_State *L, void *p, const char *mt, int keep_idx)
+{
+    if (keep_idx)
+        keep_idx = lua_absindex(L, keep_idx);
+    *(void **)lua_newuserdatauv(L, sizeof p, 1) = p;
+    luaL_setmetatable(L, mt);
+    if (keep_idx) {
+        lua_pushvalue(L, keep_idx);
+        lua_setiuservalue(L, -2, 1);
+    }
+}
+
+static ctx_t *opt_ctx(lua_State *L, int idx)
+{
+    return lua_isnoneornil(L, idx) ? ctx_background() : lsim_checkctx(L, idx);
+}
+
+static int fail(lua_State *L, const go_error_t *err)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, go_error_msg(err));
+    return 2;
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void push_kv(lua_State *L, const kv_kv_t *kv)
+{
+    lua_createtable(L, 0, 6);
+    lua_pushstring(L, kv->key);
+    lua_setfield(L, -2, "key");
+    lua_pushstring(L, kv->value ? kv->value : "");
+    lua_setfield(L, -2, "value");
+    set_int(L, "create_rev", kv->create_rev);
+    set_int(L, "mod_rev", kv->mod_rev);
+    set_int(L, "version", kv->version);
+    set_int(L, "lease", kv->lease);
+}
+
+static void push_kvs(lua_State *L, const kv_op_result_t *op)
+{
+    lua_createtable(L, (int)op->nkvs, 0);
+    for (size_t i = 0; i < op->nkvs; i++) {
+        push_kv(L, &op->kvs[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+/* ---- server and client ---------------------------------------------------- */
+
+/* sim.etcd_server(node [, { expiry_interval =, service_time = }]) */
+static int l_server(lua_State *L)
+{
+    node_t *n = *(node_t **)luaL_checkudata(L, 1, "chansim.node");
+    etcd_server_cfg_t cfg = etcd_server_cfg_default();
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "expiry_interval");
+        cfg.expiry_interval = lsim_optduration(L, -1, cfg.expiry_interval);
+        lua_getfield(L, 2, "service_time");
+        cfg.service_time = lsim_optduration(L, -1, cfg.service_time);
+        lua_pop(L, 2);
+    }
+    etcd_server_t *srv = etcd_server_new(n, &cfg);
+    node_set_boot(n, etcd_server_boot, srv);
+    push(L, srv, SERVER_MT, 1);
+    return 1;
+}
+
+/* store:client(node [, { request_timeout = }]) */
+static int srv_client(lua_State *L)
+{
+    etcd_server_t *srv = check(L, 1, SERVER_MT);
+    node_t *n = *(node_t **)luaL_checkudata(L, 2, "chansim.node");
+    etcd_client_cfg_t cfg = etcd_client_cfg_default();
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "request_timeout");
+        cfg.request_timeout = lsim_optduration(L, -1, cfg.request_timeout);
+        lua_pop(L, 1);
+    }
+    if (!node_up(n))
+        return luaL_error(L, "etcd client on %s: the node is down", node_name(n));
+    push(L, etcd_client_new(srv, n, &cfg), CLIENT_MT, 2);
+    return 1;
+}
+
+/* store:revision(), store:keys() (the server's truth, for checks) */
+static int srv_revision(lua_State *L)
+{
+    lua_pushinteger(L, kv_revision(etcd_server_kv(check(L, 1, SERVER_MT))));
+    return 1;
+}
+
+static int srv_keys(lua_State *L)
+{
+    kv_t *kv = etcd_server_kv(check(L, 1, SERVER_MT));
+    const char *prefix = luaL_optstring(L, 2, "");
+    size_t pl = strlen(prefix);
+    lua_newtable(L);
+    lua_Integer k = 0;
+    for (size_t i = 0; i < kv_key_count(kv); i++) {
+        const kv_kv_t *e = kv_key_at(kv, i);
+        if (strncmp(e->key, prefix, pl) != 0)
+            continue;
+        push_kv(L, e);
+        lua_rawseti(L, -2, ++k);
+    }
+    return 1;
+}
+
+static int cli_put(lua_State *L)
+{
+    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    const char *k = luaL_checkstring(L, 2), *v = luaL_checkstring(L, 3);
+    int64_t lease = luaL_optinteger(L, 4, 0);
+    lsim_need_goroutine(L, "etcd put");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_put(c, opt_ctx(L, 5), k, v, lease, &r);
+    int64_t rev = r.revision;
+    kv_result_clear(&r);
+    if (err)
+        return fail(L, err);
+    lua_pushinteger(L, rev);
+    return 1;
+}
+
+/* kvs, rev = cli:get(key [, { prefix =, sort = "key"|"create"|"mod", order = "asc"|"desc", limit = }] [, ctx]) */
+static int cli_get(lua_State *L)
+{
+    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    const char *k = luaL_checkstring(L, 2);
+    kv_range_opts_t o = {0};
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "prefix");
+        o.prefix = lua_toboolean(L, -1);
+        lua_getfield(L, 3, "limit");
+        o.limit = luaL_optinteger(L, -1, 0);
+        lua_getfield(L, 3, "sort");
+        const char *sort = luaL_optstring(L, -1, "key");
+        lua_getfield(L, 3, "order");
+        const char *order = luaL_optstring(L, -1, "asc");
+        lua_pop(L, 4);
+        if (strcmp(sort, "create") == 0)
+            o.sort_target = KV_SORT_CREATE;
+        else if (strcmp(sort, "mod") == 0)
+            o.sort_target = KV_SORT_MOD;
+        else if (strcmp(sort, "key") != 0)
+            return luaL_error(L, "etcd get: sort is \"key\", \"create\" or \"mod\"");
+        o.sort_order = strcmp(order, "desc") == 0 ? KV_SORT_DESCEND : KV_SORT_ASCEND;
+    }
+    lsim_need_goroutine(L, "etcd get");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_get(c, opt_ctx(L, 4), k, &o, &r);
+    if (err) {
+        kv_result_clear(&r);
+        return fail(L, err);
+    }
+    push_kvs(L, &r.op);
+    lua_pushinteger(L, r.revision);
+    kv_result_clear(&r);
+    return 2;
+}
+
+static int cli_delete(lua_State *L)
+{
+    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    const char *k = luaL_checkstring(L, 2);
+    bool prefix = lua_toboolean(L, 3);
+    lsim_need_goroutine(L, "etcd delete");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_delete(c, opt_ctx(L, 4), k, prefix, &r);
+    int64_t n = r.op.deleted, rev = r.revision;
+    kv_result_clear(&r);
+    if (err)
+        return fail(L, err);
+    lua_pushinteger(L, n);
+    lua_pushinteger(L, rev);
+    return 2;
+}
+
+static int cli_grant(lua_State *L)
+{
+    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    int64_t ttl = luaL_checkinteger(L, 2);
+    lsim_need_goroutine(L, "etcd grant");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_grant(c, opt_ctx(L, 3), ttl, &r);
+    int64_t lease = r.lease, got = r.ttl;
+    kv_result_clear(&r);
+    if (err)
+        return fail(L, err);
+    lua_pushinteger(L, lease);
+    lua_pushinteger(L, got);
+    return 2;
+}
+
+static int cli_keepalive_once(lua_State *L)
+{
+    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    int64_t lease = luaL_checkinteger(L, 2);
+    lsim_need_goroutine(L, "etcd keepalive");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_keepalive_once(c, opt_ctx(L, 3), lease, &r);
+    int64_t ttl = r.ttl;
+    kv_result_clear(&r);
+    if (err)
+        return fail(L, err);
+    lua_pushinteger(L, ttl);
+    return 1;
+}
+
+static int cli_revoke(lua_State *L)
+{
+    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    int64_t lease = luaL_checkinteger(L, 2);
+    lsim_need_goroutine(L, "etcd revoke");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_revoke(c, opt_ctx(L, 3), lease, &r);
+    int64_t deleted = r.deleted;
+    kv_result_clear(&r);
+    if (err)
+        return fail(L, err);
+    lua_pushinteger(L, deleted);
+    return 1;
+}
+
+/* ---- sessions, mutexes, elections -------------------------------------------- */
+
+static int l_session(lua_State *L)
+{
+    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    etcd_session_opts_t o = {0};
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "ttl");
+        o.ttl_s = luaL_optinteger(L, -1, 0);
+        lua_getfield(L, 2, "ctx");
+        o.ctx = lua_isnil(L, -1) ? NULL : lsim_checkctx(L, -1);
+        lua_pop(L, 2);
+    }
+    lsim_need_goroutine(L, "etcd session");
+    etcd_session_t *s;
+    const go_error_t *err = etcd_session_new(c, &o, &s);
+    if (err)
+        return fail(L, err);
+    push(L, s, SESSION_MT, 1);
+    return 1;
+}
+
+static int ses_lease(lua_State *L)
+{
+    lua_pushinteger(L, etcd_session_lease(check(L, 1, SESSION_MT)));
+    return 1;
+}
+
+static int ses_done(lua_State *L)
+{
+    lsim_pushchan(L, etcd_session_done(check(L, 1, SESSION_MT)));
+    return 1;
+}
+
+static int ses_close(lua_State *L)
+{
+    etcd_session_t *s = check(L, 1, SESSION_MT);
+    lsim_need_goroutine(L, "session close");
+    const go_error_t *err = etcd_session_close(s);
+    if (err)
+        return fail(L, err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int ses_orphan(lua_State *L)
+{
+    etcd_session_t *s = check(L, 1, SESSION_MT);
+    lsim_need_goroutine(L, "session orphan");
+    etcd_session_orphan(s);
+    return 0;
+}
+
+static int l_emutex(lua_State *L)
+{
+    etcd_session_t *s = check(L, 1, SESSION_MT);
+    push(L, etcd_mutex_new(s, luaL_checkstring(L, 2)), EMUTEX_MT, 1);
+    return 1;
+}
+
+static int ok_or_fail(lua_State *L, const go_error_t *err)
+{
+    if (err)
+        return fail(L, err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int em_lock(lua_State *L)
+{
+    etcd_mutex_t *m = check(L, 1, EMUTEX_MT);
+    lsim_need_goroutine(L, "Mutex.Lock");
+    return ok_or_fail(L, etcd_mutex_lock(m, opt_ctx(L, 2)));
+}
+
+static int em_try_lock(lua_State *L)
+{
+    etcd_mutex_t *m = check(L, 1, EMUTEX_MT);
+    lsim_need_goroutine(L, "Mutex.TryLock");
+    return ok_or_fail(L, etcd_mutex_try_lock(m, opt_ctx(L, 2)));
+}
+
+static int em_unlock(lua_State *L)
+{
+    etcd_mutex_t *m = check(L, 1, EMUTEX_MT);
+    lsim_need_goroutine(L, "Mutex.Unlock");
+    return ok_or_fail(L, etcd_mutex_unlock(m, opt_ctx(L, 2)));
+}
+
+static int em_key(lua_State *L)
+{
+    lua_pushstring(L, etcd_mutex_key(check(L, 1, EMUTEX_MT)));
+    return 1;
+}
+
+/* m:token(): the revision at which the lock was acquired (a fencing token) */
+static int em_token(lua_State *L)
+{
+    lua_pushinteger(L, etcd_mutex_header_revision(check(L, 1, EMUTEX_MT)));
+    return 1;
+}
+
+static int l_election(lua_State *L)
+{
+    etcd_session_t *s = check(L, 1, SESSION_MT);
+    push(L, etcd_election_new(s, luaL_checkstring(L, 2)), ELECTION_MT, 1);
+    return 1;
+}
+
+static int el_campaign(lua_State *L)
+{
+    etcd_election_t *e = check(L, 1, ELECTION_MT);
+    const char *val = luaL_checkstring(L, 2);
+    lsim_need_goroutine(L, "Election.Campaign");
+    return ok_or_fail(L, etcd_election_campaign(e, opt_ctx(L, 3), val));
+}
+
+static int el_proclaim(lua_State *L)
+{
+    etcd_election_t *e = check(L, 1, ELECTION_MT);
+    const char *val = luaL_checkstring(L, 2);
+    lsim_need_goroutine(L, "Election.Proclaim");
+    return ok_or_fail(L, etcd_election_proclaim(e, opt_ctx(L, 3), val));
+}
+
+static int el_resign(lua_State *L)
+{
+    etcd_election_t *e = check(L, 1, ELECTION_MT);
+    lsim_need_goroutine(L, "Election.Resign");
+    return ok_or_fail(L, etcd_election_resign(e, opt_ctx(L, 2)));
+}
+
+/* value, key, term = e:leader([ctx]) */
+static int el_leader(lua_State *L)
+{
+    etcd_election_t *e = check(L, 1, ELECTION_MT);
+    lsim_need_goroutine(L, "Election.Leader");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_election_leader(e, opt_ctx(L, 2), &r);
+    if (err) {
+        kv_result_clear(&r);
+        return fail(L, err);
+    }
+    lua_pushstring(L, r.op.kvs[0].value);
+    lua_pushstring(L, r.op.kvs[0].key);
+    lua_pushinteger(L, r.op.kvs[0].create_rev);
+    kv_result_clear(&r);
+    return 3;
+}
+
+static int el_is_leader(lua_State *L)
+{
+    lua_pushboolean(L, etcd_election_is_leader(check(L, 1, ELECTION_MT)));
+    return 1;
+}
+
+static int el_term(lua_State *L)
+{
+    lua_pushinteger(L, etcd_election_rev(check(L, 1, ELECTION_MT)));
+    return 1;
+}
+
+/* ---- the seed's patterns -------------------------------------------------------- */
+
+static bool variant_seed(lua_State *L, int t, const char *who)
+{
+    lua_getfield(L, t, "variant");
+    const char *v = luaL_optstring(L, -1, "corrected");
+    lua_pop(L, 1);
+    if (strcmp(v, "seed") != 0 && strcmp(v, "corrected") != 0)
+        luaL_error(L, "%s: variant must be \"seed\" or \"corrected\"", who);
+    return strcmp(v, "seed") == 0;
+}
+
+static etcd_client_t *field_client(lua_State *L, int t, const char *who)
+{
+    lua_getfield(L, t, "client");
+    etcd_client_t *c = luaL_testudata(L, -1, CLIENT_MT) ? check(L, -1, CLIENT_MT) : NULL;
+    lua_pop(L, 1);
+    if (!c)
+        luaL_error(L, "%s: client must be an etcd client (store:client(node))", who);
+    return c;
+}
+
+static int64_t field_int(lua_State *L, int t, const char *k, int64_t def)
+{
+    lua_getfield(L, t, k);
+    int64_t v = luaL_optinteger(L, -1, def);
+    lua_pop(L, 1);
+    return v;
+}
+
+static const char *field_str(lua_State *L, int t, const char *k, const char *def)
+{
+    lua_getfield(L, t, k);
+    const char *v = luaL_optstring(L, -1, def);
+    lua_pop(L, 1);
+    return v; /* strings in the table stay alive with it */
+}
+
+/* sim.distributed_mutex{ client =, lock_path = "/locks/my-critical-section", ttl = 10, variant = } */
+static int l_dmutex(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    etcd_client_t *c = field_client(L, 1, "sim.distributed_mutex");
+    const char *path = field_str(L, 1, "lock_path", "/locks/my-critical-section");
+    int64_t ttl = field_int(L, 1, "ttl", 10);
+    bool seed = variant_seed(L, 1, "sim.distributed_mutex");
+    lsim_need_goroutine(L, "NewDistributedMutex");
+    distributed_mutex_t *dm;
+    const go_error_t *err = new_distributed_mutex(c, path, ttl, seed, &dm);
+    if (err)
+        return fail(L, err);
+    lua_getfield(L, 1, "client");
+    push(L, dm, DMUTEX_MT, -1);
+    return 1;
+}
+
+static int dm_lock(lua_State *L)
+{
+    distributed_mutex_t *dm = check(L, 1, DMUTEX_MT);
+    lsim_need_goroutine(L, "DistributedMutex.Lock");
+    return ok_or_fail(L, distributed_mutex_lock(dm, opt_ctx(L, 2)));
+}
+
+static int dm_unlock(lua_State *L)
+{
+    distributed_mutex_t *dm = check(L, 1, DMUTEX_MT);
+    lsim_need_goroutine(L, "DistributedMutex.Unlock");
+    return ok_or_fail(L, distributed_mutex_unlock(dm, opt_ctx(L, 2)));
+}
+
+static int dm_close(lua_State *L)
+{
+    distributed_mutex_t *dm = check(L, 1, DMUTEX_MT);
+    lsim_need_goroutine(L, "DistributedMutex.Close");
+    distributed_mutex_close(dm);
+    return 0;
+}
+
+static int dm_is_locked(lua_State *L)
+{
+    lua_pushboolean(L, distributed_mutex_is_locked(check(L, 1, DMUTEX_MT)));
+    return 1;
+}
+
+static int dm_lock_count(lua_State *L)
+{
+    lua_pushinteger(L, distributed_mutex_lock_count(check(L, 1, DMUTEX_MT)));
+    return 1;
+}
+
+static int dm_owner(lua_State *L)
+{
+    distributed_mutex_t *dm = check(L, 1, DMUTEX_MT);
+    lsim_need_goroutine(L, "DistributedMutex.GetLockOwner");
+    char out[512];
+    const go_error_t *err = distributed_mutex_get_lock_owner(dm, opt_ctx(L, 2), out, sizeof out);
+    if (err)
+        return fail(L, err);
+    lua_pushstring(L, out);
+    return 1;
+}
+
+static int dm_node_id(lua_State *L)
+{
+    lua_pushstring(L, distributed_mutex_node_id(check(L, 1, DMUTEX_MT)));
+    return 1;
+}
+
+static int dm_token(lua_State *L)
+{
+    lua_pushinteger(L, etcd_mutex_header_revision(distributed_mutex_inner(check(L, 1, DMUTEX_MT))));
+    return 1;
+}
+
+static int dm_session_done(lua_State *L)
+{
+    lsim_pushchan(L, etcd_session_done(distributed_mutex_session(check(L, 1, DMUTEX_MT))));
+    return 1;
+}
+
+/* sim.leader_election{ client =, election_id = "/elections/my-service-leader", ttl = 10,
+ *                      variant =, track = sim.leadership(...) } */
+static int l_leader(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    etcd_client_t *c = field_client(L, 1, "sim.leader_election");
+    const char *id = field_str(L, 1, "election_id", "/elections/my-service-leader");
+    int64_t ttl = field_int(L, 1, "ttl", 10);
+    bool seed = variant_seed(L, 1, "sim.leader_election");
+    lua_getfield(L, 1, "track");
+    leadership_t *track = lua_isnil(L, -1) ? NULL : check(L, -1, LEADERSHIP_MT);
+    lua_pop(L, 1);
+    lsim_need_goroutine(L, "NewLeaderElection");
+    leader_election_t *le;
+    const go_error_t *err = new_leader_election(c, id, ttl, seed, track, &le);
+    if (err)
+        return fail(L, err);
+    lua_getfield(L, 1, "client");
+    push(L, le, LEADER_MT, -1);
+    return 1;
+}
+
+static int le_campaign(lua_State *L)
+{
+    leader_election_t *le = check(L, 1, LEADER_MT);
+    lsim_need_goroutine(L, "LeaderElection.Campaign");
+    return ok_or_fail(L, leader_election_campaign(le, opt_ctx(L, 2)));
+}
+
+static int le_resign(lua_State *L)
+{
+    leader_election_t *le = check(L, 1, LEADER_MT);
+    lsim_need_goroutine(L, "LeaderElection.Resign");
+    return ok_or_fail(L, leader_election_resign(le, opt_ctx(L, 2)));
+}
+
+static int le_is_leader(lua_State *L)
+{
+    lua_pushboolean(L, leader_election_is_leader(check(L, 1, LEADER_MT)));
+    return 1;
+}
+
+/* le:changes(): the LeaderChanges channel; values are true or false */
+static int le_changes(lua_State *L)
+{
+    lsim_pushchan_bool(L, leader_election_changes(check(L, 1, LEADER_MT)));
+    return 1;
+}
+
+static int le_watch_leader(lua_State *L)
+{
+    leader_election_t *le = check(L, 1, LEADER_MT);
+    leader_election_watch_leader(le, opt_ctx(L, 2));
+    return 0;
+}
+
+static int le_close(lua_State *L)
+{
+    leader_election_t *le = check(L, 1, LEADER_MT);
+    lsim_need_goroutine(L, "LeaderElection.Close");
+    leader_election_close(le);
+    return 0;
+}
+
+static int le_current_leader(lua_State *L)
+{
+    leader_election_t *le = check(L, 1, LEADER_MT);
+    lsim_need_goroutine(L, "LeaderElection.GetCurrentLeader");
+    char out[512];
+    const go_error_t *err = leader_election_get_current_leader(le, opt_ctx(L, 2), out, sizeof out);
+    if (err)
+        return fail(L, err);
+    lua_pushstring(L, out);
+    return 1;
+}
+
+static int le_node_id(lua_State *L)
+{
+    lua_pushstring(L, leader_election_node_id(check(L, 1, LEADER_MT)));
+    return 1;
+}
+
+static int le_term(lua_State *L)
+{
+    lua_pushinteger(L, leader_election_term(check(L, 1, LEADER_MT)));
+    return 1;
+}
+
+/* sim.distributed_semaphore{ client =, path = "/semaphores/connection-limit", count = 3,
+ *                            ttl = 10, fair = false, track = sim.holders{...} } */
+static int l_dsem(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    etcd_client_t *c = field_client(L, 1, "sim.distributed_semaphore");
+    const char *path = field_str(L, 1, "path", "/semaphores/connection-limit");
+    int64_t count = field_int(L, 1, "count", 3);
+    int64_t ttl = field_int(L, 1, "ttl", 10);
+    if (count < 1 || count > 64)
+        return luaL_error(L, "sim.distributed_semaphore: count must be from 1 to 64");
+    lua_getfield(L, 1, "fair");
+    bool fair = lua_toboolean(L, -1);
+    lua_getfield(L, 1, "track");
+    holders_t *track = lua_isnil(L, -1) ? NULL : check(L, -1, HOLDERS_MT);
+    lua_pop(L, 2);
+    lsim_need_goroutine(L, "NewDistributedSemaphore");
+    distributed_semaphore_t *ds;
+    const go_error_t *err = new_distributed_semaphore(c, path, (int)count, ttl, fair, track, &ds);
+    if (err)
+        return fail(L, err);
+    lua_getfield(L, 1, "client");
+    push(L, ds, DSEM_MT, -1);
+    return 1;
+}
+
+static int ds_acquire(lua_State *L)
+{
+    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    lsim_need_goroutine(L, "DistributedSemaphore.Acquire");
+    char id[512];
+    const go_error_t *err = distributed_semaphore_acquire(ds, opt_ctx(L, 2), id, sizeof id);
+    if (err)
+        return fail(L, err);
+    lua_pushstring(L, id);
+    return 1;
+}
+
+/* id = sem:try_acquire(timeout [, ctx]) (TryAcquireWithTimeout) */
+static int ds_try_acquire(lua_State *L)
+{
+    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    simtime_t timeout = lsim_checkduration(L, 2);
+    lsim_need_goroutine(L, "DistributedSemaphore.TryAcquireWithTimeout");
+    char id[512];
+    const go_error_t *err =
+        distributed_semaphore_try_acquire_with_timeout(ds, opt_ctx(L, 3), timeout, id, sizeof id);
+    if (err)
+        return fail(L, err);
+    lua_pushstring(L, id);
+    return 1;
+}
+
+static int ds_release(lua_State *L)
+{
+    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    const char *id = luaL_checkstring(L, 2);
+    lsim_need_goroutine(L, "DistributedSemaphore.Release");
+    return ok_or_fail(L, distributed_semaphore_release(ds, opt_ctx(L, 3), id));
+}
+
+static int ds_available(lua_State *L)
+{
+    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    lsim_need_goroutine(L, "DistributedSemaphore.GetAvailable");
+    int n;
+    const go_error_t *err = distributed_semaphore_get_available(ds, opt_ctx(L, 2), &n);
+    if (err)
+        return fail(L, err);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+static int ds_close(lua_State *L)
+{
+    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    lsim_need_goroutine(L, "DistributedSemaphore.Close");
+    distributed_semaphore_close(ds);
+    return 0;
+}
+
+static int ds_stats(lua_State *L)
+{
+    dsem_stats_t st = distributed_semaphore_stats(check(L, 1, DSEM_MT));
+    lua_createtable(L, 0, 6);
+    set_int(L, "acquired", (lua_Integer)st.acquired);
+    set_int(L, "attempts", (lua_Integer)st.attempts);
+    set_int(L, "rejected", (lua_Integer)st.rejected);
+    set_int(L, "timeouts", (lua_Integer)st.timeouts);
+    set_int(L, "wait_ns", st.wait_ns);
+    set_int(L, "wait_max_ns", st.wait_max_ns);
+    return 1;
+}
+
+/* ---- checkers and the fenced resource ---------------------------------------------- */
+
+static void push_violations(lua_State *L, checker_t *c)
+{
+    const checker_violation_t *v;
+    size_t n = checker_violations(c, &v);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_createtable(L, 0, 2);
+        set_int(L, "t", v[i].t);
+        lua_pushstring(L, v[i].what);
+        lua_setfield(L, -2, "what");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+/* sim.holders{ name =, limit = 1 }: h:enter(who), h:leave(who), h:inside(), h:violations() */
+static int l_holders(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *name = field_str(L, 1, "name", "holders");
+    int64_t limit = field_int(L, 1, "limit", 1);
+    if (limit < 1)
+        return luaL_error(L, "sim.holders: limit must be at least 1");
+    push(L, holders_new(name, (int)limit), HOLDERS_MT, 0);
+    return 1;
+}
+
+static int ho_enter(lua_State *L)
+{
+    holders_enter(check(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
+    return 0;
+}
+
+static int ho_leave(lua_State *L)
+{
+    holders_leave(check(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
+    return 0;
+}
+
+static int ho_inside(lua_State *L)
+{
+    holders_t *h = check(L, 1, HOLDERS_MT);
+    lua_pushinteger(L, holders_inside(h));
+    lua_pushinteger(L, holders_max_inside(h));
+    return 2;
+}
+
+static int ho_violations(lua_State *L)
+{
+    push_violations(L, holders_checker(check(L, 1, HOLDERS_MT)));
+    return 1;
+}
+
+/* sim.leadership(name): who believes it leads, checked per term and per instant */
+static int l_leadership(lua_State *L)
+{
+    push(L, leadership_new(luaL_checkstring(L, 1)), LEADERSHIP_MT, 0);
+    return 1;
+}
+
+static int ls_violations(lua_State *L)
+{
+    leadership_t *l = check(L, 1, LEADERSHIP_MT);
+    push_violations(L, leadership_term_checker(l));
+    push_violations(L, leadership_instant_checker(l));
+    return 2;
+}
+
+static int ls_changes(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)leadership_changes(check(L, 1, LEADERSHIP_MT)));
+    return 1;
+}
+
+static int ls_begin(lua_State *L)
+{
+    leadership_begin(check(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    return 0;
+}
+
+static int ls_finish(lua_State *L)
+{
+    leadership_end(check(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2));
+    return 0;
+}
+
+/* sim.fenced_resource{ name =, fencing = true } */
+static int l_fenced(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *name = field_str(L, 1, "name", "resource");
+    lua_getfield(L, 1, "fencing");
+    bool fencing = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    push(L, fenced_new(name, fencing), FENCED_MT, 0);
+    return 1;
+}
+
+/* ok, err = r:begin(who, token) */
+static int fr_begin(lua_State *L)
+{
+    fenced_t *r = check(L, 1, FENCED_MT);
+    return ok_or_fail(L, fenced_begin(r, luaL_checkstring(L, 2), luaL_checkinteger(L, 3)));
+}
+
+static int fr_finish(lua_State *L)
+{
+    fenced_finish(check(L, 1, FENCED_MT), luaL_checkstring(L, 2));
+    return 0;
+}
+
+static int fr_stats(lua_State *L)
+{
+    fenced_t *r = check(L, 1, FENCED_MT);
+    lua_createtable(L, 0, 3);
+    set_int(L, "accepted", (lua_Integer)fenced_accepted(r));
+    set_int(L, "rejected", (lua_Integer)fenced_rejected(r));
+    set_int(L, "max_token", fenced_max_token(r));
+    return 1;
+}
+
+static int fr_violations(lua_State *L)
+{
+    push_violations(L, fenced_checker(check(L, 1, FENCED_MT)));
+    return 1;
+}
+
+/* ---- registration ------------------------------------------------------------------ */
+
+static void meta(lua_State *L, const char *name, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+void lsim_open_etcd(lua_State *L, int t)
+{
+    static const luaL_Reg server_m[] = {
+        {"client", srv_client}, {"revision", srv_revision}, {"keys", srv_keys}, {NULL, NULL},
+    };
+    static const luaL_Reg client_m[] = {
+        {"put", cli_put},       {"get", cli_get},     {"delete", cli_delete},
+        {"grant", cli_grant},   {"keepalive_once", cli_keepalive_once},
+        {"revoke", cli_revoke}, {NULL, NULL},
+    };
+    static const luaL_Reg session_m[] = {
+        {"lease", ses_lease}, {"done", ses_done}, {"close", ses_close}, {"orphan", ses_orphan},
+        {NULL, NULL},
+    };
+    static const luaL_Reg emutex_m[] = {
+        {"lock", em_lock}, {"try_lock", em_try_lock}, {"unlock", em_unlock},
+        {"key", em_key},   {"token", em_token},       {NULL, NULL},
+    };
+    static const luaL_Reg election_m[] = {
+        {"campaign", el_campaign},   {"proclaim", el_proclaim}, {"resign", el_resign},
+        {"leader", el_leader},       {"is_leader", el_is_leader}, {"term", el_term},
+        {NULL, NULL},
+    };
+    static const luaL_Reg dmutex_m[] = {
+        {"lock", dm_lock},       {"unlock", dm_unlock},   {"close", dm_close},
+        {"is_locked", dm_is_locked}, {"lock_count", dm_lock_count}, {"owner", dm_owner},
+        {"node_id", dm_node_id}, {"token", dm_token},     {"session_done", dm_session_done},
+        {NULL, NULL},
+    };
+    static const luaL_Reg leader_m[] = {
+        {"campaign", le_campaign},   {"resign", le_resign},   {"is_leader", le_is_leader},
+        {"changes", le_changes},     {"watch_leader", le_watch_leader}, {"close", le_close},
+        {"current_leader", le_current_leader}, {"node_id", le_node_id}, {"term", le_term},
+        {NULL, NULL},
+    };
+    static const luaL_Reg dsem_m[] = {
+        {"acquire", ds_acquire}, {"try_acquire", ds_try_acquire}, {"release", ds_release},
+        {"available", ds_available}, {"close", ds_close}, {"stats", ds_stats}, {NULL, NULL},
+    };
+    static const luaL_Reg holders_m[] = {
+        {"enter", ho_enter}, {"leave", ho_leave}, {"inside", ho_inside},
+        {"violations", ho_violations}, {NULL, NULL},
+    };
+    static const luaL_Reg leadership_m[] = {
+        {"violations", ls_violations}, {"changes", ls_changes},
+        {"begin", ls_begin}, {"finish", ls_finish}, {NULL, NULL},
+    };
+    static const luaL_Reg fenced_m[] = {
+        {"begin", fr_begin}, {"finish", fr_finish}, {"stats", fr_stats},
+        {"violations", fr_violations}, {NULL, NULL},
+    };
+    meta(L, SERVER_MT, server_m);
+    meta(L, CLIENT_MT, client_m);
+    meta(L, SESSION_MT, session_m);
+    meta(L, EMUTEX_MT, emutex_m);
+    meta(L, ELECTION_MT, election_m);
+    meta(L, DMUTEX_MT, dmutex_m);
+    meta(L, LEADER_MT, leader_m);
+    meta(L, DSEM_MT, dsem_m);
+    meta(L, HOLDERS_MT, holders_m);
+    meta(L, LEADERSHIP_MT, leadership_m);
+    meta(L, FENCED_MT, fenced_m);
+    static const luaL_Reg funcs[] = {
+        {"etcd_server", l_server},       {"etcd_session", l_session},
+        {"etcd_mutex", l_emutex},        {"etcd_election", l_election},
+        {"distributed_mutex", l_dmutex}, {"leader_election", l_leader},
+        {"distributed_semaphore", l_dsem}, {"holders", l_holders},
+        {"leadership", l_leadership},    {"fenced_resource", l_fenced},
+        {NULL, NULL},
+    };
+    lua_pushvalue(L, t);
+    luaL_setfuncs(L, funcs, 0);
+    lua_pop(L, 1);
+}

@@ -1,0 +1,182 @@
+/* checker: invariants checked as the run goes. See checker.h. */
+#include "checker.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct checker {
+    obj_t hdr;                   /* scheduler-owned; hdr.name is the name */
+    checker_violation_t *v;      /* violations in the order found */
+    size_t nv;
+};
+
+static void checker_deinit(obj_t *o)
+{
+    checker_t *c = (checker_t *)o;
+    for (size_t i = 0; i < c->nv; i++)
+        free(c->v[i].what);
+    free(c->v);
+}
+
+checker_t *checker_new(const char *name)
+{
+    checker_t *c = obj_alloc(sizeof *c, OBJ_NONE, checker_deinit);
+    obj_set_name(c, name);
+    return c;
+}
+
+const char *checker_name(const checker_t *c) { return c->hdr.name ? c->hdr.name : ""; }
+
+void checker_fail(checker_t *c, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    checker_violation_t *nv = realloc(c->v, (c->nv + 1) * sizeof *nv);
+    if (!nv)
+        return;
+    c->v = nv;
+    c->v[c->nv].t = sched_now();
+    c->v[c->nv].what = strdup(msg);
+    c->nv++;
+    char ev[640];
+    snprintf(ev, sizeof ev, CHECKER_VIOLATION_PREFIX "%s: %s", checker_name(c), msg);
+    sched_emit(EV_USER, c->hdr.id, (int64_t)c->nv, 0, ev);
+}
+
+size_t checker_violations(const checker_t *c, const checker_violation_t **list)
+{
+    *list = c->v;
+    return c->nv;
+}
+
+/* ---- holders ------------------------------------------------------------------ */
+
+#define MAX_NAMES 64
+
+struct holders {
+    obj_t hdr;                    /* scheduler-owned */
+    checker_t *check;             /* its violations */
+    int limit;                    /* how many may be inside */
+    const char *inside[MAX_NAMES]; /* interned names, in order of entry */
+    int n, max_n;
+    entity_t *entity;             /* for the trace and the view */
+};
+
+holders_t *holders_new(const char *name, int limit)
+{
+    holders_t *h = obj_alloc(sizeof *h, OBJ_NONE, NULL);
+    h->check = checker_new(name);
+    h->limit = limit;
+    h->entity = entity_new("holders", name, NULL);
+    entity_set(h->entity, "limit", limit);
+    entity_set(h->entity, "inside", 0);
+    return h;
+}
+
+void holders_enter(holders_t *h, const char *who)
+{
+    if (h->n == MAX_NAMES)
+        return;
+    h->inside[h->n++] = sched_intern(sched_current(), who);
+    if (h->n > h->max_n)
+        h->max_n = h->n;
+    entity_set(h->entity, "inside", h->n);
+    entity_set_state(h->entity, who);
+    if (h->n > h->limit) {
+        char list[256];
+        size_t w = 0;
+        for (int i = 0; i < h->n && w < sizeof list; i++)
+            w += (size_t)snprintf(list + w, sizeof list - w, "%s%s", i ? ", " : "", h->inside[i]);
+        checker_fail(h->check, "%d inside at once (limit %d): %s", h->n, h->limit, list);
+    }
+}
+
+void holders_leave(holders_t *h, const char *who)
+{
+    for (int i = 0; i < h->n; i++) {
+        if (strcmp(h->inside[i], who) == 0) {
+            memmove(&h->inside[i], &h->inside[i + 1], (size_t)(h->n - i - 1) * sizeof h->inside[0]);
+            h->n--;
+            entity_set(h->entity, "inside", h->n);
+            entity_set_state(h->entity, h->n ? h->inside[h->n - 1] : "free");
+            return;
+        }
+    }
+}
+
+int holders_inside(const holders_t *h) { return h->n; }
+int holders_max_inside(const holders_t *h) { return h->max_n; }
+checker_t *holders_checker(holders_t *h) { return h->check; }
+
+/* ---- leadership ---------------------------------------------------------------- */
+
+typedef struct belief {
+    const char *who;  /* interned */
+    int64_t term;     /* the term it believes it leads */
+} belief_t;
+
+struct leadership {
+    obj_t hdr;                 /* scheduler-owned */
+    checker_t *per_term;       /* two leaders in one term */
+    checker_t *per_instant;    /* two leaders at one instant */
+    belief_t b[MAX_NAMES];     /* current believers, in order */
+    int n;
+    uint64_t changes;
+    entity_t *entity;          /* leader and term, for the view */
+};
+
+leadership_t *leadership_new(const char *name)
+{
+    leadership_t *l = obj_alloc(sizeof *l, OBJ_NONE, NULL);
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s: one leader per term", name);
+    l->per_term = checker_new(buf);
+    snprintf(buf, sizeof buf, "%s: one leader at any instant", name);
+    l->per_instant = checker_new(buf);
+    l->entity = entity_new("election", name, NULL);
+    entity_set_state(l->entity, "no leader");
+    return l;
+}
+
+void leadership_begin(leadership_t *l, const char *who, int64_t term)
+{
+    leadership_end(l, who);
+    for (int i = 0; i < l->n; i++) {
+        if (l->b[i].term == term)
+            checker_fail(l->per_term, "%s and %s both lead term %lld", l->b[i].who, who,
+                         (long long)term);
+    }
+    if (l->n > 0)
+        checker_fail(l->per_instant, "%s leads term %lld while %s still believes it leads term %lld",
+                     who, (long long)term, l->b[l->n - 1].who, (long long)l->b[l->n - 1].term);
+    if (l->n == MAX_NAMES)
+        return;
+    l->b[l->n++] = (belief_t){sched_intern(sched_current(), who), term};
+    l->changes++;
+    entity_set_state(l->entity, who);
+    entity_set(l->entity, "term", term);
+    entity_set(l->entity, "leaders", l->n);
+    entity_set(l->entity, "changes", (int64_t)l->changes);
+}
+
+void leadership_end(leadership_t *l, const char *who)
+{
+    for (int i = 0; i < l->n; i++) {
+        if (strcmp(l->b[i].who, who) == 0) {
+            memmove(&l->b[i], &l->b[i + 1], (size_t)(l->n - i - 1) * sizeof l->b[0]);
+            l->n--;
+            entity_set(l->entity, "leaders", l->n);
+            entity_set_state(l->entity, l->n ? l->b[l->n - 1].who : "no leader");
+            return;
+        }
+    }
+}
+
+checker_t *leadership_term_checker(leadership_t *l) { return l->per_term; }
+checker_t *leadership_instant_checker(leadership_t *l) { return l->per_instant; }
+uint64_t leadership_changes(const leadership_t *l) { return l->changes; }

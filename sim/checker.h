@@ -1,0 +1,64 @@
+/*
+ * checker: invariants of the simulated world, checked as the run goes.
+ *
+ * A checker watches one property (mutual exclusion as the protected
+ * resource sees it, one leader per term, at most N semaphore holders) and
+ * records every violation with the simulated time and a sentence that says
+ * what happened. Each violation is an EV_USER trace event whose detail
+ * starts with "violation: ", so the log, the Perfetto export and the view
+ * mark the moment, and the host reports it as a failed invariant.
+ *
+ * Ownership: owned by the running scheduler.
+ */
+#ifndef CHANSIM_CHECKER_H
+#define CHANSIM_CHECKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entity.h"
+#include "sched.h"
+
+#define CHECKER_VIOLATION_PREFIX "violation: "
+
+typedef struct checker checker_t;
+
+typedef struct checker_violation {
+    simtime_t t;  /* when */
+    char *what;   /* the sentence */
+} checker_violation_t;
+
+checker_t *checker_new(const char *name);
+/* Record a violation now. */
+void checker_fail(checker_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t checker_violations(const checker_t *c, const checker_violation_t **list);
+const char *checker_name(const checker_t *c);
+
+/* ---- mutual exclusion over holders of something --------------------------- */
+
+/* Holders enter and leave; more than `limit` inside at once is a
+ * violation (limit 1: mutual exclusion; N: a semaphore). */
+typedef struct holders holders_t;
+holders_t *holders_new(const char *name, int limit);
+void holders_enter(holders_t *h, const char *who);
+void holders_leave(holders_t *h, const char *who);
+int holders_inside(const holders_t *h);
+int holders_max_inside(const holders_t *h);
+checker_t *holders_checker(holders_t *h);
+
+/* ---- leadership ----------------------------------------------------------- */
+
+/* Nodes say when they believe they lead (with the term: the leader key's
+ * create revision) and when they stop. Two believers in one term violate
+ * the per-term check; two believers at one instant, whatever their terms,
+ * violate the instant check (split brain). */
+typedef struct leadership leadership_t;
+leadership_t *leadership_new(const char *name);
+void leadership_begin(leadership_t *l, const char *who, int64_t term);
+void leadership_end(leadership_t *l, const char *who);
+checker_t *leadership_term_checker(leadership_t *l);
+checker_t *leadership_instant_checker(leadership_t *l);
+/* Leadership changes seen so far. */
+uint64_t leadership_changes(const leadership_t *l);
+
+#endif
