@@ -1,0 +1,62 @@
+#!/bin/sh
+# Build chansim-bench (bench/bench.c) and its Go twin (bench/go/bench.go),
+# run them alternately REPS times (default 5) so that both see the same
+# machine, and print the median of each figure and the ratios:
+#   Go / chansim for the ns figures (how many times faster chansim is),
+#   chansim / Go for timer operations per second,
+#   chansim / Go for resident bytes per parked goroutine (target <= 2),
+#   SimGrid's 2,500 ns per message (the low end of its 2,500-3,800) /
+#   chansim's ping-pong (target >= 30).
+# Environment: BUILD_DIR (default build-bench at the top), REPS,
+# STACK_KIB (goroutine stack size for chansim; default the scheduler's).
+# Needs cmake, a C compiler and Debian's golang-go; no network.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=${BUILD_DIR:-$root/build-bench}
+reps=${REPS:-5}
+stack_kib=${STACK_KIB:-}
+
+cmake -S "$root" -B "$build" >/dev/null
+cmake --build "$build" --target chansim-bench -j2 >/dev/null
+mkdir -p "$build/bench"
+(cd "$here/go" && GOFLAGS= GOCACHE="${GOCACHE:-$build/go-cache}" \
+    go build -o "$build/bench/go-bench" bench.go)
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+i=1
+while [ "$i" -le "$reps" ]; do
+    echo "run $i/$reps: chansim" >&2
+    if [ -n "$stack_kib" ]; then
+        "$build/bench/chansim-bench" 1 "$stack_kib" >"$out/c.$i"
+    else
+        "$build/bench/chansim-bench" >"$out/c.$i"
+    fi
+    echo "run $i/$reps: go" >&2
+    GOMAXPROCS=1 "$build/bench/go-bench" >"$out/go.$i"
+    i=$((i + 1))
+done
+
+# median NAME PREFIX: the median of NAME's values over the runs PREFIX.*
+median() {
+    cat "$out/$2".* | awk -v n="$1" '$1 == n { print $2 }' | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+printf '%-22s %14s %14s %10s  %s\n' workload chansim go ratio "(median of $reps runs each)"
+for name in pingpong_ns_per_msg buffered_ns_per_item spawn_exit_ns select4_ns \
+            timer_ops_per_sec parked_rss_bytes; do
+    c=$(median "$name" c)
+    g=$(median "$name" go)
+    case $name in
+    timer_ops_per_sec) r=$(awk -v c="$c" -v g="$g" 'BEGIN { printf "%.2f", c / g }'); what="chansim/Go";;
+    parked_rss_bytes) r=$(awk -v c="$c" -v g="$g" 'BEGIN { printf "%.2f", c / g }'); what="chansim/Go (target <= 2)";;
+    buffered_ns_per_item) r=$(awk -v c="$c" -v g="$g" 'BEGIN { printf "%.2f", g / c }'); what="Go/chansim";;
+    *) r=$(awk -v c="$c" -v g="$g" 'BEGIN { printf "%.2f", g / c }'); what="Go/chansim (target >= 3)";;
+    esac
+    printf '%-22s %14s %14s %10s  %s\n' "$name" "$c" "$g" "$r" "$what"
+done
+pp=$(median pingpong_ns_per_msg c)
+awk -v c="$pp" 'BEGIN { printf "%-22s %14s %14s %10.1f  %s\n", "simgrid_pingpong", c, 2500, 2500 / c, "SimGrid 2,500 ns/chansim (target >= 30)" }'
