@@ -50,8 +50,9 @@
  * "context deadline exceeded"), ETCD_ERR_TIMEOUT when no reply came within
  * the client's request_timeout, and the server's errors below.
  *
- * Trace and view: the server publishes an entity "etcd" (state "up";
- * fields revision, keys, leases, watchers, compact_revision), one entity
+ * Trace and view: the server publishes an entity "etcd" under its node's
+ * (state "down" until the first boot, then "up": the node's entity shows
+ * crashes; fields revision, keys, leases, watchers, compact_revision), one entity
  * "lease" per lease (state "alive", "expired" or "revoked"; fields ttl,
  * deadline_ns, keys), and one entity per tracked prefix ("lock": state
  * "held"/"free", fields holder_rev, holder_lease, waiters; "election":

@@ -428,10 +428,6 @@ RUN(ka_latency)
 
 /* ---- 70: server leases ---------------------------------------------------------------- */
 
-static simtime_t event_at;
-static int64_t event_rev;
-static size_t event_n;
-
 static void lease_server_item70_main(void *arg)
 {
     (void)arg;
@@ -455,6 +451,7 @@ static void lease_server_item70_main(void *arg)
         snprintf(k, sizeof k, "/r/%d", i);
         ck_assert_ptr_null(etcd_put(cli[0], bg(), k, "v", l, NULL));
     }
+
     int64_t rev = kv_revision(etcd_server_kv(srv));
     ctx_t *wctx = ctx_with_cancel(bg());
     etcd_watch_opts_t wo = {.prefix = true, .start_rev = rev + 1};
@@ -486,9 +483,18 @@ static void lease_server_item70_main(void *arg)
     ck_assert_int_eq(wr->events[0].type, KV_EVENT_DELETE);
     ck_assert_int_eq(sched_now(), 2501 * MS);
     etcd_watch_resp_free(wr);
-    (void)event_at;
-    (void)event_rev;
-    (void)event_n;
+    /* TimeToLive: whole seconds left, rounded down, as etcd. */
+    ck_assert_ptr_null(etcd_grant(cli[0], bg(), 30, &r));
+    l = r.lease;
+    simtime_t granted = sched_now() - MS; /* at the server */
+    ck_assert_ptr_null(etcd_put(cli[0], bg(), "/ttl", "v", l, NULL));
+    go_sleep_until(granted + 2600 * MS - MS);
+    ck_assert_ptr_null(etcd_time_to_live(cli[0], bg(), l, &r));
+    ck_assert_int_eq(r.ttl, 27); /* 27.4s left */
+    ck_assert_int_eq(r.granted_ttl, 30);
+    ck_assert_int_eq(r.lease_keys, 1);
+    ck_assert_ptr_null(etcd_time_to_live(cli[0], bg(), 0x1234, &r));
+    ck_assert_int_eq(r.ttl, -1);
 }
 RUN(lease_server_item70)
 
