@@ -47,6 +47,7 @@ local function secs(ns) return string.format("%6.2fs", ns / 1e9) end
 for _, r in ipairs(runs) do
   local t0 = sim.now()
   local svc = sim.degradable_service{
+    name = "DegradableService (" .. r.name .. ")",
     base_rate = tonumber(sim.params.base_rate), peak_rate = tonumber(sim.params.peak_rate),
     cpu_pct = tonumber(sim.params.cpu_pct), down_pct = r.down_pct, min_dwell = r.min_dwell,
   }

@@ -9,7 +9,9 @@
  *   local lm = sim.load_manager{ down_pct = 20, min_dwell = "5s" }
  *   lm:update_metrics(72, 40, 300, 1)   --> "Reduced"
  *
- * Options (the seed's values as defaults): variant ("corrected" | "seed"),
+ * Options (the seed's values as defaults): name ("DegradableService": the
+ * entity's name and the service label of its degradation_* metrics),
+ * variant ("corrected" | "seed"),
  * cpu_pct, request_bytes, memory_budget, failure_pct, request_timeout,
  * update_interval, base_rate, peak_rate, pool_size = {20,15,10,5},
  * pool_timeout = {"1s","800ms","500ms","300ms"}, thresholds = { reduced =
@@ -305,7 +307,7 @@ static void opt_levels_dur(lua_State *L, const char *what, const char *key, simt
 static int l_degradable_service(lua_State *L)
 {
     static const char *const keys[] = {
-        "variant", "cpu_pct", "request_bytes", "memory_budget", "failure_pct", "request_timeout",
+        "name", "variant", "cpu_pct", "request_bytes", "memory_budget", "failure_pct", "request_timeout",
         "update_interval", "base_rate", "peak_rate", "pool_size", "pool_timeout", "thresholds",
         "down_pct", "min_dwell", NULL,
     };
@@ -323,6 +325,11 @@ static int l_degradable_service(lua_State *L)
         return luaL_error(L, "%s: variant must be \"corrected\" or \"seed\"", what);
     cfg.seed_variant = strcmp(variant, "seed") == 0;
     lua_pop(L, 1);
+    lua_getfield(L, 1, "name");
+    if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0))
+        return luaL_error(L, "%s: name must be a non-empty string", what);
+    cfg.name = lua_isnil(L, -1) ? "DegradableService" : lua_tostring(L, -1);
+    lua_pop(L, 1); /* the string stays reachable from the options table */
     /* The CPUs of scenario{ gomaxprocs } (the registry slot lsim.c keeps). */
     lua_getfield(L, LUA_REGISTRYINDEX, "chansim.cpu");
     cfg.cpu = lua_touserdata(L, -1);

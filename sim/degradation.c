@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "entity.h"
+#include "metrics.h"
 #include "patterns.h"
 #include "sync.h"
 #include "timer.h"
@@ -35,6 +36,12 @@ const char *load_metric_string(load_metric_t m)
 const char *feature_string(feature_t f)
 {
     return (unsigned)f < FEATURE_COUNT ? feature_names[f] : "?";
+}
+
+static void metric_set(metrics_series_t *m, int64_t v)
+{
+    if (m)
+        metrics_set(m, (double)v);
 }
 
 /* Append one element to a growable array; aborts on allocation failure
@@ -314,6 +321,19 @@ typedef struct exec_waiter {
     bool granted;                    /* a slot was counted for this waiter */
 } exec_waiter_t;
 
+/* The service's metrics in the run's registry (the seed has none for this
+ * pattern; the names say what they are). */
+enum {
+    DM_LEVEL,
+    DM_LOAD,
+    DM_CHANGES,
+    DM_REQUESTS,
+    DM_IN_FLIGHT,
+    DM_EXECUTING,
+    DM_CAPACITY,
+    DM_COUNT
+};
+
 typedef struct bounded_executor {
     obj_t hdr;                  /* scheduler-owned */
     degradable_service_t *svc;  /* whose concurrency figures it keeps */
@@ -346,6 +366,13 @@ struct degradable_service {
     load_update_t *updates;                 /* malloc'd history */
     size_t nupdates, capupdates;
     entity_t *entity;                       /* flags, retry, in_flight */
+    metrics_family_t *fam[DM_COUNT];        /* degradation_* families, NULL outside a run */
+    metrics_series_t *level_gauge;          /* degradation_service_level{service} */
+    metrics_series_t *load_gauge[LOAD_METRIC_COUNT]; /* degradation_load{service,metric} */
+    metrics_series_t *in_flight_gauge;      /* degradation_in_flight_requests{service} */
+    metrics_series_t *executing_gauge;      /* degradation_executor_in_flight{service} */
+    metrics_series_t *capacity_gauge;       /* degradation_executor_capacity{service} */
+    size_t changes_seen;                    /* level changes already counted */
 };
 
 static void executor_publish(bounded_executor_t *e)
@@ -386,6 +413,7 @@ static void slot_taken(bounded_executor_t *e)
         s->st.executing_max = s->executing;
     if (s->executing > s->worker_pool->max_concurrent)
         s->st.admissions_over_bound++;
+    metric_set(s->executing_gauge, s->executing);
 }
 
 /* Hand free slots to the waiters in order. */
@@ -413,6 +441,7 @@ static void executor_release(bounded_executor_t *e)
 {
     e->in_flight--;
     e->svc->executing--;
+    metric_set(e->svc->executing_gauge, e->svc->executing);
     executor_admit(e);
 }
 
@@ -498,9 +527,72 @@ static const go_error_t *executor_acquire(bounded_executor_t *e, ctx_t *ctx)
 
 /* ---- DegradableService -------------------------------------------------- */
 
+/* Register the service's families on the run's registry (none outside a
+ * run) and make the series of this service. Several services of one name
+ * share their series. */
+static void register_metrics(degradable_service_t *s)
+{
+    metrics_registry_t *reg = metrics_current();
+    if (!reg)
+        return;
+    static const char *const l_svc[] = {"service"};
+    static const char *const l_load[] = {"service", "metric"};
+    static const char *const l_chg[] = {"service", "from", "to"};
+    static const char *const l_req[] = {"service", "level", "outcome"};
+    static const struct {
+        metrics_type_t type;
+        metrics_opts_t opts;
+    } defs[DM_COUNT] = {
+        [DM_LEVEL] = {METRICS_GAUGE, {"degradation_service_level",
+                      "Service level: 0 Full, 1 Reduced, 2 Minimal, 3 Emergency (the seed's iota)", l_svc, 1}},
+        [DM_LOAD] = {METRICS_GAUGE, {"degradation_load",
+                     "The load manager's last figures: cpu, memory and errorRate in percent, requestRate per second",
+                     l_load, 2}},
+        [DM_CHANGES] = {METRICS_COUNTER, {"degradation_level_changes_total", "Service level changes", l_chg, 3}},
+        [DM_REQUESTS] = {METRICS_COUNTER, {"degradation_requests_total",
+                         "Requests by the level they started at and their outcome (success, rejected, error)",
+                         l_req, 3}},
+        [DM_IN_FLIGHT] = {METRICS_GAUGE, {"degradation_in_flight_requests",
+                          "Requests inside HandleRequest, waiting for a slot or running (the memory model's input)",
+                          l_svc, 1}},
+        [DM_EXECUTING] = {METRICS_GAUGE, {"degradation_executor_in_flight",
+                          "Requests holding an executor slot, in all executors", l_svc, 1}},
+        [DM_CAPACITY] = {METRICS_GAUGE, {"degradation_executor_capacity",
+                         "The bound of the current executor", l_svc, 1}},
+    };
+    for (int i = 0; i < DM_COUNT; i++) {
+        s->fam[i] = metrics_register(reg, defs[i].type, &defs[i].opts, NULL);
+        if (!s->fam[i])
+            go_panic("DegradableService: %s", metrics_last_error(reg));
+    }
+    const char *n = s->cfg.name;
+    s->level_gauge = metrics_withv(s->fam[DM_LEVEL], n, NULL);
+    for (int m = 0; m < LOAD_METRIC_COUNT; m++)
+        s->load_gauge[m] = metrics_withv(s->fam[DM_LOAD], n, metric_names[m], NULL);
+    s->in_flight_gauge = metrics_withv(s->fam[DM_IN_FLIGHT], n, NULL);
+    s->executing_gauge = metrics_withv(s->fam[DM_EXECUTING], n, NULL);
+    s->capacity_gauge = metrics_withv(s->fam[DM_CAPACITY], n, NULL);
+    metric_set(s->level_gauge, FULL_SERVICE);
+    metric_set(s->capacity_gauge, s->cfg.pool_size[FULL_SERVICE]);
+}
+
+/* The load manager's changes since the last look, into the counters. */
+static void count_changes(degradable_service_t *s)
+{
+    const level_change_t *list;
+    size_t n = load_manager_changes(s->load_manager, &list);
+    for (; s->changes_seen < n; s->changes_seen++) {
+        const level_change_t *c = &list[s->changes_seen];
+        if (s->fam[DM_CHANGES])
+            metrics_inc(metrics_withv(s->fam[DM_CHANGES], s->cfg.name, service_level_string(c->from),
+                                      service_level_string(c->to), NULL));
+    }
+}
+
 degradation_config_t degradation_config_default(void)
 {
     return (degradation_config_t){
+        .name = "DegradableService",
         .seed_variant = false,
         .cpu = NULL,
         .cpu_pct = 25,
@@ -599,7 +691,8 @@ degradable_service_t *new_degradable_service(const degradation_config_t *cfg)
     degradable_service_t *service = obj_alloc(sizeof *service, OBJ_NONE, service_deinit);
     obj_set_name(service, "DegradableService");
     service->cfg = cfg ? *cfg : degradation_config_default();
-    service->entity = entity_new("service", "DegradableService", NULL);
+    service->cfg.name = sched_intern(sched_current(), service->cfg.name ? service->cfg.name : "DegradableService");
+    service->entity = entity_new("service", service->cfg.name, NULL);
     entity_set_state(service->entity, service->cfg.seed_variant ? "seed" : "corrected");
     service->load_manager = new_load_manager();
     load_manager_set_hysteresis(service->load_manager, service->cfg.down_pct,
@@ -624,6 +717,7 @@ degradable_service_t *new_degradable_service(const degradation_config_t *cfg)
         load_manager_set_degradation_rule(lm, MINIMAL_SERVICE, rule_minimal, service);
         load_manager_set_degradation_rule(lm, EMERGENCY_SERVICE, rule_emergency, service);
     }
+    register_metrics(service);
     service->window_start = sched_now();
     service->busy_at_window_start = cpu_busy_ns(service->cfg.cpu);
     return service;
@@ -701,6 +795,7 @@ const go_error_t *degradable_service_handle_request(degradable_service_t *s, ctx
     if (s->in_flight > s->st.in_flight_max)
         s->st.in_flight_max = s->in_flight;
     entity_set(s->entity, "in_flight", s->in_flight);
+    metric_set(s->in_flight_gauge, s->in_flight);
     /* Get current service level */
     service_level_t level = load_manager_get_current_level(s->load_manager);
     s->st.by_level[level]++;
@@ -722,6 +817,10 @@ const go_error_t *degradable_service_handle_request(degradable_service_t *s, ctx
     }
     s->in_flight--;
     entity_set(s->entity, "in_flight", s->in_flight);
+    metric_set(s->in_flight_gauge, s->in_flight);
+    if (s->fam[DM_REQUESTS])
+        metrics_inc(metrics_withv(s->fam[DM_REQUESTS], s->cfg.name, service_level_string(level),
+                                  !err ? "success" : is_rejection(err) ? "rejected" : "error", NULL));
     s->completed_counter++;
     if (err) {
         s->failed_counter++;
@@ -772,6 +871,13 @@ void degradable_service_update_metrics(degradable_service_t *s)
     s->busy_at_window_start = busy;
     /* Update load manager */
     load_manager_update_metrics(s->load_manager, cpu, memory, rate, errors);
+    count_changes(s);
+    metric_set(s->level_gauge, load_manager_get_current_level(s->load_manager));
+    metric_set(s->load_gauge[METRIC_CPU], cpu);
+    metric_set(s->load_gauge[METRIC_MEMORY], memory);
+    metric_set(s->load_gauge[METRIC_REQUEST_RATE], rate);
+    metric_set(s->load_gauge[METRIC_ERROR_RATE], errors);
+    metric_set(s->capacity_gauge, s->worker_pool->max_concurrent);
 
     s->updates = grow(s->updates, &s->capupdates, s->nupdates, sizeof *s->updates);
     load_update_t *u = &s->updates[s->nupdates++];

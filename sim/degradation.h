@@ -60,6 +60,15 @@
  * what a buffered channel's queue of blocked senders is, so that it can be
  * resized in place for the corrected variant.
  *
+ * Published: entities (the load manager: its level as state, fields cpu,
+ * memory, rate, errors; the service: feature flags, retry, in_flight; each
+ * executor: capacity, in_flight, waiting), the seed's log lines and every
+ * level change with its cause as trace events, and metrics in the run's
+ * registry, labelled service = the service's name: degradation_service_level,
+ * degradation_load{metric}, degradation_level_changes_total{from,to},
+ * degradation_requests_total{level,outcome}, degradation_in_flight_requests,
+ * degradation_executor_in_flight, degradation_executor_capacity.
+ *
  * Ownership: managers and services are owned by the running scheduler and
  * live until sched_destroy; lists returned are borrowed from their object
  * until the next call that changes it.
@@ -157,6 +166,7 @@ typedef enum feature {
 const char *feature_string(feature_t f);
 
 typedef struct degradation_config {
+    const char *name;              /* the service's name (entity, metrics' service label); copied */
     bool seed_variant;             /* keep the seed's four bugs (see above) */
     cpu_pool_t *cpu;               /* the CPUs whose utilisation is "cpu"; NULL: cpu is 0 */
     int cpu_pct;                   /* percent of each processing step that is CPU work */
