@@ -858,6 +858,55 @@ static void crash_handoff_main(void *arg)
 }
 RUN(crash_handoff)
 
+/* A holder paused past its lease (a long GC pause): the lock passes on at
+ * the expiry; when the holder wakes, its session is already done and a
+ * write guarded by IsOwner fails. */
+static bool paused_done;
+static bool paused_write_ok;
+static simtime_t paused_write_at;
+static void paused_holder_g(void *arg)
+{
+    (void)arg;
+    etcd_session_t *s = session(0, 5);
+    etcd_mutex_t *m = etcd_mutex_new(s, "/lk");
+    ck_assert_ptr_null(etcd_mutex_lock(m, bg()));
+    go_sleep(12 * SEC); /* paused from 1s to 11s in the middle of this */
+    paused_done = chan_closed(etcd_session_done(s));
+    kv_cmp_t own = etcd_mutex_is_owner(m);
+    kv_op_t put = kv_op_put("/resource", "late", 0);
+    kv_txn_t t = {&own, 1, &put, 1, NULL, 0};
+    kv_result_t r;
+    ck_assert_ptr_null(etcd_txn(cli[0], bg(), &t, &r));
+    paused_write_ok = r.succeeded;
+    paused_write_at = sched_now();
+    kv_result_clear(&r);
+}
+
+static void pause_holder_main(void *arg)
+{
+    (void)arg;
+    world(2, MS);
+    node_go(cn[0], paused_holder_g, NULL, "holder");
+    go_sleep(500 * MS);
+    static locker_t w;
+    w = (locker_t){etcd_mutex_new(session(1, 5), "/lk"), NULL, NULL, 0, false};
+    node_go(cn[1], lock_g, &w, "waiter");
+    go_sleep_until(SEC);
+    node_pause(cn[0]); /* its next keep-alive was due at 1.670s */
+    go_sleep_until(11 * SEC);
+    ck_assert(w.done);
+    ck_assert_ptr_null(w.err);
+    /* Renewed at the server at 3ms: deadline 5.003s, expired at the 5.5s
+     * check, the waiter holds the lock from 5.505s. */
+    ck_assert_int_eq(w.at, 5505 * MS);
+    node_resume(cn[0]);
+    go_sleep_until(20 * SEC);
+    ck_assert(paused_done); /* its keep-alive deadline passed while it slept */
+    ck_assert(!paused_write_ok);
+    ck_assert_int_eq(paused_write_at, 4 * MS + 12 * SEC + 2 * MS);
+}
+RUN(pause_holder)
+
 /* ---- 79-82: Election ----------------------------------------------------------------------- */
 
 typedef struct campaigner {
@@ -1344,6 +1393,7 @@ static Suite *suite(void)
     tcase_add_test(t, lock_order_random);
     tcase_add_test(t, is_owner_item78);
     tcase_add_test(t, crash_handoff);
+    tcase_add_test(t, pause_holder);
     suite_add_tcase(s, t);
     t = tcase_create("election");
     tcase_add_test(t, campaign_item79);
