@@ -128,8 +128,8 @@ print(string.format("%-26s %-32s %8d %8d   %-22s %8d %8d", "total", "", counts.s
 local per_job = counts.seed.families.requests_total.series + counts.seed.families.request_duration_seconds.series
 local n_jobs = jobs_run("seed")
 print()
-print(string.format("With the job ID as a label: %d series for %d jobs (%.1f per job); at the demo's pace of %d jobs/s that is %.0f new series a day.",
-  counts.seed.series, n_jobs, per_job / n_jobs, math.floor(2 * 1e9 / sim.duration(sim.params.interval) + 0.5),
+print(string.format("With the job ID as a label: %d series for %d jobs, %d of them made by a job (%.1f per job); at the demo's pace of %d jobs/s that is %.0f new series a day.",
+  counts.seed.series, n_jobs, per_job, per_job / n_jobs, math.floor(2 * 1e9 / sim.duration(sim.params.interval) + 0.5),
   per_job / n_jobs * 2 * 1e9 / sim.duration(sim.params.interval) * 86400))
 print(string.format("Without it: %d series, whatever the number of jobs.", counts.corrected.series))
 
