@@ -108,6 +108,30 @@ SCENARIOS = {
             (["--set", "strict=true", "--set", "fixed=true"], 0, ["0 alive at the end"], []),
         ],
     ),
+    "graceful_degradation": dict(
+        exit=0,
+        out=["1.00s Service level changed from Full to Minimal: cpu 88 >= 85 (Minimal)",
+             "3.00s Service level changed from Full to Emergency: cpu 99 >= 95 (Emergency)",
+             "admissions over the bound in force: 0; executors created: 1",
+             "Level changes in the calm tail: 1", "expectations: 8 passed, 0 failed"],
+        variants=[(["--set", "variant=seed"], 0,
+                   ["5.00s Service level changed from Full to Emergency: cpu 99 >= 95 (Emergency)",
+                    "Most requests executing at once: 25 (bound at Full: 20); admissions over the bound in force: 109",
+                    "Level changes in the calm tail: 4", "expectations: 7 passed, 0 failed"], [])],
+    ),
+    "graceful_degradation_flapping": dict(
+        exit=0,
+        out=["none: 12 level changes", "dwell 5s: 5 level changes",
+             "band 60% + dwell 3s: 2 level changes", "expectations: 5 passed, 0 failed"],
+    ),
+    "observability": dict(
+        exit=0,
+        out=["[high-priority] Job high-0 succeeded: high priority result",
+             "Worker pools shut down", "Without it: 15 series",
+             "With the job ID as a label: 89 series for 40 jobs", "expectations: 4 passed, 0 failed"],
+        variants=[(["--set", "variant=seed"], 0, ["With the job ID as a label: 89 series for 40 jobs",
+                                                  "result:       sim.exit()"], [])],
+    ),
 }
 
 # tests/broken/FILE -> (extra args, exit status, stderr substrings, stdout substrings)
