@@ -16,6 +16,8 @@ static void publish(bounded_executor_t *e)
     entity_set(e->entity, "in_use", e->in_use);
     entity_set(e->entity, "waiting", e->waiting);
     entity_set_state(e->entity, e->in_use == 0 ? "idle" : e->in_use < e->max_concurrent ? "busy" : "full");
+    flow_metric_set(e->m_in_use, (double)e->in_use);
+    flow_metric_set(e->m_waiting, (double)e->waiting);
 }
 
 bounded_executor_t *new_bounded_executor(int64_t max_concurrent, simtime_t timeout, const char *name)
@@ -29,6 +31,16 @@ bounded_executor_t *new_bounded_executor(int64_t max_concurrent, simtime_t timeo
     entity_set(e->entity, "capacity", max_concurrent);
     entity_set(e->entity, "executed", 0);
     entity_set(e->entity, "rejected", 0);
+    const char *ename = entity_name(e->entity);
+    static const char help[] = "Operations of a bounded executor, by outcome.";
+    e->m_executed = flow_metric(METRICS_COUNTER, "bounded_executor_operations_total", help, "executor", ename,
+                                "outcome", "executed");
+    e->m_rejected = flow_metric(METRICS_COUNTER, "bounded_executor_operations_total", help, "executor", ename,
+                                "outcome", "rejected");
+    e->m_in_use = flow_metric(METRICS_GAUGE, "bounded_executor_in_use", "Slots held.", "executor", ename,
+                              NULL, NULL);
+    e->m_waiting = flow_metric(METRICS_GAUGE, "bounded_executor_waiting", "Callers waiting for a slot.",
+                               "executor", ename, NULL, NULL);
     publish(e);
     return e;
 }
@@ -52,6 +64,7 @@ const go_error_t *bounded_executor_acquire(bounded_executor_t *e, ctx_t *ctx, ct
         const go_error_t *err = go_errorf("operation rejected: %s", go_error_msg(ctx_err(*exec_ctx)));
         ctx_cancel(*exec_ctx); /* defer cancel() */
         entity_set(e->entity, "rejected", ++e->rejected);
+        flow_metric_inc(e->m_rejected);
         publish(e);
         return err;
     }
@@ -68,6 +81,7 @@ void bounded_executor_release(bounded_executor_t *e, ctx_t *exec_ctx)
     chan_recv(e->semaphore, NULL); /* defer func() { <-e.semaphore }() */
     e->in_use--;
     entity_set(e->entity, "executed", ++e->executed);
+    flow_metric_inc(e->m_executed);
     publish(e);
     ctx_cancel(exec_ctx); /* defer cancel() */
 }

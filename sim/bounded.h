@@ -18,7 +18,9 @@
  * rejections by cause.
  *
  * Published: an "executor" entity (capacity, in_use, waiting, executed,
- * rejected) whose state is "idle", "busy" (a slot taken) or "full".
+ * rejected) whose state is "idle", "busy" (a slot taken) or "full"; metrics
+ * bounded_executor_operations_total{executor, outcome="executed"|"rejected"}
+ * and the gauges bounded_executor_in_use and bounded_executor_waiting.
  *
  * Ownership: everything is owned by the running scheduler.
  */
@@ -40,6 +42,8 @@ typedef struct bounded_executor {
     entity_t *entity;
     int64_t max_concurrent;
     int64_t in_use, in_use_max, waiting, executed, rejected;
+    /* bounded_executor_operations_total{executor, outcome}, _in_use, _waiting */
+    metrics_series_t *m_executed, *m_rejected, *m_in_use, *m_waiting;
 } bounded_executor_t;
 
 /* NewBoundedExecutor(maxConcurrent, timeout); name (copied) is the

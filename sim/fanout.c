@@ -284,6 +284,18 @@ int64_t distribute_and_process(ctx_t *ctx, const task_t *tasks, int64_t n, int w
     /* Close results channel when all workers are done */
     spawn_closer(wg, results_ch, "resultsCh.closer");
 
+    /* Metrics (chansim): results by outcome, tasks without a result. */
+    static const char help[] = "Results collected by distributeAndProcess, by outcome.";
+    metrics_series_t *m_ok = flow_metric(METRICS_COUNTER, "fanout_results_total", help, "outcome", "succeeded",
+                                         NULL, NULL);
+    metrics_series_t *m_failed = flow_metric(METRICS_COUNTER, "fanout_results_total", help, "outcome", "failed",
+                                             NULL, NULL);
+    metrics_series_t *m_canceled = flow_metric(METRICS_COUNTER, "fanout_results_total", help, "outcome",
+                                               "canceled", NULL, NULL);
+    metrics_series_t *m_missing = flow_metric(METRICS_COUNTER, "fanout_tasks_missing_total",
+                                              "Tasks that got no result (the context ended first).", NULL,
+                                              NULL, NULL, NULL);
+
     /* Fan in: collect results */
     chan_t *collect = run->cfg->use_fan_in ? fan_in(ctx, worker_count, results_ch) : results_ch;
     fanout_stats_t st;
@@ -292,17 +304,25 @@ int64_t distribute_and_process(ctx_t *ctx, const task_t *tasks, int64_t n, int w
     task_t result;
     while (chan_recv(collect, &result)) { /* for result := range resultsCh */
         entity_set(run->results_q, "depth", chan_len(results_ch));
-        if (!result.err)
-            st.succeeded++, entity_add(run->pool, "succeeded", 1);
-        else if (result.err == &GO_ERR_CANCELED || result.err == &GO_ERR_DEADLINE_EXCEEDED)
-            st.canceled++, entity_add(run->pool, "canceled", 1);
-        else
-            st.failed++, entity_add(run->pool, "failed", 1);
+        if (!result.err) {
+            st.succeeded++;
+            entity_add(run->pool, "succeeded", 1);
+            flow_metric_inc(m_ok);
+        } else if (result.err == &GO_ERR_CANCELED || result.err == &GO_ERR_DEADLINE_EXCEEDED) {
+            st.canceled++;
+            entity_add(run->pool, "canceled", 1);
+            flow_metric_inc(m_canceled);
+        } else {
+            st.failed++;
+            entity_add(run->pool, "failed", 1);
+            flow_metric_inc(m_failed);
+        }
         if (count < n)
             out[count] = result;
         count++;
     }
     st.missing = n - count;
+    flow_metric_add(m_missing, (double)st.missing);
     st.elapsed = sched_now() - start;
     entity_set(run->pool, "missing", st.missing);
     entity_set_state(run->pool, ctx_err(ctx) ? "canceled" : "done");

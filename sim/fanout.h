@@ -17,7 +17,8 @@
  * What it publishes: a "pool" entity with succeeded/failed/canceled counts,
  * a "worker" entity per worker (state idle/busy, processed count, its
  * goroutine), and "queue" entities for the task and result channels
- * (depth, capacity).
+ * (depth, capacity). Metrics: fanout_results_total{outcome} and
+ * fanout_tasks_missing_total.
  *
  * Ownership: everything (tasks, channels, entities) is owned by the
  * running scheduler; results are copied into the caller's array.

@@ -25,6 +25,15 @@ void fr_operation_init(operation_t *op, const char *name, simtime_t min_latency,
     entity_set(op->entity, "min_latency_ns", min_latency);
     entity_set(op->entity, "max_latency_ns", max_latency);
     entity_set(op->entity, "fail_pct", fail_pct);
+    static const char help[] = "Results of each backend's calls, by outcome.";
+    op->m_ok = flow_metric(METRICS_COUNTER, "first_response_backend_results_total", help, "backend", name,
+                           "outcome", "ok");
+    op->m_failed = flow_metric(METRICS_COUNTER, "first_response_backend_results_total", help, "backend", name,
+                               "outcome", "failed");
+    op->m_canceled = flow_metric(METRICS_COUNTER, "first_response_backend_results_total", help, "backend",
+                                 name, "outcome", "canceled");
+    op->m_in_flight = flow_metric(METRICS_GAUGE, "first_response_backend_in_flight",
+                                  "Calls a backend is working on.", "backend", name, NULL, NULL);
 }
 
 void fr_client_init(fr_client_t *c, const char *name)
@@ -34,6 +43,13 @@ void fr_client_init(fr_client_t *c, const char *name)
     entity_set(c->entity, "calls", 0);
     entity_set(c->entity, "successes", 0);
     entity_set(c->entity, "errors", 0);
+    static const char help[] = "Hedged calls (firstResponse), by outcome.";
+    c->m_success = flow_metric(METRICS_COUNTER, "first_response_calls_total", help, "client", name, "outcome",
+                               "success");
+    c->m_error = flow_metric(METRICS_COUNTER, "first_response_calls_total", help, "client", name, "outcome",
+                             "error");
+    c->m_latency = flow_metric(METRICS_HISTOGRAM, "first_response_latency_seconds",
+                               "How long a hedged call took.", "client", name, NULL, NULL);
 }
 
 /* ---- simulateDistributedOperation -------------------------------------- */
@@ -108,6 +124,7 @@ static result_t call_operation(fr_call_t *call, operation_t *op)
     op->in_flight++;
     entity_set(op->entity, "calls", op->calls);
     entity_set(op->entity, "in_flight", op->in_flight);
+    flow_metric_set(op->m_in_flight, (double)op->in_flight);
     entity_set_state(op->entity, "busy");
     chan_t *result_ch = simulate_distributed_operation(call->op_ctx, op->name, op->min_latency,
                                                        op->max_latency, op->fail_pct);
@@ -115,14 +132,19 @@ static result_t call_operation(fr_call_t *call, operation_t *op)
     chan_recv(result_ch, &result);
     op->in_flight--;
     entity_set(op->entity, "in_flight", op->in_flight);
+    flow_metric_set(op->m_in_flight, (double)op->in_flight);
     if (op->in_flight == 0)
         entity_set_state(op->entity, "idle");
-    if (!result.err)
+    if (!result.err) {
         entity_set(op->entity, "ok", ++op->ok);
-    else if (result.err == &GO_ERR_CANCELED || result.err == &GO_ERR_DEADLINE_EXCEEDED)
+        flow_metric_inc(op->m_ok);
+    } else if (result.err == &GO_ERR_CANCELED || result.err == &GO_ERR_DEADLINE_EXCEEDED) {
         entity_set(op->entity, "canceled", ++op->canceled);
-    else
+        flow_metric_inc(op->m_canceled);
+    } else {
         entity_set(op->entity, "failed", ++op->failed);
+        flow_metric_inc(op->m_failed);
+    }
     return result;
 }
 
@@ -229,10 +251,14 @@ result_t first_response(ctx_t *ctx, simtime_t timeout, operation_t *const *opera
         if (lat > client->latency_max)
             client->latency_max = lat;
         entity_set(client->entity, "calls", client->calls);
-        if (result.err)
+        flow_metric_observe_ns(client->m_latency, lat);
+        if (result.err) {
             entity_set(client->entity, "errors", ++client->errors);
-        else
+            flow_metric_inc(client->m_error);
+        } else {
             entity_set(client->entity, "successes", ++client->successes);
+            flow_metric_inc(client->m_success);
+        }
     }
     return result;
 }

@@ -21,7 +21,10 @@
  *
  * Published: a "client" entity (calls, successes, errors) and a "backend"
  * entity per operation (state idle/busy, in_flight, calls, ok, failed,
- * canceled, wins).
+ * canceled, wins); metrics first_response_calls_total{client, outcome},
+ * first_response_latency_seconds{client},
+ * first_response_backend_results_total{backend, outcome} and
+ * first_response_backend_in_flight{backend}.
  *
  * Ownership: operations are the caller's (their counters are updated in
  * place and must outlive every call that uses them); errors and entities
@@ -36,6 +39,7 @@
 #include "chan.h"
 #include "ctx.h"
 #include "entity.h"
+#include "flow.h"
 
 /* Result: the outcome of a distributed operation (the seed's struct). */
 typedef struct result {
@@ -54,6 +58,8 @@ typedef struct operation {
     int fail_pct;              /* the seed's rand.Intn(10) == 0: 10 */
     entity_t *entity;          /* "backend" */
     int64_t in_flight, calls, ok, failed, canceled, wins;
+    /* first_response_backend_results_total{backend, outcome}, _in_flight{backend} */
+    metrics_series_t *m_ok, *m_failed, *m_canceled, *m_in_flight;
 } operation_t;
 
 typedef enum fr_variant { FR_CORRECTED, FR_SEED } fr_variant_t;
@@ -73,6 +79,8 @@ typedef struct fr_client {
     entity_t *entity;          /* "client" */
     int64_t calls, successes, errors;
     simtime_t latency_sum, latency_max;
+    /* first_response_calls_total{client, outcome}, _latency_seconds{client} */
+    metrics_series_t *m_success, *m_error, *m_latency;
 } fr_client_t;
 
 /* A client named name (copied). */

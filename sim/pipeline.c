@@ -58,6 +58,7 @@ typedef struct stage_arg {
     ctx_t *ctx;
     chan_t *in, *out;
     entity_t *e;
+    metrics_series_t *m_in, *m_out; /* pipeline_stage_items_total{stage, direction} */
 } stage_arg_t;
 
 static stage_arg_t *new_stage(ctx_t *ctx, chan_t *in, const char *name, entity_t **e_out)
@@ -71,6 +72,10 @@ static stage_arg_t *new_stage(ctx_t *ctx, chan_t *in, const char *name, entity_t
     entity_set_state(a->e, "idle");
     entity_set(a->e, "in", 0);
     entity_set(a->e, "out", 0);
+    static const char help[] = "Items into and out of each pipeline stage.";
+    a->m_in = flow_metric(METRICS_COUNTER, "pipeline_stage_items_total", help, "stage", name, "direction", "in");
+    a->m_out = flow_metric(METRICS_COUNTER, "pipeline_stage_items_total", help, "stage", name, "direction",
+                           "out");
     if (e_out)
         *e_out = a->e;
     return a;
@@ -90,6 +95,7 @@ static bool stage_recv(stage_arg_t *a, data_item_t *item)
     if (!chan_recv(a->in, item))
         return false;
     entity_add(a->e, "in", 1);
+    flow_metric_inc(a->m_in);
     entity_set_state(a->e, "busy");
     return true;
 }
@@ -99,6 +105,7 @@ static bool stage_send(stage_arg_t *a, data_item_t *item)
     if (!send_item(a->ctx, a->out, item))
         return false;
     entity_add(a->e, "out", 1);
+    flow_metric_inc(a->m_out);
     return true;
 }
 
@@ -286,6 +293,7 @@ static void parallel_worker_main(void *p)
     /* defer wg.Done() */
     while (chan_recv(st->in, &item)) { /* for item := range in */
         entity_add(st->e, "in", 1);
+        flow_metric_inc(st->m_in);
         entity_set_state(a->e, "busy");
         /* Skip already failed items */
         if (item.error) {
@@ -294,6 +302,7 @@ static void parallel_worker_main(void *p)
             if (!sent)
                 break;
             entity_add(st->e, "out", 1);
+            flow_metric_inc(st->m_out);
             continue;
         }
         /* Process the item */
@@ -308,6 +317,7 @@ static void parallel_worker_main(void *p)
         if (!sent)
             break;
         entity_add(st->e, "out", 1);
+        flow_metric_inc(st->m_out);
     }
     entity_set_state(a->e, "done");
     waitgroup_done(a->wg);

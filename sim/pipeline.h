@@ -16,7 +16,8 @@
  * (and the pipeline) in the order they finish, not the order they came.
  *
  * Published: a "stage" entity per stage (state idle/busy/done, in, out)
- * and a "worker" entity per parallel worker (idle/busy, processed).
+ * and a "worker" entity per parallel worker (idle/busy, processed); the
+ * metric pipeline_stage_items_total{stage, direction="in"|"out"}.
  *
  * Ownership: items are values (copied through the channels); everything
  * else is owned by the running scheduler.

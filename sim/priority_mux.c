@@ -47,6 +47,7 @@ static event_t make_event(pmux_source_t *src)
     ev.priority = src->priority;
     ev.seq = ++src->generated;
     entity_set(src->entity, "generated", src->generated);
+    flow_metric_inc(src->m_generated);
     return ev;
 }
 
@@ -67,11 +68,13 @@ static int send_or_drop(pmux_source_t *src, event_t *ev)
     case 1:
         src->canceled++;
         entity_set(src->entity, "canceled", src->canceled);
+        flow_metric_inc(src->m_canceled);
         return SOURCE_DONE;
     default:
         /* Couldn't send within timeout, log and continue */
         src->dropped++;
         entity_set(src->entity, "dropped", src->dropped);
+        flow_metric_inc(src->m_dropped);
         if (cfg->print_dropped)
             flow_printf(&cfg->out, "Warning: Dropped event from %s due to backpressure", src->name);
         return DROPPED;
@@ -128,6 +131,20 @@ chan_t *event_source(ctx_t *ctx, pmux_source_t *src, const pmux_config_t *cfg)
     entity_set(src->entity, "dropped", 0);
     entity_set(src->entity, "lost", 0);
     entity_set(src->entity, "canceled", 0);
+    static const char help[] = "Events of each source, by what became of them.";
+    const char *v = cfg->variant == PMUX_SEED ? "seed" : "corrected";
+    src->m_generated = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+                                    src->name, "outcome", "generated");
+    src->m_forwarded = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+                                    src->name, "outcome", "forwarded");
+    src->m_dropped = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+                                  src->name, "outcome", "dropped");
+    src->m_lost = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+                               src->name, "outcome", "lost");
+    src->m_canceled = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+                                   src->name, "outcome", "canceled");
+    src->m_latency = flow_metric(METRICS_HISTOGRAM, "priority_mux_latency_seconds",
+                                 "From an event's generation to its delivery.", "variant", v, "source", src->name);
     if (src->interval > 0) {
         go_set_role(go_spawn(event_source_main, src, name), "source");
     } else {
@@ -169,6 +186,7 @@ static void count_lost(mux_arg_t *a, const event_t *ev)
     pmux_source_t *src = source_of(a, ev);
     src->lost++;
     entity_set(src->entity, "lost", src->lost);
+    flow_metric_inc(src->m_lost);
     entity_add(a->e, "lost", 1);
 }
 
@@ -177,6 +195,7 @@ static void count_canceled(mux_arg_t *a, const event_t *ev)
     pmux_source_t *src = source_of(a, ev);
     src->canceled++;
     entity_set(src->entity, "canceled", src->canceled);
+    flow_metric_inc(src->m_canceled);
 }
 
 /* Forward ev; false if ctx ended first (the event is then lost). */
@@ -199,6 +218,8 @@ static bool forward(mux_arg_t *a, event_t *ev)
         src->latency_max = lat;
     entity_set(src->entity, "forwarded", src->forwarded);
     entity_add(a->e, "forwarded", 1);
+    flow_metric_inc(src->m_forwarded);
+    flow_metric_observe_ns(src->m_latency, lat);
     if (a->cfg->print_forwarded)
         flow_printf(&a->cfg->out, "Forwarded event from %s (priority %d)", src->name, src->priority);
     return true;

@@ -32,7 +32,8 @@
  * channel is unbuffered). generated = forwarded + dropped + lost + canceled
  * once the run is over. Published: a "multiplexer" entity (state
  * polling/waiting/forwarding/idle/done) and a "source" entity per source
- * with the same counts.
+ * with the same counts; metrics priority_mux_events_total{variant, source,
+ * outcome} and the histogram priority_mux_latency_seconds{variant, source}.
  *
  * Ownership: all state is owned by the running scheduler.
  */
@@ -85,6 +86,9 @@ typedef struct pmux_source {
     /* counts */
     int64_t generated, forwarded, dropped, lost, canceled;
     simtime_t latency_sum, latency_max;
+    /* metrics: priority_mux_events_total{variant, source, outcome}, by outcome */
+    metrics_series_t *m_generated, *m_forwarded, *m_dropped, *m_lost, *m_canceled;
+    metrics_series_t *m_latency;       /* priority_mux_latency_seconds{variant, source} */
     /* external sources: emitters in flight, so the channel closes after them */
     struct waitgroup *inflight;
     const pmux_config_t *cfg;
