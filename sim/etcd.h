@@ -226,7 +226,8 @@ chan_t *etcd_keepalive(etcd_client_t *c, ctx_t *ctx, int64_t lease);
 
 typedef struct etcd_watch_opts {
     bool prefix;       /* every key starting with key */
-    int64_t start_rev; /* first revision to report (inclusive); 0: the next one */
+    int64_t start_rev; /* first revision to report (inclusive); 0: the one after the
+                          store's revision when the server registers the watch */
 } etcd_watch_opts_t;
 
 /* A watch response: the events of one revision (all of them: a
