@@ -11,6 +11,7 @@
 #include "breaker.h"
 #include "ctx.h"
 #include "entity.h"
+#include "shutdown.h"
 #include "sync.h"
 #include "testutil.h"
 #include "worker_pool.h"
@@ -643,6 +644,216 @@ START_TEST(pool_fails_ten_percent_of_jobs)
 END_TEST
 
 /* ======================================================================== */
+/* Graceful shutdown                                                        */
+/* ======================================================================== */
+
+/* The scenario's demo in C: a request every 200ms, a handler that reads
+ * for 100ms then submits its job, SIGTERM at a chosen time. */
+typedef struct gs_demo {
+    bool seed;
+    simtime_t sigterm, job_time;
+    graceful_shutdown_t *gs;
+    server_t *srv;
+    shutdown_worker_pool_t *wp;
+    int status[20];          /* per request: 0 refused, -1 no answer */
+    gs_report_t rep;
+    char func_names[GS_MAX_FUNCS][32]; /* rep's names die with the scheduler */
+    server_stats_t st;
+    wp_job_t jobs[20];
+    size_t njobs;
+} gs_demo_t;
+static gs_demo_t demo;
+
+static int gs_demo_handler(void *ud, void *call_ud, server_t *s, const char *request, char *body, size_t size)
+{
+    (void)ud;
+    (void)call_ud;
+    (void)s;
+    go_sleep(100 * SIM_MS);
+    const go_error_t *err = wp_submit_job(demo.wp, request);
+    snprintf(body, size, "%s", err ? go_error_msg(err) : "accepted");
+    return err ? 503 : 202;
+}
+
+static void gs_demo_client(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    char req[32], body[128];
+    snprintf(req, sizeof req, "Job %d", i);
+    demo.status[i] = server_request(demo.srv, req, body, sizeof body, NULL);
+}
+
+static void gs_demo_clients(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20; i++) {
+        go_spawn(gs_demo_client, (void *)(intptr_t)i, "client");
+        go_sleep(200 * SIM_MS);
+    }
+}
+
+static void gs_demo_killer(void *arg)
+{
+    (void)arg;
+    go_sleep_until(demo.sigterm);
+    ck_assert(gs_signal(demo.gs, "SIGTERM"));
+}
+
+static void gs_demo_main(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20; i++)
+        demo.status[i] = -1;
+    gs_options_t go = {0};
+    go.seed_variant = demo.seed;
+    demo.gs = new_graceful_shutdown(5 * SIM_SEC, &go);
+    ck_assert(!gs_signal(demo.gs, "SIGTERM")); /* nobody listens before Start */
+    gs_start(demo.gs);
+    server_options_t so = {0};
+    so.handler = gs_demo_handler;
+    so.drain = demo.seed ? 0 : 500 * SIM_MS;
+    so.seed_variant = demo.seed;
+    demo.srv = new_server(":8080", demo.gs, &so);
+    server_start(demo.srv);
+    worker_pool_options_t wo = {0};
+    wo.job_time = demo.job_time;
+    wo.after = "http-server";
+    wo.seed_variant = demo.seed;
+    demo.wp = new_worker_pool(3, 10, demo.gs, &wo);
+    go_spawn(gs_demo_clients, NULL, "clients");
+    go_spawn(gs_demo_killer, NULL, "kill");
+    gs_wait(demo.gs);
+    gs_get_report(demo.gs, &demo.rep);
+    for (int i = 0; i < demo.rep.nfuncs; i++)
+        snprintf(demo.func_names[i], sizeof demo.func_names[i], "%s", demo.rep.funcs[i].name);
+    server_get_stats(demo.srv, &demo.st);
+    const wp_job_t *j = wp_jobs(demo.wp, &demo.njobs);
+    ck_assert_uint_le(demo.njobs, 20);
+    memcpy(demo.jobs, j, demo.njobs * sizeof *j);
+    sched_exit(sched_current()); /* main returns: the process ends */
+    sched_park(WAIT_EXTERNAL, 0);
+}
+
+static void run_demo(bool seed, simtime_t sigterm, simtime_t job_time)
+{
+    memset(&demo, 0, sizeof demo);
+    demo.seed = seed;
+    demo.sigterm = sigterm;
+    demo.job_time = job_time;
+    ck_assert_int_eq(run_main(gs_demo_main, NULL), SCHED_EXITED);
+}
+
+/* Every job answered 202 finished before the program ended. */
+static int accepted_lost(void)
+{
+    int lost = 0;
+    for (size_t i = 0; i < demo.njobs; i++)
+        if (!demo.jobs[i].refused && demo.jobs[i].finished < 0)
+            lost++;
+    return lost;
+}
+
+static const gs_func_report_t *func_report(const char *name)
+{
+    for (int i = 0; i < demo.rep.nfuncs; i++)
+        if (strcmp(demo.func_names[i], name) == 0)
+            return &demo.rep.funcs[i];
+    ck_abort_msg("no shutdown func %s", name);
+    return NULL;
+}
+
+START_TEST(shutdown_loses_nothing_accepted)
+{
+    /* SIGTERM at many instants, both variants: never a lost job */
+    for (int v = 0; v < 2; v++) {
+        for (simtime_t t = 50 * SIM_MS; t < 4500 * SIM_MS; t += 130 * SIM_MS) {
+            run_demo(v == 1, t, 100 * SIM_MS);
+            ck_assert(!demo.rep.timed_out);
+            ck_assert_int_eq(accepted_lost(), 0);
+            ck_assert_int_eq(demo.rep.signal_at, t);
+            for (int i = 0; i < 20; i++)
+                if (demo.status[i] == 202)
+                    ck_assert_ptr_null(demo.jobs[i].refused);
+        }
+    }
+}
+END_TEST
+
+START_TEST(shutdown_in_flight_request_keeps_its_job_when_corrected)
+{
+    run_demo(false, 2050 * SIM_MS, 100 * SIM_MS);
+    ck_assert_int_eq(demo.status[10], 202); /* in flight at SIGTERM */
+    ck_assert_int_eq(demo.status[11], 503); /* the drain answers 503 */
+    ck_assert_int_eq(demo.status[12], 503);
+    ck_assert_int_eq(demo.st.listener_closed_at, 2550 * SIM_MS);
+    /* the pool closed only after the server finished */
+    ck_assert_int_ge(func_report("worker-pool")->started, func_report("http-server")->finished);
+    ck_assert_int_eq(demo.rep.finished, 2550 * SIM_MS);
+
+    run_demo(true, 2050 * SIM_MS, 100 * SIM_MS);
+    ck_assert_int_eq(demo.status[10], 503); /* read, then refused: the seed's ordering */
+    ck_assert_str_eq(go_error_msg(demo.jobs[10].refused), "worker pool is shutting down");
+    ck_assert_int_eq(demo.status[11], -1); /* the program ended at 2.113s */
+    ck_assert_int_eq(demo.st.by_status_503, 1); /* only Job 10's: the handler's 503 branch never ran */
+    ck_assert_int_eq(demo.st.listener_closed_at, 2050 * SIM_MS);
+    ck_assert_int_eq(func_report("worker-pool")->started, 2050 * SIM_MS);
+    /* net/http polls in-flight requests at 1, 2, 4, ... ms: 2.05 + 63ms */
+    ck_assert_int_eq(func_report("http-server")->finished, 2113 * SIM_MS);
+}
+END_TEST
+
+START_TEST(shutdown_timeout_strikes_and_loses_accepted_work)
+{
+    for (int v = 0; v < 2; v++) {
+        run_demo(v == 1, 3050 * SIM_MS, 2 * SIM_SEC);
+        ck_assert(demo.rep.timed_out);
+        ck_assert_int_eq(demo.rep.started, 3050 * SIM_MS);
+        ck_assert_int_eq(demo.rep.finished, 8050 * SIM_MS);
+        ck_assert_ptr_eq(func_report("worker-pool")->err, &GO_ERR_DEADLINE_EXCEEDED);
+        ck_assert_int_eq(accepted_lost(), v == 1 ? 6 : 7);
+    }
+}
+END_TEST
+
+static int programmatic_funcs_run;
+static const go_error_t *count_func(ctx_t *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    programmatic_funcs_run++;
+    return NULL;
+}
+static void shutdown_once_main(void *arg)
+{
+    (void)arg;
+    graceful_shutdown_t *gs = new_graceful_shutdown(SIM_SEC, NULL);
+    gs_start(gs);
+    gs_add_shutdown_func(gs, "a", count_func, NULL, NULL, 0);
+    gs_add_shutdown_func(gs, "b", count_func, NULL, NULL, 0);
+    ck_assert(!gs_is_shutting_down(gs));
+    gs_shutdown(gs);
+    ck_assert(gs_is_shutting_down(gs));
+    gs_shutdown(gs); /* only the first call acts */
+    gs_wait(gs);
+    gs_signal(gs, "SIGTERM"); /* the listener has gone: nothing happens */
+    go_sleep(SIM_MS);
+    gs_report_t r;
+    gs_get_report(gs, &r);
+    ck_assert_ptr_null(r.signal);
+    ck_assert(!r.timed_out);
+    ck_assert_int_eq(r.started, 0);
+    ck_assert_int_eq(r.finished, 0);
+}
+
+START_TEST(shutdown_runs_once)
+{
+    programmatic_funcs_run = 0;
+    ck_assert_int_eq(run_main(shutdown_once_main, NULL), SCHED_DONE);
+    ck_assert_int_eq(programmatic_funcs_run, 2);
+}
+END_TEST
+
+/* ======================================================================== */
 
 static Suite *resilience_suite(void)
 {
@@ -664,6 +875,12 @@ static Suite *resilience_suite(void)
     tcase_add_test(pool, pool_submit_after_shutdown);
     tcase_add_test(pool, pool_fails_ten_percent_of_jobs);
     suite_add_tcase(s, pool);
+    TCase *sd = tcase_create("graceful_shutdown");
+    tcase_add_test(sd, shutdown_loses_nothing_accepted);
+    tcase_add_test(sd, shutdown_in_flight_request_keeps_its_job_when_corrected);
+    tcase_add_test(sd, shutdown_timeout_strikes_and_loses_accepted_work);
+    tcase_add_test(sd, shutdown_runs_once);
+    suite_add_tcase(s, sd);
     return s;
 }
 
