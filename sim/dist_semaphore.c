@@ -199,6 +199,11 @@ const go_error_t *distributed_semaphore_release(distributed_semaphore_t *ds, ctx
         err = go_errorf("resource not owned by this semaphore instance");
         goto out;
     }
+    /* The holder has stopped using the resource before it gives the permit
+     * back: from the delete on, another may hold it. */
+    if (ds->track)
+        holders_leave(ds->track, id);
+    const char *held = ds->resources[at];
     kv_result_t r = {0};
     err = etcd_delete(ds->client, ctx, id, false, &r);
     kv_result_clear(&r);
@@ -206,11 +211,16 @@ const go_error_t *distributed_semaphore_release(distributed_semaphore_t *ds, ctx
         err = go_errorf("failed to delete resource: %s", go_error_msg(err));
         goto out;
     }
-    if (ds->track)
-        holders_leave(ds->track, id);
-    memmove(&ds->resources[at], &ds->resources[at + 1],
-            (size_t)(ds->nresources - at - 1) * sizeof ds->resources[0]);
-    ds->nresources--;
+    /* Other workers may have released while the delete was in flight:
+     * find the entry again. */
+    for (int i = 0; i < ds->nresources; i++) {
+        if (ds->resources[i] == held) {
+            memmove(&ds->resources[i], &ds->resources[i + 1],
+                    (size_t)(ds->nresources - i - 1) * sizeof ds->resources[0]);
+            ds->nresources--;
+            break;
+        }
+    }
     entity_set(ds->entity, "held", ds->nresources);
 out:
     if (!ds->fair)
