@@ -11,6 +11,14 @@
 #include "lsim.h"
 #include "lsim_ctx.h"
 
+/* The value at idx as an error message shows it: strings quoted. Pushes it. */
+static const char *shown(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) == LUA_TSTRING)
+        return lua_pushfstring(L, "\"%s\"", lua_tostring(L, idx));
+    return lsim_tolstring(L, idx, NULL);
+}
+
 void lflow_check_keys(lua_State *L, int idx, const char *fn, const char *const *known)
 {
     idx = lua_absindex(L, idx);
@@ -44,8 +52,7 @@ lua_Integer lflow_int(lua_State *L, int idx, const char *fn, const char *key, lu
     lua_Integer v = def;
     if (!lua_isnil(L, -1)) {
         if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi)
-            luaL_error(L, "%s: %s must be an integer from %I to %I (got %s)", fn, key, lo, hi,
-                       lsim_tolstring(L, -1, NULL));
+            luaL_error(L, "%s: %s must be an integer from %I to %I (got %s)", fn, key, lo, hi, shown(L, -1));
         v = lua_tointeger(L, -1);
     }
     lua_pop(L, 1);
@@ -64,7 +71,7 @@ simtime_t lflow_todur(lua_State *L, int v, const char *fn, const char *what)
         return d;
     }
     return luaL_error(L, "%s: %s must be a duration such as \"250ms\" or integer nanoseconds (got %s)",
-                      fn, what, lsim_tolstring(L, v, NULL));
+                      fn, what, shown(L, v));
 }
 
 simtime_t lflow_dur(lua_State *L, int idx, const char *fn, const char *key, simtime_t def,
@@ -77,7 +84,7 @@ simtime_t lflow_dur(lua_State *L, int idx, const char *fn, const char *key, simt
         if (v < lo || v > hi) {
             char a[48], b[48];
             luaL_error(L, "%s: %s must be from %s to %s (got %s)", fn, key, dur_format(lo, a, sizeof a),
-                       dur_format(hi, b, sizeof b), lsim_tolstring(L, -1, NULL));
+                       dur_format(hi, b, sizeof b), shown(L, -1));
         }
     }
     lua_pop(L, 1);
@@ -90,7 +97,7 @@ bool lflow_bool(lua_State *L, int idx, const char *fn, const char *key, bool def
     bool v = def;
     if (!lua_isnil(L, -1)) {
         if (!lua_isboolean(L, -1))
-            luaL_error(L, "%s: %s must be true or false (got %s)", fn, key, lsim_tolstring(L, -1, NULL));
+            luaL_error(L, "%s: %s must be true or false (got %s)", fn, key, shown(L, -1));
         v = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
@@ -119,7 +126,7 @@ int lflow_enum(lua_State *L, int idx, const char *fn, const char *key, const cha
             }
             luaL_pushresult(&b);
             const char *want = lua_tostring(L, -1);
-            const char *got = lsim_tolstring(L, -2, NULL);
+            const char *got = shown(L, -2);
             luaL_error(L, "%s: %s must be %s (got %s)", fn, key, want, got);
         }
     }
@@ -133,7 +140,7 @@ ctx_t *lflow_ctx(lua_State *L, int idx, const char *fn)
     ctx_t *c = NULL;
     if (!lua_isnil(L, -1)) {
         if (!luaL_testudata(L, -1, "chansim.context"))
-            luaL_error(L, "%s: ctx must be a sim.context (got %s)", fn, lsim_tolstring(L, -1, NULL));
+            luaL_error(L, "%s: ctx must be a sim.context (got %s)", fn, shown(L, -1));
         c = lsim_checkctx(L, -1);
     }
     lua_pop(L, 1);
