@@ -850,6 +850,13 @@ static int fr_begin(lua_State *L)
     return ok_or_fail(L, fenced_begin(r, luaL_checkstring(L, 2), luaL_checkinteger(L, 3)));
 }
 
+/* ok, err = r:write(who, token) */
+static int fr_write(lua_State *L)
+{
+    fenced_t *r = check(L, 1, FENCED_MT);
+    return ok_or_fail(L, fenced_write(r, luaL_checkstring(L, 2), luaL_checkinteger(L, 3)));
+}
+
 static int fr_finish(lua_State *L)
 {
     fenced_finish(check(L, 1, FENCED_MT), luaL_checkstring(L, 2));
@@ -931,7 +938,7 @@ void lsim_open_etcd(lua_State *L, int t)
         {"begin", ls_begin}, {"finish", ls_finish}, {NULL, NULL},
     };
     static const luaL_Reg fenced_m[] = {
-        {"begin", fr_begin}, {"finish", fr_finish}, {"stats", fr_stats},
+        {"begin", fr_begin}, {"finish", fr_finish}, {"write", fr_write}, {"stats", fr_stats},
         {"violations", fr_violations}, {NULL, NULL},
     };
     meta(L, SERVER_MT, server_m);

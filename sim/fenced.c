@@ -9,6 +9,7 @@ struct fenced {
     obj_t hdr;           /* scheduler-owned */
     bool fencing;        /* refuse stale tokens */
     int64_t max_token;   /* highest token accepted */
+    const char *max_who; /* who wrote with it (interned) */
     uint64_t accepted, rejected;
     holders_t *writers;  /* writes in progress: at most one */
     entity_t *entity;
@@ -33,8 +34,10 @@ const go_error_t *fenced_begin(fenced_t *r, const char *who, int64_t token)
         entity_set(r->entity, "rejected", (int64_t)r->rejected);
         return go_errorf("stale token %lld < %lld", (long long)token, (long long)r->max_token);
     }
-    if (token > r->max_token)
+    if (token > r->max_token) {
         r->max_token = token;
+        r->max_who = sched_intern(sched_current(), who);
+    }
     r->accepted++;
     entity_set(r->entity, "accepted", (int64_t)r->accepted);
     entity_set(r->entity, "token", r->max_token);
@@ -45,6 +48,21 @@ const go_error_t *fenced_begin(fenced_t *r, const char *who, int64_t token)
 void fenced_finish(fenced_t *r, const char *who)
 {
     holders_leave(r->writers, who);
+}
+
+const go_error_t *fenced_write(fenced_t *r, const char *who, int64_t token)
+{
+    int64_t before = r->max_token;
+    const char *last = r->max_who;
+    const go_error_t *err = fenced_begin(r, who, token);
+    if (err)
+        return err;
+    fenced_finish(r, who);
+    if (token < before)
+        checker_fail(holders_checker(r->writers),
+                     "stale write: %s wrote with token %lld after %s wrote with token %lld",
+                     who, (long long)token, last ? last : "?", (long long)before);
+    return NULL;
 }
 
 uint64_t fenced_accepted(const fenced_t *r) { return r->accepted; }
