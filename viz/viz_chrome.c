@@ -213,7 +213,7 @@ static void legend(pen_t *p)
     textline(p, VIZ_FONT_SMALL, VIZ_INK_MUTED, "");
     p->y -= viz_gfx_line_height(p->g, VIZ_FONT_SMALL);
     viz_gfx_text_fit(p->g, VIZ_FONT_SMALL, VIZ_INK_MUTED, p->x + icon + viz_px(p->L, 8), p->y + viz_px(p->L, 2),
-                     p->w - icon, "ran a moment ago; dots: values moving");
+                     p->w - icon, "ran just now \xc2\xb7 dots: values moving");
     p->y += lh;
     heading(p, "breaker \xc2\xb7 timeline");
     if (p->y + lh > p->bottom)

@@ -132,18 +132,26 @@ static void draw_goroutine(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t
     }
     viz_gfx_fill_rect(g, r.x, r.y, r.w, r.h, col);
     viz_gfx_rect(g, r.x, r.y, r.w, r.h, 1, VIZ_INK);
-    int icon = viz_px(L, 24);
+    int icon = viz_px(L, it->large ? 30 : 24);
     int cx = r.x + viz_px(L, 6) + icon / 2, cy = r.y + r.h / 2;
     viz_gfx_shape(g, (viz_shape_t)viz_gstate_shape(gs->st), cx, cy, icon, col, ink);
     int tx = r.x + viz_px(L, 12) + icon, tw = r.x + r.w - tx - viz_px(L, 4);
+    /* The state, and what it waits on when that has a name or a number
+     * shown elsewhere (a channel's row, a lock's card). */
     char tag[96];
     const char *on = gs->wait_obj ? viz_snap_obj_name(sn, gs->wait_obj) : NULL;
-    if (on && *on && (gs->st == VIZ_G_RECV || gs->st == VIZ_G_SEND || gs->st == VIZ_G_SYNC))
+    bool named_wait = gs->st == VIZ_G_RECV || gs->st == VIZ_G_SEND || gs->st == VIZ_G_SYNC;
+    if (named_wait && on && *on)
         snprintf(tag, sizeof tag, "%s %s", gs->tag, on);
+    else if (named_wait && gs->wait_obj && viz_snap_chan(sn, gs->wait_obj))
+        snprintf(tag, sizeof tag, "%s #%llu", gs->tag, (unsigned long long)gs->wait_obj);
     else
         snprintf(tag, sizeof tag, "%s", gs->tag);
-    viz_gfx_text_fit(g, VIZ_FONT_BOLD, ink, tx, r.y + viz_px(L, 4), tw, tag);
-    viz_gfx_text_fit(g, VIZ_FONT_SMALL, ink, tx, r.y + viz_px(L, 26), tw, gs->name);
+    viz_font_t f1 = it->large ? VIZ_FONT_LARGE : VIZ_FONT_BOLD, f2 = it->large ? VIZ_FONT_BODY : VIZ_FONT_SMALL;
+    int l1 = viz_gfx_line_height(g, f1), l2 = viz_gfx_line_height(g, f2);
+    int ty = r.y + (r.h - l1 - l2) / 2;
+    viz_gfx_text_fit(g, f1, ink, tx, ty, tw, tag);
+    viz_gfx_text_fit(g, f2, ink, tx, ty + l1, tw, gs->name);
     if (recent) {
         /* It ran a moment ago: a spark in the corner. */
         int sr = viz_px(L, 6);
@@ -182,13 +190,22 @@ static void draw_child(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn
     int icon = viz_px(L, 22);
     viz_gfx_shape(g, (viz_shape_t)shape, r.x + viz_px(L, 6) + icon / 2, r.y + r.h / 2, icon, col, ink);
     int tx = r.x + viz_px(L, 12) + icon, tw = r.x + r.w - tx - viz_px(L, 4);
-    viz_gfx_text_fit(g, VIZ_FONT_BOLD, ink, tx, r.y + viz_px(L, 4), tw, e->name);
+    /* "pool.worker-3" in the panel of "pool" reads "worker-3". */
+    const char *name = e->name;
+    const viz_sent_t *pe = e->parent ? viz_snap_entity(sn, e->parent) : NULL;
+    size_t pl = pe ? strlen(pe->name) : 0;
+    if (pl && strncmp(name, pe->name, pl) == 0 && (name[pl] == '.' || name[pl] == '/' || name[pl] == '-') &&
+        name[pl + 1])
+        name += pl + 1;
+    int l1 = viz_gfx_line_height(g, VIZ_FONT_BOLD), l2 = viz_gfx_line_height(g, VIZ_FONT_SMALL);
+    int ty = r.y + (r.h - l1 - l2) / 2;
+    viz_gfx_text_fit(g, VIZ_FONT_BOLD, ink, tx, ty, tw, name);
     char line[96];
     if (gs)
         snprintf(line, sizeof line, "%s \xc2\xb7 %s", e->state, gs->tag);
     else
         snprintf(line, sizeof line, "%s", e->state);
-    viz_gfx_text_fit(g, VIZ_FONT_SMALL, ink, tx, r.y + viz_px(L, 26), tw, line);
+    viz_gfx_text_fit(g, VIZ_FONT_SMALL, ink, tx, ty + l1, tw, line);
     if (viz_selected(f, it))
         viz_gfx_rect(g, r.x - 4, r.y - 4, r.w + 8, r.h + 8, 3, VIZ_SELECT);
 }
@@ -381,7 +398,9 @@ static void draw_breaker(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *
     simtime_t left = viz_breaker_left(e, f->p);
     if (left >= 0) {
         char d[48];
-        dur_format(left, d, sizeof d);
+        /* Tenths of a second read at a glance; the last second in ms. */
+        simtime_t q = left >= SIM_SEC ? 100 * SIM_MS : SIM_MS;
+        dur_format((left + q - 1) / q * q, d, sizeof d);
         snprintf(line, sizeof line, "half-open in %s", d);
         viz_gfx_text_center(g, VIZ_FONT_BOLD, VIZ_C_FAIL, cx, y, r.w - viz_px(L, 8), line);
     } else {
@@ -435,7 +454,10 @@ void viz_sparkline(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, const viz_se
     if (hi == lo)
         hi = lo + 1;
     simtime_t span = p - t0 > 0 ? p - t0 : 1;
-    int ix = r.x + 2, iw = r.w - 4, iy = r.y + 3, ih = r.h - 6;
+    int lh = viz_gfx_line_height(g, VIZ_FONT_SMALL);
+    int ix = r.x + 2, iw = r.w - 4, iy = r.y + lh + 1, ih = r.h - lh - 4;
+    if (ih < 4)
+        return;
     float px0 = (float)ix, py0 = (float)(iy + ih - (int)((s->v[first] - lo) * ih / (hi - lo)));
     for (int k = 1; k <= s->n; k++) {
         float x1, y1;
@@ -455,7 +477,7 @@ void viz_sparkline(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, const viz_se
     char lab[64];
     int last = (s->pos + VIZ_SERIES - 1) % VIZ_SERIES;
     snprintf(lab, sizeof lab, "%s %lld (max %lld)", s->field, (long long)s->v[last], (long long)hi);
-    viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, r.x + 4, r.y + 1, r.w - 8, lab);
+    viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, r.x + 4, r.y, r.w - 8, lab);
 }
 
 static void draw_entity(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
@@ -500,7 +522,10 @@ static void draw_panel(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn
     viz_card(g, r, viz_selected(f, it));
     int x = r.x + viz_px(L, 10), y = r.y + viz_px(L, 5);
     char title[160];
-    snprintf(title, sizeof title, "%s %s", e->kind, e->name);
+    if (strcasecmp(e->kind, e->name) == 0)
+        snprintf(title, sizeof title, "%s", e->name);
+    else
+        snprintf(title, sizeof title, "%s %s", e->kind, e->name);
     int tw = viz_gfx_text_fit(g, VIZ_FONT_BOLD, VIZ_INK, x, y, r.w / 2, title);
     if (e->state[0])
         viz_badge(g, VIZ_FONT_BOLD, x + tw + viz_px(L, 10), y - 1, r.w / 3, e->state, viz_state_color(e->state));
@@ -805,7 +830,7 @@ static void draw_flashes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *
 {
     viz_flash_t fl;
     int drawn = 0;
-    for (size_t i = 0; drawn < 96 && viz_track_flash(tr, i, &fl); i++) {
+    for (size_t i = 0; drawn < 48 && viz_track_flash(tr, i, &fl); i++) {
         if (fl.t > f->p)
             continue;
         if (f->p - fl.t >= f->flash_ns)
@@ -824,8 +849,13 @@ static void draw_flashes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *
         float bx = (float)(c->part.x + c->part.w / 2), by = (float)(c->part.y + c->part.h / 2);
         float x0 = fl.send ? gx : bx, y0 = fl.send ? gy : by, x1 = fl.send ? bx : gx, y1 = fl.send ? by : gy;
         float x = x0 + (x1 - x0) * (float)t, y = y0 + (y1 - y0) * (float)t;
-        viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 7), VIZ_INK);
-        viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 5), fl.send ? VIZ_C_QUEUE : VIZ_C_RUNNING);
+        /* A short trail behind the dot gives its direction in a still. */
+        double tb = t > 0.25 ? t - 0.25 : 0;
+        float xb = x0 + (x1 - x0) * (float)tb, yb = y0 + (y1 - y0) * (float)tb;
+        uint32_t dc = fl.send ? VIZ_C_QUEUE : VIZ_C_RUNNING;
+        viz_gfx_line(g, xb, yb, x, y, (float)viz_px(L, 3), viz_gfx_mix(dc, VIZ_BG, 0.45));
+        viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 6), VIZ_INK);
+        viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 4), dc);
         drawn++;
     }
 }

@@ -13,26 +13,28 @@ enum {
     SIDE_W = 330,
     PAD = 12,
     GAP = 10,
-    BREAKER_W = 250,
+    BREAKER_W = 290,
     BREAKER_H = 200,
     QUEUE_W = 270,
     QUEUE_H = 86,
     ENTITY_W = 250,
     PANEL_TITLE_H = 56,
     MINIQ_W = 240,
-    MINIQ_H = 50,
+    MINIQ_H = 66,
     NODE_W = 180,
     NODE_H = 214,
     CLUSTER_TITLE_H = 30,
-    TOK_W = 112,
-    TOK_H = 50,
+    TOK_W = 150,
+    TOK_H = 52,
+    TOK_L_W = 190,
+    TOK_L_H = 66,
     TOK_GAP = 6,
     SMALL_TOK = 20,
     SMALL_GAP = 4,
     GROUP_HEAD_H = 26,
     SECTION_HEAD_H = 26,
     CHAN_ROW_H = 32,
-    LOCK_W = 260,
+    LOCK_W = 300,
     LOCK_H = 32,
 };
 
@@ -285,7 +287,8 @@ static int lay_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int 
     if (qper < 1)
         qper = 1;
     int qrows = nq ? (int)((nq + (size_t)qper - 1) / (size_t)qper) : 0;
-    bool compact = nt > 24;
+    int inner_rows = (int)((nt * (size_t)px(c, TOK_W + TOK_GAP) + (size_t)inner - 1) / (size_t)(inner > 0 ? inner : 1));
+    bool compact = nt > 24 || inner_rows > 3;
     int tw = compact ? px(c, SMALL_TOK) : px(c, TOK_W), th = compact ? px(c, SMALL_TOK) : px(c, TOK_H);
     int tg = compact ? px(c, SMALL_GAP) : px(c, TOK_GAP);
     int tper = inner / (tw + tg);
@@ -305,7 +308,7 @@ static int lay_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int 
                             rect(x + px(c, GAP) + col * (qw + px(c, GAP)), qy + row * (qh + px(c, GAP)), qw, qh));
         if (q) {
             q->parent = sn->ents[pi].id;
-            q->part = rect(q->r.x + px(c, 8), q->r.y + px(c, 24), q->r.w - px(c, 16), px(c, 18));
+            q->part = rect(q->r.x + px(c, 8), q->r.y + px(c, 26), q->r.w - px(c, 16), px(c, 18));
         }
         k++;
     }
@@ -392,10 +395,20 @@ typedef struct group {
     size_t n;           /* goroutines in it */
 } group_t;
 
-static int group_height(const lay_t *c, size_t n, bool compact, int w)
+/* Token sizes: 0 small shapes, 1 normal, 2 large. */
+static void tok_size(const lay_t *c, int size, int *tw, int *th, int *gap)
 {
-    int tw = compact ? px(c, SMALL_TOK) : px(c, TOK_W), th = compact ? px(c, SMALL_TOK) : px(c, TOK_H);
-    int gap = compact ? px(c, SMALL_GAP) : px(c, TOK_GAP);
+    static const int w[3] = {SMALL_TOK, TOK_W, TOK_L_W}, h[3] = {SMALL_TOK, TOK_H, TOK_L_H},
+                     g[3] = {SMALL_GAP, TOK_GAP, TOK_GAP};
+    *tw = px(c, w[size]);
+    *th = px(c, h[size]);
+    *gap = px(c, g[size]);
+}
+
+static int group_height(const lay_t *c, size_t n, int size, int w)
+{
+    int tw, th, gap;
+    tok_size(c, size, &tw, &th, &gap);
     int per = w / (tw + gap);
     if (per < 1)
         per = 1;
@@ -403,15 +416,26 @@ static int group_height(const lay_t *c, size_t n, bool compact, int w)
     return px(c, GROUP_HEAD_H) + rows * (th + gap);
 }
 
+/* A channel worth a row: one with a name, a buffer, waiters or traffic;
+ * not the closed, unnamed, unbuffered channels that contexts and done
+ * signals leave behind by the thousand. */
 static bool chan_shown(const viz_sch_t *ch)
 {
-    return ch->name[0] || ch->cap > 0 || ch->senders || ch->receivers || ch->sends || ch->recvs ||
-           ch->closed;
+    if (ch->senders || ch->receivers || ch->name[0])
+        return true;
+    if (ch->closed)
+        return ch->cap > 0 && ch->len > 0;
+    return ch->cap > 0 || ch->sends || ch->recvs;
 }
 
 static bool lock_shown(const viz_slock_t *l)
 {
     return l->holder || l->shared || l->waiters || l->name[0];
+}
+
+static int imin(int a, int b)
+{
+    return a < b ? a : b;
 }
 
 static void lay_rest(lay_t *c, bool *g_taken, int y)
@@ -447,39 +471,35 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
     for (size_t i = 0; i < sn->nlock; i++)
         nlock += lock_shown(&sn->locks[i]);
     int cols = w >= px(c, 780) ? 2 : 1;
-    int ch_need = nch ? px(c, SECTION_HEAD_H) + (int)((nch + (size_t)cols - 1) / (size_t)cols) * px(c, CHAN_ROW_H) : 0;
+    int head = px(c, SECTION_HEAD_H), row = px(c, CHAN_ROW_H);
+    int ch_rows = (int)((nch + (size_t)cols - 1) / (size_t)cols);
+    int ch_need = nch ? head + ch_rows * row : 0;
+    int ch_min = nch ? head + imin(ch_rows, 2) * row : 0;
     int lper = w / (px(c, LOCK_W) + px(c, GAP));
     if (lper < 1)
         lper = 1;
-    int lk_need = nlock ? px(c, SECTION_HEAD_H) + (int)((nlock + (size_t)lper - 1) / (size_t)lper) * (px(c, LOCK_H) + px(c, 4)) : 0;
-    int g_normal = 0, g_compact = 0;
-    for (size_t k = 0; k < ngroups; k++) {
-        g_normal += group_height(c, groups[k].n, false, w);
-        g_compact += group_height(c, groups[k].n, true, w);
-    }
+    int lrow = px(c, LOCK_H) + px(c, 4);
+    int lk_rows = (int)((nlock + (size_t)lper - 1) / (size_t)lper);
+    int lk_need = nlock ? head + lk_rows * lrow : 0;
+    int lk_min = nlock ? head + lrow : 0;
     int avail = bottom - y;
-    bool compact = false;
-    int g_budget;
-    if (g_normal + ch_need + lk_need <= avail) {
-        g_budget = g_normal;
-    } else {
-        compact = true;
-        int rest = avail - g_compact;
-        if (ch_need + lk_need > rest) {
-            int lk = lk_need < avail * 15 / 100 ? lk_need : avail * 15 / 100;
-            int ch = ch_need < avail * 35 / 100 ? ch_need : avail * 35 / 100;
-            if (g_compact < avail - lk - ch)
-                ch = avail - lk - g_compact;
-            if (ch > ch_need)
-                ch = ch_need;
-            ch_need = ch;
-            lk_need = lk;
+    /* The largest tokens that leave the channels and locks a little room. */
+    int size = 0, g_need = 0;
+    for (int sz = 2; sz >= 0; sz--) {
+        if (sz == 2 && ngs > 12)
+            continue;
+        int need = 0;
+        for (size_t k = 0; k < ngroups; k++)
+            need += group_height(c, groups[k].n, sz, w);
+        if (need + ch_min + lk_min <= avail || sz == 0) {
+            size = sz;
+            g_need = need;
+            break;
         }
-        g_budget = avail - ch_need - lk_need;
     }
-    /* Goroutine groups. */
-    int tw = compact ? px(c, SMALL_TOK) : px(c, TOK_W), th = compact ? px(c, SMALL_TOK) : px(c, TOK_H);
-    int gap = compact ? px(c, SMALL_GAP) : px(c, TOK_GAP);
+    int g_budget = imin(g_need, avail - ch_min - lk_min);
+    int tw, th, gap;
+    tok_size(c, size, &tw, &th, &gap);
     int per = w / (tw + gap);
     if (per < 1)
         per = 1;
@@ -487,9 +507,9 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
     for (size_t k = 0; k < ngroups; k++) {
         if (gy + px(c, GROUP_HEAD_H) + th > glimit)
             break;
-        viz_item_t *head = add(c, VIZ_ITEM_GROUP, k, rect(L->main.x, gy, w, px(c, GROUP_HEAD_H)));
-        if (head)
-            snprintf(head->label, sizeof head->label, "%s", groups[k].role[0] ? groups[k].role : "goroutines");
+        viz_item_t *hd = add(c, VIZ_ITEM_GROUP, k, rect(L->main.x, gy, w, px(c, GROUP_HEAD_H)));
+        if (hd)
+            snprintf(hd->label, sizeof hd->label, "%s", groups[k].role[0] ? groups[k].role : "goroutines");
         gy += px(c, GROUP_HEAD_H);
         int col = 0, rows_used = 0;
         size_t left_out = 0;
@@ -502,16 +522,19 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
                 continue;
             }
             int ty = gy + rows_used * (th + gap);
-            bool last_slot = ty + 2 * (th + gap) > glimit && col == per - 1;
-            if (ty + th > glimit || last_slot) {
+            /* Keep the last slot of the last row for "+N more". */
+            bool last_row = ty + 2 * (th + gap) > glimit;
+            if (ty + th > glimit || (last_row && col == per - 1)) {
                 full = true;
                 left_out++;
                 continue;
             }
             viz_item_t *it = add(c, VIZ_ITEM_GOROUTINE, sn->gs[i].id,
                                  rect(L->main.x + col * (tw + gap), ty, tw, th));
-            if (it)
-                it->compact = compact;
+            if (it) {
+                it->compact = size == 0;
+                it->large = size == 2;
+            }
             if (++col == per) {
                 col = 0;
                 rows_used++;
@@ -523,12 +546,7 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
                                 rect(L->main.x + col * (tw + gap), ty, px(c, 140), th));
             if (m)
                 m->count = (int)left_out;
-            if (col) {
-                rows_used++;
-                col = 0;
-            } else {
-                rows_used++;
-            }
+            rows_used++;
         } else if (col) {
             rows_used++;
         }
@@ -536,26 +554,27 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
     }
     free(gi);
     y = gy;
-    /* Channels, in two columns when wide. */
-    if (nch && ch_need >= px(c, SECTION_HEAD_H) + px(c, CHAN_ROW_H)) {
-        viz_item_t *head = add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, w, px(c, SECTION_HEAD_H)));
-        if (head)
-            snprintf(head->label, sizeof head->label, "channels");
-        int rows = (ch_need - px(c, SECTION_HEAD_H)) / px(c, CHAN_ROW_H);
+    /* Channels, in two columns when wide, then locks with what is left. */
+    int ch_space = imin(ch_need, bottom - y - imin(lk_need, lk_min));
+    if (nch && ch_space >= head + row) {
+        viz_item_t *hd = add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, w, head));
+        if (hd)
+            snprintf(hd->label, sizeof hd->label, "channels");
+        int rows = (ch_space - head) / row;
         int colw = w / cols;
-        size_t k = 0, shown_max = (size_t)rows * (size_t)cols;
+        size_t k = 0, slots = (size_t)rows * (size_t)cols;
         size_t left_out = 0;
         for (size_t i = 0; i < sn->nch; i++) {
             if (!chan_shown(&sn->chans[i]))
                 continue;
-            if (k + 1 >= shown_max && nch > shown_max) {
+            if (nch > slots && k + 1 >= slots) {
                 left_out++;
                 continue;
             }
-            int col = (int)(k % (size_t)cols), row = (int)(k / (size_t)cols);
-            int cy = y + px(c, SECTION_HEAD_H) + row * px(c, CHAN_ROW_H);
+            int col = (int)(k % (size_t)cols), r = (int)(k / (size_t)cols);
+            int cy = y + head + r * row;
             viz_item_t *it = add(c, VIZ_ITEM_CHAN, sn->chans[i].id,
-                                 rect(L->main.x + col * colw, cy, colw - px(c, GAP), px(c, CHAN_ROW_H) - px(c, 4)));
+                                 rect(L->main.x + col * colw, cy, colw - px(c, GAP), row - px(c, 4)));
             if (it) {
                 int label_w = px(c, 150);
                 int bar_w = it->r.w - label_w - px(c, 150);
@@ -566,27 +585,25 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
             k++;
         }
         if (left_out) {
-            int col = (int)(k % (size_t)cols), row = (int)(k / (size_t)cols);
-            viz_item_t *m = add(c, VIZ_ITEM_MORE, 1,
-                                rect(L->main.x + col * colw, y + px(c, SECTION_HEAD_H) + row * px(c, CHAN_ROW_H),
-                                     colw, px(c, CHAN_ROW_H)));
+            int col = (int)(k % (size_t)cols), r = (int)(k / (size_t)cols);
+            viz_item_t *m = add(c, VIZ_ITEM_MORE, 1, rect(L->main.x + col * colw, y + head + r * row, colw, row));
             if (m)
                 m->count = (int)left_out;
         }
-        y += ch_need;
+        y += head + ((int)(k + (left_out ? 1 : 0)) + cols - 1) / cols * row;
     }
-    /* Locks. */
-    if (nlock && lk_need >= px(c, SECTION_HEAD_H) + px(c, LOCK_H)) {
-        viz_item_t *head = add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, w, px(c, SECTION_HEAD_H)));
-        if (head)
-            snprintf(head->label, sizeof head->label, "locks and groups");
-        int ly = y + px(c, SECTION_HEAD_H), k = 0;
+    int lk_space = imin(lk_need, bottom - y);
+    if (nlock && lk_space >= head + px(c, LOCK_H)) {
+        viz_item_t *hd = add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, w, head));
+        if (hd)
+            snprintf(hd->label, sizeof hd->label, "locks and groups");
+        int ly = y + head, k = 0;
         for (size_t i = 0; i < sn->nlock; i++) {
             if (!lock_shown(&sn->locks[i]))
                 continue;
-            int col = k % lper, row = k / lper;
-            int yy = ly + row * (px(c, LOCK_H) + px(c, 4));
-            if (yy + px(c, LOCK_H) > y + lk_need)
+            int col = k % lper, r = k / lper;
+            int yy = ly + r * lrow;
+            if (yy + px(c, LOCK_H) > y + lk_space)
                 break;
             add(c, VIZ_ITEM_LOCK, sn->locks[i].id,
                 rect(L->main.x + col * (px(c, LOCK_W) + px(c, GAP)), yy, px(c, LOCK_W), px(c, LOCK_H)));

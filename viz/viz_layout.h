@@ -54,6 +54,7 @@ typedef struct viz_item {
     SDL_Rect part;       /* its telling part: a token's body, a bar, a
                             dial's hub, a node's crown */
     bool compact;        /* a goroutine drawn as a small shape */
+    bool large;          /* a goroutine drawn large (few of them) */
     uint64_t parent;     /* node or panel it is drawn in, or 0 */
     int count;           /* VIZ_ITEM_MORE: how many were left out */
     char label[64];      /* VIZ_ITEM_GROUP: the heading */

@@ -10,7 +10,7 @@
 #define MAX_CUTS 256
 /* An entity whose kind is not listed below gets markers for its first
  * state changes only: a worker's busy/idle would bury the timeline. */
-#define RARE_CHANGES 6
+#define RARE_CHANGES 3
 
 /* ---- a map from 64-bit ids to record indexes ----------------------------- */
 
@@ -334,6 +334,19 @@ bool viz_track_take_interesting(viz_track_t *tr)
     return r;
 }
 
+/* Kinds whose state changes are routine (a worker's busy and idle): no
+ * markers, or the timeline would show nothing else. */
+static bool kind_never_marked(const char *kind)
+{
+    static const char *const kinds[] = {
+        "worker", "task", "job", "request", "item", "stage", "message", "cpu", "executor", NULL,
+    };
+    for (int i = 0; kinds[i]; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            return true;
+    return false;
+}
+
 /* Kinds whose every state change is worth a marker. */
 static bool kind_always_marked(const char *kind)
 {
@@ -404,7 +417,7 @@ static void on_state(viz_track_t *tr, const trace_event_t *ev)
         return;
     }
     o->state_changes++;
-    if (kind_always_marked(o->kind) || o->state_changes <= RARE_CHANGES) {
+    if (kind_always_marked(o->kind) || (!kind_never_marked(o->kind) && o->state_changes <= RARE_CHANGES)) {
         char text[VIZ_TEXT];
         snprintf(text, sizeof text, "%s: %s", o->kind, d);
         mark_add(tr, ev->t, ev->seq, VIZ_MARK_STATE, ev->obj, text);
