@@ -198,8 +198,11 @@ static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int s
         char et[48];
         trace_format_time(e[i].t, et, sizeof et);
         const char *kind = e[i].kind == 1 ? "invariant " : e[i].kind == 2 ? "finally " : "";
-        fprintf(out, "  [%s] %s%s (%s, at %ss)\n", e[i].ok ? "pass" : "FAIL", kind, e[i].msg,
+        fprintf(out, "  [%s] %s%s (%s, at %ss", e[i].ok ? "pass" : "FAIL", kind, e[i].msg,
                 e[i].where, et);
+        if (e[i].repeats)
+            fprintf(out, ", and %d times more", e[i].repeats);
+        fputs(")\n", out);
     }
     fprintf(out, "trace hash:   %016llx\n", (unsigned long long)sched_trace_hash(s));
     fprintf(out, "seed:         %llu\n", (unsigned long long)sched_seed(s));

@@ -68,6 +68,7 @@ typedef struct host_expect {
     char *where;      /* file:line of the check */
     simtime_t t;      /* when it was checked (first failure for invariants) */
     int kind;         /* 0 expect, 1 invariant, 2 finally */
+    int repeats;      /* further failures with the same message */
 } host_expect_t;
 
 typedef struct host host_t;
