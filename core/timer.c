@@ -17,7 +17,8 @@
 typedef struct tq_slot {
     simtime_t when;      /* the entry's deadline */
     uint64_t seq;        /* the entry's arming number */
-    tq_entry_t *e;       /* the entry, whose idx is this slot's index */
+    tq_entry_t *e;       /* the entry */
+    bool tracked;        /* e->idx is kept equal to this slot's index */
 } tq_slot_t;
 
 struct timerq {
@@ -64,22 +65,31 @@ static inline bool before(const tq_slot_t *a, const tq_slot_t *b)
 
 #define TQ_ARITY 4
 
-static void sift_up(timerq_t *q, size_t i)
+/* Put slot x at index i (and tell its entry, if tracked). */
+static inline void place(timerq_t *q, size_t i, tq_slot_t x)
+{
+    q->heap[i] = x;
+    if (x.tracked)
+        x.e->idx = (int64_t)i;
+}
+
+/* Move the slot at i up to its place; returns where it ends. */
+static size_t sift_up(timerq_t *q, size_t i)
 {
     tq_slot_t x = q->heap[i];
     while (i > 0) {
         size_t p = (i - 1) / TQ_ARITY;
         if (!before(&x, &q->heap[p]))
             break;
-        q->heap[i] = q->heap[p];
-        q->heap[i].e->idx = (int64_t)i;
+        place(q, i, q->heap[p]);
         i = p;
     }
-    q->heap[i] = x;
-    x.e->idx = (int64_t)i;
+    place(q, i, x);
+    return i;
 }
 
-static void sift_down(timerq_t *q, size_t i)
+/* Move the slot at i down to its place; returns where it ends. */
+static size_t sift_down(timerq_t *q, size_t i)
 {
     tq_slot_t x = q->heap[i];
     for (;;) {
@@ -93,15 +103,14 @@ static void sift_down(timerq_t *q, size_t i)
                 m = k;
         if (!before(&q->heap[m], &x))
             break;
-        q->heap[i] = q->heap[m];
-        q->heap[i].e->idx = (int64_t)i;
+        place(q, i, q->heap[m]);
         i = m;
     }
-    q->heap[i] = x;
-    x.e->idx = (int64_t)i;
+    place(q, i, x);
+    return i;
 }
 
-void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when)
+static void heap_add(timerq_t *q, tq_entry_t *e, simtime_t when, bool tracked)
 {
     if (q->n == q->cap) {
         q->cap = q->cap ? q->cap * 2 : 64;
@@ -109,8 +118,20 @@ void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when)
     }
     e->when = when;
     e->seq = q->seq++;
-    q->heap[q->n++] = (tq_slot_t){.when = when, .seq = e->seq, .e = e};
+    if (!tracked)
+        e->idx = TQ_UNTRACKED;
+    q->heap[q->n++] = (tq_slot_t){.when = when, .seq = e->seq, .e = e, .tracked = tracked};
     sift_up(q, q->n - 1);
+}
+
+void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when)
+{
+    heap_add(q, e, when, true);
+}
+
+void timerq_add_untracked(timerq_t *q, tq_entry_t *e, simtime_t when)
+{
+    heap_add(q, e, when, false);
 }
 
 static void heap_remove_at(timerq_t *q, size_t i)
@@ -118,14 +139,16 @@ static void heap_remove_at(timerq_t *q, size_t i)
     tq_slot_t last = q->heap[--q->n];
     if (i < q->n) {
         q->heap[i] = last;
-        last.e->idx = (int64_t)i;
-        sift_down(q, i);
-        sift_up(q, (size_t)last.e->idx);
+        sift_up(q, sift_down(q, i));
     }
 }
 
 bool timerq_remove(timerq_t *q, tq_entry_t *e)
 {
+    if (e->idx == TQ_UNTRACKED) {
+        fputs("chansim: timerq_remove on an entry armed by timerq_add_untracked\n", stderr);
+        abort();
+    }
     if (e->idx >= 0) {
         heap_remove_at(q, (size_t)e->idx);
         e->idx = TQ_IDLE;
@@ -203,7 +226,7 @@ void go_sleep_until(simtime_t t)
     if (t <= sched_now_of(s))
         return;
     sleeper_t sl = {.e = {.idx = TQ_IDLE, .fire = sleeper_fire}, .g = go_self()};
-    timerq_add(sched_timerq(s), &sl.e, t);
+    timerq_add_untracked(sched_timerq(s), &sl.e, t); /* nothing cancels a sleep */
     sched_park(WAIT_SLEEP, 0);
 }
 

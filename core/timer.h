@@ -33,6 +33,7 @@ typedef struct tq_entry {
 
 #define TQ_IDLE (-1)
 #define TQ_DUE (-2)
+#define TQ_UNTRACKED (-3) /* armed by timerq_add_untracked */
 
 typedef struct timerq timerq_t;
 
@@ -41,7 +42,13 @@ void timerq_destroy(timerq_t *q);
 /* Arm e to fire at when (clamped to the future is not needed: a deadline
  * in the past fires at the next scheduling step). e must be idle. */
 void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when);
-/* Disarm e; true if it was pending (in the heap or the due batch). */
+/* Arm e as timerq_add does, for an entry that is never disarmed before it
+ * fires (a Sleep): the queue keeps no heap index in it, so moving it in
+ * the heap touches only the heap array, not the sleeping goroutine's
+ * stack. e->idx reads TQ_UNTRACKED while it is in the heap. */
+void timerq_add_untracked(timerq_t *q, tq_entry_t *e, simtime_t when);
+/* Disarm e; true if it was pending (in the heap or the due batch). Not for
+ * an entry armed by timerq_add_untracked. */
 bool timerq_remove(timerq_t *q, tq_entry_t *e);
 /* The earliest deadline, or SIMTIME_MAX if none is armed. */
 simtime_t timerq_next(const timerq_t *q);
