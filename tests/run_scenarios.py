@@ -132,6 +132,63 @@ SCENARIOS = {
         variants=[(["--set", "variant=seed"], 0, ["With the job ID as a label: 89 series for 40 jobs",
                                                   "result:       sim.exit()"], [])],
     ),
+    "contention": dict(
+        exit=0,
+        out=["Mutex          5       5", "RWMutex       50       5", "expectations: 4 passed, 0 failed"],
+        variants=[(["--set", "variant=seed"], 0,
+                   ["the seed's tests leak every reader and writer", "result:       sim.exit()"], [])],
+    ),
+    "context_propagation": dict(
+        exit=0,
+        out=["critical path of ServiceA: 850ms",
+             "request failed at 800ms: context deadline exceeded",
+             "request failed at 300ms: dependency ServiceB failed: context deadline exceeded",
+             "expectations: 4 passed, 0 failed"],
+        variants=[(["--set", "first_deadline=900ms"], 0,
+                   ["request succeeded at 850ms: Response from ServiceA for request req-1"], [])],
+    ),
+    "distributed_mutex": dict(
+        exit=0,
+        out=["lock order: node3, node1, node2", "owner says \"/locks/my-critical-section/",
+             "expectations: 3 passed, 0 failed"],
+        variants=[(["--set", "variant=seed"], 0, ["owner says \"\")"], [])],
+    ),
+    "leader_election": dict(
+        exit=0,
+        out=["main loops blocked on their own leaderCh: none", "expectations: 4 passed, 0 failed"],
+        variants=[(["--set", "variant=seed"], 0,
+                   ["main loops blocked on their own leaderCh: node2",
+                    "the seed's Resign blocks a candidate on its own channel"], [])],
+    ),
+    "distributed_semaphore": dict(
+        exit=0,
+        out=["demo       seed: 5 acquired, 0 timed out", "at most 3 holders",
+             "under contention the seed's semaphore times some acquirers out"],
+        variants=[(["--set", "fair=true"], 0,
+                   ["contention fair: 60 acquired, 0 timed out, 60 attempts (0 refused)",
+                    "expectations: 2 passed, 0 failed"], [])],
+    ),
+    "split_brain_fencing": dict(
+        exit=0,
+        out=["node1 write 3: stale token 2 < 4", "expectations: 2 passed, 0 failed"],
+        variants=[(["--set", "fencing=false"], 1,
+                   ["node1 write 3: accepted",
+                    "[FAIL] invariant storage: one writer at a time: stale write: node1 wrote with token 2 "
+                    "after node2 wrote with token 4 (checker, at 12.000000000s, and 12 times more)"], [])],
+    ),
+    "lock_handoff_crash": dict(
+        exit=0,
+        out=["node1#0  got the lock", "node2#0  got the lock at 6.513010888s",
+             "expectations: 4 passed, 0 failed"],
+    ),
+    "election_partition": dict(
+        exit=0,
+        out=["per-term violations: 0; per-instant violations: 0", "expectations: 3 passed, 0 failed"],
+        variants=[(["--set", "fault=pause"], 1,
+                   ["per-term violations: 0; per-instant violations: 7",
+                    "[pass] a paused leader overlaps with the next one"], []),
+                  (["--set", "fault=none"], 0, ["expectations: 2 passed, 0 failed"], [])],
+    ),
 }
 
 # tests/broken/FILE -> (extra args, exit status, stderr substrings, stdout substrings)
