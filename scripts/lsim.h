@@ -61,6 +61,7 @@ void lsim_open_patterns(lua_State *L, int simtable);
 void lsim_open_breaker(lua_State *L, int simtable);
 void lsim_open_worker_pool(lua_State *L, int simtable);
 void lsim_open_shutdown(lua_State *L, int simtable);
+void lsim_open_leak_detector(lua_State *L, int simtable);
 void lsim_open_fanout(lua_State *L, int simtable);
 void lsim_open_priority_mux(lua_State *L, int simtable);
 void lsim_open_first_response(lua_State *L, int simtable);

@@ -67,6 +67,7 @@ void lsim_open_patterns(lua_State *L, int t)
     lsim_open_breaker(L, t);
     lsim_open_worker_pool(L, t);
     lsim_open_shutdown(L, t);
+    lsim_open_leak_detector(L, t);
     lsim_open_fanout(L, t);
     lsim_open_priority_mux(L, t);
     lsim_open_first_response(L, t);

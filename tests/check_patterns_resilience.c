@@ -11,6 +11,7 @@
 #include "breaker.h"
 #include "ctx.h"
 #include "entity.h"
+#include "leak_detector.h"
 #include "shutdown.h"
 #include "sync.h"
 #include "testutil.h"
@@ -419,7 +420,8 @@ static void scaling_main(void *arg)
     go_sleep(5200 * SIM_MS);
     const pool_scale_event_t *ev = pool_scale_events(p, &scaling.n);
     ck_assert_uint_le(scaling.n, 32);
-    memcpy(scaling.ev, ev, scaling.n * sizeof *ev);
+    if (scaling.n)
+        memcpy(scaling.ev, ev, scaling.n * sizeof *ev);
     scaling.m = pool_get_metrics(p);
     scaling.workers_end = pool_worker_count(p);
     pool_shutdown(p);
@@ -729,7 +731,8 @@ static void gs_demo_main(void *arg)
     server_get_stats(demo.srv, &demo.st);
     const wp_job_t *j = wp_jobs(demo.wp, &demo.njobs);
     ck_assert_uint_le(demo.njobs, 20);
-    memcpy(demo.jobs, j, demo.njobs * sizeof *j);
+    if (demo.njobs)
+        memcpy(demo.jobs, j, demo.njobs * sizeof *j);
     sched_exit(sched_current()); /* main returns: the process ends */
     sched_park(WAIT_EXTERNAL, 0);
 }
@@ -854,6 +857,159 @@ START_TEST(shutdown_runs_once)
 END_TEST
 
 /* ======================================================================== */
+/* Goroutine leak detection                                                 */
+/* ======================================================================== */
+
+typedef struct leak_run {
+    bool seed;
+    int alert_threshold;     /* 0: keep the seed's 1000 */
+    bool callback_get_stats; /* the callback calls GetStats */
+    leak_detector_t *ld;
+    leak_alert_t alerts[16];
+    size_t nalerts;
+    int baseline;
+    bool finished;
+    goroutine_group_t leaked_group; /* the simulateLeakingGoroutines group, name cleared */
+    bool leaked_group_found;
+} leak_run_t;
+static leak_run_t lr;
+
+static void leak_cb(void *ud, int count, const int *samples, int nsamples)
+{
+    (void)ud;
+    (void)count;
+    (void)samples;
+    (void)nsamples;
+    if (lr.callback_get_stats) {
+        static leak_stats_t st;
+        leak_detector_get_stats(lr.ld, &st);
+    }
+}
+
+/* The seed's main(), with 1ms after Start so that no step of the demo
+ * lands on a sampling instant. */
+static void leak_demo_main(void *arg)
+{
+    (void)arg;
+    leak_detector_options_t o = {0};
+    o.seed_variant = lr.seed;
+    lr.ld = new_leak_detector(500 * SIM_MS, 0.05, 10, &o);
+    if (lr.alert_threshold)
+        leak_detector_set_alert_threshold(lr.ld, lr.alert_threshold);
+    leak_detector_set_on_leak_detected(lr.ld, leak_cb, NULL);
+    leak_detector_start(lr.ld);
+    go_sleep(SIM_MS);
+    static leak_stats_t st;
+    leak_detector_get_stats(lr.ld, &st);
+    lr.baseline = st.baseline_count;
+    simulate_temporary_goroutines(100, 2 * SIM_SEC);
+    go_sleep(3 * SIM_SEC);
+    simulate_leaking_goroutines(50);
+    go_sleep(2 * SIM_SEC);
+    simulate_leaking_goroutines(100);
+    go_sleep(5 * SIM_SEC);
+    leak_detector_get_stats(lr.ld, &st);
+    ck_assert_int_eq(st.current_count, lr.baseline + 1 + 150); /* + the sampler */
+    const leak_alert_t *a = leak_detector_alerts(lr.ld, &lr.nalerts);
+    ck_assert_uint_le(lr.nalerts, 16);
+    if (lr.nalerts)
+        memcpy(lr.alerts, a, lr.nalerts * sizeof *a);
+    goroutine_group_t groups[16];
+    size_t ng = goroutine_profile(sched_current(), groups, 16);
+    for (size_t i = 0; i < ng && i < 16; i++) {
+        if (strcmp(groups[i].name, "main.simulateLeakingGoroutines.func1") == 0) {
+            lr.leaked_group = groups[i];
+            lr.leaked_group.name = NULL; /* interned: dies with the scheduler */
+            lr.leaked_group_found = true;
+        }
+    }
+    leak_detector_stop(lr.ld);
+    lr.finished = true;
+}
+
+static void run_leak(bool seed, int alert_threshold)
+{
+    memset(&lr, 0, sizeof lr);
+    lr.seed = seed;
+    lr.alert_threshold = alert_threshold;
+    sched_config_t cfg = sched_config_default();
+    cfg.until = 30 * SIM_SEC;
+    sched_result_t r;
+    sched_t *s = run_with(&cfg, leak_demo_main, NULL, &r);
+    ck_assert_int_eq(r, SCHED_DONE);
+    ck_assert(lr.finished);
+    sched_destroy(s);
+}
+
+START_TEST(leak_seed_demo_never_fires_at_1000)
+{
+    run_leak(true, 0);
+    ck_assert_uint_eq(lr.nalerts, 0);
+    run_leak(false, 0);
+    ck_assert_uint_eq(lr.nalerts, 0);
+}
+END_TEST
+
+START_TEST(leak_seed_logic_fires_on_the_spike_and_on_the_jumps)
+{
+    run_leak(true, 40);
+    ck_assert_uint_eq(lr.nalerts, 3);
+    ck_assert_int_eq(lr.alerts[0].t, 600 * SIM_MS); /* the 100 temporary ones */
+    ck_assert_int_eq(lr.alerts[0].count, lr.baseline + 1 + 100); /* + the sampler */
+    ck_assert_int_eq(lr.alerts[1].t, 3600 * SIM_MS);
+    ck_assert_int_eq(lr.alerts[2].t, 5600 * SIM_MS);
+    ck_assert_int_eq(lr.alerts[2].count, lr.baseline + 1 + 150);
+}
+END_TEST
+
+START_TEST(leak_corrected_fires_on_what_persists)
+{
+    run_leak(false, 40);
+    ck_assert_uint_eq(lr.nalerts, 2);
+    /* samples 3.6s..8.1s all hold the first 50 */
+    ck_assert_int_eq(lr.alerts[0].t, 8100 * SIM_MS);
+    ck_assert_int_eq(lr.alerts[0].window_min, lr.baseline + 1 + 50);
+    ck_assert_int_eq(lr.alerts[1].t, 10100 * SIM_MS);
+    ck_assert_int_eq(lr.alerts[1].window_min, lr.baseline + 1 + 150);
+    /* the profile groups the 150 leaked goroutines, blocked in select {} */
+    ck_assert(lr.leaked_group_found);
+    ck_assert_int_eq(lr.leaked_group.count, 150);
+    ck_assert_int_eq(lr.leaked_group.reason, WAIT_SELECT_NO_CASES);
+    ck_assert_int_eq(lr.leaked_group.oldest_blocked_since, 3101 * SIM_MS);
+}
+END_TEST
+
+/* The seed calls onLeak under ld.mu: a callback that calls GetStats waits
+ * for ever, and so does anybody who calls GetStats after it. */
+START_TEST(leak_seed_callback_under_lock_blocks_for_ever)
+{
+    memset(&lr, 0, sizeof lr);
+    lr.seed = true;
+    lr.alert_threshold = 40;
+    lr.callback_get_stats = true;
+    sched_config_t cfg = sched_config_default();
+    cfg.until = 30 * SIM_SEC;
+    sched_result_t r;
+    sched_t *s = run_with(&cfg, leak_demo_main, NULL, &r);
+    ck_assert_int_eq(r, SCHED_UNTIL); /* the ticker keeps time moving */
+    ck_assert(!lr.finished);          /* main waits on ld.mu in GetStats */
+    char buf[4096];
+    sched_dump(s, buf, sizeof buf);
+    ck_assert_msg(strstr(buf, "[sync.Mutex.Lock]") != NULL, "%s", buf);
+    sched_destroy(s);
+
+    memset(&lr, 0, sizeof lr);
+    lr.seed = false;
+    lr.alert_threshold = 40;
+    lr.callback_get_stats = true;
+    s = run_with(&cfg, leak_demo_main, NULL, &r);
+    ck_assert_int_eq(r, SCHED_DONE);
+    ck_assert(lr.finished);
+    sched_destroy(s);
+}
+END_TEST
+
+/* ======================================================================== */
 
 static Suite *resilience_suite(void)
 {
@@ -881,6 +1037,12 @@ static Suite *resilience_suite(void)
     tcase_add_test(sd, shutdown_timeout_strikes_and_loses_accepted_work);
     tcase_add_test(sd, shutdown_runs_once);
     suite_add_tcase(s, sd);
+    TCase *lk = tcase_create("leak_detector");
+    tcase_add_test(lk, leak_seed_demo_never_fires_at_1000);
+    tcase_add_test(lk, leak_seed_logic_fires_on_the_spike_and_on_the_jumps);
+    tcase_add_test(lk, leak_corrected_fires_on_what_persists);
+    tcase_add_test(lk, leak_seed_callback_under_lock_blocks_for_ever);
+    suite_add_tcase(s, lk);
     return s;
 }
 
