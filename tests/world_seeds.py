@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""The simulated world's invariants across many seeds and schedules.
+
+The safe variants (fencing on, the corrected patterns, a partitioned leader
+that steps down first, the fair semaphore) must hold their invariants for
+every seed and under the random scheduler; the unsafe variants (no fencing,
+a paused leader) must break them for some seed. Each run's exit status says
+it: 0 all expectations and invariants held, 1 one failed (a checker's
+violation is a failed invariant).
+
+usage: world_seeds.py CHANSIM SOURCE_DIR
+"""
+import concurrent.futures
+import os
+import subprocess
+import sys
+
+SEEDS = range(1, 9)
+
+# (scenario, extra args, "all" = every seed exits 0, "some" = some seed exits 1)
+CASES = [
+    ("split_brain_fencing.lua", ["--set", "fencing=true"], "all"),
+    ("split_brain_fencing.lua", ["--set", "fencing=false"], "some"),
+    ("election_partition.lua", ["--set", "fault=partition"], "all"),
+    ("election_partition.lua", ["--set", "fault=pause"], "some"),
+    ("distributed_mutex.lua", [], "all"),
+    ("lock_handoff_crash.lua", [], "all"),
+    ("distributed_semaphore.lua", ["--set", "fair=true"], "all"),
+]
+
+
+def run(chansim, src, scenario, args, seed, strategy):
+    cmd = [chansim, "run", os.path.join(src, "scenarios", scenario), "--seed", str(seed),
+           "--strategy", strategy, "--quiet"] + args
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    bad = [m for m in ("AddressSanitizer", "LeakSanitizer", "runtime error:") if m in p.stderr]
+    return cmd, p.returncode, bad
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    chansim, src = sys.argv[1], sys.argv[2]
+    jobs = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for scenario, args, want in CASES:
+            for strategy in ("fifo", "random"):
+                for seed in SEEDS:
+                    jobs.append((scenario, args, want, strategy, seed,
+                                 pool.submit(run, chansim, src, scenario, args, seed, strategy)))
+    passed = failed = 0
+    outcome = {}
+    for scenario, args, want, strategy, seed, fut in jobs:
+        cmd, rc, bad = fut.result()
+        key = (scenario, tuple(args), want)
+        outcome.setdefault(key, []).append((rc, cmd))
+        if bad or rc not in (0, 1):
+            failed += 1
+            print("FAIL: %s: exit %d %s" % (" ".join(cmd), rc, " ".join(bad)))
+    for (scenario, args, want), runs in outcome.items():
+        codes = [rc for rc, _ in runs]
+        label = "%s %s" % (scenario, " ".join(args))
+        if want == "all" and any(rc != 0 for rc in codes):
+            failed += 1
+            for rc, cmd in runs:
+                if rc != 0:
+                    print("FAIL: an invariant broke in a safe variant: %s (exit %d)" % (" ".join(cmd), rc))
+        elif want == "some" and not any(rc == 1 for rc in codes):
+            failed += 1
+            print("FAIL: the unsafe variant %s held for every seed" % label)
+        else:
+            passed += 1
+            print("ok: %s: %s over %d runs" % (label, "held" if want == "all" else
+                                                "broke in %d" % codes.count(1), len(codes)))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
