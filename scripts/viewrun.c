@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "viz.h"
@@ -120,6 +121,17 @@ int viewrun_option(viewrun_t *vr, const char *opt, const char *val, char *err, s
 
 /* ---- one run -------------------------------------------------------------------- */
 
+/* A window's first pass gives up after this long (wall time): the
+ * timeline then grows as the run goes, as it does without a first pass. */
+#define SURVEY_WALL_LIMIT 2.0
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* for the first pass's bound only */
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 typedef struct run_ctx {
     viewrun_t *vr;
     host_t *h;
@@ -128,6 +140,8 @@ typedef struct run_ctx {
     bool exiting;       /* sched_exit was called for a restart */
     const char *title;  /* the name last passed to the view */
     size_t nexp;        /* expectations already looked at */
+    double deadline;    /* a window's first pass stops at this wall time (0: never) */
+    unsigned ticks;     /* observer calls, to look at the clock now and then */
 } run_ctx_t;
 
 static void begin(run_ctx_t *c)
@@ -156,10 +170,18 @@ static void sync_host(run_ctx_t *c)
         }
 }
 
-/* The user went back in time: abandon this run. */
+/* The user went back in time, or a first pass ran out of time: abandon
+ * this run. */
 static void check_restart(run_ctx_t *c)
 {
-    if (c->exiting || !viz_restart_requested(c->vr->viz))
+    if (c->exiting)
+        return;
+    if (c->deadline > 0 && (++c->ticks & 1023) == 0 && wall_now() > c->deadline) {
+        c->exiting = true;
+        sched_exit(host_sched(c->h));
+        return;
+    }
+    if (!viz_restart_requested(c->vr->viz))
         return;
     c->exiting = true;
     c->vr->sink_state->muted = true;
@@ -180,7 +202,8 @@ static void on_step(void *ud)
     sync_host(c);
     if (c->exiting)
         return;
-    viz_on_step(c->vr->viz);
+    if (!c->survey)
+        viz_on_step(c->vr->viz);
     check_restart(c);
 }
 
@@ -191,7 +214,8 @@ static void on_clock(void *ud, simtime_t from, simtime_t to)
     sync_host(c);
     if (c->exiting)
         return;
-    viz_on_clock(c->vr->viz, from, to);
+    if (!c->survey)
+        viz_on_clock(c->vr->viz, from, to);
     check_restart(c);
 }
 
@@ -265,7 +289,8 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
     }
     setvbuf(vr->out, NULL, _IOLBF, 0);
     outputs_t pristine = *outs;
-    bool survey = vr->record_dir != NULL;
+    /* A first pass finds the run's end and markers for the timeline. */
+    bool survey = true;
     for (;;) {
         host_options_t o = *opt;
         o.out = vr->out;
@@ -279,6 +304,8 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
             return NULL;
         }
         run_ctx_t c = {.vr = vr, .h = h, .survey = survey};
+        if (survey && vr->live)
+            c.deadline = wall_now() + SURVEY_WALL_LIMIT;
         if (!host_add_sink(h, on_event, &c) || !host_add_step_observer(h, on_step, &c) ||
             !host_add_clock_observer(h, on_clock, &c)) {
             fprintf(stderr, "chansim: the view cannot observe the run (too many observers)\n");
@@ -306,9 +333,12 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
             close(saved_err);
         }
         if (st == EXIT_USAGE && !host_sched(h)) {
-            if (!survey)
-                outputs_deinit(outs);
             host_destroy(h);
+            if (survey) {
+                survey = false; /* the real pass reports the error */
+                continue;
+            }
+            outputs_deinit(outs);
             *status = st;
             return NULL;
         }

@@ -14,9 +14,11 @@
  * skipped. The run left at the end (and summarised) is always a complete
  * one: closing the window lets the run go on to its end without it.
  *
- * A recording runs the scenario twice: a first pass, silent, learns where
- * the run ends and where its markers are, so that every frame shows the
- * whole timeline; the second pass draws the frames.
+ * The scenario first runs once silently (its output and reports
+ * withheld), to learn where the run ends and where its markers are, so the
+ * timeline shows the whole run from the first frame; then it runs for the
+ * view. A window's first pass gives up after two seconds of wall time (the
+ * timeline then grows as the run goes).
  *
  * Ownership: the caller owns the viewrun_t (viewrun_init/deinit); the host
  * returned by viewrun_run is the caller's to destroy, before

@@ -177,8 +177,14 @@ void viz_run_begin(viz_t *v, sched_t *s, bool survey)
 
 void viz_set_title(viz_t *v, const char *title)
 {
-    if (title && strcmp(v->title, title) != 0)
-        snprintf(v->title, sizeof v->title, "%s", title);
+    if (!title || strcmp(v->title, title) == 0)
+        return;
+    snprintf(v->title, sizeof v->title, "%s", title);
+    if (v->win) {
+        char t[200];
+        snprintf(t, sizeof t, "chansim: %s", title);
+        SDL_SetWindowTitle(v->win, t);
+    }
 }
 
 void viz_on_event(void *ud, const trace_event_t *ev)

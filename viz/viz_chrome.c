@@ -84,12 +84,9 @@ static void describe(const viz_snap_t *sn, const trace_event_t *ev, char *buf, s
             snprintf(buf, size, "%s %s -> %s", t, o_name(sn, ev->obj, ob, sizeof ob), d);
         break;
     case EV_LOG: {
-        /* Log lines carry their own time and a newline. */
-        const char *s = strstr(d, "] ");
+        /* sim.log lines carry their own time ("[1.2s] name: ..."). */
+        const char *s = d[0] == '[' ? strstr(d, "] ") : NULL;
         snprintf(buf, size, "%s %s", t, s ? s + 2 : d);
-        size_t n = strlen(buf);
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-            buf[--n] = 0;
         break;
     }
     case EV_USER: snprintf(buf, size, "%s event: %s", t, d); break;
@@ -104,6 +101,24 @@ static void describe(const viz_snap_t *sn, const trace_event_t *ev, char *buf, s
     case EV_FAULT: snprintf(buf, size, "%s FAULT %s", t, d); break;
     default: snprintf(buf, size, "%s %s", t, trace_kind_name(ev->kind)); break;
     }
+    /* One line: control characters (a printed line's newlines, tabs)
+     * become spaces, runs of them one. */
+    char *w = buf;
+    bool space = false;
+    for (const char *r = buf; *r; r++) {
+        bool ctl = (unsigned char)*r < 0x20;
+        if (ctl || *r == ' ') {
+            if (!space && w != buf)
+                *w++ = ' ';
+            space = true;
+            continue;
+        }
+        space = false;
+        *w++ = *r;
+    }
+    while (w > buf && w[-1] == ' ')
+        w--;
+    *w = 0;
 }
 
 /* ---- header --------------------------------------------------------------------- */
@@ -346,7 +361,7 @@ static void details_entity(pen_t *p, const viz_snap_t *sn, uint64_t id, simtime_
     textline(p, VIZ_FONT_LARGE, VIZ_INK, e->name);
     p->y += viz_px(p->L, 4);
     if (e->state[0]) {
-        viz_badge(p->g, VIZ_FONT_BOLD, p->x, p->y, p->w, e->state, viz_state_color(e->state));
+        viz_badge(p->g, VIZ_FONT_BOLD, p->x, p->y, p->w, e->state, viz_entity_state_color(e));
         p->y += viz_gfx_line_height(p->g, VIZ_FONT_BOLD) + viz_px(p->L, 8);
     }
     if (viz_entity_is_breaker(e)) {

@@ -39,6 +39,19 @@ static bool has_word(const char *s, const char *const *words)
     return false;
 }
 
+uint32_t viz_entity_state_color(const viz_sent_t *e)
+{
+    if (viz_entity_is_breaker(e)) {
+        switch (viz_breaker_state(e->state)) {
+        case 0: return VIZ_C_CLOSED;
+        case 1: return VIZ_C_HALF;
+        case 2: return VIZ_C_OPEN;
+        default: break;
+        }
+    }
+    return viz_state_color(e->state);
+}
+
 uint32_t viz_state_color(const char *state)
 {
     static const char *const fail[] = {"fail", "error", "crash", "down", "dead", "deadline",
@@ -94,9 +107,13 @@ void viz_card(viz_gfx_t *g, SDL_Rect r, bool selected)
  * "open_until"-like fields, plain integers otherwise. */
 void viz_format_field(const char *name, int64_t v, char *buf, size_t size)
 {
+    static const char *const suffixes[] = {"_ns", "timeout", "until", "interval", "latency", "_at", NULL};
     size_t n = strlen(name);
-    bool dur = (n > 3 && strcmp(name + n - 3, "_ns") == 0) || strstr(name, "timeout") ||
-               strstr(name, "until") || strstr(name, "interval") || strstr(name, "latency");
+    bool dur = false;
+    for (int i = 0; suffixes[i]; i++) {
+        size_t k = strlen(suffixes[i]);
+        dur = dur || (n >= k && strcmp(name + n - k, suffixes[i]) == 0);
+    }
     if (dur && v != 0) {
         dur_format(v, buf, size);
         return;
@@ -494,7 +511,7 @@ static void draw_entity(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *s
     viz_gfx_text_fit(g, VIZ_FONT_BOLD, VIZ_INK, x, y, w, e->name);
     y += viz_gfx_line_height(g, VIZ_FONT_BOLD) + viz_px(L, 2);
     if (e->state[0]) {
-        viz_badge(g, VIZ_FONT_BOLD, x, y, w, e->state, viz_state_color(e->state));
+        viz_badge(g, VIZ_FONT_BOLD, x, y, w, e->state, viz_entity_state_color(e));
         y += viz_gfx_line_height(g, VIZ_FONT_BOLD) + viz_px(L, 6);
     }
     for (int i = 0; i < e->nfields && i < 5; i++) {
@@ -528,7 +545,7 @@ static void draw_panel(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn
         snprintf(title, sizeof title, "%s %s", e->kind, e->name);
     int tw = viz_gfx_text_fit(g, VIZ_FONT_BOLD, VIZ_INK, x, y, r.w / 2, title);
     if (e->state[0])
-        viz_badge(g, VIZ_FONT_BOLD, x + tw + viz_px(L, 10), y - 1, r.w / 3, e->state, viz_state_color(e->state));
+        viz_badge(g, VIZ_FONT_BOLD, x + tw + viz_px(L, 10), y - 1, r.w / 3, e->state, viz_entity_state_color(e));
     char line[512];
     int n = 0;
     for (int i = 0; i < e->nfields && n < (int)sizeof line - 64; i++) {

@@ -12,6 +12,8 @@
 int viz_px(const viz_layout_t *L, int n);
 /* The colour of an entity's state word ("open", "idle", "crashed"). */
 uint32_t viz_state_color(const char *state);
+/* The colour of an entity's state: a breaker's own, else by the word. */
+uint32_t viz_entity_state_color(const viz_sent_t *e);
 /* Text on a coloured box. */
 void viz_badge(viz_gfx_t *g, viz_font_t f, int x, int y, int maxw, const char *text, uint32_t bg);
 /* A white card with its outline (and the selection's). */

@@ -200,8 +200,27 @@ void viz_live_close(viz_t *v)
     SDL_Quit();
 }
 
+/* While a first pass runs ahead to find the run's end and markers. */
+static void splash(viz_t *v)
+{
+    int w, h;
+    SDL_GetRendererOutputSize(v->ren, &w, &h);
+    char err[256];
+    viz_gfx_set_scale(v->gfx, fmin((double)w / 1280, (double)h / 720), err, sizeof err);
+    viz_gfx_begin_frame(v->gfx);
+    viz_gfx_fill_rect(v->gfx, 0, 0, w, h, 0xF4F3EEu);
+    viz_gfx_text_center(v->gfx, VIZ_FONT_LARGE, 0x161616u, w / 2, h / 2 - 20, w - 40,
+                        "running the scenario ahead to draw its timeline\xe2\x80\xa6");
+    SDL_RenderPresent(v->ren);
+    SDL_PumpEvents();
+}
+
 void viz_live_begin(viz_t *v)
 {
+    if (v->survey) {
+        splash(v);
+        return;
+    }
     v->restart_req = false;
     v->step_req = v->stop_at_step = false;
     v->next_req = v->stop_at_mark = false;
