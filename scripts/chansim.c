@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "explore.h"
 #include "host.h"
 #include "outputs.h"
 #include "viewrun.h"
@@ -35,6 +36,8 @@ static void usage_main(FILE *f)
             "usage:\n"
             "  chansim run SCENARIO.lua [options]   run a scenario (chansim run --help)\n"
             "  chansim list [DIR]                   list the scenarios in DIR (default: scenarios)\n"
+            "  chansim explore SCENARIO.lua [opts]  search seeds for a failing schedule (explore --help)\n"
+            "  chansim replay SCENARIO.lua --seed N reproduce one run exactly (also --schedule FILE)\n"
             "  chansim --help | --version\n"
             "\n"
             "exit status: 0 expectations held, 1 an expectation failed,\n"
@@ -410,6 +413,29 @@ static int cmd_run(int argc, char **argv)
     return status;
 }
 
+/* chansim replay SCENARIO --seed N [--strategy S] [--schedule FILE] [run options]:
+ * a run that must name its seed, so that it reproduces one exactly (the
+ * line `chansim explore` prints). */
+static int cmd_replay(int argc, char **argv)
+{
+    bool seed = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: chansim replay SCENARIO.lua --seed N [--strategy S] [--schedule FILE]\n"
+                   "                      [--view] [any option of chansim run]\n\n"
+                   "Reproduces one run exactly: the seed (and strategy) a failing run of\n"
+                   "`chansim explore` reported, or a schedule written by --schedule-out.\n");
+            return EXIT_OK;
+        }
+        seed = seed || strcmp(argv[i], "--seed") == 0;
+    }
+    if (!seed) {
+        fprintf(stderr, "%s: replay needs --seed N (the seed of the run to reproduce)\n", prog);
+        return EXIT_USAGE;
+    }
+    return cmd_run(argc, argv);
+}
+
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -489,6 +515,12 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 2, argv + 2);
+    if (strcmp(cmd, "explore") == 0) {
+        explore_cli_t cli = {parse_u64, parse_strategy};
+        return explore_main(argc - 2, argv + 2, &cli);
+    }
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 2, argv + 2);
     fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);
     usage_main(stderr);
     return EXIT_USAGE;

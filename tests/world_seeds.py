@@ -73,6 +73,27 @@ def main():
             passed += 1
             print("ok: %s: %s over %d runs" % (label, "held" if want == "all" else
                                                 "broke in %d" % codes.count(1), len(codes)))
+    # chansim explore finds the unsafe variant's failing runs, and each line's
+    # seed reproduces its run exactly through chansim replay.
+    import json
+    scen = os.path.join(src, "scenarios", "split_brain_fencing.lua")
+    p = subprocess.run([chansim, "explore", scen, "--runs", "4", "--jobs", "2",
+                        "--set", "fencing=false"], capture_output=True, text=True, timeout=300)
+    lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    ok = (p.returncode == 1 and len(lines) == 4 and [l["seed"] for l in lines] == [1, 2, 3, 4]
+          and all(l["exit"] == 1 and "stale write" in l["first_failure"] for l in lines)
+          and "chansim run" in p.stderr)
+    if ok:
+        r = subprocess.run([chansim, "replay", scen, "--seed", "3", "--strategy", "random",
+                            "--set", "fencing=false", "--quiet"], capture_output=True, text=True,
+                           timeout=300)
+        ok = r.returncode == 1 and ("trace hash:   " + lines[2]["hash"]) in r.stdout
+    if ok:
+        passed += 1
+        print("ok: explore finds the stale writes and replay reproduces seed 3")
+    else:
+        failed += 1
+        print("FAIL: explore/replay: exit %d\n%s\n%s" % (p.returncode, p.stdout, p.stderr))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
