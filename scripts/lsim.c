@@ -79,6 +79,12 @@ simtime_t lsim_optduration(lua_State *L, int idx, simtime_t def)
 
 /* ---- channel values ------------------------------------------------------ */
 
+void lsim_set_int(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
 int lsim_ref_value(lua_State *L, int idx)
 {
     lua_pushvalue(L, idx);

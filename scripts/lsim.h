@@ -44,6 +44,8 @@ chan_t *lsim_checkchan(lua_State *L, int idx);
 /* A channel of int64 flags made in C, read from Lua as booleans. */
 void lsim_pushchan_bool(lua_State *L, chan_t *c);
 chan_t *lsim_optchan(lua_State *L, int idx);
+/* t[k] = v for the table on top of the stack (results as Lua tables). */
+void lsim_set_int(lua_State *L, const char *k, lua_Integer v);
 /* Move the value at idx into a channel slot / back out of one. */
 int lsim_ref_value(lua_State *L, int idx);
 void lsim_push_ref(lua_State *L, int ref);

@@ -190,12 +190,6 @@ static int br_state(lua_State *L)
     return 1;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 /* cb:metrics(): GetMetrics() (durations in ns) plus chansim's fields. */
 static int br_metrics(lua_State *L)
 {
@@ -204,24 +198,24 @@ static int br_metrics(lua_State *L)
     lua_createtable(L, 0, 20);
     lua_pushstring(L, circuit_breaker_state_string(m.state));
     lua_setfield(L, -2, "state");
-    set_int(L, "total_requests", m.total_requests);
-    set_int(L, "total_successes", m.total_successes);
-    set_int(L, "total_failures", m.total_failures);
-    set_int(L, "total_timeouts", m.total_timeouts);
-    set_int(L, "total_short_circuits", m.total_short_circuits);
-    set_int(L, "consecutive_successes", m.consecutive_successes);
-    set_int(L, "consecutive_failures", m.consecutive_failures);
-    set_int(L, "average_response_time", m.average_response_time);
-    set_int(L, "last_state_change_ago", m.last_state_change_ago);
-    set_int(L, "failure_count", m.failure_count);
-    set_int(L, "success_count", m.success_count);
-    set_int(L, "last_state_change", m.last_state_change);
-    set_int(L, "open_until", m.open_until);
-    set_int(L, "in_flight", m.in_flight);
-    set_int(L, "half_open_admitted", m.half_open_admitted);
-    set_int(L, "half_open_admitted_max", m.half_open_admitted_max);
-    set_int(L, "stale_results", m.stale_results);
-    set_int(L, "transitions", m.transitions);
+    lsim_set_int(L, "total_requests", m.total_requests);
+    lsim_set_int(L, "total_successes", m.total_successes);
+    lsim_set_int(L, "total_failures", m.total_failures);
+    lsim_set_int(L, "total_timeouts", m.total_timeouts);
+    lsim_set_int(L, "total_short_circuits", m.total_short_circuits);
+    lsim_set_int(L, "consecutive_successes", m.consecutive_successes);
+    lsim_set_int(L, "consecutive_failures", m.consecutive_failures);
+    lsim_set_int(L, "average_response_time", m.average_response_time);
+    lsim_set_int(L, "last_state_change_ago", m.last_state_change_ago);
+    lsim_set_int(L, "failure_count", m.failure_count);
+    lsim_set_int(L, "success_count", m.success_count);
+    lsim_set_int(L, "last_state_change", m.last_state_change);
+    lsim_set_int(L, "open_until", m.open_until);
+    lsim_set_int(L, "in_flight", m.in_flight);
+    lsim_set_int(L, "half_open_admitted", m.half_open_admitted);
+    lsim_set_int(L, "half_open_admitted_max", m.half_open_admitted_max);
+    lsim_set_int(L, "stale_results", m.stale_results);
+    lsim_set_int(L, "transitions", m.transitions);
     return 1;
 }
 

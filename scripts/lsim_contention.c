@@ -26,12 +26,6 @@ static int opt_int(lua_State *L, const char *key, int def, int lo, int hi)
     return v;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static int l_contention_test(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -56,20 +50,20 @@ static int l_contention_test(lua_State *L)
     lua_createtable(L, 0, 16);
     lua_pushboolean(L, st.use_rwmutex);
     lua_setfield(L, -2, "rwmutex");
-    set_int(L, "readers", st.readers);
-    set_int(L, "writers", st.writers);
-    set_int(L, "final_value", st.final_value);
-    set_int(L, "access_count", st.access_count);
-    set_int(L, "reads", st.reads);
-    set_int(L, "writes", st.writes);
-    set_int(L, "duration_ns", st.duration);
-    set_int(L, "lock_contended", (lua_Integer)st.lock_contended);
-    set_int(L, "lock_wait_ns", st.lock_wait_ns);
-    set_int(L, "log_contended", (lua_Integer)st.log_contended);
-    set_int(L, "log_wait_ns", st.log_wait_ns);
-    set_int(L, "read_wait_max_ns", st.read_wait_max_ns);
-    set_int(L, "write_wait_max_ns", st.write_wait_max_ns);
-    set_int(L, "goroutines_after", (lua_Integer)st.goroutines_after);
+    lsim_set_int(L, "readers", st.readers);
+    lsim_set_int(L, "writers", st.writers);
+    lsim_set_int(L, "final_value", st.final_value);
+    lsim_set_int(L, "access_count", st.access_count);
+    lsim_set_int(L, "reads", st.reads);
+    lsim_set_int(L, "writes", st.writes);
+    lsim_set_int(L, "duration_ns", st.duration);
+    lsim_set_int(L, "lock_contended", (lua_Integer)st.lock_contended);
+    lsim_set_int(L, "lock_wait_ns", st.lock_wait_ns);
+    lsim_set_int(L, "log_contended", (lua_Integer)st.log_contended);
+    lsim_set_int(L, "log_wait_ns", st.log_wait_ns);
+    lsim_set_int(L, "read_wait_max_ns", st.read_wait_max_ns);
+    lsim_set_int(L, "write_wait_max_ns", st.write_wait_max_ns);
+    lsim_set_int(L, "goroutines_after", (lua_Integer)st.goroutines_after);
     return 1;
 }
 

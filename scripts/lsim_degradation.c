@@ -43,12 +43,6 @@ static degradable_service_t *check_svc(lua_State *L, int idx)
     return *(degradable_service_t **)luaL_checkudata(L, idx, SERVICE_MT);
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static void set_str(lua_State *L, const char *k, const char *v)
 {
     lua_pushstring(L, v);
@@ -146,19 +140,19 @@ static void check_keys(lua_State *L, const char *what, const char *const *allowe
 static void push_change(lua_State *L, const level_change_t *c)
 {
     lua_createtable(L, 0, 12);
-    set_int(L, "t", c->t);
+    lsim_set_int(L, "t", c->t);
     set_str(L, "from", service_level_string(c->from));
     set_str(L, "to", service_level_string(c->to));
     set_str(L, "cause", c->cause);
     if (c->cause_metric >= 0) {
         set_str(L, "metric", load_metric_string((load_metric_t)c->cause_metric));
-        set_int(L, "value", c->cause_value);
-        set_int(L, "threshold", c->cause_threshold);
+        lsim_set_int(L, "value", c->cause_value);
+        lsim_set_int(L, "threshold", c->cause_threshold);
     }
-    set_int(L, "cpu", c->metrics[METRIC_CPU]);
-    set_int(L, "memory", c->metrics[METRIC_MEMORY]);
-    set_int(L, "rate", c->metrics[METRIC_REQUEST_RATE]);
-    set_int(L, "errors", c->metrics[METRIC_ERROR_RATE]);
+    lsim_set_int(L, "cpu", c->metrics[METRIC_CPU]);
+    lsim_set_int(L, "memory", c->metrics[METRIC_MEMORY]);
+    lsim_set_int(L, "rate", c->metrics[METRIC_REQUEST_RATE]);
+    lsim_set_int(L, "errors", c->metrics[METRIC_ERROR_RATE]);
 }
 
 static int push_changes(lua_State *L, load_manager_t *lm)
@@ -179,7 +173,7 @@ static int push_metrics(lua_State *L, load_manager_t *lm)
     load_manager_get_metrics(lm, m);
     lua_createtable(L, 0, LOAD_METRIC_COUNT);
     for (int i = 0; i < LOAD_METRIC_COUNT; i++)
-        set_int(L, load_metric_string((load_metric_t)i), m[i]);
+        lsim_set_int(L, load_metric_string((load_metric_t)i), m[i]);
     return 1;
 }
 
@@ -361,31 +355,31 @@ static int push_stats(lua_State *L, degradable_service_t *s)
 {
     degradation_stats_t st = degradable_service_stats(s);
     lua_createtable(L, 0, 24);
-    set_int(L, "requests", st.requests);
-    set_int(L, "succeeded", st.succeeded);
-    set_int(L, "failed", st.failed);
-    set_int(L, "rejected", st.rejected);
-    set_int(L, "processing_errors", st.processing_errors);
-    set_int(L, "retries", st.retries);
-    set_int(L, "retries_succeeded", st.retries_succeeded);
-    set_int(L, "error_counter_total", st.error_counter_total);
-    set_int(L, "executing_max", st.executing_max);
-    set_int(L, "admissions_over_bound", st.admissions_over_bound);
-    set_int(L, "in_flight_max", st.in_flight_max);
-    set_int(L, "executors_created", st.executors_created);
-    set_int(L, "level_changes", st.level_changes);
-    set_int(L, "rules_applied", st.rules_applied);
-    set_int(L, "latency_avg_ns", st.succeeded ? st.latency_sum_ns / st.succeeded : 0);
-    set_int(L, "latency_max_ns", st.latency_max_ns);
-    set_int(L, "cpu_busy_ns", st.cpu_busy_ns);
+    lsim_set_int(L, "requests", st.requests);
+    lsim_set_int(L, "succeeded", st.succeeded);
+    lsim_set_int(L, "failed", st.failed);
+    lsim_set_int(L, "rejected", st.rejected);
+    lsim_set_int(L, "processing_errors", st.processing_errors);
+    lsim_set_int(L, "retries", st.retries);
+    lsim_set_int(L, "retries_succeeded", st.retries_succeeded);
+    lsim_set_int(L, "error_counter_total", st.error_counter_total);
+    lsim_set_int(L, "executing_max", st.executing_max);
+    lsim_set_int(L, "admissions_over_bound", st.admissions_over_bound);
+    lsim_set_int(L, "in_flight_max", st.in_flight_max);
+    lsim_set_int(L, "executors_created", st.executors_created);
+    lsim_set_int(L, "level_changes", st.level_changes);
+    lsim_set_int(L, "rules_applied", st.rules_applied);
+    lsim_set_int(L, "latency_avg_ns", st.succeeded ? st.latency_sum_ns / st.succeeded : 0);
+    lsim_set_int(L, "latency_max_ns", st.latency_max_ns);
+    lsim_set_int(L, "cpu_busy_ns", st.cpu_busy_ns);
     load_manager_t *lm = degradable_service_load_manager(s);
     lua_createtable(L, 0, SERVICE_LEVEL_COUNT);
     for (int l = 0; l < SERVICE_LEVEL_COUNT; l++) {
         lua_createtable(L, 0, 4);
-        set_int(L, "requests", st.by_level[l]);
-        set_int(L, "succeeded", st.succeeded_by_level[l]);
-        set_int(L, "time_ns", load_manager_time_at(lm, (service_level_t)l));
-        set_int(L, "rules_applied", load_manager_rules_applied(lm, (service_level_t)l));
+        lsim_set_int(L, "requests", st.by_level[l]);
+        lsim_set_int(L, "succeeded", st.succeeded_by_level[l]);
+        lsim_set_int(L, "time_ns", load_manager_time_at(lm, (service_level_t)l));
+        lsim_set_int(L, "rules_applied", load_manager_rules_applied(lm, (service_level_t)l));
         lua_setfield(L, -2, service_level_string((service_level_t)l));
     }
     lua_setfield(L, -2, "by_level");
@@ -460,16 +454,16 @@ static int svc_updates(lua_State *L)
     for (size_t i = 0; i < n; i++) {
         const load_update_t *u = &list[i];
         lua_createtable(L, 0, 10);
-        set_int(L, "t", u->t);
-        set_int(L, "cpu", u->metrics[METRIC_CPU]);
-        set_int(L, "memory", u->metrics[METRIC_MEMORY]);
-        set_int(L, "rate", u->metrics[METRIC_REQUEST_RATE]);
-        set_int(L, "errors", u->metrics[METRIC_ERROR_RATE]);
+        lsim_set_int(L, "t", u->t);
+        lsim_set_int(L, "cpu", u->metrics[METRIC_CPU]);
+        lsim_set_int(L, "memory", u->metrics[METRIC_MEMORY]);
+        lsim_set_int(L, "rate", u->metrics[METRIC_REQUEST_RATE]);
+        lsim_set_int(L, "errors", u->metrics[METRIC_ERROR_RATE]);
         set_str(L, "level", service_level_string(u->level));
-        set_int(L, "offered_rate", u->offered_rate);
-        set_int(L, "in_flight", u->in_flight);
-        set_int(L, "executing", u->executing);
-        set_int(L, "capacity", u->capacity);
+        lsim_set_int(L, "offered_rate", u->offered_rate);
+        lsim_set_int(L, "in_flight", u->in_flight);
+        lsim_set_int(L, "executing", u->executing);
+        lsim_set_int(L, "capacity", u->capacity);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
@@ -489,8 +483,8 @@ static int svc_flags(lua_State *L)
     }
     lua_pushboolean(L, degradable_service_retry_enabled(s));
     lua_setfield(L, -2, "retry");
-    set_int(L, "pool", degradable_service_pool_size(s));
-    set_int(L, "pool_timeout", degradable_service_pool_timeout(s));
+    lsim_set_int(L, "pool", degradable_service_pool_size(s));
+    lsim_set_int(L, "pool_timeout", degradable_service_pool_timeout(s));
     return 1;
 }
 

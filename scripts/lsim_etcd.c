@@ -75,12 +75,6 @@ static int fail(lua_State *L, const go_error_t *err)
     return 2;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static void push_kv(lua_State *L, const kv_kv_t *kv)
 {
     lua_createtable(L, 0, 6);
@@ -88,10 +82,10 @@ static void push_kv(lua_State *L, const kv_kv_t *kv)
     lua_setfield(L, -2, "key");
     lua_pushstring(L, kv->value ? kv->value : "");
     lua_setfield(L, -2, "value");
-    set_int(L, "create_rev", kv->create_rev);
-    set_int(L, "mod_rev", kv->mod_rev);
-    set_int(L, "version", kv->version);
-    set_int(L, "lease", kv->lease);
+    lsim_set_int(L, "create_rev", kv->create_rev);
+    lsim_set_int(L, "mod_rev", kv->mod_rev);
+    lsim_set_int(L, "version", kv->version);
+    lsim_set_int(L, "lease", kv->lease);
 }
 
 static void push_kvs(lua_State *L, const kv_op_result_t *op)
@@ -735,12 +729,12 @@ static int ds_stats(lua_State *L)
 {
     dsem_stats_t st = distributed_semaphore_stats(check(L, 1, DSEM_MT));
     lua_createtable(L, 0, 6);
-    set_int(L, "acquired", (lua_Integer)st.acquired);
-    set_int(L, "attempts", (lua_Integer)st.attempts);
-    set_int(L, "rejected", (lua_Integer)st.rejected);
-    set_int(L, "timeouts", (lua_Integer)st.timeouts);
-    set_int(L, "wait_ns", st.wait_ns);
-    set_int(L, "wait_max_ns", st.wait_max_ns);
+    lsim_set_int(L, "acquired", (lua_Integer)st.acquired);
+    lsim_set_int(L, "attempts", (lua_Integer)st.attempts);
+    lsim_set_int(L, "rejected", (lua_Integer)st.rejected);
+    lsim_set_int(L, "timeouts", (lua_Integer)st.timeouts);
+    lsim_set_int(L, "wait_ns", st.wait_ns);
+    lsim_set_int(L, "wait_max_ns", st.wait_max_ns);
     return 1;
 }
 
@@ -753,7 +747,7 @@ static void push_violations(lua_State *L, checker_t *c)
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 2);
-        set_int(L, "t", v[i].t);
+        lsim_set_int(L, "t", v[i].t);
         lua_pushstring(L, v[i].what);
         lua_setfield(L, -2, "what");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -867,9 +861,9 @@ static int fr_stats(lua_State *L)
 {
     fenced_t *r = check(L, 1, FENCED_MT);
     lua_createtable(L, 0, 3);
-    set_int(L, "accepted", (lua_Integer)fenced_accepted(r));
-    set_int(L, "rejected", (lua_Integer)fenced_rejected(r));
-    set_int(L, "max_token", fenced_max_token(r));
+    lsim_set_int(L, "accepted", (lua_Integer)fenced_accepted(r));
+    lsim_set_int(L, "rejected", (lua_Integer)fenced_rejected(r));
+    lsim_set_int(L, "max_token", fenced_max_token(r));
     return 1;
 }
 

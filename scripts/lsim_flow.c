@@ -174,8 +174,7 @@ flow_out_t lflow_out(lua_State *L, bool print)
 
 void lflow_set_int(lua_State *L, const char *key, lua_Integer v)
 {
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, key);
+    lsim_set_int(L, key, v);
 }
 
 void lflow_set_str(lua_State *L, const char *key, const char *v)

@@ -141,12 +141,6 @@ static int ld_set_on_leak_detected_l(lua_State *L)
     return 0;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 /* d:stats(): GetStats() { current_count, baseline_count, previous_count,
  * samples, alert_threshold } plus alerts */
 static int ld_stats_l(lua_State *L)
@@ -155,11 +149,11 @@ static int ld_stats_l(lua_State *L)
     leak_stats_t *st = lua_newuserdatauv(L, sizeof *st, 0); /* large: off the C stack */
     leak_detector_get_stats(l->ld, st);
     lua_createtable(L, 0, 6);
-    set_int(L, "current_count", st->current_count);
-    set_int(L, "baseline_count", st->baseline_count);
-    set_int(L, "previous_count", st->previous_count);
-    set_int(L, "alert_threshold", st->alert_threshold);
-    set_int(L, "alerts", st->alerts);
+    lsim_set_int(L, "current_count", st->current_count);
+    lsim_set_int(L, "baseline_count", st->baseline_count);
+    lsim_set_int(L, "previous_count", st->previous_count);
+    lsim_set_int(L, "alert_threshold", st->alert_threshold);
+    lsim_set_int(L, "alerts", st->alerts);
     lua_createtable(L, st->nsamples, 0);
     for (int i = 0; i < st->nsamples; i++) {
         lua_pushinteger(L, st->samples[i]);
@@ -178,9 +172,9 @@ static int ld_alerts_l(lua_State *L)
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 3);
-        set_int(L, "t", a[i].t);
-        set_int(L, "count", a[i].count);
-        set_int(L, "window_min", a[i].window_min);
+        lsim_set_int(L, "t", a[i].t);
+        lsim_set_int(L, "count", a[i].count);
+        lsim_set_int(L, "window_min", a[i].window_min);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
@@ -207,14 +201,14 @@ static int l_goroutine_profile(lua_State *L)
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 6);
-        set_int(L, "count", g[i].count);
+        lsim_set_int(L, "count", g[i].count);
         lua_pushstring(L, g[i].reason == WAIT_NONE ? "running" : wait_reason_string(g[i].reason));
         lua_setfield(L, -2, "reason");
         lua_pushstring(L, g[i].name);
         lua_setfield(L, -2, "name");
-        set_int(L, "created_by", (lua_Integer)g[i].created_by);
-        set_int(L, "first_id", (lua_Integer)g[i].first_id);
-        set_int(L, "oldest_blocked_since", g[i].oldest_blocked_since);
+        lsim_set_int(L, "created_by", (lua_Integer)g[i].created_by);
+        lsim_set_int(L, "first_id", (lua_Integer)g[i].first_id);
+        lsim_set_int(L, "oldest_blocked_since", g[i].oldest_blocked_since);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;

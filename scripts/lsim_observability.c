@@ -43,12 +43,6 @@ static instrumented_worker_pool_t *check_pool(lua_State *L, int idx)
     return *(instrumented_worker_pool_t **)luaL_checkudata(L, idx, POOL_MT);
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static void check_keys(lua_State *L, int t, const char *what, const char *const *allowed)
 {
     lua_pushnil(L);
@@ -152,13 +146,13 @@ static int m_count(lua_State *L)
 {
     obs_series_count_t c = obs_metrics_count(check_metrics(L, 1));
     lua_createtable(L, 0, 3);
-    set_int(L, "series", (lua_Integer)c.series_total);
-    set_int(L, "samples", (lua_Integer)c.samples_total);
+    lsim_set_int(L, "series", (lua_Integer)c.series_total);
+    lsim_set_int(L, "samples", (lua_Integer)c.samples_total);
     lua_createtable(L, 0, OBS_FAMILY_COUNT);
     for (int i = 0; i < OBS_FAMILY_COUNT; i++) {
         lua_createtable(L, 0, 2);
-        set_int(L, "series", (lua_Integer)c.series[i]);
-        set_int(L, "samples", (lua_Integer)c.samples[i]);
+        lsim_set_int(L, "series", (lua_Integer)c.series[i]);
+        lsim_set_int(L, "samples", (lua_Integer)c.samples[i]);
         lua_setfield(L, -2, family_names[i]);
     }
     lua_setfield(L, -2, "families");
@@ -278,9 +272,9 @@ static int p_metrics(lua_State *L)
 {
     obs_pool_metrics_t pm = instrumented_worker_pool_get_metrics(check_pool(L, 1));
     lua_createtable(L, 0, 3);
-    set_int(L, "workers", pm.workers);
-    set_int(L, "queue_size", pm.queue_size);
-    set_int(L, "processing", pm.processing);
+    lsim_set_int(L, "workers", pm.workers);
+    lsim_set_int(L, "queue_size", pm.queue_size);
+    lsim_set_int(L, "processing", pm.processing);
     return 1;
 }
 
@@ -288,12 +282,12 @@ static int p_stats(lua_State *L)
 {
     obs_pool_stats_t st = instrumented_worker_pool_stats(check_pool(L, 1));
     lua_createtable(L, 0, 6);
-    set_int(L, "submitted", st.submitted);
-    set_int(L, "rejected", st.rejected);
-    set_int(L, "succeeded", st.succeeded);
-    set_int(L, "failed", st.failed);
-    set_int(L, "lost", st.lost);
-    set_int(L, "queue_max", st.queue_max);
+    lsim_set_int(L, "submitted", st.submitted);
+    lsim_set_int(L, "rejected", st.rejected);
+    lsim_set_int(L, "succeeded", st.succeeded);
+    lsim_set_int(L, "failed", st.failed);
+    lsim_set_int(L, "lost", st.lost);
+    lsim_set_int(L, "queue_max", st.queue_max);
     return 1;
 }
 
@@ -305,7 +299,7 @@ static int p_log(lua_State *L)
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 4);
-        set_int(L, "t", list[i].t);
+        lsim_set_int(L, "t", list[i].t);
         lua_pushstring(L, list[i].id);
         lua_setfield(L, -2, "id");
         lua_pushboolean(L, list[i].ok);

@@ -59,12 +59,6 @@ static int l_service(lua_State *L)
     return 1;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 /* result, err, spans = svc:process(ctx, request_id) */
 static int svc_process(lua_State *L)
 {
@@ -89,10 +83,10 @@ static int svc_process(lua_State *L)
         lua_createtable(L, 0, 8);
         lua_pushstring(L, sp->svc->name);
         lua_setfield(L, -2, "service");
-        set_int(L, "depth", sp->depth);
-        set_int(L, "start", sp->start);
-        set_int(L, "finish", sp->end);
-        set_int(L, "work_start", sp->work_start);
+        lsim_set_int(L, "depth", sp->depth);
+        lsim_set_int(L, "start", sp->start);
+        lsim_set_int(L, "finish", sp->end);
+        lsim_set_int(L, "work_start", sp->work_start);
         if (sp->err) {
             lua_pushstring(L, go_error_msg(sp->err));
             lua_setfield(L, -2, "err");

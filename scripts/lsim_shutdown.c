@@ -197,12 +197,6 @@ static int gs_add_shutdown_func_l(lua_State *L)
     return 0;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 /* gs:report() -> { signal, signal_at, started, finished, timed_out,
  *                  funcs = { { name, err, started, finished }, ... } }
  * (times in ns, -1 for "not yet") */
@@ -216,12 +210,12 @@ static int gs_report_l(lua_State *L)
         lua_pushstring(L, r.signal);
         lua_setfield(L, -2, "signal");
     }
-    set_int(L, "signal_at", r.signal_at);
-    set_int(L, "started", r.started);
-    set_int(L, "finished", r.finished);
+    lsim_set_int(L, "signal_at", r.signal_at);
+    lsim_set_int(L, "started", r.started);
+    lsim_set_int(L, "finished", r.finished);
     lua_pushboolean(L, r.timed_out);
     lua_setfield(L, -2, "timed_out");
-    set_int(L, "timeout", gs_timeout(g->gs));
+    lsim_set_int(L, "timeout", gs_timeout(g->gs));
     lua_createtable(L, r.nfuncs, 0);
     for (int i = 0; i < r.nfuncs; i++) {
         lua_createtable(L, 0, 4);
@@ -231,8 +225,8 @@ static int gs_report_l(lua_State *L)
             lua_pushstring(L, go_error_msg(r.funcs[i].err));
             lua_setfield(L, -2, "err");
         }
-        set_int(L, "started", r.funcs[i].started);
-        set_int(L, "finished", r.funcs[i].finished);
+        lsim_set_int(L, "started", r.funcs[i].started);
+        lsim_set_int(L, "finished", r.funcs[i].finished);
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "funcs");
@@ -336,13 +330,13 @@ static int srv_stats_l(lua_State *L)
     lua_createtable(L, 0, 8);
     lua_pushstring(L, st.state);
     lua_setfield(L, -2, "state");
-    set_int(L, "in_flight", st.in_flight);
-    set_int(L, "status_200", st.by_status_200);
-    set_int(L, "status_202", st.by_status_202);
-    set_int(L, "status_503", st.by_status_503);
-    set_int(L, "other_status", st.other_status);
-    set_int(L, "refused", st.refused);
-    set_int(L, "listener_closed_at", st.listener_closed_at);
+    lsim_set_int(L, "in_flight", st.in_flight);
+    lsim_set_int(L, "status_200", st.by_status_200);
+    lsim_set_int(L, "status_202", st.by_status_202);
+    lsim_set_int(L, "status_503", st.by_status_503);
+    lsim_set_int(L, "other_status", st.other_status);
+    lsim_set_int(L, "refused", st.refused);
+    lsim_set_int(L, "listener_closed_at", st.listener_closed_at);
     return 1;
 }
 
@@ -411,10 +405,10 @@ static int wp_jobs_l(lua_State *L)
             lua_pushstring(L, go_error_msg(jobs[i].refused));
             lua_setfield(L, -2, "refused");
         }
-        set_int(L, "submitted", jobs[i].submitted);
-        set_int(L, "started", jobs[i].started);
-        set_int(L, "finished", jobs[i].finished);
-        set_int(L, "worker", jobs[i].worker);
+        lsim_set_int(L, "submitted", jobs[i].submitted);
+        lsim_set_int(L, "started", jobs[i].started);
+        lsim_set_int(L, "finished", jobs[i].finished);
+        lsim_set_int(L, "worker", jobs[i].worker);
         lua_pushboolean(L, jobs[i].final);
         lua_setfield(L, -2, "final");
         lua_rawseti(L, -2, (lua_Integer)i + 1);

@@ -148,12 +148,6 @@ static int pl_submit(lua_State *L)
     return 1;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static int pl_results_next(lua_State *L)
 {
     lpool_t *lp = check_pool(L, lua_upvalueindex(1));
@@ -164,8 +158,8 @@ static int pl_results_next(lua_State *L)
         return 1;
     }
     lua_createtable(L, 0, 4);
-    set_int(L, "job_id", r.job_id);
-    set_int(L, "latency", r.latency);
+    lsim_set_int(L, "job_id", r.job_id);
+    lsim_set_int(L, "latency", r.latency);
     if (r.err) {
         lua_pushstring(L, go_error_msg(r.err));
         lua_setfield(L, -2, "err");
@@ -192,18 +186,18 @@ static int pl_metrics(lua_State *L)
     lpool_t *lp = check_pool(L, 1);
     pool_metrics_t m = pool_get_metrics(lp->p);
     lua_createtable(L, 0, 12);
-    set_int(L, "total_jobs", m.total_jobs);
-    set_int(L, "completed_jobs", m.completed_jobs);
-    set_int(L, "failed_jobs", m.failed_jobs);
-    set_int(L, "average_latency", m.total_latency);
-    set_int(L, "queue_high_water", m.queue_high_water);
-    set_int(L, "current_workers", pool_worker_count(lp->p));
-    set_int(L, "active_workers", pool_active_workers(lp->p));
-    set_int(L, "pending_jobs", pool_pending_jobs(lp->p));
-    set_int(L, "queue_depth", pool_queue_depth(lp->p));
-    set_int(L, "rejected", pool_rejected_jobs(lp->p));
-    set_int(L, "buffer_high_water", pool_buffer_high_water(lp->p));
-    set_int(L, "workers_started", pool_workers_started(lp->p));
+    lsim_set_int(L, "total_jobs", m.total_jobs);
+    lsim_set_int(L, "completed_jobs", m.completed_jobs);
+    lsim_set_int(L, "failed_jobs", m.failed_jobs);
+    lsim_set_int(L, "average_latency", m.total_latency);
+    lsim_set_int(L, "queue_high_water", m.queue_high_water);
+    lsim_set_int(L, "current_workers", pool_worker_count(lp->p));
+    lsim_set_int(L, "active_workers", pool_active_workers(lp->p));
+    lsim_set_int(L, "pending_jobs", pool_pending_jobs(lp->p));
+    lsim_set_int(L, "queue_depth", pool_queue_depth(lp->p));
+    lsim_set_int(L, "rejected", pool_rejected_jobs(lp->p));
+    lsim_set_int(L, "buffer_high_water", pool_buffer_high_water(lp->p));
+    lsim_set_int(L, "workers_started", pool_workers_started(lp->p));
     return 1;
 }
 
@@ -226,14 +220,14 @@ static int pl_scale_events(lua_State *L)
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 8);
-        set_int(L, "t", ev[i].t);
+        lsim_set_int(L, "t", ev[i].t);
         lua_pushstring(L, ev[i].direction > 0 ? "up" : "down");
         lua_setfield(L, -2, "action");
-        set_int(L, "count", ev[i].count);
-        set_int(L, "delivered", ev[i].delivered);
-        set_int(L, "workers", ev[i].workers);
-        set_int(L, "active", ev[i].active);
-        set_int(L, "pending", ev[i].pending);
+        lsim_set_int(L, "count", ev[i].count);
+        lsim_set_int(L, "delivered", ev[i].delivered);
+        lsim_set_int(L, "workers", ev[i].workers);
+        lsim_set_int(L, "active", ev[i].active);
+        lsim_set_int(L, "pending", ev[i].pending);
         lua_pushnumber(L, ev[i].utilization);
         lua_setfield(L, -2, "utilization");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
