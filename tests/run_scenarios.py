@@ -132,6 +132,59 @@ SCENARIOS = {
         variants=[(["--set", "variant=seed"], 0, ["With the job ID as a label: 89 series for 40 jobs",
                                                   "result:       sim.exit()"], [])],
     ),
+    # The flow patterns (issue 4 items 1, 2, 3, 5, 11).
+    "fan_out_fan_in": dict(
+        exit=0,
+        out=["Summary: 17 succeeded, 3 failed", "Task 0 failed: processing error on task 0",
+             "Task 7 failed: processing error on task 7", "Task 14 failed: processing error on task 14",
+             "goroutines alive: 1 (main only)", "expectations: 4 passed, 0 failed"],
+        racy=True,
+        variants=[(["--set", "workers=1"], 1,
+                   ["Summary: 17 succeeded, 3 failed", "[FAIL] tasks 0-9 finish by 200ms"], []),
+                  (["--set", "workers=0"], 2, [],
+                   ["fan_out_fan_in.lua:38: sim.fan_out_fan_in: workers must be an integer from 1 to "
+                    "100000 (got 0)"])],
+    ),
+    "fan_out_fan_in_deadline": dict(
+        exit=0, out=["goroutines alive at the end: 1", "expectations: 6 passed, 0 failed"]),
+    "priority_mux": dict(
+        exit=0,
+        out=["Processed: event-type-", "Forwarded event from critical (priority 10)",
+             "expectations: 11 passed, 0 failed"],
+        racy=True,
+        variants=[(["--set", "variant=seed"], 0, ["expectations: 11 passed, 0 failed"], []),
+                  (["--set", "variant=fast"], 2, [],
+                   ["priority_mux.lua:47: sim.priority_mux: variant must be \"corrected\" or \"seed\" "
+                    "(got \"fast\")"])],
+    ),
+    "priority_mux_overload": dict(
+        exit=0, out=["events handled by the consumer", "expectations: 6 passed, 0 failed"], racy=True),
+    "first_response": dict(
+        exit=0,
+        out=["Executing distributed operations with redundancy...", "Executing with multiple attempts...",
+             "Attempt 1...", "expectations: 3 passed, 0 failed"],
+        racy=True,
+        variants=[(["--set", "variant=seed"], 0, ["expectations: 3 passed, 0 failed"], [])],
+    ),
+    "first_response_degraded": dict(exit=0, out=["expectations: 7 passed, 0 failed"]),
+    "pipeline": dict(
+        exit=0,
+        out=["Item 5 failed: invalid data: nil value", "Item 7 processed: 84 with metadata: map[enriched:true",
+             "Item 1 processed: Transformed: item 1 with metadata: map[", "expectations: 6 passed, 0 failed"],
+        racy=True,
+        variants=[(["--set", "workers=1"], 1,
+                   ["Output order: 1 2 3 4 5 6 7 8 (0 of 8", "[FAIL] the parallel stage reorders the items"],
+                   [])],
+    ),
+    "pipeline_backpressure": dict(exit=0, out=["expectations: 5 passed, 0 failed"]),
+    "bounded_concurrency": dict(
+        exit=0,
+        out=["Summary:", "- Total operations: 50", "- Rejected: 0", "expectations: 5 passed, 0 failed"],
+        variants=[(["--set", "interval=10ms"], 0,
+                   ["rejected: operation rejected: context deadline exceeded",
+                    "expectations: 3 passed, 0 failed"], [])],
+    ),
+    "bounded_concurrency_burst": dict(exit=0, out=["expectations: 7 passed, 0 failed"]),
     "contention": dict(
         exit=0,
         out=["Mutex          5       5", "RWMutex       50       5", "expectations: 4 passed, 0 failed"],
