@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "duration.h"
@@ -238,6 +239,47 @@ static void free_sets(host_param_override_t *sets, int n)
         return usage_error(__VA_ARGS__);        \
     } while (0)
 
+/* Progress of a long run on a terminal: the simulated clock, events and
+ * goroutines, twice a second of wall time, on standard error (the wall
+ * clock only paces the display; the run never sees it). */
+typedef struct progress {
+    host_t *h;
+    uint64_t steps;     /* steps since the last look at the wall clock */
+    double last;        /* wall seconds of the last line */
+    bool shown;         /* a line is on the terminal */
+} progress_t;
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void progress_step(void *ud)
+{
+    progress_t *p = ud;
+    if (++p->steps < 4096)
+        return;
+    p->steps = 0;
+    double now = wall_now();
+    if (p->last == 0) {
+        p->last = now;
+        return;
+    }
+    if (now - p->last < 0.5)
+        return;
+    p->last = now;
+    sched_t *s = host_sched(p->h);
+    char t[48], until[48];
+    dur_format(sched_now_of(s), t, sizeof t);
+    dur_format(sched_until(s), until, sizeof until);
+    fprintf(stderr, "\r\033[Ksimulated %s of %s, %llu events, %llu goroutines", t, until,
+            (unsigned long long)sched_trace_events(s),
+            (unsigned long long)sched_goroutines_alive(s));
+    p->shown = true;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     host_options_t opt;
@@ -376,7 +418,12 @@ static int cmd_run(int argc, char **argv)
             free(replay);
             return EXIT_USAGE;
         }
+        progress_t prog_state = {.h = h};
+        if (isatty(2))
+            host_add_step_observer(h, progress_step, &prog_state);
         status = host_run(h);
+        if (prog_state.shown)
+            fputs("\r\033[K", stderr);
     }
     if (status == EXIT_USAGE && !host_sched(h)) {
         outputs_deinit(&outs); /* the run never started: remove the temporary files */
