@@ -43,6 +43,7 @@
 #define HOLDERS_MT "chansim.holders"
 #define LEADERSHIP_MT "chansim.leadership"
 #define FENCED_MT "chansim.fenced_resource"
+#define ACKED_MT "chansim.acked_writes"
 
 /* Every userdata here is a pointer to a scheduler-owned object; uservalue 1
  * keeps what it was made from alive (its client, session, ...). */
@@ -873,6 +874,38 @@ static int fr_violations(lua_State *L)
     return 1;
 }
 
+/* sim.acked_writes(name): a:ack(key, rev) after an acknowledged put,
+ * a:observe(key, mod_rev) after a read (0: absent), a:violations() */
+static int l_acked(lua_State *L)
+{
+    push(L, acked_writes_new(luaL_checkstring(L, 1)), ACKED_MT, 0);
+    return 1;
+}
+
+static int ak_ack(lua_State *L)
+{
+    acked_writes_ack(check(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    return 0;
+}
+
+static int ak_observe(lua_State *L)
+{
+    acked_writes_observe(check(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    return 0;
+}
+
+static int ak_count(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)acked_writes_count(check(L, 1, ACKED_MT)));
+    return 1;
+}
+
+static int ak_violations(lua_State *L)
+{
+    push_violations(L, acked_writes_checker(check(L, 1, ACKED_MT)));
+    return 1;
+}
+
 /* ---- registration ------------------------------------------------------------------ */
 
 static void meta(lua_State *L, const char *name, const luaL_Reg *methods)
@@ -946,12 +979,18 @@ void lsim_open_etcd(lua_State *L, int t)
     meta(L, HOLDERS_MT, holders_m);
     meta(L, LEADERSHIP_MT, leadership_m);
     meta(L, FENCED_MT, fenced_m);
+    static const luaL_Reg acked_m[] = {
+        {"ack", ak_ack}, {"observe", ak_observe}, {"count", ak_count},
+        {"violations", ak_violations}, {NULL, NULL},
+    };
+    meta(L, ACKED_MT, acked_m);
     static const luaL_Reg funcs[] = {
         {"etcd_server", l_server},       {"etcd_session", l_session},
         {"etcd_mutex", l_emutex},        {"etcd_election", l_election},
         {"distributed_mutex", l_dmutex}, {"leader_election", l_leader},
         {"distributed_semaphore", l_dsem}, {"holders", l_holders},
         {"leadership", l_leadership},    {"fenced_resource", l_fenced},
+        {"acked_writes", l_acked},
         {NULL, NULL},
     };
     lua_pushvalue(L, t);

@@ -180,3 +180,77 @@ void leadership_end(leadership_t *l, const char *who)
 checker_t *leadership_term_checker(leadership_t *l) { return l->per_term; }
 checker_t *leadership_instant_checker(leadership_t *l) { return l->per_instant; }
 uint64_t leadership_changes(const leadership_t *l) { return l->changes; }
+
+/* ---- acknowledged writes -------------------------------------------------------- */
+
+typedef struct ack {
+    const char *key;  /* interned */
+    int64_t rev;      /* the newest acknowledged revision */
+} ack_t;
+
+struct acked_writes {
+    obj_t hdr;        /* scheduler-owned */
+    checker_t *check;
+    ack_t *acks;      /* one per key, in first-ack order */
+    size_t n, cap;
+    uint64_t count;   /* acknowledgements recorded */
+};
+
+static void acked_deinit(obj_t *o)
+{
+    free(((acked_writes_t *)o)->acks);
+}
+
+acked_writes_t *acked_writes_new(const char *name)
+{
+    acked_writes_t *a = obj_alloc(sizeof *a, OBJ_NONE, acked_deinit);
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s: no acknowledged write lost", name);
+    a->check = checker_new(buf);
+    return a;
+}
+
+static ack_t *find_ack(acked_writes_t *a, const char *key)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->acks[i].key, key) == 0)
+            return &a->acks[i];
+    return NULL;
+}
+
+void acked_writes_ack(acked_writes_t *a, const char *key, int64_t rev)
+{
+    a->count++;
+    ack_t *k = find_ack(a, key);
+    if (!k) {
+        if (a->n == a->cap) {
+            size_t ncap = a->cap ? a->cap * 2 : 16;
+            ack_t *na = realloc(a->acks, ncap * sizeof *na);
+            if (!na)
+                return;
+            a->acks = na;
+            a->cap = ncap;
+        }
+        k = &a->acks[a->n++];
+        k->key = sched_intern(sched_current(), key);
+        k->rev = 0;
+    }
+    if (rev > k->rev)
+        k->rev = rev;
+}
+
+void acked_writes_observe(acked_writes_t *a, const char *key, int64_t rev)
+{
+    ack_t *k = find_ack(a, key);
+    if (!k || rev >= k->rev)
+        return;
+    if (rev == 0)
+        checker_fail(a->check, "%s is gone, although its write at revision %lld was acknowledged",
+                     key, (long long)k->rev);
+    else
+        checker_fail(a->check, "%s reads at revision %lld, older than its acknowledged write at %lld",
+                     key, (long long)rev, (long long)k->rev);
+}
+
+uint64_t acked_writes_count(const acked_writes_t *a) { return a->count; }
+checker_t *acked_writes_checker(acked_writes_t *a) { return a->check; }

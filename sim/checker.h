@@ -61,4 +61,18 @@ checker_t *leadership_instant_checker(leadership_t *l);
 /* Leadership changes seen so far. */
 uint64_t leadership_changes(const leadership_t *l);
 
+/* ---- acknowledged writes ---------------------------------------------------- */
+
+/* A client records each write the store acknowledged (the key and the
+ * revision of the ack); a later read that shows the key at an older
+ * revision, or not at all, means an acknowledged write was lost (or a read
+ * went stale): a violation. */
+typedef struct acked_writes acked_writes_t;
+acked_writes_t *acked_writes_new(const char *name);
+void acked_writes_ack(acked_writes_t *a, const char *key, int64_t rev);
+/* A read of key found it at mod revision rev (0: absent). */
+void acked_writes_observe(acked_writes_t *a, const char *key, int64_t rev);
+uint64_t acked_writes_count(const acked_writes_t *a);
+checker_t *acked_writes_checker(acked_writes_t *a);
+
 #endif

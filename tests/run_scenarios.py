@@ -234,6 +234,11 @@ SCENARIOS = {
         out=["node1#0  got the lock", "node2#0  got the lock at 6.513010888s",
              "expectations: 4 passed, 0 failed"],
     ),
+    "store_crash": dict(
+        exit=0,
+        out=["put failed: etcdserver: request timed out", "/counters/client1 reads back 60",
+             "177 writes acknowledged, 3 timed out", "expectations: 3 passed, 0 failed"],
+    ),
     "election_partition": dict(
         exit=0,
         out=["per-term violations: 0; per-instant violations: 0", "expectations: 3 passed, 0 failed"],

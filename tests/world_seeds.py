@@ -26,6 +26,7 @@ CASES = [
     ("distributed_mutex.lua", [], "all"),
     ("lock_handoff_crash.lua", [], "all"),
     ("distributed_semaphore.lua", ["--set", "fair=true"], "all"),
+    ("store_crash.lua", [], "all"),
 ]
 
 
