@@ -537,8 +537,6 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
             if (fail != (pass == 1))
                 continue;
             int x = viz_timeline_x(L, m[i].t, ext);
-            if (m[i].t <= f->p)
-                last_seen = last_seen && last_seen->t > m[i].t ? last_seen : &m[i];
             if (x - lastx[m[i].kind] < 3)
                 continue;
             lastx[m[i].kind] = x;
@@ -566,11 +564,25 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
                                (float)x - h + 2.5f, (float)my + h - 1.5f};
                 viz_gfx_fill_poly(g, t2, 3, c);
             } else {
-                viz_gfx_shape(g, (viz_shape_t)shape, x, my, fail ? ms + viz_px(L, 4) : ms, c, ink);
+                int size = fail ? ms + viz_px(L, 4) : m[i].kind == VIZ_MARK_USER ? ms * 3 / 4 : ms;
+                viz_gfx_shape(g, (viz_shape_t)shape, x, my, size, c, ink);
             }
         }
     }
-    /* The last marker passed, in words. */
+    /* The last marker passed, in words: of the recent ones, the weightiest
+     * (a failure, then a fault, then a state change, then an event). */
+    static const int weight[VIZ_MARK_KIND_COUNT] = {
+        [VIZ_MARK_STATE] = 2, [VIZ_MARK_FAULT] = 3, [VIZ_MARK_USER] = 1,
+        [VIZ_MARK_FAIL] = 4, [VIZ_MARK_PANIC] = 4, [VIZ_MARK_END] = 4,
+    };
+    for (size_t i = nm; i-- > 0;) {
+        if (m[i].t > f->p)
+            continue;
+        if (last_seen && f->p - m[i].t > ext / 10)
+            break;
+        if (!last_seen || weight[m[i].kind] > weight[last_seen->kind])
+            last_seen = &m[i];
+    }
     if (last_seen) {
         char lab[160], tc[32];
         viz_format_clock(last_seen->t, ext, tc, sizeof tc);

@@ -126,6 +126,18 @@ bool viz_selected(const viz_frame_t *f, const viz_item_t *it)
     return f->has_sel && f->sel_kind == it->kind && f->sel_id == it->id;
 }
 
+const char *viz_lock_kind_name(int kind)
+{
+    switch (kind) {
+    case OBJ_MUTEX: return "Mutex";
+    case OBJ_RWMUTEX: return "RWMutex";
+    case OBJ_SEMAPHORE: return "semaphore";
+    case OBJ_WAITGROUP: return "WaitGroup";
+    case OBJ_COND: return "Cond";
+    default: return "lock";
+    }
+}
+
 /* ---- goroutines ------------------------------------------------------------- */
 
 static void draw_goroutine(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
@@ -196,6 +208,19 @@ static void draw_child(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn
     int shape = gs ? viz_gstate_shape(gs->st) : VIZ_SHAPE_HEX;
     uint32_t ink = viz_gfx_ink_on(col);
     SDL_Rect r = it->r;
+    if (it->compact && r.w > 2 * r.h) {
+        /* On a node: a line "candidate leader". */
+        uint32_t bg = viz_entity_state_color(e);
+        viz_gfx_fill_rect(g, r.x, r.y, r.w, r.h, bg);
+        viz_gfx_rect(g, r.x, r.y, r.w, r.h, 1, VIZ_BORDER);
+        char line[160];
+        snprintf(line, sizeof line, "%s %s", e->kind, e->state);
+        viz_gfx_text_fit(g, VIZ_FONT_SMALL, viz_gfx_ink_on(bg), r.x + viz_px(L, 4),
+                         r.y + (r.h - viz_gfx_line_height(g, VIZ_FONT_SMALL)) / 2, r.w - viz_px(L, 8), line);
+        if (viz_selected(f, it))
+            viz_gfx_rect(g, r.x - 2, r.y - 2, r.w + 4, r.h + 4, 2, VIZ_SELECT);
+        return;
+    }
     if (it->compact) {
         viz_gfx_shape(g, (viz_shape_t)shape, r.x + r.w / 2, r.y + r.h / 2, r.w, col, VIZ_INK);
         if (viz_selected(f, it))
@@ -570,6 +595,26 @@ bool viz_node_is_leader(const viz_sent_t *e)
            viz_sent_get(e, "is_leader", 0) != 0;
 }
 
+/* The node itself, or what runs on it (an election's candidate), when
+ * it says "leader"; NULL if neither does. */
+const viz_sent_t *viz_node_leadership(const viz_snap_t *sn, const viz_sent_t *node)
+{
+    if (viz_node_is_leader(node))
+        return node;
+    for (size_t i = 0; i < sn->nent; i++) {
+        const viz_sent_t *e = &sn->ents[i];
+        if (!viz_node_is_leader(e) || e == node)
+            continue;
+        const viz_sent_t *p = e;
+        for (int d = 0; d < 8 && p && p->parent; d++) {
+            if (p->parent == node->id)
+                return e;
+            p = viz_snap_entity(sn, p->parent);
+        }
+    }
+    return NULL;
+}
+
 static void crown(viz_gfx_t *g, SDL_Rect b)
 {
     float x = (float)b.x, y = (float)b.y, w = (float)b.w, h = (float)b.h;
@@ -605,7 +650,8 @@ static void draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
     int cx, cy;
     node_center(L, it, &cx, &cy);
     int rad = viz_px(L, 38);
-    bool leader = viz_node_is_leader(e);
+    const viz_sent_t *lead = viz_node_leadership(sn, e);
+    bool leader = lead != NULL;
     const char *s = e->state;
     bool crashed = strcasestr(s, "crash") || strcasecmp(s, "down") == 0 || strcasestr(s, "dead");
     bool paused = strcasestr(s, "pause") != NULL;
@@ -616,8 +662,13 @@ static void draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
     viz_gfx_fill_circle(g, cx, cy, rad, VIZ_INK);
     viz_gfx_fill_circle(g, cx, cy, rad - viz_px(L, 3), fill);
     uint32_t ink = viz_gfx_ink_on(fill);
-    viz_gfx_text_center(g, VIZ_FONT_LARGE, ink, cx, cy - viz_gfx_line_height(g, VIZ_FONT_LARGE) / 2,
-                        2 * rad - viz_px(L, 8), e->name);
+    /* The name as large as fits in the circle. */
+    viz_font_t nf = VIZ_FONT_LARGE;
+    if (viz_gfx_text_width(g, nf, e->name) > 2 * rad - viz_px(L, 10))
+        nf = VIZ_FONT_BOLD;
+    if (viz_gfx_text_width(g, nf, e->name) > 2 * rad - viz_px(L, 10))
+        nf = VIZ_FONT_SMALL;
+    viz_gfx_text_center(g, nf, ink, cx, cy - viz_gfx_line_height(g, nf) / 2, 2 * rad - viz_px(L, 6), e->name);
     if (crashed) {
         float k = (float)rad * 0.75f;
         viz_gfx_line(g, (float)cx - k, (float)cy - k, (float)cx + k, (float)cy + k, (float)viz_px(L, 5), VIZ_C_FAIL);
@@ -640,8 +691,9 @@ static void draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
     y += viz_gfx_line_height(g, VIZ_FONT_BOLD);
     int n = 0;
     line[0] = 0;
-    if (viz_sent_has(e, "term"))
-        n += snprintf(line, sizeof line, "term %lld", (long long)viz_sent_get(e, "term", 0));
+    const viz_sent_t *te = lead && viz_sent_has(lead, "term") ? lead : e;
+    if (viz_sent_has(te, "term"))
+        n += snprintf(line, sizeof line, "term %lld", (long long)viz_sent_get(te, "term", 0));
     if (viz_sent_has(e, "incarnation") && viz_sent_get(e, "incarnation", 0))
         snprintf(line + n, sizeof line - (size_t)n, "%sincarnation %lld", n ? " \xc2\xb7 " : "",
                  (long long)viz_sent_get(e, "incarnation", 0));
@@ -791,10 +843,14 @@ static void draw_lock(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
     viz_gfx_shape(g, VIZ_SHAPE_BAR, r.x + viz_px(L, 4) + icon / 2, r.y + r.h / 2, icon,
                   busy ? VIZ_C_SYNC : VIZ_PANEL_ALT, VIZ_INK);
     char text[192];
-    const char *name = l->name[0] ? l->name : "lock";
-    int n = snprintf(text, sizeof text, "%s", name);
+    int n;
+    if (l->name[0])
+        n = snprintf(text, sizeof text, "%s", l->name);
+    else
+        n = snprintf(text, sizeof text, "%s #%llu", viz_lock_kind_name(l->kind), (unsigned long long)l->id);
     if (l->kind == OBJ_WAITGROUP) {
-        n += snprintf(text + n, sizeof text - (size_t)n, " (WaitGroup)");
+        if (l->name[0])
+            n += snprintf(text + n, sizeof text - (size_t)n, " (WaitGroup)");
     } else if (l->holder) {
         const viz_sg_t *h = viz_snap_g(sn, l->holder);
         n += snprintf(text + n, sizeof text - (size_t)n, ": held by %s", h ? h->name : "?");
@@ -867,7 +923,9 @@ static void draw_flashes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *
         float x0 = fl.send ? gx : bx, y0 = fl.send ? gy : by, x1 = fl.send ? bx : gx, y1 = fl.send ? by : gy;
         float x = x0 + (x1 - x0) * (float)t, y = y0 + (y1 - y0) * (float)t;
         /* A short trail behind the dot gives its direction in a still. */
-        double tb = t > 0.25 ? t - 0.25 : 0;
+        double len = sqrt((double)(x1 - x0) * (x1 - x0) + (double)(y1 - y0) * (y1 - y0));
+        double span = len > 0 ? fmin(0.25, viz_px(L, 36) / len) : 0;
+        double tb = t > span ? t - span : 0;
         float xb = x0 + (x1 - x0) * (float)tb, yb = y0 + (y1 - y0) * (float)tb;
         uint32_t dc = fl.send ? VIZ_C_QUEUE : VIZ_C_RUNNING;
         viz_gfx_line(g, xb, yb, x, y, (float)viz_px(L, 3), viz_gfx_mix(dc, VIZ_BG, 0.45));
@@ -907,8 +965,13 @@ void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const v
         case VIZ_ITEM_MORE: {
             char more[48];
             snprintf(more, sizeof more, "+%d more", it->count);
-            viz_gfx_text(g, VIZ_FONT_BOLD, VIZ_INK_MUTED, it->r.x + viz_px(L, 4),
-                         it->r.y + (it->r.h - viz_gfx_line_height(g, VIZ_FONT_BOLD)) / 2, more);
+            viz_font_t mf = it->r.h < viz_gfx_line_height(g, VIZ_FONT_BOLD) ? VIZ_FONT_SMALL : VIZ_FONT_BOLD;
+            if (viz_gfx_text_width(g, mf, more) > it->r.w) {
+                snprintf(more, sizeof more, "+%d", it->count);
+                mf = VIZ_FONT_SMALL;
+            }
+            viz_gfx_text(g, mf, VIZ_INK_MUTED, it->r.x + viz_px(L, 2),
+                         it->r.y + (it->r.h - viz_gfx_line_height(g, mf)) / 2, more);
             break;
         }
         default: break;

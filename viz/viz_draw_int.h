@@ -23,11 +23,14 @@ void viz_bar(viz_gfx_t *g, SDL_Rect r, int64_t len, int64_t cap, uint32_t fill, 
 /* A field's value as text (durations for times). */
 void viz_format_field(const char *name, int64_t v, char *buf, size_t size);
 bool viz_selected(const viz_frame_t *f, const viz_item_t *it);
+/* "Mutex", "WaitGroup", ... for an object kind. */
+const char *viz_lock_kind_name(int kind);
 /* A breaker's state: 0 closed, 1 half-open, 2 open, -1 unknown. */
 int viz_breaker_state(const char *s);
 /* Time until an open breaker turns half-open, or -1. */
 simtime_t viz_breaker_left(const viz_sent_t *e, simtime_t now);
 bool viz_node_is_leader(const viz_sent_t *e);
+const viz_sent_t *viz_node_leadership(const viz_snap_t *sn, const viz_sent_t *node);
 void viz_sparkline(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, const viz_series_t *s, simtime_t p);
 /* Header, side panel, timeline and overlays (viz_chrome.c). */
 void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,

@@ -22,7 +22,9 @@ enum {
     MINIQ_W = 240,
     MINIQ_H = 66,
     NODE_W = 180,
-    NODE_H = 214,
+    NODE_H = 272,
+    NODE_CHIP_H = 22,
+    NODE_CHIPS = 3,
     CLUSTER_TITLE_H = 30,
     TOK_W = 150,
     TOK_H = 52,
@@ -229,37 +231,54 @@ static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
             /* The crown's box above the circle. */
             int cx = x + (node_w - px(c, GAP)) / 2;
             it->part = rect(cx - px(c, 22), ny + px(c, 4), px(c, 44), px(c, 26));
-            /* Its goroutines, small, under the node's text. */
-            int gx0 = x + px(c, 8), gx = gx0, gy = ny + px(c, 160);
+            /* What runs on it (a candidate, a session), one line each. */
+            int cy = ny + px(c, 156), chips = 0;
+            for (size_t j = 0; j < sn->nent; j++) {
+                if (pl[j].place != PLACE_ON_NODE || pl[j].node != i)
+                    continue;
+                if (chips++ >= NODE_CHIPS)
+                    continue;
+                viz_item_t *ch = add(c, VIZ_ITEM_CHILD, sn->ents[j].id,
+                                     rect(x + px(c, 6), cy, node_w - px(c, GAP) - px(c, 12), px(c, NODE_CHIP_H - 2)));
+                if (ch) {
+                    ch->compact = true;
+                    ch->parent = e->id;
+                }
+                cy += px(c, NODE_CHIP_H);
+            }
+            /* Its goroutines, small, under the rest; "+N" in the last
+             * slots when they do not all fit. */
+            int gx0 = x + px(c, 8), gy0 = cy + px(c, 4);
             int step = px(c, SMALL_TOK + SMALL_GAP);
-            int shown = 0, more = 0;
+            int per = (node_w - px(c, GAP) - px(c, 12)) / step;
+            int rows = (ny + px(c, NODE_H) - gy0) / step;
+            if (per < 3)
+                per = 3;
+            size_t cap = rows > 0 ? (size_t)per * (size_t)rows : 0, total = 0, slot = 0;
+            for (size_t j = 0; j < sn->ng; j++)
+                total += !g_taken[j] && on_node(&sn->gs[j], e);
+            size_t shown = total <= cap ? total : (cap >= 3 ? cap - 3 : 0);
             for (size_t j = 0; j < sn->ng; j++) {
                 if (g_taken[j] || !on_node(&sn->gs[j], e))
                     continue;
                 g_taken[j] = true;
-                if (gy + step > ny + px(c, NODE_H)) {
-                    more++;
+                if (slot >= shown)
                     continue;
-                }
+                int gx = gx0 + (int)(slot % (size_t)per) * step, gy = gy0 + (int)(slot / (size_t)per) * step;
                 viz_item_t *gt = add(c, VIZ_ITEM_GOROUTINE, sn->gs[j].id,
                                      rect(gx, gy, px(c, SMALL_TOK), px(c, SMALL_TOK)));
                 if (gt) {
                     gt->compact = true;
                     gt->parent = e->id;
                 }
-                shown++;
-                gx += step;
-                if (gx + step > x + node_w - px(c, GAP)) {
-                    gx = gx0;
-                    gy += step;
-                }
+                slot++;
             }
-            if (more) {
-                viz_item_t *m = add(c, VIZ_ITEM_MORE, 0, rect(gx, gy - step, node_w - px(c, 16), step));
+            if (total > shown && cap >= 3) {
+                int gx = gx0 + (int)(slot % (size_t)per) * step, gy = gy0 + (int)(slot / (size_t)per) * step;
+                viz_item_t *m = add(c, VIZ_ITEM_MORE, 0, rect(gx, gy, 3 * step, px(c, SMALL_TOK)));
                 if (m)
-                    m->count = more;
+                    m->count = (int)(total - shown);
             }
-            (void)shown;
             k++;
         }
         y += row_h + px(c, GAP);
@@ -512,7 +531,7 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
             snprintf(hd->label, sizeof hd->label, "%s", groups[k].role[0] ? groups[k].role : "goroutines");
         gy += px(c, GROUP_HEAD_H);
         int col = 0, rows_used = 0;
-        size_t left_out = 0;
+        size_t left_out = 0, placed = 0;
         bool full = false;
         for (size_t i = 0; i < sn->ng; i++) {
             if (g_taken[i] || sn->gs[i].entity || gi[i] != k)
@@ -522,9 +541,11 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
                 continue;
             }
             int ty = gy + rows_used * (th + gap);
-            /* Keep the last slot of the last row for "+N more". */
+            /* Keep the last slot of the last row for "+N more" when more
+             * than one goroutine is still to come. */
             bool last_row = ty + 2 * (th + gap) > glimit;
-            if (ty + th > glimit || (last_row && col == per - 1)) {
+            bool more_after = placed + 1 < groups[k].n;
+            if (ty + th > glimit || (last_row && col == per - 1 && more_after)) {
                 full = true;
                 left_out++;
                 continue;
@@ -535,6 +556,7 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
                 it->compact = size == 0;
                 it->large = size == 2;
             }
+            placed++;
             if (++col == per) {
                 col = 0;
                 rows_used++;
