@@ -28,7 +28,10 @@ command -v xdotool >/dev/null 2>&1 || fail "xdotool is missing: install the xdot
 command -v python3 >/dev/null 2>&1 || fail "python3 is missing (scripts/install-deps.sh)"
 
 if [ -z "${CHANSIM_IN_XVFB:-}" ]; then
-    CHANSIM_IN_XVFB=1 exec xvfb-run -a -s "-screen 0 1600x1000x24" sh "$0" "$@"
+    # xvfb-run -a looks for a free display from the one given: start at one
+    # of our own, so that test runs in parallel (other build folders) do
+    # not race for :99.
+    CHANSIM_IN_XVFB=1 exec xvfb-run -a -n $((100 + $$ % 800)) -s "-screen 0 1600x1000x24" sh "$0" "$@"
 fi
 [ -n "${DISPLAY:-}" ] || fail "xvfb-run gave no DISPLAY"
 unset SDL_VIDEODRIVER
@@ -52,7 +55,11 @@ if [ -z "$wid" ]; then
 fi
 xdotool windowfocus --sync "$wid" 2>/dev/null || true
 press() {
-    xdotool key --window "$wid" "$1" || fail "xdotool could not press $1"
+    if ! xdotool key --window "$wid" "$1"; then
+        kill "$pid" 2>/dev/null
+        wait "$pid"
+        fail "xdotool could not press $1 (the window is gone; chansim exited with $?): $(tail -n 40 view.err)"
+    fi
     sleep "${2:-0.3}"
 }
 press s
