@@ -34,6 +34,8 @@ struct viz {
     viz_snap_t *snap;
     viz_layout_t lay;
     bool lay_valid;         /* lay matches snap and the size */
+    bool snap_stale;        /* window: the run moved since the snapshot */
+    bool snap_mid;          /* ... and stopped between two steps of an instant */
     int lay_w, lay_h;
     sched_t *s;             /* the observed run, or NULL */
     bool survey;            /* this run only collects markers */

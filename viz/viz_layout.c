@@ -493,16 +493,25 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
     int head = px(c, SECTION_HEAD_H), row = px(c, CHAN_ROW_H);
     int ch_rows = (int)((nch + (size_t)cols - 1) / (size_t)cols);
     int ch_need = nch ? head + ch_rows * row : 0;
-    int ch_min = nch ? head + imin(ch_rows, 2) * row : 0;
+    int ch_min = nch ? head + row : 0;
     int lper = w / (px(c, LOCK_W) + px(c, GAP));
     if (lper < 1)
         lper = 1;
     int lrow = px(c, LOCK_H) + px(c, 4);
     int lk_rows = (int)((nlock + (size_t)lper - 1) / (size_t)lper);
     int lk_need = nlock ? head + lk_rows * lrow : 0;
-    int lk_min = nlock ? head + lrow : 0;
+    int lk_min = nlock ? head + lrow : 0; /* goroutines first; these take what is left */
     int avail = bottom - y;
-    /* The largest tokens that leave the channels and locks a little room. */
+    /* Room first for every group's heading and a row of small tokens, then
+     * a row of channels, then a row of locks; the rest to the tokens. */
+    int heads = (int)ngroups * px(c, GROUP_HEAD_H);
+    int g_floor = ngroups ? heads + px(c, SMALL_TOK + SMALL_GAP) : 0;
+    if (g_floor + ch_min + lk_min > avail) {
+        lk_min = 0;
+        if (g_floor + ch_min > avail)
+            ch_min = 0;
+    }
+    /* The largest tokens that leave the channels and locks that room. */
     int size = 0, g_need = 0;
     for (int sz = 2; sz >= 0; sz--) {
         if (sz == 2 && ngs > 12)
@@ -522,13 +531,39 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
     int per = w / (tw + gap);
     if (per < 1)
         per = 1;
-    int gy = y, glimit = y + g_budget;
+    /* Every group gets at least its heading (which counts its goroutines
+     * by state): the tokens of a group leave room for the headings after. */
+    if (g_budget < heads)
+        g_budget = imin(heads, avail);
+    int gy = y, glimit_all = y + g_budget;
+    int heads_fit = g_budget / px(c, GROUP_HEAD_H);
     for (size_t k = 0; k < ngroups; k++) {
-        if (gy + px(c, GROUP_HEAD_H) + th > glimit)
+        int later = imin((int)(ngroups - k - 1), heads_fit - (int)k - 1);
+        int glimit = glimit_all - (later > 0 ? later : 0) * px(c, GROUP_HEAD_H);
+        if (gy + px(c, GROUP_HEAD_H) > glimit)
             break;
-        viz_item_t *hd = add(c, VIZ_ITEM_GROUP, k, rect(L->main.x, gy, w, px(c, GROUP_HEAD_H)));
+        /* A small group (of small or normal tokens) shares its heading's
+         * row: its tokens in the right half. */
+        bool inline_row = size < 2 && (int)groups[k].n * (tw + gap) <= w / 2 &&
+                          gy + imin(th, px(c, GROUP_HEAD_H)) <= glimit;
+        viz_item_t *hd = add(c, VIZ_ITEM_GROUP, k,
+                             rect(L->main.x, gy, inline_row ? w / 2 - gap : w, px(c, GROUP_HEAD_H)));
         if (hd)
             snprintf(hd->label, sizeof hd->label, "%s", groups[k].role[0] ? groups[k].role : "goroutines");
+        if (inline_row) {
+            int col = 0;
+            for (size_t i = 0; i < sn->ng; i++) {
+                if (g_taken[i] || sn->gs[i].entity || gi[i] != k)
+                    continue;
+                viz_item_t *it = add(c, VIZ_ITEM_GOROUTINE, sn->gs[i].id,
+                                     rect(L->main.x + w / 2 + col * (tw + gap), gy, tw, th));
+                if (it)
+                    it->compact = size == 0;
+                col++;
+            }
+            gy += (th > px(c, GROUP_HEAD_H) ? th : px(c, GROUP_HEAD_H)) + gap;
+            continue;
+        }
         gy += px(c, GROUP_HEAD_H);
         int col = 0, rows_used = 0;
         size_t left_out = 0, placed = 0;
@@ -545,7 +580,8 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
              * than one goroutine is still to come. */
             bool last_row = ty + 2 * (th + gap) > glimit;
             bool more_after = placed + 1 < groups[k].n;
-            if (ty + th > glimit || (last_row && col == per - 1 && more_after)) {
+            int keep = size == 0 ? 5 : 1; /* slots the "+N more" text needs */
+            if (ty + th > glimit || (last_row && col >= per - keep && more_after)) {
                 full = true;
                 left_out++;
                 continue;
@@ -562,7 +598,7 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
                 rows_used++;
             }
         }
-        if (left_out) {
+        if (left_out && gy + rows_used * (th + gap) + th <= glimit) {
             int ty = gy + rows_used * (th + gap);
             viz_item_t *m = add(c, VIZ_ITEM_MORE, 0,
                                 rect(L->main.x + col * (tw + gap), ty, px(c, 140), th));
@@ -573,11 +609,13 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
             rows_used++;
         }
         gy += rows_used * (th + gap);
+        if (gy > glimit)
+            gy = glimit;
     }
     free(gi);
     y = gy;
     /* Channels, in two columns when wide, then locks with what is left. */
-    int ch_space = imin(ch_need, bottom - y - imin(lk_need, lk_min));
+    int ch_space = imin(ch_need, bottom - y - lk_min);
     if (nch && ch_space >= head + row) {
         viz_item_t *hd = add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, w, head));
         if (hd)

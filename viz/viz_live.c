@@ -289,6 +289,10 @@ static void present(viz_t *v)
 {
     if (v->closed || !v->ren)
         return;
+    if (v->snap_stale && v->s) {
+        viz_refresh(v, v->snap_mid, 0, 0);
+        v->snap_stale = false;
+    }
     set_status(v);
     int w, h;
     SDL_GetRendererOutputSize(v->ren, &w, &h);
@@ -467,7 +471,8 @@ static void keep_alive(viz_t *v, bool mid_instant)
     handle_input(v);
     if (v->closed || v->restart_req)
         return;
-    viz_refresh(v, mid_instant, 0, 0);
+    v->snap_stale = true;
+    v->snap_mid = mid_instant;
     simtime_t keep = v->p;
     v->p = sched_now_of(v->s);
     present(v);
@@ -479,7 +484,10 @@ static void keep_alive(viz_t *v, bool mid_instant)
  * two steps of one instant). Returns when the run should go on. */
 static void pump(viz_t *v, simtime_t lo, simtime_t hi, bool mid_instant)
 {
-    viz_refresh(v, mid_instant, 0, 0);
+    /* The snapshot is taken when a frame is drawn: most hooks only move
+     * the playhead through a short interval and return. */
+    v->snap_stale = true;
+    v->snap_mid = mid_instant;
     if (v->p < lo)
         v->p = lo;
     if (v->p > hi)

@@ -393,14 +393,15 @@ static void series_add(viz_track_t *tr, uint64_t entity, const char *field, simt
 static void on_state(viz_track_t *tr, const trace_event_t *ev)
 {
     const char *d = ev->detail ? ev->detail : "";
-    if (strcmp(d, "cpu") == 0) {
-        /* The simulated CPUs: the emitting goroutine took one (sim.work). */
+    viz_otrack_t *o = o_get(tr, ev->obj, false);
+    if ((!o || !o->is_entity) && strcmp(d, "cpu") == 0) {
+        /* Not an entity's: the simulated CPUs, the emitting goroutine
+         * took one (sim.work). (An entity's field named "cpu" is a field.) */
         viz_gtrack_t *g = g_get(tr, ev->g, true);
         if (g)
             g->cpu_pending = true;
         return;
     }
-    viz_otrack_t *o = o_get(tr, ev->obj, false);
     if (!o) {
         /* The first event of an entity is its creation: detail is the
          * kind, a the parent. */
