@@ -97,18 +97,7 @@ circuit_breaker_options_t circuit_breaker_defaults(void)
     return o;
 }
 
-static void logf_(circuit_breaker_t *cb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(circuit_breaker_t *cb, const char *fmt, ...)
-{
-    if (!cb->opt.log)
-        return;
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    cb->opt.log(cb->opt.log_ud, line);
-}
+#define logf_(cb, ...) res_logf((cb)->opt.log, (cb)->opt.log_ud, __VA_ARGS__)
 
 /* Publish the counters to the entity and the metrics registry. */
 static void publish(circuit_breaker_t *cb)

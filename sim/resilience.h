@@ -14,8 +14,10 @@
 #define CHANSIM_RESILIENCE_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "entity.h"
 #include "metrics.h"
@@ -25,6 +27,22 @@ static inline void res_pub(entity_t *e, const char *field, int64_t v)
 {
     if (entity_get(e, field, INT64_MIN) != v)
         entity_set(e, field, v);
+}
+
+/* Format one of the seed's log lines and hand it to the pattern's log
+ * callback (log.Printf), if it has one. */
+static inline void res_logf(void (*log)(void *ud, const char *line), void *ud, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline void res_logf(void (*log)(void *ud, const char *line), void *ud, const char *fmt, ...)
+{
+    if (!log)
+        return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log(ud, line);
 }
 
 /* A published metric series and the last value given to it. */

@@ -91,18 +91,7 @@ pool_options_t pool_options_default(void)
     return o;
 }
 
-static void logf_(adaptive_worker_pool_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(adaptive_worker_pool_t *p, const char *fmt, ...)
-{
-    if (!p->opt.log)
-        return;
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    p->opt.log(p->opt.log_ud, line);
-}
+#define logf_(p, ...) res_logf((p)->opt.log, (p)->opt.log_ud, __VA_ARGS__)
 
 static void publish(adaptive_worker_pool_t *p)
 {
