@@ -79,6 +79,15 @@ simtime_t lsim_optduration(lua_State *L, int idx, simtime_t def)
 
 /* ---- channel values ------------------------------------------------------ */
 
+void lsim_newmeta(lua_State *L, const char *name, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
 void lsim_set_int(lua_State *L, const char *k, lua_Integer v)
 {
     lua_pushinteger(L, v);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 
+#include <lauxlib.h>
 #include <lua.h>
 
 #include "chan.h"
@@ -44,6 +45,8 @@ chan_t *lsim_checkchan(lua_State *L, int idx);
 /* A channel of int64 flags made in C, read from Lua as booleans. */
 void lsim_pushchan_bool(lua_State *L, chan_t *c);
 chan_t *lsim_optchan(lua_State *L, int idx);
+/* A metatable named name whose __index is a table of the methods. */
+void lsim_newmeta(lua_State *L, const char *name, const luaL_Reg *methods);
 /* t[k] = v for the table on top of the stack (results as Lua tables). */
 void lsim_set_int(lua_State *L, const char *k, lua_Integer v);
 /* Move the value at idx into a channel slot / back out of one. */

@@ -495,15 +495,6 @@ static int svc_time_at(lua_State *L)
     return 1;
 }
 
-static void new_meta(lua_State *L, const char *name, const luaL_Reg *methods)
-{
-    luaL_newmetatable(L, name);
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-}
-
 void lsim_open_degradation(lua_State *L, int t)
 {
     static const luaL_Reg lm_methods[] = {
@@ -517,8 +508,8 @@ void lsim_open_degradation(lua_State *L, int t)
         {"changes", svc_changes}, {"updates", svc_updates}, {"stats", svc_stats},
         {"flags", svc_flags}, {"time_at", svc_time_at}, {NULL, NULL},
     };
-    new_meta(L, LOAD_MANAGER_MT, lm_methods);
-    new_meta(L, SERVICE_MT, svc_methods);
+    lsim_newmeta(L, LOAD_MANAGER_MT, lm_methods);
+    lsim_newmeta(L, SERVICE_MT, svc_methods);
     lua_pushcfunction(L, l_load_manager);
     lua_setfield(L, t, "load_manager");
     lua_pushcfunction(L, l_degradable_service);

@@ -908,15 +908,6 @@ static int ak_violations(lua_State *L)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-static void meta(lua_State *L, const char *name, const luaL_Reg *methods)
-{
-    luaL_newmetatable(L, name);
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-}
-
 void lsim_open_etcd(lua_State *L, int t)
 {
     static const luaL_Reg server_m[] = {
@@ -968,22 +959,22 @@ void lsim_open_etcd(lua_State *L, int t)
         {"begin", fr_begin}, {"finish", fr_finish}, {"write", fr_write}, {"stats", fr_stats},
         {"violations", fr_violations}, {NULL, NULL},
     };
-    meta(L, SERVER_MT, server_m);
-    meta(L, CLIENT_MT, client_m);
-    meta(L, SESSION_MT, session_m);
-    meta(L, EMUTEX_MT, emutex_m);
-    meta(L, ELECTION_MT, election_m);
-    meta(L, DMUTEX_MT, dmutex_m);
-    meta(L, LEADER_MT, leader_m);
-    meta(L, DSEM_MT, dsem_m);
-    meta(L, HOLDERS_MT, holders_m);
-    meta(L, LEADERSHIP_MT, leadership_m);
-    meta(L, FENCED_MT, fenced_m);
+    lsim_newmeta(L, SERVER_MT, server_m);
+    lsim_newmeta(L, CLIENT_MT, client_m);
+    lsim_newmeta(L, SESSION_MT, session_m);
+    lsim_newmeta(L, EMUTEX_MT, emutex_m);
+    lsim_newmeta(L, ELECTION_MT, election_m);
+    lsim_newmeta(L, DMUTEX_MT, dmutex_m);
+    lsim_newmeta(L, LEADER_MT, leader_m);
+    lsim_newmeta(L, DSEM_MT, dsem_m);
+    lsim_newmeta(L, HOLDERS_MT, holders_m);
+    lsim_newmeta(L, LEADERSHIP_MT, leadership_m);
+    lsim_newmeta(L, FENCED_MT, fenced_m);
     static const luaL_Reg acked_m[] = {
         {"ack", ak_ack}, {"observe", ak_observe}, {"count", ak_count},
         {"violations", ak_violations}, {NULL, NULL},
     };
-    meta(L, ACKED_MT, acked_m);
+    lsim_newmeta(L, ACKED_MT, acked_m);
     static const luaL_Reg funcs[] = {
         {"etcd_server", l_server},       {"etcd_session", l_session},
         {"etcd_mutex", l_emutex},        {"etcd_election", l_election},

@@ -317,15 +317,6 @@ static int p_name(lua_State *L)
     return 1;
 }
 
-static void new_meta(lua_State *L, const char *name, const luaL_Reg *methods)
-{
-    luaL_newmetatable(L, name);
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-}
-
 void lsim_open_observability(lua_State *L, int t)
 {
     static const luaL_Reg m_methods[] = {
@@ -336,8 +327,8 @@ void lsim_open_observability(lua_State *L, int t)
         {"submit", p_submit}, {"shutdown", p_shutdown}, {"metrics", p_metrics},
         {"stats", p_stats}, {"log", p_log}, {"name", p_name}, {NULL, NULL},
     };
-    new_meta(L, OBS_METRICS_MT, m_methods);
-    new_meta(L, POOL_MT, p_methods);
+    lsim_newmeta(L, OBS_METRICS_MT, m_methods);
+    lsim_newmeta(L, POOL_MT, p_methods);
     lua_pushcfunction(L, l_metrics);
     lua_setfield(L, t, "observability_metrics");
     lua_pushcfunction(L, l_pool);

@@ -422,15 +422,6 @@ static int wp_queue_depth_l(lua_State *L)
     return 1;
 }
 
-static void createmeta(lua_State *L, const char *name, const luaL_Reg *methods)
-{
-    luaL_newmetatable(L, name);
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-}
-
 void lsim_open_shutdown(lua_State *L, int t)
 {
     static const luaL_Reg gs_methods[] = {
@@ -452,9 +443,9 @@ void lsim_open_shutdown(lua_State *L, int t)
         {"submit_job", wp_submit_job_l}, {"jobs", wp_jobs_l}, {"queue_depth", wp_queue_depth_l},
         {NULL, NULL},
     };
-    createmeta(L, GS_MT, gs_methods);
-    createmeta(L, SERVER_MT, server_methods);
-    createmeta(L, WP_MT, wp_methods);
+    lsim_newmeta(L, GS_MT, gs_methods);
+    lsim_newmeta(L, SERVER_MT, server_methods);
+    lsim_newmeta(L, WP_MT, wp_methods);
     lua_pushcfunction(L, l_graceful_shutdown);
     lua_setfield(L, t, "graceful_shutdown");
 }

@@ -418,24 +418,15 @@ static const luaL_Reg eg_methods[] = {
 
 /* ---- registration -------------------------------------------------------- */
 
-static void methods_meta(lua_State *L, const char *name, const luaL_Reg *methods)
-{
-    luaL_newmetatable(L, name);
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-}
-
 void lsim_open_sync(lua_State *L, int t)
 {
-    methods_meta(L, MUTEX_MT, mutex_methods);
-    methods_meta(L, RWMUTEX_MT, rwmutex_methods);
-    methods_meta(L, WG_MT, wg_methods);
-    methods_meta(L, ONCE_MT, once_methods);
-    methods_meta(L, COND_MT, cond_methods);
-    methods_meta(L, SEMA_MT, sema_methods);
-    methods_meta(L, EG_MT, eg_methods);
+    lsim_newmeta(L, MUTEX_MT, mutex_methods);
+    lsim_newmeta(L, RWMUTEX_MT, rwmutex_methods);
+    lsim_newmeta(L, WG_MT, wg_methods);
+    lsim_newmeta(L, ONCE_MT, once_methods);
+    lsim_newmeta(L, COND_MT, cond_methods);
+    lsim_newmeta(L, SEMA_MT, sema_methods);
+    lsim_newmeta(L, EG_MT, eg_methods);
     static const luaL_Reg funcs[] = {
         {"mutex", l_mutex},         {"rwmutex", l_rwmutex}, {"waitgroup", l_waitgroup},
         {"once", l_once},           {"cond", l_cond},       {"semaphore", l_semaphore},
