@@ -256,6 +256,14 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
         *status = EXIT_USAGE;
         return NULL;
     }
+    /* A scenario that cannot be read is reported before any window opens. */
+    FILE *probe = fopen(opt->path, "r");
+    if (!probe) {
+        fprintf(stderr, "%s:1: cannot open the scenario: %s\n", opt->path, strerror(errno));
+        *status = EXIT_USAGE;
+        return NULL;
+    }
+    fclose(probe);
     viz_options_t vo = {
         .mode = vr->live ? VIZ_WINDOW : VIZ_RECORD,
         .width = vr->width,

@@ -216,13 +216,11 @@ void viz_size(const viz_t *v, int *w, int *h)
 
 /* ---- frames ------------------------------------------------------------------ */
 
-void viz_refresh(viz_t *v, bool mid_instant, int w, int h)
+void viz_refresh(viz_t *v, bool mid_instant)
 {
     if (v->s)
         viz_snap_take(v->snap, v->s, v->tr, mid_instant);
     v->lay_valid = false;
-    (void)w;
-    (void)h;
 }
 
 static void ensure_layout(viz_t *v, int w, int h)
@@ -336,7 +334,7 @@ void viz_on_clock(void *ud, simtime_t from, simtime_t to)
     if (v->mode != VIZ_RECORD || v->error[0] || v->next_frame >= to)
         return;
     /* The state holds from `from` until `to`: draw every frame due. */
-    viz_refresh(v, false, v->width, v->height);
+    viz_refresh(v, false);
     for (; v->next_frame < to; v->next_frame += v->frame_ns)
         if (!write_frame(v, v->next_frame))
             return;
@@ -363,7 +361,7 @@ bool viz_run_end(viz_t *v, const char *outcome, bool failed)
     if (v->survey)
         return true;
     if (v->mode == VIZ_RECORD) {
-        viz_refresh(v, false, v->width, v->height);
+        viz_refresh(v, false);
         simtime_t last = -1;
         for (; v->next_frame <= v->end_t; v->next_frame += v->frame_ns) {
             last = v->next_frame;
@@ -393,7 +391,7 @@ bool viz_render(viz_t *v, simtime_t t)
 {
     if (!v->surf || !v->s)
         return false;
-    viz_refresh(v, false, v->width, v->height);
+    viz_refresh(v, false);
     draw_at(v, t);
     return true;
 }

@@ -32,6 +32,14 @@ simtime_t viz_breaker_left(const viz_sent_t *e, simtime_t now);
 bool viz_node_is_leader(const viz_sent_t *e);
 const viz_sent_t *viz_node_leadership(const viz_snap_t *sn, const viz_sent_t *node);
 void viz_sparkline(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, const viz_series_t *s, simtime_t p);
+/* The world (viz_nodes.c): a cluster's row, a node, the links between
+ * nodes (messages: the dots travelling on them, drawn last). */
+void viz_draw_cluster(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f,
+                      const viz_item_t *it);
+void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f,
+                   const viz_item_t *it);
+void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
+                    const viz_frame_t *f, bool messages);
 /* Header, side panel, timeline and overlays (viz_chrome.c). */
 void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                      const viz_frame_t *f);

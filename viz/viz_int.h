@@ -87,7 +87,7 @@ struct viz {
 /* Speeds: simulated seconds per wall second (the last: unlimited). */
 double viz_speed_of(int idx);
 /* Make sure snap and layout show the current state of the run. */
-void viz_refresh(viz_t *v, bool mid_instant, int w, int h);
+void viz_refresh(viz_t *v, bool mid_instant);
 /* Fill a frame's facts for the playhead p. */
 void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p);
 /* The timeline's extent. */

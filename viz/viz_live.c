@@ -156,6 +156,16 @@ bool viz_live_open(viz_t *v, const viz_options_t *opt, char *err, size_t errsize
         return false;
     }
     v->sdl_video = true;
+    /* With no display SDL may settle for a driver that shows nothing (its
+     * "offscreen" or "dummy" ones): a window nobody can see or close is
+     * an error, unless a script drives it. */
+    const char *drv = SDL_GetCurrentVideoDriver();
+    if (!opt->script && drv && (strcmp(drv, "dummy") == 0 || strcmp(drv, "offscreen") == 0 ||
+                                strcmp(drv, "evdev") == 0)) {
+        snprintf(err, errsize, "no display to open a window on (SDL's video driver is \"%s\"; "
+                 "is DISPLAY set?): --record DIR records frames without one", drv);
+        return false;
+    }
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "0");
     v->win = SDL_CreateWindow("chansim", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, v->width, v->height,
                               SDL_WINDOW_RESIZABLE);
@@ -290,7 +300,7 @@ static void present(viz_t *v)
     if (v->closed || !v->ren)
         return;
     if (v->snap_stale && v->s) {
-        viz_refresh(v, v->snap_mid, 0, 0);
+        viz_refresh(v, v->snap_mid);
         v->snap_stale = false;
     }
     set_status(v);
