@@ -523,18 +523,23 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
         if (t > INT64_MAX - step)
             break;
     }
-    /* Markers, one per pixel column and kind, failures drawn last. */
+    /* Markers, one per pixel column and kind, the weightiest drawn last
+     * (on top): events, state changes, faults, the end, failures. */
+    static const int weight[VIZ_MARK_KIND_COUNT] = {
+        [VIZ_MARK_STATE] = 2, [VIZ_MARK_FAULT] = 3, [VIZ_MARK_USER] = 1,
+        [VIZ_MARK_FAIL] = 5, [VIZ_MARK_PANIC] = 5, [VIZ_MARK_END] = 4,
+    };
     const viz_mark_t *m;
     size_t nm = viz_track_marks(tr, &m);
     int ms = viz_px(L, 14), my = k.y - viz_px(L, 4) - ms / 2;
     const viz_mark_t *last_seen = NULL;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 1; pass <= 5; pass++) {
         int lastx[VIZ_MARK_KIND_COUNT];
         for (int i = 0; i < VIZ_MARK_KIND_COUNT; i++)
             lastx[i] = -1000;
         for (size_t i = 0; i < nm; i++) {
             bool fail = m[i].kind == VIZ_MARK_FAIL || m[i].kind == VIZ_MARK_PANIC;
-            if (fail != (pass == 1))
+            if (weight[m[i].kind] != pass)
                 continue;
             int x = viz_timeline_x(L, m[i].t, ext);
             if (x - lastx[m[i].kind] < 3)
@@ -569,16 +574,15 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
             }
         }
     }
-    /* The last marker passed, in words: of the recent ones, the weightiest
-     * (a failure, then a fault, then a state change, then an event). */
-    static const int weight[VIZ_MARK_KIND_COUNT] = {
-        [VIZ_MARK_STATE] = 2, [VIZ_MARK_FAULT] = 3, [VIZ_MARK_USER] = 1,
-        [VIZ_MARK_FAIL] = 4, [VIZ_MARK_PANIC] = 4, [VIZ_MARK_END] = 4,
-    };
+    /* The last marker passed, in words: of those close before it, the
+     * weightiest (a failure, then the end, a fault, a state change). */
+    simtime_t newest = -1;
     for (size_t i = nm; i-- > 0;) {
         if (m[i].t > f->p)
             continue;
-        if (last_seen && f->p - m[i].t > ext / 10)
+        if (newest < 0)
+            newest = m[i].t;
+        if (newest - m[i].t > ext / 20)
             break;
         if (!last_seen || weight[m[i].kind] > weight[last_seen->kind])
             last_seen = &m[i];
