@@ -36,7 +36,7 @@ enum {
     GROUP_HEAD_H = 26,
     SECTION_HEAD_H = 26,
     CHAN_ROW_H = 32,
-    LOCK_W = 300,
+    LOCK_W = 290,
     LOCK_H = 32,
 };
 
