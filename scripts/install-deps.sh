@@ -10,7 +10,8 @@ PKGS="build-essential cmake pkg-config
       check
       python3 python3-prometheus-client
       xvfb xauth xdotool
-      golang-go"
+      golang-go
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
