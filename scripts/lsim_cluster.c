@@ -412,15 +412,13 @@ static int nd_recv(lua_State *L)
     }
     lpayload_t *p = m->payload;
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->ref);
-    cluster_t *c = node_cluster(n);
     node_t *src = m->src;
     net_msg_release(m);
-    /* the sender, as a node userdata: find the cluster's userdata through
-     * the node's own */
+    /* the sender, as a node userdata, through the cluster's userdata that
+     * this node's keeps */
     lua_getiuservalue(L, 1, 1);
     push_node(L, -1, src);
     lua_remove(L, -2);
-    (void)c;
     return 2;
 }
 

@@ -468,14 +468,14 @@ static bool draw_ppm(uint32_t ppm)
     return ppm > 0 && rand_below(sched_rand(sched_current(), RAND_WORLD), PPM) < ppm;
 }
 
-static void schedule(cluster_t *c, net_msg_t *m, simtime_t delay)
+/* Put m in flight: it reaches dst's inbox (or is dropped) after delay. */
+static void schedule(net_msg_t *m, simtime_t delay)
 {
     delivery_t *d = obj_alloc(sizeof *d, OBJ_NONE, delivery_deinit);
     d->e.idx = TQ_IDLE;
     d->e.fire = deliver;
     d->e.obj = m->id;
     d->m = m;
-    (void)c;
     timerq_add(sched_timerq(sched_current()), &d->e, sched_now() + delay);
 }
 
@@ -528,8 +528,8 @@ uint64_t net_send(node_t *src, node_t *dst, uint32_t port, void *payload, size_t
         simtime_t again = delay;
         if (l->jitter > 0)
             again = l->latency + rand_range(sched_rand(sched_current(), RAND_WORLD), 0, l->jitter);
-        schedule(c, m, again);
+        schedule(m, again);
     }
-    schedule(c, m, delay);
+    schedule(m, delay);
     return id;
 }
