@@ -131,11 +131,7 @@ static void publish(circuit_breaker_t *cb)
 
 static void register_metrics(circuit_breaker_t *cb)
 {
-    static const struct {
-        metrics_type_t type;
-        const char *name, *help;
-        double scale;
-    } defs[M_COUNT] = {
+    static const res_metric_def_t defs[M_COUNT] = {
         {METRICS_GAUGE, "circuit_breaker_state", "State: 0 closed, 1 open, 2 half-open (the seed's iota)", 1},
         {METRICS_COUNTER, "circuit_breaker_total_requests", "Requests let through", 1},
         {METRICS_COUNTER, "circuit_breaker_total_successes", "Requests that succeeded", 1},
@@ -146,9 +142,7 @@ static void register_metrics(circuit_breaker_t *cb)
         {METRICS_GAUGE, "circuit_breaker_consecutive_failures", "Failures in a row", 1},
         {METRICS_GAUGE, "circuit_breaker_average_response_time_seconds", "Mean response time of requests let through", 1e-9},
     };
-    for (int i = 0; i < M_COUNT; i++)
-        res_metric_init(&cb->metrics[i], defs[i].type, defs[i].name, defs[i].help, "name", cb->name,
-                        defs[i].scale);
+    res_metrics_init(cb->metrics, defs, M_COUNT, "name", cb->name);
 }
 
 /* NewCircuitBreaker creates a new circuit breaker */

@@ -223,6 +223,19 @@ struct etcd_mutex {
     entity_t *e;
 };
 
+/* prefix + "/": the folder a recipe's keys go in (etcd's pfx). */
+static char *with_slash(const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *p = malloc(n + 2);
+    if (!p)
+        abort();
+    memcpy(p, prefix, n);
+    p[n] = '/';
+    p[n + 1] = '\0';
+    return p;
+}
+
 static void mutex_deinit(obj_t *o)
 {
     etcd_mutex_t *m = (etcd_mutex_t *)o;
@@ -235,13 +248,7 @@ etcd_mutex_t *etcd_mutex_new(etcd_session_t *s, const char *prefix)
 {
     etcd_mutex_t *m = obj_alloc(sizeof *m, OBJ_NONE, mutex_deinit);
     m->s = s;
-    size_t n = strlen(prefix);
-    m->pfx = malloc(n + 2);
-    if (!m->pfx)
-        abort();
-    memcpy(m->pfx, prefix, n);
-    m->pfx[n] = '/';
-    m->pfx[n + 1] = '\0';
+    m->pfx = with_slash(prefix);
     m->my_key = xstrdup("");
     m->wait_key = xstrdup("");
     m->my_rev = -1;
@@ -411,13 +418,7 @@ etcd_election_t *etcd_election_new(etcd_session_t *s, const char *prefix)
 {
     etcd_election_t *e = obj_alloc(sizeof *e, OBJ_NONE, election_deinit);
     e->s = s;
-    size_t n = strlen(prefix);
-    e->pfx = malloc(n + 2);
-    if (!e->pfx)
-        abort();
-    memcpy(e->pfx, prefix, n);
-    e->pfx[n] = '/';
-    e->pfx[n + 1] = '\0';
+    e->pfx = with_slash(prefix);
     e->leader_key = xstrdup("");
     e->wait_key = xstrdup("");
     etcd_server_track(etcd_client_server(s->c), e->pfx, ETCD_TRACK_ELECTION);

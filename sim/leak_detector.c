@@ -126,18 +126,14 @@ leak_detector_t *new_leak_detector(simtime_t interval, double threshold, int sam
     entity_set(ld->entity, "interval", interval);
     entity_set(ld->entity, "sample_size", ld->sample_size);
     entity_set_state(ld->entity, "idle");
-    static const struct {
-        metrics_type_t type;
-        const char *name, *help;
-    } defs[M_COUNT] = {
-        {METRICS_GAUGE, "leak_detector_current_count", "runtime.NumGoroutine() at the last sample"},
-        {METRICS_GAUGE, "leak_detector_baseline_count", "NumGoroutine after the warm-up"},
-        {METRICS_GAUGE, "leak_detector_previous_count", "The sample before the last"},
-        {METRICS_GAUGE, "leak_detector_alert_threshold", "Goroutines over baseline before an alert"},
-        {METRICS_COUNTER, "leak_detector_alerts_total", "Calls of the leak callback"},
+    static const res_metric_def_t defs[M_COUNT] = {
+        {METRICS_GAUGE, "leak_detector_current_count", "runtime.NumGoroutine() at the last sample", 1},
+        {METRICS_GAUGE, "leak_detector_baseline_count", "NumGoroutine after the warm-up", 1},
+        {METRICS_GAUGE, "leak_detector_previous_count", "The sample before the last", 1},
+        {METRICS_GAUGE, "leak_detector_alert_threshold", "Goroutines over baseline before an alert", 1},
+        {METRICS_COUNTER, "leak_detector_alerts_total", "Calls of the leak callback", 1},
     };
-    for (int i = 0; i < M_COUNT; i++)
-        res_metric_init(&ld->out[i], defs[i].type, defs[i].name, defs[i].help, "detector", ld->name, 1);
+    res_metrics_init(ld->out, defs, M_COUNT, "detector", ld->name);
     publish(ld, 0);
     return ld;
 }

@@ -73,6 +73,24 @@ static inline void res_metric_init(res_metric_t *m, metrics_type_t type, const c
         m->s = metrics_withv(f, value, (const char *)NULL);
 }
 
+/* One row of a pattern's metric table. */
+typedef struct res_metric_def {
+    metrics_type_t type;  /* counter or gauge */
+    const char *name;     /* the seed's metric name */
+    const char *help;
+    double scale;         /* registry value = value * scale (1e-9 for ns -> s) */
+} res_metric_def_t;
+
+/* Register a pattern's whole metric table, all with one label (label =
+ * value): out[i] for defs[i]. */
+static inline void res_metrics_init(res_metric_t *out, const res_metric_def_t *defs, int n,
+                                    const char *label, const char *value)
+{
+    for (int i = 0; i < n; i++)
+        res_metric_init(&out[i], defs[i].type, defs[i].name, defs[i].help, label, value,
+                        defs[i].scale);
+}
+
 /* Publish a new value: a counter moves up by the difference (never down),
  * a gauge is set. */
 static inline void res_metric_set(res_metric_t *m, int64_t v)

@@ -119,11 +119,7 @@ static void publish(adaptive_worker_pool_t *p)
 
 static void register_metrics(adaptive_worker_pool_t *p)
 {
-    static const struct {
-        metrics_type_t type;
-        const char *name, *help;
-        double scale;
-    } defs[M_COUNT] = {
+    static const res_metric_def_t defs[M_COUNT] = {
         {METRICS_COUNTER, "adaptive_pool_total_jobs", "Jobs accepted by Submit", 1},
         {METRICS_COUNTER, "adaptive_pool_completed_jobs", "Jobs processed (failed ones included, as the seed counts)", 1},
         {METRICS_COUNTER, "adaptive_pool_failed_jobs", "Jobs that failed", 1},
@@ -134,9 +130,7 @@ static void register_metrics(adaptive_worker_pool_t *p)
         {METRICS_GAUGE, "adaptive_pool_pending_jobs", "Jobs submitted and not yet started (pendingJobs)", 1},
         {METRICS_GAUGE, "adaptive_pool_average_latency_seconds", "totalLatency / completedJobs", 1e-9},
     };
-    for (int i = 0; i < M_COUNT; i++)
-        res_metric_init(&p->out[i], defs[i].type, defs[i].name, defs[i].help, "pool", p->name,
-                        defs[i].scale);
+    res_metrics_init(p->out, defs, M_COUNT, "pool", p->name);
 }
 
 static void pool_deinit(obj_t *o)
