@@ -21,6 +21,7 @@ static const char *const kind_names[EV_KIND_COUNT] = {
     [EV_USER] = "user",
     [EV_NET_SEND] = "net.send",   [EV_NET_DELIVER] = "net.deliver",
     [EV_NET_DROP] = "net.drop",   [EV_FAULT] = "fault",
+    [EV_VIOLATION] = "violation",
 };
 
 const char *trace_kind_name(trace_kind_t k)

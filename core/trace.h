@@ -43,6 +43,7 @@ typedef enum trace_kind {
     EV_NET_DELIVER, /* obj: message id; a: source node; b: destination node */
     EV_NET_DROP,    /* obj: message id; a, b: nodes; detail: why */
     EV_FAULT,       /* obj: node or cluster; detail: the fault ("crash n1") */
+    EV_VIOLATION,   /* obj: checker; a: its violations so far; detail: "checker: what happened" */
     EV_KIND_COUNT
 } trace_kind_t;
 

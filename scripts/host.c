@@ -1319,13 +1319,12 @@ void host_destroy(host_t *h)
 static void violation_sink(void *ud, const trace_event_t *ev)
 {
     host_t *h = ud;
-    static const char prefix[] = "violation: ";
-    if (ev->kind != EV_USER || !ev->detail || strncmp(ev->detail, prefix, sizeof prefix - 1) != 0)
+    if (ev->kind != EV_VIOLATION || !ev->detail)
         return;
     /* The same violation again (a stale writer writing on): counted once. */
     for (size_t i = 0; i < h->nexp; i++) {
         if (h->exp[i].kind == 1 && strcmp(h->exp[i].where, "checker") == 0 &&
-            strcmp(h->exp[i].msg, ev->detail + sizeof prefix - 1) == 0) {
+            strcmp(h->exp[i].msg, ev->detail) == 0) {
             h->exp[i].repeats++;
             return;
         }
@@ -1340,7 +1339,7 @@ static void violation_sink(void *ud, const trace_event_t *ev)
     }
     host_expect_t *e = &h->exp[h->nexp++];
     e->ok = false;
-    e->msg = xstrdup(ev->detail + sizeof prefix - 1);
+    e->msg = xstrdup(ev->detail);
     e->where = xstrdup("checker");
     e->t = ev->t;
     e->kind = 1;

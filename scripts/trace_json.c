@@ -776,6 +776,7 @@ void trace_json_sink(void *ud, const trace_event_t *ev)
     case EV_PANIC:
     case EV_FATAL: on_fault(j, ev); break;
     case EV_FAULT: instant(j, ev, ev->detail ? ev->detail : "fault", "fault", true, NULL); break;
+    case EV_VIOLATION: instant(j, ev, ev->detail ? ev->detail : "violation", "violation", true, NULL); break;
     case EV_NET_SEND:
     case EV_NET_DELIVER:
     case EV_NET_DROP: on_net(j, ev, anon_valid); break;

@@ -44,8 +44,8 @@ void checker_fail(checker_t *c, const char *fmt, ...)
     c->v[c->nv].what = strdup(msg);
     c->nv++;
     char ev[640];
-    snprintf(ev, sizeof ev, CHECKER_VIOLATION_PREFIX "%s: %s", checker_name(c), msg);
-    sched_emit(EV_USER, c->hdr.id, (int64_t)c->nv, 0, ev);
+    snprintf(ev, sizeof ev, "%s: %s", checker_name(c), msg);
+    sched_emit(EV_VIOLATION, c->hdr.id, (int64_t)c->nv, 0, ev);
 }
 
 size_t checker_violations(const checker_t *c, const checker_violation_t **list)

@@ -4,9 +4,9 @@
  * A checker watches one property (mutual exclusion as the protected
  * resource sees it, one leader per term, at most N semaphore holders) and
  * records every violation with the simulated time and a sentence that says
- * what happened. Each violation is an EV_USER trace event whose detail
- * starts with "violation: ", so the log, the Perfetto export and the view
- * mark the moment, and the host reports it as a failed invariant.
+ * what happened. Each violation is an EV_VIOLATION trace event, so the log,
+ * the Perfetto export and the view mark the moment, and the host reports it
+ * as a failed invariant.
  *
  * Ownership: owned by the running scheduler.
  */
@@ -18,8 +18,6 @@
 
 #include "entity.h"
 #include "sched.h"
-
-#define CHECKER_VIOLATION_PREFIX "violation: "
 
 typedef struct checker checker_t;
 

@@ -90,6 +90,7 @@ static void describe(const viz_snap_t *sn, const trace_event_t *ev, char *buf, s
         break;
     }
     case EV_USER: snprintf(buf, size, "%s event: %s", t, d); break;
+    case EV_VIOLATION: snprintf(buf, size, "%s VIOLATION %s", t, d); break;
     case EV_NET_SEND:
         snprintf(buf, size, "%s msg %s -> %s", t, o_name(sn, (uint64_t)ev->a, ob, sizeof ob),
                  o_name(sn, (uint64_t)ev->b, ob2, sizeof ob2));

@@ -594,6 +594,9 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
     case EV_USER:
         mark_add(tr, ev->t, ev->seq, VIZ_MARK_USER, ev->obj, ev->detail ? ev->detail : "event");
         break;
+    case EV_VIOLATION:
+        mark_add(tr, ev->t, ev->seq, VIZ_MARK_FAIL, ev->obj, ev->detail ? ev->detail : "violation");
+        break;
     case EV_FAULT:
         mark_add(tr, ev->t, ev->seq, VIZ_MARK_FAULT, ev->obj, ev->detail ? ev->detail : "fault");
         if (ev->detail)
