@@ -26,7 +26,7 @@ echo "ucontext:      $got"
 [ "$got" = "$want" ] || { echo "FAIL: the ucontext fallback gives another trace"; fail=1; }
 
 if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
-    echo "FAIL: aarch64-linux-gnu-gcc and qemu-aarch64 are needed (sh scripts/install-deps.sh)"
+    echo "FAIL: aarch64-linux-gnu-gcc and qemu-aarch64 are needed (sh .ci/install-deps.sh)"
     exit 1
 fi
 # shellcheck disable=SC2086

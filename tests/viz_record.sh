@@ -14,7 +14,7 @@ fail() {
     echo "FAIL: $*" >&2
     exit 1
 }
-command -v python3 >/dev/null 2>&1 || fail "python3 is missing (scripts/install-deps.sh)"
+command -v python3 >/dev/null 2>&1 || fail "python3 is missing (.ci/install-deps.sh)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 unset DISPLAY

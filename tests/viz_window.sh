@@ -9,7 +9,7 @@
 # scenario) and checks the same.
 #
 # Nothing is skipped: without Xvfb, xvfb-run, xdotool or python3 the test
-# fails and names the package to install (scripts/install-deps.sh).
+# fails and names the package to install (.ci/install-deps.sh).
 #
 # usage: viz_window.sh CHANSIM SCENARIO.lua
 set -u
@@ -22,10 +22,10 @@ fail() {
     exit 1
 }
 
-command -v Xvfb >/dev/null 2>&1 || fail "Xvfb is missing: install the xvfb package (scripts/install-deps.sh)"
-command -v xvfb-run >/dev/null 2>&1 || fail "xvfb-run is missing: install the xvfb package (scripts/install-deps.sh)"
-command -v xdotool >/dev/null 2>&1 || fail "xdotool is missing: install the xdotool package (scripts/install-deps.sh)"
-command -v python3 >/dev/null 2>&1 || fail "python3 is missing (scripts/install-deps.sh)"
+command -v Xvfb >/dev/null 2>&1 || fail "Xvfb is missing: install the xvfb package (.ci/install-deps.sh)"
+command -v xvfb-run >/dev/null 2>&1 || fail "xvfb-run is missing: install the xvfb package (.ci/install-deps.sh)"
+command -v xdotool >/dev/null 2>&1 || fail "xdotool is missing: install the xdotool package (.ci/install-deps.sh)"
+command -v python3 >/dev/null 2>&1 || fail "python3 is missing (.ci/install-deps.sh)"
 
 if [ -z "${CHANSIM_IN_XVFB:-}" ]; then
     # xvfb-run -a looks for a free display from the one given: start at one

@@ -140,7 +140,7 @@ bool viz_gfx_set_scale(viz_gfx_t *g, double scale, char *err, size_t errsize)
         if (!g->font[i]) {
             snprintf(err, errsize,
                      "cannot open the font %s (%s): install fonts-dejavu-core "
-                     "(scripts/install-deps.sh) or set CHANSIM_FONT_DIR to a folder holding "
+                     "(.ci/install-deps.sh) or set CHANSIM_FONT_DIR to a folder holding "
                      "DejaVuSans.ttf, DejaVuSans-Bold.ttf and DejaVuSansMono.ttf",
                      path, TTF_GetError());
             close_fonts(g);

@@ -5,10 +5,10 @@
 # deterministic, so running this twice gives the same files; commit them
 # when the view or a scenario changes.
 #
-# usage: scripts/make_screenshots.sh [CHANSIM]   (default: build/chansim,
+# usage: docs/img/make_screenshots.sh [CHANSIM]   (default: build/chansim,
 #        configured and built first if missing)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 chansim=${1:-build/chansim}
 if [ ! -x "$chansim" ]; then
     cmake -S . -B build >/dev/null

@@ -5,7 +5,7 @@
 # the suites make the two builds agree on every hash.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/install-deps.sh
+sh .ci/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (RelWithDebInfo, -O2)"
