@@ -70,6 +70,7 @@ press n 0.6
 press question 0.4
 press question 0.2
 press p 0.8
+press p 0.8
 # The last key closes the window: chansim may be gone before xdotool sends
 # the key's release, which is then an X error, not a failure.
 xdotool key --window "$wid" q 2>/dev/null || true
@@ -80,6 +81,11 @@ got=$(sed -n 's/^trace hash: *//p' view.txt)
 [ "$got" = "$want" ] || fail "trace hash $got with --view, $want without"
 [ -f chansim-shot-001.png ] || fail "the screenshot key saved nothing: $(cat view.err)"
 python3 "$here/png_stats.py" chansim-shot-001.png || fail "the screenshot is blank"
+# Paused, the second shot shows the same frame: the toast saying the first
+# was saved is the view's own message, not part of the picture.
+[ -f chansim-shot-002.png ] || fail "the second screenshot was not saved: $(cat view.err)"
+cmp -s chansim-shot-001.png chansim-shot-002.png ||
+    fail "two screenshots of the paused view differ (the toast of the first in the second?)"
 
 # 2. Scripted input: step, play, seek forward and back (a re-run), the end.
 "$chansim" run "$scenario" --quiet --view --paused --view-script \
@@ -93,4 +99,11 @@ for f in scripted.png end.png; do
     [ -f "$f" ] || fail "--view-script saved no $f: $(cat script.err)"
     python3 "$here/png_stats.py" "$f" || fail "$f is blank"
 done
+# A shot that cannot be written says so (and the run still ends as usual).
+"$chansim" run "$scenario" --quiet --view --paused --view-script "shot $tmp/no/such/dir/x.png,quit" \
+    >bad.txt 2>bad.err
+[ "$?" = "$plain_status" ] || fail "a screenshot that could not be written changed the exit status: $(cat bad.err)"
+grep -q "screenshot $tmp/no/such/dir/x.png not saved" bad.err ||
+    fail "a screenshot that could not be written was not reported: $(cat bad.err)"
+
 echo "viz_window: ok (trace hash $want)"

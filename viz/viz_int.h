@@ -74,6 +74,10 @@ struct viz {
     uint64_t toast_until;   /* wall ms */
     uint64_t wall_last;     /* wall ms of the last playhead advance */
     uint64_t wall_drawn;    /* wall ms of the last frame presented */
+    bool dirty;             /* something changed since the last frame presented
+                               (input, a toast, the run): paused, an unchanged
+                               frame is not drawn again */
+    bool toast_drawn;       /* the last frame presented showed the toast */
     uint64_t steps_since_poll;
     bool shot_req;
     char shot_path[1024];   /* "" : a fresh chansim-shot-N.png */

@@ -30,6 +30,7 @@ static void toast(viz_t *v, const char *fmt, const char *arg)
 {
     snprintf(v->toast, sizeof v->toast, fmt, arg);
     v->toast_until = wall_ms() + 2500;
+    v->dirty = true;
 }
 
 /* ---- scripted input ------------------------------------------------------------ */
@@ -90,6 +91,10 @@ static void seek_to(viz_t *v, simtime_t t);
 static void script_tick(viz_t *v)
 {
     if (v->script_pos >= v->nscript)
+        return;
+    /* A shot asked for is taken (with the next frame) before the script
+     * goes on: "shot a.png,quit" saves a.png. */
+    if (v->shot_req)
         return;
     if (v->script_wait_end) {
         if (!v->ended || v->seeking)
@@ -282,19 +287,22 @@ static void screenshot(viz_t *v)
     if (!px || SDL_RenderReadPixels(v->ren, NULL, SDL_PIXELFORMAT_ARGB8888, px, w * 4) != 0) {
         free(px);
         toast(v, "screenshot failed: %s", SDL_GetError());
+        fprintf(stderr, "chansim: view: screenshot %s not saved: %s\n", path, SDL_GetError());
         return;
     }
     if (viz_png_write(path, px, w, h, w * 4, err, sizeof err)) {
         toast(v, "saved %s", path);
         fprintf(stderr, "chansim: view: saved %s\n", path);
     } else {
-        toast(v, "screenshot failed: %s", err);
-        fprintf(stderr, "chansim: view: %s\n", err);
+        toast(v, "screenshot not saved: %s", err);
+        fprintf(stderr, "chansim: view: screenshot %s not saved: %s\n", path, err);
     }
     free(px);
 }
 
-/* Draw the current snapshot at the playhead and show it. */
+/* Draw the current snapshot at the playhead and show it. A screenshot is
+ * read from a frame drawn without the toast (the view's own message is
+ * not part of the picture); the frame shown then has it. */
 static void present(viz_t *v)
 {
     if (v->closed || !v->ren)
@@ -320,13 +328,47 @@ static void present(viz_t *v)
     }
     viz_frame_t f;
     viz_frame_facts(v, &f, v->p);
-    viz_draw(v->gfx, &v->lay, v->snap, v->tr, &f);
     if (v->shot_req) {
         v->shot_req = false;
+        const char *t = f.toast;
+        f.toast = NULL;
+        viz_draw(v->gfx, &v->lay, v->snap, v->tr, &f);
         screenshot(v);
+        viz_frame_facts(v, &f, v->p);
+        if (f.toast != t || f.toast)
+            viz_draw(v->gfx, &v->lay, v->snap, v->tr, &f);
+    } else {
+        viz_draw(v->gfx, &v->lay, v->snap, v->tr, &f);
     }
     SDL_RenderPresent(v->ren);
     v->wall_drawn = wall_ms();
+    v->toast_drawn = f.toast != NULL;
+    v->dirty = false;
+}
+
+/* Paused, the frame changes only with input, a toast appearing or going,
+ * a script's command or the run moving: otherwise the loop sleeps in
+ * SDL_WaitEventTimeout and draws nothing. */
+static bool needs_frame(const viz_t *v)
+{
+    if (v->dirty || v->shot_req || v->snap_stale)
+        return true;
+    bool toast_up = v->toast_until > wall_ms();
+    return toast_up != v->toast_drawn;
+}
+
+/* Wait for input for at most ms, or until the toast goes or a script's
+ * wait ends. */
+static void idle_wait(viz_t *v, uint64_t ms)
+{
+    uint64_t now = wall_ms();
+    if (v->toast_drawn && v->toast_until > now && v->toast_until - now < ms)
+        ms = v->toast_until - now;
+    if (v->script_pos < v->nscript) {
+        uint64_t until = v->script_wait_until > now ? v->script_wait_until - now : 0;
+        ms = until < FRAME_MS ? FRAME_MS : until < ms ? until : ms;
+    }
+    SDL_WaitEventTimeout(NULL, (int)ms);
 }
 
 static void seek_to(viz_t *v, simtime_t t)
@@ -338,6 +380,7 @@ static void seek_to(viz_t *v, simtime_t t)
     v->seeking = true;
     v->seek_target = t;
     v->stop_at_mark = v->stop_at_step = false;
+    v->dirty = true;
 }
 
 static void select_at(viz_t *v, int x, int y)
@@ -444,6 +487,9 @@ static void handle_input(viz_t *v)
     script_tick(v);
     SDL_Event e;
     while (SDL_PollEvent(&e)) {
+        if (e.type != SDL_MOUSEMOTION && e.type != SDL_KEYUP && e.type != SDL_MOUSEBUTTONUP &&
+            e.type != SDL_TEXTINPUT)
+            v->dirty = true;
         switch (e.type) {
         case SDL_QUIT:
             v->closed = true;
@@ -464,6 +510,11 @@ static void handle_input(viz_t *v)
         default:
             break;
         }
+    }
+    if (v->closed && v->shot_req) {
+        v->shot_req = false;
+        fprintf(stderr, "chansim: view: screenshot %s not saved: the window closed first\n",
+                v->shot_path[0] ? v->shot_path : "(P)");
     }
     if (v->closed && v->win) {
         SDL_HideWindow(v->win);
@@ -518,6 +569,7 @@ static void pump(viz_t *v, simtime_t lo, simtime_t hi, bool mid_instant)
                 v->p = t > hi ? hi : t;
                 v->seeking = false;
                 v->playing = false;
+                v->dirty = true;
             }
         }
         if (v->ended) {
@@ -559,6 +611,10 @@ static void pump(viz_t *v, simtime_t lo, simtime_t hi, bool mid_instant)
             v->p += adv;
         } else {
             v->wall_last = now;
+            if (!needs_frame(v)) {
+                idle_wait(v, 250);
+                continue;
+            }
         }
         present(v);
         uint64_t spent = wall_ms() - start;
