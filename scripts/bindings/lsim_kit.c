@@ -1,0 +1,448 @@
+/* lsim_kit: the bindings' toolkit (options, userdata, metatables, errors,
+ * C calling Lua, scenario errors). See lsim_kit.h. */
+#include "lsim_kit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "host.h"
+#include "lsim.h"
+#include "lsim_ctx.h"
+
+/* A bug in a binding (not in the scenario): say so and stop. */
+static void kit_bug(const char *what, const char *detail)
+{
+    fprintf(stderr, "chansim: internal error: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    abort();
+}
+
+/* ---- scenario errors ----------------------------------------------------- */
+
+/* file:line of the innermost Lua code calling the running C function. */
+static void where(lua_State *L, char *buf, size_t size)
+{
+    lua_Debug ar;
+    buf[0] = 0;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            snprintf(buf, size, "%s:%d: ", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
+
+int lsim_scenario_error(lua_State *L, const char *fmt, ...)
+{
+    char msg[900], at[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    where(L, at, sizeof at);
+    host_t *h = host_of(L);
+    if (h) {
+        host_usage_fail(h, "%s%s", at, msg);
+        /* A goroutine parks for good: the run ends (host_usage_fail asked
+         * the scheduler to stop) with nothing left that could recover the
+         * error. A check between steps cannot park: it fails instead. */
+        if (go_self() && !lsim_in_check(L))
+            sched_park(WAIT_EXTERNAL, 0);
+    }
+    lua_pushfstring(L, "%s%s", at, msg);
+    return lua_error(L);
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+const char *lsim_shown(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) == LUA_TSTRING)
+        return lua_pushfstring(L, "\"%s\"", lua_tostring(L, idx));
+    return lsim_tolstring(L, idx, NULL);
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Push "a, b, c". */
+static const char *push_list(lua_State *L, const char *const *list)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 0; list[i]; i++) {
+        if (i)
+            luaL_addstring(&b, ", ");
+        luaL_addstring(&b, list[i]);
+    }
+    luaL_pushresult(&b);
+    return lua_tostring(L, -1);
+}
+
+/* Every key of the table not in known, sorted by its shown text, in one
+ * error; lua_next's order never reaches the message. */
+static void reject_unknown(const lsim_opts_t *o)
+{
+    lua_State *L = o->L;
+    int list = 0, n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, o->idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING && in_list(o->known, lua_tostring(L, -1)))
+            continue;
+        if (!list) {
+            lua_newtable(L);
+            lua_insert(L, -2);
+            list = lua_absindex(L, -2);
+        }
+        lsim_shown(L, -1);
+        lua_rawseti(L, list, ++n);
+    }
+    if (!n)
+        return;
+    const char **v = lua_newuserdatauv(L, (size_t)n * sizeof *v, 0);
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, list, i + 1);
+        v[i] = lua_tostring(L, -1); /* anchored in list */
+        lua_pop(L, 1);
+    }
+    qsort(v, (size_t)n, sizeof *v, by_bytes);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            luaL_addstring(&b, ", ");
+        luaL_addstring(&b, v[i]);
+    }
+    luaL_pushresult(&b);
+    const char *keys = lua_tostring(L, -1);
+    const char *known = push_list(L, o->known);
+    lsim_scenario_error(L, "%s: unknown option%s %s (known: %s)", o->fn, n > 1 ? "s" : "", keys, known);
+}
+
+static lsim_opts_t start(lua_State *L, int idx, const char *fn, const char *const *known, bool optional)
+{
+    lsim_opts_t o = {L, 0, fn, known};
+    if (optional && lua_isnoneornil(L, idx))
+        return o;
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        lsim_scenario_error(L, "%s: options must be a table (got %s)", fn,
+                            lua_isnone(L, idx) ? "nothing" : lsim_shown(L, idx));
+    }
+    o.idx = lua_absindex(L, idx);
+    reject_unknown(&o);
+    return o;
+}
+
+lsim_opts_t lsim_opts(lua_State *L, int idx, const char *fn, const char *const *known)
+{
+    return start(L, idx, fn, known, false);
+}
+
+lsim_opts_t lsim_opts_opt(lua_State *L, int idx, const char *fn, const char *const *known)
+{
+    return start(L, idx, fn, known, true);
+}
+
+int lsim_opt_push(const lsim_opts_t *o, const char *key)
+{
+    if (!in_list(o->known, key))
+        kit_bug("an option read but not declared", key);
+    if (!o->idx) {
+        lua_pushnil(o->L);
+        return LUA_TNIL;
+    }
+    return lua_getfield(o->L, o->idx, key);
+}
+
+bool lsim_opt_has(const lsim_opts_t *o, const char *key)
+{
+    bool has = lsim_opt_push(o, key) != LUA_TNIL;
+    lua_pop(o->L, 1);
+    return has;
+}
+
+int lsim_opt_fail(const lsim_opts_t *o, const char *key, int vidx, const char *want)
+{
+    vidx = lua_absindex(o->L, vidx);
+    return lsim_scenario_error(o->L, "%s: %s must be %s (got %s)", o->fn, key, want, lsim_shown(o->L, vidx));
+}
+
+int lsim_opts_error(const lsim_opts_t *o, const char *fmt, ...)
+{
+    char msg[800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return lsim_scenario_error(o->L, "%s: %s", o->fn, msg);
+}
+
+lua_Integer lsim_opt_int(const lsim_opts_t *o, const char *key, lua_Integer def, lua_Integer lo,
+                         lua_Integer hi)
+{
+    lua_State *L = o->L;
+    if (lsim_opt_push(o, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return def;
+    }
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi) {
+        const char *want = hi == LUA_MAXINTEGER ? lua_pushfstring(L, "an integer of at least %I", lo)
+                                                : lua_pushfstring(L, "an integer from %I to %I", lo, hi);
+        lsim_opt_fail(o, key, -2, want);
+    }
+    lua_Integer v = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+lua_Number lsim_opt_num(const lsim_opts_t *o, const char *key, lua_Number def, lua_Number lo,
+                        lua_Number hi)
+{
+    lua_State *L = o->L;
+    if (lsim_opt_push(o, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return def;
+    }
+    lua_Number v = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(v >= lo && v <= hi))
+        lsim_opt_fail(o, key, -1, lua_pushfstring(L, "a number from %f to %f", lo, hi));
+    lua_pop(L, 1);
+    return v;
+}
+
+simtime_t lsim_opt_dur(const lsim_opts_t *o, const char *key, simtime_t def, simtime_t lo, simtime_t hi)
+{
+    lua_State *L = o->L;
+    if (lsim_opt_push(o, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return def;
+    }
+    int64_t v = 0;
+    if (lua_isinteger(L, -1)) {
+        v = lua_tointeger(L, -1);
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+        char err[256];
+        if (!dur_parse(lua_tostring(L, -1), &v, err, sizeof err))
+            lsim_opt_fail(o, key, -1, lua_pushfstring(L, "a duration such as \"250ms\" (%s)", err));
+    } else {
+        lsim_opt_fail(o, key, -1, "a duration such as \"250ms\" or integer nanoseconds");
+    }
+    if (v < lo || v > hi) {
+        char a[48], b[48];
+        const char *want = hi == INT64_MAX ? lua_pushfstring(L, "at least %s", dur_format(lo, a, sizeof a))
+                                           : lua_pushfstring(L, "from %s to %s", dur_format(lo, a, sizeof a),
+                                                             dur_format(hi, b, sizeof b));
+        lsim_opt_fail(o, key, -2, want);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+bool lsim_opt_bool(const lsim_opts_t *o, const char *key, bool def)
+{
+    lua_State *L = o->L;
+    int t = lsim_opt_push(o, key);
+    bool v = def;
+    if (t != LUA_TNIL) {
+        if (t != LUA_TBOOLEAN)
+            lsim_opt_fail(o, key, -1, "true or false");
+        v = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+const char *lsim_opt_str(const lsim_opts_t *o, const char *key, const char *def)
+{
+    lua_State *L = o->L;
+    int t = lsim_opt_push(o, key);
+    const char *v = def;
+    if (t != LUA_TNIL) {
+        if (t != LUA_TSTRING)
+            lsim_opt_fail(o, key, -1, "a string");
+        v = lua_tostring(L, -1); /* anchored in the options table */
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+int lsim_opt_enum(const lsim_opts_t *o, const char *key, const char *const *choices, int def)
+{
+    lua_State *L = o->L;
+    int t = lsim_opt_push(o, key);
+    int v = def;
+    if (t != LUA_TNIL) {
+        const char *s = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        v = -1;
+        for (int i = 0; s && choices[i]; i++)
+            if (strcmp(s, choices[i]) == 0)
+                v = i;
+        if (v < 0) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int i = 0; choices[i]; i++) {
+                if (i)
+                    luaL_addstring(&b, choices[i + 1] ? ", " : " or ");
+                luaL_addchar(&b, '"');
+                luaL_addstring(&b, choices[i]);
+                luaL_addchar(&b, '"');
+            }
+            luaL_pushresult(&b);
+            lsim_opt_fail(o, key, -2, lua_tostring(L, -1));
+        }
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+int lsim_opt_func(const lsim_opts_t *o, const char *key)
+{
+    lua_State *L = o->L;
+    int t = lsim_opt_push(o, key);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return LUA_NOREF;
+    }
+    if (t != LUA_TFUNCTION)
+        lsim_opt_fail(o, key, -1, "a function");
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+ctx_t *lsim_opt_ctx(const lsim_opts_t *o, const char *key)
+{
+    lua_State *L = o->L;
+    ctx_t *c = NULL;
+    if (lsim_opt_push(o, key) != LUA_TNIL) {
+        if (!luaL_testudata(L, -1, "chansim.context"))
+            lsim_opt_fail(o, key, -1, "a sim.context");
+        c = lsim_checkctx(L, -1);
+    }
+    lua_pop(L, 1);
+    return c;
+}
+
+/* ---- userdata and metatables --------------------------------------------- */
+
+void *lsim_newudata(lua_State *L, size_t size, const char *mt, int nuv)
+{
+    void *u = lua_newuserdatauv(L, size, nuv);
+    luaL_setmetatable(L, mt);
+    return u;
+}
+
+void lsim_pushbox(lua_State *L, void *p, const char *mt, int keep_idx)
+{
+    if (keep_idx)
+        keep_idx = lua_absindex(L, keep_idx);
+    *(void **)lsim_newudata(L, sizeof p, mt, 1) = p;
+    if (keep_idx) {
+        lua_pushvalue(L, keep_idx);
+        lua_setiuservalue(L, -2, 1);
+    }
+}
+
+void *lsim_checkbox(lua_State *L, int idx, const char *mt)
+{
+    return *(void **)luaL_checkudata(L, idx, mt);
+}
+
+void lsim_createmeta(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    if (meta)
+        luaL_setfuncs(L, meta, 0);
+    if (methods) {
+        lua_newtable(L);
+        luaL_setfuncs(L, methods, 0);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+int lsim_push_error(lua_State *L, const go_error_t *err)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, go_error_msg(err));
+    return 2;
+}
+
+const go_error_t *lsim_go_error(const char *msg)
+{
+    if (strcmp(msg, GO_ERR_DEADLINE_EXCEEDED.msg) == 0)
+        return &GO_ERR_DEADLINE_EXCEEDED;
+    if (strcmp(msg, GO_ERR_CANCELED.msg) == 0)
+        return &GO_ERR_CANCELED;
+    return go_errorf("%s", msg);
+}
+
+const go_error_t *lsim_to_go_error(lua_State *L, int idx)
+{
+    const go_error_t *err = lsim_go_error(lsim_tolstring(L, idx, NULL));
+    lua_pop(L, 1);
+    return err;
+}
+
+/* ---- C calling Lua ------------------------------------------------------- */
+
+int lsim_pcall(lua_State *L, int nargs, int nresults)
+{
+    /* The host keeps, in the extra space of every Lua thread a goroutine
+     * runs (and of a coroutine while that goroutine resumes it), the record
+     * it also gives the goroutine as its userdata. */
+    g_t *g = go_self();
+    void *rec = *(void **)lua_getextraspace(L);
+    if (!g || !rec || go_userdata(g) != rec)
+        kit_bug("lsim_pcall on a Lua thread that the running goroutine does not run", NULL);
+    return lua_pcall(L, nargs, nresults, 0);
+}
+
+int lsim_pack_call(lua_State *L, int first)
+{
+    first = lua_absindex(L, first);
+    luaL_checktype(L, first, LUA_TFUNCTION);
+    int n = lua_gettop(L) - first + 1;
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushvalue(L, first + i);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+char *lsim_call_packed(lua_State *L, int packed_ref)
+{
+    return host_run_here(L, packed_ref);
+}
+
+char *lsim_call_ref(lua_State *L, int fn_ref, void (*push)(void *ud, lua_State *M), void *ud)
+{
+    lua_State *M = host_lua(host_of(L));
+    int base = lua_gettop(M);
+    lua_newtable(M);
+    lua_rawgeti(M, LUA_REGISTRYINDEX, fn_ref);
+    lua_rawseti(M, base + 1, 1);
+    if (push) {
+        push(ud, M);
+        int n = lua_gettop(M) - (base + 1);
+        for (int i = n; i >= 1; i--)
+            lua_rawseti(M, base + 1, i + 1);
+    }
+    int ref = luaL_ref(M, LUA_REGISTRYINDEX);
+    return host_run_here(M, ref);
+}
