@@ -1,55 +1,17 @@
 /*
- * metrics: the registry, its families and series, and the Prometheus text
- * exposition. See metrics.h for the model.
+ * metrics: the registry and its families — creating, finding and freeing
+ * registries (one per scheduler), registering families with their checks on
+ * names, labels and buckets, and reading them back. See metrics.h for the
+ * model and metrics_internal.h for the structures and their invariants.
  *
- * Invariants: families and series live in arrays in creation order and are
- * only appended; the per-family hash index maps label values to a series
- * and is used for lookup only, never walked. Every string a family or
- * series holds is its own copy.
+ * Series (one per set of label values) and their updates are in
+ * metrics_series.c; type and error names and the Prometheus text
+ * exposition in metrics_text.c.
  */
-#include "metrics.h"
+#include "metrics_internal.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct metrics_series {
-    metrics_family_t *fam; /* the family it belongs to */
-    uint64_t seq;          /* number in the registry, from 1, creation order */
-    char **values;         /* label values, one per label name */
-    char *key;             /* the values joined by 0xff (never in UTF-8): the lookup key */
-    size_t keylen;         /* bytes of key */
-    uint64_t keyhash;      /* hash of key */
-    char *name;            /* name{label="value",...}, escaped */
-    double value;          /* counter or gauge value; histogram sum */
-    uint64_t count;        /* histogram: observations */
-    uint64_t *counts;      /* histogram: per bucket, nbounds + 1 (the last is +Inf) */
-};
-
-struct metrics_family {
-    metrics_registry_t *reg; /* the registry it belongs to */
-    char *name;              /* the metric name */
-    char *help;              /* the help text, unescaped */
-    metrics_type_t type;     /* counter, gauge or histogram */
-    char **labels;           /* label names */
-    size_t nlabels;
-    double *bounds;          /* histogram bounds, increasing, without +Inf */
-    size_t nbounds;
-    metrics_series_t **series; /* creation order */
-    size_t nseries, capseries;
-    uint32_t *index;         /* open addressing: series index + 1, 0 empty */
-    size_t index_cap;        /* power of two, or 0 */
-};
-
-struct metrics_registry {
-    obj_t hdr;               /* when owned by a scheduler (unused otherwise) */
-    sched_t *owner;          /* the scheduler whose trace gets EV_METRIC, or NULL */
-    metrics_family_t **fam;  /* registration order */
-    size_t nfam, capfam;
-    metrics_series_t **all;  /* every series, by seq - 1 */
-    size_t nall, capall;
-    char err[512];           /* details of the last failure */
-};
 
 const double metrics_default_buckets[METRICS_DEFAULT_NBUCKETS] = {
     .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10,
@@ -57,66 +19,7 @@ const double metrics_default_buckets[METRICS_DEFAULT_NBUCKETS] = {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static void die_oom(void)
-{
-    fputs("chansim: out of memory (metrics)\n", stderr);
-    abort();
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        die_oom();
-    return p;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        die_oom();
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p)
-        die_oom();
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = xmalloc(n);
-    memcpy(d, s, n);
-    return d;
-}
-
-static bool is_nan(double v) { return v != v; }
-static bool is_inf(double v) { return v > 1.7976931348623157e308 || v < -1.7976931348623157e308; }
-
-static void set_err(metrics_registry_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(metrics_registry_t *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->err, sizeof r->err, fmt, ap);
-    va_end(ap);
-}
-
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-    return h;
-}
-
-/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
-static bool utf8_valid(const char *s)
+bool metrics_utf8_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
@@ -153,51 +56,6 @@ static bool utf8_valid(const char *s)
     return true;
 }
 
-/* ---- names and errors ---------------------------------------------------- */
-
-const char *metrics_type_name(metrics_type_t t)
-{
-    switch (t) {
-    case METRICS_COUNTER: return "counter";
-    case METRICS_GAUGE: return "gauge";
-    case METRICS_HISTOGRAM: return "histogram";
-    }
-    return "untyped";
-}
-
-const char *metrics_strerror(metrics_err_t e)
-{
-    switch (e) {
-    case METRICS_OK: return "no error";
-    case METRICS_EBADNAME: return "invalid metric name";
-    case METRICS_EBADLABEL: return "invalid label name";
-    case METRICS_EBADVALUE: return "invalid label value";
-    case METRICS_ELABELS: return "inconsistent label cardinality";
-    case METRICS_EBUCKETS: return "invalid histogram buckets";
-    case METRICS_EEXISTS: return "metric already registered differently";
-    case METRICS_EDECREASE: return "counter cannot decrease in value";
-    case METRICS_ETYPE: return "operation not supported by this metric type";
-    case METRICS_ENOREG: return "no metrics registry (no scheduler running)";
-    }
-    return "unknown error";
-}
-
-const char *metrics_err_name(metrics_err_t e)
-{
-    switch (e) {
-    case METRICS_OK: return "METRICS_OK";
-    case METRICS_EBADNAME: return "METRICS_EBADNAME";
-    case METRICS_EBADLABEL: return "METRICS_EBADLABEL";
-    case METRICS_EBADVALUE: return "METRICS_EBADVALUE";
-    case METRICS_ELABELS: return "METRICS_ELABELS";
-    case METRICS_EBUCKETS: return "METRICS_EBUCKETS";
-    case METRICS_EEXISTS: return "METRICS_EEXISTS";
-    case METRICS_EDECREASE: return "METRICS_EDECREASE";
-    case METRICS_ETYPE: return "METRICS_ETYPE";
-    case METRICS_ENOREG: return "METRICS_ENOREG";
-    }
-    return "METRICS_E?";
-}
 
 static bool valid_metric_name(const char *s)
 {
@@ -308,7 +166,7 @@ static void registry_deinit(obj_t *o)
 
 metrics_registry_t *metrics_registry_create(void)
 {
-    return xcalloc(1, sizeof(metrics_registry_t));
+    return mem_calloc(1, sizeof(metrics_registry_t));
 }
 
 void metrics_registry_destroy(metrics_registry_t *r)
@@ -438,7 +296,7 @@ metrics_family_t *metrics_register(metrics_registry_t *r, metrics_type_t type,
                    "with a digit, at most %d bytes", METRICS_MAX_NAME, name, METRICS_MAX_NAME);
         return fail(err, METRICS_EBADNAME);
     }
-    if (!utf8_valid(help)) {
+    if (!metrics_utf8_valid(help)) {
         set_err(r, "metric %s: the help text is not UTF-8", name);
         return fail(err, METRICS_EBADNAME);
     }
@@ -520,23 +378,23 @@ metrics_family_t *metrics_register(metrics_registry_t *r, metrics_type_t type,
                     return fail(err, METRICS_EEXISTS);
                 }
     }
-    metrics_family_t *f = xcalloc(1, sizeof *f);
+    metrics_family_t *f = mem_calloc(1, sizeof *f);
     f->reg = r;
-    f->name = xstrdup(name);
-    f->help = xstrdup(help);
+    f->name = mem_strdup(name);
+    f->help = mem_strdup(help);
     f->type = type;
     f->nlabels = o->nlabels;
-    f->labels = xcalloc(o->nlabels, sizeof *f->labels);
+    f->labels = mem_calloc(o->nlabels, sizeof *f->labels);
     for (size_t i = 0; i < o->nlabels; i++)
-        f->labels[i] = xstrdup(o->labels[i]);
+        f->labels[i] = mem_strdup(o->labels[i]);
     if (type == METRICS_HISTOGRAM) {
         f->nbounds = nbounds;
-        f->bounds = xmalloc(nbounds * sizeof *f->bounds);
+        f->bounds = mem_malloc(nbounds * sizeof *f->bounds);
         memcpy(f->bounds, bounds, nbounds * sizeof *f->bounds);
     }
     if (r->nfam == r->capfam) {
         r->capfam = r->capfam ? r->capfam * 2 : 8;
-        r->fam = xrealloc(r->fam, r->capfam * sizeof *r->fam);
+        r->fam = mem_realloc(r->fam, r->capfam * sizeof *r->fam);
     }
     r->fam[r->nfam++] = f;
     if (f->nlabels == 0)
@@ -566,269 +424,6 @@ metrics_series_t *metrics_new_histogram(const char *name, const char *help,
 {
     metrics_opts_t o = {.name = name, .help = help, .buckets = buckets, .nbuckets = nbuckets};
     return only_of(metrics_register(metrics_current(), METRICS_HISTOGRAM, &o, NULL));
-}
-
-/* ---- series -------------------------------------------------------------- */
-
-/* Append an escaped label value to a growing string. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf_t;
-
-static void sb_putn(sbuf_t *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-static void sb_puts(sbuf_t *b, const char *s) { sb_putn(b, s, strlen(s)); }
-
-static void sb_escape_value(sbuf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\')
-            sb_putn(b, "\\\\", 2);
-        else if (*s == '"')
-            sb_putn(b, "\\\"", 2);
-        else if (*s == '\n')
-            sb_putn(b, "\\n", 2);
-        else
-            sb_putn(b, s, 1);
-    }
-}
-
-static void index_insert(metrics_family_t *f, uint64_t hash, uint32_t slot_value)
-{
-    size_t mask = f->index_cap - 1;
-    size_t j = hash & mask;
-    while (f->index[j])
-        j = (j + 1) & mask;
-    f->index[j] = slot_value;
-}
-
-static void index_grow(metrics_family_t *f)
-{
-    size_t cap = f->index_cap ? f->index_cap * 2 : 16;
-    free(f->index);
-    f->index = xcalloc(cap, sizeof *f->index);
-    f->index_cap = cap;
-    for (size_t i = 0; i < f->nseries; i++)
-        index_insert(f, f->series[i]->keyhash, (uint32_t)(i + 1));
-}
-
-static metrics_series_t *index_find(const metrics_family_t *f, const char *key, size_t keylen,
-                                    uint64_t hash)
-{
-    if (!f->index_cap)
-        return NULL;
-    size_t mask = f->index_cap - 1;
-    for (size_t j = hash & mask; f->index[j]; j = (j + 1) & mask) {
-        metrics_series_t *s = f->series[f->index[j] - 1];
-        if (s->keyhash == hash && s->keylen == keylen && memcmp(s->key, key, keylen) == 0)
-            return s;
-    }
-    return NULL;
-}
-
-metrics_series_t *metrics_with(metrics_family_t *f, const char *const *values, size_t n,
-                               metrics_err_t *err)
-{
-    metrics_registry_t *r = f->reg;
-    if (err)
-        *err = METRICS_OK;
-    if (n != f->nlabels) {
-        sbuf_t names = {0};
-        for (size_t i = 0; i < f->nlabels; i++) {
-            if (i)
-                sb_puts(&names, ", ");
-            sb_puts(&names, f->labels[i]);
-        }
-        set_err(r, "metric %s has %zu label%s%s%s%s, got %zu value%s", f->name, f->nlabels,
-                f->nlabels == 1 ? "" : "s", f->nlabels ? " (" : "", names.p ? names.p : "",
-                f->nlabels ? ")" : "", n, n == 1 ? "" : "s");
-        free(names.p);
-        if (err)
-            *err = METRICS_ELABELS;
-        return NULL;
-    }
-    sbuf_t key = {0};
-    sb_putn(&key, "", 0);
-    for (size_t i = 0; i < n; i++) {
-        const char *v = values[i] ? values[i] : "";
-        if (strlen(v) > METRICS_MAX_VALUE || !utf8_valid(v)) {
-            set_err(r, "metric %s: the value of label %s is %s", f->name, f->labels[i],
-                    strlen(v) > METRICS_MAX_VALUE ? "too long" : "not valid UTF-8");
-            free(key.p);
-            if (err)
-                *err = METRICS_EBADVALUE;
-            return NULL;
-        }
-        if (i)
-            sb_putn(&key, "\xff", 1);
-        sb_puts(&key, v);
-    }
-    uint64_t h = hash_bytes(key.p, key.len);
-    metrics_series_t *s = index_find(f, key.p, key.len, h);
-    if (s) {
-        free(key.p);
-        return s;
-    }
-    s = xcalloc(1, sizeof *s);
-    s->fam = f;
-    s->key = key.p;
-    s->keylen = key.len;
-    s->keyhash = h;
-    s->values = xcalloc(n, sizeof *s->values);
-    sbuf_t name = {0};
-    sb_puts(&name, f->name);
-    for (size_t i = 0; i < n; i++) {
-        s->values[i] = xstrdup(values[i] ? values[i] : "");
-        sb_puts(&name, i ? "," : "{");
-        sb_puts(&name, f->labels[i]);
-        sb_puts(&name, "=\"");
-        sb_escape_value(&name, s->values[i]);
-        sb_puts(&name, "\"");
-    }
-    if (n)
-        sb_puts(&name, "}");
-    s->name = name.p;
-    if (f->type == METRICS_HISTOGRAM)
-        s->counts = xcalloc(f->nbounds + 1, sizeof *s->counts);
-    if (f->nseries == f->capseries) {
-        f->capseries = f->capseries ? f->capseries * 2 : 4;
-        f->series = xrealloc(f->series, f->capseries * sizeof *f->series);
-    }
-    f->series[f->nseries++] = s;
-    if ((f->nseries) * 2 > f->index_cap)
-        index_grow(f);
-    else
-        index_insert(f, h, (uint32_t)f->nseries);
-    if (r->nall == r->capall) {
-        r->capall = r->capall ? r->capall * 2 : 16;
-        r->all = xrealloc(r->all, r->capall * sizeof *r->all);
-    }
-    r->all[r->nall++] = s;
-    s->seq = r->nall;
-    return s;
-}
-
-metrics_series_t *metrics_withv(metrics_family_t *f, ...)
-{
-    const char *values[METRICS_MAX_LABELS + 1];
-    size_t n = 0;
-    va_list ap;
-    va_start(ap, f);
-    for (const char *v; (v = va_arg(ap, const char *)) != NULL;) {
-        if (n < METRICS_MAX_LABELS + 1)
-            values[n] = v;
-        n++;
-    }
-    va_end(ap);
-    if (n > METRICS_MAX_LABELS + 1)
-        n = METRICS_MAX_LABELS + 1; /* reported as a cardinality mismatch */
-    return metrics_with(f, values, n, NULL);
-}
-
-metrics_series_t *metrics_only(metrics_family_t *f)
-{
-    return f->nlabels == 0 && f->nseries == 1 ? f->series[0] : NULL;
-}
-
-/* ---- updates ------------------------------------------------------------- */
-
-/* v in billionths, rounded half away from zero and saturated. */
-static int64_t to_billionths(double v)
-{
-    if (is_nan(v))
-        return 0;
-    double x = v * 1e9;
-    if (x >= 9.2e18)
-        return INT64_MAX;
-    if (x <= -9.2e18)
-        return INT64_MIN;
-    return (int64_t)(x < 0 ? x - 0.5 : x + 0.5);
-}
-
-static void traced(const metrics_series_t *s, double v, int64_t observation)
-{
-    sched_t *owner = s->fam->reg->owner;
-    if (owner && owner == sched_current())
-        sched_emit(EV_METRIC, s->seq, to_billionths(v), observation, s->name);
-}
-
-metrics_err_t metrics_inc(metrics_series_t *s)
-{
-    return metrics_add(s, 1);
-}
-
-metrics_err_t metrics_add(metrics_series_t *s, double v)
-{
-    metrics_family_t *f = s->fam;
-    if (f->type == METRICS_HISTOGRAM) {
-        set_err(f->reg, "histogram %s: use observe, not add or inc", f->name);
-        return METRICS_ETYPE;
-    }
-    if (f->type == METRICS_COUNTER && !(v >= 0)) {
-        set_err(f->reg, "counter %s: counter cannot decrease in value", f->name);
-        return METRICS_EDECREASE;
-    }
-    s->value += v;
-    traced(s, s->value, 0);
-    return METRICS_OK;
-}
-
-metrics_err_t metrics_set(metrics_series_t *s, double v)
-{
-    metrics_family_t *f = s->fam;
-    if (f->type != METRICS_GAUGE) {
-        set_err(f->reg, "%s %s: only a gauge can be set", metrics_type_name(f->type), f->name);
-        return METRICS_ETYPE;
-    }
-    s->value = v;
-    traced(s, s->value, 0);
-    return METRICS_OK;
-}
-
-metrics_err_t metrics_sub(metrics_series_t *s, double v)
-{
-    metrics_family_t *f = s->fam;
-    if (f->type != METRICS_GAUGE) {
-        set_err(f->reg, "%s %s: only a gauge can go down", metrics_type_name(f->type), f->name);
-        return METRICS_ETYPE;
-    }
-    return metrics_add(s, -v);
-}
-
-metrics_err_t metrics_observe(metrics_series_t *s, double v)
-{
-    metrics_family_t *f = s->fam;
-    if (f->type != METRICS_HISTOGRAM) {
-        set_err(f->reg, "%s %s: only a histogram observes", metrics_type_name(f->type), f->name);
-        return METRICS_ETYPE;
-    }
-    /* The first bound >= v (Prometheus's le); NaN lands in +Inf. */
-    size_t lo = 0, hi = f->nbounds;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (f->bounds[mid] >= v)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    s->counts[lo]++;
-    s->count++;
-    s->value += v;
-    traced(s, v, 1);
-    return METRICS_OK;
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -893,133 +488,3 @@ uint64_t metrics_hist_count(const metrics_series_t *s) { return s->count; }
 double metrics_hist_sum(const metrics_series_t *s) { return s->value; }
 const uint64_t *metrics_hist_counts(const metrics_series_t *s) { return s->counts; }
 
-/* ---- exposition ---------------------------------------------------------- */
-
-int metrics_format_value(double v, char *buf, size_t size)
-{
-    if (is_nan(v))
-        return snprintf(buf, size, "NaN");
-    if (is_inf(v))
-        return snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
-    if (v == 0)
-        return snprintf(buf, size, "0");
-    if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(int64_t)v)
-        return snprintf(buf, size, "%lld", (long long)(int64_t)v);
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    return snprintf(buf, size, "%s", tmp);
-}
-
-static void put_help(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\')
-            fputs("\\\\", f);
-        else if (*s == '\n')
-            fputs("\\n", f);
-        else
-            fputc(*s, f);
-    }
-}
-
-static void put_value_escaped(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\')
-            fputs("\\\\", f);
-        else if (*s == '"')
-            fputs("\\\"", f);
-        else if (*s == '\n')
-            fputs("\\n", f);
-        else
-            fputc(*s, f);
-    }
-}
-
-/* {a="x",b="y"[,le="..."]}; nothing when there is nothing to write. */
-static void put_labels(FILE *f, const metrics_series_t *s, const char *le)
-{
-    const metrics_family_t *fam = s->fam;
-    if (fam->nlabels == 0 && !le)
-        return;
-    fputc('{', f);
-    for (size_t i = 0; i < fam->nlabels; i++) {
-        if (i)
-            fputc(',', f);
-        fprintf(f, "%s=\"", fam->labels[i]);
-        put_value_escaped(f, s->values[i]);
-        fputc('"', f);
-    }
-    if (le)
-        fprintf(f, "%sle=\"%s\"", fam->nlabels ? "," : "", le);
-    fputc('}', f);
-}
-
-static void put_family(FILE *f, const metrics_family_t *fam)
-{
-    if (fam->nseries == 0)
-        return; /* a vector nobody used: Go's registry gathers nothing for it */
-    if (fam->help[0]) {
-        fprintf(f, "# HELP %s ", fam->name);
-        put_help(f, fam->help);
-        fputc('\n', f);
-    }
-    fprintf(f, "# TYPE %s %s\n", fam->name, metrics_type_name(fam->type));
-    char num[48], le[48];
-    for (size_t i = 0; i < fam->nseries; i++) {
-        const metrics_series_t *s = fam->series[i];
-        if (fam->type != METRICS_HISTOGRAM) {
-            fputs(fam->name, f);
-            put_labels(f, s, NULL);
-            metrics_format_value(s->value, num, sizeof num);
-            fprintf(f, " %s\n", num);
-            continue;
-        }
-        uint64_t cum = 0;
-        for (size_t b = 0; b <= fam->nbounds; b++) {
-            cum += s->counts[b];
-            if (b < fam->nbounds)
-                metrics_format_value(fam->bounds[b], le, sizeof le);
-            else
-                snprintf(le, sizeof le, "+Inf");
-            fprintf(f, "%s_bucket", fam->name);
-            put_labels(f, s, le);
-            fprintf(f, " %llu\n", (unsigned long long)cum);
-        }
-        fprintf(f, "%s_sum", fam->name);
-        put_labels(f, s, NULL);
-        metrics_format_value(s->value, num, sizeof num);
-        fprintf(f, " %s\n", num);
-        fprintf(f, "%s_count", fam->name);
-        put_labels(f, s, NULL);
-        fprintf(f, " %llu\n", (unsigned long long)s->count);
-    }
-}
-
-int metrics_write_text(const metrics_registry_t *r, FILE *f)
-{
-    for (size_t i = 0; r && i < r->nfam; i++)
-        put_family(f, r->fam[i]);
-    return ferror(f) ? -1 : 0;
-}
-
-char *metrics_text(const metrics_registry_t *r, size_t *len)
-{
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
-    if (!f)
-        return NULL;
-    int rc = metrics_write_text(r, f);
-    if (fclose(f) != 0 || rc != 0) {
-        free(buf);
-        return NULL;
-    }
-    if (len)
-        *len = n;
-    return buf;
-}

@@ -1,0 +1,329 @@
+/*
+ * sched_state: the scheduler as a container — creation and destruction,
+ * its accessors, interned strings, the objects it owns, the trace's sinks
+ * and the hooks of hosts and views. See sched.h; the structures are in
+ * sched_internal.h.
+ *
+ * Ownership: every interned string and every object is freed by
+ * sched_destroy, objects newest first, after the stacks of goroutines still
+ * parked (their frames are never resumed).
+ */
+#include "sched_internal.h"
+
+#include <string.h>
+
+static const char *const reason_text[WAIT_REASON_COUNT] = {
+    [WAIT_NONE] = "",
+    [WAIT_CHAN_RECV] = "chan receive",
+    [WAIT_CHAN_SEND] = "chan send",
+    [WAIT_CHAN_RECV_NIL] = "chan receive (nil chan)",
+    [WAIT_CHAN_SEND_NIL] = "chan send (nil chan)",
+    [WAIT_SELECT] = "select",
+    [WAIT_SELECT_NO_CASES] = "select (no cases)",
+    [WAIT_SLEEP] = "sleep",
+    [WAIT_SEMACQUIRE] = "semacquire",
+    [WAIT_COND] = "sync.Cond.Wait",
+    [WAIT_MUTEX] = "sync.Mutex.Lock",
+    [WAIT_RWMUTEX_RLOCK] = "sync.RWMutex.RLock",
+    [WAIT_RWMUTEX_LOCK] = "sync.RWMutex.Lock",
+    [WAIT_WAITGROUP] = "sync.WaitGroup.Wait",
+    [WAIT_CPU] = "runnable",
+    [WAIT_EXTERNAL] = "wait",
+};
+
+const char *wait_reason_string(wait_reason_t r)
+{
+    return (unsigned)r < WAIT_REASON_COUNT ? reason_text[r] : "?";
+}
+
+const char *sched_result_string(sched_result_t r)
+{
+    switch (r) {
+    case SCHED_DONE: return "done";
+    case SCHED_IDLE: return "idle";
+    case SCHED_UNTIL: return "time limit";
+    case SCHED_EXITED: return "exit";
+    case SCHED_PANIC: return "panic";
+    case SCHED_FATAL: return "fatal error";
+    case SCHED_DEADLOCK: return "deadlock";
+    }
+    return "?";
+}
+
+sched_config_t sched_config_default(void)
+{
+    sched_config_t c;
+    memset(&c, 0, sizeof c);
+    c.seed = 1;
+    c.policy = SCHED_FIFO;
+    c.pct_depth = 3;
+    c.pct_steps = 10000;
+    c.main_exit_ends_run = true;
+    return c;
+}
+
+static uint64_t overflow_who(void *addr)
+{
+    (void)addr;
+    return sched_cur && sched_cur->running ? sched_cur->running->id : 0;
+}
+
+sched_t *sched_create(const sched_config_t *cfg)
+{
+    sched_t *s = mem_calloc(1, sizeof *s);
+    s->cfg = cfg ? *cfg : sched_config_default();
+    if (s->cfg.pct_depth < 1)
+        s->cfg.pct_depth = 1;
+    if (s->cfg.pct_steps < 1)
+        s->cfg.pct_steps = 1;
+    s->pool = coro_pool_create(s->cfg.stack_size ? s->cfg.stack_size : 64 * 1024);
+    s->timers = timerq_create();
+    for (int i = 0; i < RAND_STREAM_COUNT; i++)
+        rand_seed(&s->rng[i], s->cfg.seed, (uint64_t)i + 1);
+    s->objs.prev = s->objs.next = &s->objs;
+    s->next_gid = 1;
+    s->next_obj = 1;
+    s->hash = TRACE_HASH_INIT;
+    s->report = mem_calloc(1, 1);
+    s->failure = mem_calloc(1, 1);
+    if (s->cfg.policy == SCHED_PCT && s->cfg.pct_depth > 1) {
+        s->pct_nchanges = s->cfg.pct_depth - 1;
+        s->pct_changes = mem_calloc((size_t)s->pct_nchanges, sizeof *s->pct_changes);
+        for (int i = 0; i < s->pct_nchanges; i++)
+            s->pct_changes[i] = rand_range(&s->rng[RAND_SCHED], 1, s->cfg.pct_steps);
+        /* insertion sort: a handful of entries */
+        for (int i = 1; i < s->pct_nchanges; i++)
+            for (int j = i; j > 0 && s->pct_changes[j - 1] > s->pct_changes[j]; j--) {
+                int64_t t = s->pct_changes[j];
+                s->pct_changes[j] = s->pct_changes[j - 1];
+                s->pct_changes[j - 1] = t;
+            }
+    }
+    coro_install_overflow_handler(overflow_who);
+    return s;
+}
+
+void sched_destroy(sched_t *s)
+{
+    if (!s)
+        return;
+    if (sched_cur == s)
+        sched_cur = NULL;
+    /* Goroutines still parked: drop their stacks; their frames are never
+     * resumed. The descriptor is read before its stack goes back. */
+    for (int list = 0; list < 2; list++) {
+        g_t *g = list == 0 ? s->all_head : s->killed_head;
+        while (g) {
+            g_t *next = g->next;
+            coro_stack_put(s->pool, g->stack);
+            g = next;
+        }
+    }
+    /* Objects, newest first. */
+    obj_t *o = s->objs.prev;
+    while (o != &s->objs) {
+        obj_t *prev = o->prev;
+        if (o->deinit)
+            o->deinit(o);
+        free(o);
+        o = prev;
+    }
+    timerq_destroy(s->timers);
+    coro_pool_destroy(s->pool);
+    for (size_t i = 0; i < s->intern_cap; i++)
+        free((void *)s->intern[i].str);
+    free(s->intern);
+    free(s->runq);
+    free(s->decisions);
+    free(s->pct_changes);
+    free(s->report);
+    free(s->failure);
+    free(s);
+}
+
+sched_t *sched_current(void) { return sched_cur; }
+simtime_t sched_now_of(const sched_t *s) { return s->now; }
+uint64_t sched_seed(const sched_t *s) { return s->cfg.seed; }
+sched_policy_t sched_policy(const sched_t *s) { return s->cfg.policy; }
+uint64_t sched_goroutines_spawned(const sched_t *s) { return s->spawned; }
+uint64_t sched_goroutines_alive(const sched_t *s) { return s->alive; }
+uint64_t sched_steps(const sched_t *s) { return s->steps; }
+const char *sched_report(const sched_t *s) { return s->report; }
+const char *sched_failure_message(const sched_t *s) { return s->failure; }
+bool sched_replay_diverged(const sched_t *s) { return s->replay_diverged; }
+rand_t *sched_rand(sched_t *s, rand_stream_t which) { return &s->rng[which]; }
+struct timerq *sched_timerq(sched_t *s) { return s->timers; }
+struct ctx **sched_ctx_roots(sched_t *s) { return s->ctx_roots; }
+void sched_set_until(sched_t *s, simtime_t until) { s->cfg.until = until; }
+void sched_exit(sched_t *s) { s->stop = true; s->result = SCHED_EXITED; }
+void sched_set_frames_hook(sched_t *s, go_frames_hook_t hook) { s->frames_hook = hook; }
+
+simtime_t sched_now(void)
+{
+    return sched_cur ? sched_cur->now : 0;
+}
+
+const uint32_t *sched_decisions(const sched_t *s, size_t *len)
+{
+    *len = s->ndecisions;
+    return s->decisions;
+}
+
+/* ---- strings ----------------------------------------------------------- */
+
+static uint64_t str_hash(const char *p)
+{
+    uint64_t h = TRACE_HASH_INIT;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h;
+}
+
+const char *sched_intern(sched_t *s, const char *str)
+{
+    if (!str)
+        return NULL;
+    if (s->intern_last && strcmp(s->intern_last, str) == 0)
+        return s->intern_last;
+    if (s->intern_len * 2 >= s->intern_cap) {
+        size_t ncap = s->intern_cap ? s->intern_cap * 2 : 64;
+        intern_entry_t *n = mem_calloc(ncap, sizeof *n);
+        for (size_t i = 0; i < s->intern_cap; i++) {
+            if (!s->intern[i].str)
+                continue;
+            size_t j = s->intern[i].hash & (ncap - 1);
+            while (n[j].str)
+                j = (j + 1) & (ncap - 1);
+            n[j] = s->intern[i];
+        }
+        free(s->intern);
+        s->intern = n;
+        s->intern_cap = ncap;
+    }
+    uint64_t h = str_hash(str);
+    size_t j = h & (s->intern_cap - 1);
+    while (s->intern[j].str) {
+        if (s->intern[j].hash == h && strcmp(s->intern[j].str, str) == 0)
+            return s->intern_last = s->intern[j].str;
+        j = (j + 1) & (s->intern_cap - 1);
+    }
+    char *copy = mem_strdup(str);
+    s->intern[j].str = copy;
+    s->intern[j].hash = h;
+    s->intern_len++;
+    s->intern_last = copy;
+    return copy;
+}
+
+/* ---- objects ----------------------------------------------------------- */
+
+void *obj_alloc(size_t size, trace_obj_kind_t kind, void (*deinit)(obj_t *))
+{
+    sched_t *s = sched_cur;
+    if (!s) {
+        fputs("chansim: core object created outside a running scheduler\n", stderr);
+        abort();
+    }
+    obj_t *o = mem_calloc(1, size);
+    o->id = s->next_obj++;
+    o->kind = kind;
+    o->deinit = deinit;
+    o->prev = s->objs.prev;
+    o->next = &s->objs;
+    s->objs.prev->next = o;
+    s->objs.prev = o;
+    return o;
+}
+
+void obj_free(void *p)
+{
+    obj_t *o = p;
+    if (!o)
+        return;
+    o->prev->next = o->next;
+    o->next->prev = o->prev;
+    if (o->deinit)
+        o->deinit(o);
+    free(o);
+}
+
+void obj_set_name(void *p, const char *name)
+{
+    obj_t *o = p;
+    o->name = sched_cur ? sched_intern(sched_cur, name) : NULL;
+}
+
+uint64_t obj_id(const void *p)
+{
+    return p ? ((const obj_t *)p)->id : 0;
+}
+
+/* ---- trace ------------------------------------------------------------- */
+
+/* Hand an event to the sinks (out of line: most runs have none). */
+void sched_emit_sinks(sched_t *s, uint64_t seq, trace_kind_t kind, uint64_t gid, uint64_t obj,
+                      int64_t a, int64_t b, const char *detail)
+{
+    trace_event_t ev = {
+        .t = s->now, .seq = seq, .kind = kind, .g = gid,
+        .obj = obj, .a = a, .b = b, .detail = detail,
+    };
+    for (int i = 0; i < s->nsinks; i++)
+        s->sinks[i].fn(s->sinks[i].ud, &ev);
+}
+
+void sched_emit(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const char *detail)
+{
+    sched_t *s = sched_cur;
+    if (!s)
+        return;
+    emit(s, kind, s->running ? s->running->id : 0, obj, a, b, detail);
+}
+
+uint64_t sched_trace_hash(const sched_t *s) { return s->hash; }
+uint64_t sched_trace_events(const sched_t *s) { return s->nevents; }
+
+int sched_add_sink(sched_t *s, trace_sink_t sink, void *ud)
+{
+    if (s->nsinks == (int)(sizeof s->sinks / sizeof s->sinks[0]))
+        return -1;
+    s->sinks[s->nsinks].fn = sink;
+    s->sinks[s->nsinks].ud = ud;
+    return s->nsinks++;
+}
+
+void sched_set_step_hook(sched_t *s, void (*fn)(void *ud), void *ud)
+{
+    s->step_hook = fn;
+    s->step_ud = ud;
+}
+
+void sched_set_clock_hook(sched_t *s, void (*fn)(void *ud, simtime_t from, simtime_t to), void *ud)
+{
+    s->clock_hook = fn;
+    s->clock_ud = ud;
+}
+
+void sched_reseed(sched_t *s, uint64_t seed)
+{
+    s->cfg.seed = seed;
+    for (int i = 0; i < RAND_STREAM_COUNT; i++)
+        rand_seed(&s->rng[i], seed, (uint64_t)i + 1);
+}
+
+simtime_t sched_until(const sched_t *s)
+{
+    return s->cfg.until;
+}
+
+bool sched_main_exited(const sched_t *s)
+{
+    return s->main_exited;
+}
+
+void sched_each_object(sched_t *s, void (*fn)(void *ud, obj_t *o), void *ud)
+{
+    for (obj_t *o = s->objs.next; o != &s->objs; o = o->next)
+        fn(ud, o);
+}
+
