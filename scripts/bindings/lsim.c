@@ -11,7 +11,7 @@
 
 #include "cpu.h"
 #include "duration.h"
-#include "host.h"
+#include "host_bind.h"
 #include "rand.h"
 #include "timer.h"
 
@@ -47,7 +47,7 @@ void lsim_attach(lua_State *L, sched_t *s)
 
 void lsim_need_goroutine(lua_State *L, const char *what)
 {
-    if (lsim_in_check(L) || !go_self())
+    if (host_in_check(L) || !go_self())
         luaL_error(L, "%s cannot wait here: invariants and finally checks run between "
                       "steps and must not block", what);
 }
@@ -658,14 +658,14 @@ static int l_invariant(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TFUNCTION);
     const char *msg = luaL_optstring(L, 2, "invariant");
-    lsim_add_invariant(L, 1, msg);
+    host_add_invariant(L, 1, msg);
     return 0;
 }
 
 static int l_finally(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TFUNCTION);
-    lsim_add_finally(L, 1);
+    host_add_finally(L, 1);
     return 0;
 }
 

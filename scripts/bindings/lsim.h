@@ -84,9 +84,4 @@ void lsim_open_etcd(lua_State *L, int simtable);
  * first printed, so output is the same on every run. Pushes the string. */
 const char *lsim_tolstring(lua_State *L, int idx, size_t *len);
 
-/* Defined by the host. */
-int lsim_add_invariant(lua_State *L, int fn_idx, const char *msg);
-int lsim_add_finally(lua_State *L, int fn_idx);
-bool lsim_in_check(lua_State *L);
-
 #endif

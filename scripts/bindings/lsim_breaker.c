@@ -24,7 +24,7 @@
 #include <lauxlib.h>
 
 #include "breaker.h"
-#include "host.h"
+#include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
 #include "lsim_resilience.h"

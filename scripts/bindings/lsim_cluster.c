@@ -17,7 +17,7 @@
 
 #include <lauxlib.h>
 
-#include "host.h"
+#include "host_bind.h"
 #include "lsim.h"
 #include "net.h"
 #include "timer.h"

@@ -9,6 +9,7 @@
  */
 #include <lauxlib.h>
 
+#include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
 
@@ -28,7 +29,7 @@ ctx_t *lsim_checkctx(lua_State *L, int idx)
 static int cancel_closure(lua_State *L)
 {
     ctx_t *c = lua_touserdata(L, lua_upvalueindex(1));
-    if (lsim_in_check(L)) /* the host's check guard cannot see closures */
+    if (host_in_check(L)) /* the host's check guard cannot see closures */
         return luaL_error(L, "cancel cannot be called in an invariant or a finally check: checks "
                              "observe the run and must not change it");
     if (lua_isnoneornil(L, 1))

@@ -7,7 +7,7 @@
 #include <lauxlib.h>
 
 #include "duration.h"
-#include "host.h"
+#include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
 

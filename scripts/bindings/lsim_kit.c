@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "duration.h"
-#include "host.h"
+#include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
 
@@ -49,7 +49,7 @@ int lsim_scenario_error(lua_State *L, const char *fmt, ...)
         /* A goroutine parks for good: the run ends (host_usage_fail asked
          * the scheduler to stop) with nothing left that could recover the
          * error. A check between steps cannot park: it fails instead. */
-        if (go_self() && !lsim_in_check(L))
+        if (go_self() && !host_in_check(L))
             sched_park(WAIT_EXTERNAL, 0);
     }
     lua_pushfstring(L, "%s%s", at, msg);

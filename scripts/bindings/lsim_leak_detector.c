@@ -21,7 +21,7 @@
 
 #include <lauxlib.h>
 
-#include "host.h"
+#include "host_bind.h"
 #include "leak_detector.h"
 #include "lsim.h"
 #include "lsim_resilience.h"

@@ -20,7 +20,7 @@
 #include <lua.h>
 
 #include "duration.h"
-#include "host.h"
+#include "host_bind.h"
 #include "lsim.h"
 
 /* Raise an error naming the first key of options table idx (in byte

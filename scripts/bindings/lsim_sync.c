@@ -10,7 +10,7 @@
 
 #include "ctx.h"
 #include "errgroup.h"
-#include "host.h"
+#include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
 #include "sema.h"

@@ -15,6 +15,12 @@
  * checks). Lua code gets a bounded instruction budget between simulated
  * events and a bounded heap.
  *
+ * This header is the host as the command line (scripts/cli/) and the
+ * output writers (scripts/out/) see it: options, create/run/destroy, the
+ * observers attached before the run and the facts read after it. The
+ * bindings see the host through host_bind.h; the host's own files share
+ * host_state.h, which maps them.
+ *
  * Ownership: host_create returns a host the caller frees with
  * host_destroy, which closes the Lua state and then the scheduler.
  */
@@ -25,8 +31,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include <lua.h>
 
 #include "sched.h"
 
@@ -93,12 +97,7 @@ const char *host_scenario_name(const host_t *h);
 sched_result_t host_result(const host_t *h);
 size_t host_expectations(const host_t *h, const host_expect_t **list);
 uint64_t host_leaked(const host_t *h);
-bool host_usage_error(const host_t *h);
 double host_wall_seconds(const host_t *h);
-lua_State *host_lua(host_t *h);
-
-/* The host of the running scenario (for the sim module's C functions). */
-host_t *host_of(lua_State *L);
 
 /* Register an observer of trace events that the CLI's outputs attach before
  * the run starts. Returns false if there is no room. */
@@ -116,27 +115,5 @@ bool host_add_clock_observer(host_t *h, host_clock_fn fn, void *ud);
  * there is no room. */
 typedef void (*host_step_fn)(void *ud);
 bool host_add_step_observer(host_t *h, host_step_fn fn, void *ud);
-
-/* Called by the sim module. */
-void host_set_header(host_t *h, lua_State *L, int idx);
-void host_add_expect(host_t *h, lua_State *L, bool ok, const char *msg, int kind);
-void host_print(host_t *h, const char *s, size_t len);
-bool host_quiet(const host_t *h);
-/* Start a Lua goroutine running the function at fn_idx with the nargs
- * values after it; returns it (valid while it lives). */
-g_t *host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const char *role);
-/* The name the caller gave a goroutine or the default for a function. */
-void host_usage_fail(host_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Run a Lua function as the body of the running (C) goroutine, on a fresh
- * Lua thread with its own pcall. packed_ref is a registry reference to a
- * sequence {fn, args...} (consumed). Returns fn's first result as a string
- * the caller frees, or NULL if it was nil. A Lua error panics the program,
- * as an error in any goroutine does. */
-char *host_run_here(lua_State *L, int packed_ref);
-
-/* Reset the running Lua goroutine's instruction budget (it reached a
- * simulated event). */
-void host_touch(lua_State *L);
 
 #endif

@@ -1,0 +1,447 @@
+/*
+ * sandbox: the Lua state a scenario runs in, and what it may reach.
+ *
+ * A scenario sees Lua's base, table, string, math, utf8 and coroutine
+ * libraries, the `sim` module (with scenario{} also a global), and safe
+ * replacements for the rest: load, dofile, loadfile and require read text
+ * chunks only, and only from the scenario's folder or chansim's library
+ * (realpath, so no ../ or symlink leaves them); print and io.write write
+ * the program's output; os and io keep only what cannot break a run
+ * (everything else raises an error that says why); debug keeps only
+ * traceback; package has no loaders that reach the file system.
+ *
+ * Invariants: nothing a scenario can call reads the wall clock, the
+ * environment or an address, so a run is a function of the scenario, its
+ * seed and its options: pairs() visits keys in a fixed order (Lua's own
+ * order follows string hashes seeded per process) and tostring() numbers
+ * tables in the order first printed. The heap is bounded (--mem-limit):
+ * past the bound the allocator fails and Lua raises "not enough memory".
+ *
+ * Ownership: the state belongs to the host (host.c creates and closes it);
+ * the registry holds the host ("chansim.host") and Lua's own load
+ * ("chansim.load").
+ */
+#include "host_state.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lsim.h"
+
+/* ---- memory ------------------------------------------------------------ */
+
+void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    host_t *h = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        h->mem -= old;
+        return NULL;
+    }
+    if (nsize > old && h->mem - old + nsize > h->mem_limit)
+        return NULL; /* Lua raises "not enough memory" */
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return NULL;
+    h->mem = h->mem - old + nsize;
+    return p;
+}
+
+/* ---- the sandbox -------------------------------------------------------- */
+
+static int l_forbidden(lua_State *L)
+{
+    return luaL_error(L, "%s", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+/* debug's __index: any field but traceback. */
+static int l_debug_missing(lua_State *L)
+{
+    return luaL_error(L, "debug.%s: %s", luaL_optstring(L, 2, "?"),
+                      lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static void forbid(lua_State *L, int table, const char *name, const char *why)
+{
+    lua_pushstring(L, why);
+    lua_pushcclosure(L, l_forbidden, 1);
+    lua_setfield(L, table, name);
+}
+
+/* Is path inside the scenario's folder or chansim's library? */
+static char *allowed_path(host_t *h, const char *path)
+{
+    char *rp = realpath(path, NULL);
+    if (!rp)
+        return NULL;
+    size_t dl = strlen(h->dir), ll = h->libdir ? strlen(h->libdir) : 0;
+    if ((strncmp(rp, h->dir, dl) == 0 && rp[dl] == '/') ||
+        (h->libdir && strncmp(rp, h->libdir, ll) == 0 && rp[ll] == '/'))
+        return rp;
+    free(rp);
+    return NULL;
+}
+
+static int load_allowed(lua_State *L, host_t *h, const char *path)
+{
+    char *rp = allowed_path(h, path);
+    if (!rp)
+        return luaL_error(L, "cannot load \"%s\": scenarios may load files only from their own "
+                             "folder and chansim's library", path);
+    int rc = luaL_loadfilex(L, path, "t");
+    free(rp);
+    if (rc != LUA_OK)
+        return lua_error(L);
+    return 1;
+}
+
+static int l_dofile(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    load_allowed(L, host_of(L), path);
+    lua_call(L, 0, LUA_MULTRET);
+    return lua_gettop(L) - 1;
+}
+
+static int l_loadfile(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    load_allowed(L, host_of(L), path);
+    return 1;
+}
+
+/* load(chunk [, chunkname [, mode [, env]]]) with text chunks only. */
+static int l_load(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    int top = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.load");
+    lua_pushvalue(L, 1);
+    if (top >= 2)
+        lua_pushvalue(L, 2);
+    else
+        lua_pushnil(L); /* not index 2: that is now the function itself */
+    lua_pushliteral(L, "t");
+    if (top >= 4)
+        lua_pushvalue(L, 4);
+    lua_call(L, top >= 4 ? 4 : 3, LUA_MULTRET);
+    return lua_gettop(L) - top;
+}
+
+static int l_require(lua_State *L)
+{
+    const char *mod = luaL_checkstring(L, 1);
+    for (const char *p = mod; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '.'))
+            return luaL_error(L, "require \"%s\": module names are letters, digits, _ and .", mod);
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, mod);
+    if (lua_toboolean(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    host_t *h = host_of(L);
+    char rel[512];
+    snprintf(rel, sizeof rel, "%s", mod);
+    for (char *p = rel; *p; p++)
+        if (*p == '.')
+            *p = '/';
+    const char *dirs[2] = {h->dir, h->libdir};
+    for (int i = 0; i < 2; i++) {
+        if (!dirs[i])
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s.lua", dirs[i], rel);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        fclose(f);
+        load_allowed(L, h, path);
+        lua_pushstring(L, mod);
+        lua_call(L, 1, 1);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushboolean(L, 1);
+        }
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, mod);
+        return 1;
+    }
+    return luaL_error(L, "module \"%s\" not found in the scenario's folder or chansim's library", mod);
+}
+
+static int l_print(lua_State *L)
+{
+    host_t *h = host_of(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = lsim_tolstring(L, i, &len);
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_addvalue(&b);
+        (void)s;
+    }
+    luaL_addchar(&b, '\n');
+    luaL_pushresult(&b);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    host_print(h, s, len);
+    sched_emit(EV_LOG, 0, 0, 0, s);
+    return 0;
+}
+
+static int l_io_write(lua_State *L)
+{
+    host_t *h = host_of(L);
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_checklstring(L, i, &len);
+        host_print(h, s, len);
+    }
+    return 0;
+}
+
+/* ---- determinism of the Lua library ----------------------------------- */
+
+/* Lua seeds its string hashes from the clock and addresses, so pairs()
+ * would visit string keys in a different order on every run. The sandbox's
+ * pairs visits keys in a fixed order instead: integers ascending, then
+ * floats, then strings in byte order, then booleans, then other keys in
+ * the order lsim_tolstring numbers them. */
+static int key_rank(lua_State *L, int idx)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER: return lua_isinteger(L, idx) ? 0 : 1;
+    case LUA_TSTRING: return 2;
+    case LUA_TBOOLEAN: return 3;
+    default: return 4;
+    }
+}
+
+static bool key_less(lua_State *L, int a, int b)
+{
+    int ra = key_rank(L, a), rb = key_rank(L, b);
+    if (ra != rb)
+        return ra < rb;
+    switch (ra) {
+    case 0: return lua_tointeger(L, a) < lua_tointeger(L, b);
+    case 1: return lua_tonumber(L, a) < lua_tonumber(L, b);
+    case 2: {
+        size_t la, lb;
+        const char *sa = lua_tolstring(L, a, &la), *sb = lua_tolstring(L, b, &lb);
+        int c = memcmp(sa, sb, la < lb ? la : lb);
+        return c < 0 || (c == 0 && la < lb);
+    }
+    case 3: return !lua_toboolean(L, a) && lua_toboolean(L, b);
+    default: {
+        lsim_tolstring(L, a, NULL);
+        lsim_tolstring(L, b, NULL);
+        bool lt = strcmp(lua_tostring(L, -2), lua_tostring(L, -1)) < 0;
+        lua_pop(L, 2);
+        return lt;
+    }
+    }
+}
+
+/* The iterator: upvalue 1 the sorted key list, 2 the position. */
+static int sorted_next(lua_State *L)
+{
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+    for (;; i++) {
+        if (lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL)
+            return 0;
+        lua_pushvalue(L, -1);
+        lua_gettable(L, 1);
+        if (!lua_isnil(L, -1))
+            break; /* skip keys removed during the traversal */
+        lua_pop(L, 2);
+    }
+    lua_pushinteger(L, i);
+    lua_replace(L, lua_upvalueindex(2));
+    return 2;
+}
+
+static int l_pairs(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 3);
+        return 3;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_newtable(L);
+    int keys = lua_gettop(L);
+    lua_Integer n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, ++n);
+    }
+    /* insertion sort on the key list through the stack (tables here are
+     * scenario-sized) */
+    for (lua_Integer i = 2; i <= n; i++) {
+        lua_rawgeti(L, keys, i);
+        lua_Integer j = i - 1;
+        while (j >= 1) {
+            lua_rawgeti(L, keys, j);
+            bool lt = key_less(L, -2, -1);
+            if (!lt) {
+                lua_pop(L, 1);
+                break;
+            }
+            lua_rawseti(L, keys, j + 1);
+            j--;
+        }
+        lua_rawseti(L, keys, j + 1);
+    }
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, sorted_next, 2);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int l_tostring(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lsim_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* The base library's loaders, print, pairs and tostring replaced (Lua's
+ * load kept in the registry for l_load); package without loaders. */
+static void open_base(lua_State *L, int G)
+{
+    lua_getfield(L, G, "load");
+    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.load");
+    static const luaL_Reg base[] = {
+        {"load", l_load},   {"dofile", l_dofile}, {"loadfile", l_loadfile},
+        {"require", l_require}, {"print", l_print}, {"pairs", l_pairs},
+        {"tostring", l_tostring}, {NULL, NULL},
+    };
+    for (const luaL_Reg *r = base; r->func; r++) {
+        lua_pushcfunction(L, r->func);
+        lua_setfield(L, G, r->name);
+    }
+    /* package: no C loaders, no searchers that reach the file system. */
+    lua_getfield(L, G, "package");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "loadlib");
+    lua_pushliteral(L, "");
+    lua_setfield(L, -2, "cpath");
+    lua_pushliteral(L, "");
+    lua_setfield(L, -2, "path");
+    lua_newtable(L);
+    lua_setfield(L, -2, "searchers");
+    lua_pop(L, 1);
+}
+
+/* os and io: only what keeps a run deterministic and inside the sandbox. */
+static void open_os_io(lua_State *L, int G)
+{
+    lua_newtable(L);
+    int os = lua_gettop(L);
+    forbid(L, os, "time", "os.time is not available in a scenario: it would break determinism (use sim.now())");
+    forbid(L, os, "clock", "os.clock is not available in a scenario: it would break determinism (use sim.now())");
+    forbid(L, os, "date", "os.date is not available in a scenario: it would break determinism (use sim.now())");
+    forbid(L, os, "execute", "os.execute is not available in a scenario (sandbox)");
+    forbid(L, os, "exit", "os.exit is not available in a scenario: use sim.exit()");
+    forbid(L, os, "getenv", "os.getenv is not available in a scenario: use scenario params and --set");
+    forbid(L, os, "remove", "os.remove is not available in a scenario (sandbox)");
+    forbid(L, os, "rename", "os.rename is not available in a scenario (sandbox)");
+    forbid(L, os, "tmpname", "os.tmpname is not available in a scenario (sandbox)");
+    lua_setfield(L, G, "os");
+    /* io: write to the program's output; nothing else. */
+    lua_newtable(L);
+    int io = lua_gettop(L);
+    lua_pushcfunction(L, l_io_write);
+    lua_setfield(L, io, "write");
+    forbid(L, io, "open", "io.open is not available in a scenario (sandbox): use --log, --csv or --metrics for output");
+    forbid(L, io, "popen", "io.popen is not available in a scenario (sandbox)");
+    forbid(L, io, "read", "io.read is not available in a scenario (sandbox)");
+    forbid(L, io, "lines", "io.lines is not available in a scenario (sandbox)");
+    forbid(L, io, "output", "io.output is not available in a scenario (sandbox)");
+    forbid(L, io, "input", "io.input is not available in a scenario (sandbox)");
+    lua_setfield(L, G, "io");
+    forbid(L, G, "collectgarbage", "collectgarbage is not available in a scenario");
+}
+
+/* debug: only traceback; anything else says why it is missing. */
+static void open_debug(lua_State *L, int G)
+{
+    lua_pushcfunction(L, luaopen_debug);
+    lua_call(L, 0, 1); /* the library's table, not registered as a module */
+    lua_newtable(L);
+    lua_getfield(L, -2, "traceback");
+    lua_setfield(L, -2, "traceback");
+    lua_newtable(L);
+    lua_pushliteral(L, "the debug library is not available in a scenario (sandbox): only "
+                       "debug.traceback is");
+    lua_pushcclosure(L, l_debug_missing, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, G, "debug");
+    lua_pop(L, 1);
+}
+
+void sandbox_open(host_t *h, lua_State *L)
+{
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},     {LUA_LOADLIBNAME, luaopen_package},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUA_COLIBNAME, luaopen_coroutine}, {NULL, NULL},
+    };
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    lua_pushlightuserdata(L, h);
+    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.host");
+    lua_pushglobaltable(L);
+    int G = lua_gettop(L);
+    open_base(L, G);
+    open_os_io(L, G);
+    open_debug(L, G);
+    /* coroutines: tied to the goroutine that resumes them */
+    lua_getfield(L, G, "coroutine");
+    lgo_wrap_coroutines(L, lua_gettop(L));
+    lua_pop(L, 2);
+    /* sim, with scenario{} also as a global. */
+    luaL_requiref(L, "sim", luaopen_chansim, 1);
+    lua_getfield(L, -1, "scenario");
+    lua_setglobal(L, "scenario");
+    lua_pop(L, 1);
+    lsim_bind_math_random(L);
+}
+
+/* The Lua half of the module (load shapes, distributions, at/every),
+ * from chansim's library folder. */
+bool sandbox_load_prelude(host_t *h, lua_State *L)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/prelude.lua", h->libdir ? h->libdir : CHANSIM_LUA_DIR);
+    if (luaL_loadfilex(L, path, "t") != LUA_OK) {
+        fprintf(stderr, "chansim: cannot load its Lua library: %s\n", lua_tostring(L, -1));
+        return false;
+    }
+    lua_getglobal(L, "sim");
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        fprintf(stderr, "chansim: error in its Lua library: %s\n", lua_tostring(L, -1));
+        return false;
+    }
+    return true;
+}
