@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "duration.h"
 #include "explore.h"
 #include "host.h"
@@ -35,7 +37,8 @@ static void usage_main(FILE *f)
             "chansim %s: a deterministic simulator of Go's concurrency patterns\n"
             "\n"
             "usage:\n"
-            "  chansim run SCENARIO.lua [options]   run a scenario (chansim run --help)\n"
+            "  chansim run SCENARIO.lua [options]   run a scenario (chansim run --help); a NAME\n"
+            "                                       runs scenarios/NAME.lua or the installed one\n"
             "  chansim list [DIR]                   list the scenarios in DIR (default: scenarios)\n"
             "  chansim explore SCENARIO.lua [opts]  search seeds for a failing schedule (explore --help)\n"
             "  chansim replay SCENARIO.lua --seed N reproduce one run exactly (also --schedule FILE)\n"
@@ -387,6 +390,9 @@ static int cmd_run(int argc, char **argv)
     }
     if (!opt.path)
         RUN_USAGE("%s", "run needs a scenario file");
+    char found[4096]; /* `chansim run hello`: a scenario by name */
+    chansim_find_scenario(opt.path, found, sizeof found);
+    opt.path = found;
     uint32_t *replay = NULL;
     if (schedule_in) {
         replay = read_schedule(schedule_in, &opt.replay_len);
@@ -490,11 +496,15 @@ static int name_cmp(const void *a, const void *b)
 
 static int cmd_list(int argc, char **argv)
 {
-    const char *dir = "scenarios";
+    /* ./scenarios, else the scenarios chansim came with */
+    char shipped[PATH_MAX + 16];
+    snprintf(shipped, sizeof shipped, "%s/scenarios", chansim_datadir());
+    struct stat st;
+    const char *dir = stat("scenarios", &st) == 0 && S_ISDIR(st.st_mode) ? "scenarios" : shipped;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             printf("usage: chansim list [DIR]\n\nPrints the name and description of each scenario in DIR "
-                   "(default: scenarios).\n");
+                   "(default: ./scenarios if there is one,\nelse the scenarios installed with chansim).\n");
             return EXIT_OK;
         }
         if (argv[i][0] == '-') {
@@ -525,7 +535,7 @@ static int cmd_list(int argc, char **argv)
     qsort(names, n, sizeof *names, name_cmp);
     int status = EXIT_OK;
     for (size_t i = 0; i < n; i++) {
-        char path[4096], err[1024];
+        char path[PATH_MAX * 2], err[1024];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         char *name, *desc;
         if (!host_read_header(path, &name, &desc, err, sizeof err)) {

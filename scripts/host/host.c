@@ -33,6 +33,7 @@
 
 #include <lauxlib.h>
 
+#include "datadir.h"
 #include "lsim.h"
 
 char *host_strdup(const char *s)
@@ -226,7 +227,7 @@ static bool set_dirs(host_t *h)
     if (slash)
         *slash = 0;
     h->dir = rp;
-    h->libdir = realpath(CHANSIM_LUA_DIR, NULL);
+    h->libdir = realpath(chansim_lua_dir(), NULL);
     return true;
 }
 

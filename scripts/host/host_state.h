@@ -42,10 +42,6 @@
 /* Lua instructions between two calls of a count hook (goroutines, checks). */
 #define HOST_HOOK_EVERY 1000
 
-#ifndef CHANSIM_LUA_DIR
-#define CHANSIM_LUA_DIR "scripts/lua"
-#endif
-
 /* A Lua goroutine: a Lua thread running on a core goroutine (lgo.c). */
 typedef struct lgo lgo_t;
 

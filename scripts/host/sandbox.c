@@ -31,6 +31,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "datadir.h"
 #include "lsim.h"
 
 /* ---- memory ------------------------------------------------------------ */
@@ -433,7 +434,7 @@ void sandbox_open(host_t *h, lua_State *L)
 bool sandbox_load_prelude(host_t *h, lua_State *L)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/prelude.lua", h->libdir ? h->libdir : CHANSIM_LUA_DIR);
+    snprintf(path, sizeof path, "%s/prelude.lua", h->libdir ? h->libdir : chansim_lua_dir());
     if (luaL_loadfilex(L, path, "t") != LUA_OK) {
         fprintf(stderr, "chansim: cannot load its Lua library: %s\n", lua_tostring(L, -1));
         return false;
