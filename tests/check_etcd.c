@@ -1,6 +1,6 @@
 /*
  * The etcd-like store (sim/kv), its server and client (sim/etcd) and the
- * concurrency recipes (sim/etcd_concurrency): one test per item 68-84 of
+ * concurrency recipes (sim/etcd/concurrency): one test per item 68-84 of
  * SEMANTICS.md section G, with exact simulated times where the model makes
  * them exact, plus crashes, timeouts, a lossy network and determinism.
  *
@@ -9,7 +9,7 @@
  * and checks lease expiry on the 500ms grid from 0.
  */
 #include "etcd.h"
-#include "etcd_concurrency.h"
+#include "concurrency.h"
 #include "kv.h"
 #include "net.h"
 #include "testutil.h"
@@ -255,8 +255,8 @@ END_TEST
 
 #define MAXN 8
 
-static cluster_t *cl;
-static node_t *sn, *cn[MAXN];
+static net_cluster_t *cl;
+static net_node_t *sn, *cn[MAXN];
 static etcd_server_t *srv;
 static etcd_client_t *cli[MAXN];
 
@@ -264,29 +264,29 @@ static etcd_client_t *cli[MAXN];
  * client, links of the given latency. */
 static void world(int n, simtime_t latency)
 {
-    cl = cluster_new("test");
-    link_cfg_t l = link_cfg_default();
+    cl = net_cluster_new("test");
+    net_link_cfg_t l = net_link_cfg_default();
     l.latency = latency;
-    cluster_set_default_link(cl, &l);
-    sn = cluster_add_node(cl, "etcd");
+    net_cluster_set_default_link(cl, &l);
+    sn = net_cluster_add_node(cl, "etcd");
     srv = etcd_server_new(sn, NULL);
-    node_start(sn);
+    net_node_start(sn);
     for (int i = 0; i < n; i++) {
         char name[16];
         snprintf(name, sizeof name, "n%d", i);
-        cn[i] = cluster_add_node(cl, name);
-        node_start(cn[i]);
+        cn[i] = net_cluster_add_node(cl, name);
+        net_node_start(cn[i]);
         cli[i] = etcd_client_new(srv, cn[i], NULL);
     }
 }
 
 static ctx_t *bg(void) { return ctx_background(); }
 
-static etcd_session_t *session(int i, int64_t ttl)
+static concurrency_session_t *session(int i, int64_t ttl)
 {
-    etcd_session_t *s;
-    etcd_session_opts_t o = {.ttl_s = ttl};
-    ck_assert_ptr_null(etcd_session_new(cli[i], &o, &s));
+    concurrency_session_t *s;
+    concurrency_session_opts_t o = {.ttl_s = ttl};
+    ck_assert_ptr_null(concurrency_session_new(cli[i], &o, &s));
     return s;
 }
 
@@ -312,7 +312,7 @@ static bool lease_exists(int64_t id)
 static simtime_t done_at;
 static void wait_done(void *arg)
 {
-    chan_recv(etcd_session_done(arg), NULL);
+    chan_recv(concurrency_session_done(arg), NULL);
     done_at = sched_now();
 }
 
@@ -321,55 +321,55 @@ static void session_item68_main(void *arg)
     (void)arg;
     world(2, MS);
     /* Default TTL 60s; a grant then keep-alive. */
-    etcd_session_t *s;
-    ck_assert_ptr_null(etcd_session_new(cli[0], NULL, &s));
-    ck_assert_int_eq(etcd_session_ttl(s), 60);
+    concurrency_session_t *s;
+    ck_assert_ptr_null(concurrency_session_new(cli[0], NULL, &s));
+    ck_assert_int_eq(concurrency_session_ttl(s), 60);
     kv_lease_info_t info;
-    ck_assert(kv_lease_lookup(etcd_server_kv(srv), etcd_session_lease(s), &info));
+    ck_assert(kv_lease_lookup(etcd_server_kv(srv), concurrency_session_lease(s), &info));
     ck_assert_int_eq(info.ttl, 60);
     ck_assert_int_eq(sched_now(), 2 * MS);
     /* Done closes when keep-alive ends: here the lease is revoked by
      * someone else at 1s; the next keep-alive (TTL/3 after the first
      * reply: sent at 2.006s) is answered "not found" at 2.008s. */
-    etcd_session_t *s6 = session(0, 6); /* granted at 4ms, first keep-alive 4ms..6ms */
+    concurrency_session_t *s6 = session(0, 6); /* granted at 4ms, first keep-alive 4ms..6ms */
     ck_assert_int_eq(sched_now(), 4 * MS);
     done_at = -1;
     go_spawn(wait_done, s6, "wait-done");
     go_sleep_until(SEC);
-    ck_assert_ptr_null(etcd_revoke(cli[1], bg(), etcd_session_lease(s6), NULL));
+    ck_assert_ptr_null(etcd_revoke(cli[1], bg(), concurrency_session_lease(s6), NULL));
     go_sleep_until(3 * SEC);
     ck_assert_int_eq(done_at, 2 * SEC + 8 * MS);
-    ck_assert_str_eq(entity_state(etcd_session_entity(s6)), "expired");
+    ck_assert_str_eq(entity_state(concurrency_session_entity(s6)), "expired");
     /* Done closes when the session's context is cancelled. */
     ctx_t *ctx = ctx_with_cancel(bg());
-    etcd_session_opts_t o = {.ttl_s = 6, .ctx = ctx};
-    etcd_session_t *sc;
-    ck_assert_ptr_null(etcd_session_new(cli[0], &o, &sc));
+    concurrency_session_opts_t o = {.ttl_s = 6, .ctx = ctx};
+    concurrency_session_t *sc;
+    ck_assert_ptr_null(concurrency_session_new(cli[0], &o, &sc));
     ctx_cancel(ctx);
     go_yield();
     go_yield();
-    ck_assert(chan_closed(etcd_session_done(sc)));
+    ck_assert(chan_closed(concurrency_session_done(sc)));
     /* Close revokes the lease: its keys go. */
-    etcd_session_t *s2 = session(1, 10);
-    ck_assert_ptr_null(etcd_put(cli[1], bg(), "/owned", "x", etcd_session_lease(s2), NULL));
-    ck_assert_ptr_null(etcd_session_close(s2));
-    ck_assert(chan_closed(etcd_session_done(s2)));
-    ck_assert(!lease_exists(etcd_session_lease(s2)));
+    concurrency_session_t *s2 = session(1, 10);
+    ck_assert_ptr_null(etcd_put(cli[1], bg(), "/owned", "x", concurrency_session_lease(s2), NULL));
+    ck_assert_ptr_null(concurrency_session_close(s2));
+    ck_assert(chan_closed(concurrency_session_done(s2)));
+    ck_assert(!lease_exists(concurrency_session_lease(s2)));
     ck_assert_ptr_null(kv_lookup(etcd_server_kv(srv), "/owned"));
-    ck_assert_str_eq(entity_state(etcd_session_entity(s2)), "closed");
+    ck_assert_str_eq(entity_state(concurrency_session_entity(s2)), "closed");
     /* Done closes when no reply comes before the deadline (TTL after the
      * last reply): cut n1 off after its first keep-alive. */
     go_sleep_until(10 * SEC);
-    etcd_session_t *sp = session(1, 6); /* grant 10.000-10.002, keep-alive replied 10.004 */
+    concurrency_session_t *sp = session(1, 6); /* grant 10.000-10.002, keep-alive replied 10.004 */
     done_at = -1;
     go_spawn(wait_done, sp, "wait-done");
     go_sleep_until(11 * SEC);
-    cluster_isolate(cl, cn[1]);
+    net_cluster_isolate(cl, cn[1]);
     go_sleep_until(20 * SEC);
     ck_assert_int_eq(done_at, 16 * SEC + 4 * MS);
     /* Renewed at the server at 10.003s: expired by the check at 16.5s. */
-    ck_assert(!lease_exists(etcd_session_lease(sp)));
-    cluster_heal(cl);
+    ck_assert(!lease_exists(concurrency_session_lease(sp)));
+    net_cluster_heal(cl);
 }
 RUN(session_item68)
 
@@ -418,9 +418,9 @@ static void ka_latency_main(void *arg)
     }
     /* Lost keep-alives are resent every 500ms: cut the link and heal it. */
     simtime_t last = sched_now(); /* next due at last + third */
-    cluster_isolate(cl, cn[0]);
+    net_cluster_isolate(cl, cn[0]);
     go_sleep_until(last + third + 1200 * MS); /* sent at +0, +500ms, +1000ms: all lost */
-    cluster_heal(cl);
+    net_cluster_heal(cl);
     ck_assert(chan_recv(ka, &resp)); /* the one sent at +1500ms */
     ck_assert_int_eq(sched_now(), last + third + 1500 * MS + 2 * MS);
 }
@@ -542,39 +542,39 @@ static void mutex_key_item71_main(void *arg)
 {
     (void)arg;
     world(2, MS);
-    etcd_session_t *s = session(0, 10);
-    etcd_mutex_t *m = etcd_mutex_new(s, "/lk");
+    concurrency_session_t *s = session(0, 10);
+    concurrency_mutex_t *m = concurrency_mutex_new(s, "/lk");
     uint64_t before = etcd_server_requests(srv);
     int64_t rev = kv_revision(etcd_server_kv(srv));
     simtime_t t0 = sched_now();
-    ck_assert_ptr_null(etcd_mutex_lock(m, bg()));
+    ck_assert_ptr_null(concurrency_mutex_lock(m, bg()));
     /* One transaction: one request, one revision, one round trip. */
     ck_assert_uint_eq(etcd_server_requests(srv) - before, 1 + 1 /* the session's keep-alive */);
     ck_assert_int_eq(sched_now() - t0, 2 * MS);
     ck_assert_int_eq(kv_revision(etcd_server_kv(srv)), rev + 1);
     char want[64];
-    snprintf(want, sizeof want, "/lk/%llx", (unsigned long long)etcd_session_lease(s));
-    ck_assert_str_eq(etcd_mutex_key(m), want);
-    ck_assert_int_eq(etcd_mutex_rev(m), rev + 1);
-    ck_assert_int_eq(etcd_mutex_header_revision(m), rev + 1);
+    snprintf(want, sizeof want, "/lk/%llx", (unsigned long long)concurrency_session_lease(s));
+    ck_assert_str_eq(concurrency_mutex_key(m), want);
+    ck_assert_int_eq(concurrency_mutex_rev(m), rev + 1);
+    ck_assert_int_eq(concurrency_mutex_header_revision(m), rev + 1);
     const kv_kv_t *k = kv_lookup(etcd_server_kv(srv), want);
     ck_assert_ptr_nonnull(k);
-    ck_assert_int_eq(k->lease, etcd_session_lease(s));
+    ck_assert_int_eq(k->lease, concurrency_session_lease(s));
     /* The holder is the key with the lowest create revision (the store's view). */
-    etcd_session_t *s2 = session(1, 10);
-    etcd_mutex_t *m2 = etcd_mutex_new(s2, "/lk");
-    ck_assert_ptr_eq(etcd_mutex_try_lock(m2, bg()), &ETCD_ERR_LOCKED);
+    concurrency_session_t *s2 = session(1, 10);
+    concurrency_mutex_t *m2 = concurrency_mutex_new(s2, "/lk");
+    ck_assert_ptr_eq(concurrency_mutex_try_lock(m2, bg()), &CONCURRENCY_ERR_LOCKED);
     entity_t *lk = etcd_server_track(srv, "/lk/", ETCD_TRACK_LOCK);
     ck_assert_str_eq(entity_name(lk), "/lk");
     ck_assert_str_eq(entity_state(lk), "held");
     ck_assert_int_eq(entity_get(lk, "holder_rev", 0), rev + 1);
-    ck_assert_int_eq(entity_get(lk, "holder_lease", 0), etcd_session_lease(s));
-    ck_assert_str_eq(entity_state(etcd_mutex_entity(m)), "held");
+    ck_assert_int_eq(entity_get(lk, "holder_lease", 0), concurrency_session_lease(s));
+    ck_assert_str_eq(entity_state(concurrency_mutex_entity(m)), "held");
 }
 RUN(mutex_key_item71)
 
 typedef struct locker {
-    etcd_mutex_t *m;
+    concurrency_mutex_t *m;
     ctx_t *ctx;
     const go_error_t *err;
     simtime_t at;
@@ -584,7 +584,7 @@ typedef struct locker {
 static void lock_g(void *arg)
 {
     locker_t *l = arg;
-    l->err = etcd_mutex_lock(l->m, l->ctx ? l->ctx : bg());
+    l->err = concurrency_mutex_lock(l->m, l->ctx ? l->ctx : bg());
     l->at = sched_now();
     l->done = true;
 }
@@ -593,26 +593,26 @@ static void mutex_wait_item72_main(void *arg)
 {
     (void)arg;
     world(3, MS);
-    etcd_session_t *sa = session(0, 30), *sb = session(1, 30), *sc = session(2, 30);
-    etcd_mutex_t *a = etcd_mutex_new(sa, "/lk");
-    ck_assert_ptr_null(etcd_mutex_lock(a, bg()));
+    concurrency_session_t *sa = session(0, 30), *sb = session(1, 30), *sc = session(2, 30);
+    concurrency_mutex_t *a = concurrency_mutex_new(sa, "/lk");
+    ck_assert_ptr_null(concurrency_mutex_lock(a, bg()));
     static locker_t b, c;
-    b = (locker_t){etcd_mutex_new(sb, "/lk"), NULL, NULL, 0, false};
-    c = (locker_t){etcd_mutex_new(sc, "/lk"), NULL, NULL, 0, false};
-    node_go(cn[1], lock_g, &b, "lock-b");
+    b = (locker_t){concurrency_mutex_new(sb, "/lk"), NULL, NULL, 0, false};
+    c = (locker_t){concurrency_mutex_new(sc, "/lk"), NULL, NULL, 0, false};
+    net_node_go(cn[1], lock_g, &b, "lock-b");
     go_sleep(10 * MS);
-    node_go(cn[2], lock_g, &c, "lock-c");
+    net_node_go(cn[2], lock_g, &c, "lock-c");
     go_sleep(SEC);
     ck_assert(!b.done && !c.done);
-    ck_assert_str_eq(entity_state(etcd_mutex_entity(c.m)), "waiting");
+    ck_assert_str_eq(entity_state(concurrency_mutex_entity(c.m)), "waiting");
     /* c waits for b's key (the newest older than its own), not a's:
      * delete b's key (its lease revoked) and c, finding a older, waits on. */
-    ck_assert_ptr_null(etcd_revoke(cli[0], bg(), etcd_session_lease(sb), NULL));
+    ck_assert_ptr_null(etcd_revoke(cli[0], bg(), concurrency_session_lease(sb), NULL));
     go_sleep(SEC);
     ck_assert(!c.done);
     ck_assert(!b.done); /* b still waits for a's key */
     simtime_t t = sched_now();
-    ck_assert_ptr_null(etcd_mutex_unlock(a, bg())); /* deleted at t+1ms */
+    ck_assert_ptr_null(concurrency_mutex_unlock(a, bg())); /* deleted at t+1ms */
     go_sleep(SEC);
     /* c: delete event at t+2ms, a Get (t+4ms) finds nothing older, its own
      * key read again (t+6ms). */
@@ -621,7 +621,7 @@ static void mutex_wait_item72_main(void *arg)
     ck_assert_int_eq(c.at, t + 6 * MS);
     /* b: its key is gone when its wait ends: the session is expired. */
     ck_assert(b.done);
-    ck_assert_ptr_eq(b.err, &ETCD_ERR_SESSION_EXPIRED);
+    ck_assert_ptr_eq(b.err, &CONCURRENCY_ERR_SESSION_EXPIRED);
     ck_assert_str_eq(go_error_msg(b.err), "mutex: session is expired");
 }
 RUN(mutex_wait_item72)
@@ -630,13 +630,13 @@ static void mutex_wait_fails_item73_main(void *arg)
 {
     (void)arg;
     world(2, MS);
-    etcd_session_t *sa = session(0, 30), *sb = session(1, 30);
-    etcd_mutex_t *a = etcd_mutex_new(sa, "/lk");
-    ck_assert_ptr_null(etcd_mutex_lock(a, bg()));
-    etcd_mutex_t *b = etcd_mutex_new(sb, "/lk");
+    concurrency_session_t *sa = session(0, 30), *sb = session(1, 30);
+    concurrency_mutex_t *a = concurrency_mutex_new(sa, "/lk");
+    ck_assert_ptr_null(concurrency_mutex_lock(a, bg()));
+    concurrency_mutex_t *b = concurrency_mutex_new(sb, "/lk");
     simtime_t t = sched_now();
     ctx_t *ctx = ctx_with_timeout(bg(), SEC);
-    const go_error_t *err = etcd_mutex_lock(b, ctx);
+    const go_error_t *err = concurrency_mutex_lock(b, ctx);
     ck_assert_ptr_eq(err, &GO_ERR_DEADLINE_EXCEEDED);
     /* The deadline at t+1s, then its own key deleted (2ms). */
     ck_assert_int_eq(sched_now(), t + SEC + 2 * MS);
@@ -644,20 +644,20 @@ static void mutex_wait_fails_item73_main(void *arg)
     kv_range_opts_t o = {.prefix = true};
     ck_assert_ptr_null(etcd_get(cli[1], bg(), "/lk/", &o, &r));
     ck_assert_uint_eq(r.op.nkvs, 1);
-    ck_assert_str_eq(r.op.kvs[0].key, etcd_mutex_key(a));
+    ck_assert_str_eq(r.op.kvs[0].key, concurrency_mutex_key(a));
     kv_result_clear(&r);
-    ck_assert_ptr_eq(etcd_mutex_unlock(b, bg()), &ETCD_ERR_LOCK_RELEASED);
+    ck_assert_ptr_eq(concurrency_mutex_unlock(b, bg()), &CONCURRENCY_ERR_LOCK_RELEASED);
 }
 RUN(mutex_wait_fails_item73)
 
 static int trylock_wins, trylock_locked;
 static void trylock_g(void *arg)
 {
-    etcd_mutex_t *m = arg;
-    const go_error_t *err = etcd_mutex_try_lock(m, bg());
+    concurrency_mutex_t *m = arg;
+    const go_error_t *err = concurrency_mutex_try_lock(m, bg());
     if (!err)
         trylock_wins++;
-    else if (err == &ETCD_ERR_LOCKED)
+    else if (err == &CONCURRENCY_ERR_LOCKED)
         trylock_locked++;
 }
 
@@ -665,12 +665,12 @@ static void trylock_item74_main(void *arg)
 {
     (void)arg;
     world(5, MS);
-    etcd_mutex_t *m[5];
+    concurrency_mutex_t *m[5];
     for (int i = 0; i < 5; i++)
-        m[i] = etcd_mutex_new(session(i, 30), "/try");
+        m[i] = concurrency_mutex_new(session(i, 30), "/try");
     trylock_wins = trylock_locked = 0;
     for (int i = 0; i < 5; i++)
-        node_go(cn[i], trylock_g, m[i], "trylock");
+        net_node_go(cn[i], trylock_g, m[i], "trylock");
     go_sleep(SEC);
     ck_assert_int_eq(trylock_wins, 1);
     ck_assert_int_eq(trylock_locked, 4);
@@ -680,7 +680,7 @@ static void trylock_item74_main(void *arg)
     ck_assert_ptr_null(etcd_get(cli[0], bg(), "/try/", &o, &r));
     ck_assert_uint_eq(r.op.nkvs, 1);
     kv_result_clear(&r);
-    ck_assert_str_eq(go_error_msg(&ETCD_ERR_LOCKED), "mutex: Locked by another session");
+    ck_assert_str_eq(go_error_msg(&CONCURRENCY_ERR_LOCKED), "mutex: Locked by another session");
 }
 RUN(trylock_item74)
 
@@ -688,14 +688,14 @@ static void unlock_released_item75_main(void *arg)
 {
     (void)arg;
     world(1, MS);
-    etcd_mutex_t *m = etcd_mutex_new(session(0, 30), "/lk");
-    ck_assert_ptr_eq(etcd_mutex_unlock(m, bg()), &ETCD_ERR_LOCK_RELEASED);
-    ck_assert_str_eq(go_error_msg(&ETCD_ERR_LOCK_RELEASED), "mutex: lock has already been released");
-    ck_assert_ptr_null(etcd_mutex_lock(m, bg()));
-    ck_assert_ptr_null(etcd_mutex_unlock(m, bg()));
-    ck_assert_str_eq(etcd_mutex_key(m), "");
-    ck_assert_int_eq(etcd_mutex_rev(m), -1);
-    ck_assert_ptr_eq(etcd_mutex_unlock(m, bg()), &ETCD_ERR_LOCK_RELEASED);
+    concurrency_mutex_t *m = concurrency_mutex_new(session(0, 30), "/lk");
+    ck_assert_ptr_eq(concurrency_mutex_unlock(m, bg()), &CONCURRENCY_ERR_LOCK_RELEASED);
+    ck_assert_str_eq(go_error_msg(&CONCURRENCY_ERR_LOCK_RELEASED), "mutex: lock has already been released");
+    ck_assert_ptr_null(concurrency_mutex_lock(m, bg()));
+    ck_assert_ptr_null(concurrency_mutex_unlock(m, bg()));
+    ck_assert_str_eq(concurrency_mutex_key(m), "");
+    ck_assert_int_eq(concurrency_mutex_rev(m), -1);
+    ck_assert_ptr_eq(concurrency_mutex_unlock(m, bg()), &CONCURRENCY_ERR_LOCK_RELEASED);
 }
 RUN(unlock_released_item75)
 
@@ -703,17 +703,17 @@ static void relock_item76_main(void *arg)
 {
     (void)arg;
     world(1, MS);
-    etcd_session_t *s = session(0, 30);
-    etcd_mutex_t *m1 = etcd_mutex_new(s, "/lk"), *m2 = etcd_mutex_new(s, "/lk");
-    ck_assert_ptr_null(etcd_mutex_lock(m1, bg()));
+    concurrency_session_t *s = session(0, 30);
+    concurrency_mutex_t *m1 = concurrency_mutex_new(s, "/lk"), *m2 = concurrency_mutex_new(s, "/lk");
+    ck_assert_ptr_null(concurrency_mutex_lock(m1, bg()));
     int64_t rev = kv_revision(etcd_server_kv(srv));
     simtime_t t = sched_now();
-    ck_assert_ptr_null(etcd_mutex_lock(m2, bg())); /* at once: same key */
+    ck_assert_ptr_null(concurrency_mutex_lock(m2, bg())); /* at once: same key */
     ck_assert_int_eq(sched_now(), t + 2 * MS);
-    ck_assert_str_eq(etcd_mutex_key(m2), etcd_mutex_key(m1));
-    ck_assert_int_eq(etcd_mutex_rev(m2), etcd_mutex_rev(m1));
+    ck_assert_str_eq(concurrency_mutex_key(m2), concurrency_mutex_key(m1));
+    ck_assert_int_eq(concurrency_mutex_rev(m2), concurrency_mutex_rev(m1));
     ck_assert_int_eq(kv_revision(etcd_server_kv(srv)), rev); /* nothing written */
-    ck_assert_ptr_null(etcd_mutex_lock(m1, bg())); /* the same object again */
+    ck_assert_ptr_null(concurrency_mutex_lock(m1, bg())); /* the same object again */
     ck_assert_int_eq(sched_now(), t + 4 * MS);
 }
 RUN(relock_item76)
@@ -723,29 +723,29 @@ static int holders, max_holders, norder;
 static int64_t order_rev[MAXN];
 static void order_g(void *arg)
 {
-    etcd_mutex_t *m = arg;
-    ck_assert_ptr_null(etcd_mutex_lock(m, bg()));
+    concurrency_mutex_t *m = arg;
+    ck_assert_ptr_null(concurrency_mutex_lock(m, bg()));
     holders++;
     if (holders > max_holders)
         max_holders = holders;
-    order_rev[norder++] = etcd_mutex_rev(m);
+    order_rev[norder++] = concurrency_mutex_rev(m);
     go_sleep(100 * MS);
     holders--;
-    ck_assert_ptr_null(etcd_mutex_unlock(m, bg()));
+    ck_assert_ptr_null(concurrency_mutex_unlock(m, bg()));
 }
 
 static void lock_order_item77_main(void *arg)
 {
     (void)arg;
     world(6, MS);
-    etcd_mutex_t *m[6];
+    concurrency_mutex_t *m[6];
     for (int i = 0; i < 6; i++)
-        m[i] = etcd_mutex_new(session(i, 30), "/order");
+        m[i] = concurrency_mutex_new(session(i, 30), "/order");
     holders = max_holders = norder = 0;
     /* Arrivals in the order 3, 0, 5, 1, 4, 2. */
     int arrive[6] = {3, 0, 5, 1, 4, 2};
     for (int i = 0; i < 6; i++) {
-        node_go(cn[arrive[i]], order_g, m[arrive[i]], "locker");
+        net_node_go(cn[arrive[i]], order_g, m[arrive[i]], "locker");
         go_sleep(5 * MS);
     }
     go_sleep(5 * SEC);
@@ -762,12 +762,12 @@ static void lock_order_random_main(void *arg)
 {
     (void)arg;
     world(6, MS);
-    etcd_mutex_t *m[6];
+    concurrency_mutex_t *m[6];
     for (int i = 0; i < 6; i++)
-        m[i] = etcd_mutex_new(session(i, 30), "/order");
+        m[i] = concurrency_mutex_new(session(i, 30), "/order");
     holders = max_holders = norder = 0;
     for (int i = 0; i < 6; i++)
-        node_go(cn[i], order_g, m[i], "locker");
+        net_node_go(cn[i], order_g, m[i], "locker");
     go_sleep(5 * SEC);
     ck_assert_int_eq(norder, 6);
     ck_assert_int_eq(max_holders, 1);
@@ -793,15 +793,15 @@ static void is_owner_item78_main(void *arg)
 {
     (void)arg;
     world(2, MS);
-    etcd_session_t *sa = session(0, 30), *sb = session(1, 30);
-    etcd_mutex_t *a = etcd_mutex_new(sa, "/lk"), *b = etcd_mutex_new(sb, "/lk");
-    ck_assert_ptr_null(etcd_mutex_lock(a, bg()));
-    int64_t token_a = etcd_mutex_header_revision(a);
-    kv_cmp_t own = etcd_mutex_is_owner(a);
+    concurrency_session_t *sa = session(0, 30), *sb = session(1, 30);
+    concurrency_mutex_t *a = concurrency_mutex_new(sa, "/lk"), *b = concurrency_mutex_new(sb, "/lk");
+    ck_assert_ptr_null(concurrency_mutex_lock(a, bg()));
+    int64_t token_a = concurrency_mutex_header_revision(a);
+    kv_cmp_t own = concurrency_mutex_is_owner(a);
     ck_assert_int_eq(own.target, KV_CMP_CREATE);
     ck_assert_int_eq(own.result, KV_CMP_EQUAL);
-    ck_assert_int_eq(own.num, etcd_mutex_rev(a));
-    ck_assert_str_eq(own.key, etcd_mutex_key(a));
+    ck_assert_int_eq(own.num, concurrency_mutex_rev(a));
+    ck_assert_str_eq(own.key, concurrency_mutex_key(a));
     kv_op_t put = kv_op_put("/resource", "from a", 0);
     kv_txn_t t = {&own, 1, &put, 1, NULL, 0};
     kv_result_t r;
@@ -810,10 +810,10 @@ static void is_owner_item78_main(void *arg)
     kv_result_clear(&r);
     /* a's lease is lost (revoked behind its back), b takes the lock; a
      * still believes it holds it, but its guarded write fails. */
-    ck_assert_ptr_null(etcd_revoke(cli[1], bg(), etcd_session_lease(sa), NULL));
-    ck_assert_ptr_null(etcd_mutex_lock(b, bg()));
-    ck_assert_int_gt(etcd_mutex_header_revision(b), token_a); /* a fencing token */
-    own = etcd_mutex_is_owner(a);
+    ck_assert_ptr_null(etcd_revoke(cli[1], bg(), concurrency_session_lease(sa), NULL));
+    ck_assert_ptr_null(concurrency_mutex_lock(b, bg()));
+    ck_assert_int_gt(concurrency_mutex_header_revision(b), token_a); /* a fencing token */
+    own = concurrency_mutex_is_owner(a);
     put = kv_op_put("/resource", "stale write from a", 0);
     ck_assert_ptr_null(etcd_txn(cli[0], bg(), &t, &r));
     ck_assert(!r.succeeded);
@@ -827,8 +827,8 @@ RUN(is_owner_item78)
 static void crash_holder_g(void *arg)
 {
     (void)arg;
-    etcd_mutex_t *m = etcd_mutex_new(session(0, 6), "/lk");
-    ck_assert_ptr_null(etcd_mutex_lock(m, bg()));
+    concurrency_mutex_t *m = concurrency_mutex_new(session(0, 6), "/lk");
+    ck_assert_ptr_null(concurrency_mutex_lock(m, bg()));
     go_sleep(SIMTIME_MAX / 4); /* holds it forever */
 }
 
@@ -836,16 +836,16 @@ static void crash_handoff_main(void *arg)
 {
     (void)arg;
     world(2, MS);
-    node_go(cn[0], crash_holder_g, NULL, "holder");
+    net_node_go(cn[0], crash_holder_g, NULL, "holder");
     /* n0: grant 0-2ms, keep-alive sent 2ms (renewed at 3ms), lock txn at
      * 2ms..4ms; the keep-alive reply at 4ms schedules the next at 2.004s,
      * renewed at the server at 2.005s. */
     go_sleep(500 * MS);
     static locker_t w;
-    w = (locker_t){etcd_mutex_new(session(1, 6), "/lk"), NULL, NULL, 0, false};
-    node_go(cn[1], lock_g, &w, "waiter");
+    w = (locker_t){concurrency_mutex_new(session(1, 6), "/lk"), NULL, NULL, 0, false};
+    net_node_go(cn[1], lock_g, &w, "waiter");
     go_sleep_until(2005 * MS); /* the renewal has just reached the server */
-    node_crash(cn[0]);
+    net_node_crash(cn[0]);
     simtime_t crash = sched_now();
     go_sleep_until(30 * SEC);
     ck_assert(w.done);
@@ -854,7 +854,7 @@ static void crash_handoff_main(void *arg)
      * delete reaches the waiter at 8.501s, a Get and a re-read: 8.505s. */
     ck_assert_int_eq(w.at, 8505 * MS);
     ck_assert_int_ge(w.at - crash, 6 * SEC);
-    node_restart(cn[0]);
+    net_node_restart(cn[0]);
 }
 RUN(crash_handoff)
 
@@ -867,12 +867,12 @@ static simtime_t paused_write_at;
 static void paused_holder_g(void *arg)
 {
     (void)arg;
-    etcd_session_t *s = session(0, 5);
-    etcd_mutex_t *m = etcd_mutex_new(s, "/lk");
-    ck_assert_ptr_null(etcd_mutex_lock(m, bg()));
+    concurrency_session_t *s = session(0, 5);
+    concurrency_mutex_t *m = concurrency_mutex_new(s, "/lk");
+    ck_assert_ptr_null(concurrency_mutex_lock(m, bg()));
     go_sleep(12 * SEC); /* paused from 1s to 11s in the middle of this */
-    paused_done = chan_closed(etcd_session_done(s));
-    kv_cmp_t own = etcd_mutex_is_owner(m);
+    paused_done = chan_closed(concurrency_session_done(s));
+    kv_cmp_t own = concurrency_mutex_is_owner(m);
     kv_op_t put = kv_op_put("/resource", "late", 0);
     kv_txn_t t = {&own, 1, &put, 1, NULL, 0};
     kv_result_t r;
@@ -886,20 +886,20 @@ static void pause_holder_main(void *arg)
 {
     (void)arg;
     world(2, MS);
-    node_go(cn[0], paused_holder_g, NULL, "holder");
+    net_node_go(cn[0], paused_holder_g, NULL, "holder");
     go_sleep(500 * MS);
     static locker_t w;
-    w = (locker_t){etcd_mutex_new(session(1, 5), "/lk"), NULL, NULL, 0, false};
-    node_go(cn[1], lock_g, &w, "waiter");
+    w = (locker_t){concurrency_mutex_new(session(1, 5), "/lk"), NULL, NULL, 0, false};
+    net_node_go(cn[1], lock_g, &w, "waiter");
     go_sleep_until(SEC);
-    node_pause(cn[0]); /* its next keep-alive was due at 1.670s */
+    net_node_pause(cn[0]); /* its next keep-alive was due at 1.670s */
     go_sleep_until(11 * SEC);
     ck_assert(w.done);
     ck_assert_ptr_null(w.err);
     /* Renewed at the server at 3ms: deadline 5.003s, expired at the 5.5s
      * check, the waiter holds the lock from 5.505s. */
     ck_assert_int_eq(w.at, 5505 * MS);
-    node_resume(cn[0]);
+    net_node_resume(cn[0]);
     go_sleep_until(20 * SEC);
     ck_assert(paused_done); /* its keep-alive deadline passed while it slept */
     ck_assert(!paused_write_ok);
@@ -910,7 +910,7 @@ RUN(pause_holder)
 /* ---- 79-82: Election ----------------------------------------------------------------------- */
 
 typedef struct campaigner {
-    etcd_election_t *e;
+    concurrency_election_t *e;
     ctx_t *ctx;
     const char *val;
     const go_error_t *err;
@@ -921,7 +921,7 @@ typedef struct campaigner {
 static void campaign_g(void *arg)
 {
     campaigner_t *c = arg;
-    c->err = etcd_election_campaign(c->e, c->ctx ? c->ctx : bg(), c->val);
+    c->err = concurrency_election_campaign(c->e, c->ctx ? c->ctx : bg(), c->val);
     c->at = sched_now();
     c->done = true;
 }
@@ -930,22 +930,22 @@ static void campaign_item79_main(void *arg)
 {
     (void)arg;
     world(3, MS);
-    etcd_session_t *sa = session(0, 30), *sb = session(1, 30);
-    etcd_election_t *ea = etcd_election_new(sa, "/el");
-    ck_assert_ptr_null(etcd_election_campaign(ea, bg(), "node-a"));
+    concurrency_session_t *sa = session(0, 30), *sb = session(1, 30);
+    concurrency_election_t *ea = concurrency_election_new(sa, "/el");
+    ck_assert_ptr_null(concurrency_election_campaign(ea, bg(), "node-a"));
     char want[64];
-    snprintf(want, sizeof want, "/el/%llx", (unsigned long long)etcd_session_lease(sa));
-    ck_assert_str_eq(etcd_election_key(ea), want);
+    snprintf(want, sizeof want, "/el/%llx", (unsigned long long)concurrency_session_lease(sa));
+    ck_assert_str_eq(concurrency_election_key(ea), want);
     ck_assert_str_eq(kv_lookup(etcd_server_kv(srv), want)->value, "node-a");
-    ck_assert(etcd_election_is_leader(ea));
+    ck_assert(concurrency_election_is_leader(ea));
     entity_t *el = etcd_server_track(srv, "/el/", ETCD_TRACK_ELECTION);
     ck_assert_str_eq(entity_state(el), "node-a");
-    ck_assert_int_eq(entity_get(el, "term", 0), etcd_election_rev(ea));
+    ck_assert_int_eq(entity_get(el, "term", 0), concurrency_election_rev(ea));
     /* b waits for every older key; cancelling its ctx resigns (deletes its key). */
     static campaigner_t b;
     ctx_t *ctx = ctx_with_cancel(bg());
-    b = (campaigner_t){etcd_election_new(sb, "/el"), ctx, "node-b", NULL, 0, false};
-    node_go(cn[1], campaign_g, &b, "campaign-b");
+    b = (campaigner_t){concurrency_election_new(sb, "/el"), ctx, "node-b", NULL, 0, false};
+    net_node_go(cn[1], campaign_g, &b, "campaign-b");
     go_sleep(SEC);
     ck_assert(!b.done);
     ck_assert_int_eq(entity_get(el, "candidates", 0), 2);
@@ -953,25 +953,25 @@ static void campaign_item79_main(void *arg)
     go_sleep(SEC);
     ck_assert(b.done);
     ck_assert_ptr_eq(b.err, &GO_ERR_CANCELED);
-    snprintf(want, sizeof want, "/el/%llx", (unsigned long long)etcd_session_lease(sb));
+    snprintf(want, sizeof want, "/el/%llx", (unsigned long long)concurrency_session_lease(sb));
     ck_assert_ptr_null(kv_lookup(etcd_server_kv(srv), want));
     /* Campaigning again with a new value on an existing key proclaims it. */
-    ck_assert_ptr_null(etcd_election_campaign(ea, bg(), "node-a2"));
-    ck_assert_str_eq(kv_lookup(etcd_server_kv(srv), etcd_election_key(ea))->value, "node-a2");
+    ck_assert_ptr_null(concurrency_election_campaign(ea, bg(), "node-a2"));
+    ck_assert_str_eq(kv_lookup(etcd_server_kv(srv), concurrency_election_key(ea))->value, "node-a2");
     ck_assert_str_eq(entity_state(el), "node-a2");
     /* A later candidate becomes leader when the leader resigns. */
     static campaigner_t c;
-    c = (campaigner_t){etcd_election_new(session(2, 30), "/el"), NULL, "node-c", NULL, 0, false};
-    node_go(cn[2], campaign_g, &c, "campaign-c");
+    c = (campaigner_t){concurrency_election_new(session(2, 30), "/el"), NULL, "node-c", NULL, 0, false};
+    net_node_go(cn[2], campaign_g, &c, "campaign-c");
     go_sleep(SEC);
     ck_assert(!c.done);
     simtime_t t = sched_now();
-    ck_assert_ptr_null(etcd_election_resign(ea, bg()));
+    ck_assert_ptr_null(concurrency_election_resign(ea, bg()));
     go_sleep(SEC);
     ck_assert(c.done);
     ck_assert_ptr_null(c.err);
     ck_assert_int_eq(c.at, t + 4 * MS); /* delete event +2ms, a Get +2ms */
-    ck_assert_int_eq(entity_get(el, "term", 0), etcd_election_rev(c.e));
+    ck_assert_int_eq(entity_get(el, "term", 0), concurrency_election_rev(c.e));
 }
 RUN(campaign_item79)
 
@@ -979,20 +979,20 @@ static void proclaim_item80_main(void *arg)
 {
     (void)arg;
     world(2, MS);
-    etcd_session_t *sa = session(0, 30);
-    etcd_election_t *e = etcd_election_new(sa, "/el");
-    ck_assert_ptr_eq(etcd_election_proclaim(e, bg(), "x"), &ETCD_ERR_NOT_LEADER);
-    ck_assert_str_eq(go_error_msg(&ETCD_ERR_NOT_LEADER), "election: not leader");
-    ck_assert_ptr_null(etcd_election_campaign(e, bg(), "v1"));
-    ck_assert_ptr_null(etcd_election_proclaim(e, bg(), "v2"));
-    const kv_kv_t *k = kv_lookup(etcd_server_kv(srv), etcd_election_key(e));
+    concurrency_session_t *sa = session(0, 30);
+    concurrency_election_t *e = concurrency_election_new(sa, "/el");
+    ck_assert_ptr_eq(concurrency_election_proclaim(e, bg(), "x"), &CONCURRENCY_ERR_NOT_LEADER);
+    ck_assert_str_eq(go_error_msg(&CONCURRENCY_ERR_NOT_LEADER), "election: not leader");
+    ck_assert_ptr_null(concurrency_election_campaign(e, bg(), "v1"));
+    ck_assert_ptr_null(concurrency_election_proclaim(e, bg(), "v2"));
+    const kv_kv_t *k = kv_lookup(etcd_server_kv(srv), concurrency_election_key(e));
     ck_assert_str_eq(k->value, "v2");
     ck_assert_int_eq(k->version, 2);
-    ck_assert_int_eq(etcd_election_header_revision(e), k->mod_rev);
+    ck_assert_int_eq(concurrency_election_header_revision(e), k->mod_rev);
     /* The key is lost (lease revoked): the compare on its create revision fails. */
-    ck_assert_ptr_null(etcd_revoke(cli[1], bg(), etcd_session_lease(sa), NULL));
-    ck_assert_ptr_eq(etcd_election_proclaim(e, bg(), "v3"), &ETCD_ERR_NOT_LEADER);
-    ck_assert_str_eq(etcd_election_key(e), "");
+    ck_assert_ptr_null(etcd_revoke(cli[1], bg(), concurrency_session_lease(sa), NULL));
+    ck_assert_ptr_eq(concurrency_election_proclaim(e, bg(), "v3"), &CONCURRENCY_ERR_NOT_LEADER);
+    ck_assert_str_eq(concurrency_election_key(e), "");
     ck_assert_uint_eq(kv_key_count(etcd_server_kv(srv)), 0);
 }
 RUN(proclaim_item80)
@@ -1001,29 +1001,29 @@ static void resign_leader_item81_main(void *arg)
 {
     (void)arg;
     world(2, MS);
-    etcd_election_t *a = etcd_election_new(session(0, 30), "/el");
-    etcd_election_t *b = etcd_election_new(session(1, 30), "/el");
-    ck_assert_ptr_eq(etcd_election_leader(a, bg(), NULL), &ETCD_ERR_NO_LEADER);
-    ck_assert_str_eq(go_error_msg(&ETCD_ERR_NO_LEADER), "election: no leader");
-    ck_assert_ptr_null(etcd_election_resign(a, bg())); /* not leader: nil */
-    ck_assert_ptr_null(etcd_election_campaign(a, bg(), "a"));
+    concurrency_election_t *a = concurrency_election_new(session(0, 30), "/el");
+    concurrency_election_t *b = concurrency_election_new(session(1, 30), "/el");
+    ck_assert_ptr_eq(concurrency_election_leader(a, bg(), NULL), &CONCURRENCY_ERR_NO_LEADER);
+    ck_assert_str_eq(go_error_msg(&CONCURRENCY_ERR_NO_LEADER), "election: no leader");
+    ck_assert_ptr_null(concurrency_election_resign(a, bg())); /* not leader: nil */
+    ck_assert_ptr_null(concurrency_election_campaign(a, bg(), "a"));
     static campaigner_t cb;
     cb = (campaigner_t){b, NULL, "b", NULL, 0, false};
-    node_go(cn[1], campaign_g, &cb, "campaign-b");
+    net_node_go(cn[1], campaign_g, &cb, "campaign-b");
     go_sleep(SEC);
     kv_result_t r;
-    ck_assert_ptr_null(etcd_election_leader(b, bg(), &r));
+    ck_assert_ptr_null(concurrency_election_leader(b, bg(), &r));
     ck_assert_str_eq(r.op.kvs[0].value, "a"); /* the oldest key */
     kv_result_clear(&r);
-    ck_assert_ptr_null(etcd_election_resign(a, bg()));
-    ck_assert(!etcd_election_is_leader(a));
+    ck_assert_ptr_null(concurrency_election_resign(a, bg()));
+    ck_assert(!concurrency_election_is_leader(a));
     go_sleep(SEC);
     ck_assert(cb.done);
-    ck_assert_ptr_null(etcd_election_leader(a, bg(), &r));
+    ck_assert_ptr_null(concurrency_election_leader(a, bg(), &r));
     ck_assert_str_eq(r.op.kvs[0].value, "b");
     kv_result_clear(&r);
-    ck_assert_ptr_null(etcd_election_resign(b, bg()));
-    ck_assert_ptr_eq(etcd_election_leader(a, bg(), NULL), &ETCD_ERR_NO_LEADER);
+    ck_assert_ptr_null(concurrency_election_resign(b, bg()));
+    ck_assert_ptr_eq(concurrency_election_leader(a, bg(), NULL), &CONCURRENCY_ERR_NO_LEADER);
 }
 RUN(resign_leader_item81)
 
@@ -1031,35 +1031,35 @@ static void observe_item82_main(void *arg)
 {
     (void)arg;
     world(3, MS);
-    etcd_election_t *a = etcd_election_new(session(0, 30), "/el");
-    etcd_election_t *b = etcd_election_new(session(1, 30), "/el");
-    etcd_election_t *obs = etcd_election_new(session(2, 30), "/el");
+    concurrency_election_t *a = concurrency_election_new(session(0, 30), "/el");
+    concurrency_election_t *b = concurrency_election_new(session(1, 30), "/el");
+    concurrency_election_t *obs = concurrency_election_new(session(2, 30), "/el");
     ctx_t *ctx = ctx_with_cancel(bg());
-    chan_t *ch = etcd_election_observe(obs, ctx);
+    chan_t *ch = concurrency_election_observe(obs, ctx);
     go_sleep(100 * MS); /* no leader yet: observe waits for the first put */
-    ck_assert_ptr_null(etcd_election_campaign(a, bg(), "a1"));
-    etcd_observe_t *o;
+    ck_assert_ptr_null(concurrency_election_campaign(a, bg(), "a1"));
+    concurrency_observe_t *o;
     ck_assert(chan_recv(ch, &o));
     ck_assert_str_eq(o->kv.value, "a1");
     ck_assert_int_eq(o->kv.version, 1);
     int64_t term_a = o->kv.create_rev;
-    etcd_observe_free(o);
-    ck_assert_ptr_null(etcd_election_proclaim(a, bg(), "a2"));
+    concurrency_observe_free(o);
+    ck_assert_ptr_null(concurrency_election_proclaim(a, bg(), "a2"));
     ck_assert(chan_recv(ch, &o));
     ck_assert_str_eq(o->kv.value, "a2");
     ck_assert_int_eq(o->kv.version, 2);
     ck_assert_int_eq(o->kv.create_rev, term_a);
     ck_assert_int_eq(o->revision, o->kv.mod_rev);
-    etcd_observe_free(o);
+    concurrency_observe_free(o);
     static campaigner_t cb;
     cb = (campaigner_t){b, NULL, "b1", NULL, 0, false};
-    node_go(cn[1], campaign_g, &cb, "campaign-b");
+    net_node_go(cn[1], campaign_g, &cb, "campaign-b");
     go_sleep(SEC);
-    ck_assert_ptr_null(etcd_election_resign(a, bg()));
+    ck_assert_ptr_null(concurrency_election_resign(a, bg()));
     ck_assert(chan_recv(ch, &o));
     ck_assert_str_eq(o->kv.value, "b1");
     ck_assert_int_gt(o->kv.create_rev, term_a);
-    etcd_observe_free(o);
+    concurrency_observe_free(o);
     ctx_cancel(ctx);
     ck_assert(!chan_recv(ch, &o)); /* closes on cancel */
 }
@@ -1177,14 +1177,14 @@ static void watch_lossy_main(void *arg)
 {
     (void)arg;
     world(2, MS);
-    link_cfg_t l = link_cfg_default();
+    net_link_cfg_t l = net_link_cfg_default();
     l.loss_ppm = 200000;     /* 20% */
     l.dup_ppm = 200000;      /* 20% */
     l.reorder_ppm = 300000;  /* 30% held back 5ms */
     l.reorder_delay = 5 * MS;
     l.jitter = 3 * MS;
-    cluster_set_link(cl, sn, cn[1], &l);
-    cluster_set_link(cl, cn[1], sn, &l);
+    net_cluster_set_link(cl, sn, cn[1], &l);
+    net_cluster_set_link(cl, cn[1], sn, &l);
     ctx_t *ctx = ctx_with_cancel(bg());
     etcd_watch_opts_t o = {.prefix = true, .start_rev = 2};
     chan_t *w = etcd_watch(cli[1], ctx, "/l/", &o);
@@ -1220,11 +1220,11 @@ static void duplicates_main(void *arg)
 {
     (void)arg;
     world(1, MS);
-    link_cfg_t l = link_cfg_default();
+    net_link_cfg_t l = net_link_cfg_default();
     l.dup_ppm = 1000000; /* every message twice */
     l.jitter = 5 * MS;
-    cluster_set_link(cl, cn[0], sn, &l);
-    cluster_set_link(cl, sn, cn[0], &l);
+    net_cluster_set_link(cl, cn[0], sn, &l);
+    net_cluster_set_link(cl, sn, cn[0], &l);
     for (int i = 0; i < 10; i++) {
         kv_result_t r;
         ck_assert_ptr_null(etcd_put(cli[0], bg(), "/dup", "v", 0, &r));
@@ -1247,7 +1247,7 @@ static void timeouts_main(void *arg)
 {
     (void)arg;
     world(1, MS);
-    cluster_isolate(cl, cn[0]);
+    net_cluster_isolate(cl, cn[0]);
     simtime_t t = sched_now();
     ck_assert_ptr_eq(etcd_put(cli[0], bg(), "/k", "v", 0, NULL), &ETCD_ERR_TIMEOUT);
     ck_assert_int_eq(sched_now(), t + 7 * SEC);
@@ -1256,7 +1256,7 @@ static void timeouts_main(void *arg)
     ctx_t *ctx = ctx_with_timeout(bg(), SEC);
     ck_assert_ptr_eq(etcd_put(cli[0], ctx, "/k", "v", 0, NULL), &GO_ERR_DEADLINE_EXCEEDED);
     ck_assert_int_eq(sched_now(), t + SEC);
-    cluster_heal(cl);
+    net_cluster_heal(cl);
     ck_assert_ptr_null(etcd_put(cli[0], bg(), "/k", "v", 0, NULL));
     /* A closed client: "context canceled". */
     etcd_client_close(cli[0]);
@@ -1277,12 +1277,12 @@ static void server_restart_main(void *arg)
     ck_assert_ptr_null(etcd_put(cli[0], bg(), "/persist", "v", l, NULL));
     int64_t rev = kv_revision(etcd_server_kv(srv));
     go_sleep_until(SEC);
-    node_crash(sn);
+    net_node_crash(sn);
     ck_assert_ptr_eq(etcd_get(cli[0], bg(), "/persist", NULL, NULL), &ETCD_ERR_TIMEOUT);
     ck_assert_int_eq(sched_now(), 8 * SEC);
     /* Down past the lease's deadline (10.001s): nobody expires it while down. */
     go_sleep_until(20 * SEC);
-    node_restart(sn);
+    net_node_restart(sn);
     go_yield();
     go_yield();
     kv_lease_info_t info;
@@ -1316,9 +1316,9 @@ static void watch_restart_main(void *arg)
     nseen = 0;
     go_spawn(watch_reader, w, "reader");
     etcd_put(cli[0], bg(), "/k", "1", 0, NULL);
-    node_crash(sn);
+    net_node_crash(sn);
     go_sleep(SEC);
-    node_restart(sn);
+    net_node_restart(sn);
     go_sleep(SEC);
     etcd_put(cli[0], bg(), "/k", "2", 0, NULL);
     go_sleep(SEC);
@@ -1334,17 +1334,17 @@ static void contended_main(void *arg)
 {
     (void)arg;
     world(4, MS);
-    link_cfg_t l = link_cfg_default();
+    net_link_cfg_t l = net_link_cfg_default();
     l.jitter = 2 * MS;
-    cluster_set_default_link(cl, &l);
-    etcd_mutex_t *m[4];
+    net_cluster_set_default_link(cl, &l);
+    concurrency_mutex_t *m[4];
     for (int i = 0; i < 4; i++)
-        m[i] = etcd_mutex_new(session(i, 5), "/det");
+        m[i] = concurrency_mutex_new(session(i, 5), "/det");
     holders = max_holders = norder = 0;
     for (int i = 0; i < 4; i++)
-        node_go(cn[i], order_g, m[i], "locker");
+        net_node_go(cn[i], order_g, m[i], "locker");
     go_sleep(3 * SEC);
-    node_crash(cn[2]);
+    net_node_crash(cn[2]);
     go_sleep(10 * SEC);
 }
 

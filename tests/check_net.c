@@ -5,15 +5,15 @@
 #include "net.h"
 #include "testutil.h"
 
-static cluster_t *c;
-static node_t *a, *b;
+static net_cluster_t *c;
+static net_node_t *a, *b;
 static simtime_t got_at[16];
 static int64_t got_val[16];
 static int ngot;
 
 static void free_i64(void *p) { free(p); }
 
-static void send_i64(node_t *src, node_t *dst, int64_t v)
+static void send_i64(net_node_t *src, net_node_t *dst, int64_t v)
 {
     int64_t *p = malloc(sizeof *p);
     *p = v;
@@ -21,10 +21,10 @@ static void send_i64(node_t *src, node_t *dst, int64_t v)
 }
 
 /* b's boot: record every message of port 1 with its arrival time. */
-static void receiver(node_t *n, void *arg)
+static void receiver(net_node_t *n, void *arg)
 {
     (void)arg;
-    chan_t *in = node_inbox(n, 1);
+    chan_t *in = net_node_inbox(n, 1);
     for (;;) {
         net_msg_t *m;
         chan_recv(in, &m);
@@ -37,12 +37,12 @@ static void receiver(node_t *n, void *arg)
 
 static void setup_pair(void)
 {
-    c = cluster_new("test");
-    a = cluster_add_node(c, "a");
-    b = cluster_add_node(c, "b");
-    node_set_boot(b, receiver, NULL);
-    node_start(a);
-    node_start(b);
+    c = net_cluster_new("test");
+    a = net_cluster_add_node(c, "a");
+    b = net_cluster_add_node(c, "b");
+    net_node_set_boot(b, receiver, NULL);
+    net_node_start(a);
+    net_node_start(b);
     go_yield(); /* let b's boot goroutine reach its inbox */
     ngot = 0;
 }
@@ -51,15 +51,15 @@ static void latency_main(void *arg)
 {
     (void)arg;
     setup_pair();
-    link_cfg_t l = link_cfg_default();
+    net_link_cfg_t l = net_link_cfg_default();
     l.latency = 20 * SIM_MS;
-    cluster_set_link(c, a, b, &l);
+    net_cluster_set_link(c, a, b, &l);
     send_i64(a, b, 7);
     go_sleep(SIM_SEC);
     ck_assert_int_eq(ngot, 1);
     ck_assert_int_eq(got_at[0], 20 * SIM_MS);
     ck_assert_int_eq(got_val[0], 7);
-    net_stats_t st = cluster_stats(c);
+    net_stats_t st = net_cluster_stats(c);
     ck_assert_uint_eq(st.sent, 1);
     ck_assert_uint_eq(st.delivered, 1);
 }
@@ -74,24 +74,24 @@ static void partition_main(void *arg)
 {
     (void)arg;
     setup_pair();
-    cluster_partition(c, &a, 1, &b, 1, true); /* a -> b cut only */
+    net_cluster_partition(c, &a, 1, &b, 1, true); /* a -> b cut only */
     send_i64(a, b, 1);
     go_sleep(10 * SIM_MS);
     ck_assert_int_eq(ngot, 0);
-    ck_assert(cluster_cut(c, a, b));
-    ck_assert(!cluster_cut(c, b, a));
+    ck_assert(net_cluster_cut(c, a, b));
+    ck_assert(!net_cluster_cut(c, b, a));
     /* A message in flight when the partition starts is lost. */
-    cluster_heal(c);
+    net_cluster_heal(c);
     send_i64(a, b, 2);
-    cluster_isolate(c, b);
+    net_cluster_isolate(c, b);
     go_sleep(10 * SIM_MS);
     ck_assert_int_eq(ngot, 0);
-    cluster_heal(c);
+    net_cluster_heal(c);
     send_i64(a, b, 3);
     go_sleep(10 * SIM_MS);
     ck_assert_int_eq(ngot, 1);
     ck_assert_int_eq(got_val[0], 3);
-    ck_assert_uint_eq(cluster_stats(c).cut, 2);
+    ck_assert_uint_eq(net_cluster_stats(c).cut, 2);
 }
 
 START_TEST(partitions_cut_messages_at_delivery)
@@ -104,14 +104,14 @@ static void crash_main(void *arg)
 {
     (void)arg;
     setup_pair();
-    node_crash(b);
-    ck_assert(!node_up(b));
+    net_node_crash(b);
+    ck_assert(!net_node_up(b));
     send_i64(a, b, 1);
     go_sleep(10 * SIM_MS);
     ck_assert_int_eq(ngot, 0);
-    ck_assert_uint_eq(cluster_stats(c).dropped_down, 1);
-    node_restart(b); /* boots a fresh receiver */
-    ck_assert_uint_eq(node_incarnation(b), 1);
+    ck_assert_uint_eq(net_cluster_stats(c).dropped_down, 1);
+    net_node_restart(b); /* boots a fresh receiver */
+    ck_assert_uint_eq(net_node_incarnation(b), 1);
     go_yield();
     send_i64(a, b, 2);
     go_sleep(10 * SIM_MS);
@@ -129,11 +129,11 @@ static void pause_main(void *arg)
 {
     (void)arg;
     setup_pair();
-    node_pause(b);
+    net_node_pause(b);
     send_i64(a, b, 1);
     go_sleep(100 * SIM_MS);
     ck_assert_int_eq(ngot, 0); /* delivered to the inbox, not processed */
-    node_resume(b);
+    net_node_resume(b);
     go_yield();
     ck_assert_int_eq(ngot, 1);
     ck_assert_int_eq(got_at[0], 100 * SIM_MS); /* processed on resume */
@@ -149,16 +149,16 @@ static void loss_main(void *arg)
 {
     (void)arg;
     setup_pair();
-    link_cfg_t l = link_cfg_default();
+    net_link_cfg_t l = net_link_cfg_default();
     l.loss_ppm = 250000; /* 25% */
-    cluster_set_default_link(c, &l);
+    net_cluster_set_default_link(c, &l);
     for (int i = 0; i < 400; i++) {
         int64_t *p = malloc(sizeof *p);
         *p = i;
         net_send(a, b, 2, p, 8, free_i64); /* port 2: nobody reads, just count */
     }
     go_sleep(SIM_SEC);
-    net_stats_t st = cluster_stats(c);
+    net_stats_t st = net_cluster_stats(c);
     ck_assert_uint_eq(st.sent, 400);
     ck_assert_uint_eq(st.lost + st.delivered, 400);
     /* 100 expected; a binomial sd of about 8.7 */
@@ -176,10 +176,10 @@ static void bandwidth_main(void *arg)
 {
     (void)arg;
     setup_pair();
-    link_cfg_t l = link_cfg_default();
+    net_link_cfg_t l = net_link_cfg_default();
     l.latency = 0;
     l.bandwidth_bps = 1000; /* 100-byte messages take 100ms each */
-    cluster_set_link(c, a, b, &l);
+    net_cluster_set_link(c, a, b, &l);
     send_i64(a, b, 1);
     send_i64(a, b, 2);
     go_sleep(SIM_SEC);
@@ -198,12 +198,12 @@ static void clock_main(void *arg)
 {
     (void)arg;
     setup_pair();
-    node_set_clock(a, 5 * SIM_SEC, 100000); /* +5s, and 10% fast */
+    net_node_set_clock(a, 5 * SIM_SEC, 100000); /* +5s, and 10% fast */
     go_sleep(SIM_SEC);
-    ck_assert_int_eq(node_clock(a), SIM_SEC + 5 * SIM_SEC + SIM_SEC / 10);
-    ck_assert_int_eq(node_clock(b), SIM_SEC);
+    ck_assert_int_eq(net_node_clock(a), SIM_SEC + 5 * SIM_SEC + SIM_SEC / 10);
+    ck_assert_int_eq(net_node_clock(b), SIM_SEC);
     simtime_t t0 = sched_now();
-    node_sleep(a, 1100 * SIM_MS); /* 1.1s of a's time is 1s of true time */
+    net_node_sleep(a, 1100 * SIM_MS); /* 1.1s of a's time is 1s of true time */
     ck_assert_int_eq(sched_now() - t0, SIM_SEC);
 }
 

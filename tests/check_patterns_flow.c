@@ -44,7 +44,7 @@ struct fo_case {
     simtime_t cancel_at;     /* 0: none */
     simtime_t timeout;       /* the context's */
     /* results */
-    task_t out[20];
+    fanout_task_t out[20];
     int64_t got;
     fanout_stats_t st;
     uint64_t alive_after;    /* goroutines alive 1ms after the call */
@@ -61,12 +61,12 @@ static void canceller(void *arg)
 static void fo_main(void *arg)
 {
     fo_case_t *fc = arg;
-    task_t tasks[20];
+    fanout_task_t tasks[20];
     fanout_make_tasks(tasks, 20);
     ctx_t *ctx = ctx_with_timeout(ctx_background(), fc->timeout);
     if (fc->cancel_at)
         go_spawn(canceller, ctx, "canceller");
-    fc->got = distribute_and_process(ctx, tasks, 20, fc->workers, &fc->cfg, fc->out, &fc->st);
+    fc->got = fanout_distribute_and_process(ctx, tasks, 20, fc->workers, &fc->cfg, fc->out, &fc->st);
     ctx_cancel(ctx);
     go_sleep(SIM_MS);
     fc->alive_after = sched_goroutines_alive(sched_current());
@@ -83,7 +83,7 @@ static void fo_check_seed_demo(fo_case_t *fc)
     ck_assert_int_eq(fc->st.missing, 0);
     bool seen[20] = {false};
     for (int i = 0; i < 20; i++) {
-        const task_t *t = &fc->out[i];
+        const fanout_task_t *t = &fc->out[i];
         ck_assert_int_ge(t->id, 0);
         ck_assert_int_lt(t->id, 20);
         ck_assert(!seen[t->id]);
@@ -156,7 +156,7 @@ START_TEST(fanout_cancellation_leaves_nothing_behind)
             ck_assert_int_eq(fc.st.canceled + fc.st.missing, 10);
             ck_assert_int_eq(fc.st.elapsed, 250 * SIM_MS);
             for (int64_t i = 0; i < fc.got; i++) {
-                const task_t *t = &fc.out[i];
+                const fanout_task_t *t = &fc.out[i];
                 if (t->err == &GO_ERR_CANCELED)
                     ck_assert_int_eq(t->done_at, 250 * SIM_MS);
                 else
@@ -193,15 +193,15 @@ END_TEST
 /* Priority multiplexing                                                    */
 /* ======================================================================== */
 
-static const pmux_source_t seed_sources[] = {
+static const priority_mux_source_t seed_sources[] = {
     {.name = "critical", .interval = 500 * SIM_MS, .priority = 10},
     {.name = "user", .interval = 200 * SIM_MS, .priority = 5},
     {.name = "metrics", .interval = 100 * SIM_MS, .priority = 1},
 };
 
 typedef struct pm_case {
-    pmux_variant_t variant;
-    pmux_source_t st[3];     /* the sources' final counts */
+    priority_mux_variant_t variant;
+    priority_mux_source_t st[3];     /* the sources' final counts */
     int64_t received;
     uint64_t alive_after;
 } pm_case_t;
@@ -209,12 +209,12 @@ typedef struct pm_case {
 static void pm_main(void *arg)
 {
     pm_case_t *pc = arg;
-    pmux_config_t cfg = pmux_config_default();
+    priority_mux_config_t cfg = priority_mux_config_default();
     cfg.variant = pc->variant;
     cfg.print_forwarded = cfg.print_dropped = false;
     ctx_t *ctx = ctx_with_timeout(ctx_background(), 5 * SIM_SEC);
     priority_mux_t *pm = priority_mux_start(ctx, seed_sources, 3, &cfg);
-    event_t ev;
+    priority_mux_event_t ev;
     while (chan_recv(priority_mux_chan(pm), &ev)) /* for event := range multiplexed */
         pc->received++;
     for (int i = 0; i < 3; i++)
@@ -227,7 +227,7 @@ static void pm_check_accounting(const pm_case_t *pc)
 {
     int64_t fwd = 0;
     for (int i = 0; i < 3; i++) {
-        const pmux_source_t *s = &pc->st[i];
+        const priority_mux_source_t *s = &pc->st[i];
         ck_assert_int_eq(s->generated, s->forwarded + s->dropped + s->lost + s->canceled);
         fwd += s->forwarded;
     }
@@ -323,12 +323,12 @@ static void emit_later(void *arg)
 
 static void prio_main(void *arg)
 {
-    pmux_variant_t variant = (pmux_variant_t)(intptr_t)arg;
-    static const pmux_source_t srcs[] = {
+    priority_mux_variant_t variant = (priority_mux_variant_t)(intptr_t)arg;
+    static const priority_mux_source_t srcs[] = {
         {.name = "low", .interval = 0, .priority = 1},
         {.name = "high", .interval = 0, .priority = 10},
     };
-    pmux_config_t cfg = pmux_config_default();
+    priority_mux_config_t cfg = priority_mux_config_default();
     cfg.variant = variant;
     cfg.print_forwarded = cfg.print_dropped = false;
     ctx_t *ctx = ctx_with_timeout(ctx_background(), SIM_SEC);
@@ -337,7 +337,7 @@ static void prio_main(void *arg)
     go_spawn(emit_later, (void *)(intptr_t)1, "low-2");
     go_spawn(emit_later, (void *)(intptr_t)2, "high");
     go_sleep(10 * SIM_MS);
-    event_t ev;
+    priority_mux_event_t ev;
     while (prio_case.n < 3 && chan_recv(priority_mux_chan(prio_case.pm), &ev)) {
         snprintf(prio_case.order[prio_case.n], sizeof prio_case.order[0], "%s", ev.source);
         prio_case.at[prio_case.n++] = sched_now();
@@ -368,8 +368,8 @@ static bool drop_sent;
 static void drop_main(void *arg)
 {
     (void)arg;
-    static const pmux_source_t srcs[] = {{.name = "ext", .interval = 0, .priority = 1}};
-    pmux_config_t cfg = pmux_config_default();
+    static const priority_mux_source_t srcs[] = {{.name = "ext", .interval = 0, .priority = 1}};
+    priority_mux_config_t cfg = priority_mux_config_default();
     cfg.print_forwarded = cfg.print_dropped = false;
     ctx_t *ctx = ctx_with_timeout(ctx_background(), SIM_SEC);
     priority_mux_t *pm = priority_mux_start(ctx, srcs, 1, &cfg);
@@ -380,7 +380,7 @@ static void drop_main(void *arg)
     drop_at = sched_now();
     ck_assert_int_eq(priority_mux_source(pm, 0)->dropped, 1);
     ctx_cancel(ctx);
-    event_t ev;
+    priority_mux_event_t ev;
     while (chan_recv(priority_mux_chan(pm), &ev))
         ;
     ck_assert_int_eq(priority_mux_source(pm, 0)->canceled, 1); /* the one the multiplexer held */
@@ -400,30 +400,30 @@ END_TEST
 /* ======================================================================== */
 
 typedef struct fr_case {
-    fr_variant_t variant;
+    first_response_variant_t variant;
     simtime_t timeout;
     struct { const char *name; simtime_t lo, hi; int fail; } ops[3];
     int nops;
     int calls;
     /* results */
-    result_t last;             /* last.from and last.err die with the scheduler: */
+    first_response_result_t last;             /* last.from and last.err die with the scheduler: */
     char last_from[48];        /* copies */
     char last_err[256];
     simtime_t last_latency;
-    fr_client_t client;
+    first_response_client_t client;
     uint64_t alive_after;
 } fr_case_t;
 
 static void fr_main(void *arg)
 {
     fr_case_t *fc = arg;
-    operation_t ops[3];
-    operation_t *ptrs[3];
+    first_response_operation_t ops[3];
+    first_response_operation_t *ptrs[3];
     for (int i = 0; i < fc->nops; i++) {
-        fr_operation_init(&ops[i], fc->ops[i].name, fc->ops[i].lo, fc->ops[i].hi, fc->ops[i].fail);
+        first_response_operation_init(&ops[i], fc->ops[i].name, fc->ops[i].lo, fc->ops[i].hi, fc->ops[i].fail);
         ptrs[i] = &ops[i];
     }
-    fr_client_init(&fc->client, "test");
+    first_response_client_init(&fc->client, "test");
     for (int k = 0; k < fc->calls; k++) {
         simtime_t t0 = sched_now();
         fc->last = first_response(ctx_background(), fc->timeout, ptrs, fc->nops, fc->variant, &fc->client);
@@ -454,7 +454,7 @@ static void fr_seed_ops(fr_case_t *fc)
 /* Fixed latencies: fast fails at 50ms, medium succeeds at 100ms, slow at
  * 200ms. The seed's returns fast's error at 50ms; the corrected returns
  * medium's result at 100ms. */
-static void fr_fixed(fr_case_t *fc, fr_variant_t v)
+static void fr_fixed(fr_case_t *fc, first_response_variant_t v)
 {
     memset(fc, 0, sizeof *fc);
     fc->variant = v;
@@ -570,8 +570,8 @@ END_TEST
 typedef struct pl_case {
     int workers;
     simtime_t timeout;
-    random_delay_t delay;
-    data_item_t out[8];
+    pipeline_random_delay_t delay;
+    pipeline_data_item_t out[8];
     int n;
     uint64_t alive_after;
     void (*check)(const struct pl_case *pc); /* at the end of main, while errors live */
@@ -581,17 +581,17 @@ static void pl_main(void *arg)
 {
     pl_case_t *pc = arg;
     ctx_t *ctx = ctx_with_timeout(ctx_background(), pc->timeout);
-    data_item_t data[8];
+    pipeline_data_item_t data[8];
     pipeline_seed_items(data);
     pipeline_stage_t stages[4] = {
-        stage_of(validate),
-        stage_of(transform),
-        parallel_stage(pc->workers, random_delay_processor, &pc->delay),
-        stage_of(enrich),
+        pipeline_stage_of(pipeline_validate),
+        pipeline_stage_of(pipeline_transform),
+        pipeline_parallel_stage(pc->workers, pipeline_random_delay_processor, &pc->delay),
+        pipeline_stage_of(pipeline_enrich),
     };
-    pipeline_t *p = new_pipeline(stages, 4);
-    chan_t *results = pipeline_execute(p, ctx, source(ctx, data, 8));
-    data_item_t r;
+    pipeline_t *p = pipeline_new(stages, 4);
+    chan_t *results = pipeline_execute(p, ctx, pipeline_source(ctx, data, 8));
+    pipeline_data_item_t r;
     while (chan_recv(results, &r))
         pc->out[pc->n++] = r;
     ctx_cancel(ctx);
@@ -611,7 +611,7 @@ static pl_case_t *pl_seed(int workers)
     return &pc;
 }
 
-static const data_item_t *find_item(const pl_case_t *pc, int64_t id)
+static const pipeline_data_item_t *find_item(const pl_case_t *pc, int64_t id)
 {
     for (int i = 0; i < pc->n; i++)
         if (pc->out[i].id == id)
@@ -623,7 +623,7 @@ static void pl_check_seed_items(const pl_case_t *pc)
 {
     ck_assert_int_eq(pc->n, 8);
     for (int64_t id = 1; id <= 8; id++) {
-        const data_item_t *it = find_item(pc, id);
+        const pipeline_data_item_t *it = find_item(pc, id);
         ck_assert_ptr_nonnull(it);
         if (id == 5) {
             ck_assert_str_eq(go_error_msg(it->error), "invalid data: nil value");
@@ -649,9 +649,9 @@ static void pl_check_seed_items(const pl_case_t *pc)
         }
     }
     char buf[256];
-    metadata_t m = {.has_transformed_at = true, .transformed_at = 0, .has_enriched = true,
+    pipeline_metadata_t m = {.has_transformed_at = true, .transformed_at = 0, .has_enriched = true,
                     .enriched_at = 57 * SIM_MS, .has_worker_id = true, .worker_id = 2};
-    metadata_format(&m, buf, sizeof buf);
+    pipeline_metadata_format(&m, buf, sizeof buf);
     ck_assert_str_eq(buf, "map[enriched:true enriched_at:57ms transformed_at:0s worker_id:2]");
     ck_assert_int_eq(pc->alive_after, 1);
 }
@@ -797,7 +797,7 @@ static hold_t holds[4];
 static void reject_main(void *arg)
 {
     (void)arg;
-    bounded_executor_t *e = new_bounded_executor(1, 500 * SIM_MS, "one");
+    bounded_executor_t *e = bounded_executor_new(1, 500 * SIM_MS, "one");
     ctx_t *cancelled = ctx_with_cancel(ctx_background());
     ctx_cancel(cancelled);
     holds[0] = (hold_t){.e = e, .start = 0, .d = 300 * SIM_MS};            /* holds 0-300ms */
@@ -837,10 +837,10 @@ static void so_main(void *arg)
     (void)arg;
     so_min = SIMTIME_MAX;
     for (int i = 0; i < 2000; i++) {
-        sim_operation_t op = {.id = i, .latency_min = 50 * SIM_MS, .latency_span = 200 * SIM_MS, .fail_pct = 10};
+        bounded_operation_t op = {.id = i, .latency_min = 50 * SIM_MS, .latency_span = 200 * SIM_MS, .fail_pct = 10};
         char res[64];
         simtime_t t0 = sched_now();
-        const go_error_t *err = simulate_operation(&op, res);
+        const go_error_t *err = bounded_simulate_operation(&op, res);
         simtime_t d = sched_now() - t0;
         ck_assert_int_eq(d % SIM_MS, 0);
         so_min = d < so_min ? d : so_min;

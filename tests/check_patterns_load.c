@@ -23,13 +23,13 @@
 
 static struct {
     int calls;                           /* on_level_change calls */
-    service_level_t from[16], to[16];    /* their arguments */
+    load_manager_service_level_t from[16], to[16];    /* their arguments */
     int rule_runs[SERVICE_LEVEL_COUNT];  /* runs of each rule */
     int order[32];                       /* 100 + level for a callback, level for a rule */
     int norder;
 } rec;
 
-static void record_change(void *ud, service_level_t from, service_level_t to, const level_change_t *why)
+static void record_change(void *ud, load_manager_service_level_t from, load_manager_service_level_t to, const load_manager_level_change_t *why)
 {
     (void)ud;
     (void)why;
@@ -53,17 +53,17 @@ static void record_rule(void *ud)
 static load_manager_t *recording_manager(void)
 {
     memset(&rec, 0, sizeof rec);
-    load_manager_t *lm = new_load_manager();
+    load_manager_t *lm = load_manager_new();
     load_manager_set_on_level_change(lm, record_change, NULL);
     for (int l = REDUCED_SERVICE; l < SERVICE_LEVEL_COUNT; l++)
-        load_manager_set_degradation_rule(lm, (service_level_t)l, record_rule, (void *)(intptr_t)l);
+        load_manager_set_degradation_rule(lm, (load_manager_service_level_t)l, record_rule, (void *)(intptr_t)l);
     return lm;
 }
 
 /* The level for one set of figures, from a fresh manager. */
-static service_level_t level_of(int64_t cpu, int64_t mem, int64_t rate, int64_t err)
+static load_manager_service_level_t level_of(int64_t cpu, int64_t mem, int64_t rate, int64_t err)
 {
-    load_manager_t *lm = new_load_manager();
+    load_manager_t *lm = load_manager_new();
     load_manager_update_metrics(lm, cpu, mem, rate, err);
     return load_manager_get_current_level(lm);
 }
@@ -88,7 +88,7 @@ static void thresholds_main(void *arg)
     ck_assert_int_eq(level_of(69, 79, 999, 4), FULL_SERVICE);
     ck_assert_int_eq(level_of(100, 100, 100000, 100), EMERGENCY_SERVICE);
     /* Thresholds are read back as set. */
-    load_manager_t *lm = new_load_manager();
+    load_manager_t *lm = load_manager_new();
     ck_assert_int_eq(load_manager_threshold(lm, MINIMAL_SERVICE, METRIC_REQUEST_RATE), 2000);
     load_manager_set_threshold(lm, REDUCED_SERVICE, METRIC_CPU, 50);
     load_manager_update_metrics(lm, 50, 0, 0, 0);
@@ -105,7 +105,7 @@ static void order_main(void *arg)
 {
     (void)arg;
     load_manager_t *lm = recording_manager();
-    const level_change_t *ch;
+    const load_manager_level_change_t *ch;
     /* The level comes first: a Minimal cpu loses to an Emergency error rate. */
     load_manager_update_metrics(lm, 86, 0, 0, 20);
     ck_assert_int_eq(load_manager_get_current_level(lm), EMERGENCY_SERVICE);
@@ -181,7 +181,7 @@ static void hysteresis_main(void *arg)
 {
     (void)arg;
     /* A band of 20%: Reduced's cpu 70 is left only below 56. */
-    load_manager_t *lm = new_load_manager();
+    load_manager_t *lm = load_manager_new();
     load_manager_set_hysteresis(lm, 20, 0);
     load_manager_update_metrics(lm, 70, 0, 0, 0);
     load_manager_update_metrics(lm, 56, 0, 0, 0);
@@ -193,14 +193,14 @@ static void hysteresis_main(void *arg)
     load_manager_update_metrics(lm, 95, 0, 0, 0);
     load_manager_update_metrics(lm, 70, 0, 0, 0);
     ck_assert_int_eq(load_manager_get_current_level(lm), MINIMAL_SERVICE);
-    const level_change_t *ch;
+    const load_manager_level_change_t *ch;
     size_t n = load_manager_changes(lm, &ch);
     ck_assert_int_eq(ch[n - 1].cause_threshold, 68);
     ck_assert_str_eq(ch[n - 1].cause,
                      "nothing reaches Emergency's thresholds less 20%; cpu 70 >= 68 (Minimal)");
 
     /* A dwell of 5s: falling waits until 5s after the level was entered. */
-    lm = new_load_manager();
+    lm = load_manager_new();
     load_manager_set_hysteresis(lm, 0, 5 * SIM_SEC);
     load_manager_update_metrics(lm, 90, 0, 0, 0); /* Minimal at t0 */
     go_sleep(4 * SIM_SEC);
@@ -213,8 +213,8 @@ static void hysteresis_main(void *arg)
 
     /* An oscillating cpu (72, 40, 72, 40, ...): a change at every update
      * without hysteresis, one with a band wide enough. */
-    load_manager_t *none = new_load_manager();
-    load_manager_t *band = new_load_manager();
+    load_manager_t *none = load_manager_new();
+    load_manager_t *band = load_manager_new();
     load_manager_set_hysteresis(band, 50, 0);
     for (int i = 0; i < 20; i++) {
         int64_t cpu = i % 2 ? 40 : 72;
@@ -235,25 +235,25 @@ END_TEST
 
 static struct {
     bool seed;
-    degradation_stats_t st;
+    degradable_service_stats_t st;
     size_t nupdates;
-    load_update_t updates[64];
+    degradable_service_load_update_t updates[64];
     bool flags_after[FEATURE_COUNT];
     bool retry_after;
     int pool_after;
-    service_level_t level_after;
+    load_manager_service_level_t level_after;
 } svc_out;
 
 static void load_test_main(void *arg)
 {
     (void)arg;
-    degradation_config_t cfg = degradation_config_default();
+    degradable_service_config_t cfg = degradable_service_config_default();
     cfg.seed_variant = svc_out.seed;
     cfg.cpu = cpu_pool_new(4);
-    degradable_service_t *s = new_degradable_service(&cfg);
+    degradable_service_t *s = degradable_service_new(&cfg);
     degradable_service_simulate_load(s, ctx_background(), 30 * SIM_SEC);
     svc_out.st = degradable_service_stats(s);
-    const load_update_t *u;
+    const degradable_service_load_update_t *u;
     svc_out.nupdates = degradable_service_updates(s, &u);
     for (size_t i = 0; i < svc_out.nupdates && i < 64; i++)
         svc_out.updates[i] = u[i];
@@ -264,7 +264,7 @@ static void load_test_main(void *arg)
     load_manager_update_metrics(lm, 0, 0, 0, 0);
     svc_out.level_after = load_manager_get_current_level(lm);
     for (int f = 0; f < FEATURE_COUNT; f++)
-        svc_out.flags_after[f] = degradable_service_feature(s, (feature_t)f);
+        svc_out.flags_after[f] = degradable_service_feature(s, (degradable_service_feature_t)f);
     svc_out.retry_after = degradable_service_retry_enabled(s);
     svc_out.pool_after = degradable_service_pool_size(s);
 }
@@ -339,13 +339,13 @@ END_TEST
  * fails and is retried, the corrected error rate counts the request once. */
 static int64_t error_rate_of_failing_request(bool seed)
 {
-    degradation_config_t cfg = degradation_config_default();
+    degradable_service_config_t cfg = degradable_service_config_default();
     cfg.seed_variant = seed;
     cfg.failure_pct = 100;
-    degradable_service_t *s = new_degradable_service(&cfg);
+    degradable_service_t *s = degradable_service_new(&cfg);
     const go_error_t *err = degradable_service_handle_request(s, ctx_background(), "req-1");
     ck_assert_str_eq(go_error_msg(err), "retry failed");
-    degradation_stats_t st = degradable_service_stats(s);
+    degradable_service_stats_t st = degradable_service_stats(s);
     ck_assert_int_eq(st.error_counter_total, 3);
     ck_assert_int_eq(st.failed, 1);
     ck_assert_int_eq(st.retries, 1);
@@ -392,11 +392,11 @@ static void cpu_main(void *arg)
 {
     (void)arg;
     cpu_out.cpu = cpu_pool_new(2);
-    degradation_config_t cfg = degradation_config_default();
+    degradable_service_config_t cfg = degradable_service_config_default();
     cfg.cpu = cpu_out.cpu;
     cfg.cpu_pct = 10;  /* Full: 200ms a request, 20ms of it on a CPU */
     cfg.failure_pct = 0;
-    cpu_out.s = new_degradable_service(&cfg);
+    cpu_out.s = degradable_service_new(&cfg);
     int64_t m[LOAD_METRIC_COUNT];
     load_manager_t *lm = degradable_service_load_manager(cpu_out.s);
     /* Window 1: 300ms + 200ms of CPU work on 2 CPUs over 1s: 25%. */
@@ -446,8 +446,8 @@ END_TEST
 static struct {
     bool seed;
     simtime_t wait;
-    obs_series_count_t count;
-    obs_pool_stats_t high, low;
+    observability_series_count_t count;
+    observability_pool_stats_t high, low;
     bool names_ok;
     char text_line[256];
     bool text_has_line;
@@ -458,34 +458,34 @@ static struct {
 static void obs_demo_main(void *arg)
 {
     (void)arg;
-    obs_metrics_t *m = new_metrics(NULL, obs_out.seed, SIM_SEC);
+    observability_metrics_t *m = observability_metrics_new(NULL, obs_out.seed, SIM_SEC);
     ck_assert_ptr_nonnull(m);
-    instrumented_worker_pool_t *high = new_instrumented_worker_pool("high-priority", 5, 10, m);
-    instrumented_worker_pool_t *low = new_instrumented_worker_pool("low-priority", 3, 20, m);
+    observability_pool_t *high = observability_pool_new("high-priority", 5, 10, m);
+    observability_pool_t *low = observability_pool_new("low-priority", 3, 20, m);
     sched_t *s = sched_current();
     for (int i = 0; i < 20; i++) {
-        obs_job_t hj = {.work = 100 * SIM_MS, .fail_one_in = 10, .priority = 2,
+        observability_job_t hj = {.work = 100 * SIM_MS, .fail_one_in = 10, .priority = 2,
                         .result = sched_intern(s, "high priority result"),
                         .error = sched_intern(s, "high priority job failed")};
         snprintf(hj.id, sizeof hj.id, "high-%d", i);
-        obs_job_t lj = {.work = 200 * SIM_MS, .fail_one_in = 5, .priority = 1,
+        observability_job_t lj = {.work = 200 * SIM_MS, .fail_one_in = 5, .priority = 1,
                         .result = sched_intern(s, "low priority result"),
                         .error = sched_intern(s, "low priority job failed")};
         snprintf(lj.id, sizeof lj.id, "low-%d", i);
-        ck_assert_ptr_null(instrumented_worker_pool_submit(high, &hj));
-        ck_assert_ptr_null(instrumented_worker_pool_submit(low, &lj));
+        ck_assert_ptr_null(observability_pool_submit(high, &hj));
+        ck_assert_ptr_null(observability_pool_submit(low, &lj));
         go_sleep(50 * SIM_MS);
     }
     go_sleep(obs_out.wait);
-    instrumented_worker_pool_shutdown(high);
-    instrumented_worker_pool_shutdown(low);
-    obs_metrics_stop(m);
-    obs_out.count = obs_metrics_count(m);
-    obs_out.high = instrumented_worker_pool_stats(high);
-    obs_out.low = instrumented_worker_pool_stats(low);
+    observability_pool_shutdown(high);
+    observability_pool_shutdown(low);
+    observability_metrics_stop(m);
+    obs_out.count = observability_metrics_count(m);
+    obs_out.high = observability_pool_stats(high);
+    obs_out.low = observability_pool_stats(low);
     /* The seed's names, help texts, labels and buckets. */
-    metrics_family_t *rq = obs_metrics_family(m, OBS_REQUESTS_TOTAL);
-    metrics_family_t *du = obs_metrics_family(m, OBS_REQUEST_DURATION);
+    metrics_family_t *rq = observability_metrics_family(m, OBS_REQUESTS_TOTAL);
+    metrics_family_t *du = observability_metrics_family(m, OBS_REQUEST_DURATION);
     const double *b;
     size_t nb = metrics_family_buckets(du, &b);
     obs_out.names_ok = strcmp(metrics_family_name(rq), "requests_total") == 0
@@ -497,17 +497,17 @@ static void obs_demo_main(void *arg)
                        && b[9] == 0.512
                        && strcmp(metrics_family_label(rq, 0), "service") == 0
                        && strcmp(metrics_family_label(rq, metrics_family_nlabels(rq) - 1), "status") == 0
-                       && strcmp(metrics_family_name(obs_metrics_family(m, OBS_GOROUTINES)), "goroutines_total") == 0
-                       && strcmp(metrics_family_help(obs_metrics_family(m, OBS_IN_FLIGHT)),
+                       && strcmp(metrics_family_name(observability_metrics_family(m, OBS_GOROUTINES)), "goroutines_total") == 0
+                       && strcmp(metrics_family_help(observability_metrics_family(m, OBS_IN_FLIGHT)),
                                  "Current number of in-flight requests") == 0
-                       && strcmp(metrics_family_label(obs_metrics_family(m, OBS_ERRORS_TOTAL), 1), "type") == 0;
+                       && strcmp(metrics_family_label(observability_metrics_family(m, OBS_ERRORS_TOTAL), 1), "type") == 0;
     if (obs_out.seed)
         obs_out.names_ok = obs_out.names_ok && metrics_family_nlabels(rq) == 3
                            && strcmp(metrics_family_label(rq, 1), "endpoint") == 0
                            && metrics_family_nlabels(du) == 2;
     else
         obs_out.names_ok = obs_out.names_ok && metrics_family_nlabels(rq) == 2 && metrics_family_nlabels(du) == 1;
-    char *text = metrics_text(obs_metrics_registry(m), NULL);
+    char *text = metrics_text(observability_metrics_registry(m), NULL);
     obs_out.text_has_line = text && strstr(text, obs_out.text_line);
     free(text);
 }
@@ -581,22 +581,22 @@ END_TEST
 static void depth_main(void *arg)
 {
     (void)arg;
-    obs_metrics_t *m = new_metrics(NULL, obs_out.seed, SIM_SEC);
-    instrumented_worker_pool_t *p = new_instrumented_worker_pool("p", 1, 5, m);
+    observability_metrics_t *m = observability_metrics_new(NULL, obs_out.seed, SIM_SEC);
+    observability_pool_t *p = observability_pool_new("p", 1, 5, m);
     go_yield(); /* the worker waits on the queue */
     for (int i = 0; i < 3; i++) {
-        obs_job_t j = {.work = 100 * SIM_MS, .fail_one_in = 0};
+        observability_job_t j = {.work = 100 * SIM_MS, .fail_one_in = 0};
         snprintf(j.id, sizeof j.id, "j%d", i);
         j.result = j.error = "";
-        instrumented_worker_pool_submit(p, &j);
+        observability_pool_submit(p, &j);
     }
     go_sleep(150 * SIM_MS);
-    metrics_series_t *s = metrics_withv(obs_metrics_family(m, OBS_QUEUE_DEPTH), "p", NULL);
+    metrics_series_t *s = metrics_withv(observability_metrics_family(m, OBS_QUEUE_DEPTH), "p", NULL);
     obs_out.depth_mid = metrics_value(s);
-    ck_assert_int_eq(instrumented_worker_pool_get_metrics(p).queue_size, 1);
-    ck_assert_int_eq(instrumented_worker_pool_get_metrics(p).processing, 1);
-    instrumented_worker_pool_shutdown(p);
-    obs_metrics_stop(m);
+    ck_assert_int_eq(observability_pool_get_metrics(p).queue_size, 1);
+    ck_assert_int_eq(observability_pool_get_metrics(p).processing, 1);
+    observability_pool_shutdown(p);
+    observability_metrics_stop(m);
 }
 
 START_TEST(queue_depth_gauge)
@@ -617,11 +617,11 @@ static void clash_main(void *arg)
 {
     (void)arg;
     metrics_registry_t *reg = metrics_current();
-    obs_metrics_t *a = new_metrics(reg, false, SIM_SEC);
+    observability_metrics_t *a = observability_metrics_new(reg, false, SIM_SEC);
     ck_assert_ptr_nonnull(a);
-    ck_assert_ptr_null(new_metrics(reg, true, SIM_SEC));
-    ck_assert_ptr_nonnull(new_metrics(reg, false, SIM_SEC)); /* the same set again is fine */
-    obs_metrics_stop(a);
+    ck_assert_ptr_null(observability_metrics_new(reg, true, SIM_SEC));
+    ck_assert_ptr_nonnull(observability_metrics_new(reg, false, SIM_SEC)); /* the same set again is fine */
+    observability_metrics_stop(a);
 }
 
 START_TEST(variants_clash_on_one_registry)

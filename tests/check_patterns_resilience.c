@@ -23,15 +23,15 @@
 
 /* The transitions a breaker reported, with their times. */
 typedef struct changes {
-    circuit_breaker_state_t from[32], to[32];
+    breaker_state_t from[32], to[32];
     simtime_t t[32];
     int n;
-    circuit_breaker_t *cb; /* for callbacks that look at the breaker */
+    breaker_t *cb; /* for callbacks that look at the breaker */
     bool call_get_state;   /* the callback calls GetState (deadlocks the seed's) */
 } changes_t;
 
-static void record_change(void *ud, const char *name, circuit_breaker_state_t from,
-                          circuit_breaker_state_t to)
+static void record_change(void *ud, const char *name, breaker_state_t from,
+                          breaker_state_t to)
 {
     changes_t *c = ud;
     (void)name;
@@ -60,21 +60,21 @@ static const go_error_t *slow_fn(void *arg)
     return s->fail ? &ERR_BOOM : NULL;
 }
 
-static circuit_breaker_t *seed_demo_breaker(changes_t *ch, bool seed_variant)
+static breaker_t *seed_demo_breaker(changes_t *ch, bool seed_variant)
 {
-    circuit_breaker_options_t o = circuit_breaker_defaults();
+    breaker_options_t o = breaker_defaults();
     o.failure_threshold = 3;
     o.success_threshold = 2;
     o.reset_timeout = 5 * SIM_SEC;
     o.on_state_change = record_change;
     o.on_state_change_ud = ch;
     o.seed_variant = seed_variant;
-    circuit_breaker_t *cb = new_circuit_breaker("example-service", &o);
+    breaker_t *cb = breaker_new("example-service", &o);
     ch->cb = cb;
     return cb;
 }
 
-static void expect_counts(circuit_breaker_t *cb, circuit_breaker_state_t st, int64_t requests,
+static void expect_counts(breaker_t *cb, breaker_state_t st, int64_t requests,
                           int64_t successes, int64_t failures, int64_t cons_s, int64_t cons_f)
 {
     breaker_metrics_t m = breaker_get_metrics(cb);
@@ -94,7 +94,7 @@ static void h93_main(void *arg)
     (void)arg;
     changes_t *ch = &h93_changes;
     memset(ch, 0, sizeof *ch);
-    circuit_breaker_t *cb = seed_demo_breaker(ch, false);
+    breaker_t *cb = seed_demo_breaker(ch, false);
     ctx_t *bg = ctx_background();
 
     /* 2 failures: still closed */
@@ -116,7 +116,7 @@ static void h93_main(void *arg)
     ck_assert_int_eq(ch->n, 1);
     ck_assert_int_eq(ch->t[0], SIM_SEC);
     /* open rejects, uncounted as a request */
-    ck_assert_ptr_eq(breaker_execute(cb, bg, ok_fn, NULL), &ERR_CIRCUIT_OPEN);
+    ck_assert_ptr_eq(breaker_execute(cb, bg, ok_fn, NULL), &BREAKER_ERR_CIRCUIT_OPEN);
     ck_assert_int_eq(breaker_get_metrics(cb).total_short_circuits, 1);
     ck_assert_int_eq(breaker_get_metrics(cb).open_until, 6 * SIM_SEC);
     /* 1ns before the reset timeout: still open */
@@ -142,7 +142,7 @@ static void h93_main(void *arg)
     ck_assert_int_eq(breaker_get_state(cb), STATE_CLOSED);
     /* the whole history */
     ck_assert_int_eq(ch->n, 5);
-    const circuit_breaker_state_t to[5] = {STATE_OPEN, STATE_HALF_OPEN, STATE_OPEN, STATE_HALF_OPEN,
+    const breaker_state_t to[5] = {STATE_OPEN, STATE_HALF_OPEN, STATE_OPEN, STATE_HALF_OPEN,
                                           STATE_CLOSED};
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(ch->to[i], to[i]);
@@ -164,14 +164,14 @@ static void h93_seed_main(void *arg)
     (void)arg;
     changes_t *ch = &h93_changes;
     memset(ch, 0, sizeof *ch);
-    circuit_breaker_t *cb = seed_demo_breaker(ch, true);
+    breaker_t *cb = seed_demo_breaker(ch, true);
     ctx_t *bg = ctx_background();
     for (int i = 0; i < 3; i++)
         breaker_execute(cb, bg, fail_fn, NULL);
     ck_assert_int_eq(breaker_get_state(cb), STATE_OPEN);
     go_sleep(5 * SIM_SEC);
     ck_assert_int_eq(breaker_get_state(cb), STATE_OPEN);
-    ck_assert_ptr_eq(breaker_execute(cb, bg, ok_fn, NULL), &ERR_CIRCUIT_OPEN);
+    ck_assert_ptr_eq(breaker_execute(cb, bg, ok_fn, NULL), &BREAKER_ERR_CIRCUIT_OPEN);
     go_sleep(1);
     ck_assert_int_eq(breaker_get_state(cb), STATE_OPEN); /* GetState never moves it */
     ck_assert_ptr_null(breaker_execute(cb, bg, ok_fn, NULL)); /* the probe */
@@ -191,7 +191,7 @@ END_TEST
 /* Half-open admission under concurrency: five callers arrive while the
  * first probe is in flight. */
 typedef struct probe_run {
-    circuit_breaker_t *cb;
+    breaker_t *cb;
     int admitted, too_many, open;
     slow_t slow;
 } probe_run_t;
@@ -200,9 +200,9 @@ static void prober(void *arg)
 {
     probe_run_t *p = arg;
     const go_error_t *err = breaker_execute(p->cb, ctx_background(), slow_fn, &p->slow);
-    if (err == &ERR_TOO_MANY_REQUESTS)
+    if (err == &BREAKER_ERR_TOO_MANY_REQUESTS)
         p->too_many++;
-    else if (err == &ERR_CIRCUIT_OPEN)
+    else if (err == &BREAKER_ERR_CIRCUIT_OPEN)
         p->open++;
     else
         p->admitted++;
@@ -213,7 +213,7 @@ static void half_open_main(void *arg)
 {
     bool seed = *(bool *)arg;
     changes_t ch = {0};
-    circuit_breaker_t *cb = seed_demo_breaker(&ch, seed);
+    breaker_t *cb = seed_demo_breaker(&ch, seed);
     for (int i = 0; i < 3; i++)
         breaker_execute(cb, ctx_background(), fail_fn, NULL);
     go_sleep(5 * SIM_SEC + 1);
@@ -251,7 +251,7 @@ END_TEST
 /* A slow failure admitted while closed finishes after the breaker went
  * open and half-open: the seed counts it against the half-open state. */
 typedef struct stale_run {
-    circuit_breaker_t *cb;
+    breaker_t *cb;
     slow_t slow;
 } stale_run_t;
 static stale_run_t stale;
@@ -260,13 +260,13 @@ static void stale_caller(void *arg)
     stale_run_t *s = arg;
     breaker_execute(s->cb, ctx_background(), slow_fn, &s->slow);
 }
-static circuit_breaker_state_t stale_final;
+static breaker_state_t stale_final;
 static int64_t stale_count;
 static void stale_main(void *arg)
 {
     bool seed = *(bool *)arg;
     changes_t ch = {0};
-    circuit_breaker_t *cb = seed_demo_breaker(&ch, seed);
+    breaker_t *cb = seed_demo_breaker(&ch, seed);
     stale.cb = cb;
     stale.slow.d = 6 * SIM_SEC; /* admitted closed, finishes in half-open */
     stale.slow.fail = true;
@@ -303,7 +303,7 @@ static void callback_lock_main(void *arg)
     bool seed = *(bool *)arg;
     changes_t *ch = &h93_changes;
     memset(ch, 0, sizeof *ch);
-    circuit_breaker_t *cb = seed_demo_breaker(ch, seed);
+    breaker_t *cb = seed_demo_breaker(ch, seed);
     ch->call_get_state = true;
     for (int i = 0; i < 3; i++)
         breaker_execute(cb, ctx_background(), fail_fn, NULL);
@@ -333,14 +333,14 @@ typedef struct svc_call {
 static const go_error_t *svc_fn(void *arg)
 {
     svc_call_t *c = arg;
-    return simulate_service(c->ctx, "example-service", c->rate, c->latency, NULL, 0);
+    return breaker_simulate_service(c->ctx, "example-service", c->rate, c->latency, NULL, 0);
 }
 static breaker_metrics_t demo_metrics;
 static void demo_main(void *arg)
 {
     (void)arg;
     changes_t ch = {0};
-    circuit_breaker_t *cb = seed_demo_breaker(&ch, false);
+    breaker_t *cb = seed_demo_breaker(&ch, false);
     for (int i = 0; i < 20; i++) {
         ctx_t *ctx = ctx_with_timeout(ctx_background(), SIM_SEC);
         svc_call_t c = {0, 100 * SIM_MS, ctx};
@@ -383,15 +383,15 @@ END_TEST
 
 static void drain_results(void *arg)
 {
-    adaptive_worker_pool_t *p = arg;
-    result_t r;
-    while (chan_recv(pool_results(p), &r))
+    worker_pool_t *p = arg;
+    worker_pool_result_t r;
+    while (chan_recv(worker_pool_results(p), &r))
         ;
 }
 
-static pool_options_t quiet_pool(bool seed)
+static worker_pool_options_t quiet_pool(bool seed)
 {
-    pool_options_t o = pool_options_default();
+    worker_pool_options_t o = worker_pool_options_default();
     o.failure_pct = 0;
     o.seed_variant = seed;
     return o;
@@ -403,28 +403,28 @@ static pool_options_t quiet_pool(bool seed)
  * 310ms keeps job ends off the ticks, so no decision depends on the order
  * of events at one instant. */
 static struct {
-    pool_scale_event_t ev[32];
+    worker_pool_scale_event_t ev[32];
     size_t n;
-    pool_metrics_t m;
+    worker_pool_metrics_t m;
     int32_t workers_end;
 } scaling;
 
 static void scaling_main(void *arg)
 {
     bool seed = *(bool *)arg;
-    pool_options_t o = quiet_pool(seed);
-    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    worker_pool_options_t o = quiet_pool(seed);
+    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     for (int i = 0; i < 60; i++)
-        ck_assert_ptr_null(pool_submit(p, ctx_background(), (job_t){i, 310 * SIM_MS}));
+        ck_assert_ptr_null(worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 310 * SIM_MS}));
     go_sleep(5200 * SIM_MS);
-    const pool_scale_event_t *ev = pool_scale_events(p, &scaling.n);
+    const worker_pool_scale_event_t *ev = worker_pool_scale_events(p, &scaling.n);
     ck_assert_uint_le(scaling.n, 32);
     if (scaling.n)
         memcpy(scaling.ev, ev, scaling.n * sizeof *ev);
-    scaling.m = pool_get_metrics(p);
-    scaling.workers_end = pool_worker_count(p);
-    pool_shutdown(p);
+    scaling.m = worker_pool_get_metrics(p);
+    scaling.workers_end = worker_pool_worker_count(p);
+    worker_pool_shutdown(p);
 }
 
 static void check_scaling(bool seed)
@@ -469,21 +469,21 @@ static int full_rejected;
 static void full_main(void *arg)
 {
     (void)arg;
-    pool_options_t o = quiet_pool(false);
+    worker_pool_options_t o = quiet_pool(false);
     o.queue_size = 10;
-    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     full_rejected = 0;
     for (int i = 0; i < 20; i++) {
-        const go_error_t *err = pool_submit(p, ctx_background(), (job_t){i, 100 * SIM_MS});
+        const go_error_t *err = worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 100 * SIM_MS});
         if (err) {
-            ck_assert_ptr_eq(err, &ERR_JOB_QUEUE_FULL);
+            ck_assert_ptr_eq(err, &WORKER_POOL_ERR_JOB_QUEUE_FULL);
             full_rejected++;
         }
     }
     ck_assert_int_eq(sched_now(), 0);
-    pool_shutdown(p);
-    ck_assert_int_eq(pool_get_metrics(p).completed_jobs, 10);
+    worker_pool_shutdown(p);
+    ck_assert_int_eq(worker_pool_get_metrics(p).completed_jobs, 10);
 }
 
 START_TEST(pool_rejects_when_the_queue_is_full)
@@ -501,31 +501,31 @@ static int loss_delivered, loss_count;
 static void loss_main(void *arg)
 {
     bool seed = *(bool *)arg;
-    pool_options_t o = quiet_pool(seed);
+    worker_pool_options_t o = quiet_pool(seed);
     o.min_workers = 1;
     o.max_workers = 10;
     o.scale_down_fraction = 0.9;
     o.queue_size = 2000;
-    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     /* A backlog of 20ms jobs grows the pool 1,2,...,8,10 by 4s and is
      * drained at about 5.2s. */
     for (int i = 0; i < 1500; i++)
-        pool_submit(p, ctx_background(), (job_t){i, 20 * SIM_MS});
+        worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 20 * SIM_MS});
     go_sleep_until(4100 * SIM_MS);
-    ck_assert_int_eq(pool_worker_count(p), 10);
-    while (pool_pending_jobs(p) > 0 || pool_active_workers(p) > 0)
+    ck_assert_int_eq(worker_pool_worker_count(p), 10);
+    while (worker_pool_pending_jobs(p) > 0 || worker_pool_active_workers(p) > 0)
         go_sleep(10 * SIM_MS);
     ck_assert_int_lt(sched_now(), 5500 * SIM_MS);
     /* 3 long jobs: 3 busy, 7 idle at the tick at 5.5s */
     for (int i = 0; i < 3; i++)
-        pool_submit(p, ctx_background(), (job_t){10000 + i, 2 * SIM_SEC});
+        worker_pool_submit(p, ctx_background(), (worker_pool_job_t){10000 + i, 2 * SIM_SEC});
     simtime_t t_long = sched_now();
     size_t n0;
-    pool_scale_events(p, &n0);
+    worker_pool_scale_events(p, &n0);
     go_sleep_until(5600 * SIM_MS);
     size_t n;
-    const pool_scale_event_t *ev = pool_scale_events(p, &n);
+    const worker_pool_scale_event_t *ev = worker_pool_scale_events(p, &n);
     ck_assert_uint_eq(n, n0 + 1);
     ck_assert_int_eq(ev[n - 1].direction, -1);
     ck_assert_int_eq(ev[n - 1].t, 5500 * SIM_MS);
@@ -535,8 +535,8 @@ static void loss_main(void *arg)
     /* just after the long jobs end, before the next tick (7.5s) */
     go_sleep_until(t_long + 2 * SIM_SEC + 10 * SIM_MS);
     ck_assert_int_lt(sched_now(), 7500 * SIM_MS);
-    loss_workers_after = pool_worker_count(p);
-    pool_shutdown(p);
+    loss_workers_after = worker_pool_worker_count(p);
+    worker_pool_shutdown(p);
 }
 
 START_TEST(pool_seed_scale_down_signals_are_lost_on_busy_workers)
@@ -562,18 +562,18 @@ static int32_t ghost_active, ghost_workers;
 static void ghost_main(void *arg)
 {
     bool seed = *(bool *)arg;
-    pool_options_t o = quiet_pool(seed);
+    worker_pool_options_t o = quiet_pool(seed);
     o.queue_size = 2;
     ctx_t *ctx = ctx_with_timeout(ctx_background(), SIM_SEC);
-    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx, &o);
+    worker_pool_t *p = worker_pool_new(ctx, &o);
     for (int i = 0; i < 2; i++)
-        pool_submit(p, ctx_background(), (job_t){i, 100 * SIM_MS});
+        worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 100 * SIM_MS});
     go_sleep(50 * SIM_MS);
     for (int i = 2; i < 7; i++)
-        pool_submit(p, ctx_background(), (job_t){i, 100 * SIM_MS});
+        worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 100 * SIM_MS});
     go_sleep(2 * SIM_SEC);
-    ghost_active = pool_active_workers(p);
-    ghost_workers = pool_worker_count(p);
+    ghost_active = worker_pool_active_workers(p);
+    ghost_workers = worker_pool_worker_count(p);
 }
 
 START_TEST(pool_seed_leaves_ghost_active_workers)
@@ -593,12 +593,12 @@ static const go_error_t *late_err;
 static void late_submit_main(void *arg)
 {
     bool seed = *(bool *)arg;
-    pool_options_t o = quiet_pool(seed);
-    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    worker_pool_options_t o = quiet_pool(seed);
+    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
-    pool_submit(p, ctx_background(), (job_t){1, 10 * SIM_MS});
-    pool_shutdown(p);
-    late_err = pool_submit(p, ctx_background(), (job_t){2, 10 * SIM_MS});
+    worker_pool_submit(p, ctx_background(), (worker_pool_job_t){1, 10 * SIM_MS});
+    worker_pool_shutdown(p);
+    late_err = worker_pool_submit(p, ctx_background(), (worker_pool_job_t){2, 10 * SIM_MS});
 }
 
 START_TEST(pool_submit_after_shutdown)
@@ -607,25 +607,25 @@ START_TEST(pool_submit_after_shutdown)
     ck_assert_panics(late_submit_main, &seed, "send on closed channel");
     seed = false;
     ck_assert_int_eq(run_main(late_submit_main, &seed), SCHED_DONE);
-    ck_assert_ptr_eq(late_err, &ERR_POOL_SHUT_DOWN);
+    ck_assert_ptr_eq(late_err, &WORKER_POOL_ERR_SHUT_DOWN);
 }
 END_TEST
 
 /* 10% failures, statistically: 2000 jobs; mean 200, sd 13.4; the bounds
  * (150, 250) are beyond 3.7 sd, and a pool failing 5% or 15% of its jobs
  * falls outside them. The average latency equals the job duration. */
-static pool_metrics_t stat_m;
+static worker_pool_metrics_t stat_m;
 static void stat_main(void *arg)
 {
     (void)arg;
-    pool_options_t o = pool_options_default();
+    worker_pool_options_t o = worker_pool_options_default();
     o.queue_size = 2000;
-    adaptive_worker_pool_t *p = new_adaptive_worker_pool(ctx_background(), &o);
+    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     for (int i = 0; i < 2000; i++)
-        ck_assert_ptr_null(pool_submit(p, ctx_background(), (job_t){i, 7 * SIM_MS}));
-    pool_shutdown(p);
-    stat_m = pool_get_metrics(p);
+        ck_assert_ptr_null(worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 7 * SIM_MS}));
+    worker_pool_shutdown(p);
+    stat_m = worker_pool_get_metrics(p);
 }
 
 START_TEST(pool_fails_ten_percent_of_jobs)
@@ -654,25 +654,25 @@ END_TEST
 typedef struct gs_demo {
     bool seed;
     simtime_t sigterm, job_time;
-    graceful_shutdown_t *gs;
-    server_t *srv;
+    shutdown_t *gs;
+    shutdown_server_t *srv;
     shutdown_worker_pool_t *wp;
     int status[20];          /* per request: 0 refused, -1 no answer */
-    gs_report_t rep;
-    char func_names[GS_MAX_FUNCS][32]; /* rep's names die with the scheduler */
-    server_stats_t st;
-    wp_job_t jobs[20];
+    shutdown_report_t rep;
+    char func_names[SHUTDOWN_MAX_FUNCS][32]; /* rep's names die with the scheduler */
+    shutdown_server_stats_t st;
+    shutdown_worker_pool_job_t jobs[20];
     size_t njobs;
 } gs_demo_t;
 static gs_demo_t demo;
 
-static int gs_demo_handler(void *ud, void *call_ud, server_t *s, const char *request, char *body, size_t size)
+static int gs_demo_handler(void *ud, void *call_ud, shutdown_server_t *s, const char *request, char *body, size_t size)
 {
     (void)ud;
     (void)call_ud;
     (void)s;
     go_sleep(100 * SIM_MS);
-    const go_error_t *err = wp_submit_job(demo.wp, request);
+    const go_error_t *err = shutdown_worker_pool_submit_job(demo.wp, request);
     snprintf(body, size, "%s", err ? go_error_msg(err) : "accepted");
     return err ? 503 : 202;
 }
@@ -682,7 +682,7 @@ static void gs_demo_client(void *arg)
     int i = (int)(intptr_t)arg;
     char req[32], body[128];
     snprintf(req, sizeof req, "Job %d", i);
-    demo.status[i] = server_request(demo.srv, req, body, sizeof body, NULL);
+    demo.status[i] = shutdown_server_request(demo.srv, req, body, sizeof body, NULL);
 }
 
 static void gs_demo_clients(void *arg)
@@ -698,7 +698,7 @@ static void gs_demo_killer(void *arg)
 {
     (void)arg;
     go_sleep_until(demo.sigterm);
-    ck_assert(gs_signal(demo.gs, "SIGTERM"));
+    ck_assert(shutdown_signal(demo.gs, "SIGTERM"));
 }
 
 static void gs_demo_main(void *arg)
@@ -706,30 +706,30 @@ static void gs_demo_main(void *arg)
     (void)arg;
     for (int i = 0; i < 20; i++)
         demo.status[i] = -1;
-    gs_options_t go = {0};
+    shutdown_options_t go = {0};
     go.seed_variant = demo.seed;
-    demo.gs = new_graceful_shutdown(5 * SIM_SEC, &go);
-    ck_assert(!gs_signal(demo.gs, "SIGTERM")); /* nobody listens before Start */
-    gs_start(demo.gs);
-    server_options_t so = {0};
+    demo.gs = shutdown_new(5 * SIM_SEC, &go);
+    ck_assert(!shutdown_signal(demo.gs, "SIGTERM")); /* nobody listens before Start */
+    shutdown_start(demo.gs);
+    shutdown_server_options_t so = {0};
     so.handler = gs_demo_handler;
     so.drain = demo.seed ? 0 : 500 * SIM_MS;
     so.seed_variant = demo.seed;
-    demo.srv = new_server(":8080", demo.gs, &so);
-    server_start(demo.srv);
-    worker_pool_options_t wo = {0};
+    demo.srv = shutdown_server_new(":8080", demo.gs, &so);
+    shutdown_server_start(demo.srv);
+    shutdown_worker_pool_options_t wo = {0};
     wo.job_time = demo.job_time;
     wo.after = "http-server";
     wo.seed_variant = demo.seed;
-    demo.wp = new_worker_pool(3, 10, demo.gs, &wo);
+    demo.wp = shutdown_worker_pool_new(3, 10, demo.gs, &wo);
     go_spawn(gs_demo_clients, NULL, "clients");
     go_spawn(gs_demo_killer, NULL, "kill");
-    gs_wait(demo.gs);
-    gs_get_report(demo.gs, &demo.rep);
+    shutdown_wait(demo.gs);
+    shutdown_get_report(demo.gs, &demo.rep);
     for (int i = 0; i < demo.rep.nfuncs; i++)
         snprintf(demo.func_names[i], sizeof demo.func_names[i], "%s", demo.rep.funcs[i].name);
-    server_get_stats(demo.srv, &demo.st);
-    const wp_job_t *j = wp_jobs(demo.wp, &demo.njobs);
+    shutdown_server_get_stats(demo.srv, &demo.st);
+    const shutdown_worker_pool_job_t *j = shutdown_worker_pool_jobs(demo.wp, &demo.njobs);
     ck_assert_uint_le(demo.njobs, 20);
     if (demo.njobs)
         memcpy(demo.jobs, j, demo.njobs * sizeof *j);
@@ -756,7 +756,7 @@ static int accepted_lost(void)
     return lost;
 }
 
-static const gs_func_report_t *func_report(const char *name)
+static const shutdown_func_report_t *func_report(const char *name)
 {
     for (int i = 0; i < demo.rep.nfuncs; i++)
         if (strcmp(demo.func_names[i], name) == 0)
@@ -829,19 +829,19 @@ static const go_error_t *count_func(ctx_t *ctx, void *arg)
 static void shutdown_once_main(void *arg)
 {
     (void)arg;
-    graceful_shutdown_t *gs = new_graceful_shutdown(SIM_SEC, NULL);
-    gs_start(gs);
-    gs_add_shutdown_func(gs, "a", count_func, NULL, NULL, 0);
-    gs_add_shutdown_func(gs, "b", count_func, NULL, NULL, 0);
-    ck_assert(!gs_is_shutting_down(gs));
-    gs_shutdown(gs);
-    ck_assert(gs_is_shutting_down(gs));
-    gs_shutdown(gs); /* only the first call acts */
-    gs_wait(gs);
-    gs_signal(gs, "SIGTERM"); /* the listener has gone: nothing happens */
+    shutdown_t *gs = shutdown_new(SIM_SEC, NULL);
+    shutdown_start(gs);
+    shutdown_add_shutdown_func(gs, "a", count_func, NULL, NULL, 0);
+    shutdown_add_shutdown_func(gs, "b", count_func, NULL, NULL, 0);
+    ck_assert(!shutdown_is_shutting_down(gs));
+    shutdown_shutdown(gs);
+    ck_assert(shutdown_is_shutting_down(gs));
+    shutdown_shutdown(gs); /* only the first call acts */
+    shutdown_wait(gs);
+    shutdown_signal(gs, "SIGTERM"); /* the listener has gone: nothing happens */
     go_sleep(SIM_MS);
-    gs_report_t r;
-    gs_get_report(gs, &r);
+    shutdown_report_t r;
+    shutdown_get_report(gs, &r);
     ck_assert_ptr_null(r.signal);
     ck_assert(!r.timed_out);
     ck_assert_int_eq(r.started, 0);
@@ -865,11 +865,11 @@ typedef struct leak_run {
     int alert_threshold;     /* 0: keep the seed's 1000 */
     bool callback_get_stats; /* the callback calls GetStats */
     leak_detector_t *ld;
-    leak_alert_t alerts[16];
+    leak_detector_alert_t alerts[16];
     size_t nalerts;
     int baseline;
     bool finished;
-    goroutine_group_t leaked_group; /* the simulateLeakingGoroutines group, name cleared */
+    leak_detector_goroutine_group_t leaked_group; /* the simulateLeakingGoroutines group, name cleared */
     bool leaked_group_found;
 } leak_run_t;
 static leak_run_t lr;
@@ -881,7 +881,7 @@ static void leak_cb(void *ud, int count, const int *samples, int nsamples)
     (void)samples;
     (void)nsamples;
     if (lr.callback_get_stats) {
-        static leak_stats_t st;
+        static leak_detector_stats_t st;
         leak_detector_get_stats(lr.ld, &st);
     }
 }
@@ -893,29 +893,29 @@ static void leak_demo_main(void *arg)
     (void)arg;
     leak_detector_options_t o = {0};
     o.seed_variant = lr.seed;
-    lr.ld = new_leak_detector(500 * SIM_MS, 0.05, 10, &o);
+    lr.ld = leak_detector_new(500 * SIM_MS, 0.05, 10, &o);
     if (lr.alert_threshold)
         leak_detector_set_alert_threshold(lr.ld, lr.alert_threshold);
     leak_detector_set_on_leak_detected(lr.ld, leak_cb, NULL);
     leak_detector_start(lr.ld);
     go_sleep(SIM_MS);
-    static leak_stats_t st;
+    static leak_detector_stats_t st;
     leak_detector_get_stats(lr.ld, &st);
     lr.baseline = st.baseline_count;
-    simulate_temporary_goroutines(100, 2 * SIM_SEC);
+    leak_detector_simulate_temporary_goroutines(100, 2 * SIM_SEC);
     go_sleep(3 * SIM_SEC);
-    simulate_leaking_goroutines(50);
+    leak_detector_simulate_leaking_goroutines(50);
     go_sleep(2 * SIM_SEC);
-    simulate_leaking_goroutines(100);
+    leak_detector_simulate_leaking_goroutines(100);
     go_sleep(5 * SIM_SEC);
     leak_detector_get_stats(lr.ld, &st);
     ck_assert_int_eq(st.current_count, lr.baseline + 1 + 150); /* + the sampler */
-    const leak_alert_t *a = leak_detector_alerts(lr.ld, &lr.nalerts);
+    const leak_detector_alert_t *a = leak_detector_alerts(lr.ld, &lr.nalerts);
     ck_assert_uint_le(lr.nalerts, 16);
     if (lr.nalerts)
         memcpy(lr.alerts, a, lr.nalerts * sizeof *a);
-    goroutine_group_t groups[16];
-    size_t ng = goroutine_profile(sched_current(), groups, 16);
+    leak_detector_goroutine_group_t groups[16];
+    size_t ng = leak_detector_goroutine_profile(sched_current(), groups, 16);
     for (size_t i = 0; i < ng && i < 16; i++) {
         if (strcmp(groups[i].name, "main.simulateLeakingGoroutines.func1") == 0) {
             lr.leaked_group = groups[i];

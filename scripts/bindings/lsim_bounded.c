@@ -59,7 +59,7 @@ static int l_bounded_executor(lua_State *L)
     const char *name = luaL_optstring(L, -1, NULL);
     lexec_t *u = lua_newuserdatauv(L, sizeof *u, 0);
     luaL_setmetatable(L, EX_MT);
-    u->e = new_bounded_executor(max, timeout, name);
+    u->e = bounded_executor_new(max, timeout, name);
     return 1;
 }
 
@@ -119,7 +119,7 @@ static int l_simulate_operation(lua_State *L)
 {
     const char *fn = "sim.simulate_operation";
     static const char *const known[] = {"latency_min", "latency_max", "fail_pct", NULL};
-    sim_operation_t op = {.id = luaL_checkinteger(L, 1), .fail_pct = 10};
+    bounded_operation_t op = {.id = luaL_checkinteger(L, 1), .fail_pct = 10};
     if (lua_isnoneornil(L, 2)) {
         lua_settop(L, 1);
         lua_newtable(L);
@@ -129,7 +129,7 @@ static int l_simulate_operation(lua_State *L)
     op.fail_pct = (int)lflow_int(L, 2, fn, "fail_pct", 10, 0, 100);
     lsim_need_goroutine(L, fn);
     char result[64];
-    const go_error_t *err = simulate_operation(&op, result);
+    const go_error_t *err = bounded_simulate_operation(&op, result);
     if (err) {
         lua_pushnil(L);
         lua_pushstring(L, go_error_msg(err));

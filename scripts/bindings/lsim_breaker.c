@@ -33,7 +33,7 @@
 #define CTX_MT "chansim.context" /* lsim_ctx.c's metatable */
 
 typedef struct lbreaker {
-    circuit_breaker_t *cb; /* scheduler-owned */
+    breaker_t *cb; /* scheduler-owned */
     host_t *h;
     int on_change_ref;     /* on_state_change, or LUA_NOREF */
     bool log;              /* print the seed's log.Printf lines */
@@ -53,19 +53,19 @@ static void breaker_log(void *ud, const char *line)
 
 typedef struct change {
     const char *name;
-    circuit_breaker_state_t from, to;
+    breaker_state_t from, to;
 } change_t;
 
 static void push_change(void *ud, lua_State *M)
 {
     change_t *c = ud;
     lua_pushstring(M, c->name);
-    lua_pushstring(M, circuit_breaker_state_string(c->from));
-    lua_pushstring(M, circuit_breaker_state_string(c->to));
+    lua_pushstring(M, breaker_state_string(c->from));
+    lua_pushstring(M, breaker_state_string(c->to));
 }
 
-static void on_state_change(void *ud, const char *name, circuit_breaker_state_t from,
-                            circuit_breaker_state_t to)
+static void on_state_change(void *ud, const char *name, breaker_state_t from,
+                            breaker_state_t to)
 {
     lbreaker_t *b = ud;
     change_t c = {name, from, to};
@@ -87,7 +87,7 @@ static int l_breaker(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     lres_check_keys(L, 1, ctor, breaker_keys);
     /* The seed demo's values (NewCircuitBreaker's own are 5, 3, 10s). */
-    circuit_breaker_options_t o = circuit_breaker_defaults();
+    breaker_options_t o = breaker_defaults();
     o.failure_threshold = lres_int(L, 1, ctor, "failure_threshold", 3, 1, 1000000);
     o.success_threshold = lres_int(L, 1, ctor, "success_threshold", 2, 1, 1000000);
     o.reset_timeout = lres_duration(L, 1, ctor, "reset_timeout", 5 * SIM_SEC, 1);
@@ -112,7 +112,7 @@ static int l_breaker(lua_State *L)
      * registry for the run (the breaker is scheduler-owned anyway). */
     lua_pushvalue(L, -1);
     luaL_ref(L, LUA_REGISTRYINDEX);
-    b->cb = new_circuit_breaker(name, &o);
+    b->cb = breaker_new(name, &o);
     return 1;
 }
 
@@ -186,7 +186,7 @@ static int br_execute(lua_State *L)
 
 static int br_state(lua_State *L)
 {
-    lua_pushstring(L, circuit_breaker_state_string(breaker_get_state(check_breaker(L, 1)->cb)));
+    lua_pushstring(L, breaker_state_string(breaker_get_state(check_breaker(L, 1)->cb)));
     return 1;
 }
 
@@ -196,7 +196,7 @@ static int br_metrics(lua_State *L)
     lbreaker_t *b = check_breaker(L, 1);
     breaker_metrics_t m = breaker_get_metrics(b->cb);
     lua_createtable(L, 0, 20);
-    lua_pushstring(L, circuit_breaker_state_string(m.state));
+    lua_pushstring(L, breaker_state_string(m.state));
     lua_setfield(L, -2, "state");
     lsim_set_int(L, "total_requests", m.total_requests);
     lsim_set_int(L, "total_successes", m.total_successes);
@@ -235,7 +235,7 @@ static int br_tostring(lua_State *L)
 {
     lbreaker_t *b = check_breaker(L, 1);
     lua_pushfstring(L, "breaker(%s, %s)", breaker_name(b->cb),
-                    circuit_breaker_state_string(breaker_get_state(b->cb)));
+                    breaker_state_string(breaker_get_state(b->cb)));
     return 1;
 }
 
@@ -250,7 +250,7 @@ static int l_simulate_service(lua_State *L)
     luaL_argcheck(L, latency >= 0, 4, "latency must not be negative");
     lsim_need_goroutine(L, "simulateService");
     char out[256];
-    const go_error_t *err = simulate_service(ctx, id, (int)rate, latency, out, sizeof out);
+    const go_error_t *err = breaker_simulate_service(ctx, id, (int)rate, latency, out, sizeof out);
     if (err) {
         lua_pushnil(L);
         lua_pushstring(L, go_error_msg(err));

@@ -25,41 +25,41 @@
 #define CLUSTER_MT "chansim.cluster"
 #define NODE_MT "chansim.node"
 
-static cluster_t *check_cluster(lua_State *L, int idx)
+static net_cluster_t *check_cluster(lua_State *L, int idx)
 {
-    return *(cluster_t **)luaL_checkudata(L, idx, CLUSTER_MT);
+    return *(net_cluster_t **)luaL_checkudata(L, idx, CLUSTER_MT);
 }
 
-static node_t *check_node(lua_State *L, int idx)
+static net_node_t *check_node(lua_State *L, int idx)
 {
-    return *(node_t **)luaL_checkudata(L, idx, NODE_MT);
+    return *(net_node_t **)luaL_checkudata(L, idx, NODE_MT);
 }
 
 /* Nodes are pushed as one userdata each, kept in the cluster's uservalue
  * table by name, so a node compares equal to itself from Lua. */
-static void push_node(lua_State *L, int cluster_idx, node_t *n)
+static void push_node(lua_State *L, int cluster_idx, net_node_t *n)
 {
     cluster_idx = lua_absindex(L, cluster_idx);
     lua_getiuservalue(L, cluster_idx, 1);
-    if (lua_getfield(L, -1, node_name(n)) == LUA_TUSERDATA) {
+    if (lua_getfield(L, -1, net_node_name(n)) == LUA_TUSERDATA) {
         lua_remove(L, -2);
         return;
     }
     lua_pop(L, 1);
-    *(node_t **)lua_newuserdatauv(L, sizeof n, 2) = n;
+    *(net_node_t **)lua_newuserdatauv(L, sizeof n, 2) = n;
     luaL_setmetatable(L, NODE_MT);
     lua_pushvalue(L, cluster_idx);
     lua_setiuservalue(L, -2, 1); /* the node keeps its cluster alive */
     lua_pushvalue(L, -1);
-    lua_setfield(L, -3, node_name(n));
+    lua_setfield(L, -3, net_node_name(n));
     lua_remove(L, -2);
 }
 
 /* A node argument: a node userdata or a node's name. */
-static node_t *to_node(lua_State *L, cluster_t *c, int idx)
+static net_node_t *to_node(lua_State *L, net_cluster_t *c, int idx)
 {
     if (lua_type(L, idx) == LUA_TSTRING) {
-        node_t *n = cluster_node(c, lua_tostring(L, idx));
+        net_node_t *n = net_cluster_node(c, lua_tostring(L, idx));
         if (!n)
             luaL_error(L, "no node named \"%s\" in the cluster", lua_tostring(L, idx));
         return n;
@@ -79,7 +79,7 @@ static double prob(lua_State *L, int t, const char *k)
     return p;
 }
 
-static link_cfg_t link_from(lua_State *L, int t, link_cfg_t l)
+static net_link_cfg_t link_from(lua_State *L, int t, net_link_cfg_t l)
 {
     t = lua_absindex(L, t);
     lua_getfield(L, t, "latency");
@@ -117,12 +117,12 @@ static int l_cluster(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_getfield(L, 1, "name");
     const char *name = luaL_optstring(L, -1, "cluster");
-    cluster_t *c = cluster_new(name);
+    net_cluster_t *c = net_cluster_new(name);
     lua_pop(L, 1);
-    cluster_set_default_link(c, &(link_cfg_t){0});
-    link_cfg_t l = link_from(L, 1, link_cfg_default());
-    cluster_set_default_link(c, &l);
-    *(cluster_t **)lua_newuserdatauv(L, sizeof c, 1) = c;
+    net_cluster_set_default_link(c, &(net_link_cfg_t){0});
+    net_link_cfg_t l = link_from(L, 1, net_link_cfg_default());
+    net_cluster_set_default_link(c, &l);
+    *(net_cluster_t **)lua_newuserdatauv(L, sizeof c, 1) = c;
     luaL_setmetatable(L, CLUSTER_MT);
     lua_newtable(L);
     lua_setiuservalue(L, -2, 1);
@@ -134,9 +134,9 @@ static int l_cluster(lua_State *L)
             const char *nn = lua_tostring(L, -1);
             if (!nn)
                 return luaL_error(L, "sim.cluster: nodes must be names");
-            if (cluster_node(c, nn))
+            if (net_cluster_node(c, nn))
                 return luaL_error(L, "sim.cluster: node \"%s\" given twice", nn);
-            cluster_add_node(c, nn);
+            net_cluster_add_node(c, nn);
             lua_pop(L, 1);
         }
     }
@@ -146,27 +146,27 @@ static int l_cluster(lua_State *L)
 
 static int cl_node(lua_State *L)
 {
-    cluster_t *c = check_cluster(L, 1);
+    net_cluster_t *c = check_cluster(L, 1);
     push_node(L, 1, to_node(L, c, 2));
     return 1;
 }
 
 static int cl_add_node(lua_State *L)
 {
-    cluster_t *c = check_cluster(L, 1);
+    net_cluster_t *c = check_cluster(L, 1);
     const char *nn = luaL_checkstring(L, 2);
-    if (cluster_node(c, nn))
+    if (net_cluster_node(c, nn))
         return luaL_error(L, "node \"%s\" exists already", nn);
-    push_node(L, 1, cluster_add_node(c, nn));
+    push_node(L, 1, net_cluster_add_node(c, nn));
     return 1;
 }
 
 static int cl_nodes(lua_State *L)
 {
-    cluster_t *c = check_cluster(L, 1);
-    lua_createtable(L, (int)cluster_node_count(c), 0);
-    for (size_t i = 0; i < cluster_node_count(c); i++) {
-        push_node(L, 1, cluster_node_at(c, i));
+    net_cluster_t *c = check_cluster(L, 1);
+    lua_createtable(L, (int)net_cluster_node_count(c), 0);
+    for (size_t i = 0; i < net_cluster_node_count(c); i++) {
+        push_node(L, 1, net_cluster_node_at(c, i));
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
@@ -174,13 +174,13 @@ static int cl_nodes(lua_State *L)
 
 static int cl_start(lua_State *L)
 {
-    cluster_t *c = check_cluster(L, 1);
-    for (size_t i = 0; i < cluster_node_count(c); i++)
-        node_start(cluster_node_at(c, i));
+    net_cluster_t *c = check_cluster(L, 1);
+    for (size_t i = 0; i < net_cluster_node_count(c); i++)
+        net_node_start(net_cluster_node_at(c, i));
     return 0;
 }
 
-static size_t side(lua_State *L, cluster_t *c, int idx, node_t **out, size_t cap)
+static size_t side(lua_State *L, net_cluster_t *c, int idx, net_node_t **out, size_t cap)
 {
     luaL_checktype(L, idx, LUA_TTABLE);
     size_t n = (size_t)luaL_len(L, idx);
@@ -196,12 +196,12 @@ static size_t side(lua_State *L, cluster_t *c, int idx, node_t **out, size_t cap
 
 static int partition(lua_State *L, bool one_way)
 {
-    cluster_t *c = check_cluster(L, 1);
-    size_t cap = cluster_node_count(c);
-    node_t **a = lua_newuserdatauv(L, (cap + 1) * sizeof *a, 0);
-    node_t **b = lua_newuserdatauv(L, (cap + 1) * sizeof *b, 0);
+    net_cluster_t *c = check_cluster(L, 1);
+    size_t cap = net_cluster_node_count(c);
+    net_node_t **a = lua_newuserdatauv(L, (cap + 1) * sizeof *a, 0);
+    net_node_t **b = lua_newuserdatauv(L, (cap + 1) * sizeof *b, 0);
     size_t na = side(L, c, 2, a, cap), nb = side(L, c, 3, b, cap);
-    cluster_partition(c, a, na, b, nb, one_way);
+    net_cluster_partition(c, a, na, b, nb, one_way);
     return 0;
 }
 
@@ -212,46 +212,46 @@ static int cl_partition_one_way(lua_State *L) { return partition(L, true); }
 
 static int cl_isolate(lua_State *L)
 {
-    cluster_t *c = check_cluster(L, 1);
-    cluster_isolate(c, to_node(L, c, 2));
+    net_cluster_t *c = check_cluster(L, 1);
+    net_cluster_isolate(c, to_node(L, c, 2));
     return 0;
 }
 
 static int cl_majority(lua_State *L)
 {
-    cluster_partition_majority(check_cluster(L, 1));
+    net_cluster_partition_majority(check_cluster(L, 1));
     return 0;
 }
 
 static int cl_heal(lua_State *L)
 {
-    cluster_heal(check_cluster(L, 1));
+    net_cluster_heal(check_cluster(L, 1));
     return 0;
 }
 
 /* c:link(a, b, { latency =, ... }): the directed link a -> b */
 static int cl_link(lua_State *L)
 {
-    cluster_t *c = check_cluster(L, 1);
-    node_t *a = to_node(L, c, 2), *b = to_node(L, c, 3);
+    net_cluster_t *c = check_cluster(L, 1);
+    net_node_t *a = to_node(L, c, 2), *b = to_node(L, c, 3);
     luaL_checktype(L, 4, LUA_TTABLE);
-    link_cfg_t l = link_from(L, 4, *cluster_link(c, a, b));
-    cluster_set_link(c, a, b, &l);
+    net_link_cfg_t l = link_from(L, 4, *net_cluster_link(c, a, b));
+    net_cluster_set_link(c, a, b, &l);
     return 0;
 }
 
 static int cl_default_link(lua_State *L)
 {
-    cluster_t *c = check_cluster(L, 1);
+    net_cluster_t *c = check_cluster(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
-    link_cfg_t l = link_from(L, 2, link_cfg_default());
-    cluster_set_default_link(c, &l);
+    net_link_cfg_t l = link_from(L, 2, net_link_cfg_default());
+    net_cluster_set_default_link(c, &l);
     return 0;
 }
 
 static int cl_stats(lua_State *L)
 {
-    net_stats_t st = cluster_stats(check_cluster(L, 1));
+    net_stats_t st = net_cluster_stats(check_cluster(L, 1));
     lua_createtable(L, 0, 7);
     const struct { const char *k; uint64_t v; } f[] = {
         {"sent", st.sent}, {"delivered", st.delivered}, {"lost", st.lost}, {"cut", st.cut},
@@ -271,7 +271,7 @@ static int cl_stats(lua_State *L)
  * the node is down. */
 static int nd_go(lua_State *L)
 {
-    node_t *n = check_node(L, 1);
+    net_node_t *n = check_node(L, 1);
     const char *name = NULL;
     int fn = 2;
     if (lua_type(L, 2) == LUA_TSTRING) {
@@ -279,20 +279,20 @@ static int nd_go(lua_State *L)
         fn = 3;
     }
     luaL_checktype(L, fn, LUA_TFUNCTION);
-    if (!node_up(n))
+    if (!net_node_up(n))
         return 0;
     char buf[256];
     if (!name) {
         lua_Debug ar;
         lua_pushvalue(L, fn);
         lua_getinfo(L, ">S", &ar);
-        snprintf(buf, sizeof buf, "%s/func@%s:%d", node_name(n), ar.short_src, ar.linedefined);
+        snprintf(buf, sizeof buf, "%s/func@%s:%d", net_node_name(n), ar.short_src, ar.linedefined);
     } else {
-        snprintf(buf, sizeof buf, "%s/%s", node_name(n), name); /* "n1/main" */
+        snprintf(buf, sizeof buf, "%s/%s", net_node_name(n), name); /* "n1/main" */
     }
     name = buf;
-    g_t *g = host_spawn(L, fn, lua_gettop(L) - fn, name, node_name(n));
-    node_adopt(n, g);
+    g_t *g = host_spawn(L, fn, lua_gettop(L) - fn, name, net_node_name(n));
+    net_node_adopt(n, g);
     lua_pushinteger(L, (lua_Integer)go_id(g));
     return 1;
 }
@@ -303,7 +303,7 @@ typedef struct lboot {
     int node_ref; /* the node's userdata */
 } lboot_t;
 
-static void boot_lua(node_t *n, void *arg)
+static void boot_lua(net_node_t *n, void *arg)
 {
     lboot_t *b = arg;
     lua_State *L = b->L;
@@ -321,7 +321,7 @@ static void boot_lua(node_t *n, void *arg)
  * every restart (the node's main). */
 static int nd_on_boot(lua_State *L)
 {
-    node_t *n = check_node(L, 1);
+    net_node_t *n = check_node(L, 1);
     luaL_checktype(L, 2, LUA_TFUNCTION);
     lboot_t *b = lua_newuserdatauv(L, sizeof *b, 0);
     b->L = host_lua(host_of(L));
@@ -331,13 +331,13 @@ static int nd_on_boot(lua_State *L)
     b->node_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     /* keep b alive for the run */
     luaL_ref(L, LUA_REGISTRYINDEX);
-    node_set_boot(n, boot_lua, b);
+    net_node_set_boot(n, boot_lua, b);
     return 0;
 }
 
 static int nd_start(lua_State *L)
 {
-    node_start(check_node(L, 1));
+    net_node_start(check_node(L, 1));
     return 0;
 }
 
@@ -368,8 +368,8 @@ static uint32_t port_of(lua_State *L, int idx)
 /* n:send(to, port, value [, size]): a message from n to node `to`. */
 static int nd_send(lua_State *L)
 {
-    node_t *n = check_node(L, 1);
-    node_t *to = to_node(L, node_cluster(n), 2);
+    net_node_t *n = check_node(L, 1);
+    net_node_t *to = to_node(L, net_node_cluster(n), 2);
     uint32_t port = port_of(L, 3);
     luaL_checkany(L, 4);
     lua_Integer size = luaL_optinteger(L, 5, 64);
@@ -386,13 +386,13 @@ static int nd_send(lua_State *L)
  * and "timeout" when the timeout passes first. */
 static int nd_recv(lua_State *L)
 {
-    node_t *n = check_node(L, 1);
+    net_node_t *n = check_node(L, 1);
     uint32_t port = port_of(L, 2);
     simtime_t timeout = lsim_optduration(L, 3, -1);
     lsim_need_goroutine(L, "node:recv");
-    chan_t *in = node_inbox(n, port);
+    chan_t *in = net_node_inbox(n, port);
     if (!in)
-        return luaL_error(L, "node %s is down", node_name(n));
+        return luaL_error(L, "node %s is down", net_node_name(n));
     net_msg_t *m = NULL;
     if (timeout < 0) {
         chan_recv(in, &m);
@@ -412,7 +412,7 @@ static int nd_recv(lua_State *L)
     }
     lpayload_t *p = m->payload;
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->ref);
-    node_t *src = m->src;
+    net_node_t *src = m->src;
     net_msg_release(m);
     /* the sender, as a node userdata, through the cluster's userdata that
      * this node's keeps */
@@ -422,69 +422,69 @@ static int nd_recv(lua_State *L)
     return 2;
 }
 
-static int nd_crash(lua_State *L) { node_crash(check_node(L, 1)); return 0; }
-static int nd_restart(lua_State *L) { node_restart(check_node(L, 1)); return 0; }
-static int nd_pause(lua_State *L) { node_pause(check_node(L, 1)); return 0; }
-static int nd_resume(lua_State *L) { node_resume(check_node(L, 1)); return 0; }
+static int nd_crash(lua_State *L) { net_node_crash(check_node(L, 1)); return 0; }
+static int nd_restart(lua_State *L) { net_node_restart(check_node(L, 1)); return 0; }
+static int nd_pause(lua_State *L) { net_node_pause(check_node(L, 1)); return 0; }
+static int nd_resume(lua_State *L) { net_node_resume(check_node(L, 1)); return 0; }
 
 static int nd_name(lua_State *L)
 {
-    lua_pushstring(L, node_name(check_node(L, 1)));
+    lua_pushstring(L, net_node_name(check_node(L, 1)));
     return 1;
 }
 
 static int nd_up(lua_State *L)
 {
-    lua_pushboolean(L, node_up(check_node(L, 1)));
+    lua_pushboolean(L, net_node_up(check_node(L, 1)));
     return 1;
 }
 
 static int nd_paused(lua_State *L)
 {
-    lua_pushboolean(L, node_paused(check_node(L, 1)));
+    lua_pushboolean(L, net_node_paused(check_node(L, 1)));
     return 1;
 }
 
 /* n:clock() -> the node's local time; n:set_clock(offset, drift_ppm) */
 static int nd_clock(lua_State *L)
 {
-    lua_pushinteger(L, node_clock(check_node(L, 1)));
+    lua_pushinteger(L, net_node_clock(check_node(L, 1)));
     return 1;
 }
 
 static int nd_set_clock(lua_State *L)
 {
-    node_t *n = check_node(L, 1);
-    node_set_clock(n, lsim_optduration(L, 2, 0), luaL_optinteger(L, 3, 0));
+    net_node_t *n = check_node(L, 1);
+    net_node_set_clock(n, lsim_optduration(L, 2, 0), luaL_optinteger(L, 3, 0));
     return 0;
 }
 
 static int nd_sleep(lua_State *L)
 {
-    node_t *n = check_node(L, 1);
+    net_node_t *n = check_node(L, 1);
     simtime_t d = lsim_checkduration(L, 2);
     lsim_need_goroutine(L, "node:sleep");
-    node_sleep(n, d);
+    net_node_sleep(n, d);
     return 0;
 }
 
 static int nd_incarnation(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)node_incarnation(check_node(L, 1)));
+    lua_pushinteger(L, (lua_Integer)net_node_incarnation(check_node(L, 1)));
     return 1;
 }
 
 static int nd_tostring(lua_State *L)
 {
-    lua_pushfstring(L, "node %s", node_name(check_node(L, 1)));
+    lua_pushfstring(L, "node %s", net_node_name(check_node(L, 1)));
     return 1;
 }
 
 /* sim.node() -> the node the running goroutine is on, or nil */
 static int l_self_node(lua_State *L)
 {
-    cluster_t *c = check_cluster(L, 1);
-    node_t *n = node_self(c);
+    net_cluster_t *c = check_cluster(L, 1);
+    net_node_t *n = net_node_self(c);
     if (!n)
         return 0;
     push_node(L, 1, n);

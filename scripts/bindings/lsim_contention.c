@@ -46,7 +46,7 @@ static int l_contention_test(lua_State *L)
         return luaL_error(L, "sim.contention_test: duration must be positive");
     int readers = opt_int(L, "readers", 5, 0, 100000);
     int writers = opt_int(L, "writers", 5, 0, 100000);
-    contention_stats_t st = run_contention_test(ctx, rw, readers, writers, d, seed);
+    contention_stats_t st = contention_run_test(ctx, rw, readers, writers, d, seed);
     lua_createtable(L, 0, 16);
     lua_pushboolean(L, st.use_rwmutex);
     lua_setfield(L, -2, "rwmutex");

@@ -108,14 +108,14 @@ static void read_thresholds(lua_State *L, const char *what, load_manager_t *lm)
             const char *mk = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
             int m = -1;
             for (int i = 0; i < LOAD_METRIC_COUNT; i++)
-                if (strcmp(mk, load_metric_string((load_metric_t)i)) == 0)
+                if (strcmp(mk, load_manager_metric_string((load_manager_metric_t)i)) == 0)
                     m = i;
             if (m < 0)
                 luaL_error(L, "%s: thresholds.%s: unknown metric '%s' (want cpu, memory, requestRate or errorRate)",
                            what, lk, mk);
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
                 luaL_error(L, "%s: thresholds.%s.%s must be a non-negative integer", what, lk, mk);
-            load_manager_set_threshold(lm, (service_level_t)level, (load_metric_t)m, lua_tointeger(L, -1));
+            load_manager_set_threshold(lm, (load_manager_service_level_t)level, (load_manager_metric_t)m, lua_tointeger(L, -1));
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
@@ -137,15 +137,15 @@ static void check_keys(lua_State *L, const char *what, const char *const *allowe
     }
 }
 
-static void push_change(lua_State *L, const level_change_t *c)
+static void push_change(lua_State *L, const load_manager_level_change_t *c)
 {
     lua_createtable(L, 0, 12);
     lsim_set_int(L, "t", c->t);
-    set_str(L, "from", service_level_string(c->from));
-    set_str(L, "to", service_level_string(c->to));
+    set_str(L, "from", load_manager_service_level_string(c->from));
+    set_str(L, "to", load_manager_service_level_string(c->to));
     set_str(L, "cause", c->cause);
     if (c->cause_metric >= 0) {
-        set_str(L, "metric", load_metric_string((load_metric_t)c->cause_metric));
+        set_str(L, "metric", load_manager_metric_string((load_manager_metric_t)c->cause_metric));
         lsim_set_int(L, "value", c->cause_value);
         lsim_set_int(L, "threshold", c->cause_threshold);
     }
@@ -157,7 +157,7 @@ static void push_change(lua_State *L, const level_change_t *c)
 
 static int push_changes(lua_State *L, load_manager_t *lm)
 {
-    const level_change_t *list;
+    const load_manager_level_change_t *list;
     size_t n = load_manager_changes(lm, &list);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
@@ -173,17 +173,17 @@ static int push_metrics(lua_State *L, load_manager_t *lm)
     load_manager_get_metrics(lm, m);
     lua_createtable(L, 0, LOAD_METRIC_COUNT);
     for (int i = 0; i < LOAD_METRIC_COUNT; i++)
-        lsim_set_int(L, load_metric_string((load_metric_t)i), m[i]);
+        lsim_set_int(L, load_manager_metric_string((load_manager_metric_t)i), m[i]);
     return 1;
 }
 
-static service_level_t check_level(lua_State *L, int idx)
+static load_manager_service_level_t check_level(lua_State *L, int idx)
 {
     const char *name = luaL_checkstring(L, idx);
     for (int l = 0; l < SERVICE_LEVEL_COUNT; l++)
-        if (strcmp(name, service_level_string((service_level_t)l)) == 0 || strcmp(name, level_keys[l]) == 0)
-            return (service_level_t)l;
-    return (service_level_t)luaL_error(L, "unknown service level '%s' (want Full, Reduced, Minimal or Emergency)", name);
+        if (strcmp(name, load_manager_service_level_string((load_manager_service_level_t)l)) == 0 || strcmp(name, level_keys[l]) == 0)
+            return (load_manager_service_level_t)l;
+    return (load_manager_service_level_t)luaL_error(L, "unknown service level '%s' (want Full, Reduced, Minimal or Emergency)", name);
 }
 
 /* ---- sim.load_manager --------------------------------------------------- */
@@ -201,7 +201,7 @@ static int l_load_manager(lua_State *L)
     int down = (int)opt_int(L, what, "down_pct", 0, 0, 99);
     simtime_t dwell = opt_dur(L, what, "min_dwell", 0, true);
     lsim_need_goroutine(L, what);
-    load_manager_t *lm = new_load_manager();
+    load_manager_t *lm = load_manager_new();
     read_thresholds(L, what, lm);
     load_manager_set_hysteresis(lm, down, dwell);
     *(load_manager_t **)lua_newuserdatauv(L, sizeof lm, 0) = lm;
@@ -218,7 +218,7 @@ static int lm_update_metrics(lua_State *L)
         v[i] = luaL_checkinteger(L, i + 2);
     lsim_need_goroutine(L, "LoadManager.UpdateMetrics");
     load_manager_update_metrics(lm, v[0], v[1], v[2], v[3]);
-    lua_pushstring(L, service_level_string(load_manager_get_current_level(lm)));
+    lua_pushstring(L, load_manager_service_level_string(load_manager_get_current_level(lm)));
     return 1;
 }
 
@@ -226,7 +226,7 @@ static int lm_level(lua_State *L)
 {
     load_manager_t *lm = check_lm(L, 1);
     lsim_need_goroutine(L, "LoadManager.GetCurrentLevel");
-    lua_pushstring(L, service_level_string(load_manager_get_current_level(lm)));
+    lua_pushstring(L, load_manager_service_level_string(load_manager_get_current_level(lm)));
     return 1;
 }
 
@@ -243,11 +243,11 @@ static int lm_changes(lua_State *L) { return push_changes(L, check_lm(L, 1)); }
 static int lm_threshold(lua_State *L)
 {
     load_manager_t *lm = check_lm(L, 1);
-    service_level_t l = check_level(L, 2);
+    load_manager_service_level_t l = check_level(L, 2);
     const char *mk = luaL_checkstring(L, 3);
     for (int m = 0; m < LOAD_METRIC_COUNT; m++) {
-        if (strcmp(mk, load_metric_string((load_metric_t)m)) == 0) {
-            lua_pushinteger(L, load_manager_threshold(lm, l, (load_metric_t)m));
+        if (strcmp(mk, load_manager_metric_string((load_manager_metric_t)m)) == 0) {
+            lua_pushinteger(L, load_manager_threshold(lm, l, (load_manager_metric_t)m));
             return 1;
         }
     }
@@ -312,7 +312,7 @@ static int l_degradable_service(lua_State *L)
     }
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L, what, keys);
-    degradation_config_t cfg = degradation_config_default();
+    degradable_service_config_t cfg = degradable_service_config_default();
     lua_getfield(L, 1, "variant");
     const char *variant = luaL_optstring(L, -1, "corrected");
     if (strcmp(variant, "corrected") != 0 && strcmp(variant, "seed") != 0)
@@ -344,7 +344,7 @@ static int l_degradable_service(lua_State *L)
     cfg.down_pct = (int)opt_int(L, what, "down_pct", 0, 0, 99);
     cfg.min_dwell = opt_dur(L, what, "min_dwell", 0, true);
     lsim_need_goroutine(L, what);
-    degradable_service_t *s = new_degradable_service(&cfg);
+    degradable_service_t *s = degradable_service_new(&cfg);
     read_thresholds(L, what, degradable_service_load_manager(s));
     *(degradable_service_t **)lua_newuserdatauv(L, sizeof s, 0) = s;
     luaL_setmetatable(L, SERVICE_MT);
@@ -353,7 +353,7 @@ static int l_degradable_service(lua_State *L)
 
 static int push_stats(lua_State *L, degradable_service_t *s)
 {
-    degradation_stats_t st = degradable_service_stats(s);
+    degradable_service_stats_t st = degradable_service_stats(s);
     lua_createtable(L, 0, 24);
     lsim_set_int(L, "requests", st.requests);
     lsim_set_int(L, "succeeded", st.succeeded);
@@ -378,9 +378,9 @@ static int push_stats(lua_State *L, degradable_service_t *s)
         lua_createtable(L, 0, 4);
         lsim_set_int(L, "requests", st.by_level[l]);
         lsim_set_int(L, "succeeded", st.succeeded_by_level[l]);
-        lsim_set_int(L, "time_ns", load_manager_time_at(lm, (service_level_t)l));
-        lsim_set_int(L, "rules_applied", load_manager_rules_applied(lm, (service_level_t)l));
-        lua_setfield(L, -2, service_level_string((service_level_t)l));
+        lsim_set_int(L, "time_ns", load_manager_time_at(lm, (load_manager_service_level_t)l));
+        lsim_set_int(L, "rules_applied", load_manager_rules_applied(lm, (load_manager_service_level_t)l));
+        lua_setfield(L, -2, load_manager_service_level_string((load_manager_service_level_t)l));
     }
     lua_setfield(L, -2, "by_level");
     return 1;
@@ -421,7 +421,7 @@ static int svc_update_metrics(lua_State *L)
     degradable_service_t *s = check_svc(L, 1);
     lsim_need_goroutine(L, "DegradableService.update_metrics");
     degradable_service_update_metrics(s);
-    lua_pushstring(L, service_level_string(load_manager_get_current_level(degradable_service_load_manager(s))));
+    lua_pushstring(L, load_manager_service_level_string(load_manager_get_current_level(degradable_service_load_manager(s))));
     return 1;
 }
 
@@ -429,7 +429,7 @@ static int svc_level(lua_State *L)
 {
     degradable_service_t *s = check_svc(L, 1);
     lsim_need_goroutine(L, "LoadManager.GetCurrentLevel");
-    lua_pushstring(L, service_level_string(load_manager_get_current_level(degradable_service_load_manager(s))));
+    lua_pushstring(L, load_manager_service_level_string(load_manager_get_current_level(degradable_service_load_manager(s))));
     return 1;
 }
 
@@ -448,18 +448,18 @@ static int svc_changes(lua_State *L)
 static int svc_updates(lua_State *L)
 {
     degradable_service_t *s = check_svc(L, 1);
-    const load_update_t *list;
+    const degradable_service_load_update_t *list;
     size_t n = degradable_service_updates(s, &list);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
-        const load_update_t *u = &list[i];
+        const degradable_service_load_update_t *u = &list[i];
         lua_createtable(L, 0, 10);
         lsim_set_int(L, "t", u->t);
         lsim_set_int(L, "cpu", u->metrics[METRIC_CPU]);
         lsim_set_int(L, "memory", u->metrics[METRIC_MEMORY]);
         lsim_set_int(L, "rate", u->metrics[METRIC_REQUEST_RATE]);
         lsim_set_int(L, "errors", u->metrics[METRIC_ERROR_RATE]);
-        set_str(L, "level", service_level_string(u->level));
+        set_str(L, "level", load_manager_service_level_string(u->level));
         lsim_set_int(L, "offered_rate", u->offered_rate);
         lsim_set_int(L, "in_flight", u->in_flight);
         lsim_set_int(L, "executing", u->executing);
@@ -478,8 +478,8 @@ static int svc_flags(lua_State *L)
     degradable_service_t *s = check_svc(L, 1);
     lua_createtable(L, 0, 8);
     for (int f = 0; f < FEATURE_COUNT; f++) {
-        lua_pushboolean(L, degradable_service_feature(s, (feature_t)f));
-        lua_setfield(L, -2, feature_string((feature_t)f));
+        lua_pushboolean(L, degradable_service_feature(s, (degradable_service_feature_t)f));
+        lua_setfield(L, -2, degradable_service_feature_string((degradable_service_feature_t)f));
     }
     lua_pushboolean(L, degradable_service_retry_enabled(s));
     lua_setfield(L, -2, "retry");

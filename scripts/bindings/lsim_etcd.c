@@ -22,10 +22,10 @@
 #include <lauxlib.h>
 
 #include "checker.h"
-#include "dist_mutex.h"
-#include "dist_semaphore.h"
+#include "distributed_mutex.h"
+#include "distributed_semaphore.h"
 #include "etcd.h"
-#include "etcd_concurrency.h"
+#include "concurrency.h"
 #include "fenced.h"
 #include "leader_election.h"
 #include "lsim.h"
@@ -103,7 +103,7 @@ static void push_kvs(lua_State *L, const kv_op_result_t *op)
 /* sim.etcd_server(node [, { expiry_interval =, service_time = }]) */
 static int l_server(lua_State *L)
 {
-    node_t *n = *(node_t **)luaL_checkudata(L, 1, "chansim.node");
+    net_node_t *n = *(net_node_t **)luaL_checkudata(L, 1, "chansim.node");
     etcd_server_cfg_t cfg = etcd_server_cfg_default();
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "expiry_interval");
@@ -113,7 +113,7 @@ static int l_server(lua_State *L)
         lua_pop(L, 2);
     }
     etcd_server_t *srv = etcd_server_new(n, &cfg);
-    node_set_boot(n, etcd_server_boot, srv);
+    net_node_set_boot(n, etcd_server_boot, srv);
     push(L, srv, SERVER_MT, 1);
     return 1;
 }
@@ -122,15 +122,15 @@ static int l_server(lua_State *L)
 static int srv_client(lua_State *L)
 {
     etcd_server_t *srv = check(L, 1, SERVER_MT);
-    node_t *n = *(node_t **)luaL_checkudata(L, 2, "chansim.node");
+    net_node_t *n = *(net_node_t **)luaL_checkudata(L, 2, "chansim.node");
     etcd_client_cfg_t cfg = etcd_client_cfg_default();
     if (lua_istable(L, 3)) {
         lua_getfield(L, 3, "request_timeout");
         cfg.request_timeout = lsim_optduration(L, -1, cfg.request_timeout);
         lua_pop(L, 1);
     }
-    if (!node_up(n))
-        return luaL_error(L, "etcd client on %s: the node is down", node_name(n));
+    if (!net_node_up(n))
+        return luaL_error(L, "etcd client on %s: the node is down", net_node_name(n));
     push(L, etcd_client_new(srv, n, &cfg), CLIENT_MT, 2);
     return 1;
 }
@@ -280,7 +280,7 @@ static int cli_revoke(lua_State *L)
 static int l_session(lua_State *L)
 {
     etcd_client_t *c = check(L, 1, CLIENT_MT);
-    etcd_session_opts_t o = {0};
+    concurrency_session_opts_t o = {0};
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "ttl");
         o.ttl_s = luaL_optinteger(L, -1, 0);
@@ -289,8 +289,8 @@ static int l_session(lua_State *L)
         lua_pop(L, 2);
     }
     lsim_need_goroutine(L, "etcd session");
-    etcd_session_t *s;
-    const go_error_t *err = etcd_session_new(c, &o, &s);
+    concurrency_session_t *s;
+    const go_error_t *err = concurrency_session_new(c, &o, &s);
     if (err)
         return fail(L, err);
     push(L, s, SESSION_MT, 1);
@@ -299,21 +299,21 @@ static int l_session(lua_State *L)
 
 static int ses_lease(lua_State *L)
 {
-    lua_pushinteger(L, etcd_session_lease(check(L, 1, SESSION_MT)));
+    lua_pushinteger(L, concurrency_session_lease(check(L, 1, SESSION_MT)));
     return 1;
 }
 
 static int ses_done(lua_State *L)
 {
-    lsim_pushchan(L, etcd_session_done(check(L, 1, SESSION_MT)));
+    lsim_pushchan(L, concurrency_session_done(check(L, 1, SESSION_MT)));
     return 1;
 }
 
 static int ses_close(lua_State *L)
 {
-    etcd_session_t *s = check(L, 1, SESSION_MT);
+    concurrency_session_t *s = check(L, 1, SESSION_MT);
     lsim_need_goroutine(L, "session close");
-    const go_error_t *err = etcd_session_close(s);
+    const go_error_t *err = concurrency_session_close(s);
     if (err)
         return fail(L, err);
     lua_pushboolean(L, 1);
@@ -322,16 +322,16 @@ static int ses_close(lua_State *L)
 
 static int ses_orphan(lua_State *L)
 {
-    etcd_session_t *s = check(L, 1, SESSION_MT);
+    concurrency_session_t *s = check(L, 1, SESSION_MT);
     lsim_need_goroutine(L, "session orphan");
-    etcd_session_orphan(s);
+    concurrency_session_orphan(s);
     return 0;
 }
 
 static int l_emutex(lua_State *L)
 {
-    etcd_session_t *s = check(L, 1, SESSION_MT);
-    push(L, etcd_mutex_new(s, luaL_checkstring(L, 2)), EMUTEX_MT, 1);
+    concurrency_session_t *s = check(L, 1, SESSION_MT);
+    push(L, concurrency_mutex_new(s, luaL_checkstring(L, 2)), EMUTEX_MT, 1);
     return 1;
 }
 
@@ -345,75 +345,75 @@ static int ok_or_fail(lua_State *L, const go_error_t *err)
 
 static int em_lock(lua_State *L)
 {
-    etcd_mutex_t *m = check(L, 1, EMUTEX_MT);
+    concurrency_mutex_t *m = check(L, 1, EMUTEX_MT);
     lsim_need_goroutine(L, "Mutex.Lock");
-    return ok_or_fail(L, etcd_mutex_lock(m, opt_ctx(L, 2)));
+    return ok_or_fail(L, concurrency_mutex_lock(m, opt_ctx(L, 2)));
 }
 
 static int em_try_lock(lua_State *L)
 {
-    etcd_mutex_t *m = check(L, 1, EMUTEX_MT);
+    concurrency_mutex_t *m = check(L, 1, EMUTEX_MT);
     lsim_need_goroutine(L, "Mutex.TryLock");
-    return ok_or_fail(L, etcd_mutex_try_lock(m, opt_ctx(L, 2)));
+    return ok_or_fail(L, concurrency_mutex_try_lock(m, opt_ctx(L, 2)));
 }
 
 static int em_unlock(lua_State *L)
 {
-    etcd_mutex_t *m = check(L, 1, EMUTEX_MT);
+    concurrency_mutex_t *m = check(L, 1, EMUTEX_MT);
     lsim_need_goroutine(L, "Mutex.Unlock");
-    return ok_or_fail(L, etcd_mutex_unlock(m, opt_ctx(L, 2)));
+    return ok_or_fail(L, concurrency_mutex_unlock(m, opt_ctx(L, 2)));
 }
 
 static int em_key(lua_State *L)
 {
-    lua_pushstring(L, etcd_mutex_key(check(L, 1, EMUTEX_MT)));
+    lua_pushstring(L, concurrency_mutex_key(check(L, 1, EMUTEX_MT)));
     return 1;
 }
 
 /* m:token(): the revision at which the lock was acquired (a fencing token) */
 static int em_token(lua_State *L)
 {
-    lua_pushinteger(L, etcd_mutex_header_revision(check(L, 1, EMUTEX_MT)));
+    lua_pushinteger(L, concurrency_mutex_header_revision(check(L, 1, EMUTEX_MT)));
     return 1;
 }
 
 static int l_election(lua_State *L)
 {
-    etcd_session_t *s = check(L, 1, SESSION_MT);
-    push(L, etcd_election_new(s, luaL_checkstring(L, 2)), ELECTION_MT, 1);
+    concurrency_session_t *s = check(L, 1, SESSION_MT);
+    push(L, concurrency_election_new(s, luaL_checkstring(L, 2)), ELECTION_MT, 1);
     return 1;
 }
 
 static int el_campaign(lua_State *L)
 {
-    etcd_election_t *e = check(L, 1, ELECTION_MT);
+    concurrency_election_t *e = check(L, 1, ELECTION_MT);
     const char *val = luaL_checkstring(L, 2);
     lsim_need_goroutine(L, "Election.Campaign");
-    return ok_or_fail(L, etcd_election_campaign(e, opt_ctx(L, 3), val));
+    return ok_or_fail(L, concurrency_election_campaign(e, opt_ctx(L, 3), val));
 }
 
 static int el_proclaim(lua_State *L)
 {
-    etcd_election_t *e = check(L, 1, ELECTION_MT);
+    concurrency_election_t *e = check(L, 1, ELECTION_MT);
     const char *val = luaL_checkstring(L, 2);
     lsim_need_goroutine(L, "Election.Proclaim");
-    return ok_or_fail(L, etcd_election_proclaim(e, opt_ctx(L, 3), val));
+    return ok_or_fail(L, concurrency_election_proclaim(e, opt_ctx(L, 3), val));
 }
 
 static int el_resign(lua_State *L)
 {
-    etcd_election_t *e = check(L, 1, ELECTION_MT);
+    concurrency_election_t *e = check(L, 1, ELECTION_MT);
     lsim_need_goroutine(L, "Election.Resign");
-    return ok_or_fail(L, etcd_election_resign(e, opt_ctx(L, 2)));
+    return ok_or_fail(L, concurrency_election_resign(e, opt_ctx(L, 2)));
 }
 
 /* value, key, term = e:leader([ctx]) */
 static int el_leader(lua_State *L)
 {
-    etcd_election_t *e = check(L, 1, ELECTION_MT);
+    concurrency_election_t *e = check(L, 1, ELECTION_MT);
     lsim_need_goroutine(L, "Election.Leader");
     kv_result_t r = {0};
-    const go_error_t *err = etcd_election_leader(e, opt_ctx(L, 2), &r);
+    const go_error_t *err = concurrency_election_leader(e, opt_ctx(L, 2), &r);
     if (err) {
         kv_result_clear(&r);
         return fail(L, err);
@@ -427,13 +427,13 @@ static int el_leader(lua_State *L)
 
 static int el_is_leader(lua_State *L)
 {
-    lua_pushboolean(L, etcd_election_is_leader(check(L, 1, ELECTION_MT)));
+    lua_pushboolean(L, concurrency_election_is_leader(check(L, 1, ELECTION_MT)));
     return 1;
 }
 
 static int el_term(lua_State *L)
 {
-    lua_pushinteger(L, etcd_election_rev(check(L, 1, ELECTION_MT)));
+    lua_pushinteger(L, concurrency_election_rev(check(L, 1, ELECTION_MT)));
     return 1;
 }
 
@@ -485,7 +485,7 @@ static int l_dmutex(lua_State *L)
     bool seed = variant_seed(L, 1, "sim.distributed_mutex");
     lsim_need_goroutine(L, "NewDistributedMutex");
     distributed_mutex_t *dm;
-    const go_error_t *err = new_distributed_mutex(c, path, ttl, seed, &dm);
+    const go_error_t *err = distributed_mutex_new(c, path, ttl, seed, &dm);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");
@@ -547,13 +547,13 @@ static int dm_node_id(lua_State *L)
 
 static int dm_token(lua_State *L)
 {
-    lua_pushinteger(L, etcd_mutex_header_revision(distributed_mutex_inner(check(L, 1, DMUTEX_MT))));
+    lua_pushinteger(L, concurrency_mutex_header_revision(distributed_mutex_inner(check(L, 1, DMUTEX_MT))));
     return 1;
 }
 
 static int dm_session_done(lua_State *L)
 {
-    lsim_pushchan(L, etcd_session_done(distributed_mutex_session(check(L, 1, DMUTEX_MT))));
+    lsim_pushchan(L, concurrency_session_done(distributed_mutex_session(check(L, 1, DMUTEX_MT))));
     return 1;
 }
 
@@ -567,11 +567,11 @@ static int l_leader(lua_State *L)
     int64_t ttl = field_int(L, 1, "ttl", 10);
     bool seed = variant_seed(L, 1, "sim.leader_election");
     lua_getfield(L, 1, "track");
-    leadership_t *track = lua_isnil(L, -1) ? NULL : check(L, -1, LEADERSHIP_MT);
+    checker_leadership_t *track = lua_isnil(L, -1) ? NULL : check(L, -1, LEADERSHIP_MT);
     lua_pop(L, 1);
     lsim_need_goroutine(L, "NewLeaderElection");
     leader_election_t *le;
-    const go_error_t *err = new_leader_election(c, id, ttl, seed, track, &le);
+    const go_error_t *err = leader_election_new(c, id, ttl, seed, track, &le);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");
@@ -659,11 +659,11 @@ static int l_dsem(lua_State *L)
     lua_getfield(L, 1, "fair");
     bool fair = lua_toboolean(L, -1);
     lua_getfield(L, 1, "track");
-    holders_t *track = lua_isnil(L, -1) ? NULL : check(L, -1, HOLDERS_MT);
+    checker_holders_t *track = lua_isnil(L, -1) ? NULL : check(L, -1, HOLDERS_MT);
     lua_pop(L, 2);
     lsim_need_goroutine(L, "NewDistributedSemaphore");
     distributed_semaphore_t *ds;
-    const go_error_t *err = new_distributed_semaphore(c, path, (int)count, ttl, fair, track, &ds);
+    const go_error_t *err = distributed_semaphore_new(c, path, (int)count, ttl, fair, track, &ds);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");
@@ -728,7 +728,7 @@ static int ds_close(lua_State *L)
 
 static int ds_stats(lua_State *L)
 {
-    dsem_stats_t st = distributed_semaphore_stats(check(L, 1, DSEM_MT));
+    distributed_semaphore_stats_t st = distributed_semaphore_stats(check(L, 1, DSEM_MT));
     lua_createtable(L, 0, 6);
     lsim_set_int(L, "acquired", (lua_Integer)st.acquired);
     lsim_set_int(L, "attempts", (lua_Integer)st.attempts);
@@ -763,66 +763,66 @@ static int l_holders(lua_State *L)
     int64_t limit = field_int(L, 1, "limit", 1);
     if (limit < 1)
         return luaL_error(L, "sim.holders: limit must be at least 1");
-    push(L, holders_new(name, (int)limit), HOLDERS_MT, 0);
+    push(L, checker_holders_new(name, (int)limit), HOLDERS_MT, 0);
     return 1;
 }
 
 static int ho_enter(lua_State *L)
 {
-    holders_enter(check(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
+    checker_holders_enter(check(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
     return 0;
 }
 
 static int ho_leave(lua_State *L)
 {
-    holders_leave(check(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
+    checker_holders_leave(check(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
     return 0;
 }
 
 static int ho_inside(lua_State *L)
 {
-    holders_t *h = check(L, 1, HOLDERS_MT);
-    lua_pushinteger(L, holders_inside(h));
-    lua_pushinteger(L, holders_max_inside(h));
+    checker_holders_t *h = check(L, 1, HOLDERS_MT);
+    lua_pushinteger(L, checker_holders_inside(h));
+    lua_pushinteger(L, checker_holders_max_inside(h));
     return 2;
 }
 
 static int ho_violations(lua_State *L)
 {
-    push_violations(L, holders_checker(check(L, 1, HOLDERS_MT)));
+    push_violations(L, checker_holders_checker(check(L, 1, HOLDERS_MT)));
     return 1;
 }
 
 /* sim.leadership(name): who believes it leads, checked per term and per instant */
 static int l_leadership(lua_State *L)
 {
-    push(L, leadership_new(luaL_checkstring(L, 1)), LEADERSHIP_MT, 0);
+    push(L, checker_leadership_new(luaL_checkstring(L, 1)), LEADERSHIP_MT, 0);
     return 1;
 }
 
 static int ls_violations(lua_State *L)
 {
-    leadership_t *l = check(L, 1, LEADERSHIP_MT);
-    push_violations(L, leadership_term_checker(l));
-    push_violations(L, leadership_instant_checker(l));
+    checker_leadership_t *l = check(L, 1, LEADERSHIP_MT);
+    push_violations(L, checker_leadership_term_checker(l));
+    push_violations(L, checker_leadership_instant_checker(l));
     return 2;
 }
 
 static int ls_changes(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)leadership_changes(check(L, 1, LEADERSHIP_MT)));
+    lua_pushinteger(L, (lua_Integer)checker_leadership_changes(check(L, 1, LEADERSHIP_MT)));
     return 1;
 }
 
 static int ls_begin(lua_State *L)
 {
-    leadership_begin(check(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    checker_leadership_begin(check(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
     return 0;
 }
 
 static int ls_finish(lua_State *L)
 {
-    leadership_end(check(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2));
+    checker_leadership_end(check(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2));
     return 0;
 }
 
@@ -878,31 +878,31 @@ static int fr_violations(lua_State *L)
  * a:observe(key, mod_rev) after a read (0: absent), a:violations() */
 static int l_acked(lua_State *L)
 {
-    push(L, acked_writes_new(luaL_checkstring(L, 1)), ACKED_MT, 0);
+    push(L, checker_acked_writes_new(luaL_checkstring(L, 1)), ACKED_MT, 0);
     return 1;
 }
 
 static int ak_ack(lua_State *L)
 {
-    acked_writes_ack(check(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    checker_acked_writes_ack(check(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
     return 0;
 }
 
 static int ak_observe(lua_State *L)
 {
-    acked_writes_observe(check(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    checker_acked_writes_observe(check(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
     return 0;
 }
 
 static int ak_count(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)acked_writes_count(check(L, 1, ACKED_MT)));
+    lua_pushinteger(L, (lua_Integer)checker_acked_writes_count(check(L, 1, ACKED_MT)));
     return 1;
 }
 
 static int ak_violations(lua_State *L)
 {
-    push_violations(L, acked_writes_checker(check(L, 1, ACKED_MT)));
+    push_violations(L, checker_acked_writes_checker(check(L, 1, ACKED_MT)));
     return 1;
 }
 

@@ -64,8 +64,8 @@ static int l_fan_out_fan_in(lua_State *L)
     lua_pop(L, 1);
     simtime_t timeout = lflow_dur(L, 1, FN, "timeout", 5 * SIM_SEC, 1, SIMTIME_MAX / 2);
 
-    task_t *tasks = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *tasks, 0);
-    task_t *out = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *out, 0);
+    fanout_task_t *tasks = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *tasks, 0);
+    fanout_task_t *out = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *out, 0);
     fanout_make_tasks(tasks, n);
 
     /* ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second);
@@ -78,7 +78,7 @@ static int l_fan_out_fan_in(lua_State *L)
     else
         ctx = ctx_with_cancel(parent);
     fanout_stats_t st;
-    int64_t got = distribute_and_process(ctx, tasks, n, workers, &cfg, out, &st);
+    int64_t got = fanout_distribute_and_process(ctx, tasks, n, workers, &cfg, out, &st);
     ctx_cancel(ctx);
 
     lua_createtable(L, 0, 8);
@@ -91,7 +91,7 @@ static int l_fan_out_fan_in(lua_State *L)
     lflow_set_int(L, "elapsed", st.elapsed);
     lua_createtable(L, (int)(got < n ? got : n), 0);
     for (int64_t i = 0; i < got && i < n; i++) {
-        const task_t *t = &out[i];
+        const fanout_task_t *t = &out[i];
         lua_createtable(L, 0, 6);
         lflow_set_int(L, "id", t->id);
         lflow_set_str(L, "input", t->input);

@@ -33,10 +33,10 @@
 #define MAX_OPS 32
 
 typedef struct lfr {
-    operation_t *ops;      /* n, scheduler-owned */
-    operation_t **op_ptrs; /* the list firstResponse takes */
+    first_response_operation_t *ops;      /* n, scheduler-owned */
+    first_response_operation_t **op_ptrs; /* the list firstResponse takes */
     int n;
-    fr_client_t *client;   /* scheduler-owned */
+    first_response_client_t *client;   /* scheduler-owned */
     simtime_t timeout;
     int variant;
 } lfr_t;
@@ -47,7 +47,7 @@ static lfr_t *check_fr(lua_State *L, int idx)
 }
 
 /* Read {min =, max =, fail_pct =} at idx into op (fields absent: kept). */
-static void read_behaviour(lua_State *L, int idx, const char *what, operation_t *op)
+static void read_behaviour(lua_State *L, int idx, const char *what, first_response_operation_t *op)
 {
     op->min_latency = lflow_dur(L, idx, what, "min", op->min_latency, 0, 3600 * SIM_SEC);
     op->max_latency = lflow_dur(L, idx, what, "max", op->max_latency, 0, 3600 * SIM_SEC);
@@ -56,7 +56,7 @@ static void read_behaviour(lua_State *L, int idx, const char *what, operation_t 
         luaL_error(L, "%s: max must not be less than min", what);
 }
 
-static void publish_behaviour(operation_t *op)
+static void publish_behaviour(first_response_operation_t *op)
 {
     entity_set(op->entity, "min_latency_ns", op->min_latency);
     entity_set(op->entity, "max_latency_ns", op->max_latency);
@@ -78,7 +78,7 @@ static int l_first_response(lua_State *L)
     lua_pop(L, 1); /* the string stays alive in the options table */
 
     /* Read the operations before allocating anything. */
-    operation_t tmp[MAX_OPS];
+    first_response_operation_t tmp[MAX_OPS];
     char names[MAX_OPS][48];
     int n = 3;
     memset(tmp, 0, sizeof tmp);
@@ -138,9 +138,9 @@ static int l_first_response(lua_State *L)
     u->ops = flow_alloc((size_t)n * sizeof *u->ops);
     u->op_ptrs = flow_alloc((size_t)n * sizeof *u->op_ptrs);
     u->client = flow_alloc(sizeof *u->client);
-    fr_client_init(u->client, cname);
+    first_response_client_init(u->client, cname);
     for (int i = 0; i < n; i++) {
-        fr_operation_init(&u->ops[i], names[i], tmp[i].min_latency, tmp[i].max_latency, tmp[i].fail_pct);
+        first_response_operation_init(&u->ops[i], names[i], tmp[i].min_latency, tmp[i].max_latency, tmp[i].fail_pct);
         u->op_ptrs[i] = &u->ops[i];
     }
     return 1;
@@ -158,7 +158,7 @@ static int fr_call(lua_State *L)
     ctx_t *ctx = lua_isnoneornil(L, 3) ? ctx_background() : lsim_checkctx(L, 3);
     lsim_need_goroutine(L, "fr:call");
     simtime_t t0 = sched_now();
-    result_t r = first_response(ctx, timeout, u->op_ptrs, u->n, u->variant ? FR_SEED : FR_CORRECTED, u->client);
+    first_response_result_t r = first_response(ctx, timeout, u->op_ptrs, u->n, u->variant ? FR_SEED : FR_CORRECTED, u->client);
     lua_createtable(L, 0, 5);
     lflow_set_bool(L, "ok", r.err == NULL);
     lflow_set_str(L, "value", r.err ? NULL : r.value);
@@ -177,7 +177,7 @@ static int fr_set(lua_State *L)
     lflow_check_keys(L, 3, "fr:set", known);
     for (int i = 0; i < u->n; i++) {
         if (strcmp(u->ops[i].name, name) == 0) {
-            operation_t tmp = u->ops[i];
+            first_response_operation_t tmp = u->ops[i];
             read_behaviour(L, 3, "fr:set", &tmp);
             u->ops[i].min_latency = tmp.min_latency;
             u->ops[i].max_latency = tmp.max_latency;
@@ -192,7 +192,7 @@ static int fr_set(lua_State *L)
 static int fr_stats(lua_State *L)
 {
     lfr_t *u = check_fr(L, 1);
-    const fr_client_t *c = u->client;
+    const first_response_client_t *c = u->client;
     lua_createtable(L, 0, 8);
     lflow_set_str(L, "variant", u->variant ? "seed" : "corrected");
     lflow_set_int(L, "calls", c->calls);
@@ -203,7 +203,7 @@ static int fr_stats(lua_State *L)
     lflow_set_int(L, "latency_max", c->latency_max);
     lua_createtable(L, u->n, 0);
     for (int i = 0; i < u->n; i++) {
-        const operation_t *op = &u->ops[i];
+        const first_response_operation_t *op = &u->ops[i];
         lua_createtable(L, 0, 7);
         lflow_set_str(L, "name", op->name);
         lflow_set_int(L, "calls", op->calls);

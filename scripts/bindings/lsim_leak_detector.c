@@ -82,7 +82,7 @@ static int l_leak_detector(lua_State *L)
     lres_check_keys(L, 1, ctor, ld_keys);
     simtime_t interval = lres_duration(L, 1, ctor, "interval", 500 * SIM_MS, 1);
     double threshold = lres_num(L, 1, ctor, "threshold", 0.05, 0.0, 1e9);
-    int sample_size = (int)lres_int(L, 1, ctor, "sample_size", 10, 1, LEAK_MAX_SAMPLES);
+    int sample_size = (int)lres_int(L, 1, ctor, "sample_size", 10, 1, LEAK_DETECTOR_MAX_SAMPLES);
     int alert = (int)lres_int(L, 1, ctor, "alert_threshold", 1000, 0, 100000000);
     leak_detector_options_t o = {0};
     o.warmup = lres_duration(L, 1, ctor, "warmup", 100 * SIM_MS, 1);
@@ -101,7 +101,7 @@ static int l_leak_detector(lua_State *L)
     luaL_ref(L, LUA_REGISTRYINDEX); /* its goroutine logs and calls back for the run */
     o.log = ld_log;
     o.log_ud = l;
-    l->ld = new_leak_detector(interval, threshold, sample_size, &o);
+    l->ld = leak_detector_new(interval, threshold, sample_size, &o);
     leak_detector_set_alert_threshold(l->ld, alert);
     if (ref != LUA_NOREF)
         leak_detector_set_on_leak_detected(l->ld, lua_on_leak, l);
@@ -146,7 +146,7 @@ static int ld_set_on_leak_detected_l(lua_State *L)
 static int ld_stats_l(lua_State *L)
 {
     lld_t *l = check_ld(L, 1);
-    leak_stats_t *st = lua_newuserdatauv(L, sizeof *st, 0); /* large: off the C stack */
+    leak_detector_stats_t *st = lua_newuserdatauv(L, sizeof *st, 0); /* large: off the C stack */
     leak_detector_get_stats(l->ld, st);
     lua_createtable(L, 0, 6);
     lsim_set_int(L, "current_count", st->current_count);
@@ -168,7 +168,7 @@ static int ld_alerts_l(lua_State *L)
 {
     lld_t *l = check_ld(L, 1);
     size_t n;
-    const leak_alert_t *a = leak_detector_alerts(l->ld, &n);
+    const leak_detector_alert_t *a = leak_detector_alerts(l->ld, &n);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 3);
@@ -194,8 +194,8 @@ static int l_goroutine_profile(lua_State *L)
     if (!s)
         return luaL_error(L, "sim.goroutine_profile: no run in progress");
     size_t max = 256;
-    goroutine_group_t *g = lua_newuserdatauv(L, max * sizeof *g, 0);
-    size_t n = goroutine_profile(s, g, max);
+    leak_detector_goroutine_group_t *g = lua_newuserdatauv(L, max * sizeof *g, 0);
+    size_t n = leak_detector_goroutine_profile(s, g, max);
     if (n > max)
         n = max;
     lua_createtable(L, (int)n, 0);

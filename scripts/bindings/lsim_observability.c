@@ -33,14 +33,14 @@
 #define OBS_METRICS_MT "chansim.observability_metrics"
 #define POOL_MT "chansim.instrumented_pool"
 
-static obs_metrics_t *check_metrics(lua_State *L, int idx)
+static observability_metrics_t *check_metrics(lua_State *L, int idx)
 {
-    return *(obs_metrics_t **)luaL_checkudata(L, idx, OBS_METRICS_MT);
+    return *(observability_metrics_t **)luaL_checkudata(L, idx, OBS_METRICS_MT);
 }
 
-static instrumented_worker_pool_t *check_pool(lua_State *L, int idx)
+static observability_pool_t *check_pool(lua_State *L, int idx)
 {
-    return *(instrumented_worker_pool_t **)luaL_checkudata(L, idx, POOL_MT);
+    return *(observability_pool_t **)luaL_checkudata(L, idx, POOL_MT);
 }
 
 static void check_keys(lua_State *L, int t, const char *what, const char *const *allowed)
@@ -123,28 +123,28 @@ static int l_metrics(lua_State *L)
     metrics_registry_t *reg = priv ? NULL : metrics_current();
     if (!priv && !reg)
         return luaL_error(L, "%s: no metrics registry (not inside a run)", what);
-    obs_metrics_t *m = new_metrics(reg, strcmp(variant, "seed") == 0, iv);
+    observability_metrics_t *m = observability_metrics_new(reg, strcmp(variant, "seed") == 0, iv);
     if (!m)
         return luaL_error(L, "%s: %s (a variant can be registered only once per run: "
                              "use private = true for the other)", what,
                           reg ? metrics_last_error(reg) : "cannot register the metrics");
-    *(obs_metrics_t **)lua_newuserdatauv(L, sizeof m, 0) = m;
+    *(observability_metrics_t **)lua_newuserdatauv(L, sizeof m, 0) = m;
     luaL_setmetatable(L, OBS_METRICS_MT);
     return 1;
 }
 
 static int m_stop(lua_State *L)
 {
-    obs_metrics_t *m = check_metrics(L, 1);
+    observability_metrics_t *m = check_metrics(L, 1);
     lsim_need_goroutine(L, "Metrics.stop");
-    obs_metrics_stop(m);
+    observability_metrics_stop(m);
     return 0;
 }
 
 /* m:count() -> { series, samples, families = { name = { series, samples } } } */
 static int m_count(lua_State *L)
 {
-    obs_series_count_t c = obs_metrics_count(check_metrics(L, 1));
+    observability_series_count_t c = observability_metrics_count(check_metrics(L, 1));
     lua_createtable(L, 0, 3);
     lsim_set_int(L, "series", (lua_Integer)c.series_total);
     lsim_set_int(L, "samples", (lua_Integer)c.samples_total);
@@ -174,11 +174,11 @@ static int m_families(lua_State *L)
 /* m:labels(family) -> the family's label names */
 static int m_labels(lua_State *L)
 {
-    obs_metrics_t *m = check_metrics(L, 1);
+    observability_metrics_t *m = check_metrics(L, 1);
     const char *name = luaL_checkstring(L, 2);
     for (int i = 0; i < OBS_FAMILY_COUNT; i++) {
         if (strcmp(name, family_names[i]) == 0) {
-            metrics_family_t *f = obs_metrics_family(m, i);
+            metrics_family_t *f = observability_metrics_family(m, i);
             size_t n = metrics_family_nlabels(f);
             lua_createtable(L, (int)n, 0);
             for (size_t k = 0; k < n; k++) {
@@ -193,7 +193,7 @@ static int m_labels(lua_State *L)
 
 static int m_variant(lua_State *L)
 {
-    lua_pushstring(L, obs_metrics_seed_variant(check_metrics(L, 1)) ? "seed" : "corrected");
+    lua_pushstring(L, observability_metrics_seed_variant(check_metrics(L, 1)) ? "seed" : "corrected");
     return 1;
 }
 
@@ -213,10 +213,10 @@ static int l_pool(lua_State *L)
     lua_getfield(L, 1, "metrics");
     if (lua_isnil(L, -1))
         return luaL_error(L, "%s: metrics is required (sim.observability_metrics{...})", what);
-    obs_metrics_t *m = check_metrics(L, -1);
+    observability_metrics_t *m = check_metrics(L, -1);
     lsim_need_goroutine(L, what);
-    instrumented_worker_pool_t *p = new_instrumented_worker_pool(name, workers, queue, m);
-    *(instrumented_worker_pool_t **)lua_newuserdatauv(L, sizeof p, 1) = p;
+    observability_pool_t *p = observability_pool_new(name, workers, queue, m);
+    *(observability_pool_t **)lua_newuserdatauv(L, sizeof p, 1) = p;
     luaL_setmetatable(L, POOL_MT);
     lua_pushvalue(L, -2); /* keep the metrics userdata alive with the pool's */
     lua_setiuservalue(L, -2, 1);
@@ -228,10 +228,10 @@ static int p_submit(lua_State *L)
 {
     static const char *const keys[] = {"id", "work", "fail_one_in", "priority", "result", "error", NULL};
     const char *what = "InstrumentedWorkerPool.Submit";
-    instrumented_worker_pool_t *p = check_pool(L, 1);
+    observability_pool_t *p = check_pool(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     check_keys(L, 2, what, keys);
-    obs_job_t job = {0};
+    observability_job_t job = {0};
     const char *id = opt_str(L, 2, what, "id", NULL);
     if (!id || !*id)
         return luaL_error(L, "%s: the job needs an id", what);
@@ -249,7 +249,7 @@ static int p_submit(lua_State *L)
     job.result = sched_intern(s, opt_str(L, 2, what, "result", "high priority result"));
     job.error = sched_intern(s, opt_str(L, 2, what, "error", "high priority job failed"));
     lsim_need_goroutine(L, what);
-    const go_error_t *err = instrumented_worker_pool_submit(p, &job);
+    const go_error_t *err = observability_pool_submit(p, &job);
     if (!err) {
         lua_pushboolean(L, 1);
         return 1;
@@ -261,16 +261,16 @@ static int p_submit(lua_State *L)
 
 static int p_shutdown(lua_State *L)
 {
-    instrumented_worker_pool_t *p = check_pool(L, 1);
+    observability_pool_t *p = check_pool(L, 1);
     lsim_need_goroutine(L, "InstrumentedWorkerPool.Shutdown");
-    instrumented_worker_pool_shutdown(p);
+    observability_pool_shutdown(p);
     return 0;
 }
 
 /* pool:metrics() -> GetMetrics(): { workers, queue_size, processing } */
 static int p_metrics(lua_State *L)
 {
-    obs_pool_metrics_t pm = instrumented_worker_pool_get_metrics(check_pool(L, 1));
+    observability_pool_metrics_t pm = observability_pool_get_metrics(check_pool(L, 1));
     lua_createtable(L, 0, 3);
     lsim_set_int(L, "workers", pm.workers);
     lsim_set_int(L, "queue_size", pm.queue_size);
@@ -280,7 +280,7 @@ static int p_metrics(lua_State *L)
 
 static int p_stats(lua_State *L)
 {
-    obs_pool_stats_t st = instrumented_worker_pool_stats(check_pool(L, 1));
+    observability_pool_stats_t st = observability_pool_stats(check_pool(L, 1));
     lua_createtable(L, 0, 6);
     lsim_set_int(L, "submitted", st.submitted);
     lsim_set_int(L, "rejected", st.rejected);
@@ -294,8 +294,8 @@ static int p_stats(lua_State *L)
 /* pool:log() -> { { t, id, ok, message }, ... } in the order jobs finished */
 static int p_log(lua_State *L)
 {
-    const obs_job_log_t *list;
-    size_t n = instrumented_worker_pool_log(check_pool(L, 1), &list);
+    const observability_job_log_t *list;
+    size_t n = observability_pool_log(check_pool(L, 1), &list);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 4);
@@ -313,7 +313,7 @@ static int p_log(lua_State *L)
 
 static int p_name(lua_State *L)
 {
-    lua_pushstring(L, instrumented_worker_pool_name(check_pool(L, 1)));
+    lua_pushstring(L, observability_pool_name(check_pool(L, 1)));
     return 1;
 }
 

@@ -58,7 +58,7 @@ static int l_pipeline(lua_State *L)
         lua_newtable(L);
     lflow_check_keys(L, 1, FN, known);
     int workers = (int)lflow_int(L, 1, FN, "workers", 3, 1, 100000);
-    random_delay_t *delay = flow_alloc(sizeof *delay);
+    pipeline_random_delay_t *delay = flow_alloc(sizeof *delay);
     delay->min = lflow_dur(L, 1, FN, "min_delay", 0, 0, 3600 * SIM_SEC);
     delay->max = lflow_dur(L, 1, FN, "max_delay", 100 * SIM_MS, 0, 3600 * SIM_SEC);
     if (delay->max < delay->min)
@@ -95,16 +95,16 @@ static int l_pipeline(lua_State *L)
     pipeline_stage_t stages[MAX_STAGES];
     for (int i = 0; i < n; i++) {
         switch (kinds[i]) {
-        case 0: stages[i] = stage_of(validate); break;
-        case 1: stages[i] = stage_of(transform); break;
-        case 2: stages[i] = parallel_stage(workers, random_delay_processor, delay); break;
-        default: stages[i] = stage_of(enrich); break;
+        case 0: stages[i] = pipeline_stage_of(pipeline_validate); break;
+        case 1: stages[i] = pipeline_stage_of(pipeline_transform); break;
+        case 2: stages[i] = pipeline_parallel_stage(workers, pipeline_random_delay_processor, delay); break;
+        default: stages[i] = pipeline_stage_of(pipeline_enrich); break;
         }
     }
     lpipe_t *u = lua_newuserdatauv(L, sizeof *u, 1);
     memset(u, 0, sizeof *u);
     luaL_setmetatable(L, PIPE_MT);
-    u->p = new_pipeline(stages, n);
+    u->p = pipeline_new(stages, n);
     lua_newtable(L);
     u->order_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     /* The context is made when the pipeline starts, so that its timeout
@@ -121,7 +121,7 @@ static int l_pipeline(lua_State *L)
 }
 
 /* Read a Lua item at idx into *item (id defaults to def_id). */
-static void to_item(lua_State *L, int idx, int64_t def_id, data_item_t *item, const char *what)
+static void to_item(lua_State *L, int idx, int64_t def_id, pipeline_data_item_t *item, const char *what)
 {
     idx = lua_absindex(L, idx);
     memset(item, 0, sizeof *item);
@@ -184,10 +184,10 @@ static void make_ctx(lua_State *L, lpipe_t *u, int self)
     u->ctx = timeout > 0 ? ctx_with_timeout(base, timeout) : ctx_with_cancel(base);
 }
 
-static void push_result(lua_State *L, lpipe_t *u, const data_item_t *r)
+static void push_result(lua_State *L, lpipe_t *u, const pipeline_data_item_t *r)
 {
     char data[200], meta[256], text[600];
-    data_value_format(&r->data, data, sizeof data);
+    pipeline_data_value_format(&r->data, data, sizeof data);
     lua_createtable(L, 0, 7);
     lflow_set_int(L, "id", r->id);
     switch (r->data.kind) {
@@ -199,7 +199,7 @@ static void push_result(lua_State *L, lpipe_t *u, const data_item_t *r)
     lua_setfield(L, -2, "data");
     lflow_set_str(L, "err", r->error ? go_error_msg(r->error) : NULL);
     lua_createtable(L, 0, 4);
-    const metadata_t *m = &r->metadata;
+    const pipeline_metadata_t *m = &r->metadata;
     if (m->has_transformed_at)
         lflow_set_int(L, "transformed_at", m->transformed_at);
     if (m->has_enriched) {
@@ -212,7 +212,7 @@ static void push_result(lua_State *L, lpipe_t *u, const data_item_t *r)
     if (r->error) {
         snprintf(text, sizeof text, "Item %lld failed: %s", (long long)r->id, go_error_msg(r->error));
     } else {
-        metadata_format(m, meta, sizeof meta);
+        pipeline_metadata_format(m, meta, sizeof meta);
         snprintf(text, sizeof text, "Item %lld processed: %s with metadata: %s", (long long)r->id, data, meta);
     }
     lflow_set_str(L, "text", text);
@@ -237,7 +237,7 @@ static int pp_recv(lua_State *L)
     if (u->state == 0)
         return luaL_error(L, "p:recv: the pipeline has not started (p:start() or p:execute())");
     lsim_need_goroutine(L, "p:recv");
-    data_item_t r;
+    pipeline_data_item_t r;
     if (!chan_recv(u->out, &r))
         return 0;
     push_result(L, u, &r);
@@ -266,7 +266,7 @@ static int pp_execute(lua_State *L)
         return luaL_error(L, "p:execute: this pipeline has already run (make another with sim.pipeline)");
     lsim_need_goroutine(L, "p:execute");
     int64_t n;
-    data_item_t *items;
+    pipeline_data_item_t *items;
     if (lua_isnoneornil(L, 2)) {
         items = lua_newuserdatauv(L, 8 * sizeof *items, 0);
         n = pipeline_seed_items(items);
@@ -285,11 +285,11 @@ static int pp_execute(lua_State *L)
     u->submitted = n;
     make_ctx(L, u, 1);
     /* source := Source(ctx, data); results := pipeline.Execute(ctx, source) */
-    u->out = pipeline_execute(u->p, u->ctx, source(u->ctx, items, n));
+    u->out = pipeline_execute(u->p, u->ctx, pipeline_source(u->ctx, items, n));
     u->state = 2;
     lua_newtable(L);
     int t = lua_gettop(L);
-    data_item_t r;
+    pipeline_data_item_t r;
     lua_Integer k = 0;
     while (chan_recv(u->out, &r)) { /* for result := range results */
         push_result(L, u, &r);
@@ -305,7 +305,7 @@ static int pp_start(lua_State *L)
     if (u->state != 0)
         return luaL_error(L, "p:start: this pipeline has already started");
     make_ctx(L, u, 1);
-    u->feed = chan_make(sizeof(data_item_t), 0);
+    u->feed = chan_make(sizeof(pipeline_data_item_t), 0);
     obj_set_name(u->feed, "Source");
     u->out = pipeline_execute(u->p, u->ctx, u->feed);
     u->state = 1;
@@ -318,7 +318,7 @@ static int pp_submit(lua_State *L)
     if (u->state != 1 || !u->feed)
         return luaL_error(L, u->state == 0 ? "p:submit: call p:start() first" : "p:submit: the source is closed");
     luaL_checkany(L, 2);
-    data_item_t item;
+    pipeline_data_item_t item;
     lua_pushvalue(L, 2);
     to_item(L, -1, u->next_id + 1, &item, "p:submit");
     lua_pop(L, 1);

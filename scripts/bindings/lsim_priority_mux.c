@@ -44,14 +44,14 @@ static lpmux_t *check_pmux(lua_State *L, int idx)
     return luaL_checkudata(L, idx, PMUX_MT);
 }
 
-static const pmux_source_t seed_sources[] = {
+static const priority_mux_source_t seed_sources[] = {
     {.name = "critical", .interval = 500 * SIM_MS, .priority = 10},
     {.name = "user", .interval = 200 * SIM_MS, .priority = 5},
     {.name = "metrics", .interval = 100 * SIM_MS, .priority = 1},
 };
 
 /* Read opts.sources into srcs; returns the count. */
-static int read_sources(lua_State *L, pmux_source_t *srcs)
+static int read_sources(lua_State *L, priority_mux_source_t *srcs)
 {
     lua_getfield(L, 1, "sources");
     if (lua_isnil(L, -1)) {
@@ -101,10 +101,10 @@ static int l_priority_mux(lua_State *L)
         lua_newtable(L);
     lflow_check_keys(L, 1, FN, known);
     lsim_need_goroutine(L, FN);
-    pmux_source_t srcs[MAX_SOURCES];
+    priority_mux_source_t srcs[MAX_SOURCES];
     memset(srcs, 0, sizeof srcs);
     int n = read_sources(L, srcs);
-    pmux_config_t cfg = pmux_config_default();
+    priority_mux_config_t cfg = priority_mux_config_default();
     cfg.send_timeout = lflow_dur(L, 1, FN, "send_timeout", cfg.send_timeout, 1, 3600 * SIM_SEC);
     cfg.poll_timeout = lflow_dur(L, 1, FN, "poll_timeout", cfg.poll_timeout, 1, 3600 * SIM_SEC);
     cfg.idle_wait = lflow_dur(L, 1, FN, "idle_wait", cfg.idle_wait, 1, 3600 * SIM_SEC);
@@ -134,7 +134,7 @@ static int l_priority_mux(lua_State *L)
     return 1;
 }
 
-static void push_event(lua_State *L, const event_t *ev)
+static void push_event(lua_State *L, const priority_mux_event_t *ev)
 {
     lua_createtable(L, 0, 7);
     lflow_set_str(L, "source", ev->source);
@@ -150,7 +150,7 @@ static int pm_recv(lua_State *L)
 {
     lpmux_t *u = check_pmux(L, 1);
     lsim_need_goroutine(L, "mux:recv");
-    event_t ev;
+    priority_mux_event_t ev;
     if (!chan_recv(priority_mux_chan(u->pm), &ev))
         return 0;
     push_event(L, &ev);
@@ -187,7 +187,7 @@ static int pm_emit(lua_State *L)
     return 1;
 }
 
-static void push_source_stats(lua_State *L, const pmux_source_t *s)
+static void push_source_stats(lua_State *L, const priority_mux_source_t *s)
 {
     lua_createtable(L, 0, 10);
     lflow_set_str(L, "name", s->name);
@@ -212,7 +212,7 @@ static int pm_stats(lua_State *L)
     lua_createtable(L, n, 0);
     lua_createtable(L, 0, n);
     for (int i = 0; i < n; i++) {
-        const pmux_source_t *s = priority_mux_source(u->pm, i);
+        const priority_mux_source_t *s = priority_mux_source(u->pm, i);
         gen += s->generated;
         fwd += s->forwarded;
         drop += s->dropped;

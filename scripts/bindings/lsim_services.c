@@ -12,7 +12,7 @@
 
 #include "lsim.h"
 #include "lsim_ctx.h"
-#include "service_graph.h"
+#include "service.h"
 
 #define SERVICE_MT "chansim.service"
 
@@ -49,7 +49,7 @@ static int l_service(lua_State *L)
             lua_pop(L, 1);
         }
     }
-    service_t *s = new_service(name, p, deps, n);
+    service_t *s = service_new(name, p, deps, n);
     s->dep_timeout = dt;
     *(service_t **)lua_newuserdatauv(L, sizeof s, 1) = s;
     luaL_setmetatable(L, SERVICE_MT);
@@ -66,7 +66,7 @@ static int svc_process(lua_State *L)
     ctx_t *ctx = lsim_checkctx(L, 2);
     const char *id = luaL_checkstring(L, 3);
     lsim_need_goroutine(L, "Service.Process");
-    request_trace_t tr = {0};
+    service_request_trace_t tr = {0};
     char out[256];
     const go_error_t *err = service_process(s, ctx, id, &tr, out, sizeof out);
     if (err)
@@ -79,7 +79,7 @@ static int svc_process(lua_State *L)
         lua_pushnil(L);
     lua_createtable(L, (int)tr.nspans, 0);
     for (size_t i = 0; i < tr.nspans; i++) {
-        span_t *sp = &tr.spans[i];
+        service_span_t *sp = &tr.spans[i];
         lua_createtable(L, 0, 8);
         lua_pushstring(L, sp->svc->name);
         lua_setfield(L, -2, "service");
@@ -95,7 +95,7 @@ static int svc_process(lua_State *L)
         lua_setfield(L, -2, "struck");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    request_trace_free(&tr);
+    service_request_trace_free(&tr);
     return 3;
 }
 

@@ -38,14 +38,14 @@
 #define WP_MT "chansim.shutdown_worker_pool"
 
 typedef struct lgs {
-    graceful_shutdown_t *gs; /* scheduler-owned */
+    shutdown_t *gs; /* scheduler-owned */
     host_t *h;
     bool log;
     bool seed;
 } lgs_t;
 
 typedef struct lserver {
-    server_t *s;
+    shutdown_server_t *s;
     lgs_t *g;
     int handler_ref;         /* LUA_NOREF: the seed's handler */
 } lserver_t;
@@ -92,14 +92,14 @@ static int l_graceful_shutdown(lua_State *L)
     g->seed = seed;
     luaL_setmetatable(L, GS_MT);
     keep(L);
-    gs_options_t o = {gs_log, g, seed};
-    g->gs = new_graceful_shutdown(timeout, &o);
+    shutdown_options_t o = {gs_log, g, seed};
+    g->gs = shutdown_new(timeout, &o);
     return 1;
 }
 
 static int gs_start_l(lua_State *L)
 {
-    gs_start(check_gs(L, 1)->gs);
+    shutdown_start(check_gs(L, 1)->gs);
     return 0;
 }
 
@@ -110,7 +110,7 @@ static int gs_signal_l(lua_State *L)
     const char *sig = luaL_optstring(L, 2, "SIGTERM");
     if (strcmp(sig, "SIGTERM") != 0 && strcmp(sig, "SIGINT") != 0)
         return luaL_error(L, "GracefulShutdown: signal must be \"SIGTERM\" or \"SIGINT\", got \"%s\"", sig);
-    lua_pushboolean(L, gs_signal(g->gs, sig));
+    lua_pushboolean(L, shutdown_signal(g->gs, sig));
     return 1;
 }
 
@@ -118,7 +118,7 @@ static int gs_shutdown_l(lua_State *L)
 {
     lgs_t *g = check_gs(L, 1);
     lsim_need_goroutine(L, "GracefulShutdown.Shutdown");
-    gs_shutdown(g->gs);
+    shutdown_shutdown(g->gs);
     return 0;
 }
 
@@ -126,13 +126,13 @@ static int gs_wait_l(lua_State *L)
 {
     lgs_t *g = check_gs(L, 1);
     lsim_need_goroutine(L, "GracefulShutdown.Wait");
-    gs_wait(g->gs);
+    shutdown_wait(g->gs);
     return 0;
 }
 
 static int gs_is_shutting_down_l(lua_State *L)
 {
-    lua_pushboolean(L, gs_is_shutting_down(check_gs(L, 1)->gs));
+    lua_pushboolean(L, shutdown_is_shutting_down(check_gs(L, 1)->gs));
     return 1;
 }
 
@@ -165,7 +165,7 @@ static int gs_add_shutdown_func_l(lua_State *L)
     lgs_t *g = check_gs(L, 1);
     const char *name = luaL_checkstring(L, 2);
     luaL_checktype(L, 3, LUA_TFUNCTION);
-    const char *after[GS_MAX_AFTER];
+    const char *after[SHUTDOWN_MAX_AFTER];
     int nafter = 0;
     if (!lua_isnoneornil(L, 4)) {
         luaL_checktype(L, 4, LUA_TTABLE);
@@ -175,8 +175,8 @@ static int gs_add_shutdown_func_l(lua_State *L)
             after[nafter++] = lua_tostring(L, -1);
         } else if (lua_istable(L, -1)) {
             int n = (int)luaL_len(L, -1);
-            if (n > GS_MAX_AFTER)
-                return luaL_error(L, "AddShutdownFunc: at most %d names in after", GS_MAX_AFTER);
+            if (n > SHUTDOWN_MAX_AFTER)
+                return luaL_error(L, "AddShutdownFunc: at most %d names in after", SHUTDOWN_MAX_AFTER);
             for (int i = 1; i <= n; i++) {
                 lua_rawgeti(L, -1, i);
                 if (!lua_isstring(L, -1))
@@ -193,7 +193,7 @@ static int gs_add_shutdown_func_l(lua_State *L)
     lua_pushvalue(L, 3);
     f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     luaL_ref(L, LUA_REGISTRYINDEX); /* keep f for the run */
-    gs_add_shutdown_func(g->gs, name, lua_shutdown_func, f, after, nafter);
+    shutdown_add_shutdown_func(g->gs, name, lua_shutdown_func, f, after, nafter);
     return 0;
 }
 
@@ -203,8 +203,8 @@ static int gs_add_shutdown_func_l(lua_State *L)
 static int gs_report_l(lua_State *L)
 {
     lgs_t *g = check_gs(L, 1);
-    gs_report_t r;
-    gs_get_report(g->gs, &r);
+    shutdown_report_t r;
+    shutdown_get_report(g->gs, &r);
     lua_createtable(L, 0, 6);
     if (r.signal) {
         lua_pushstring(L, r.signal);
@@ -215,7 +215,7 @@ static int gs_report_l(lua_State *L)
     lsim_set_int(L, "finished", r.finished);
     lua_pushboolean(L, r.timed_out);
     lua_setfield(L, -2, "timed_out");
-    lsim_set_int(L, "timeout", gs_timeout(g->gs));
+    lsim_set_int(L, "timeout", shutdown_timeout(g->gs));
     lua_createtable(L, r.nfuncs, 0);
     for (int i = 0; i < r.nfuncs; i++) {
         lua_createtable(L, 0, 4);
@@ -240,7 +240,7 @@ typedef struct call {
 } call_t;
 
 /* The scenario's handler, in the requesting goroutine's own Lua thread. */
-static int lua_handler(void *ud, void *call_ud, server_t *s, const char *request, char *body,
+static int lua_handler(void *ud, void *call_ud, shutdown_server_t *s, const char *request, char *body,
                        size_t size)
 {
     lserver_t *ls = ud;
@@ -285,7 +285,7 @@ static int gs_server_l(lua_State *L)
     ls->handler_ref = ref;
     luaL_setmetatable(L, SERVER_MT);
     keep(L);
-    server_options_t o = {0};
+    shutdown_server_options_t o = {0};
     if (ref != LUA_NOREF) {
         o.handler = lua_handler;
         o.handler_ud = ls;
@@ -294,13 +294,13 @@ static int gs_server_l(lua_State *L)
     o.log = gs_log;
     o.log_ud = g;
     o.seed_variant = g->seed;
-    ls->s = new_server(addr, g->gs, &o);
+    ls->s = shutdown_server_new(addr, g->gs, &o);
     return 1;
 }
 
 static int srv_start_l(lua_State *L)
 {
-    server_start(check_server(L, 1)->s);
+    shutdown_server_start(check_server(L, 1)->s);
     return 0;
 }
 
@@ -312,7 +312,7 @@ static int srv_request_l(lua_State *L)
     lsim_need_goroutine(L, "a request");
     char body[512];
     call_t c = {L};
-    int status = server_request(ls->s, req, body, sizeof body, &c);
+    int status = shutdown_server_request(ls->s, req, body, sizeof body, &c);
     if (status == 0) {
         lua_pushnil(L);
         lua_pushstring(L, body);
@@ -325,8 +325,8 @@ static int srv_request_l(lua_State *L)
 
 static int srv_stats_l(lua_State *L)
 {
-    server_stats_t st;
-    server_get_stats(check_server(L, 1)->s, &st);
+    shutdown_server_stats_t st;
+    shutdown_server_get_stats(check_server(L, 1)->s, &st);
     lua_createtable(L, 0, 8);
     lua_pushstring(L, st.state);
     lua_setfield(L, -2, "state");
@@ -364,13 +364,13 @@ static int gs_worker_pool_l(lua_State *L)
     lw->g = g;
     luaL_setmetatable(L, WP_MT);
     keep(L);
-    worker_pool_options_t o = {0};
+    shutdown_worker_pool_options_t o = {0};
     o.job_time = job_time;
     o.after = after;
     o.log = gs_log;
     o.log_ud = g;
     o.seed_variant = g->seed;
-    lw->wp = new_worker_pool(workers, buffer, g->gs, &o);
+    lw->wp = shutdown_worker_pool_new(workers, buffer, g->gs, &o);
     return 1;
 }
 
@@ -380,7 +380,7 @@ static int wp_submit_job_l(lua_State *L)
     lwp_t *lw = check_wp(L, 1);
     const char *job = luaL_checkstring(L, 2);
     lsim_need_goroutine(L, "WorkerPool.SubmitJob");
-    const go_error_t *err = wp_submit_job(lw->wp, job);
+    const go_error_t *err = shutdown_worker_pool_submit_job(lw->wp, job);
     if (err) {
         lua_pushnil(L);
         lua_pushstring(L, go_error_msg(err));
@@ -395,7 +395,7 @@ static int wp_jobs_l(lua_State *L)
 {
     lwp_t *lw = check_wp(L, 1);
     size_t n;
-    const wp_job_t *jobs = wp_jobs(lw->wp, &n);
+    const shutdown_worker_pool_job_t *jobs = shutdown_worker_pool_jobs(lw->wp, &n);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 7);
@@ -418,7 +418,7 @@ static int wp_jobs_l(lua_State *L)
 
 static int wp_queue_depth_l(lua_State *L)
 {
-    lua_pushinteger(L, wp_queue_depth(check_wp(L, 1)->wp));
+    lua_pushinteger(L, shutdown_worker_pool_queue_depth(check_wp(L, 1)->wp));
     return 1;
 }
 

@@ -33,7 +33,7 @@
 #define POOL_MT "chansim.worker_pool"
 
 typedef struct lpool {
-    adaptive_worker_pool_t *p; /* scheduler-owned */
+    worker_pool_t *p; /* scheduler-owned */
     host_t *h;
     bool log;
     simtime_t job_min, job_max;
@@ -49,7 +49,7 @@ static void pool_log(void *ud, const char *line)
 {
     lpool_t *lp = ud;
     if (lp->log)
-        lres_log(lp->h, pool_options(lp->p)->name, line);
+        lres_log(lp->h, worker_pool_options(lp->p)->name, line);
 }
 
 static const char *const pool_keys[] = {
@@ -64,7 +64,7 @@ static int l_worker_pool(lua_State *L)
         lua_newtable(L);
     luaL_checktype(L, 1, LUA_TTABLE);
     lres_check_keys(L, 1, ctor, pool_keys);
-    pool_options_t o = pool_options_default();
+    worker_pool_options_t o = worker_pool_options_default();
     o.min_workers = (int)lres_int(L, 1, ctor, "min_workers", o.min_workers, 1, 100000);
     o.max_workers = (int)lres_int(L, 1, ctor, "max_workers", o.max_workers, 1, 100000);
     if (o.max_workers < o.min_workers)
@@ -101,7 +101,7 @@ static int l_worker_pool(lua_State *L)
     luaL_ref(L, LUA_REGISTRYINDEX);
     o.log = pool_log;
     o.log_ud = lp;
-    lp->p = new_adaptive_worker_pool(ctx, &o);
+    lp->p = worker_pool_new(ctx, &o);
     return 1;
 }
 
@@ -110,7 +110,7 @@ static int pl_submit(lua_State *L)
 {
     lpool_t *lp = check_pool(L, 1);
     lsim_need_goroutine(L, "AdaptiveWorkerPool.Submit");
-    job_t job;
+    worker_pool_job_t job;
     job.id = ++lp->next_id;
     job.duration = -1;
     if (lua_isinteger(L, 2)) {
@@ -138,7 +138,7 @@ static int pl_submit(lua_State *L)
         job.duration = lp->job_min + sim_intn(span_ms) * SIM_MS;
     }
     ctx_t *ctx = lua_isnoneornil(L, 3) ? ctx_background() : lsim_checkctx(L, 3);
-    const go_error_t *err = pool_submit(lp->p, ctx, job);
+    const go_error_t *err = worker_pool_submit(lp->p, ctx, job);
     if (err) {
         lua_pushnil(L);
         lua_pushstring(L, go_error_msg(err));
@@ -152,8 +152,8 @@ static int pl_results_next(lua_State *L)
 {
     lpool_t *lp = check_pool(L, lua_upvalueindex(1));
     lsim_need_goroutine(L, "range over Results()");
-    result_t r;
-    if (!chan_recv(pool_results(lp->p), &r)) {
+    worker_pool_result_t r;
+    if (!chan_recv(worker_pool_results(lp->p), &r)) {
         lua_pushnil(L);
         return 1;
     }
@@ -184,20 +184,20 @@ static int pl_results(lua_State *L)
 static int pl_metrics(lua_State *L)
 {
     lpool_t *lp = check_pool(L, 1);
-    pool_metrics_t m = pool_get_metrics(lp->p);
+    worker_pool_metrics_t m = worker_pool_get_metrics(lp->p);
     lua_createtable(L, 0, 12);
     lsim_set_int(L, "total_jobs", m.total_jobs);
     lsim_set_int(L, "completed_jobs", m.completed_jobs);
     lsim_set_int(L, "failed_jobs", m.failed_jobs);
     lsim_set_int(L, "average_latency", m.total_latency);
     lsim_set_int(L, "queue_high_water", m.queue_high_water);
-    lsim_set_int(L, "current_workers", pool_worker_count(lp->p));
-    lsim_set_int(L, "active_workers", pool_active_workers(lp->p));
-    lsim_set_int(L, "pending_jobs", pool_pending_jobs(lp->p));
-    lsim_set_int(L, "queue_depth", pool_queue_depth(lp->p));
-    lsim_set_int(L, "rejected", pool_rejected_jobs(lp->p));
-    lsim_set_int(L, "buffer_high_water", pool_buffer_high_water(lp->p));
-    lsim_set_int(L, "workers_started", pool_workers_started(lp->p));
+    lsim_set_int(L, "current_workers", worker_pool_worker_count(lp->p));
+    lsim_set_int(L, "active_workers", worker_pool_active_workers(lp->p));
+    lsim_set_int(L, "pending_jobs", worker_pool_pending_jobs(lp->p));
+    lsim_set_int(L, "queue_depth", worker_pool_queue_depth(lp->p));
+    lsim_set_int(L, "rejected", worker_pool_rejected_jobs(lp->p));
+    lsim_set_int(L, "buffer_high_water", worker_pool_buffer_high_water(lp->p));
+    lsim_set_int(L, "workers_started", worker_pool_workers_started(lp->p));
     return 1;
 }
 
@@ -205,7 +205,7 @@ static int pl_shutdown(lua_State *L)
 {
     lpool_t *lp = check_pool(L, 1);
     lsim_need_goroutine(L, "AdaptiveWorkerPool.Shutdown");
-    pool_shutdown(lp->p);
+    worker_pool_shutdown(lp->p);
     return 0;
 }
 
@@ -216,7 +216,7 @@ static int pl_scale_events(lua_State *L)
 {
     lpool_t *lp = check_pool(L, 1);
     size_t n;
-    const pool_scale_event_t *ev = pool_scale_events(lp->p, &n);
+    const worker_pool_scale_event_t *ev = worker_pool_scale_events(lp->p, &n);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 8);
@@ -237,15 +237,15 @@ static int pl_scale_events(lua_State *L)
 
 static int pl_entity(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)entity_id(pool_entity(check_pool(L, 1)->p)));
+    lua_pushinteger(L, (lua_Integer)entity_id(worker_pool_entity(check_pool(L, 1)->p)));
     return 1;
 }
 
 static int pl_tostring(lua_State *L)
 {
     lpool_t *lp = check_pool(L, 1);
-    lua_pushfstring(L, "worker_pool(%s, %d workers)", pool_options(lp->p)->name,
-                    (int)pool_worker_count(lp->p));
+    lua_pushfstring(L, "worker_pool(%s, %d workers)", worker_pool_options(lp->p)->name,
+                    (int)worker_pool_worker_count(lp->p));
     return 1;
 }
 

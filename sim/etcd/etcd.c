@@ -176,8 +176,8 @@ typedef struct cwatch {
 struct etcd_client {
     obj_t hdr;              /* scheduler-owned */
     etcd_server_t *srv;
-    node_t *node;           /* where it runs */
-    node_t *srv_node;
+    net_node_t *node;           /* where it runs */
+    net_node_t *srv_node;
     uint32_t srv_port;
     uint64_t id;            /* client number */
     uint32_t port;          /* its inbox port */
@@ -203,7 +203,7 @@ etcd_client_cfg_t etcd_client_cfg_default(void)
     return c;
 }
 
-node_t *etcd_client_node(const etcd_client_t *c) { return c->node; }
+net_node_t *etcd_client_node(const etcd_client_t *c) { return c->node; }
 etcd_server_t *etcd_client_server(const etcd_client_t *c) { return c->srv; }
 const etcd_client_cfg_t *etcd_client_cfg(const etcd_client_t *c) { return &c->cfg; }
 uint64_t etcd_client_id(const etcd_client_t *c) { return c->id; }
@@ -409,9 +409,9 @@ static void recv_loop(void *arg)
     }
 }
 
-etcd_client_t *etcd_client_new(etcd_server_t *srv, node_t *n, const etcd_client_cfg_t *cfg)
+etcd_client_t *etcd_client_new(etcd_server_t *srv, net_node_t *n, const etcd_client_cfg_t *cfg)
 {
-    if (!node_up(n))
+    if (!net_node_up(n))
         return NULL;
     etcd_client_t *c = obj_alloc(sizeof *c, OBJ_NONE, NULL);
     c->srv = srv;
@@ -430,13 +430,13 @@ etcd_client_t *etcd_client_new(etcd_server_t *srv, node_t *n, const etcd_client_
         c->cfg.watch_retry = d.watch_retry;
     c->id = etcd_server_register(srv);
     c->port = c->cfg.port ? c->cfg.port : 40000 + (uint32_t)c->id;
-    c->incarnation = node_incarnation(n);
+    c->incarnation = net_node_incarnation(n);
     char name[160];
-    snprintf(name, sizeof name, "etcd-client-%llu@%s", (unsigned long long)c->id, node_name(n));
+    snprintf(name, sizeof name, "etcd-client-%llu@%s", (unsigned long long)c->id, net_node_name(n));
     obj_set_name(c, name);
-    c->inbox = node_inbox(n, c->port);
+    c->inbox = net_node_inbox(n, c->port);
     c->closed_ch = chan_make(0, 0);
-    node_go(n, recv_loop, c, "etcd.client");
+    net_node_go(n, recv_loop, c, "etcd.client");
     return c;
 }
 
@@ -669,7 +669,7 @@ chan_t *etcd_keepalive(etcd_client_t *c, ctx_t *ctx, int64_t lease)
     chan_t *out = k->out;
     k->next = c->kas;
     c->kas = k;
-    if (c->closed || !node_go(c->node, ka_loop, k, "etcd.keepalive")) {
+    if (c->closed || !net_node_go(c->node, ka_loop, k, "etcd.keepalive")) {
         chan_close(out);
         unlink_ka(c, k);
         obj_free(k);
@@ -771,7 +771,7 @@ chan_t *etcd_watch(etcd_client_t *c, ctx_t *ctx, const char *key, const etcd_wat
     chan_t *out = w->out;
     w->next = c->watches;
     c->watches = w;
-    if (c->closed || !node_go(c->node, watch_loop, w, "etcd.watch")) {
+    if (c->closed || !net_node_go(c->node, watch_loop, w, "etcd.watch")) {
         chan_close(out);
         unlink_watch(c, w);
         obj_free(w);

@@ -113,16 +113,16 @@ typedef struct etcd_server_cfg {
 etcd_server_cfg_t etcd_server_cfg_default(void);
 
 /* A store served on node n (cfg NULL: defaults). Sets n's boot function to
- * etcd_server_boot, so the server starts with node_start and again at
+ * etcd_server_boot, so the server starts with net_node_start and again at
  * every restart; if n is already up, it starts at once. Owned by the
  * scheduler. */
-etcd_server_t *etcd_server_new(node_t *n, const etcd_server_cfg_t *cfg);
+etcd_server_t *etcd_server_new(net_node_t *n, const etcd_server_cfg_t *cfg);
 /* The boot function (arg: the server), for a host that sets its own boot
  * on the node and starts the server from it. Starts the server goroutines
  * on n and returns. */
-void etcd_server_boot(node_t *n, void *srv);
+void etcd_server_boot(net_node_t *n, void *srv);
 
-node_t *etcd_server_node(const etcd_server_t *srv);
+net_node_t *etcd_server_node(const etcd_server_t *srv);
 entity_t *etcd_server_entity(const etcd_server_t *srv);
 /* The store itself, for checkers and tests: read it, never write it (a
  * write bypasses the trace, the entities and the watchers). Borrowed for
@@ -135,8 +135,8 @@ uint64_t etcd_server_requests(const etcd_server_t *srv);
 typedef enum etcd_track_kind { ETCD_TRACK_LOCK, ETCD_TRACK_ELECTION } etcd_track_kind_t;
 /* Publish an entity for the keys under prefix ("/lock/" with its slash),
  * recomputed from the store after every change (the holder or leader is the
- * key with the lowest create revision). Called by etcd_mutex_new and
- * etcd_election_new; observation only. Tracking a prefix twice is a no-op.
+ * key with the lowest create revision). Called by concurrency_mutex_new and
+ * concurrency_election_new; observation only. Tracking a prefix twice is a no-op.
  * Returns the entity. */
 entity_t *etcd_server_track(etcd_server_t *srv, const char *prefix, etcd_track_kind_t kind);
 
@@ -160,13 +160,13 @@ etcd_client_cfg_t etcd_client_cfg_default(void);
  * down. Starts its receiving goroutine on n; crashing n ends it, and the
  * client with it (make a new one after a restart). Callers may run on any
  * node; the client's messages leave from n. Owned by the scheduler. */
-etcd_client_t *etcd_client_new(etcd_server_t *srv, node_t *n, const etcd_client_cfg_t *cfg);
+etcd_client_t *etcd_client_new(etcd_server_t *srv, net_node_t *n, const etcd_client_cfg_t *cfg);
 /* Client.Close: pending and later calls fail with GO_ERR_CANCELED
  * ("context canceled", as clientv3's calls do once its context is
  * cancelled by Close), watches and keep-alives end, the receiving goroutine
  * exits. */
 void etcd_client_close(etcd_client_t *c);
-node_t *etcd_client_node(const etcd_client_t *c);
+net_node_t *etcd_client_node(const etcd_client_t *c);
 etcd_server_t *etcd_client_server(const etcd_client_t *c);
 const etcd_client_cfg_t *etcd_client_cfg(const etcd_client_t *c);
 /* Unique in the run, from 1, in creation order. */

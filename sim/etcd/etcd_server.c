@@ -37,7 +37,7 @@ typedef struct srv_client {
 
 typedef struct watcher {
     uint64_t client, watch; /* the client's number and its watch number */
-    node_t *node;           /* the client's node */
+    net_node_t *node;           /* the client's node */
     uint32_t port;          /* its inbox port */
     uint64_t incarnation;   /* the node's incarnation when the watch was made */
     char *key;              /* the key or prefix (owned) */
@@ -51,7 +51,7 @@ typedef struct watcher {
 } watcher_t;
 
 typedef struct deferred {
-    node_t *node;           /* where to answer */
+    net_node_t *node;           /* where to answer */
     uint32_t port;
     uint64_t id;            /* the request number */
     bool stream;            /* answer to a keep-alive loop */
@@ -74,7 +74,7 @@ typedef struct track {
 
 struct etcd_server {
     obj_t hdr;                  /* scheduler-owned */
-    node_t *node;               /* where it runs */
+    net_node_t *node;               /* where it runs */
     etcd_server_cfg_t cfg;
     kv_t *kv;                   /* the store: survives crashes (persisted) */
     entity_t *entity;           /* the store's entity */
@@ -268,12 +268,12 @@ entity_t *etcd_server_track(etcd_server_t *srv, const char *prefix, etcd_track_k
 
 /* Whether a client's node is still the incarnation that talked to us: a
  * crashed or restarted node's connections are gone. */
-static bool client_alive(node_t *n, uint64_t incarnation)
+static bool client_alive(net_node_t *n, uint64_t incarnation)
 {
-    return node_up(n) && node_incarnation(n) == incarnation;
+    return net_node_up(n) && net_node_incarnation(n) == incarnation;
 }
 
-static void reply(etcd_server_t *srv, node_t *to, uint32_t port, etcd_resp_t *resp)
+static void reply(etcd_server_t *srv, net_node_t *to, uint32_t port, etcd_resp_t *resp)
 {
     net_send(srv->node, to, port, resp, etcd_resp_size(resp), etcd_resp_free);
 }
@@ -484,7 +484,7 @@ static void watch_create(etcd_server_t *srv, net_msg_t *m, const etcd_req_t *q)
     w->watch = q->watch;
     w->node = m->src;
     w->port = q->reply_port;
-    w->incarnation = node_incarnation(m->src);
+    w->incarnation = net_node_incarnation(m->src);
     w->key = xstrdup(q->key);
     w->prefix = q->prefix;
     w->start = q->num > 0 ? q->num : rev + 1;
@@ -638,7 +638,7 @@ static void handle(etcd_server_t *srv, net_msg_t *m)
 static void serve(void *arg)
 {
     etcd_server_t *srv = arg;
-    chan_t *in = node_inbox(srv->node, srv->cfg.port);
+    chan_t *in = net_node_inbox(srv->node, srv->cfg.port);
     uint64_t boot = srv->boots;
     for (;;) {
         net_msg_t *m;
@@ -751,7 +751,7 @@ static void resend_loop(void *arg)
     }
 }
 
-void etcd_server_boot(node_t *n, void *arg)
+void etcd_server_boot(net_node_t *n, void *arg)
 {
     etcd_server_t *srv = arg;
     (void)n;
@@ -774,12 +774,12 @@ void etcd_server_boot(node_t *n, void *arg)
     srv->lease_wake = chan_make(1, 1);
     srv->resend_wake = chan_make(1, 1);
     entity_set_state(srv->entity, "up");
-    node_go(srv->node, serve, srv, "etcd.serve");
-    node_go(srv->node, expire_loop, srv, "etcd.lessor");
-    node_go(srv->node, resend_loop, srv, "etcd.watch-resend");
+    net_node_go(srv->node, serve, srv, "etcd.serve");
+    net_node_go(srv->node, expire_loop, srv, "etcd.lessor");
+    net_node_go(srv->node, resend_loop, srv, "etcd.watch-resend");
 }
 
-static void boot_fn(node_t *n, void *arg) { etcd_server_boot(n, arg); }
+static void boot_fn(net_node_t *n, void *arg) { etcd_server_boot(n, arg); }
 
 static void server_deinit(obj_t *o)
 {
@@ -799,11 +799,11 @@ static void server_deinit(obj_t *o)
     /* srv->cur is a scheduler object: the scheduler frees it itself. */
 }
 
-etcd_server_t *etcd_server_new(node_t *n, const etcd_server_cfg_t *cfg)
+etcd_server_t *etcd_server_new(net_node_t *n, const etcd_server_cfg_t *cfg)
 {
     etcd_server_t *srv = obj_alloc(sizeof *srv, OBJ_NONE, server_deinit);
     char name[160];
-    snprintf(name, sizeof name, "etcd@%s", node_name(n));
+    snprintf(name, sizeof name, "etcd@%s", net_node_name(n));
     obj_set_name(srv, name);
     srv->node = n;
     srv->cfg = cfg ? *cfg : etcd_server_cfg_default();
@@ -815,16 +815,16 @@ etcd_server_t *etcd_server_new(node_t *n, const etcd_server_cfg_t *cfg)
         srv->cfg.watch_retransmit = 500 * SIM_MS;
     kv_cfg_t kc = {srv->cfg.min_ttl_s};
     srv->kv = kv_create(&kc);
-    srv->entity = entity_new("etcd", name, node_entity(n));
+    srv->entity = entity_new("etcd", name, net_node_entity(n));
     entity_set_state(srv->entity, "down");
     publish_store(srv);
-    node_set_boot(n, boot_fn, srv);
-    if (node_up(n))
+    net_node_set_boot(n, boot_fn, srv);
+    if (net_node_up(n))
         etcd_server_boot(n, srv);
     return srv;
 }
 
-node_t *etcd_server_node(const etcd_server_t *srv) { return srv->node; }
+net_node_t *etcd_server_node(const etcd_server_t *srv) { return srv->node; }
 entity_t *etcd_server_entity(const etcd_server_t *srv) { return srv->entity; }
 kv_t *etcd_server_kv(etcd_server_t *srv) { return srv->kv; }
 uint64_t etcd_server_requests(const etcd_server_t *srv) { return srv->requests; }

@@ -20,7 +20,7 @@ static void publish(bounded_executor_t *e)
     flow_metric_set(e->m_waiting, (double)e->waiting);
 }
 
-bounded_executor_t *new_bounded_executor(int64_t max_concurrent, simtime_t timeout, const char *name)
+bounded_executor_t *bounded_executor_new(int64_t max_concurrent, simtime_t timeout, const char *name)
 {
     bounded_executor_t *e = flow_alloc(sizeof *e);
     e->semaphore = chan_make(0, max_concurrent);
@@ -99,9 +99,9 @@ const go_error_t *bounded_executor_execute(bounded_executor_t *e, ctx_t *ctx, bo
     return err;
 }
 
-const go_error_t *simulate_operation(void *p, void *result)
+const go_error_t *bounded_simulate_operation(void *p, void *result)
 {
-    const sim_operation_t *op = p;
+    const bounded_operation_t *op = p;
     /* Simulate random latency */
     simtime_t latency = op->latency_min + flow_rand_units(op->latency_span, SIM_MS);
     go_sleep(latency);
@@ -157,10 +157,10 @@ static void op_main(void *p)
 
     /* Execute with bounded concurrency */
     simtime_t start = sched_now();
-    sim_operation_t op = {.id = a->op_id, .latency_min = d->cfg->latency_min,
+    bounded_operation_t op = {.id = a->op_id, .latency_min = d->cfg->latency_min,
                           .latency_span = d->cfg->latency_span, .fail_pct = d->cfg->fail_pct};
     char result[64] = "";
-    const go_error_t *err = bounded_executor_execute(d->executor, d->ctx, simulate_operation, &op, result);
+    const go_error_t *err = bounded_executor_execute(d->executor, d->ctx, bounded_simulate_operation, &op, result);
 
     mutex_lock(d->mu);
     int outcome;
@@ -202,7 +202,7 @@ void bounded_concurrency_main(const bounded_demo_config_t *cfg, bounded_demo_sta
     d->cfg = cfg;
     d->records = records;
     /* Create a bounded executor */
-    d->executor = new_bounded_executor(cfg->max_concurrent, cfg->timeout, NULL);
+    d->executor = bounded_executor_new(cfg->max_concurrent, cfg->timeout, NULL);
     /* Create a context with timeout */
     d->ctx = ctx_with_timeout(ctx_background(), cfg->ctx_timeout);
     d->mu = mutex_new();

@@ -48,7 +48,7 @@ typedef struct bounded_executor {
 
 /* NewBoundedExecutor(maxConcurrent, timeout); name (copied) is the
  * entity's, NULL: "BoundedExecutor". */
-bounded_executor_t *new_bounded_executor(int64_t max_concurrent, simtime_t timeout, const char *name);
+bounded_executor_t *bounded_executor_new(int64_t max_concurrent, simtime_t timeout, const char *name);
 
 /* fn() (interface{}, error): returns the error; the value goes to *result. */
 typedef const go_error_t *(*bounded_fn)(void *arg, void *result);
@@ -69,13 +69,13 @@ void bounded_executor_release(bounded_executor_t *e, ctx_t *exec_ctx);
  * latency_min + rand.Intn(latency_span) whole milliseconds, fails with
  * "operation <id> failed" fail_pct% of the time, else writes "Result from
  * operation <id>" into result (64 bytes). */
-typedef struct sim_operation {
+typedef struct bounded_operation {
     int64_t id;
     simtime_t latency_min;     /* 50ms */
     simtime_t latency_span;    /* 200ms: rand.Intn(200) ms */
     int fail_pct;              /* 10 */
-} sim_operation_t;
-const go_error_t *simulate_operation(void *op, void *result);
+} bounded_operation_t;
+const go_error_t *bounded_simulate_operation(void *op, void *result);
 
 /* ---- the seed's main --------------------------------------------------- */
 

@@ -19,8 +19,8 @@
 #include "sync.h"
 #include "timer.h"
 
-const go_error_t ERR_CIRCUIT_OPEN = {"circuit breaker is open"};
-const go_error_t ERR_TOO_MANY_REQUESTS = {"too many requests"};
+const go_error_t BREAKER_ERR_CIRCUIT_OPEN = {"circuit breaker is open"};
+const go_error_t BREAKER_ERR_TOO_MANY_REQUESTS = {"too many requests"};
 
 #define MAX_PENDING 4
 
@@ -38,10 +38,10 @@ enum {
     M_COUNT
 };
 
-struct circuit_breaker {
+struct breaker {
     obj_t hdr;                      /* scheduler-owned */
     const char *name;               /* interned */
-    circuit_breaker_state_t state;
+    breaker_state_t state;
     int64_t failure_threshold;
     int64_t success_threshold;
     simtime_t reset_timeout;
@@ -49,7 +49,7 @@ struct circuit_breaker {
     int64_t success_count;          /* successes since the last failure or transition */
     simtime_t last_state_change;
     rwmutex_t *mutex;
-    circuit_breaker_options_t opt;  /* callbacks and variant */
+    breaker_options_t opt;  /* callbacks and variant */
     int64_t consecutive_failures;
     int64_t consecutive_successes;
     int64_t total_requests;
@@ -68,14 +68,14 @@ struct circuit_breaker {
     int64_t stale_results;
     int64_t transitions;
     struct {
-        circuit_breaker_state_t from, to;
+        breaker_state_t from, to;
     } pending[MAX_PENDING];         /* corrected: callbacks to run after unlock */
     int npending;
     entity_t *entity;
     res_metric_t metrics[M_COUNT]; /* the seed's metrics in the registry */
 };
 
-const char *circuit_breaker_state_string(circuit_breaker_state_t s)
+const char *breaker_state_string(breaker_state_t s)
 {
     switch (s) {
     case STATE_CLOSED:
@@ -88,9 +88,9 @@ const char *circuit_breaker_state_string(circuit_breaker_state_t s)
     return "unknown";
 }
 
-circuit_breaker_options_t circuit_breaker_defaults(void)
+breaker_options_t breaker_defaults(void)
 {
-    circuit_breaker_options_t o = {0};
+    breaker_options_t o = {0};
     o.failure_threshold = 5;
     o.success_threshold = 3;
     o.reset_timeout = 10 * SIM_SEC;
@@ -100,7 +100,7 @@ circuit_breaker_options_t circuit_breaker_defaults(void)
 #define logf_(cb, ...) res_logf((cb)->opt.log, (cb)->opt.log_ud, __VA_ARGS__)
 
 /* Publish the counters to the entity and the metrics registry. */
-static void publish(circuit_breaker_t *cb)
+static void publish(breaker_t *cb)
 {
     entity_t *e = cb->entity;
 #define pub res_pub
@@ -129,7 +129,7 @@ static void publish(circuit_breaker_t *cb)
                    cb->cumulative_response_time / (cb->total_requests > 1 ? cb->total_requests : 1));
 }
 
-static void register_metrics(circuit_breaker_t *cb)
+static void register_metrics(breaker_t *cb)
 {
     static const res_metric_def_t defs[M_COUNT] = {
         {METRICS_GAUGE, "circuit_breaker_state", "State: 0 closed, 1 open, 2 half-open (the seed's iota)", 1},
@@ -146,13 +146,13 @@ static void register_metrics(circuit_breaker_t *cb)
 }
 
 /* NewCircuitBreaker creates a new circuit breaker */
-circuit_breaker_t *new_circuit_breaker(const char *name, const circuit_breaker_options_t *opt)
+breaker_t *breaker_new(const char *name, const breaker_options_t *opt)
 {
-    circuit_breaker_t *cb = obj_alloc(sizeof *cb, OBJ_NONE, NULL);
+    breaker_t *cb = obj_alloc(sizeof *cb, OBJ_NONE, NULL);
     obj_set_name(cb, name);
     cb->name = sched_intern(sched_current(), name);
     cb->state = STATE_CLOSED;
-    cb->opt = opt ? *opt : circuit_breaker_defaults();
+    cb->opt = opt ? *opt : breaker_defaults();
     cb->failure_threshold = cb->opt.failure_threshold;
     cb->success_threshold = cb->opt.success_threshold;
     cb->reset_timeout = cb->opt.reset_timeout;
@@ -163,7 +163,7 @@ circuit_breaker_t *new_circuit_breaker(const char *name, const circuit_breaker_o
     entity_set(cb->entity, "failure_threshold", cb->failure_threshold);
     entity_set(cb->entity, "success_threshold", cb->success_threshold);
     entity_set(cb->entity, "reset_timeout", cb->reset_timeout);
-    entity_set_state(cb->entity, circuit_breaker_state_string(cb->state));
+    entity_set_state(cb->entity, breaker_state_string(cb->state));
     register_metrics(cb);
     publish(cb);
     return cb;
@@ -174,9 +174,9 @@ static void reset_timer_fired(void *arg);
 /* transitionState changes the state of the circuit breaker. The seed
  * calls it with the write lock held (from recordSuccess/recordFailure) or
  * with no lock at all (from allowRequest). */
-static void transition_state(circuit_breaker_t *cb, circuit_breaker_state_t new_state)
+static void transition_state(breaker_t *cb, breaker_state_t new_state)
 {
-    circuit_breaker_state_t old_state = cb->state;
+    breaker_state_t old_state = cb->state;
     cb->state = new_state;
     cb->last_state_change = sched_now();
 
@@ -198,7 +198,7 @@ static void transition_state(circuit_breaker_t *cb, circuit_breaker_state_t new_
                 timer_reset(cb->reset_timer, cb->reset_timeout);
         }
     }
-    entity_set_state(cb->entity, circuit_breaker_state_string(new_state));
+    entity_set_state(cb->entity, breaker_state_string(new_state));
     publish(cb);
 
     // Notify state change if callback is set
@@ -214,14 +214,14 @@ static void transition_state(circuit_breaker_t *cb, circuit_breaker_state_t new_
     }
 
     logf_(cb, "Circuit breaker %s state changed from %s to %s", cb->name,
-          circuit_breaker_state_string(old_state), circuit_breaker_state_string(new_state));
+          breaker_state_string(old_state), breaker_state_string(new_state));
 }
 
 /* corrected: run the callbacks queued under the lock, now that it is free. */
-static void notify_pending(circuit_breaker_t *cb)
+static void notify_pending(breaker_t *cb)
 {
     while (cb->npending > 0) {
-        circuit_breaker_state_t from = cb->pending[0].from, to = cb->pending[0].to;
+        breaker_state_t from = cb->pending[0].from, to = cb->pending[0].to;
         cb->npending--;
         memmove(&cb->pending[0], &cb->pending[1], (size_t)cb->npending * sizeof cb->pending[0]);
         cb->opt.on_state_change(cb->opt.on_state_change_ud, cb->name, from, to);
@@ -230,7 +230,7 @@ static void notify_pending(circuit_breaker_t *cb)
 
 /* corrected: the state as of now; open turns half-open at open_until
  * (inclusive: exactly reset_timeout after opening). Lock held. */
-static void current_state(circuit_breaker_t *cb)
+static void current_state(breaker_t *cb)
 {
     if (cb->state == STATE_OPEN && sched_now() >= cb->open_until)
         transition_state(cb, STATE_HALF_OPEN);
@@ -239,7 +239,7 @@ static void current_state(circuit_breaker_t *cb)
 /* corrected: the reset timer's own goroutine, at open_until. */
 static void reset_timer_fired(void *arg)
 {
-    circuit_breaker_t *cb = arg;
+    breaker_t *cb = arg;
     rwmutex_lock(cb->mutex);
     current_state(cb);
     rwmutex_unlock(cb->mutex);
@@ -249,7 +249,7 @@ static void reset_timer_fired(void *arg)
 /* allowRequest checks if a request should be allowed based on the circuit
  * state. Returns NULL to admit (and the generation it was admitted
  * under), else the rejection. */
-static const go_error_t *allow_request(circuit_breaker_t *cb, uint64_t *generation)
+static const go_error_t *allow_request(breaker_t *cb, uint64_t *generation)
 {
     if (cb->opt.seed_variant) {
         const go_error_t *verdict = NULL;
@@ -267,7 +267,7 @@ static const go_error_t *allow_request(circuit_breaker_t *cb, uint64_t *generati
                 rwmutex_rlock(cb->mutex);
                 verdict = NULL;
             } else {
-                verdict = &ERR_CIRCUIT_OPEN;
+                verdict = &BREAKER_ERR_CIRCUIT_OPEN;
             }
             break;
         case STATE_HALF_OPEN:
@@ -276,7 +276,7 @@ static const go_error_t *allow_request(circuit_breaker_t *cb, uint64_t *generati
              * arrives while the first ones are in flight gets through. */
             verdict = cb->success_count + cb->failure_count < cb->success_threshold
                           ? NULL
-                          : &ERR_CIRCUIT_OPEN;
+                          : &BREAKER_ERR_CIRCUIT_OPEN;
             break;
         }
         if (!verdict && cb->state == STATE_HALF_OPEN) {
@@ -297,12 +297,12 @@ static const go_error_t *allow_request(circuit_breaker_t *cb, uint64_t *generati
     case STATE_CLOSED:
         break;
     case STATE_OPEN:
-        verdict = &ERR_CIRCUIT_OPEN;
+        verdict = &BREAKER_ERR_CIRCUIT_OPEN;
         break;
     case STATE_HALF_OPEN:
         /* Count probes when they are admitted, not when they finish. */
         if (cb->half_open_requests >= cb->success_threshold) {
-            verdict = &ERR_TOO_MANY_REQUESTS;
+            verdict = &BREAKER_ERR_TOO_MANY_REQUESTS;
         } else {
             cb->half_open_requests++;
             if (cb->half_open_requests > cb->half_open_admitted_max)
@@ -317,7 +317,7 @@ static const go_error_t *allow_request(circuit_breaker_t *cb, uint64_t *generati
 }
 
 /* recordSuccess records a successful request */
-static void record_success(circuit_breaker_t *cb, uint64_t generation)
+static void record_success(breaker_t *cb, uint64_t generation)
 {
     rwmutex_lock(cb->mutex);
     cb->consecutive_successes++;
@@ -346,7 +346,7 @@ static void record_success(circuit_breaker_t *cb, uint64_t generation)
 }
 
 /* recordFailure records a failed request */
-static void record_failure(circuit_breaker_t *cb, uint64_t generation)
+static void record_failure(breaker_t *cb, uint64_t generation)
 {
     rwmutex_lock(cb->mutex);
     cb->consecutive_failures++;
@@ -380,7 +380,7 @@ static bool is_deadline_exceeded(const go_error_t *err)
 }
 
 /* Execute runs the given function with circuit breaker protection */
-const go_error_t *breaker_execute(circuit_breaker_t *cb, ctx_t *ctx, breaker_fn_t fn, void *arg)
+const go_error_t *breaker_execute(breaker_t *cb, ctx_t *ctx, breaker_fn_t fn, void *arg)
 {
     (void)ctx; /* the seed's Execute does not use ctx either; fn does */
     uint64_t generation;
@@ -426,24 +426,24 @@ const go_error_t *breaker_execute(circuit_breaker_t *cb, ctx_t *ctx, breaker_fn_
 }
 
 /* GetState returns the current state of the circuit breaker */
-circuit_breaker_state_t breaker_get_state(circuit_breaker_t *cb)
+breaker_state_t breaker_get_state(breaker_t *cb)
 {
     if (cb->opt.seed_variant) {
         rwmutex_rlock(cb->mutex);
-        circuit_breaker_state_t s = cb->state;
+        breaker_state_t s = cb->state;
         rwmutex_runlock(cb->mutex);
         return s;
     }
     rwmutex_lock(cb->mutex);
     current_state(cb);
-    circuit_breaker_state_t s = cb->state;
+    breaker_state_t s = cb->state;
     rwmutex_unlock(cb->mutex);
     notify_pending(cb);
     return s;
 }
 
 /* GetMetrics returns the current metrics of the circuit breaker */
-breaker_metrics_t breaker_get_metrics(circuit_breaker_t *cb)
+breaker_metrics_t breaker_get_metrics(breaker_t *cb)
 {
     breaker_metrics_t m = {0};
     m.state = breaker_get_state(cb);
@@ -469,13 +469,13 @@ breaker_metrics_t breaker_get_metrics(circuit_breaker_t *cb)
     return m;
 }
 
-const char *breaker_name(const circuit_breaker_t *cb) { return cb->name; }
-entity_t *breaker_entity(const circuit_breaker_t *cb) { return cb->entity; }
-const circuit_breaker_options_t *breaker_options(const circuit_breaker_t *cb) { return &cb->opt; }
+const char *breaker_name(const breaker_t *cb) { return cb->name; }
+entity_t *breaker_entity(const breaker_t *cb) { return cb->entity; }
+const breaker_options_t *breaker_options(const breaker_t *cb) { return &cb->opt; }
 
 /* simulateService simulates a remote service with variable reliability */
-const go_error_t *simulate_service(ctx_t *ctx, const char *service_id, int failure_rate,
-                                   simtime_t latency, char *out, size_t outsize)
+const go_error_t *breaker_simulate_service(ctx_t *ctx, const char *service_id, int failure_rate,
+                                           simtime_t latency, char *out, size_t outsize)
 {
     if (out && outsize)
         out[0] = 0;

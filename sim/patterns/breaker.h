@@ -10,7 +10,7 @@
  * failure opens it again. A request that returns context.DeadlineExceeded
  * counts as a timeout and as a failure for the state machine.
  *
- * Two variants (circuit_breaker_options_t.seed_variant):
+ * Two variants (breaker_options_t.seed_variant):
  * - seed: the seed's code, including its bugs. Half-open admission counts
  *   only *finished* probes (successCount+failureCount < successThreshold),
  *   so every request that arrives while the first probes are in flight is
@@ -54,26 +54,26 @@
 #include "goerr.h"
 
 /* CircuitBreakerState: the seed's iota order. */
-typedef enum circuit_breaker_state {
+typedef enum breaker_state {
     STATE_CLOSED,    /* normal operation, requests pass through */
     STATE_OPEN,      /* requests fail fast */
     STATE_HALF_OPEN, /* testing whether the service is healthy again */
-} circuit_breaker_state_t;
+} breaker_state_t;
 
 /* "closed", "open", "half-open". (The seed has no String method, so its
  * Printf("%v") shows 0, 1 and 2.) */
-const char *circuit_breaker_state_string(circuit_breaker_state_t s);
+const char *breaker_state_string(breaker_state_t s);
 
-typedef struct circuit_breaker circuit_breaker_t;
+typedef struct breaker breaker_t;
 
 /* WithOnStateChange: called on every transition, in the goroutine that
  * caused it (the corrected variant's reset timer runs in its own). */
-typedef void (*breaker_state_change_fn)(void *ud, const char *name, circuit_breaker_state_t from,
-                                        circuit_breaker_state_t to);
+typedef void (*breaker_state_change_fn)(void *ud, const char *name, breaker_state_t from,
+                                        breaker_state_t to);
 /* The seed's log.Printf lines ("Circuit breaker x state changed from ..."). */
 typedef void (*breaker_log_fn)(void *ud, const char *line);
 
-typedef struct circuit_breaker_options {
+typedef struct breaker_options {
     int64_t failure_threshold;   /* WithFailureThreshold; >= 1 */
     int64_t success_threshold;   /* WithSuccessThreshold; >= 1 */
     simtime_t reset_timeout;     /* WithResetTimeout; > 0 */
@@ -82,39 +82,39 @@ typedef struct circuit_breaker_options {
     breaker_log_fn log;          /* log.Printf, or NULL for silence */
     void *log_ud;
     bool seed_variant;           /* the seed's code with its bugs */
-} circuit_breaker_options_t;
+} breaker_options_t;
 
 /* NewCircuitBreaker's defaults: failure 5, success 3, reset 10s, corrected. */
-circuit_breaker_options_t circuit_breaker_defaults(void);
+breaker_options_t breaker_defaults(void);
 
 /* NewCircuitBreaker(name, options...). name is copied. */
-circuit_breaker_t *new_circuit_breaker(const char *name, const circuit_breaker_options_t *opt);
+breaker_t *breaker_new(const char *name, const breaker_options_t *opt);
 
 /* The protected function: returns NULL (success) or an error; a result
  * goes wherever arg says. */
 typedef const go_error_t *(*breaker_fn_t)(void *arg);
 
 /* "circuit breaker is open": Execute's error when a request is rejected. */
-extern const go_error_t ERR_CIRCUIT_OPEN;
+extern const go_error_t BREAKER_ERR_CIRCUIT_OPEN;
 /* "too many requests": the corrected variant's rejection when half-open
  * already admitted success_threshold probes. */
-extern const go_error_t ERR_TOO_MANY_REQUESTS;
+extern const go_error_t BREAKER_ERR_TOO_MANY_REQUESTS;
 
 /* Execute(ctx, fn): runs fn in the calling goroutine if the breaker
  * allows it and records the outcome. Returns fn's error, or
- * ERR_CIRCUIT_OPEN / ERR_TOO_MANY_REQUESTS without calling fn. ctx is
+ * BREAKER_ERR_CIRCUIT_OPEN / BREAKER_ERR_TOO_MANY_REQUESTS without calling fn. ctx is
  * the caller's, as in the seed (Execute itself does not use it; fn
  * should). May block for as long as fn does. */
-const go_error_t *breaker_execute(circuit_breaker_t *cb, ctx_t *ctx, breaker_fn_t fn, void *arg);
+const go_error_t *breaker_execute(breaker_t *cb, ctx_t *ctx, breaker_fn_t fn, void *arg);
 
 /* GetState(). The corrected variant reports half-open from exactly
  * reset_timeout after opening; the seed's keeps "open" until a request
  * comes. */
-circuit_breaker_state_t breaker_get_state(circuit_breaker_t *cb);
+breaker_state_t breaker_get_state(breaker_t *cb);
 
 /* GetMetrics(): the seed's map as a struct, plus what a view wants. */
 typedef struct breaker_metrics {
-    circuit_breaker_state_t state;
+    breaker_state_t state;
     int64_t total_requests;        /* admitted requests */
     int64_t total_successes;
     int64_t total_failures;        /* errors other than timeouts */
@@ -135,17 +135,17 @@ typedef struct breaker_metrics {
     int64_t transitions;           /* state changes so far */
 } breaker_metrics_t;
 
-breaker_metrics_t breaker_get_metrics(circuit_breaker_t *cb);
+breaker_metrics_t breaker_get_metrics(breaker_t *cb);
 
-const char *breaker_name(const circuit_breaker_t *cb);
-entity_t *breaker_entity(const circuit_breaker_t *cb);
-const circuit_breaker_options_t *breaker_options(const circuit_breaker_t *cb);
+const char *breaker_name(const breaker_t *cb);
+entity_t *breaker_entity(const breaker_t *cb);
+const breaker_options_t *breaker_options(const breaker_t *cb);
 
 /* The demo's simulateService(ctx, serviceID, failureRate, latency): fails
  * at once with "service <id> failed" with probability failureRate/100
  * (world stream), else answers "Response from <id>" after latency, or
  * ctx.Err() if ctx is done first. The answer is written into out. */
-const go_error_t *simulate_service(ctx_t *ctx, const char *service_id, int failure_rate,
-                                   simtime_t latency, char *out, size_t outsize);
+const go_error_t *breaker_simulate_service(ctx_t *ctx, const char *service_id, int failure_rate,
+                                           simtime_t latency, char *out, size_t outsize);
 
 #endif

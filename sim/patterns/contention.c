@@ -141,7 +141,7 @@ static void reader(void *arg)
 /* The actors' arguments live as long as the run: the scheduler frees them. */
 static void actors_deinit(obj_t *o) { (void)o; }
 
-contention_stats_t run_contention_test(ctx_t *ctx, bool use_rwmutex, int readers, int writers,
+contention_stats_t contention_run_test(ctx_t *ctx, bool use_rwmutex, int readers, int writers,
                                        simtime_t duration, bool seed_variant)
 {
     typedef struct holder {

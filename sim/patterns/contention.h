@@ -38,7 +38,7 @@ typedef struct contention_stats {
 /* runContentionTest(ctx, useRWMutex, readers, writers), running for
  * duration. With seed_variant, its goroutines outlive it (the seed's bug);
  * otherwise they are cancelled and waited for. */
-contention_stats_t run_contention_test(ctx_t *ctx, bool use_rwmutex, int readers, int writers,
+contention_stats_t contention_run_test(ctx_t *ctx, bool use_rwmutex, int readers, int writers,
                                        simtime_t duration, bool seed_variant);
 
 #endif

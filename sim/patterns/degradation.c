@@ -23,17 +23,17 @@ static const char *const metric_names[LOAD_METRIC_COUNT] = {"cpu", "memory", "re
 static const char *const feature_names[FEATURE_COUNT] = {"analytics", "notifications",
                                                          "recommendations", "fullHistory"};
 
-const char *service_level_string(service_level_t l)
+const char *load_manager_service_level_string(load_manager_service_level_t l)
 {
     return (unsigned)l < SERVICE_LEVEL_COUNT ? level_names[l] : "?";
 }
 
-const char *load_metric_string(load_metric_t m)
+const char *load_manager_metric_string(load_manager_metric_t m)
 {
     return (unsigned)m < LOAD_METRIC_COUNT ? metric_names[m] : "?";
 }
 
-const char *feature_string(feature_t f)
+const char *degradable_service_feature_string(degradable_service_feature_t f)
 {
     return (unsigned)f < FEATURE_COUNT ? feature_names[f] : "?";
 }
@@ -61,20 +61,20 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
 
 struct load_manager {
     obj_t hdr;                                  /* scheduler-owned */
-    service_level_t current_level;              /* currentLevel */
+    load_manager_service_level_t current_level;              /* currentLevel */
     int64_t metrics[LOAD_METRIC_COUNT];         /* cpuLoad, memoryUsage, requestRate, errorRate */
     int64_t thresholds[SERVICE_LEVEL_COUNT][LOAD_METRIC_COUNT]; /* row 0 unused */
     rwmutex_t *mu;                              /* mu */
-    level_change_fn on_level_change;           /* onLevelChange */
+    load_manager_level_change_fn on_level_change;           /* onLevelChange */
     void *on_level_change_ud;
-    degradation_rule_fn degradation_rules[SERVICE_LEVEL_COUNT]; /* degradationRules */
+    load_manager_rule_fn degradation_rules[SERVICE_LEVEL_COUNT]; /* degradationRules */
     void *rule_ud[SERVICE_LEVEL_COUNT];
     int down_pct;                               /* hysteresis: lowered down thresholds */
     simtime_t min_dwell;                        /* hysteresis: least time at a level */
     simtime_t entered_at;                       /* when the current level began */
     simtime_t time_at[SERVICE_LEVEL_COUNT];     /* time spent at each level, closed spells */
     int64_t rules_applied[SERVICE_LEVEL_COUNT]; /* runs of each rule */
-    level_change_t *changes;                    /* history, malloc'd */
+    load_manager_level_change_t *changes;                    /* history, malloc'd */
     size_t nchanges, capchanges;
     entity_t *entity;                           /* state: the level; fields: the figures */
 };
@@ -87,17 +87,17 @@ static void load_manager_deinit(obj_t *o)
 /* The seed's default handler: log.Printf("Service level changed from %v
  * to %v", from, to); ServiceLevel has no String method, so Go prints the
  * numbers. Here the line goes to the trace, with the names and the cause. */
-static void default_on_level_change(void *ud, service_level_t from, service_level_t to,
-                                    const level_change_t *why)
+static void default_on_level_change(void *ud, load_manager_service_level_t from, load_manager_service_level_t to,
+                                    const load_manager_level_change_t *why)
 {
     (void)ud;
     char line[256];
     snprintf(line, sizeof line, "Service level changed from %d to %d (%s -> %s: %s)", (int)from,
-             (int)to, service_level_string(from), service_level_string(to), why->cause);
+             (int)to, load_manager_service_level_string(from), load_manager_service_level_string(to), why->cause);
     sched_emit(EV_LOG, 0, from, to, line);
 }
 
-load_manager_t *new_load_manager(void)
+load_manager_t *load_manager_new(void)
 {
     load_manager_t *lm = obj_alloc(sizeof *lm, OBJ_NONE, load_manager_deinit);
     obj_set_name(lm, "LoadManager");
@@ -113,7 +113,7 @@ load_manager_t *new_load_manager(void)
     lm->on_level_change = default_on_level_change;
     lm->entered_at = sched_now();
     lm->entity = entity_new("load_manager", "LoadManager", NULL);
-    entity_set_state(lm->entity, service_level_string(FULL_SERVICE));
+    entity_set_state(lm->entity, load_manager_service_level_string(FULL_SERVICE));
     entity_set(lm->entity, "cpu", 0);
     entity_set(lm->entity, "memory", 0);
     entity_set(lm->entity, "rate", 0);
@@ -121,7 +121,7 @@ load_manager_t *new_load_manager(void)
     return lm;
 }
 
-void load_manager_set_on_level_change(load_manager_t *lm, level_change_fn fn, void *ud)
+void load_manager_set_on_level_change(load_manager_t *lm, load_manager_level_change_fn fn, void *ud)
 {
     rwmutex_lock(lm->mu);
     lm->on_level_change = fn;
@@ -129,8 +129,8 @@ void load_manager_set_on_level_change(load_manager_t *lm, level_change_fn fn, vo
     rwmutex_unlock(lm->mu);
 }
 
-void load_manager_set_degradation_rule(load_manager_t *lm, service_level_t level,
-                                       degradation_rule_fn rule, void *ud)
+void load_manager_set_degradation_rule(load_manager_t *lm, load_manager_service_level_t level,
+                                       load_manager_rule_fn rule, void *ud)
 {
     if ((unsigned)level >= SERVICE_LEVEL_COUNT)
         go_panic("SetDegradationRule: no such service level %d", (int)level);
@@ -140,7 +140,7 @@ void load_manager_set_degradation_rule(load_manager_t *lm, service_level_t level
     rwmutex_unlock(lm->mu);
 }
 
-void load_manager_set_threshold(load_manager_t *lm, service_level_t level, load_metric_t m,
+void load_manager_set_threshold(load_manager_t *lm, load_manager_service_level_t level, load_manager_metric_t m,
                                 int64_t value)
 {
     if (level < REDUCED_SERVICE || level >= SERVICE_LEVEL_COUNT || (unsigned)m >= LOAD_METRIC_COUNT)
@@ -148,7 +148,7 @@ void load_manager_set_threshold(load_manager_t *lm, service_level_t level, load_
     lm->thresholds[level][m] = value;
 }
 
-int64_t load_manager_threshold(const load_manager_t *lm, service_level_t level, load_metric_t m)
+int64_t load_manager_threshold(const load_manager_t *lm, load_manager_service_level_t level, load_manager_metric_t m)
 {
     if (level < REDUCED_SERVICE || level >= SERVICE_LEVEL_COUNT || (unsigned)m >= LOAD_METRIC_COUNT)
         return 0;
@@ -162,7 +162,7 @@ void load_manager_set_hysteresis(load_manager_t *lm, int down_pct, simtime_t min
 }
 
 /* The threshold of (level, m), lowered by pct percent. */
-static int64_t threshold_of(const load_manager_t *lm, service_level_t level, int m, int pct)
+static int64_t threshold_of(const load_manager_t *lm, load_manager_service_level_t level, int m, int pct)
 {
     int64_t t = lm->thresholds[level][m];
     return pct ? t * (100 - pct) / 100 : t;
@@ -172,13 +172,13 @@ static int64_t threshold_of(const load_manager_t *lm, service_level_t level, int
  * metric (cpu, memory, requestRate, errorRate, in that order) is at or
  * above its threshold. *cause receives the first metric that decided, or
  * -1 for Full. */
-static service_level_t level_for(const load_manager_t *lm, int pct, int *cause)
+static load_manager_service_level_t level_for(const load_manager_t *lm, int pct, int *cause)
 {
     for (int level = EMERGENCY_SERVICE; level >= REDUCED_SERVICE; level--) {
         for (int m = 0; m < LOAD_METRIC_COUNT; m++) {
             if (lm->metrics[m] >= threshold_of(lm, level, m, pct)) {
                 *cause = m;
-                return (service_level_t)level;
+                return (load_manager_service_level_t)level;
             }
         }
     }
@@ -186,7 +186,7 @@ static service_level_t level_for(const load_manager_t *lm, int pct, int *cause)
     return FULL_SERVICE;
 }
 
-static void describe_change(const load_manager_t *lm, level_change_t *c, int pct)
+static void describe_change(const load_manager_t *lm, load_manager_level_change_t *c, int pct)
 {
     const int64_t *v = lm->metrics;
     char lowered[48] = "";
@@ -195,12 +195,12 @@ static void describe_change(const load_manager_t *lm, level_change_t *c, int pct
     if (c->to > c->from) {
         snprintf(c->cause, sizeof c->cause, "%s %lld >= %lld (%s)", metric_names[c->cause_metric],
                  (long long)c->cause_value, (long long)c->cause_threshold,
-                 service_level_string(c->to));
+                 load_manager_service_level_string(c->to));
     } else if (c->cause_metric >= 0) {
         snprintf(c->cause, sizeof c->cause, "nothing reaches %s's thresholds%s; %s %lld >= %lld (%s)",
-                 service_level_string(c->to + 1), lowered, metric_names[c->cause_metric],
+                 load_manager_service_level_string(c->to + 1), lowered, metric_names[c->cause_metric],
                  (long long)c->cause_value, (long long)c->cause_threshold,
-                 service_level_string(c->to));
+                 load_manager_service_level_string(c->to));
     } else {
         snprintf(c->cause, sizeof c->cause,
                  "nothing reaches Reduced's thresholds%s (cpu %lld, memory %lld, rate %lld, errors %lld)",
@@ -214,7 +214,7 @@ static void load_manager_adjust_service_level(load_manager_t *lm)
 {
     /* Determine appropriate service level */
     int cause;
-    service_level_t new_level = level_for(lm, 0, &cause);
+    load_manager_service_level_t new_level = level_for(lm, 0, &cause);
     int pct = 0;
     if (new_level < lm->current_level && (lm->down_pct || lm->min_dwell)) {
         /* Hysteresis: fall only as far as the lowered thresholds allow,
@@ -227,14 +227,14 @@ static void load_manager_adjust_service_level(load_manager_t *lm)
     /* If level changed, notify and apply degradation rules */
     if (new_level == lm->current_level)
         return;
-    service_level_t old_level = lm->current_level;
+    load_manager_service_level_t old_level = lm->current_level;
     lm->current_level = new_level;
     simtime_t now = sched_now();
     lm->time_at[old_level] += now - lm->entered_at;
     lm->entered_at = now;
 
     lm->changes = grow(lm->changes, &lm->capchanges, lm->nchanges, sizeof *lm->changes);
-    level_change_t *c = &lm->changes[lm->nchanges++];
+    load_manager_level_change_t *c = &lm->changes[lm->nchanges++];
     memset(c, 0, sizeof *c);
     c->t = now;
     c->from = old_level;
@@ -246,7 +246,7 @@ static void load_manager_adjust_service_level(load_manager_t *lm)
         c->cause_threshold = threshold_of(lm, new_level, cause, new_level > old_level ? 0 : pct);
     }
     describe_change(lm, c, pct);
-    entity_set_state(lm->entity, service_level_string(new_level));
+    entity_set_state(lm->entity, load_manager_service_level_string(new_level));
 
     /* Notify about level change */
     if (lm->on_level_change)
@@ -275,10 +275,10 @@ void load_manager_update_metrics(load_manager_t *lm, int64_t cpu, int64_t memory
     rwmutex_unlock(lm->mu);
 }
 
-service_level_t load_manager_get_current_level(load_manager_t *lm)
+load_manager_service_level_t load_manager_get_current_level(load_manager_t *lm)
 {
     rwmutex_rlock(lm->mu);
-    service_level_t l = lm->current_level;
+    load_manager_service_level_t l = lm->current_level;
     rwmutex_runlock(lm->mu);
     return l;
 }
@@ -290,18 +290,18 @@ void load_manager_get_metrics(load_manager_t *lm, int64_t out[LOAD_METRIC_COUNT]
     rwmutex_runlock(lm->mu);
 }
 
-size_t load_manager_changes(const load_manager_t *lm, const level_change_t **list)
+size_t load_manager_changes(const load_manager_t *lm, const load_manager_level_change_t **list)
 {
     *list = lm->changes;
     return lm->nchanges;
 }
 
-int64_t load_manager_rules_applied(const load_manager_t *lm, service_level_t level)
+int64_t load_manager_rules_applied(const load_manager_t *lm, load_manager_service_level_t level)
 {
     return (unsigned)level < SERVICE_LEVEL_COUNT ? lm->rules_applied[level] : 0;
 }
 
-simtime_t load_manager_time_at(const load_manager_t *lm, service_level_t level)
+simtime_t load_manager_time_at(const load_manager_t *lm, load_manager_service_level_t level)
 {
     if ((unsigned)level >= SERVICE_LEVEL_COUNT)
         return 0;
@@ -347,7 +347,7 @@ typedef struct bounded_executor {
 
 struct degradable_service {
     obj_t hdr;                              /* scheduler-owned */
-    degradation_config_t cfg;               /* parameters, copied */
+    degradable_service_config_t cfg;               /* parameters, copied */
     load_manager_t *load_manager;           /* loadManager */
     bounded_executor_t *worker_pool;        /* workerPool */
     bool cache_enabled;                     /* cacheEnabled (the seed never reads it) */
@@ -362,8 +362,8 @@ struct degradable_service {
     simtime_t window_start;                 /* start of the metrics window */
     simtime_t busy_at_window_start;         /* cpu_busy_ns then */
     int64_t current_rate;                   /* the load generator's rate now */
-    degradation_stats_t st;                 /* running totals */
-    load_update_t *updates;                 /* malloc'd history */
+    degradable_service_stats_t st;                 /* running totals */
+    degradable_service_load_update_t *updates;                 /* malloc'd history */
     size_t nupdates, capupdates;
     entity_t *entity;                       /* flags, retry, in_flight */
     metrics_family_t *fam[DM_COUNT];        /* degradation_* families, NULL outside a run */
@@ -579,19 +579,19 @@ static void register_metrics(degradable_service_t *s)
 /* The load manager's changes since the last look, into the counters. */
 static void count_changes(degradable_service_t *s)
 {
-    const level_change_t *list;
+    const load_manager_level_change_t *list;
     size_t n = load_manager_changes(s->load_manager, &list);
     for (; s->changes_seen < n; s->changes_seen++) {
-        const level_change_t *c = &list[s->changes_seen];
+        const load_manager_level_change_t *c = &list[s->changes_seen];
         if (s->fam[DM_CHANGES])
-            metrics_inc(metrics_withv(s->fam[DM_CHANGES], s->cfg.name, service_level_string(c->from),
-                                      service_level_string(c->to), NULL));
+            metrics_inc(metrics_withv(s->fam[DM_CHANGES], s->cfg.name, load_manager_service_level_string(c->from),
+                                      load_manager_service_level_string(c->to), NULL));
     }
 }
 
-degradation_config_t degradation_config_default(void)
+degradable_service_config_t degradable_service_config_default(void)
 {
-    return (degradation_config_t){
+    return (degradable_service_config_t){
         .name = "DegradableService",
         .seed_variant = false,
         .cpu = NULL,
@@ -665,11 +665,11 @@ static void rule_emergency_seed(void *ud)
 
 /* The corrected rules: each level's whole configuration, Full included,
  * on the one executor. */
-static void apply_level(degradable_service_t *s, service_level_t level)
+static void apply_level(degradable_service_t *s, load_manager_service_level_t level)
 {
     char line[160];
     snprintf(line, sizeof line, "Applying %s service level: worker pool %d, timeout %lldms",
-             service_level_string(level), s->cfg.pool_size[level],
+             load_manager_service_level_string(level), s->cfg.pool_size[level],
              (long long)(s->cfg.pool_timeout[level] / SIM_MS));
     log_line(line);
     s->feature_flags[FEATURE_ANALYTICS] = level < REDUCED_SERVICE;
@@ -686,15 +686,15 @@ static void rule_reduced(void *ud) { apply_level(ud, REDUCED_SERVICE); }
 static void rule_minimal(void *ud) { apply_level(ud, MINIMAL_SERVICE); }
 static void rule_emergency(void *ud) { apply_level(ud, EMERGENCY_SERVICE); }
 
-degradable_service_t *new_degradable_service(const degradation_config_t *cfg)
+degradable_service_t *degradable_service_new(const degradable_service_config_t *cfg)
 {
     degradable_service_t *service = obj_alloc(sizeof *service, OBJ_NONE, service_deinit);
     obj_set_name(service, "DegradableService");
-    service->cfg = cfg ? *cfg : degradation_config_default();
+    service->cfg = cfg ? *cfg : degradable_service_config_default();
     service->cfg.name = sched_intern(sched_current(), service->cfg.name ? service->cfg.name : "DegradableService");
     service->entity = entity_new("service", service->cfg.name, NULL);
     entity_set_state(service->entity, service->cfg.seed_variant ? "seed" : "corrected");
-    service->load_manager = new_load_manager();
+    service->load_manager = load_manager_new();
     load_manager_set_hysteresis(service->load_manager, service->cfg.down_pct,
                                 service->cfg.min_dwell);
     service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[FULL_SERVICE],
@@ -739,7 +739,7 @@ typedef enum job { JOB_REQUEST, JOB_RETRY } job_t;
 /* workerPool.Execute(ctx, func() ...) with the seed's two closures: the
  * request's processing for its level, or the retry's 50ms. */
 static const go_error_t *execute(degradable_service_t *s, bounded_executor_t *e, ctx_t *ctx,
-                                 job_t job, service_level_t level)
+                                 job_t job, load_manager_service_level_t level)
 {
     const go_error_t *err = executor_acquire(e, ctx);
     if (err)
@@ -797,7 +797,7 @@ const go_error_t *degradable_service_handle_request(degradable_service_t *s, ctx
     entity_set(s->entity, "in_flight", s->in_flight);
     metric_set(s->in_flight_gauge, s->in_flight);
     /* Get current service level */
-    service_level_t level = load_manager_get_current_level(s->load_manager);
+    load_manager_service_level_t level = load_manager_get_current_level(s->load_manager);
     s->st.by_level[level]++;
     /* Execute with bounded concurrency */
     const go_error_t *err = execute(s, s->worker_pool, ctx, JOB_REQUEST, level);
@@ -819,7 +819,7 @@ const go_error_t *degradable_service_handle_request(degradable_service_t *s, ctx
     entity_set(s->entity, "in_flight", s->in_flight);
     metric_set(s->in_flight_gauge, s->in_flight);
     if (s->fam[DM_REQUESTS])
-        metrics_inc(metrics_withv(s->fam[DM_REQUESTS], s->cfg.name, service_level_string(level),
+        metrics_inc(metrics_withv(s->fam[DM_REQUESTS], s->cfg.name, load_manager_service_level_string(level),
                                   !err ? "success" : is_rejection(err) ? "rejected" : "error", NULL));
     s->completed_counter++;
     if (err) {
@@ -880,7 +880,7 @@ void degradable_service_update_metrics(degradable_service_t *s)
     metric_set(s->capacity_gauge, s->worker_pool->max_concurrent);
 
     s->updates = grow(s->updates, &s->capupdates, s->nupdates, sizeof *s->updates);
-    load_update_t *u = &s->updates[s->nupdates++];
+    degradable_service_load_update_t *u = &s->updates[s->nupdates++];
     u->t = now;
     load_manager_get_metrics(s->load_manager, u->metrics);
     u->level = load_manager_get_current_level(s->load_manager);
@@ -923,7 +923,7 @@ static void spawn_request(load_run_t *run)
  * back down; integer arithmetic, truncated as Go's int64() conversion. */
 static int64_t curve_rate(const load_run_t *run, simtime_t elapsed)
 {
-    const degradation_config_t *c = &run->s->cfg;
+    const degradable_service_config_t *c = &run->s->cfg;
     simtime_t d = run->duration;
     simtime_t x = elapsed * 2 < d ? elapsed : d - elapsed;
     return c->base_rate + (c->peak_rate - c->base_rate) * 2 * x / d;
@@ -1016,7 +1016,7 @@ void degradable_service_simulate_load(degradable_service_t *s, ctx_t *ctx, simti
     s->st.cpu_busy_ns += cpu_busy_ns(s->cfg.cpu) - busy0;
 }
 
-bool degradable_service_feature(const degradable_service_t *s, feature_t f)
+bool degradable_service_feature(const degradable_service_t *s, degradable_service_feature_t f)
 {
     return (unsigned)f < FEATURE_COUNT && s->feature_flags[f];
 }
@@ -1025,18 +1025,18 @@ bool degradable_service_retry_enabled(const degradable_service_t *s) { return s-
 int degradable_service_pool_size(const degradable_service_t *s) { return s->worker_pool->max_concurrent; }
 simtime_t degradable_service_pool_timeout(const degradable_service_t *s) { return s->worker_pool->timeout; }
 
-degradation_stats_t degradable_service_stats(const degradable_service_t *s)
+degradable_service_stats_t degradable_service_stats(const degradable_service_t *s)
 {
-    degradation_stats_t st = s->st;
-    const level_change_t *list;
+    degradable_service_stats_t st = s->st;
+    const load_manager_level_change_t *list;
     st.level_changes = (int64_t)load_manager_changes(s->load_manager, &list);
     st.rules_applied = 0;
     for (int l = 0; l < SERVICE_LEVEL_COUNT; l++)
-        st.rules_applied += load_manager_rules_applied(s->load_manager, (service_level_t)l);
+        st.rules_applied += load_manager_rules_applied(s->load_manager, (load_manager_service_level_t)l);
     return st;
 }
 
-size_t degradable_service_updates(const degradable_service_t *s, const load_update_t **list)
+size_t degradable_service_updates(const degradable_service_t *s, const degradable_service_load_update_t **list)
 {
     *list = s->updates;
     return s->nupdates;

@@ -84,56 +84,56 @@
 #include "ctx.h"
 
 /* ServiceLevel. */
-typedef enum service_level {
+typedef enum load_manager_service_level {
     FULL_SERVICE,
     REDUCED_SERVICE,
     MINIMAL_SERVICE,
     EMERGENCY_SERVICE,
     SERVICE_LEVEL_COUNT
-} service_level_t;
+} load_manager_service_level_t;
 
 /* "Full", "Reduced", "Minimal", "Emergency". */
-const char *service_level_string(service_level_t l);
+const char *load_manager_service_level_string(load_manager_service_level_t l);
 
 /* The keys of the seed's thresholds maps, in the order it checks them. */
-typedef enum load_metric {
+typedef enum load_manager_metric {
     METRIC_CPU,          /* "cpu", percent */
     METRIC_MEMORY,       /* "memory", percent */
     METRIC_REQUEST_RATE, /* "requestRate", requests per second */
     METRIC_ERROR_RATE,   /* "errorRate", percent */
     LOAD_METRIC_COUNT
-} load_metric_t;
+} load_manager_metric_t;
 
 /* "cpu", "memory", "requestRate", "errorRate". */
-const char *load_metric_string(load_metric_t m);
+const char *load_manager_metric_string(load_manager_metric_t m);
 
 /* One change of level, with why it happened. */
-typedef struct level_change {
+typedef struct load_manager_level_change {
     simtime_t t;                           /* when */
-    service_level_t from, to;              /* levels */
+    load_manager_service_level_t from, to;              /* levels */
     int64_t metrics[LOAD_METRIC_COUNT];    /* the figures that decided it */
-    int cause_metric;                      /* the load_metric_t holding the new level, -1 for Full */
+    int cause_metric;                      /* the load_manager_metric_t holding the new level, -1 for Full */
     int64_t cause_value, cause_threshold;  /* its value and the threshold it reached */
     char cause[160];                       /* "cpu 87 >= 85 (Minimal)", or why it fell */
-} level_change_t;
+} load_manager_level_change_t;
 
 typedef struct load_manager load_manager_t;
 
-typedef void (*level_change_fn)(void *ud, service_level_t from, service_level_t to,
-                                const level_change_t *why);
-typedef void (*degradation_rule_fn)(void *ud);
+typedef void (*load_manager_level_change_fn)(void *ud, load_manager_service_level_t from, load_manager_service_level_t to,
+                                             const load_manager_level_change_t *why);
+typedef void (*load_manager_rule_fn)(void *ud);
 
 /* NewLoadManager: level Full, the seed's thresholds, no rules, the
  * default on_level_change (records an EV_LOG line). Scheduler-owned. */
-load_manager_t *new_load_manager(void);
+load_manager_t *load_manager_new(void);
 /* SetOnLevelChange / SetDegradationRule (NULL removes). */
-void load_manager_set_on_level_change(load_manager_t *lm, level_change_fn fn, void *ud);
-void load_manager_set_degradation_rule(load_manager_t *lm, service_level_t level,
-                                       degradation_rule_fn rule, void *ud);
+void load_manager_set_on_level_change(load_manager_t *lm, load_manager_level_change_fn fn, void *ud);
+void load_manager_set_degradation_rule(load_manager_t *lm, load_manager_service_level_t level,
+                                       load_manager_rule_fn rule, void *ud);
 /* Thresholds of Reduced, Minimal and Emergency (level >= 1). */
-void load_manager_set_threshold(load_manager_t *lm, service_level_t level, load_metric_t m,
+void load_manager_set_threshold(load_manager_t *lm, load_manager_service_level_t level, load_manager_metric_t m,
                                 int64_t value);
-int64_t load_manager_threshold(const load_manager_t *lm, service_level_t level, load_metric_t m);
+int64_t load_manager_threshold(const load_manager_t *lm, load_manager_service_level_t level, load_manager_metric_t m);
 /* Hysteresis (not the seed's): leave a level downwards only when every
  * metric is below its threshold lowered by down_pct percent (0..99) and
  * after min_dwell at the level. 0, 0: the seed's behaviour. */
@@ -142,30 +142,30 @@ void load_manager_set_hysteresis(load_manager_t *lm, int down_pct, simtime_t min
 void load_manager_update_metrics(load_manager_t *lm, int64_t cpu, int64_t memory,
                                  int64_t request_rate, int64_t error_rate);
 /* GetCurrentLevel / GetMetrics (out receives LOAD_METRIC_COUNT values). */
-service_level_t load_manager_get_current_level(load_manager_t *lm);
+load_manager_service_level_t load_manager_get_current_level(load_manager_t *lm);
 void load_manager_get_metrics(load_manager_t *lm, int64_t out[LOAD_METRIC_COUNT]);
 /* Every change so far, in order. Borrowed until the next update. */
-size_t load_manager_changes(const load_manager_t *lm, const level_change_t **list);
+size_t load_manager_changes(const load_manager_t *lm, const load_manager_level_change_t **list);
 /* How many times the rule of a level ran. */
-int64_t load_manager_rules_applied(const load_manager_t *lm, service_level_t level);
+int64_t load_manager_rules_applied(const load_manager_t *lm, load_manager_service_level_t level);
 /* Simulated time spent at each level up to now. */
-simtime_t load_manager_time_at(const load_manager_t *lm, service_level_t level);
+simtime_t load_manager_time_at(const load_manager_t *lm, load_manager_service_level_t level);
 
 /* ---- DegradableService ------------------------------------------------- */
 
 /* The seed's featureFlags. */
-typedef enum feature {
+typedef enum degradable_service_feature {
     FEATURE_ANALYTICS,
     FEATURE_NOTIFICATIONS,
     FEATURE_RECOMMENDATIONS,
     FEATURE_FULL_HISTORY,
     FEATURE_COUNT
-} feature_t;
+} degradable_service_feature_t;
 
 /* "analytics", "notifications", "recommendations", "fullHistory". */
-const char *feature_string(feature_t f);
+const char *degradable_service_feature_string(degradable_service_feature_t f);
 
-typedef struct degradation_config {
+typedef struct degradable_service_config {
     const char *name;              /* the service's name (entity, metrics' service label); copied */
     bool seed_variant;             /* keep the seed's four bugs (see above) */
     cpu_pool_t *cpu;               /* the CPUs whose utilisation is "cpu"; NULL: cpu is 0 */
@@ -180,24 +180,24 @@ typedef struct degradation_config {
     simtime_t pool_timeout[SERVICE_LEVEL_COUNT]; /* seed: 1s, 800ms, 500ms, 300ms */
     int down_pct;                  /* hysteresis, 0: none (the seed) */
     simtime_t min_dwell;           /* hysteresis, 0: none (the seed) */
-} degradation_config_t;
+} degradable_service_config_t;
 
 /* The seed's parameters, corrected variant, no CPUs, cpu_pct 25, 512 KiB
  * per request against a 512 MiB budget (1024 requests in flight fill it). */
-degradation_config_t degradation_config_default(void);
+degradable_service_config_t degradable_service_config_default(void);
 
 /* One metrics update of the load loop (the seed's "Load: ..." line). */
-typedef struct load_update {
+typedef struct degradable_service_load_update {
     simtime_t t;                         /* when */
     int64_t metrics[LOAD_METRIC_COUNT];  /* cpu, memory, rate, errors */
-    service_level_t level;               /* the level after the update */
+    load_manager_service_level_t level;               /* the level after the update */
     int64_t offered_rate;                /* the curve's rate at that time */
     int64_t in_flight;                   /* requests in handle_request */
     int64_t executing;                   /* requests holding an executor slot */
     int capacity;                        /* the current executor's bound */
-} load_update_t;
+} degradable_service_load_update_t;
 
-typedef struct degradation_stats {
+typedef struct degradable_service_stats {
     int64_t requests;            /* handle_request calls */
     int64_t succeeded, failed;   /* final outcomes */
     int64_t rejected;            /* failed because no slot came in time (any attempt) */
@@ -215,12 +215,12 @@ typedef struct degradation_stats {
     simtime_t latency_sum_ns;    /* of succeeded requests */
     simtime_t latency_max_ns;
     simtime_t cpu_busy_ns;       /* CPU time used during simulate_load */
-} degradation_stats_t;
+} degradable_service_stats_t;
 
 typedef struct degradable_service degradable_service_t;
 
 /* NewDegradableService with cfg (copied; NULL: the defaults). */
-degradable_service_t *new_degradable_service(const degradation_config_t *cfg);
+degradable_service_t *degradable_service_new(const degradable_service_config_t *cfg);
 load_manager_t *degradable_service_load_manager(degradable_service_t *s);
 /* HandleRequest(ctx, requestID): NULL on success, else the error
  * ("operation rejected: context deadline exceeded", "processing error",
@@ -235,12 +235,12 @@ void degradable_service_simulate_load(degradable_service_t *s, ctx_t *ctx, simti
  * the corrected monitor; for scenarios that drive their own load). */
 void degradable_service_update_metrics(degradable_service_t *s);
 
-bool degradable_service_feature(const degradable_service_t *s, feature_t f);
+bool degradable_service_feature(const degradable_service_t *s, degradable_service_feature_t f);
 bool degradable_service_retry_enabled(const degradable_service_t *s);
 int degradable_service_pool_size(const degradable_service_t *s);
 simtime_t degradable_service_pool_timeout(const degradable_service_t *s);
-degradation_stats_t degradable_service_stats(const degradable_service_t *s);
+degradable_service_stats_t degradable_service_stats(const degradable_service_t *s);
 /* The metrics updates so far, in order; borrowed until the next update. */
-size_t degradable_service_updates(const degradable_service_t *s, const load_update_t **list);
+size_t degradable_service_updates(const degradable_service_t *s, const degradable_service_load_update_t **list);
 
 #endif

@@ -4,7 +4,7 @@
  * Go closures become small argument structs; `defer wg.Done()` becomes a
  * call at the end of the goroutine's entry function. Everything a
  * goroutine touches lives in flow_alloc memory, so a goroutine that
- * outlives distribute_and_process (fan_out after a cancellation) never
+ * outlives fanout_distribute_and_process (fan_out after a cancellation) never
  * reads freed memory.
  */
 #include "fanout.h"
@@ -17,7 +17,7 @@
 #include "sync.h"
 #include "timer.h"
 
-/* What the goroutines of one distribute_and_process call share. */
+/* What the goroutines of one fanout_distribute_and_process call share. */
 typedef struct fanout_run {
     const fanout_config_t *cfg; /* copied into cfg_copy */
     fanout_config_t cfg_copy;
@@ -35,7 +35,7 @@ fanout_config_t fanout_config_default(void)
     return c;
 }
 
-void fanout_make_tasks(task_t *tasks, int64_t n)
+void fanout_make_tasks(fanout_task_t *tasks, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         memset(&tasks[i], 0, sizeof tasks[i]);
@@ -49,7 +49,7 @@ void fanout_make_tasks(task_t *tasks, int64_t n)
 
 typedef struct fan_out_arg {
     ctx_t *ctx;
-    const task_t *tasks; /* flow_alloc copy */
+    const fanout_task_t *tasks; /* flow_alloc copy */
     int64_t n;
     chan_t *tasks_ch;
     entity_t *q;         /* may be NULL */
@@ -60,7 +60,7 @@ static void fan_out_main(void *p)
     fan_out_arg_t *a = p;
     /* defer close(tasksCh) */
     for (int64_t i = 0; i < a->n; i++) {
-        task_t task = a->tasks[i];
+        fanout_task_t task = a->tasks[i];
         select_case_t cases[2] = {
             {.ch = a->tasks_ch, .dir = SELECT_SEND, .elem = &task},
             {.ch = ctx_done(a->ctx), .dir = SELECT_RECV},
@@ -74,12 +74,12 @@ static void fan_out_main(void *p)
 }
 
 /* fanOut, publishing the number of tasks sent on q (may be NULL). */
-static chan_t *fan_out_q(ctx_t *ctx, const task_t *tasks, int64_t n, entity_t *q)
+static chan_t *fan_out_q(ctx_t *ctx, const fanout_task_t *tasks, int64_t n, entity_t *q)
 {
-    chan_t *tasks_ch = chan_make(sizeof(task_t), 0);
+    chan_t *tasks_ch = chan_make(sizeof(fanout_task_t), 0);
     obj_set_name(tasks_ch, "tasksCh");
     fan_out_arg_t *a = flow_alloc(sizeof *a);
-    task_t *copy = flow_alloc((size_t)(n > 0 ? n : 1) * sizeof *copy);
+    fanout_task_t *copy = flow_alloc((size_t)(n > 0 ? n : 1) * sizeof *copy);
     if (n > 0)
         memcpy(copy, tasks, (size_t)n * sizeof *copy);
     *a = (fan_out_arg_t){.ctx = ctx, .tasks = copy, .n = n, .tasks_ch = tasks_ch, .q = q};
@@ -88,7 +88,7 @@ static chan_t *fan_out_q(ctx_t *ctx, const task_t *tasks, int64_t n, entity_t *q
     return tasks_ch;
 }
 
-chan_t *fan_out(ctx_t *ctx, const task_t *tasks, int64_t n, int worker_count)
+chan_t *fanout_fan_out(ctx_t *ctx, const fanout_task_t *tasks, int64_t n, int worker_count)
 {
     (void)worker_count; /* the seed's fanOut takes it and does not use it */
     return fan_out_q(ctx, tasks, n, NULL);
@@ -96,7 +96,7 @@ chan_t *fan_out(ctx_t *ctx, const task_t *tasks, int64_t n, int worker_count)
 
 /* ---- processTask ------------------------------------------------------- */
 
-task_t process_task(ctx_t *ctx, task_t task, simtime_t d)
+fanout_task_t fanout_process_task(ctx_t *ctx, fanout_task_t task, simtime_t d)
 {
     select_case_t cases[2] = {
         {.ch = go_after(d), .dir = SELECT_RECV},
@@ -116,7 +116,7 @@ static void worker(ctx_t *ctx, int id, chan_t *tasks_ch, chan_t *results_ch, fan
 {
     const fanout_config_t *cfg = run->cfg;
     entity_t *me = run->workers[id];
-    task_t task;
+    fanout_task_t task;
     while (chan_recv(tasks_ch, &task)) { /* for task := range tasksCh */
         select_case_t done = {.ch = ctx_done(ctx), .dir = SELECT_RECV};
         if (chan_select(&done, 1, true) == 0)
@@ -125,7 +125,7 @@ static void worker(ctx_t *ctx, int id, chan_t *tasks_ch, chan_t *results_ch, fan
         entity_set_state(me, "busy");
         task.worker = id;
         if (cfg->process_min > 0) /* chansim: the seed's processTask, unused by its worker */
-            task = process_task(ctx, task, sim_uniform_latency(cfg->process_min, cfg->process_max));
+            task = fanout_process_task(ctx, task, sim_uniform_latency(cfg->process_min, cfg->process_max));
         if (!task.err) {
             snprintf(task.result, sizeof task.result, "Worker %d processed: %s", id, task.input);
             /* Simulate occasional failures */
@@ -179,7 +179,7 @@ static void fan_in_main(void *p)
 {
     fan_in_arg_t *a = p;
     for (;;) {
-        task_t result;
+        fanout_task_t result;
         select_case_t cases[2] = {
             {.ch = a->results_ch, .dir = SELECT_RECV, .elem = &result},
             {.ch = ctx_done(a->ctx), .dir = SELECT_RECV},
@@ -217,9 +217,9 @@ static void spawn_closer(waitgroup_t *wg, chan_t *ch, const char *name)
     go_spawn(closer_main, a, name);
 }
 
-chan_t *fan_in(ctx_t *ctx, int worker_count, chan_t *results_ch)
+chan_t *fanout_fan_in(ctx_t *ctx, int worker_count, chan_t *results_ch)
 {
-    chan_t *multiplexed_ch = chan_make(sizeof(task_t), 0);
+    chan_t *multiplexed_ch = chan_make(sizeof(fanout_task_t), 0);
     obj_set_name(multiplexed_ch, "multiplexedCh");
     waitgroup_t *wg = waitgroup_new();
     waitgroup_add(wg, worker_count);
@@ -236,8 +236,8 @@ chan_t *fan_in(ctx_t *ctx, int worker_count, chan_t *results_ch)
 
 /* ---- distributeAndProcess ---------------------------------------------- */
 
-int64_t distribute_and_process(ctx_t *ctx, const task_t *tasks, int64_t n, int worker_count,
-                               const fanout_config_t *cfg, task_t *out, fanout_stats_t *stats)
+int64_t fanout_distribute_and_process(ctx_t *ctx, const fanout_task_t *tasks, int64_t n, int worker_count,
+                                      const fanout_config_t *cfg, fanout_task_t *out, fanout_stats_t *stats)
 {
     simtime_t start = sched_now();
     fanout_run_t *run = flow_alloc(sizeof *run);
@@ -252,7 +252,7 @@ int64_t distribute_and_process(ctx_t *ctx, const task_t *tasks, int64_t n, int w
     entity_set_state(run->pool, "running");
 
     /* Create a buffered channel for results to prevent blocking */
-    chan_t *results_ch = chan_make(sizeof(task_t), n);
+    chan_t *results_ch = chan_make(sizeof(fanout_task_t), n);
     obj_set_name(results_ch, "resultsCh");
     run->results_q = entity_new("queue", "resultsCh", run->pool);
     entity_set(run->results_q, "capacity", n);
@@ -297,11 +297,11 @@ int64_t distribute_and_process(ctx_t *ctx, const task_t *tasks, int64_t n, int w
                                               NULL, NULL, NULL);
 
     /* Fan in: collect results */
-    chan_t *collect = run->cfg->use_fan_in ? fan_in(ctx, worker_count, results_ch) : results_ch;
+    chan_t *collect = run->cfg->use_fan_in ? fanout_fan_in(ctx, worker_count, results_ch) : results_ch;
     fanout_stats_t st;
     memset(&st, 0, sizeof st);
     int64_t count = 0;
-    task_t result;
+    fanout_task_t result;
     while (chan_recv(collect, &result)) { /* for result := range resultsCh */
         entity_set(run->results_q, "depth", chan_len(results_ch));
         if (!result.err) {

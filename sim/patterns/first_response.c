@@ -12,8 +12,8 @@
 #include "patterns.h"
 #include "timer.h"
 
-void fr_operation_init(operation_t *op, const char *name, simtime_t min_latency, simtime_t max_latency,
-                       int fail_pct)
+void first_response_operation_init(first_response_operation_t *op, const char *name, simtime_t min_latency, simtime_t max_latency,
+                                   int fail_pct)
 {
     memset(op, 0, sizeof *op);
     op->name = sched_intern(sched_current(), name);
@@ -36,7 +36,7 @@ void fr_operation_init(operation_t *op, const char *name, simtime_t min_latency,
                                   "Calls a backend is working on.", "backend", name, NULL, NULL);
 }
 
-void fr_client_init(fr_client_t *c, const char *name)
+void first_response_client_init(first_response_client_t *c, const char *name)
 {
     memset(c, 0, sizeof *c);
     c->entity = entity_new("client", name, NULL);
@@ -74,7 +74,7 @@ static void simulate_main(void *p)
         {.ch = go_after(latency), .dir = SELECT_RECV},
         {.ch = ctx_done(a->ctx), .dir = SELECT_RECV},
     };
-    result_t r;
+    first_response_result_t r;
     memset(&r, 0, sizeof r);
     r.from = a->name;
     if (chan_select(cases, 2, false) == 0) {
@@ -89,10 +89,10 @@ static void simulate_main(void *p)
     chan_close(a->result_ch);
 }
 
-chan_t *simulate_distributed_operation(ctx_t *ctx, const char *name, simtime_t min_latency,
-                                       simtime_t max_latency, int fail_pct)
+chan_t *first_response_simulate_distributed_operation(ctx_t *ctx, const char *name, simtime_t min_latency,
+                                                      simtime_t max_latency, int fail_pct)
 {
-    chan_t *result_ch = chan_make(sizeof(result_t), 1); /* Buffered to prevent goroutine leak */
+    chan_t *result_ch = chan_make(sizeof(first_response_result_t), 1); /* Buffered to prevent goroutine leak */
     sim_op_arg_t *a = flow_alloc(sizeof *a);
     *a = (sim_op_arg_t){.ctx = ctx, .name = sched_intern(sched_current(), name), .min_latency = min_latency,
                         .max_latency = max_latency, .fail_pct = fail_pct, .result_ch = result_ch};
@@ -113,12 +113,12 @@ typedef struct fr_call {
 
 typedef struct fr_op_arg {
     fr_call_t *call;
-    operation_t *op;
-    fr_variant_t variant;
+    first_response_operation_t *op;
+    first_response_variant_t variant;
 } fr_op_arg_t;
 
 /* resultCh := operation(opCtx); result := <-resultCh, with the counts. */
-static result_t call_operation(fr_call_t *call, operation_t *op)
+static first_response_result_t call_operation(fr_call_t *call, first_response_operation_t *op)
 {
     op->calls++;
     op->in_flight++;
@@ -126,9 +126,9 @@ static result_t call_operation(fr_call_t *call, operation_t *op)
     entity_set(op->entity, "in_flight", op->in_flight);
     flow_metric_set(op->m_in_flight, (double)op->in_flight);
     entity_set_state(op->entity, "busy");
-    chan_t *result_ch = simulate_distributed_operation(call->op_ctx, op->name, op->min_latency,
-                                                       op->max_latency, op->fail_pct);
-    result_t result;
+    chan_t *result_ch = first_response_simulate_distributed_operation(call->op_ctx, op->name, op->min_latency,
+                                                                      op->max_latency, op->fail_pct);
+    first_response_result_t result;
     chan_recv(result_ch, &result);
     op->in_flight--;
     entity_set(op->entity, "in_flight", op->in_flight);
@@ -153,7 +153,7 @@ static void seed_op_main(void *p)
 {
     fr_op_arg_t *a = p;
     fr_call_t *call = a->call;
-    result_t result = call_operation(call, a->op);
+    first_response_result_t result = call_operation(call, a->op);
     /* Only forward successful results or the last error */
     if (!result.err) {
         /* Try to send the successful result, but don't block */
@@ -173,14 +173,14 @@ static void seed_op_main(void *p)
 static void corrected_op_main(void *p)
 {
     fr_op_arg_t *a = p;
-    result_t result = call_operation(a->call, a->op);
+    first_response_result_t result = call_operation(a->call, a->op);
     chan_send(a->call->first_ch, &result);
 }
 
-static result_t wait_seed(fr_call_t *call)
+static first_response_result_t wait_seed(fr_call_t *call)
 {
     /* Wait for the first result or timeout */
-    result_t result;
+    first_response_result_t result;
     select_case_t cases[2] = {
         {.ch = call->first_ch, .dir = SELECT_RECV, .elem = &result},
         {.ch = ctx_done(call->ctx), .dir = SELECT_RECV},
@@ -192,11 +192,11 @@ static result_t wait_seed(fr_call_t *call)
     return result;
 }
 
-static result_t wait_corrected(fr_call_t *call, int n)
+static first_response_result_t wait_corrected(fr_call_t *call, int n)
 {
     char errs[512] = "";
     size_t len = 0;
-    result_t result;
+    first_response_result_t result;
     for (int i = 0; i < n; i++) {
         select_case_t cases[2] = {
             {.ch = call->first_ch, .dir = SELECT_RECV, .elem = &result},
@@ -218,8 +218,8 @@ static result_t wait_corrected(fr_call_t *call, int n)
     return result;
 }
 
-result_t first_response(ctx_t *ctx, simtime_t timeout, operation_t *const *operations, int n,
-                        fr_variant_t variant, fr_client_t *client)
+first_response_result_t first_response(ctx_t *ctx, simtime_t timeout, first_response_operation_t *const *operations, int n,
+                                       first_response_variant_t variant, first_response_client_t *client)
 {
     simtime_t start = sched_now();
     /* Create a context with timeout */
@@ -227,7 +227,7 @@ result_t first_response(ctx_t *ctx, simtime_t timeout, operation_t *const *opera
     call->ctx = ctx;
     call->op_ctx = ctx_with_timeout(ctx, timeout);
     /* Create a channel for the first response */
-    call->first_ch = chan_make(sizeof(result_t), variant == FR_SEED ? 1 : (n > 0 ? n : 1));
+    call->first_ch = chan_make(sizeof(first_response_result_t), variant == FR_SEED ? 1 : (n > 0 ? n : 1));
     obj_set_name(call->first_ch, "firstCh");
     /* Launch all operations */
     for (int i = 0; i < n; i++) {
@@ -237,7 +237,7 @@ result_t first_response(ctx_t *ctx, simtime_t timeout, operation_t *const *opera
         snprintf(gname, sizeof gname, "firstResponse.op(%s)", operations[i]->name);
         go_set_role(go_spawn(variant == FR_SEED ? seed_op_main : corrected_op_main, a, gname), "request");
     }
-    result_t result = variant == FR_SEED ? wait_seed(call) : wait_corrected(call, n);
+    first_response_result_t result = variant == FR_SEED ? wait_seed(call) : wait_corrected(call, n);
     ctx_cancel(call->op_ctx); /* defer cancel() */
 
     if (!result.err)

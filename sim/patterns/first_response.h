@@ -42,17 +42,17 @@
 #include "flow.h"
 
 /* Result: the outcome of a distributed operation (the seed's struct). */
-typedef struct result {
+typedef struct first_response_result {
     char value[64];            /* Value: "<name> result" when err is NULL */
     const go_error_t *err;     /* Err */
     /* chansim: */
     const char *from;          /* the operation that produced it (interned), or NULL */
-} result_t;
+} first_response_result_t;
 
 /* One of the seed's operation closures: a service and its behaviour, plus
  * the counts of its calls. */
-typedef struct operation {
-    const char *name;          /* interned by fr_operation_init */
+typedef struct first_response_operation {
+    const char *name;          /* interned by first_response_operation_init */
     simtime_t min_latency;     /* latency uniform in [min, max) */
     simtime_t max_latency;
     int fail_pct;              /* the seed's rand.Intn(10) == 0: 10 */
@@ -60,35 +60,35 @@ typedef struct operation {
     int64_t in_flight, calls, ok, failed, canceled, wins;
     /* first_response_backend_results_total{backend, outcome}, _in_flight{backend} */
     metrics_series_t *m_ok, *m_failed, *m_canceled, *m_in_flight;
-} operation_t;
+} first_response_operation_t;
 
-typedef enum fr_variant { FR_CORRECTED, FR_SEED } fr_variant_t;
+typedef enum first_response_variant { FR_CORRECTED, FR_SEED } first_response_variant_t;
 
 /* Set up an operation (name copied). Must run on the scheduler. */
-void fr_operation_init(operation_t *op, const char *name, simtime_t min_latency, simtime_t max_latency,
-                       int fail_pct);
+void first_response_operation_init(first_response_operation_t *op, const char *name, simtime_t min_latency, simtime_t max_latency,
+                                   int fail_pct);
 
 /* simulateDistributedOperation: a goroutine that after the latency sends
  * the operation's result (or, if ctx ends first, ctx.Err()) on the
  * returned channel (buffered, 1) and closes it. */
-chan_t *simulate_distributed_operation(ctx_t *ctx, const char *name, simtime_t min_latency,
-                                       simtime_t max_latency, int fail_pct);
+chan_t *first_response_simulate_distributed_operation(ctx_t *ctx, const char *name, simtime_t min_latency,
+                                                      simtime_t max_latency, int fail_pct);
 
 /* The client's counts across calls. */
-typedef struct fr_client {
+typedef struct first_response_client {
     entity_t *entity;          /* "client" */
     int64_t calls, successes, errors;
     simtime_t latency_sum, latency_max;
     /* first_response_calls_total{client, outcome}, _latency_seconds{client} */
     metrics_series_t *m_success, *m_error, *m_latency;
-} fr_client_t;
+} first_response_client_t;
 
 /* A client named name (copied). */
-void fr_client_init(fr_client_t *c, const char *name);
+void first_response_client_init(first_response_client_t *c, const char *name);
 
 /* firstResponse(ctx, timeout, operations...): one hedged call over n
  * operations. client may be NULL. Must run on a goroutine. */
-result_t first_response(ctx_t *ctx, simtime_t timeout, operation_t *const *operations, int n,
-                        fr_variant_t variant, fr_client_t *client);
+first_response_result_t first_response(ctx_t *ctx, simtime_t timeout, first_response_operation_t *const *operations, int n,
+                                       first_response_variant_t variant, first_response_client_t *client);
 
 #endif

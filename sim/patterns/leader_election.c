@@ -14,15 +14,15 @@
 struct leader_election {
     obj_t hdr;                 /* scheduler-owned */
     etcd_client_t *client;
-    etcd_session_t *session;
-    etcd_election_t *election;
+    concurrency_session_t *session;
+    concurrency_election_t *election;
     char node_id[128];
     const char *election_id;   /* interned */
     bool is_leader;
     chan_t *leader_ch;         /* int64: 1 leader, 0 follower; holds one */
     chan_t *stop_ch;           /* closed by Close */
     bool seed;
-    leadership_t *track;       /* who believes it leads (may be NULL) */
+    checker_leadership_t *track;       /* who believes it leads (may be NULL) */
     int64_t term;              /* the term led, or 0 */
     bool announced;            /* corrected: what the watcher last told the reader */
     entity_t *entity;          /* "follower", "campaigning", "leader" */
@@ -32,16 +32,16 @@ struct leader_election {
 static void believe(leader_election_t *le, bool leader)
 {
     if (leader) {
-        le->term = etcd_election_rev(le->election);
+        le->term = concurrency_election_rev(le->election);
         entity_set_state(le->entity, "leader");
         entity_set(le->entity, "term", le->term);
         if (le->track)
-            leadership_begin(le->track, le->node_id, le->term);
+            checker_leadership_begin(le->track, le->node_id, le->term);
     } else {
         le->term = 0;
         entity_set_state(le->entity, "follower");
         if (le->track)
-            leadership_end(le->track, le->node_id);
+            checker_leadership_end(le->track, le->node_id);
     }
 }
 
@@ -51,28 +51,28 @@ static void notify(leader_election_t *le, bool leader)
     chan_send(le->leader_ch, &v);
 }
 
-const go_error_t *new_leader_election(etcd_client_t *client, const char *election_id,
-                                      int64_t ttl_s, bool seed_variant, leadership_t *track,
+const go_error_t *leader_election_new(etcd_client_t *client, const char *election_id,
+                                      int64_t ttl_s, bool seed_variant, checker_leadership_t *track,
                                       leader_election_t **out)
 {
     *out = NULL;
-    node_t *n = etcd_client_node(client);
-    etcd_session_opts_t so = {.ttl_s = ttl_s};
-    etcd_session_t *session;
-    const go_error_t *err = etcd_session_new(client, &so, &session);
+    net_node_t *n = etcd_client_node(client);
+    concurrency_session_opts_t so = {.ttl_s = ttl_s};
+    concurrency_session_t *session;
+    const go_error_t *err = concurrency_session_new(client, &so, &session);
     if (err)
         return go_errorf("failed to create etcd session: %s", go_error_msg(err));
     leader_election_t *le = obj_alloc(sizeof *le, OBJ_NONE, NULL);
     le->client = client;
     le->session = session;
-    le->election = etcd_election_new(session, election_id);
-    snprintf(le->node_id, sizeof le->node_id, "%s-%lld", node_name(n), (long long)node_clock(n));
+    le->election = concurrency_election_new(session, election_id);
+    snprintf(le->node_id, sizeof le->node_id, "%s-%lld", net_node_name(n), (long long)net_node_clock(n));
     le->election_id = sched_intern(sched_current(), election_id);
     le->leader_ch = chan_make(sizeof(int64_t), 1);
     le->stop_ch = chan_make(0, 0);
     le->seed = seed_variant;
     le->track = track;
-    le->entity = entity_new("candidate", le->node_id, node_entity(n));
+    le->entity = entity_new("candidate", le->node_id, net_node_entity(n));
     entity_set_state(le->entity, "follower");
     *out = le;
     return NULL;
@@ -81,7 +81,7 @@ const go_error_t *new_leader_election(etcd_client_t *client, const char *electio
 const go_error_t *leader_election_campaign(leader_election_t *le, ctx_t *ctx)
 {
     entity_set_state(le->entity, "campaigning");
-    const go_error_t *err = etcd_election_campaign(le->election, ctx, le->node_id);
+    const go_error_t *err = concurrency_election_campaign(le->election, ctx, le->node_id);
     if (err) {
         entity_set_state(le->entity, le->is_leader ? "leader" : "follower");
         return go_errorf("failed to campaign: %s", go_error_msg(err));
@@ -102,7 +102,7 @@ const go_error_t *leader_election_resign(leader_election_t *le, ctx_t *ctx)
 {
     if (!le->is_leader)
         return NULL; /* Not the leader */
-    const go_error_t *err = etcd_election_resign(le->election, ctx);
+    const go_error_t *err = concurrency_election_resign(le->election, ctx);
     if (err)
         return go_errorf("failed to resign: %s", go_error_msg(err));
     le->is_leader = false;
@@ -115,7 +115,7 @@ const go_error_t *leader_election_resign(leader_election_t *le, ctx_t *ctx)
 bool leader_election_is_leader(const leader_election_t *le) { return le->is_leader; }
 chan_t *leader_election_changes(const leader_election_t *le) { return le->leader_ch; }
 const char *leader_election_node_id(const leader_election_t *le) { return le->node_id; }
-etcd_session_t *leader_election_session(const leader_election_t *le) { return le->session; }
+concurrency_session_t *leader_election_session(const leader_election_t *le) { return le->session; }
 int64_t leader_election_term(const leader_election_t *le) { return le->term; }
 
 /* A receive that is ready now (the select's first cases). */
@@ -129,11 +129,11 @@ static void watch_loop(void *arg)
 {
     leader_election_t *le = arg;
     ctx_t *ctx = le->watch_ctx;
-    node_t *n = etcd_client_node(le->client);
+    net_node_t *n = etcd_client_node(le->client);
     for (;;) {
         if (closed_now(le->stop_ch) || closed_now(ctx_done(ctx)))
             break;
-        if (!le->seed && closed_now(etcd_session_done(le->session))) {
+        if (!le->seed && closed_now(concurrency_session_done(le->session))) {
             /* The lease is gone: so is any leadership it gave. */
             if (le->is_leader) {
                 le->is_leader = false;
@@ -147,10 +147,10 @@ static void watch_loop(void *arg)
         }
         /* Get the current leader */
         kv_result_t resp = {0};
-        const go_error_t *err = etcd_election_leader(le->election, ctx, &resp);
+        const go_error_t *err = concurrency_election_leader(le->election, ctx, &resp);
         if (err) {
             kv_result_clear(&resp);
-            node_sleep(n, SIM_SEC);
+            net_node_sleep(n, SIM_SEC);
             continue;
         }
         char key[512];
@@ -179,7 +179,7 @@ static void watch_loop(void *arg)
             {.ch = watch, .dir = SELECT_RECV},
             {.ch = le->stop_ch, .dir = SELECT_RECV},
             {.ch = ctx_done(ctx), .dir = SELECT_RECV},
-            {.ch = le->seed ? NULL : etcd_session_done(le->session), .dir = SELECT_RECV},
+            {.ch = le->seed ? NULL : concurrency_session_done(le->session), .dir = SELECT_RECV},
         };
         etcd_watch_resp_t *wr = NULL;
         cs[0].elem = &wr;
@@ -197,7 +197,7 @@ void leader_election_watch_leader(leader_election_t *le, ctx_t *ctx)
     le->watch_ctx = ctx;
     char name[160];
     snprintf(name, sizeof name, "%s.WatchLeader", le->node_id);
-    node_go(etcd_client_node(le->client), watch_loop, le, name);
+    net_node_go(etcd_client_node(le->client), watch_loop, le, name);
 }
 
 void leader_election_close(leader_election_t *le)
@@ -208,7 +208,7 @@ void leader_election_close(leader_election_t *le)
         (void)leader_election_resign(le, ctx);
         ctx_cancel(ctx);
     }
-    (void)etcd_session_close(le->session);
+    (void)concurrency_session_close(le->session);
     entity_set_state(le->entity, "closed");
 }
 
@@ -216,9 +216,9 @@ const go_error_t *leader_election_get_current_leader(leader_election_t *le, ctx_
                                                      char *out, size_t size)
 {
     kv_result_t resp = {0};
-    const go_error_t *err = etcd_election_leader(le->election, ctx, &resp);
+    const go_error_t *err = concurrency_election_leader(le->election, ctx, &resp);
     out[0] = 0;
-    if (err == &ETCD_ERR_NO_LEADER) {
+    if (err == &CONCURRENCY_ERR_NO_LEADER) {
         kv_result_clear(&resp);
         return NULL; /* No leader */
     }

@@ -24,14 +24,14 @@
 #include <stdbool.h>
 
 #include "checker.h"
-#include "etcd_concurrency.h"
+#include "concurrency.h"
 
 typedef struct leader_election leader_election_t;
 
 /* NewLeaderElection(client, electionID): session TTL ttl_s (seed: 10).
  * track (may be NULL) is told who believes it leads, for the checkers. */
-const go_error_t *new_leader_election(etcd_client_t *client, const char *election_id,
-                                      int64_t ttl_s, bool seed_variant, leadership_t *track,
+const go_error_t *leader_election_new(etcd_client_t *client, const char *election_id,
+                                      int64_t ttl_s, bool seed_variant, checker_leadership_t *track,
                                       leader_election_t **out);
 /* Campaign(ctx): blocks until leader (or an error). */
 const go_error_t *leader_election_campaign(leader_election_t *le, ctx_t *ctx);
@@ -48,7 +48,7 @@ void leader_election_close(leader_election_t *le);
 const go_error_t *leader_election_get_current_leader(leader_election_t *le, ctx_t *ctx,
                                                      char *out, size_t size);
 const char *leader_election_node_id(const leader_election_t *le);
-etcd_session_t *leader_election_session(const leader_election_t *le);
+concurrency_session_t *leader_election_session(const leader_election_t *le);
 /* The term this node leads (the leader key's create revision), or 0. */
 int64_t leader_election_term(const leader_election_t *le);
 

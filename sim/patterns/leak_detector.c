@@ -24,19 +24,19 @@ struct leak_detector {
     double threshold;
     int baseline_count;
     int previous_count;
-    int samples[LEAK_MAX_SAMPLES];
+    int samples[LEAK_DETECTOR_MAX_SAMPLES];
     int nsamples;
     int sample_size;
     chan_t *stop_ch;
     mutex_t *mu;
     int alert_threshold;
-    leak_fn on_leak;             /* NULL: none */
+    leak_detector_fn on_leak;             /* NULL: none */
     void *on_leak_ud;
     /* chansim */
     leak_detector_options_t opt;
     const char *name;            /* interned */
     int last_alert_floor;        /* corrected: the window minimum last alerted (the baseline at first) */
-    leak_alert_t *alerts;
+    leak_detector_alert_t *alerts;
     size_t nalerts, capalerts;
     entity_t *entity;
     res_metric_t out[M_COUNT];
@@ -100,7 +100,7 @@ static void ld_deinit(obj_t *o)
 }
 
 /* NewLeakDetector creates a new goroutine leak detector */
-leak_detector_t *new_leak_detector(simtime_t interval, double threshold, int sample_size,
+leak_detector_t *leak_detector_new(simtime_t interval, double threshold, int sample_size,
                                    const leak_detector_options_t *opt)
 {
     leak_detector_t *ld = obj_alloc(sizeof *ld, OBJ_NONE, ld_deinit);
@@ -115,7 +115,7 @@ leak_detector_t *new_leak_detector(simtime_t interval, double threshold, int sam
     obj_set_name(ld, ld->name);
     ld->interval = interval;
     ld->threshold = threshold;
-    ld->sample_size = sample_size < 1 ? 1 : sample_size > LEAK_MAX_SAMPLES ? LEAK_MAX_SAMPLES : sample_size;
+    ld->sample_size = sample_size < 1 ? 1 : sample_size > LEAK_DETECTOR_MAX_SAMPLES ? LEAK_DETECTOR_MAX_SAMPLES : sample_size;
     ld->stop_ch = chan_make(0, 0);
     obj_set_name(ld->stop_ch, "stopCh");
     ld->mu = mutex_new();
@@ -142,7 +142,7 @@ static void record_alert(leak_detector_t *ld, int count, int floor)
 {
     if (ld->nalerts == ld->capalerts) {
         size_t cap = ld->capalerts ? ld->capalerts * 2 : 8;
-        leak_alert_t *n = realloc(ld->alerts, cap * sizeof *n);
+        leak_detector_alert_t *n = realloc(ld->alerts, cap * sizeof *n);
         if (!n)
             return;
         ld->alerts = n;
@@ -194,7 +194,7 @@ static void check_for_leaks(leak_detector_t *ld)
      * (its minimum) counts, so a spike that ended is not a leak */
     bool fire = false;
     int floor = window_min(ld);
-    int copy[LEAK_MAX_SAMPLES];
+    int copy[LEAK_DETECTOR_MAX_SAMPLES];
     int ncopy = ld->nsamples;
     if (ld->nsamples == ld->sample_size && floor > ld->last_alert_floor + ld->alert_threshold) {
         double growth = (double)(floor - ld->baseline_count) / (double)ld->baseline_count;
@@ -209,7 +209,7 @@ static void check_for_leaks(leak_detector_t *ld)
     if (!fire && ld->nalerts > 0 && floor <= ld->baseline_count + ld->alert_threshold)
         entity_set_state(ld->entity, "watching");
     publish(ld, current_count);
-    leak_fn cb = ld->on_leak;
+    leak_detector_fn cb = ld->on_leak;
     void *cb_ud = ld->on_leak_ud;
     mutex_unlock(ld->mu);
     if (fire && cb)
@@ -269,7 +269,7 @@ void leak_detector_set_alert_threshold(leak_detector_t *ld, int threshold)
 }
 
 /* SetOnLeakDetected sets the callback for leak detection */
-void leak_detector_set_on_leak_detected(leak_detector_t *ld, leak_fn fn, void *ud)
+void leak_detector_set_on_leak_detected(leak_detector_t *ld, leak_detector_fn fn, void *ud)
 {
     mutex_lock(ld->mu);
     ld->on_leak = fn;
@@ -278,7 +278,7 @@ void leak_detector_set_on_leak_detected(leak_detector_t *ld, leak_fn fn, void *u
 }
 
 /* GetStats returns current goroutine statistics */
-void leak_detector_get_stats(leak_detector_t *ld, leak_stats_t *out)
+void leak_detector_get_stats(leak_detector_t *ld, leak_detector_stats_t *out)
 {
     mutex_lock(ld->mu);
     out->current_count = num_goroutine();
@@ -291,7 +291,7 @@ void leak_detector_get_stats(leak_detector_t *ld, leak_stats_t *out)
     mutex_unlock(ld->mu);
 }
 
-const leak_alert_t *leak_detector_alerts(const leak_detector_t *ld, size_t *n)
+const leak_detector_alert_t *leak_detector_alerts(const leak_detector_t *ld, size_t *n)
 {
     *n = ld->nalerts;
     return ld->alerts;
@@ -309,7 +309,7 @@ static void leaking(void *arg)
 }
 
 /* simulateLeakingGoroutines creates goroutines that never terminate */
-void simulate_leaking_goroutines(int count)
+void leak_detector_simulate_leaking_goroutines(int count)
 {
     for (int i = 0; i < count; i++)
         go_spawn(leaking, NULL, "main.simulateLeakingGoroutines.func1");
@@ -327,7 +327,7 @@ static void temporary(void *arg)
 }
 
 /* simulateTemporaryGoroutines creates goroutines that terminate after a delay */
-void simulate_temporary_goroutines(int count, simtime_t duration)
+void leak_detector_simulate_temporary_goroutines(int count, simtime_t duration)
 {
     temp_arg_t *a = obj_alloc(sizeof *a, OBJ_NONE, NULL);
     a->duration = duration;
@@ -338,7 +338,7 @@ void simulate_temporary_goroutines(int count, simtime_t duration)
 /* ---- dumpStacks, condensed --------------------------------------------- */
 
 typedef struct profile {
-    goroutine_group_t *groups;
+    leak_detector_goroutine_group_t *groups;
     size_t max, n;
 } profile_t;
 
@@ -350,7 +350,7 @@ static void profile_one(void *ud, g_t *g)
     uint64_t by = go_created_by(g);
     simtime_t since = r == WAIT_NONE ? sched_now() : go_blocked_since(g);
     for (size_t i = 0; i < p->n && i < p->max; i++) {
-        goroutine_group_t *gr = &p->groups[i];
+        leak_detector_goroutine_group_t *gr = &p->groups[i];
         if (gr->reason == r && strcmp(gr->name, name) == 0) {
             gr->count++;
             if (since < gr->oldest_blocked_since)
@@ -359,7 +359,7 @@ static void profile_one(void *ud, g_t *g)
         }
     }
     if (p->n < p->max) {
-        goroutine_group_t *gr = &p->groups[p->n];
+        leak_detector_goroutine_group_t *gr = &p->groups[p->n];
         gr->count = 1;
         gr->reason = r;
         gr->name = name;
@@ -370,7 +370,7 @@ static void profile_one(void *ud, g_t *g)
     p->n++;
 }
 
-size_t goroutine_profile(sched_t *s, goroutine_group_t *groups, size_t max)
+size_t leak_detector_goroutine_profile(sched_t *s, leak_detector_goroutine_group_t *groups, size_t max)
 {
     profile_t p = {groups, max, 0};
     sched_each_goroutine(s, profile_one, &p);

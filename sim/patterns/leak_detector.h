@@ -51,23 +51,23 @@ typedef struct leak_detector leak_detector_t;
 
 /* SetOnLeakDetected's callback: count and the recent samples (borrowed for
  * the call). Runs in the detector's goroutine. */
-typedef void (*leak_fn)(void *ud, int count, const int *samples, int nsamples);
-typedef void (*leak_log_fn)(void *ud, const char *line);
+typedef void (*leak_detector_fn)(void *ud, int count, const int *samples, int nsamples);
+typedef void (*leak_detector_log_fn)(void *ud, const char *line);
 
 typedef struct leak_detector_options {
     const char *name;        /* for the entity, metrics and goroutine */
     simtime_t warmup;        /* Start's sleep before the baseline: 100ms */
-    leak_log_fn log;         /* the seed's log.Printf lines, or NULL */
+    leak_detector_log_fn log;         /* the seed's log.Printf lines, or NULL */
     void *log_ud;
     bool seed_variant;
 } leak_detector_options_t;
 
-#define LEAK_MAX_SAMPLES 1024
+#define LEAK_DETECTOR_MAX_SAMPLES 1024
 
 /* NewLeakDetector(interval, threshold, sampleSize): alert threshold 1000,
  * the default callback logs "WARNING: Potential goroutine leak detected!
- * Current count: N". sample_size is at most LEAK_MAX_SAMPLES. */
-leak_detector_t *new_leak_detector(simtime_t interval, double threshold, int sample_size,
+ * Current count: N". sample_size is at most LEAK_DETECTOR_MAX_SAMPLES. */
+leak_detector_t *leak_detector_new(simtime_t interval, double threshold, int sample_size,
                                    const leak_detector_options_t *opt);
 
 /* Start: sleeps the warm-up (blocks the caller), takes the baseline,
@@ -77,52 +77,52 @@ void leak_detector_start(leak_detector_t *ld);
 void leak_detector_stop(leak_detector_t *ld);
 void leak_detector_set_alert_threshold(leak_detector_t *ld, int threshold);
 /* NULL fn restores nothing: no callback at all. */
-void leak_detector_set_on_leak_detected(leak_detector_t *ld, leak_fn fn, void *ud);
+void leak_detector_set_on_leak_detected(leak_detector_t *ld, leak_detector_fn fn, void *ud);
 
 /* GetStats. */
-typedef struct leak_stats {
+typedef struct leak_detector_stats {
     int current_count;
     int baseline_count;
     int previous_count;
     int alert_threshold;
-    int samples[LEAK_MAX_SAMPLES];
+    int samples[LEAK_DETECTOR_MAX_SAMPLES];
     int nsamples;
     int alerts;              /* chansim: alerts fired so far */
-} leak_stats_t;
+} leak_detector_stats_t;
 
-void leak_detector_get_stats(leak_detector_t *ld, leak_stats_t *out);
+void leak_detector_get_stats(leak_detector_t *ld, leak_detector_stats_t *out);
 
 /* One alert (a call of the callback). */
-typedef struct leak_alert {
+typedef struct leak_detector_alert {
     simtime_t t;
     int count;               /* the current count it reported */
     int window_min;          /* the least count in the window then */
-} leak_alert_t;
+} leak_detector_alert_t;
 
 /* Every alert so far. Borrowed until the next alert. */
-const leak_alert_t *leak_detector_alerts(const leak_detector_t *ld, size_t *n);
+const leak_detector_alert_t *leak_detector_alerts(const leak_detector_t *ld, size_t *n);
 entity_t *leak_detector_entity(const leak_detector_t *ld);
 const char *leak_detector_name(const leak_detector_t *ld);
 
 /* The demo's helpers: count goroutines that block forever in select {}
  * ("main.simulateLeakingGoroutines.func1"), and count goroutines that
  * sleep duration and end ("main.simulateTemporaryGoroutines.func1"). */
-void simulate_leaking_goroutines(int count);
-void simulate_temporary_goroutines(int count, simtime_t duration);
+void leak_detector_simulate_leaking_goroutines(int count);
+void leak_detector_simulate_temporary_goroutines(int count, simtime_t duration);
 
 /* dumpStacks, condensed as pprof's goroutine profile (debug=1) does: the
  * live goroutines grouped by wait reason and name (their function), in
  * order of first appearance (creation order). */
-typedef struct goroutine_group {
+typedef struct leak_detector_goroutine_group {
     int count;
     wait_reason_t reason;    /* WAIT_NONE: running or runnable */
     const char *name;        /* interned */
     uint64_t created_by;     /* the first one's creator (goroutine id, 0: none) */
     uint64_t first_id;       /* the first goroutine of the group */
     simtime_t oldest_blocked_since; /* the earliest park time in the group */
-} goroutine_group_t;
+} leak_detector_goroutine_group_t;
 
 /* Fills up to max groups; returns the number of groups (may exceed max). */
-size_t goroutine_profile(sched_t *s, goroutine_group_t *groups, size_t max);
+size_t leak_detector_goroutine_profile(sched_t *s, leak_detector_goroutine_group_t *groups, size_t max);
 
 #endif

@@ -16,7 +16,7 @@
 #include "sync.h"
 #include "timer.h"
 
-struct obs_metrics {
+struct observability_metrics {
     obj_t hdr;                                  /* scheduler-owned */
     metrics_registry_t *reg;                    /* where the families live */
     bool own_reg;                               /* a private registry, freed with the set */
@@ -29,7 +29,7 @@ struct obs_metrics {
 
 static void obs_metrics_deinit(obj_t *o)
 {
-    obs_metrics_t *m = (obs_metrics_t *)o;
+    observability_metrics_t *m = (observability_metrics_t *)o;
     if (m->own_reg)
         metrics_registry_destroy(m->reg);
 }
@@ -38,7 +38,7 @@ static void obs_metrics_deinit(obj_t *o)
  * The corrected one also waits on m->stop. */
 static void goroutine_collector(void *arg)
 {
-    obs_metrics_t *m = arg;
+    observability_metrics_t *m = arg;
     for (;;) {
         metrics_set(m->goroutine_gauge, (double)sched_goroutines_alive(sched_current()));
         if (m->seed_variant) {
@@ -57,7 +57,7 @@ static void goroutine_collector(void *arg)
     }
 }
 
-obs_metrics_t *new_metrics(metrics_registry_t *reg, bool seed_variant, simtime_t collector_interval)
+observability_metrics_t *observability_metrics_new(metrics_registry_t *reg, bool seed_variant, simtime_t collector_interval)
 {
     bool own = reg == NULL;
     if (own)
@@ -104,7 +104,7 @@ obs_metrics_t *new_metrics(metrics_registry_t *reg, bool seed_variant, simtime_t
             return NULL;
         }
     }
-    obs_metrics_t *m = obj_alloc(sizeof *m, OBJ_NONE, obs_metrics_deinit);
+    observability_metrics_t *m = obj_alloc(sizeof *m, OBJ_NONE, obs_metrics_deinit);
     obj_set_name(m, "Metrics");
     m->reg = reg;
     m->own_reg = own;
@@ -119,23 +119,23 @@ obs_metrics_t *new_metrics(metrics_registry_t *reg, bool seed_variant, simtime_t
     return m;
 }
 
-void obs_metrics_stop(obs_metrics_t *m)
+void observability_metrics_stop(observability_metrics_t *m)
 {
     if (!m->seed_variant && !chan_closed(m->stop))
         chan_close(m->stop);
 }
 
-metrics_registry_t *obs_metrics_registry(const obs_metrics_t *m) { return m->reg; }
-bool obs_metrics_seed_variant(const obs_metrics_t *m) { return m->seed_variant; }
+metrics_registry_t *observability_metrics_registry(const observability_metrics_t *m) { return m->reg; }
+bool observability_metrics_seed_variant(const observability_metrics_t *m) { return m->seed_variant; }
 
-metrics_family_t *obs_metrics_family(const obs_metrics_t *m, int which)
+metrics_family_t *observability_metrics_family(const observability_metrics_t *m, int which)
 {
     return which >= 0 && which < OBS_FAMILY_COUNT ? m->fam[which] : NULL;
 }
 
-obs_series_count_t obs_metrics_count(const obs_metrics_t *m)
+observability_series_count_t observability_metrics_count(const observability_metrics_t *m)
 {
-    obs_series_count_t c = {0};
+    observability_series_count_t c = {0};
     for (int i = 0; i < OBS_FAMILY_COUNT; i++) {
         size_t n = metrics_series_count(m->fam[i]);
         c.series[i] = n;
@@ -152,17 +152,17 @@ obs_series_count_t obs_metrics_count(const obs_metrics_t *m)
 
 /* ---- InstrumentedWorkerPool -------------------------------------------- */
 
-struct instrumented_worker_pool {
+struct observability_pool {
     obj_t hdr;                  /* scheduler-owned */
     const char *name;           /* name (interned) */
     int workers;                /* workers */
-    chan_t *queue;              /* chan Job (obs_job_t by value) */
-    obs_metrics_t *metrics;     /* metrics */
+    chan_t *queue;              /* chan Job (observability_job_t by value) */
+    observability_metrics_t *metrics;     /* metrics */
     waitgroup_t *wg;            /* wg */
     chan_t *shutdown;           /* shutdown */
     int32_t processing;         /* processing */
-    obs_pool_stats_t st;        /* counts for the report */
-    obs_job_log_t *log;         /* outcomes, malloc'd */
+    observability_pool_stats_t st;        /* counts for the report */
+    observability_job_log_t *log;         /* outcomes, malloc'd */
     size_t nlog, caplog;
     entity_t *entity;           /* the pool: depth, capacity, processing */
     entity_t **worker_entity;   /* one per worker: idle / busy */
@@ -170,19 +170,19 @@ struct instrumented_worker_pool {
 };
 
 typedef struct worker_arg {
-    instrumented_worker_pool_t *p; /* the pool */
+    observability_pool_t *p; /* the pool */
     int index;                     /* which worker */
 } worker_arg_t;
 
 static void pool_deinit(obj_t *o)
 {
-    instrumented_worker_pool_t *p = (instrumented_worker_pool_t *)o;
+    observability_pool_t *p = (observability_pool_t *)o;
     free(p->log);
     free(p->worker_entity);
     free(p->wargs);
 }
 
-static metrics_series_t *pool_series(instrumented_worker_pool_t *p, int fam, const char *a,
+static metrics_series_t *pool_series(observability_pool_t *p, int fam, const char *a,
                                      const char *b, const char *c)
 {
     const char *v[3] = {a, b, c};
@@ -193,7 +193,7 @@ static metrics_series_t *pool_series(instrumented_worker_pool_t *p, int fam, con
     return s;
 }
 
-static void set_queue_depth(instrumented_worker_pool_t *p)
+static void set_queue_depth(observability_pool_t *p)
 {
     int64_t len = chan_len(p->queue);
     metrics_set(pool_series(p, OBS_QUEUE_DEPTH, p->name, NULL, NULL), (double)len);
@@ -202,17 +202,17 @@ static void set_queue_depth(instrumented_worker_pool_t *p)
         p->st.queue_max = len;
 }
 
-static void log_job(instrumented_worker_pool_t *p, const obs_job_t *job, bool ok, const char *msg)
+static void log_job(observability_pool_t *p, const observability_job_t *job, bool ok, const char *msg)
 {
     if (p->nlog == p->caplog) {
         p->caplog = p->caplog ? 2 * p->caplog : 64;
-        obs_job_log_t *n = realloc(p->log, p->caplog * sizeof *n);
+        observability_job_log_t *n = realloc(p->log, p->caplog * sizeof *n);
         if (!n)
             go_fatal("observability: out of memory");
         p->log = n;
     }
     sched_t *s = sched_current();
-    p->log[p->nlog++] = (obs_job_log_t){
+    p->log[p->nlog++] = (observability_job_log_t){
         .t = sched_now(), .id = sched_intern(s, job->id), .ok = ok, .message = msg,
     };
     char line[256];
@@ -221,16 +221,16 @@ static void log_job(instrumented_worker_pool_t *p, const obs_job_t *job, bool ok
 }
 
 /* job.Handler(ctx): the seed's closures, sleep then maybe fail. */
-static bool run_handler(const obs_job_t *job, ctx_t *ctx)
+static bool run_handler(const observability_job_t *job, ctx_t *ctx)
 {
     (void)ctx; /* the seed's handlers never look at it */
     go_sleep(job->work); /* Simulate work */
     return !(job->fail_one_in > 0 && sim_intn(job->fail_one_in) == 0); /* occasional errors */
 }
 
-static void process(instrumented_worker_pool_t *p, int index, const obs_job_t *job)
+static void process(observability_pool_t *p, int index, const observability_job_t *job)
 {
-    obs_metrics_t *m = p->metrics;
+    observability_metrics_t *m = p->metrics;
     /* Update metrics */
     p->processing++;
     metrics_inc(pool_series(p, OBS_IN_FLIGHT, p->name, NULL, NULL));
@@ -273,9 +273,9 @@ static void process(instrumented_worker_pool_t *p, int index, const obs_job_t *j
 static void worker(void *arg)
 {
     worker_arg_t *w = arg;
-    instrumented_worker_pool_t *p = w->p;
+    observability_pool_t *p = w->p;
     for (;;) {
-        obs_job_t job;
+        observability_job_t job;
         select_case_t c[2] = {
             {.ch = p->queue, .dir = SELECT_RECV, .elem = &job},
             {.ch = p->shutdown, .dir = SELECT_RECV},
@@ -289,14 +289,14 @@ static void worker(void *arg)
     waitgroup_done(p->wg);
 }
 
-instrumented_worker_pool_t *new_instrumented_worker_pool(const char *name, int workers,
-                                                         int queue_size, obs_metrics_t *metrics)
+observability_pool_t *observability_pool_new(const char *name, int workers,
+                                             int queue_size, observability_metrics_t *metrics)
 {
-    instrumented_worker_pool_t *pool = obj_alloc(sizeof *pool, OBJ_NONE, pool_deinit);
+    observability_pool_t *pool = obj_alloc(sizeof *pool, OBJ_NONE, pool_deinit);
     pool->name = sched_intern(sched_current(), name);
     obj_set_name(pool, name);
     pool->workers = workers;
-    pool->queue = chan_make(sizeof(obs_job_t), queue_size);
+    pool->queue = chan_make(sizeof(observability_job_t), queue_size);
     pool->metrics = metrics;
     pool->wg = waitgroup_new();
     pool->shutdown = chan_make(0, 0);
@@ -331,7 +331,7 @@ instrumented_worker_pool_t *new_instrumented_worker_pool(const char *name, int w
 
 static const go_error_t ERR_QUEUE_FULL = {"queue is full"};
 
-const go_error_t *instrumented_worker_pool_submit(instrumented_worker_pool_t *p, const obs_job_t *job)
+const go_error_t *observability_pool_submit(observability_pool_t *p, const observability_job_t *job)
 {
     if (chan_try_send(p->queue, job)) {
         /* Update queue depth metric */
@@ -344,7 +344,7 @@ const go_error_t *instrumented_worker_pool_submit(instrumented_worker_pool_t *p,
     return &ERR_QUEUE_FULL;
 }
 
-void instrumented_worker_pool_shutdown(instrumented_worker_pool_t *p)
+void observability_pool_shutdown(observability_pool_t *p)
 {
     if (p->metrics->seed_variant) {
         chan_close(p->shutdown);
@@ -363,19 +363,19 @@ void instrumented_worker_pool_shutdown(instrumented_worker_pool_t *p)
     entity_set_state(p->entity, "shut down");
 }
 
-obs_pool_metrics_t instrumented_worker_pool_get_metrics(const instrumented_worker_pool_t *p)
+observability_pool_metrics_t observability_pool_get_metrics(const observability_pool_t *p)
 {
-    return (obs_pool_metrics_t){
+    return (observability_pool_metrics_t){
         .workers = p->workers, .queue_size = chan_len(p->queue), .processing = p->processing,
     };
 }
 
-obs_pool_stats_t instrumented_worker_pool_stats(const instrumented_worker_pool_t *p) { return p->st; }
+observability_pool_stats_t observability_pool_stats(const observability_pool_t *p) { return p->st; }
 
-size_t instrumented_worker_pool_log(const instrumented_worker_pool_t *p, const obs_job_log_t **list)
+size_t observability_pool_log(const observability_pool_t *p, const observability_job_log_t **list)
 {
     *list = p->log;
     return p->nlog;
 }
 
-const char *instrumented_worker_pool_name(const instrumented_worker_pool_t *p) { return p->name; }
+const char *observability_pool_name(const observability_pool_t *p) { return p->name; }

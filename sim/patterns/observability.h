@@ -29,7 +29,7 @@
  *   still queued, and those jobs are lost without a trace. Corrected: the
  *   queue is closed and drained first.
  * - NewMetrics starts a goroutine collector that loops forever: nothing
- *   can stop it. Corrected: obs_metrics_stop ends it.
+ *   can stop it. Corrected: observability_metrics_stop ends it.
  *
  * Ownership: metrics sets and pools are owned by the running scheduler. A
  * set made on a private registry (for a comparison that must not reach
@@ -46,7 +46,7 @@
 #include "metrics.h"
 #include "sched.h"
 
-typedef struct obs_metrics obs_metrics_t;
+typedef struct observability_metrics observability_metrics_t;
 
 /* NewMetrics(reg): registers the seed's seven metrics on reg (NULL: a
  * private registry owned by the set) and starts the goroutine collector
@@ -54,11 +54,11 @@ typedef struct obs_metrics obs_metrics_t;
  * collector, for a comparison nobody scrapes). NULL and
  * a message from metrics_last_error(reg) if reg refuses a metric (one of
  * the names is already registered with other labels). */
-obs_metrics_t *new_metrics(metrics_registry_t *reg, bool seed_variant, simtime_t collector_interval);
+observability_metrics_t *observability_metrics_new(metrics_registry_t *reg, bool seed_variant, simtime_t collector_interval);
 /* Corrected: stop the collector goroutine (the seed has no way to). */
-void obs_metrics_stop(obs_metrics_t *m);
-metrics_registry_t *obs_metrics_registry(const obs_metrics_t *m);
-bool obs_metrics_seed_variant(const obs_metrics_t *m);
+void observability_metrics_stop(observability_metrics_t *m);
+metrics_registry_t *observability_metrics_registry(const observability_metrics_t *m);
+bool observability_metrics_seed_variant(const observability_metrics_t *m);
 
 /* The seven families in the seed's registration order. */
 enum {
@@ -71,66 +71,66 @@ enum {
     OBS_IN_FLIGHT,
     OBS_FAMILY_COUNT
 };
-metrics_family_t *obs_metrics_family(const obs_metrics_t *m, int which);
+metrics_family_t *observability_metrics_family(const observability_metrics_t *m, int which);
 
 /* Series and samples (lines of the exposition that are not comments) of
  * the set's seven families. */
-typedef struct obs_series_count {
+typedef struct observability_series_count {
     size_t series[OBS_FAMILY_COUNT]; /* per family */
     size_t series_total;
     size_t samples[OBS_FAMILY_COUNT];
     size_t samples_total;
-} obs_series_count_t;
-obs_series_count_t obs_metrics_count(const obs_metrics_t *m);
+} observability_series_count_t;
+observability_series_count_t observability_metrics_count(const observability_metrics_t *m);
 
 /* Job: a unit of work. Its handler sleeps work and fails when
  * rand.Intn(fail_one_in) == 0 (never if fail_one_in is 0). */
-typedef struct obs_job {
+typedef struct observability_job {
     char id[48];          /* ID */
     simtime_t work;       /* the handler's time.Sleep */
     int fail_one_in;      /* seed: 10 (high), 5 (low) */
     int priority;         /* Priority (the seed sets it and never reads it) */
     const char *result;   /* interned: the handler's result */
     const char *error;    /* interned: the handler's error message */
-} obs_job_t;
+} observability_job_t;
 
 /* One job's outcome, as the seed logs it. */
-typedef struct obs_job_log {
+typedef struct observability_job_log {
     simtime_t t;          /* when it finished */
     const char *id;       /* interned */
     bool ok;              /* succeeded */
     const char *message;  /* interned: result or error */
-} obs_job_log_t;
+} observability_job_log_t;
 
-typedef struct instrumented_worker_pool instrumented_worker_pool_t;
+typedef struct observability_pool observability_pool_t;
 
 /* NewInstrumentedWorkerPool(name, workers, queueSize, metrics). */
-instrumented_worker_pool_t *new_instrumented_worker_pool(const char *name, int workers,
-                                                         int queue_size, obs_metrics_t *metrics);
+observability_pool_t *observability_pool_new(const char *name, int workers,
+                                             int queue_size, observability_metrics_t *metrics);
 /* Submit(job): NULL, or "queue is full" (counted in errors_total). */
-const go_error_t *instrumented_worker_pool_submit(instrumented_worker_pool_t *p, const obs_job_t *job);
+const go_error_t *observability_pool_submit(observability_pool_t *p, const observability_job_t *job);
 /* Shutdown(): stops the workers and zeroes the pool's gauges. Blocks until
  * the workers have returned. */
-void instrumented_worker_pool_shutdown(instrumented_worker_pool_t *p);
+void observability_pool_shutdown(observability_pool_t *p);
 
 /* GetMetrics(): workers, queue_size (len(queue)), processing. */
-typedef struct obs_pool_metrics {
+typedef struct observability_pool_metrics {
     int workers;
     int64_t queue_size;
     int32_t processing;
-} obs_pool_metrics_t;
-obs_pool_metrics_t instrumented_worker_pool_get_metrics(const instrumented_worker_pool_t *p);
+} observability_pool_metrics_t;
+observability_pool_metrics_t observability_pool_get_metrics(const observability_pool_t *p);
 
-typedef struct obs_pool_stats {
+typedef struct observability_pool_stats {
     int64_t submitted, rejected;   /* Submit calls accepted / "queue is full" */
     int64_t succeeded, failed;     /* jobs run */
     int64_t lost;                  /* accepted but never run (left in the queue at Shutdown) */
     int64_t queue_max;             /* deepest the queue got */
-} obs_pool_stats_t;
-obs_pool_stats_t instrumented_worker_pool_stats(const instrumented_worker_pool_t *p);
+} observability_pool_stats_t;
+observability_pool_stats_t observability_pool_stats(const observability_pool_t *p);
 /* Each job's outcome in the order they finished; borrowed until the next
  * job finishes. */
-size_t instrumented_worker_pool_log(const instrumented_worker_pool_t *p, const obs_job_log_t **list);
-const char *instrumented_worker_pool_name(const instrumented_worker_pool_t *p);
+size_t observability_pool_log(const observability_pool_t *p, const observability_job_log_t **list);
+const char *observability_pool_name(const observability_pool_t *p);
 
 #endif

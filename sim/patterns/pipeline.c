@@ -23,7 +23,7 @@ struct pipeline {
     int n;
 };
 
-pipeline_t *new_pipeline(const pipeline_stage_t *stages, int n)
+pipeline_t *pipeline_new(const pipeline_stage_t *stages, int n)
 {
     pipeline_t *p = flow_alloc(sizeof *p);
     p->stages = flow_alloc((size_t)(n > 0 ? n : 1) * sizeof *p->stages);
@@ -44,7 +44,7 @@ chan_t *pipeline_execute(pipeline_t *p, ctx_t *ctx, chan_t *source_ch)
 }
 
 /* select { case out <- item: case <-ctx.Done(): return } -- false: return. */
-static bool send_item(ctx_t *ctx, chan_t *out, data_item_t *item)
+static bool send_item(ctx_t *ctx, chan_t *out, pipeline_data_item_t *item)
 {
     select_case_t cases[2] = {
         {.ch = out, .dir = SELECT_SEND, .elem = item},
@@ -66,7 +66,7 @@ static stage_arg_t *new_stage(ctx_t *ctx, chan_t *in, const char *name, entity_t
     stage_arg_t *a = flow_alloc(sizeof *a);
     a->ctx = ctx;
     a->in = in;
-    a->out = chan_make(sizeof(data_item_t), 0);
+    a->out = chan_make(sizeof(pipeline_data_item_t), 0);
     obj_set_name(a->out, name);
     a->e = entity_new("stage", name, NULL);
     entity_set_state(a->e, "idle");
@@ -89,7 +89,7 @@ static void stage_spawn(void (*fn)(void *), stage_arg_t *a, const char *name)
 }
 
 /* Receive the next item, publishing the stage's state. */
-static bool stage_recv(stage_arg_t *a, data_item_t *item)
+static bool stage_recv(stage_arg_t *a, pipeline_data_item_t *item)
 {
     entity_set_state(a->e, "idle");
     if (!chan_recv(a->in, item))
@@ -100,7 +100,7 @@ static bool stage_recv(stage_arg_t *a, data_item_t *item)
     return true;
 }
 
-static bool stage_send(stage_arg_t *a, data_item_t *item)
+static bool stage_send(stage_arg_t *a, pipeline_data_item_t *item)
 {
     if (!send_item(a->ctx, a->out, item))
         return false;
@@ -119,7 +119,7 @@ static void stage_close(stage_arg_t *a)
 
 typedef struct source_arg {
     stage_arg_t st;
-    const data_item_t *items; /* flow_alloc copy */
+    const pipeline_data_item_t *items; /* flow_alloc copy */
     int64_t n;
 } source_arg_t;
 
@@ -128,19 +128,19 @@ static void source_main(void *p)
     source_arg_t *a = p;
     entity_set_state(a->st.e, "busy");
     for (int64_t i = 0; i < a->n; i++) {
-        data_item_t item = a->items[i];
+        pipeline_data_item_t item = a->items[i];
         if (!stage_send(&a->st, &item))
             break; /* case <-ctx.Done(): return */
     }
     stage_close(&a->st);
 }
 
-chan_t *source(ctx_t *ctx, const data_item_t *items, int64_t n)
+chan_t *pipeline_source(ctx_t *ctx, const pipeline_data_item_t *items, int64_t n)
 {
     source_arg_t *a = flow_alloc(sizeof *a);
     stage_arg_t *st = new_stage(ctx, NULL, "Source", NULL);
     a->st = *st;
-    data_item_t *copy = flow_alloc((size_t)(n > 0 ? n : 1) * sizeof *copy);
+    pipeline_data_item_t *copy = flow_alloc((size_t)(n > 0 ? n : 1) * sizeof *copy);
     if (n > 0)
         memcpy(copy, items, (size_t)n * sizeof *copy);
     a->items = copy;
@@ -156,7 +156,7 @@ chan_t *source(ctx_t *ctx, const data_item_t *items, int64_t n)
 static void validate_main(void *p)
 {
     stage_arg_t *a = p;
-    data_item_t item;
+    pipeline_data_item_t item;
     while (stage_recv(a, &item)) { /* for item := range in */
         /* Skip already failed items */
         if (item.error) {
@@ -174,7 +174,7 @@ static void validate_main(void *p)
     stage_close(a);
 }
 
-chan_t *validate(ctx_t *ctx, chan_t *in)
+chan_t *pipeline_validate(ctx_t *ctx, chan_t *in)
 {
     stage_arg_t *a = new_stage(ctx, in, "Validate", NULL);
     stage_spawn(validate_main, a, "Validate");
@@ -186,7 +186,7 @@ chan_t *validate(ctx_t *ctx, chan_t *in)
 static void transform_main(void *p)
 {
     stage_arg_t *a = p;
-    data_item_t item;
+    pipeline_data_item_t item;
     while (stage_recv(a, &item)) {
         /* Skip already failed items */
         if (item.error) {
@@ -218,7 +218,7 @@ static void transform_main(void *p)
     stage_close(a);
 }
 
-chan_t *transform(ctx_t *ctx, chan_t *in)
+chan_t *pipeline_transform(ctx_t *ctx, chan_t *in)
 {
     stage_arg_t *a = new_stage(ctx, in, "Transform", NULL);
     stage_spawn(transform_main, a, "Transform");
@@ -230,7 +230,7 @@ chan_t *transform(ctx_t *ctx, chan_t *in)
 static void enrich_main(void *p)
 {
     stage_arg_t *a = p;
-    data_item_t item;
+    pipeline_data_item_t item;
     while (stage_recv(a, &item)) {
         /* Skip already failed items */
         if (item.error) {
@@ -248,7 +248,7 @@ static void enrich_main(void *p)
     stage_close(a);
 }
 
-chan_t *enrich(ctx_t *ctx, chan_t *in)
+chan_t *pipeline_enrich(ctx_t *ctx, chan_t *in)
 {
     stage_arg_t *a = new_stage(ctx, in, "Enrich", NULL);
     stage_spawn(enrich_main, a, "Enrich");
@@ -262,7 +262,7 @@ static chan_t *call_plain(ctx_t *ctx, chan_t *in, void *arg)
     return fn(ctx, in);
 }
 
-pipeline_stage_t stage_of(chan_t *(*fn)(ctx_t *ctx, chan_t *in))
+pipeline_stage_t pipeline_stage_of(chan_t *(*fn)(ctx_t *ctx, chan_t *in))
 {
     void *box = flow_alloc(sizeof fn);
     memcpy(box, &fn, sizeof fn);
@@ -273,7 +273,7 @@ pipeline_stage_t stage_of(chan_t *(*fn)(ctx_t *ctx, chan_t *in))
 
 typedef struct parallel_cfg {
     int workers;
-    processor_fn processor;
+    pipeline_processor_fn processor;
     void *arg;
 } parallel_cfg_t;
 
@@ -289,7 +289,7 @@ static void parallel_worker_main(void *p)
 {
     parallel_worker_arg_t *a = p;
     stage_arg_t *st = a->st;
-    data_item_t item;
+    pipeline_data_item_t item;
     /* defer wg.Done() */
     while (chan_recv(st->in, &item)) { /* for item := range in */
         entity_add(st->e, "in", 1);
@@ -306,7 +306,7 @@ static void parallel_worker_main(void *p)
             continue;
         }
         /* Process the item */
-        data_item_t processed_item = a->cfg->processor(item, a->cfg->arg);
+        pipeline_data_item_t processed_item = a->cfg->processor(item, a->cfg->arg);
         /* Add worker metadata */
         processed_item.metadata.has_worker_id = true;
         processed_item.metadata.worker_id = a->worker_id;
@@ -364,16 +364,16 @@ static chan_t *parallel_run(ctx_t *ctx, chan_t *in, void *arg)
     return st->out;
 }
 
-pipeline_stage_t parallel_stage(int workers, processor_fn processor, void *arg)
+pipeline_stage_t pipeline_parallel_stage(int workers, pipeline_processor_fn processor, void *arg)
 {
     parallel_cfg_t *cfg = flow_alloc(sizeof *cfg);
     *cfg = (parallel_cfg_t){.workers = workers, .processor = processor, .arg = arg};
     return (pipeline_stage_t){.fn = parallel_run, .arg = cfg};
 }
 
-data_item_t random_delay_processor(data_item_t item, void *arg)
+pipeline_data_item_t pipeline_random_delay_processor(pipeline_data_item_t item, void *arg)
 {
-    const random_delay_t *d = arg;
+    const pipeline_random_delay_t *d = arg;
     /* Simulate processing time */
     simtime_t span = d->max - d->min;
     go_sleep(d->min + flow_rand_units(span, SIM_MS));
@@ -382,7 +382,7 @@ data_item_t random_delay_processor(data_item_t item, void *arg)
 
 /* ---- the seed's data and fmt's %v ----------------------------------------- */
 
-int pipeline_seed_items(data_item_t *items)
+int pipeline_seed_items(pipeline_data_item_t *items)
 {
     memset(items, 0, 8 * sizeof *items);
     for (int i = 0; i < 8; i++) {
@@ -398,7 +398,7 @@ int pipeline_seed_items(data_item_t *items)
     return 8;
 }
 
-void data_value_format(const data_value_t *v, char *buf, size_t size)
+void pipeline_data_value_format(const pipeline_data_value_t *v, char *buf, size_t size)
 {
     switch (v->kind) {
     case DATA_NIL:
@@ -415,7 +415,7 @@ void data_value_format(const data_value_t *v, char *buf, size_t size)
     }
 }
 
-void metadata_format(const metadata_t *m, char *buf, size_t size)
+void pipeline_metadata_format(const pipeline_metadata_t *m, char *buf, size_t size)
 {
     char a[48], b[48];
     size_t len = 0;

@@ -33,37 +33,37 @@
 #include "entity.h"
 
 /* The Go interface{} values of the seed's Data field. */
-typedef enum data_kind {
+typedef enum pipeline_data_kind {
     DATA_NIL,    /* nil */
     DATA_STRING, /* string */
     DATA_INT,    /* int */
     DATA_OTHER,  /* any other type (its name in type_name) */
-} data_kind_t;
+} pipeline_data_kind_t;
 
-typedef struct data_value {
-    data_kind_t kind;
+typedef struct pipeline_data_value {
+    pipeline_data_kind_t kind;
     int64_t i;             /* DATA_INT */
     char s[160];           /* DATA_STRING (at most 120 bytes given, room for "Transformed: ") */
     const char *type_name; /* DATA_OTHER: e.g. "float64" (interned or static) */
-} data_value_t;
+} pipeline_data_value_t;
 
 /* The seed's Metadata map, as fields (a key is present when its flag is). */
-typedef struct metadata {
+typedef struct pipeline_metadata {
     bool has_transformed_at;
     simtime_t transformed_at;
     bool has_enriched;         /* enriched: true */
     simtime_t enriched_at;
     bool has_worker_id;
     int64_t worker_id;
-} metadata_t;
+} pipeline_metadata_t;
 
 /* DataItem (the seed's struct, by value). */
-typedef struct data_item {
+typedef struct pipeline_data_item {
     int64_t id;                /* ID */
-    data_value_t data;         /* Data */
-    metadata_t metadata;       /* Metadata */
+    pipeline_data_value_t data;         /* Data */
+    pipeline_metadata_t metadata;       /* Metadata */
     const go_error_t *error;   /* Error */
-} data_item_t;
+} pipeline_data_item_t;
 
 /* PipelineStage: func(ctx, in) <-chan DataItem, as a function and the
  * values it closes over. */
@@ -75,42 +75,42 @@ typedef struct pipeline_stage {
 typedef struct pipeline pipeline_t;
 
 /* NewPipeline(stages...): copies the list. */
-pipeline_t *new_pipeline(const pipeline_stage_t *stages, int n);
+pipeline_t *pipeline_new(const pipeline_stage_t *stages, int n);
 /* Execute: chains every stage from source; returns the last channel. */
 chan_t *pipeline_execute(pipeline_t *p, ctx_t *ctx, chan_t *source_ch);
 
 /* Source: a goroutine sends items (copied) in order, then closes. */
-chan_t *source(ctx_t *ctx, const data_item_t *items, int64_t n);
+chan_t *pipeline_source(ctx_t *ctx, const pipeline_data_item_t *items, int64_t n);
 
 /* The seed's example stages. */
-chan_t *validate(ctx_t *ctx, chan_t *in);
-chan_t *transform(ctx_t *ctx, chan_t *in);
-chan_t *enrich(ctx_t *ctx, chan_t *in);
+chan_t *pipeline_validate(ctx_t *ctx, chan_t *in);
+chan_t *pipeline_transform(ctx_t *ctx, chan_t *in);
+chan_t *pipeline_enrich(ctx_t *ctx, chan_t *in);
 
 /* A stage of one of the three functions above. */
-pipeline_stage_t stage_of(chan_t *(*fn)(ctx_t *ctx, chan_t *in));
+pipeline_stage_t pipeline_stage_of(chan_t *(*fn)(ctx_t *ctx, chan_t *in));
 
 /* func(DataItem) DataItem, with its closure. */
-typedef data_item_t (*processor_fn)(data_item_t item, void *arg);
+typedef pipeline_data_item_t (*pipeline_processor_fn)(pipeline_data_item_t item, void *arg);
 
 /* ParallelStage(workers, processor). */
-pipeline_stage_t parallel_stage(int workers, processor_fn processor, void *arg);
+pipeline_stage_t pipeline_parallel_stage(int workers, pipeline_processor_fn processor, void *arg);
 
 /* The seed's processor: time.Sleep(time.Duration(rand.Intn(100)) *
  * time.Millisecond), here a whole number of milliseconds in [min, max). */
-typedef struct random_delay {
+typedef struct pipeline_random_delay {
     simtime_t min, max;        /* seed: 0 and 100ms */
-} random_delay_t;
-data_item_t random_delay_processor(data_item_t item, void *arg);
+} pipeline_random_delay_t;
+pipeline_data_item_t pipeline_random_delay_processor(pipeline_data_item_t item, void *arg);
 
 /* The seed's eight items: 1-4 "item N", 5 nil, 6 "item 6", 7 the int 42,
  * 8 "item 8". items needs room for 8; returns 8. */
-int pipeline_seed_items(data_item_t *items);
+int pipeline_seed_items(pipeline_data_item_t *items);
 
 /* fmt's %v of the item's Data ("<nil>" for nil). */
-void data_value_format(const data_value_t *v, char *buf, size_t size);
+void pipeline_data_value_format(const pipeline_data_value_t *v, char *buf, size_t size);
 /* fmt's %v of the Metadata map: "map[enriched:true ... worker_id:2]",
  * keys sorted, times as simulated durations. */
-void metadata_format(const metadata_t *m, char *buf, size_t size);
+void pipeline_metadata_format(const pipeline_metadata_t *m, char *buf, size_t size);
 
 #endif

@@ -12,9 +12,9 @@
 #include "sync.h"
 #include "timer.h"
 
-pmux_config_t pmux_config_default(void)
+priority_mux_config_t priority_mux_config_default(void)
 {
-    pmux_config_t c;
+    priority_mux_config_t c;
     memset(&c, 0, sizeof c);
     c.send_timeout = 50 * SIM_MS;
     c.poll_timeout = 1 * SIM_MS;
@@ -27,8 +27,8 @@ pmux_config_t pmux_config_default(void)
 
 struct priority_mux {
     ctx_t *ctx;
-    pmux_config_t cfg;
-    pmux_source_t *sources; /* n entries, flow_alloc */
+    priority_mux_config_t cfg;
+    priority_mux_source_t *sources; /* n entries, flow_alloc */
     int n;
     chan_t *multiplexed;
 };
@@ -36,9 +36,9 @@ struct priority_mux {
 /* ---- EventSource ------------------------------------------------------- */
 
 /* Generate an event (the seed's Event literal). */
-static event_t make_event(pmux_source_t *src)
+static priority_mux_event_t make_event(priority_mux_source_t *src)
 {
-    event_t ev;
+    priority_mux_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.source = src->name;
     snprintf(ev.type, sizeof ev.type, "event-type-%lld", (long long)sim_intn(3));
@@ -54,9 +54,9 @@ static event_t make_event(pmux_source_t *src)
 enum { SENT, SOURCE_DONE, DROPPED };
 
 /* Try to send the event: the seed's inner select. */
-static int send_or_drop(pmux_source_t *src, event_t *ev)
+static int send_or_drop(priority_mux_source_t *src, priority_mux_event_t *ev)
 {
-    const pmux_config_t *cfg = src->cfg;
+    const priority_mux_config_t *cfg = src->cfg;
     select_case_t cases[3] = {
         {.ch = src->ch_orig, .dir = SELECT_SEND, .elem = ev},
         {.ch = ctx_done(src->ctx), .dir = SELECT_RECV},
@@ -83,7 +83,7 @@ static int send_or_drop(pmux_source_t *src, event_t *ev)
 
 static void event_source_main(void *p)
 {
-    pmux_source_t *src = p;
+    priority_mux_source_t *src = p;
     sim_timer_t *ticker = ticker_new(src->interval);
     entity_set_state(src->entity, "running");
     for (;;) {
@@ -95,7 +95,7 @@ static void event_source_main(void *p)
         if (chan_select(cases, 2, false) == 1)
             break; /* case <-ctx.Done(): return */
         /* Generate an event, then try to send it */
-        event_t ev = make_event(src);
+        priority_mux_event_t ev = make_event(src);
         if (send_or_drop(src, &ev) == SOURCE_DONE)
             break;
     }
@@ -108,18 +108,18 @@ static void event_source_main(void *p)
  * still trying to send on it. */
 static void external_closer_main(void *p)
 {
-    pmux_source_t *src = p;
+    priority_mux_source_t *src = p;
     chan_recv(ctx_done(src->ctx), NULL);
     waitgroup_wait(src->inflight);
     chan_close(src->ch_orig);
     entity_set_state(src->entity, "closed");
 }
 
-chan_t *event_source(ctx_t *ctx, pmux_source_t *src, const pmux_config_t *cfg)
+chan_t *priority_mux_event_source(ctx_t *ctx, priority_mux_source_t *src, const priority_mux_config_t *cfg)
 {
     src->ctx = ctx;
     src->cfg = cfg;
-    src->ch = src->ch_orig = chan_make(sizeof(event_t), 0);
+    src->ch = src->ch_orig = chan_make(sizeof(priority_mux_event_t), 0);
     char name[96];
     snprintf(name, sizeof name, "EventSource(%s)", src->name);
     obj_set_name(src->ch, name);
@@ -162,9 +162,9 @@ chan_t *event_source(ctx_t *ctx, pmux_source_t *src, const pmux_config_t *cfg)
 
 typedef struct mux_arg {
     ctx_t *ctx;
-    pmux_source_t *sources;
+    priority_mux_source_t *sources;
     int n;
-    const pmux_config_t *cfg;
+    const priority_mux_config_t *cfg;
     chan_t *multiplexed;
     entity_t *e;
     chan_t **chs;     /* the seed's sources map values: NULL once closed */
@@ -173,7 +173,7 @@ typedef struct mux_arg {
     int *case_src;
 } mux_arg_t;
 
-static pmux_source_t *source_of(mux_arg_t *a, const event_t *ev)
+static priority_mux_source_t *source_of(mux_arg_t *a, const priority_mux_event_t *ev)
 {
     for (int i = 0; i < a->n; i++)
         if (a->sources[i].name == ev->source)
@@ -181,25 +181,25 @@ static pmux_source_t *source_of(mux_arg_t *a, const event_t *ev)
     return NULL;
 }
 
-static void count_lost(mux_arg_t *a, const event_t *ev)
+static void count_lost(mux_arg_t *a, const priority_mux_event_t *ev)
 {
-    pmux_source_t *src = source_of(a, ev);
+    priority_mux_source_t *src = source_of(a, ev);
     src->lost++;
     entity_set(src->entity, "lost", src->lost);
     flow_metric_inc(src->m_lost);
     entity_add(a->e, "lost", 1);
 }
 
-static void count_canceled(mux_arg_t *a, const event_t *ev)
+static void count_canceled(mux_arg_t *a, const priority_mux_event_t *ev)
 {
-    pmux_source_t *src = source_of(a, ev);
+    priority_mux_source_t *src = source_of(a, ev);
     src->canceled++;
     entity_set(src->entity, "canceled", src->canceled);
     flow_metric_inc(src->m_canceled);
 }
 
 /* Forward ev; false if ctx ended first (the event is then lost). */
-static bool forward(mux_arg_t *a, event_t *ev)
+static bool forward(mux_arg_t *a, priority_mux_event_t *ev)
 {
     entity_set_state(a->e, "forwarding");
     select_case_t cases[2] = {
@@ -210,7 +210,7 @@ static bool forward(mux_arg_t *a, event_t *ev)
         count_canceled(a, ev);
         return false;
     }
-    pmux_source_t *src = source_of(a, ev);
+    priority_mux_source_t *src = source_of(a, ev);
     simtime_t lat = sched_now() - ev->time;
     src->forwarded++;
     src->latency_sum += lat;
@@ -247,7 +247,7 @@ static void mux_seed(mux_arg_t *a)
     while (remaining > 0) {
         /* Find the highest priority source with available events */
         int highest_priority = -1;
-        event_t selected_event;
+        priority_mux_event_t selected_event;
         memset(&selected_event, 0, sizeof selected_event);
         entity_set_state(a->e, "polling");
         map_order(a->order, a->n);
@@ -256,7 +256,7 @@ static void mux_seed(mux_arg_t *a)
             if (!a->chs[i])
                 continue; /* This source is already closed */
             /* Try to receive from this source with a short timeout */
-            event_t ev;
+            priority_mux_event_t ev;
             select_case_t cases[2] = {
                 {.ch = a->chs[i], .dir = SELECT_RECV, .elem = &ev},
                 {.ch = go_after(a->cfg->poll_timeout), .dir = SELECT_RECV},
@@ -311,7 +311,7 @@ static void mux_corrected(mux_arg_t *a)
         }
     int remaining = a->n;
     while (remaining > 0) {
-        event_t ev;
+        priority_mux_event_t ev;
         int from = -1;
         entity_set_state(a->e, "polling");
         for (int k = 0; k < a->n && from < 0; k++) {
@@ -365,9 +365,9 @@ static void multiplexer_main(void *p)
     entity_set_state(a->e, "done");
 }
 
-chan_t *priority_multiplexer(ctx_t *ctx, pmux_source_t *sources, int n, const pmux_config_t *cfg)
+chan_t *priority_mux(ctx_t *ctx, priority_mux_source_t *sources, int n, const priority_mux_config_t *cfg)
 {
-    chan_t *multiplexed = chan_make(sizeof(event_t), 0);
+    chan_t *multiplexed = chan_make(sizeof(priority_mux_event_t), 0);
     obj_set_name(multiplexed, "multiplexed");
     mux_arg_t *a = flow_alloc(sizeof *a);
     a->ctx = ctx;
@@ -391,28 +391,28 @@ chan_t *priority_multiplexer(ctx_t *ctx, pmux_source_t *sources, int n, const pm
 
 /* ---- the seed's main, minus its consumer ------------------------------- */
 
-priority_mux_t *priority_mux_start(ctx_t *ctx, const pmux_source_t *sources, int n, const pmux_config_t *cfg)
+priority_mux_t *priority_mux_start(ctx_t *ctx, const priority_mux_source_t *sources, int n, const priority_mux_config_t *cfg)
 {
     priority_mux_t *pm = flow_alloc(sizeof *pm);
     pm->ctx = ctx;
-    pm->cfg = cfg ? *cfg : pmux_config_default();
+    pm->cfg = cfg ? *cfg : priority_mux_config_default();
     pm->n = n;
     pm->sources = flow_alloc((size_t)(n ? n : 1) * sizeof *pm->sources);
     for (int i = 0; i < n; i++) {
-        pmux_source_t *s = &pm->sources[i];
+        priority_mux_source_t *s = &pm->sources[i];
         memset(s, 0, sizeof *s);
         s->name = sched_intern(sched_current(), sources[i].name);
         s->interval = sources[i].interval;
         s->priority = sources[i].priority;
-        event_source(ctx, s, &pm->cfg);
+        priority_mux_event_source(ctx, s, &pm->cfg);
     }
-    pm->multiplexed = priority_multiplexer(ctx, pm->sources, n, &pm->cfg);
+    pm->multiplexed = priority_mux(ctx, pm->sources, n, &pm->cfg);
     return pm;
 }
 
 chan_t *priority_mux_chan(const priority_mux_t *pm) { return pm->multiplexed; }
 int priority_mux_count(const priority_mux_t *pm) { return pm->n; }
-const pmux_source_t *priority_mux_source(const priority_mux_t *pm, int i) { return &pm->sources[i]; }
+const priority_mux_source_t *priority_mux_source(const priority_mux_t *pm, int i) { return &pm->sources[i]; }
 
 int priority_mux_find(const priority_mux_t *pm, const char *name)
 {
@@ -424,11 +424,11 @@ int priority_mux_find(const priority_mux_t *pm, const char *name)
 
 bool priority_mux_emit(priority_mux_t *pm, int i, const char *payload)
 {
-    pmux_source_t *src = &pm->sources[i];
+    priority_mux_source_t *src = &pm->sources[i];
     if (ctx_err(pm->ctx))
         return false;
     waitgroup_add(src->inflight, 1);
-    event_t ev = make_event(src);
+    priority_mux_event_t ev = make_event(src);
     if (payload)
         snprintf(ev.payload, sizeof ev.payload, "%s", payload);
     int r = send_or_drop(src, &ev);

@@ -49,7 +49,7 @@
 #include "flow.h"
 
 /* Event: a message of the system (the seed's struct, by value). */
-typedef struct event {
+typedef struct priority_mux_event {
     const char *source;  /* Source (interned) */
     char type[16];       /* Type: "event-type-N", N = rand.Intn(3) */
     char payload[64];    /* Payload: "data from <source>" */
@@ -57,26 +57,26 @@ typedef struct event {
     /* chansim: */
     int priority;        /* the source's priority */
     int64_t seq;         /* the source's event number, from 1 */
-} event_t;
+} priority_mux_event_t;
 
-typedef enum pmux_variant { PMUX_CORRECTED, PMUX_SEED } pmux_variant_t;
+typedef enum priority_mux_variant { PMUX_CORRECTED, PMUX_SEED } priority_mux_variant_t;
 
-typedef struct pmux_config {
+typedef struct priority_mux_config {
     simtime_t send_timeout; /* the source's send-or-drop timeout (50ms) */
     simtime_t poll_timeout; /* seed variant: per-source receive timeout (1ms) */
     simtime_t idle_wait;    /* seed variant: wait after an empty sweep (10ms) */
-    pmux_variant_t variant;
+    priority_mux_variant_t variant;
     bool print_forwarded;   /* print "Forwarded event from ..." (the seed does) */
     bool print_dropped;     /* print "Warning: Dropped event ..." (the seed does) */
     flow_out_t out;
-} pmux_config_t;
+} priority_mux_config_t;
 
 /* The seed's values, corrected variant, printing on. */
-pmux_config_t pmux_config_default(void);
+priority_mux_config_t priority_mux_config_default(void);
 
 /* A source, its channel and its counts (the seed's two maps, sources and
  * priorities, as one array entry per name). */
-typedef struct pmux_source {
+typedef struct priority_mux_source {
     const char *name;       /* interned */
     simtime_t interval;     /* ticker period; 0: external */
     int priority;
@@ -91,30 +91,30 @@ typedef struct pmux_source {
     metrics_series_t *m_latency;       /* priority_mux_latency_seconds{variant, source} */
     /* external sources: emitters in flight, so the channel closes after them */
     struct waitgroup *inflight;
-    const pmux_config_t *cfg;
+    const priority_mux_config_t *cfg;
     ctx_t *ctx;
-} pmux_source_t;
+} priority_mux_source_t;
 
 /* EventSource(ctx, name, interval, priority) for src (name, interval and
  * priority set by the caller): starts the source's goroutine and returns
  * its channel, closed when ctx is done. */
-chan_t *event_source(ctx_t *ctx, pmux_source_t *src, const pmux_config_t *cfg);
+chan_t *priority_mux_event_source(ctx_t *ctx, priority_mux_source_t *src, const priority_mux_config_t *cfg);
 
 /* PriorityMultiplexer(ctx, sources, priorities): starts the multiplexer
  * over n sources (their ch set) and returns the multiplexed channel,
  * closed when it stops. */
-chan_t *priority_multiplexer(ctx_t *ctx, pmux_source_t *sources, int n, const pmux_config_t *cfg);
+chan_t *priority_mux(ctx_t *ctx, priority_mux_source_t *sources, int n, const priority_mux_config_t *cfg);
 
 /* The whole of the seed's main, minus its consumer loop. */
 typedef struct priority_mux priority_mux_t;
 
 /* Start n sources (copied) and the multiplexer under ctx. */
-priority_mux_t *priority_mux_start(ctx_t *ctx, const pmux_source_t *sources, int n, const pmux_config_t *cfg);
-/* The multiplexed channel (elements are event_t). */
+priority_mux_t *priority_mux_start(ctx_t *ctx, const priority_mux_source_t *sources, int n, const priority_mux_config_t *cfg);
+/* The multiplexed channel (elements are priority_mux_event_t). */
 chan_t *priority_mux_chan(const priority_mux_t *pm);
 int priority_mux_count(const priority_mux_t *pm);
 /* Source i (counts readable at any time). */
-const pmux_source_t *priority_mux_source(const priority_mux_t *pm, int i);
+const priority_mux_source_t *priority_mux_source(const priority_mux_t *pm, int i);
 /* The index of the source named name, or -1. */
 int priority_mux_find(const priority_mux_t *pm, const char *name);
 /* One event of external source i, sent with the source's send-or-drop

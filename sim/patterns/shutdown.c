@@ -17,7 +17,7 @@
 static const go_error_t ERR_WP_SHUTTING_DOWN = {"worker pool is shutting down"};
 static const go_error_t ERR_WP_QUEUE_FULL = {"job queue is full"};
 
-static void vlog(gs_log_fn log, void *ud, const char *fmt, va_list ap)
+static void vlog(shutdown_log_fn log, void *ud, const char *fmt, va_list ap)
 {
     if (!log)
         return;
@@ -49,35 +49,35 @@ typedef struct gs_func {
     const char *name;            /* interned */
     shutdown_func_t fn;
     void *arg;
-    const char *after[GS_MAX_AFTER]; /* interned names to wait for (corrected) */
+    const char *after[SHUTDOWN_MAX_AFTER]; /* interned names to wait for (corrected) */
     int nafter;
     chan_t *done;                /* closed when fn returned */
     const go_error_t *err;
     simtime_t started, finished;
     ctx_t *ctx;                  /* the shutdown context, once started */
-    graceful_shutdown_t *gs;
+    shutdown_t *gs;
 } gs_func_t;
 
 /* GracefulShutdown manages the graceful shutdown process */
-struct graceful_shutdown {
+struct shutdown {
     obj_t hdr;                   /* scheduler-owned */
     simtime_t timeout;
-    gs_func_t shutdown_funcs[GS_MAX_FUNCS];
+    gs_func_t shutdown_funcs[SHUTDOWN_MAX_FUNCS];
     int nfuncs;
     waitgroup_t *wg;
     chan_t *shutdown_ch;         /* chan struct{}: closed when shutting down */
     chan_t *done_ch;             /* chan struct{}: closed when done */
     chan_t *signal_ch;           /* chan os.Signal, cap 1 (after Start) */
     chan_t *shutdown_complete;   /* closed when every func returned */
-    gs_options_t opt;
+    shutdown_options_t opt;
     const char *signal;          /* received, or NULL */
     simtime_t signal_at, started, finished;
     bool timed_out;
     entity_t *entity;
 };
 
-static void gs_logf(graceful_shutdown_t *gs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void gs_logf(graceful_shutdown_t *gs, const char *fmt, ...)
+static void gs_logf(shutdown_t *gs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void gs_logf(shutdown_t *gs, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -86,9 +86,9 @@ static void gs_logf(graceful_shutdown_t *gs, const char *fmt, ...)
 }
 
 /* NewGracefulShutdown creates a new graceful shutdown manager */
-graceful_shutdown_t *new_graceful_shutdown(simtime_t timeout, const gs_options_t *opt)
+shutdown_t *shutdown_new(simtime_t timeout, const shutdown_options_t *opt)
 {
-    graceful_shutdown_t *gs = obj_alloc(sizeof *gs, OBJ_NONE, NULL);
+    shutdown_t *gs = obj_alloc(sizeof *gs, OBJ_NONE, NULL);
     obj_set_name(gs, "GracefulShutdown");
     if (opt)
         gs->opt = *opt;
@@ -106,17 +106,17 @@ graceful_shutdown_t *new_graceful_shutdown(simtime_t timeout, const gs_options_t
 }
 
 /* AddShutdownFunc adds a function to be called during shutdown */
-void gs_add_shutdown_func(graceful_shutdown_t *gs, const char *name, shutdown_func_t fn, void *arg,
-                          const char *const *after, int nafter)
+void shutdown_add_shutdown_func(shutdown_t *gs, const char *name, shutdown_func_t fn, void *arg,
+                                const char *const *after, int nafter)
 {
-    if (gs->nfuncs == GS_MAX_FUNCS)
-        go_panic("graceful shutdown: more than %d shutdown functions", GS_MAX_FUNCS);
+    if (gs->nfuncs == SHUTDOWN_MAX_FUNCS)
+        go_panic("graceful shutdown: more than %d shutdown functions", SHUTDOWN_MAX_FUNCS);
     gs_func_t *f = &gs->shutdown_funcs[gs->nfuncs++];
     sched_t *s = sched_current();
     f->name = sched_intern(s, name);
     f->fn = fn;
     f->arg = arg;
-    f->nafter = nafter < GS_MAX_AFTER ? nafter : GS_MAX_AFTER;
+    f->nafter = nafter < SHUTDOWN_MAX_AFTER ? nafter : SHUTDOWN_MAX_AFTER;
     for (int i = 0; i < f->nafter; i++)
         f->after[i] = sched_intern(s, after[i]);
     f->done = chan_make(0, 0);
@@ -130,7 +130,7 @@ static const char *const signal_strings[] = {"interrupt", "terminated"}; /* sysc
 
 static void signal_waiter(void *arg)
 {
-    graceful_shutdown_t *gs = arg;
+    shutdown_t *gs = arg;
     int sig = 0;
     select_case_t cases[2] = {
         {.ch = gs->signal_ch, .dir = SELECT_RECV, .elem = &sig},
@@ -140,13 +140,13 @@ static void signal_waiter(void *arg)
         gs->signal = signal_names[sig];
         gs->signal_at = sched_now();
         gs_logf(gs, "Received signal: %s", signal_strings[sig]);
-        gs_shutdown(gs);
+        shutdown_shutdown(gs);
     }
     // case <-gs.shutdownCh: Shutdown triggered programmatically
 }
 
 /* Start begins listening for shutdown signals */
-void gs_start(graceful_shutdown_t *gs)
+void shutdown_start(shutdown_t *gs)
 {
     gs->signal_ch = chan_make(sizeof(int), 1); /* signal.Notify(signalCh, SIGINT, SIGTERM) */
     obj_set_name(gs->signal_ch, "signalCh");
@@ -154,7 +154,7 @@ void gs_start(graceful_shutdown_t *gs)
     go_set_role(g, "signals");
 }
 
-bool gs_signal(graceful_shutdown_t *gs, const char *sig)
+bool shutdown_signal(shutdown_t *gs, const char *sig)
 {
     int code = -1;
     for (int i = 0; i < 2; i++)
@@ -170,7 +170,7 @@ bool gs_signal(graceful_shutdown_t *gs, const char *sig)
 static void run_shutdown_func(void *arg)
 {
     gs_func_t *f = arg;
-    graceful_shutdown_t *gs = f->gs;
+    shutdown_t *gs = f->gs;
     /* corrected: first wait for the functions this one must follow */
     if (!gs->opt.seed_variant) {
         for (int i = 0; i < f->nafter; i++) {
@@ -201,13 +201,13 @@ static void run_shutdown_func(void *arg)
 
 static void wait_all(void *arg)
 {
-    graceful_shutdown_t *gs = arg;
+    shutdown_t *gs = arg;
     waitgroup_wait(gs->wg);
     chan_close(gs->shutdown_complete);
 }
 
 /* Shutdown initiates the graceful shutdown process */
-void gs_shutdown(graceful_shutdown_t *gs)
+void shutdown_shutdown(shutdown_t *gs)
 {
     // Ensure we only shut down once
     bool ok;
@@ -263,19 +263,19 @@ void gs_shutdown(graceful_shutdown_t *gs)
 }
 
 /* Wait blocks until shutdown is complete */
-void gs_wait(graceful_shutdown_t *gs)
+void shutdown_wait(shutdown_t *gs)
 {
     chan_recv(gs->done_ch, NULL);
 }
 
 /* IsShuttingDown returns whether shutdown has been initiated */
-bool gs_is_shutting_down(graceful_shutdown_t *gs)
+bool shutdown_is_shutting_down(shutdown_t *gs)
 {
     bool ok;
     return chan_try_recv(gs->shutdown_ch, NULL, &ok); /* select { case <-shutdownCh: true; default: false } */
 }
 
-void gs_get_report(const graceful_shutdown_t *gs, gs_report_t *out)
+void shutdown_get_report(const shutdown_t *gs, shutdown_report_t *out)
 {
     memset(out, 0, sizeof *out);
     out->signal = gs->signal;
@@ -293,19 +293,19 @@ void gs_get_report(const graceful_shutdown_t *gs, gs_report_t *out)
     }
 }
 
-simtime_t gs_timeout(const graceful_shutdown_t *gs) { return gs->timeout; }
-bool gs_seed_variant(const graceful_shutdown_t *gs) { return gs->opt.seed_variant; }
+simtime_t shutdown_timeout(const shutdown_t *gs) { return gs->timeout; }
+bool shutdown_seed_variant(const shutdown_t *gs) { return gs->opt.seed_variant; }
 
 /* ======================================================================== */
 /* Server                                                                   */
 /* ======================================================================== */
 
 /* Example HTTP server with graceful shutdown */
-struct server {
+struct shutdown_server {
     obj_t hdr;                   /* scheduler-owned */
     const char *addr;            /* interned */
-    graceful_shutdown_t *shutdown;
-    server_options_t opt;
+    shutdown_t *shutdown;
+    shutdown_server_options_t opt;
     bool listening;              /* Start called and the listener open */
     int64_t in_flight;
     int64_t by200, by202, by503, other, refused;
@@ -313,8 +313,8 @@ struct server {
     entity_t *entity;
 };
 
-static void srv_logf(server_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void srv_logf(server_t *s, const char *fmt, ...)
+static void srv_logf(shutdown_server_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void srv_logf(shutdown_server_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -322,7 +322,7 @@ static void srv_logf(server_t *s, const char *fmt, ...)
     va_end(ap);
 }
 
-static void srv_publish(server_t *s)
+static void srv_publish(shutdown_server_t *s)
 {
     res_pub(s->entity, "in_flight", s->in_flight);
     res_pub(s->entity, "ok", s->by200 + s->by202);
@@ -335,7 +335,7 @@ static void srv_publish(server_t *s)
  * 500ms), or until ctx is done. */
 static const go_error_t *http_server_shutdown(ctx_t *ctx, void *arg)
 {
-    server_t *s = arg;
+    shutdown_server_t *s = arg;
     entity_set_state(s->entity, "shutting down");
     if (!s->opt.seed_variant && s->opt.drain > 0) {
         /* corrected: keep the listener open for the drain period; the
@@ -370,9 +370,9 @@ static const go_error_t *http_server_shutdown(ctx_t *ctx, void *arg)
 }
 
 /* NewServer creates a new HTTP server with graceful shutdown */
-server_t *new_server(const char *addr, graceful_shutdown_t *gs, const server_options_t *opt)
+shutdown_server_t *shutdown_server_new(const char *addr, shutdown_t *gs, const shutdown_server_options_t *opt)
 {
-    server_t *s = obj_alloc(sizeof *s, OBJ_NONE, NULL);
+    shutdown_server_t *s = obj_alloc(sizeof *s, OBJ_NONE, NULL);
     s->addr = sched_intern(sched_current(), addr);
     obj_set_name(s, s->addr);
     s->shutdown = gs;
@@ -384,19 +384,19 @@ server_t *new_server(const char *addr, graceful_shutdown_t *gs, const server_opt
     srv_publish(s);
 
     // Register shutdown handler
-    gs_add_shutdown_func(gs, "http-server", http_server_shutdown, s, NULL, 0);
+    shutdown_add_shutdown_func(gs, "http-server", http_server_shutdown, s, NULL, 0);
     return s;
 }
 
 /* Start starts the HTTP server */
-void server_start(server_t *s)
+void shutdown_server_start(shutdown_server_t *s)
 {
     srv_logf(s, "Starting HTTP server on %s", s->addr);
     s->listening = true;
     entity_set_state(s->entity, "serving");
 }
 
-int server_request(server_t *s, const char *request, char *body, size_t size, void *call_ud)
+int shutdown_server_request(shutdown_server_t *s, const char *request, char *body, size_t size, void *call_ud)
 {
     char dummy[8];
     if (!body || !size) {
@@ -417,7 +417,7 @@ int server_request(server_t *s, const char *request, char *body, size_t size, vo
     s->in_flight++;
     srv_publish(s);
     // Check if we're shutting down
-    if (gs_is_shutting_down(s->shutdown)) {
+    if (shutdown_is_shutting_down(s->shutdown)) {
         status = 503; /* http.StatusServiceUnavailable */
         snprintf(body, size, "Server is shutting down");
     } else if (s->opt.handler) {
@@ -451,7 +451,7 @@ int server_request(server_t *s, const char *request, char *body, size_t size, vo
     return status;
 }
 
-void server_get_stats(const server_t *s, server_stats_t *out)
+void shutdown_server_get_stats(const shutdown_server_t *s, shutdown_server_stats_t *out)
 {
     out->state = entity_state(s->entity);
     out->in_flight = s->in_flight;
@@ -463,7 +463,7 @@ void server_get_stats(const server_t *s, server_stats_t *out)
     out->listener_closed_at = s->listener_closed_at;
 }
 
-const char *server_addr(const server_t *s) { return s->addr; }
+const char *shutdown_server_addr(const shutdown_server_t *s) { return s->addr; }
 
 /* ======================================================================== */
 /* WorkerPool                                                               */
@@ -473,12 +473,12 @@ const char *server_addr(const server_t *s) { return s->addr; }
 struct shutdown_worker_pool {
     obj_t hdr;                   /* scheduler-owned */
     chan_t *job_ch;              /* chan string (here: the job's index) */
-    graceful_shutdown_t *shutdown;
+    shutdown_t *shutdown;
     waitgroup_t *wg;
     mutex_t *mu;                 /* corrected: SubmitJob against the close */
     bool closed;                 /* corrected: the pool's own shutdown began */
-    worker_pool_options_t opt;
-    wp_job_t *jobs;
+    shutdown_worker_pool_options_t opt;
+    shutdown_worker_pool_job_t *jobs;
     size_t njobs, capjobs;
     entity_t *entity;
 };
@@ -531,9 +531,9 @@ static void wp_worker(void *arg)
 
     int64_t idx;
     while (chan_recv(wp->job_ch, &idx)) {
-        wp_job_t *job = &wp->jobs[idx];
+        shutdown_worker_pool_job_t *job = &wp->jobs[idx];
         // Check if we're shutting down
-        if (gs_is_shutting_down(wp->shutdown)) {
+        if (shutdown_is_shutting_down(wp->shutdown)) {
             wp_logf(wp, "Worker %d processing final jobs before shutdown", w->id);
             job->final = true;
         }
@@ -605,8 +605,8 @@ static const go_error_t *wp_shutdown(ctx_t *ctx, void *arg)
 }
 
 /* NewWorkerPool creates a new worker pool with graceful shutdown */
-shutdown_worker_pool_t *new_worker_pool(int worker_count, int job_buffer_size,
-                                        graceful_shutdown_t *gs, const worker_pool_options_t *opt)
+shutdown_worker_pool_t *shutdown_worker_pool_new(int worker_count, int job_buffer_size,
+                                                 shutdown_t *gs, const shutdown_worker_pool_options_t *opt)
 {
     shutdown_worker_pool_t *wp = obj_alloc(sizeof *wp, OBJ_NONE, wp_deinit);
     obj_set_name(wp, "WorkerPool");
@@ -640,22 +640,22 @@ shutdown_worker_pool_t *new_worker_pool(int worker_count, int job_buffer_size,
 
     // Register shutdown handler
     const char *after[1] = {wp->opt.after};
-    gs_add_shutdown_func(gs, "worker-pool", wp_shutdown, wp, after,
-                         (!wp->opt.seed_variant && wp->opt.after) ? 1 : 0);
+    shutdown_add_shutdown_func(gs, "worker-pool", wp_shutdown, wp, after,
+                               (!wp->opt.seed_variant && wp->opt.after) ? 1 : 0);
     return wp;
 }
 
-static wp_job_t *record_job(shutdown_worker_pool_t *wp, const char *job)
+static shutdown_worker_pool_job_t *record_job(shutdown_worker_pool_t *wp, const char *job)
 {
     if (wp->njobs == wp->capjobs) {
         size_t cap = wp->capjobs ? wp->capjobs * 2 : 32;
-        wp_job_t *n = realloc(wp->jobs, cap * sizeof *n);
+        shutdown_worker_pool_job_t *n = realloc(wp->jobs, cap * sizeof *n);
         if (!n)
             go_fatal("out of memory");
         wp->jobs = n;
         wp->capjobs = cap;
     }
-    wp_job_t *j = &wp->jobs[wp->njobs++];
+    shutdown_worker_pool_job_t *j = &wp->jobs[wp->njobs++];
     memset(j, 0, sizeof *j);
     j->name = sched_intern(sched_current(), job);
     j->submitted = sched_now();
@@ -665,13 +665,13 @@ static wp_job_t *record_job(shutdown_worker_pool_t *wp, const char *job)
 }
 
 /* SubmitJob submits a job to the worker pool */
-const go_error_t *wp_submit_job(shutdown_worker_pool_t *wp, const char *job)
+const go_error_t *shutdown_worker_pool_submit_job(shutdown_worker_pool_t *wp, const char *job)
 {
-    wp_job_t *j = record_job(wp, job);
+    shutdown_worker_pool_job_t *j = record_job(wp, job);
     int64_t idx = (int64_t)(wp->njobs - 1);
     const go_error_t *err = NULL;
     if (wp->opt.seed_variant) {
-        if (gs_is_shutting_down(wp->shutdown)) {
+        if (shutdown_is_shutting_down(wp->shutdown)) {
             err = &ERR_WP_SHUTTING_DOWN;
         } else if (!chan_try_send(wp->job_ch, &idx)) {
             err = &ERR_WP_QUEUE_FULL;
@@ -693,10 +693,10 @@ const go_error_t *wp_submit_job(shutdown_worker_pool_t *wp, const char *job)
     return err;
 }
 
-const wp_job_t *wp_jobs(const shutdown_worker_pool_t *wp, size_t *n)
+const shutdown_worker_pool_job_t *shutdown_worker_pool_jobs(const shutdown_worker_pool_t *wp, size_t *n)
 {
     *n = wp->njobs;
     return wp->jobs;
 }
 
-int64_t wp_queue_depth(const shutdown_worker_pool_t *wp) { return chan_len(wp->job_ch); }
+int64_t shutdown_worker_pool_queue_depth(const shutdown_worker_pool_t *wp) { return chan_len(wp->job_ch); }

@@ -64,138 +64,138 @@
 #include "entity.h"
 #include "goerr.h"
 
-typedef void (*gs_log_fn)(void *ud, const char *line);
+typedef void (*shutdown_log_fn)(void *ud, const char *line);
 
 /* ---- GracefulShutdown ----------------------------------------------------- */
 
-typedef struct graceful_shutdown graceful_shutdown_t;
+typedef struct shutdown shutdown_t;
 
 /* ShutdownFunc represents a function to be called during shutdown:
  * returns NULL or an error; should honour ctx. */
 typedef const go_error_t *(*shutdown_func_t)(ctx_t *ctx, void *arg);
 
-typedef struct gs_options {
-    gs_log_fn log;       /* the seed's log.Printf lines, or NULL */
+typedef struct shutdown_options {
+    shutdown_log_fn log;       /* the seed's log.Printf lines, or NULL */
     void *log_ud;
     bool seed_variant;   /* ignore `after` dependencies, as the seed has none */
-} gs_options_t;
+} shutdown_options_t;
 
 /* NewGracefulShutdown(timeout). opt may be NULL (corrected, silent). */
-graceful_shutdown_t *new_graceful_shutdown(simtime_t timeout, const gs_options_t *opt);
+shutdown_t *shutdown_new(simtime_t timeout, const shutdown_options_t *opt);
 
-#define GS_MAX_FUNCS 32
-#define GS_MAX_AFTER 4
+#define SHUTDOWN_MAX_FUNCS 32
+#define SHUTDOWN_MAX_AFTER 4
 
 /* AddShutdownFunc(name, fn). after names functions this one waits for
  * (corrected variant only; NULL or nafter 0 for none). */
-void gs_add_shutdown_func(graceful_shutdown_t *gs, const char *name, shutdown_func_t fn, void *arg,
-                          const char *const *after, int nafter);
+void shutdown_add_shutdown_func(shutdown_t *gs, const char *name, shutdown_func_t fn, void *arg,
+                                const char *const *after, int nafter);
 
 /* Start begins listening for shutdown signals (signal.Notify for SIGINT
  * and SIGTERM, a channel of capacity 1, and the goroutine that waits). */
-void gs_start(graceful_shutdown_t *gs);
+void shutdown_start(shutdown_t *gs);
 
 /* The OS delivering a signal ("SIGTERM", "SIGINT"): a non-blocking send
  * on the Notify channel, as the runtime does (dropped when full). Returns
  * false if nobody listens (not started) or the channel was full. */
-bool gs_signal(graceful_shutdown_t *gs, const char *sig);
+bool shutdown_signal(shutdown_t *gs, const char *sig);
 
 /* Shutdown initiates the graceful shutdown process; returns when every
  * function returned or the timeout struck. Only the first call acts. */
-void gs_shutdown(graceful_shutdown_t *gs);
+void shutdown_shutdown(shutdown_t *gs);
 
 /* Wait blocks until shutdown is complete. */
-void gs_wait(graceful_shutdown_t *gs);
+void shutdown_wait(shutdown_t *gs);
 
 /* IsShuttingDown returns whether shutdown has been initiated. */
-bool gs_is_shutting_down(graceful_shutdown_t *gs);
+bool shutdown_is_shutting_down(shutdown_t *gs);
 
 /* What happened, for the report. */
-typedef struct gs_func_report {
+typedef struct shutdown_func_report {
     const char *name;        /* interned */
     const go_error_t *err;   /* its error, if it returned one */
     simtime_t started;       /* when it began its own work (-1: never) */
     simtime_t finished;      /* when it returned (-1: still running) */
-} gs_func_report_t;
+} shutdown_func_report_t;
 
-typedef struct gs_report {
+typedef struct shutdown_report {
     const char *signal;      /* the signal received, or NULL */
     simtime_t signal_at;     /* when (-1: none) */
     simtime_t started;       /* when Shutdown began (-1: not yet) */
     simtime_t finished;      /* when Wait was released (-1: not yet) */
     bool timed_out;          /* "Graceful shutdown timed out" */
     int nfuncs;
-    gs_func_report_t funcs[GS_MAX_FUNCS];
-} gs_report_t;
+    shutdown_func_report_t funcs[SHUTDOWN_MAX_FUNCS];
+} shutdown_report_t;
 
-void gs_get_report(const graceful_shutdown_t *gs, gs_report_t *out);
-simtime_t gs_timeout(const graceful_shutdown_t *gs);
-bool gs_seed_variant(const graceful_shutdown_t *gs);
+void shutdown_get_report(const shutdown_t *gs, shutdown_report_t *out);
+simtime_t shutdown_timeout(const shutdown_t *gs);
+bool shutdown_seed_variant(const shutdown_t *gs);
 
 /* ---- Server ---------------------------------------------------------------- */
 
-typedef struct server server_t;
+typedef struct shutdown_server shutdown_server_t;
 
 /* A handler: writes the response body into body (size bytes) and returns
  * the status code. Runs in the requesting goroutine; may block. call_ud
- * is what that request's server_request was given. */
-typedef int (*http_handler_fn)(void *ud, void *call_ud, server_t *s, const char *request, char *body,
-                               size_t size);
+ * is what that request's shutdown_server_request was given. */
+typedef int (*shutdown_http_handler_fn)(void *ud, void *call_ud, shutdown_server_t *s, const char *request, char *body,
+                                        size_t size);
 
-typedef struct server_options {
-    http_handler_fn handler; /* NULL: the seed's "Hello, World!" */
+typedef struct shutdown_server_options {
+    shutdown_http_handler_fn handler; /* NULL: the seed's "Hello, World!" */
     void *handler_ud;
     simtime_t drain;         /* corrected: 503 with the listener open this long */
-    gs_log_fn log;
+    shutdown_log_fn log;
     void *log_ud;
     bool seed_variant;
-} server_options_t;
+} shutdown_server_options_t;
 
 /* NewServer(addr, shutdown): registers the "http-server" shutdown func. */
-server_t *new_server(const char *addr, graceful_shutdown_t *gs, const server_options_t *opt);
+shutdown_server_t *shutdown_server_new(const char *addr, shutdown_t *gs, const shutdown_server_options_t *opt);
 /* Start starts the HTTP server (listening from now on). */
-void server_start(server_t *s);
+void shutdown_server_start(shutdown_server_t *s);
 
 /* A client's request: the status (0 for "connection refused", the
  * listener being closed or not yet open) and the body. Blocks while the
  * handler runs; call_ud is passed to the handler. */
-int server_request(server_t *s, const char *request, char *body, size_t size, void *call_ud);
+int shutdown_server_request(shutdown_server_t *s, const char *request, char *body, size_t size, void *call_ud);
 
-typedef struct server_stats {
+typedef struct shutdown_server_stats {
     const char *state;       /* "idle", "serving", "shutting down", "stopped" */
     int64_t in_flight;
     int64_t by_status_200, by_status_202, by_status_503, other_status;
     int64_t refused;         /* connection refused */
     simtime_t listener_closed_at; /* -1: open */
-} server_stats_t;
+} shutdown_server_stats_t;
 
-void server_get_stats(const server_t *s, server_stats_t *out);
-const char *server_addr(const server_t *s);
+void shutdown_server_get_stats(const shutdown_server_t *s, shutdown_server_stats_t *out);
+const char *shutdown_server_addr(const shutdown_server_t *s);
 
 /* ---- WorkerPool -------------------------------------------------------------- */
 
 typedef struct shutdown_worker_pool shutdown_worker_pool_t;
 
-typedef struct worker_pool_options {
+typedef struct shutdown_worker_pool_options {
     simtime_t job_time;      /* 100ms: time.Sleep(100 * time.Millisecond) */
     const char *after;       /* corrected: the shutdown func to wait for
                               * ("http-server"), or NULL */
-    gs_log_fn log;
+    shutdown_log_fn log;
     void *log_ud;
     bool seed_variant;
-} worker_pool_options_t;
+} shutdown_worker_pool_options_t;
 
 /* NewWorkerPool(workerCount, jobBufferSize, shutdown): starts the workers
  * and registers the "worker-pool" shutdown func. */
-shutdown_worker_pool_t *new_worker_pool(int worker_count, int job_buffer_size,
-                                        graceful_shutdown_t *gs, const worker_pool_options_t *opt);
+shutdown_worker_pool_t *shutdown_worker_pool_new(int worker_count, int job_buffer_size,
+                                                 shutdown_t *gs, const shutdown_worker_pool_options_t *opt);
 
 /* SubmitJob(job): NULL, "worker pool is shutting down" or "job queue is
  * full". The job name is copied. Never blocks. */
-const go_error_t *wp_submit_job(shutdown_worker_pool_t *wp, const char *job);
+const go_error_t *shutdown_worker_pool_submit_job(shutdown_worker_pool_t *wp, const char *job);
 
 /* Every job submitted, accepted or not, in submission order. */
-typedef struct wp_job {
+typedef struct shutdown_worker_pool_job {
     const char *name;        /* interned */
     const go_error_t *refused; /* NULL if accepted */
     simtime_t submitted;
@@ -203,10 +203,10 @@ typedef struct wp_job {
     simtime_t finished;      /* -1: not finished */
     int worker;              /* which worker (-1: none) */
     bool final;              /* started after shutdown began ("final jobs") */
-} wp_job_t;
+} shutdown_worker_pool_job_t;
 
 /* Borrowed until the next submission. */
-const wp_job_t *wp_jobs(const shutdown_worker_pool_t *wp, size_t *n);
-int64_t wp_queue_depth(const shutdown_worker_pool_t *wp);
+const shutdown_worker_pool_job_t *shutdown_worker_pool_jobs(const shutdown_worker_pool_t *wp, size_t *n);
+int64_t shutdown_worker_pool_queue_depth(const shutdown_worker_pool_t *wp);
 
 #endif

@@ -20,8 +20,8 @@
 #include "sync.h"
 #include "timer.h"
 
-const go_error_t ERR_JOB_QUEUE_FULL = {"job queue is full"};
-const go_error_t ERR_POOL_SHUT_DOWN = {"pool is shut down"};
+const go_error_t WORKER_POOL_ERR_JOB_QUEUE_FULL = {"job queue is full"};
+const go_error_t WORKER_POOL_ERR_SHUT_DOWN = {"pool is shut down"};
 
 /* The seed's PoolMetrics and gauges, registered as adaptive_pool_<x>{pool}. */
 enum {
@@ -38,7 +38,7 @@ enum {
 };
 
 /* AdaptiveWorkerPool implements a worker pool that scales based on load */
-struct adaptive_worker_pool {
+struct worker_pool {
     obj_t hdr;                 /* scheduler-owned */
     chan_t *job_queue;         /* chan Job, cap queue_size */
     chan_t *result_queue;      /* chan Result, cap queue_size */
@@ -50,19 +50,19 @@ struct adaptive_worker_pool {
     mutex_t *mu;               /* unused by the seed; the corrected Submit/Shutdown */
     chan_t *stop_ch;           /* chan struct{}: scale-down signals; closed last */
     waitgroup_t *worker_wg;
-    pool_metrics_t metrics;
+    worker_pool_metrics_t metrics;
     simtime_t scale_interval;
     double scale_threshold;    /* threshold for scaling (0-1) */
     /* chansim */
     ctx_t *ctx;                /* the ctx the pool was made with */
-    pool_options_t opt;
+    worker_pool_options_t opt;
     const char *name;          /* interned */
     bool closed;               /* corrected: Shutdown began */
     int32_t retire_pending;    /* corrected: scale-downs no idle worker took yet */
     int64_t rejected;          /* Submit calls that returned an error */
     int64_t buffer_high_water; /* max len(jobQueue) */
     int64_t started;           /* workers ever started (names them) */
-    pool_scale_event_t *events;
+    worker_pool_scale_event_t *events;
     size_t nevents, capevents;
     entity_t *entity;
     res_metric_t out[M_COUNT];
@@ -71,14 +71,14 @@ struct adaptive_worker_pool {
 /* One worker goroutine's state (the closure of startWorker's go func()). */
 typedef struct worker {
     obj_t hdr;                 /* scheduler-owned */
-    adaptive_worker_pool_t *p;
+    worker_pool_t *p;
     ctx_t *ctx;
     entity_t *entity;
 } worker_t;
 
-pool_options_t pool_options_default(void)
+worker_pool_options_t worker_pool_options_default(void)
 {
-    pool_options_t o = {0};
+    worker_pool_options_t o = {0};
     o.name = "pool";
     o.min_workers = 5;
     o.max_workers = 20;
@@ -93,7 +93,7 @@ pool_options_t pool_options_default(void)
 
 #define logf_(p, ...) res_logf((p)->opt.log, (p)->opt.log_ud, __VA_ARGS__)
 
-static void publish(adaptive_worker_pool_t *p)
+static void publish(worker_pool_t *p)
 {
     entity_t *e = p->entity;
     res_pub(e, "current_workers", p->worker_count);
@@ -117,7 +117,7 @@ static void publish(adaptive_worker_pool_t *p)
         res_metric_set(&p->out[M_AVERAGE_LATENCY], p->metrics.total_latency / p->metrics.completed_jobs);
 }
 
-static void register_metrics(adaptive_worker_pool_t *p)
+static void register_metrics(worker_pool_t *p)
 {
     static const res_metric_def_t defs[M_COUNT] = {
         {METRICS_COUNTER, "adaptive_pool_total_jobs", "Jobs accepted by Submit", 1},
@@ -135,16 +135,16 @@ static void register_metrics(adaptive_worker_pool_t *p)
 
 static void pool_deinit(obj_t *o)
 {
-    adaptive_worker_pool_t *p = (adaptive_worker_pool_t *)o;
+    worker_pool_t *p = (worker_pool_t *)o;
     free(p->events);
     p->events = NULL;
 }
 
-static void record_event(adaptive_worker_pool_t *p, const pool_scale_event_t *ev)
+static void record_event(worker_pool_t *p, const worker_pool_scale_event_t *ev)
 {
     if (p->nevents == p->capevents) {
         size_t cap = p->capevents ? p->capevents * 2 : 16;
-        pool_scale_event_t *n = realloc(p->events, cap * sizeof *n);
+        worker_pool_scale_event_t *n = realloc(p->events, cap * sizeof *n);
         if (!n)
             return;
         p->events = n;
@@ -157,21 +157,21 @@ static void record_event(adaptive_worker_pool_t *p, const pool_scale_event_t *ev
 
 static int max_int(int a, int b) { return a > b ? a : b; }
 
-static void start_worker(adaptive_worker_pool_t *p, ctx_t *ctx);
+static void start_worker(worker_pool_t *p, ctx_t *ctx);
 static void autoscaler(void *arg);
 
 /* NewAdaptiveWorkerPool creates a new adaptive worker pool */
-adaptive_worker_pool_t *new_adaptive_worker_pool(ctx_t *ctx, const pool_options_t *opt)
+worker_pool_t *worker_pool_new(ctx_t *ctx, const worker_pool_options_t *opt)
 {
-    adaptive_worker_pool_t *p = obj_alloc(sizeof *p, OBJ_NONE, pool_deinit);
-    p->opt = opt ? *opt : pool_options_default();
+    worker_pool_t *p = obj_alloc(sizeof *p, OBJ_NONE, pool_deinit);
+    p->opt = opt ? *opt : worker_pool_options_default();
     if (!p->opt.name)
         p->opt.name = "pool";
     p->name = sched_intern(sched_current(), p->opt.name);
     p->opt.name = p->name;
     obj_set_name(p, p->name);
-    p->job_queue = chan_make(sizeof(job_t), p->opt.queue_size);
-    p->result_queue = chan_make(sizeof(result_t), p->opt.queue_size);
+    p->job_queue = chan_make(sizeof(worker_pool_job_t), p->opt.queue_size);
+    p->result_queue = chan_make(sizeof(worker_pool_result_t), p->opt.queue_size);
     obj_set_name(p->job_queue, "jobQueue");
     obj_set_name(p->result_queue, "resultQueue");
     p->min_workers = p->opt.min_workers;
@@ -215,14 +215,14 @@ static void set_worker_state(worker_t *w, const char *state)
 static void worker(void *arg)
 {
     worker_t *w = arg;
-    adaptive_worker_pool_t *p = w->p;
+    worker_pool_t *p = w->p;
     bool seed = p->opt.seed_variant;
     bool active = false;
     entity_set_goroutine(w->entity, go_id(go_self()));
     set_worker_state(w, "idle");
 
     for (;;) {
-        job_t job;
+        worker_pool_job_t job;
         select_case_t cases[3] = {
             {.ch = p->job_queue, .dir = SELECT_RECV, .elem = &job},
             {.ch = p->stop_ch, .dir = SELECT_RECV},
@@ -243,7 +243,7 @@ static void worker(void *arg)
 
         // Process the job
         simtime_t start_time = sched_now();
-        result_t result;
+        worker_pool_result_t result;
 
         // Simulate processing with potential failures
         go_sleep(job.duration);
@@ -294,7 +294,7 @@ out:
 }
 
 /* startWorker launches a new worker goroutine */
-static void start_worker(adaptive_worker_pool_t *p, ctx_t *ctx)
+static void start_worker(worker_pool_t *p, ctx_t *ctx)
 {
     waitgroup_add(p->worker_wg, 1);
     p->worker_count++;
@@ -310,7 +310,7 @@ static void start_worker(adaptive_worker_pool_t *p, ctx_t *ctx)
 }
 
 /* adjustWorkerCount scales the worker pool up or down based on current load */
-static void adjust_worker_count(adaptive_worker_pool_t *p, ctx_t *ctx)
+static void adjust_worker_count(worker_pool_t *p, ctx_t *ctx)
 {
     bool seed = p->opt.seed_variant;
     if (!seed && p->closed)
@@ -337,7 +337,7 @@ static void adjust_worker_count(adaptive_worker_pool_t *p, ctx_t *ctx)
 
         logf_(p, "Scaling up: Adding %d workers (utilization: %.2f, pending: %d)", to_add,
               utilization, (int)pending_jobs);
-        pool_scale_event_t ev = {sched_now(), +1, to_add, to_add, current_workers, active_workers,
+        worker_pool_scale_event_t ev = {sched_now(), +1, to_add, to_add, current_workers, active_workers,
                                  pending_jobs, utilization};
         record_event(p, &ev);
 
@@ -368,7 +368,7 @@ static void adjust_worker_count(adaptive_worker_pool_t *p, ctx_t *ctx)
              * enough workers" -- break only leaves the select; the signal
              * is lost */
         }
-        pool_scale_event_t ev = {sched_now(), -1, to_remove, delivered, current_workers,
+        worker_pool_scale_event_t ev = {sched_now(), -1, to_remove, delivered, current_workers,
                                  active_workers, pending_jobs, utilization};
         record_event(p, &ev);
     }
@@ -378,7 +378,7 @@ static void adjust_worker_count(adaptive_worker_pool_t *p, ctx_t *ctx)
 /* autoscaler adjusts the number of workers based on load */
 static void autoscaler(void *arg)
 {
-    adaptive_worker_pool_t *p = arg;
+    worker_pool_t *p = arg;
     ctx_t *ctx = p->ctx;
     sim_timer_t *ticker = ticker_new(p->scale_interval);
 
@@ -396,7 +396,7 @@ static void autoscaler(void *arg)
 }
 
 /* Submit adds a job to the pool */
-const go_error_t *pool_submit(adaptive_worker_pool_t *p, ctx_t *ctx, job_t job)
+const go_error_t *worker_pool_submit(worker_pool_t *p, ctx_t *ctx, worker_pool_job_t job)
 {
     bool seed = p->opt.seed_variant;
     if (!seed) {
@@ -407,7 +407,7 @@ const go_error_t *pool_submit(adaptive_worker_pool_t *p, ctx_t *ctx, job_t job)
             mutex_unlock(p->mu);
             p->rejected++;
             publish(p);
-            return &ERR_POOL_SHUT_DOWN;
+            return &WORKER_POOL_ERR_SHUT_DOWN;
         }
         p->pending_jobs++;
     }
@@ -432,7 +432,7 @@ const go_error_t *pool_submit(adaptive_worker_pool_t *p, ctx_t *ctx, job_t job)
         if (!seed)
             p->pending_jobs--;
         p->rejected++;
-        err = fired == 1 ? ctx_err(ctx) : &ERR_JOB_QUEUE_FULL;
+        err = fired == 1 ? ctx_err(ctx) : &WORKER_POOL_ERR_JOB_QUEUE_FULL;
     }
     if (!seed)
         mutex_unlock(p->mu);
@@ -441,10 +441,10 @@ const go_error_t *pool_submit(adaptive_worker_pool_t *p, ctx_t *ctx, job_t job)
 }
 
 /* Results returns the channel for receiving results */
-chan_t *pool_results(adaptive_worker_pool_t *p) { return p->result_queue; }
+chan_t *worker_pool_results(worker_pool_t *p) { return p->result_queue; }
 
 /* Shutdown gracefully shuts down the worker pool */
-void pool_shutdown(adaptive_worker_pool_t *p)
+void worker_pool_shutdown(worker_pool_t *p)
 {
     if (!p->opt.seed_variant) {
         mutex_lock(p->mu);
@@ -461,10 +461,10 @@ void pool_shutdown(adaptive_worker_pool_t *p)
 }
 
 /* GetMetrics returns the current pool metrics */
-pool_metrics_t pool_get_metrics(adaptive_worker_pool_t *p)
+worker_pool_metrics_t worker_pool_get_metrics(worker_pool_t *p)
 {
     int64_t completed = p->metrics.completed_jobs;
-    pool_metrics_t metrics = {
+    worker_pool_metrics_t metrics = {
         .total_jobs = p->metrics.total_jobs,
         .completed_jobs = completed,
         .failed_jobs = p->metrics.failed_jobs,
@@ -478,17 +478,17 @@ pool_metrics_t pool_get_metrics(adaptive_worker_pool_t *p)
     return metrics;
 }
 
-int32_t pool_worker_count(const adaptive_worker_pool_t *p) { return p->worker_count; }
-int32_t pool_active_workers(const adaptive_worker_pool_t *p) { return p->active_workers; }
-int32_t pool_pending_jobs(const adaptive_worker_pool_t *p) { return p->pending_jobs; }
-int64_t pool_queue_depth(const adaptive_worker_pool_t *p) { return chan_len(p->job_queue); }
-int64_t pool_rejected_jobs(const adaptive_worker_pool_t *p) { return p->rejected; }
-int64_t pool_buffer_high_water(const adaptive_worker_pool_t *p) { return p->buffer_high_water; }
-int64_t pool_workers_started(const adaptive_worker_pool_t *p) { return p->started; }
-entity_t *pool_entity(const adaptive_worker_pool_t *p) { return p->entity; }
-const pool_options_t *pool_options(const adaptive_worker_pool_t *p) { return &p->opt; }
+int32_t worker_pool_worker_count(const worker_pool_t *p) { return p->worker_count; }
+int32_t worker_pool_active_workers(const worker_pool_t *p) { return p->active_workers; }
+int32_t worker_pool_pending_jobs(const worker_pool_t *p) { return p->pending_jobs; }
+int64_t worker_pool_queue_depth(const worker_pool_t *p) { return chan_len(p->job_queue); }
+int64_t worker_pool_rejected_jobs(const worker_pool_t *p) { return p->rejected; }
+int64_t worker_pool_buffer_high_water(const worker_pool_t *p) { return p->buffer_high_water; }
+int64_t worker_pool_workers_started(const worker_pool_t *p) { return p->started; }
+entity_t *worker_pool_entity(const worker_pool_t *p) { return p->entity; }
+const worker_pool_options_t *worker_pool_options(const worker_pool_t *p) { return &p->opt; }
 
-const pool_scale_event_t *pool_scale_events(const adaptive_worker_pool_t *p, size_t *n)
+const worker_pool_scale_event_t *worker_pool_scale_events(const worker_pool_t *p, size_t *n)
 {
     *n = p->nevents;
     return p->events;

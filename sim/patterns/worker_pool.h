@@ -53,7 +53,7 @@
  * _average_latency_seconds (gauges).
  *
  * Ownership: the pool is owned by the running scheduler; results are
- * values (result_t) on the results channel.
+ * values (worker_pool_result_t) on the results channel.
  */
 #ifndef CHANSIM_WORKER_POOL_H
 #define CHANSIM_WORKER_POOL_H
@@ -68,33 +68,33 @@
 #include "goerr.h"
 
 /* Job represents a unit of work */
-typedef struct job {
+typedef struct worker_pool_job {
     int64_t id;
     simtime_t duration; /* simulated processing time */
-} job_t;
+} worker_pool_job_t;
 
 /* Result represents the outcome of job processing (a value on the
  * results channel). */
-typedef struct result {
+typedef struct worker_pool_result {
     int64_t job_id;
     const go_error_t *err; /* NULL: success ("Processed result for job N") */
     simtime_t latency;
-} result_t;
+} worker_pool_result_t;
 
 /* PoolMetrics tracks performance metrics for the worker pool. As GetMetrics
  * returns it, total_latency holds the *average* latency (the seed reuses
  * the field). */
-typedef struct pool_metrics {
+typedef struct worker_pool_metrics {
     int64_t total_jobs;
     int64_t completed_jobs;  /* failed jobs included, as in the seed */
     int64_t failed_jobs;
     int64_t total_latency;   /* in GetMetrics' result: the average, ns */
     int32_t queue_high_water;
-} pool_metrics_t;
+} worker_pool_metrics_t;
 
-typedef void (*pool_log_fn)(void *ud, const char *line);
+typedef void (*worker_pool_log_fn)(void *ud, const char *line);
 
-typedef struct pool_options {
+typedef struct worker_pool_options {
     const char *name;          /* for entities, metrics and goroutine names */
     int min_workers;           /* 5 */
     int max_workers;           /* 20 */
@@ -104,55 +104,55 @@ typedef struct pool_options {
     double scale_up_fraction;  /* 0.25 */
     double scale_down_fraction; /* 0.15 */
     int failure_pct;           /* 10 */
-    pool_log_fn log;           /* the seed's Printf lines ("Scaling up: ..."), or NULL */
+    worker_pool_log_fn log;           /* the seed's Printf lines ("Scaling up: ..."), or NULL */
     void *log_ud;
     bool seed_variant;
-} pool_options_t;
+} worker_pool_options_t;
 
 /* The seed's values (NewAdaptiveWorkerPool(ctx, 5, 20, 100) and its
  * constants), corrected variant. */
-pool_options_t pool_options_default(void);
+worker_pool_options_t worker_pool_options_default(void);
 
-typedef struct adaptive_worker_pool adaptive_worker_pool_t;
+typedef struct worker_pool worker_pool_t;
 
 /* "job queue is full": Submit with the queue at capacity. */
-extern const go_error_t ERR_JOB_QUEUE_FULL;
+extern const go_error_t WORKER_POOL_ERR_JOB_QUEUE_FULL;
 /* "pool is shut down": the corrected Submit after Shutdown. */
-extern const go_error_t ERR_POOL_SHUT_DOWN;
+extern const go_error_t WORKER_POOL_ERR_SHUT_DOWN;
 
 /* NewAdaptiveWorkerPool(ctx, minWorkers, maxWorkers, queueSize): starts
  * min_workers workers and the autoscaler, all stopping on ctx. */
-adaptive_worker_pool_t *new_adaptive_worker_pool(ctx_t *ctx, const pool_options_t *opt);
+worker_pool_t *worker_pool_new(ctx_t *ctx, const worker_pool_options_t *opt);
 
-/* Submit adds a job to the pool: NULL, ERR_JOB_QUEUE_FULL, ctx.Err(), or
- * (corrected, after Shutdown) ERR_POOL_SHUT_DOWN. Never blocks. The seed's
+/* Submit adds a job to the pool: NULL, WORKER_POOL_ERR_JOB_QUEUE_FULL, ctx.Err(), or
+ * (corrected, after Shutdown) WORKER_POOL_ERR_SHUT_DOWN. Never blocks. The seed's
  * variant panics "send on closed channel" after Shutdown. */
-const go_error_t *pool_submit(adaptive_worker_pool_t *p, ctx_t *ctx, job_t job);
+const go_error_t *worker_pool_submit(worker_pool_t *p, ctx_t *ctx, worker_pool_job_t job);
 
-/* Results returns the channel of result_t values; closed by Shutdown. */
-chan_t *pool_results(adaptive_worker_pool_t *p);
+/* Results returns the channel of worker_pool_result_t values; closed by Shutdown. */
+chan_t *worker_pool_results(worker_pool_t *p);
 
 /* Shutdown gracefully shuts down the worker pool: closes the job queue,
  * waits for the workers, closes the results and the stop channel. Blocks. */
-void pool_shutdown(adaptive_worker_pool_t *p);
+void worker_pool_shutdown(worker_pool_t *p);
 
 /* GetMetrics returns the current pool metrics (total_latency = average). */
-pool_metrics_t pool_get_metrics(adaptive_worker_pool_t *p);
+worker_pool_metrics_t worker_pool_get_metrics(worker_pool_t *p);
 
 /* atomic.LoadInt32(&pool.workerCount) and friends. */
-int32_t pool_worker_count(const adaptive_worker_pool_t *p);
-int32_t pool_active_workers(const adaptive_worker_pool_t *p);
-int32_t pool_pending_jobs(const adaptive_worker_pool_t *p);
+int32_t worker_pool_worker_count(const worker_pool_t *p);
+int32_t worker_pool_active_workers(const worker_pool_t *p);
+int32_t worker_pool_pending_jobs(const worker_pool_t *p);
 /* chansim's own figures. */
-int64_t pool_queue_depth(const adaptive_worker_pool_t *p);    /* len(jobQueue) */
-int64_t pool_rejected_jobs(const adaptive_worker_pool_t *p);  /* Submit errors */
-int64_t pool_buffer_high_water(const adaptive_worker_pool_t *p); /* max len(jobQueue) */
-int64_t pool_workers_started(const adaptive_worker_pool_t *p);
-entity_t *pool_entity(const adaptive_worker_pool_t *p);
-const pool_options_t *pool_options(const adaptive_worker_pool_t *p);
+int64_t worker_pool_queue_depth(const worker_pool_t *p);    /* len(jobQueue) */
+int64_t worker_pool_rejected_jobs(const worker_pool_t *p);  /* Submit errors */
+int64_t worker_pool_buffer_high_water(const worker_pool_t *p); /* max len(jobQueue) */
+int64_t worker_pool_workers_started(const worker_pool_t *p);
+entity_t *worker_pool_entity(const worker_pool_t *p);
+const worker_pool_options_t *worker_pool_options(const worker_pool_t *p);
 
 /* One decision of adjustWorkerCount. */
-typedef struct pool_scale_event {
+typedef struct worker_pool_scale_event {
     simtime_t t;          /* when */
     int direction;        /* +1 up, -1 down */
     int count;            /* workers to add / remove, as printed */
@@ -161,9 +161,9 @@ typedef struct pool_scale_event {
     int32_t active;       /* activeWorkers it saw */
     int32_t pending;      /* pendingJobs it saw */
     double utilization;   /* active / current */
-} pool_scale_event_t;
+} worker_pool_scale_event_t;
 
 /* Every decision so far, in order. Borrowed until the next decision. */
-const pool_scale_event_t *pool_scale_events(const adaptive_worker_pool_t *p, size_t *n);
+const worker_pool_scale_event_t *worker_pool_scale_events(const worker_pool_t *p, size_t *n);
 
 #endif

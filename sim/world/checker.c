@@ -58,7 +58,7 @@ size_t checker_violations(const checker_t *c, const checker_violation_t **list)
 
 #define MAX_NAMES 64
 
-struct holders {
+struct checker_holders {
     obj_t hdr;                    /* scheduler-owned */
     checker_t *check;             /* its violations */
     int limit;                    /* how many may be inside */
@@ -67,9 +67,9 @@ struct holders {
     entity_t *entity;             /* for the trace and the view */
 };
 
-holders_t *holders_new(const char *name, int limit)
+checker_holders_t *checker_holders_new(const char *name, int limit)
 {
-    holders_t *h = obj_alloc(sizeof *h, OBJ_NONE, NULL);
+    checker_holders_t *h = obj_alloc(sizeof *h, OBJ_NONE, NULL);
     h->check = checker_new(name);
     h->limit = limit;
     h->entity = entity_new("holders", name, NULL);
@@ -78,7 +78,7 @@ holders_t *holders_new(const char *name, int limit)
     return h;
 }
 
-void holders_enter(holders_t *h, const char *who)
+void checker_holders_enter(checker_holders_t *h, const char *who)
 {
     if (h->n == MAX_NAMES)
         return;
@@ -96,7 +96,7 @@ void holders_enter(holders_t *h, const char *who)
     }
 }
 
-void holders_leave(holders_t *h, const char *who)
+void checker_holders_leave(checker_holders_t *h, const char *who)
 {
     for (int i = 0; i < h->n; i++) {
         if (strcmp(h->inside[i], who) == 0) {
@@ -109,9 +109,9 @@ void holders_leave(holders_t *h, const char *who)
     }
 }
 
-int holders_inside(const holders_t *h) { return h->n; }
-int holders_max_inside(const holders_t *h) { return h->max_n; }
-checker_t *holders_checker(holders_t *h) { return h->check; }
+int checker_holders_inside(const checker_holders_t *h) { return h->n; }
+int checker_holders_max_inside(const checker_holders_t *h) { return h->max_n; }
+checker_t *checker_holders_checker(checker_holders_t *h) { return h->check; }
 
 /* ---- leadership ---------------------------------------------------------------- */
 
@@ -120,7 +120,7 @@ typedef struct belief {
     int64_t term;     /* the term it believes it leads */
 } belief_t;
 
-struct leadership {
+struct checker_leadership {
     obj_t hdr;                 /* scheduler-owned */
     checker_t *per_term;       /* two leaders in one term */
     checker_t *per_instant;    /* two leaders at one instant */
@@ -130,9 +130,9 @@ struct leadership {
     entity_t *entity;          /* leader and term, for the view */
 };
 
-leadership_t *leadership_new(const char *name)
+checker_leadership_t *checker_leadership_new(const char *name)
 {
-    leadership_t *l = obj_alloc(sizeof *l, OBJ_NONE, NULL);
+    checker_leadership_t *l = obj_alloc(sizeof *l, OBJ_NONE, NULL);
     char buf[160];
     snprintf(buf, sizeof buf, "%s: one leader per term", name);
     l->per_term = checker_new(buf);
@@ -143,9 +143,9 @@ leadership_t *leadership_new(const char *name)
     return l;
 }
 
-void leadership_begin(leadership_t *l, const char *who, int64_t term)
+void checker_leadership_begin(checker_leadership_t *l, const char *who, int64_t term)
 {
-    leadership_end(l, who);
+    checker_leadership_end(l, who);
     for (int i = 0; i < l->n; i++) {
         if (l->b[i].term == term)
             checker_fail(l->per_term, "%s and %s both lead term %lld", l->b[i].who, who,
@@ -164,7 +164,7 @@ void leadership_begin(leadership_t *l, const char *who, int64_t term)
     entity_set(l->entity, "changes", (int64_t)l->changes);
 }
 
-void leadership_end(leadership_t *l, const char *who)
+void checker_leadership_end(checker_leadership_t *l, const char *who)
 {
     for (int i = 0; i < l->n; i++) {
         if (strcmp(l->b[i].who, who) == 0) {
@@ -177,9 +177,9 @@ void leadership_end(leadership_t *l, const char *who)
     }
 }
 
-checker_t *leadership_term_checker(leadership_t *l) { return l->per_term; }
-checker_t *leadership_instant_checker(leadership_t *l) { return l->per_instant; }
-uint64_t leadership_changes(const leadership_t *l) { return l->changes; }
+checker_t *checker_leadership_term_checker(checker_leadership_t *l) { return l->per_term; }
+checker_t *checker_leadership_instant_checker(checker_leadership_t *l) { return l->per_instant; }
+uint64_t checker_leadership_changes(const checker_leadership_t *l) { return l->changes; }
 
 /* ---- acknowledged writes -------------------------------------------------------- */
 
@@ -188,7 +188,7 @@ typedef struct ack {
     int64_t rev;      /* the newest acknowledged revision */
 } ack_t;
 
-struct acked_writes {
+struct checker_acked_writes {
     obj_t hdr;        /* scheduler-owned */
     checker_t *check;
     ack_t *acks;      /* one per key, in first-ack order */
@@ -198,19 +198,19 @@ struct acked_writes {
 
 static void acked_deinit(obj_t *o)
 {
-    free(((acked_writes_t *)o)->acks);
+    free(((checker_acked_writes_t *)o)->acks);
 }
 
-acked_writes_t *acked_writes_new(const char *name)
+checker_acked_writes_t *checker_acked_writes_new(const char *name)
 {
-    acked_writes_t *a = obj_alloc(sizeof *a, OBJ_NONE, acked_deinit);
+    checker_acked_writes_t *a = obj_alloc(sizeof *a, OBJ_NONE, acked_deinit);
     char buf[160];
     snprintf(buf, sizeof buf, "%s: no acknowledged write lost", name);
     a->check = checker_new(buf);
     return a;
 }
 
-static ack_t *find_ack(acked_writes_t *a, const char *key)
+static ack_t *find_ack(checker_acked_writes_t *a, const char *key)
 {
     for (size_t i = 0; i < a->n; i++)
         if (strcmp(a->acks[i].key, key) == 0)
@@ -218,7 +218,7 @@ static ack_t *find_ack(acked_writes_t *a, const char *key)
     return NULL;
 }
 
-void acked_writes_ack(acked_writes_t *a, const char *key, int64_t rev)
+void checker_acked_writes_ack(checker_acked_writes_t *a, const char *key, int64_t rev)
 {
     a->count++;
     ack_t *k = find_ack(a, key);
@@ -239,7 +239,7 @@ void acked_writes_ack(acked_writes_t *a, const char *key, int64_t rev)
         k->rev = rev;
 }
 
-void acked_writes_observe(acked_writes_t *a, const char *key, int64_t rev)
+void checker_acked_writes_observe(checker_acked_writes_t *a, const char *key, int64_t rev)
 {
     ack_t *k = find_ack(a, key);
     if (!k || rev >= k->rev)
@@ -252,5 +252,5 @@ void acked_writes_observe(acked_writes_t *a, const char *key, int64_t rev)
                      key, (long long)rev, (long long)k->rev);
 }
 
-uint64_t acked_writes_count(const acked_writes_t *a) { return a->count; }
-checker_t *acked_writes_checker(acked_writes_t *a) { return a->check; }
+uint64_t checker_acked_writes_count(const checker_acked_writes_t *a) { return a->count; }
+checker_t *checker_acked_writes_checker(checker_acked_writes_t *a) { return a->check; }

@@ -36,13 +36,13 @@ const char *checker_name(const checker_t *c);
 
 /* Holders enter and leave; more than `limit` inside at once is a
  * violation (limit 1: mutual exclusion; N: a semaphore). */
-typedef struct holders holders_t;
-holders_t *holders_new(const char *name, int limit);
-void holders_enter(holders_t *h, const char *who);
-void holders_leave(holders_t *h, const char *who);
-int holders_inside(const holders_t *h);
-int holders_max_inside(const holders_t *h);
-checker_t *holders_checker(holders_t *h);
+typedef struct checker_holders checker_holders_t;
+checker_holders_t *checker_holders_new(const char *name, int limit);
+void checker_holders_enter(checker_holders_t *h, const char *who);
+void checker_holders_leave(checker_holders_t *h, const char *who);
+int checker_holders_inside(const checker_holders_t *h);
+int checker_holders_max_inside(const checker_holders_t *h);
+checker_t *checker_holders_checker(checker_holders_t *h);
 
 /* ---- leadership ----------------------------------------------------------- */
 
@@ -50,14 +50,14 @@ checker_t *holders_checker(holders_t *h);
  * create revision) and when they stop. Two believers in one term violate
  * the per-term check; two believers at one instant, whatever their terms,
  * violate the instant check (split brain). */
-typedef struct leadership leadership_t;
-leadership_t *leadership_new(const char *name);
-void leadership_begin(leadership_t *l, const char *who, int64_t term);
-void leadership_end(leadership_t *l, const char *who);
-checker_t *leadership_term_checker(leadership_t *l);
-checker_t *leadership_instant_checker(leadership_t *l);
+typedef struct checker_leadership checker_leadership_t;
+checker_leadership_t *checker_leadership_new(const char *name);
+void checker_leadership_begin(checker_leadership_t *l, const char *who, int64_t term);
+void checker_leadership_end(checker_leadership_t *l, const char *who);
+checker_t *checker_leadership_term_checker(checker_leadership_t *l);
+checker_t *checker_leadership_instant_checker(checker_leadership_t *l);
 /* Leadership changes seen so far. */
-uint64_t leadership_changes(const leadership_t *l);
+uint64_t checker_leadership_changes(const checker_leadership_t *l);
 
 /* ---- acknowledged writes ---------------------------------------------------- */
 
@@ -65,12 +65,12 @@ uint64_t leadership_changes(const leadership_t *l);
  * revision of the ack); a later read that shows the key at an older
  * revision, or not at all, means an acknowledged write was lost (or a read
  * went stale): a violation. */
-typedef struct acked_writes acked_writes_t;
-acked_writes_t *acked_writes_new(const char *name);
-void acked_writes_ack(acked_writes_t *a, const char *key, int64_t rev);
+typedef struct checker_acked_writes checker_acked_writes_t;
+checker_acked_writes_t *checker_acked_writes_new(const char *name);
+void checker_acked_writes_ack(checker_acked_writes_t *a, const char *key, int64_t rev);
 /* A read of key found it at mod revision rev (0: absent). */
-void acked_writes_observe(acked_writes_t *a, const char *key, int64_t rev);
-uint64_t acked_writes_count(const acked_writes_t *a);
-checker_t *acked_writes_checker(acked_writes_t *a);
+void checker_acked_writes_observe(checker_acked_writes_t *a, const char *key, int64_t rev);
+uint64_t checker_acked_writes_count(const checker_acked_writes_t *a);
+checker_t *checker_acked_writes_checker(checker_acked_writes_t *a);
 
 #endif

@@ -11,7 +11,7 @@ struct fenced {
     int64_t max_token;   /* highest token accepted */
     const char *max_who; /* who wrote with it (interned) */
     uint64_t accepted, rejected;
-    holders_t *writers;  /* writes in progress: at most one */
+    checker_holders_t *writers;  /* writes in progress: at most one */
     entity_t *entity;
 };
 
@@ -21,7 +21,7 @@ fenced_t *fenced_new(const char *name, bool fencing)
     r->fencing = fencing;
     char buf[160];
     snprintf(buf, sizeof buf, "%s: one writer at a time", name);
-    r->writers = holders_new(buf, 1);
+    r->writers = checker_holders_new(buf, 1);
     r->entity = entity_new("resource", name, NULL);
     entity_set_state(r->entity, fencing ? "fenced" : "unfenced");
     return r;
@@ -41,13 +41,13 @@ const go_error_t *fenced_begin(fenced_t *r, const char *who, int64_t token)
     r->accepted++;
     entity_set(r->entity, "accepted", (int64_t)r->accepted);
     entity_set(r->entity, "token", r->max_token);
-    holders_enter(r->writers, who);
+    checker_holders_enter(r->writers, who);
     return NULL;
 }
 
 void fenced_finish(fenced_t *r, const char *who)
 {
-    holders_leave(r->writers, who);
+    checker_holders_leave(r->writers, who);
 }
 
 const go_error_t *fenced_write(fenced_t *r, const char *who, int64_t token)
@@ -59,7 +59,7 @@ const go_error_t *fenced_write(fenced_t *r, const char *who, int64_t token)
         return err;
     fenced_finish(r, who);
     if (token < before)
-        checker_fail(holders_checker(r->writers),
+        checker_fail(checker_holders_checker(r->writers),
                      "stale write: %s wrote with token %lld after %s wrote with token %lld",
                      who, (long long)token, last ? last : "?", (long long)before);
     return NULL;
@@ -68,4 +68,4 @@ const go_error_t *fenced_write(fenced_t *r, const char *who, int64_t token)
 uint64_t fenced_accepted(const fenced_t *r) { return r->accepted; }
 uint64_t fenced_rejected(const fenced_t *r) { return r->rejected; }
 int64_t fenced_max_token(const fenced_t *r) { return r->max_token; }
-checker_t *fenced_checker(fenced_t *r) { return holders_checker(r->writers); }
+checker_t *fenced_checker(fenced_t *r) { return checker_holders_checker(r->writers); }

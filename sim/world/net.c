@@ -19,19 +19,19 @@
 #define PPM 1000000
 
 typedef struct link_override {
-    node_t *src, *dst;   /* the directed link */
-    link_cfg_t cfg;      /* its settings */
+    net_node_t *src, *dst;   /* the directed link */
+    net_link_cfg_t cfg;      /* its settings */
 } link_override_t;
 
 typedef struct cut {
-    node_t *src, *dst;   /* messages from src to dst are lost */
+    net_node_t *src, *dst;   /* messages from src to dst are lost */
 } cut_t;
 
-struct cluster {
+struct net_cluster {
     obj_t hdr;                 /* scheduler-owned; hdr.name is the name */
-    node_t **nodes;            /* creation order */
+    net_node_t **nodes;            /* creation order */
     size_t nnodes;
-    link_cfg_t deflt;          /* links without their own settings */
+    net_link_cfg_t deflt;          /* links without their own settings */
     link_override_t *links;    /* per-link settings, in the order set */
     size_t nlinks;
     cut_t *cuts;               /* the partition, as cut directed links */
@@ -46,13 +46,13 @@ typedef struct inbox {
     chan_t *ch;                /* channel of net_msg_t* */
 } inbox_t;
 
-struct node {
+struct net_node {
     obj_t hdr;                 /* scheduler-owned; hdr.name is the name */
-    cluster_t *c;              /* its cluster */
+    net_cluster_t *c;              /* its cluster */
     ggroup_t *grp;             /* its goroutines */
     bool started, crashed, paused;
     uint64_t incarnation;      /* restarts so far */
-    void (*boot)(node_t *n, void *arg);
+    void (*boot)(net_node_t *n, void *arg);
     void *boot_arg;
     simtime_t clock_offset;    /* local clock = now + offset + drift */
     int64_t drift_ppm;
@@ -83,9 +83,9 @@ static void *xrealloc(void *p, size_t n)
     return p;
 }
 
-link_cfg_t link_cfg_default(void)
+net_link_cfg_t net_link_cfg_default(void)
 {
-    link_cfg_t l;
+    net_link_cfg_t l;
     memset(&l, 0, sizeof l);
     l.latency = SIM_MS;
     return l;
@@ -95,17 +95,17 @@ link_cfg_t link_cfg_default(void)
 
 static void cluster_deinit(obj_t *o)
 {
-    cluster_t *c = (cluster_t *)o;
+    net_cluster_t *c = (net_cluster_t *)o;
     free(c->nodes);
     free(c->links);
     free(c->cuts);
 }
 
-cluster_t *cluster_new(const char *name)
+net_cluster_t *net_cluster_new(const char *name)
 {
-    cluster_t *c = obj_alloc(sizeof *c, OBJ_NODE, cluster_deinit);
+    net_cluster_t *c = obj_alloc(sizeof *c, OBJ_NODE, cluster_deinit);
     obj_set_name(c, name ? name : "cluster");
-    c->deflt = link_cfg_default();
+    c->deflt = net_link_cfg_default();
     c->entity = entity_new("cluster", name ? name : "cluster", NULL);
     entity_set_state(c->entity, "healthy");
     return c;
@@ -113,12 +113,12 @@ cluster_t *cluster_new(const char *name)
 
 static void node_deinit(obj_t *o)
 {
-    free(((node_t *)o)->inboxes);
+    free(((net_node_t *)o)->inboxes);
 }
 
-node_t *cluster_add_node(cluster_t *c, const char *name)
+net_node_t *net_cluster_add_node(net_cluster_t *c, const char *name)
 {
-    node_t *n = obj_alloc(sizeof *n, OBJ_NODE, node_deinit);
+    net_node_t *n = obj_alloc(sizeof *n, OBJ_NODE, node_deinit);
     obj_set_name(n, name);
     n->c = c;
     n->grp = ggroup_new(name);
@@ -130,7 +130,7 @@ node_t *cluster_add_node(cluster_t *c, const char *name)
     return n;
 }
 
-node_t *cluster_node(cluster_t *c, const char *name)
+net_node_t *net_cluster_node(net_cluster_t *c, const char *name)
 {
     for (size_t i = 0; i < c->nnodes; i++)
         if (strcmp(c->nodes[i]->hdr.name, name) == 0)
@@ -138,19 +138,19 @@ node_t *cluster_node(cluster_t *c, const char *name)
     return NULL;
 }
 
-size_t cluster_node_count(const cluster_t *c) { return c->nnodes; }
-node_t *cluster_node_at(const cluster_t *c, size_t i) { return i < c->nnodes ? c->nodes[i] : NULL; }
-entity_t *cluster_entity(const cluster_t *c) { return c->entity; }
-net_stats_t cluster_stats(const cluster_t *c) { return c->st; }
+size_t net_cluster_node_count(const net_cluster_t *c) { return c->nnodes; }
+net_node_t *net_cluster_node_at(const net_cluster_t *c, size_t i) { return i < c->nnodes ? c->nodes[i] : NULL; }
+entity_t *net_cluster_entity(const net_cluster_t *c) { return c->entity; }
+net_stats_t net_cluster_stats(const net_cluster_t *c) { return c->st; }
 
-const char *node_name(const node_t *n) { return n->hdr.name; }
-cluster_t *node_cluster(const node_t *n) { return n->c; }
-entity_t *node_entity(const node_t *n) { return n->entity; }
-bool node_up(const node_t *n) { return n->started && !n->crashed; }
-bool node_paused(const node_t *n) { return n->paused; }
-uint64_t node_incarnation(const node_t *n) { return n->incarnation; }
+const char *net_node_name(const net_node_t *n) { return n->hdr.name; }
+net_cluster_t *net_node_cluster(const net_node_t *n) { return n->c; }
+entity_t *net_node_entity(const net_node_t *n) { return n->entity; }
+bool net_node_up(const net_node_t *n) { return n->started && !n->crashed; }
+bool net_node_paused(const net_node_t *n) { return n->paused; }
+uint64_t net_node_incarnation(const net_node_t *n) { return n->incarnation; }
 
-node_t *node_self(cluster_t *c)
+net_node_t *net_node_self(net_cluster_t *c)
 {
     ggroup_t *grp = go_group(go_self());
     if (!grp)
@@ -161,7 +161,7 @@ node_t *node_self(cluster_t *c)
     return NULL;
 }
 
-static void fault(node_t *n, cluster_t *c, const char *what)
+static void fault(net_node_t *n, net_cluster_t *c, const char *what)
 {
     char buf[160];
     snprintf(buf, sizeof buf, "%s %s", what, n ? n->hdr.name : c->hdr.name);
@@ -170,9 +170,9 @@ static void fault(node_t *n, cluster_t *c, const char *what)
 
 /* ---- goroutines on nodes ---------------------------------------------------- */
 
-g_t *node_go(node_t *n, void (*fn)(void *), void *arg, const char *name)
+g_t *net_node_go(net_node_t *n, void (*fn)(void *), void *arg, const char *name)
 {
-    if (!node_up(n))
+    if (!net_node_up(n))
         return NULL;
     g_t *g = go_spawn(fn, arg, name);
     go_set_group(g, n->grp);
@@ -180,9 +180,9 @@ g_t *node_go(node_t *n, void (*fn)(void *), void *arg, const char *name)
     return g;
 }
 
-bool node_adopt(node_t *n, g_t *g)
+bool net_node_adopt(net_node_t *n, g_t *g)
 {
-    if (!node_up(n))
+    if (!net_node_up(n))
         return false;
     go_set_group(g, n->grp);
     if (!go_role(g))
@@ -192,26 +192,26 @@ bool node_adopt(node_t *n, g_t *g)
 
 static void boot_entry(void *arg)
 {
-    node_t *n = arg;
+    net_node_t *n = arg;
     n->boot(n, n->boot_arg);
 }
 
-static void boot(node_t *n)
+static void boot(net_node_t *n)
 {
     if (!n->boot)
         return;
     char name[128];
     snprintf(name, sizeof name, "%s.boot", n->hdr.name);
-    node_go(n, boot_entry, n, name);
+    net_node_go(n, boot_entry, n, name);
 }
 
-void node_set_boot(node_t *n, void (*fn)(node_t *n, void *arg), void *arg)
+void net_node_set_boot(net_node_t *n, void (*fn)(net_node_t *n, void *arg), void *arg)
 {
     n->boot = fn;
     n->boot_arg = arg;
 }
 
-void node_start(node_t *n)
+void net_node_start(net_node_t *n)
 {
     if (n->started)
         return;
@@ -223,9 +223,9 @@ void node_start(node_t *n)
 
 /* ---- faults ----------------------------------------------------------------- */
 
-void node_crash(node_t *n)
+void net_node_crash(net_node_t *n)
 {
-    if (!node_up(n))
+    if (!net_node_up(n))
         return;
     fault(n, n->c, "crash");
     n->crashed = true;
@@ -237,7 +237,7 @@ void node_crash(node_t *n)
     entity_set_state(n->entity, "crashed");
 }
 
-void node_restart(node_t *n)
+void net_node_restart(net_node_t *n)
 {
     if (!n->started || !n->crashed)
         return;
@@ -249,9 +249,9 @@ void node_restart(node_t *n)
     boot(n);
 }
 
-void node_pause(node_t *n)
+void net_node_pause(net_node_t *n)
 {
-    if (!node_up(n) || n->paused)
+    if (!net_node_up(n) || n->paused)
         return;
     n->paused = true;
     ggroup_freeze(n->grp);
@@ -259,17 +259,17 @@ void node_pause(node_t *n)
     fault(n, n->c, "pause");
 }
 
-void node_resume(node_t *n)
+void net_node_resume(net_node_t *n)
 {
     if (!n->paused)
         return;
     n->paused = false;
     ggroup_thaw(n->grp);
-    entity_set_state(n->entity, node_up(n) ? "up" : "crashed");
+    entity_set_state(n->entity, net_node_up(n) ? "up" : "crashed");
     fault(n, n->c, "resume");
 }
 
-void node_set_clock(node_t *n, simtime_t offset, int64_t drift_ppm)
+void net_node_set_clock(net_node_t *n, simtime_t offset, int64_t drift_ppm)
 {
     n->clock_offset = offset;
     n->drift_ppm = drift_ppm;
@@ -277,14 +277,14 @@ void node_set_clock(node_t *n, simtime_t offset, int64_t drift_ppm)
     entity_set(n->entity, "drift_ppm", drift_ppm);
 }
 
-simtime_t node_clock(const node_t *n)
+simtime_t net_node_clock(const net_node_t *n)
 {
     simtime_t now = sched_now();
     __int128 drift = (__int128)now * n->drift_ppm / PPM;
     return now + n->clock_offset + (simtime_t)drift;
 }
 
-void node_sleep(node_t *n, simtime_t d)
+void net_node_sleep(net_node_t *n, simtime_t d)
 {
     if (d <= 0)
         return;
@@ -295,12 +295,12 @@ void node_sleep(node_t *n, simtime_t d)
 
 /* ---- links and partitions --------------------------------------------------- */
 
-void cluster_set_default_link(cluster_t *c, const link_cfg_t *cfg)
+void net_cluster_set_default_link(net_cluster_t *c, const net_link_cfg_t *cfg)
 {
     c->deflt = *cfg;
 }
 
-void cluster_set_link(cluster_t *c, node_t *src, node_t *dst, const link_cfg_t *cfg)
+void net_cluster_set_link(net_cluster_t *c, net_node_t *src, net_node_t *dst, const net_link_cfg_t *cfg)
 {
     for (size_t i = 0; i < c->nlinks; i++) {
         if (c->links[i].src == src && c->links[i].dst == dst) {
@@ -312,7 +312,7 @@ void cluster_set_link(cluster_t *c, node_t *src, node_t *dst, const link_cfg_t *
     c->links[c->nlinks++] = (link_override_t){src, dst, *cfg};
 }
 
-const link_cfg_t *cluster_link(cluster_t *c, node_t *src, node_t *dst)
+const net_link_cfg_t *net_cluster_link(net_cluster_t *c, net_node_t *src, net_node_t *dst)
 {
     for (size_t i = 0; i < c->nlinks; i++)
         if (c->links[i].src == src && c->links[i].dst == dst)
@@ -320,7 +320,7 @@ const link_cfg_t *cluster_link(cluster_t *c, node_t *src, node_t *dst)
     return &c->deflt;
 }
 
-bool cluster_cut(const cluster_t *c, const node_t *src, const node_t *dst)
+bool net_cluster_cut(const net_cluster_t *c, const net_node_t *src, const net_node_t *dst)
 {
     for (size_t i = 0; i < c->ncuts; i++)
         if (c->cuts[i].src == src && c->cuts[i].dst == dst)
@@ -328,16 +328,16 @@ bool cluster_cut(const cluster_t *c, const node_t *src, const node_t *dst)
     return false;
 }
 
-static void add_cut(cluster_t *c, node_t *src, node_t *dst)
+static void add_cut(net_cluster_t *c, net_node_t *src, net_node_t *dst)
 {
-    if (src == dst || cluster_cut(c, src, dst))
+    if (src == dst || net_cluster_cut(c, src, dst))
         return;
     c->cuts = xrealloc(c->cuts, (c->ncuts + 1) * sizeof *c->cuts);
     c->cuts[c->ncuts++] = (cut_t){src, dst};
 }
 
-void cluster_partition(cluster_t *c, node_t *const *a, size_t na, node_t *const *b, size_t nb,
-                       bool one_way)
+void net_cluster_partition(net_cluster_t *c, net_node_t *const *a, size_t na, net_node_t *const *b, size_t nb,
+                           bool one_way)
 {
     char buf[512];
     size_t w = (size_t)snprintf(buf, sizeof buf, "partition %s[", one_way ? "one-way " : "");
@@ -361,28 +361,28 @@ void cluster_partition(cluster_t *c, node_t *const *a, size_t na, node_t *const 
     entity_set_state(c->entity, "partitioned");
 }
 
-void cluster_isolate(cluster_t *c, node_t *n)
+void net_cluster_isolate(net_cluster_t *c, net_node_t *n)
 {
-    node_t **others = malloc(c->nnodes * sizeof *others);
+    net_node_t **others = malloc(c->nnodes * sizeof *others);
     size_t k = 0;
     if (!others)
         return;
     for (size_t i = 0; i < c->nnodes; i++)
         if (c->nodes[i] != n)
             others[k++] = c->nodes[i];
-    cluster_partition(c, &n, 1, others, k, false);
+    net_cluster_partition(c, &n, 1, others, k, false);
     free(others);
 }
 
-void cluster_partition_majority(cluster_t *c)
+void net_cluster_partition_majority(net_cluster_t *c)
 {
     size_t maj = c->nnodes / 2 + 1;
     if (maj >= c->nnodes)
         return;
-    cluster_partition(c, c->nodes, maj, c->nodes + maj, c->nnodes - maj, false);
+    net_cluster_partition(c, c->nodes, maj, c->nodes + maj, c->nnodes - maj, false);
 }
 
-void cluster_heal(cluster_t *c)
+void net_cluster_heal(net_cluster_t *c)
 {
     c->ncuts = 0;
     sched_emit(EV_FAULT, c->hdr.id, 0, 0, "heal");
@@ -407,9 +407,9 @@ void net_msg_release(net_msg_t *m)
     obj_free((char *)m - offsetof(msg_obj_t, m));
 }
 
-chan_t *node_inbox(node_t *n, uint32_t port)
+chan_t *net_node_inbox(net_node_t *n, uint32_t port)
 {
-    if (!node_up(n))
+    if (!net_node_up(n))
         return NULL;
     for (size_t i = 0; i < n->ninboxes; i++)
         if (n->inboxes[i].port == port)
@@ -423,7 +423,7 @@ chan_t *node_inbox(node_t *n, uint32_t port)
     return ch;
 }
 
-static void drop(cluster_t *c, net_msg_t *m, const char *why, uint64_t *counter)
+static void drop(net_cluster_t *c, net_msg_t *m, const char *why, uint64_t *counter)
 {
     (*counter)++;
     sched_emit(EV_NET_DROP, m->id, (int64_t)m->src->hdr.id, (int64_t)m->dst->hdr.id, why);
@@ -441,14 +441,14 @@ static void deliver(tq_entry_t *e)
 {
     delivery_t *d = (delivery_t *)((char *)e - offsetof(delivery_t, e));
     net_msg_t *m = d->m;
-    cluster_t *c = m->dst->c;
+    net_cluster_t *c = m->dst->c;
     obj_free(d);
-    if (cluster_cut(c, m->src, m->dst)) {
+    if (net_cluster_cut(c, m->src, m->dst)) {
         drop(c, m, "partition", &c->st.cut);
         net_msg_release(m);
         return;
     }
-    chan_t *in = node_inbox(m->dst, m->port);
+    chan_t *in = net_node_inbox(m->dst, m->port);
     if (!in) {
         drop(c, m, "node down", &c->st.dropped_down);
         net_msg_release(m);
@@ -479,11 +479,11 @@ static void schedule(net_msg_t *m, simtime_t delay)
     timerq_add(sched_timerq(sched_current()), &d->e, sched_now() + delay);
 }
 
-uint64_t net_send(node_t *src, node_t *dst, uint32_t port, void *payload, size_t size,
+uint64_t net_send(net_node_t *src, net_node_t *dst, uint32_t port, void *payload, size_t size,
                   void (*free_payload)(void *))
 {
-    cluster_t *c = src->c;
-    if (!node_up(src)) {
+    net_cluster_t *c = src->c;
+    if (!net_node_up(src)) {
         if (free_payload && payload)
             free_payload(payload);
         return 0;
@@ -501,7 +501,7 @@ uint64_t net_send(node_t *src, node_t *dst, uint32_t port, void *payload, size_t
     m->refs = 1;
     c->st.sent++;
     sched_emit(EV_NET_SEND, m->id, (int64_t)src->hdr.id, (int64_t)dst->hdr.id, NULL);
-    const link_cfg_t *l = cluster_link(c, src, dst);
+    const net_link_cfg_t *l = net_cluster_link(c, src, dst);
     uint64_t id = m->id;
     if (draw_ppm(l->loss_ppm)) {
         drop(c, m, "loss", &c->st.lost);

@@ -1,5 +1,5 @@
 /*
- * dist_semaphore: the seed's DistributedSemaphore on the etcd-like store,
+ * distributed_semaphore: the seed's DistributedSemaphore on the etcd-like store,
  * and a fair variant.
  *
  * The seed's algorithm: put a key under the semaphore's prefix (attached
@@ -19,30 +19,30 @@
  * the prefix, and otherwise waits (by watching the prefix) until keys
  * before it are deleted. First come, first served; no retries.
  */
-#ifndef CHANSIM_DIST_SEMAPHORE_H
-#define CHANSIM_DIST_SEMAPHORE_H
+#ifndef CHANSIM_DISTRIBUTED_SEMAPHORE_H
+#define CHANSIM_DISTRIBUTED_SEMAPHORE_H
 
 #include <stdbool.h>
 
 #include "checker.h"
-#include "etcd_concurrency.h"
+#include "concurrency.h"
 
 typedef struct distributed_semaphore distributed_semaphore_t;
 
-typedef struct dsem_stats {
+typedef struct distributed_semaphore_stats {
     uint64_t acquired;   /* permits taken */
     uint64_t attempts;   /* Acquire calls (the seed's retries included) */
     uint64_t rejected;   /* "semaphore limit reached" */
     uint64_t timeouts;   /* TryAcquireWithTimeout gave up */
     simtime_t wait_ns;   /* total time from first attempt to permit */
     simtime_t wait_max_ns;
-} dsem_stats_t;
+} distributed_semaphore_stats_t;
 
 /* NewDistributedSemaphore(client, semPath, count): a session with TTL
  * ttl_s (the seed's 10). track (may be NULL) is told who holds a permit. */
-const go_error_t *new_distributed_semaphore(etcd_client_t *client, const char *sem_path,
+const go_error_t *distributed_semaphore_new(etcd_client_t *client, const char *sem_path,
                                             int count, int64_t ttl_s, bool fair,
-                                            holders_t *track, distributed_semaphore_t **out);
+                                            checker_holders_t *track, distributed_semaphore_t **out);
 /* Acquire(ctx): the resource ID (into id) or an error. */
 const go_error_t *distributed_semaphore_acquire(distributed_semaphore_t *ds, ctx_t *ctx,
                                                 char *id, size_t size);
@@ -57,6 +57,6 @@ const go_error_t *distributed_semaphore_try_acquire_with_timeout(distributed_sem
 const go_error_t *distributed_semaphore_get_available(distributed_semaphore_t *ds, ctx_t *ctx,
                                                       int *available);
 void distributed_semaphore_close(distributed_semaphore_t *ds);
-dsem_stats_t distributed_semaphore_stats(const distributed_semaphore_t *ds);
+distributed_semaphore_stats_t distributed_semaphore_stats(const distributed_semaphore_t *ds);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * dist_mutex: the seed's DistributedMutex, a wrapper around etcd's
+ * distributed_mutex: the seed's DistributedMutex, a wrapper around etcd's
  * concurrency.Mutex with a node ID, a lock path and a re-entrant count.
  *
  * The seed's bugs (variant "seed" keeps them):
@@ -18,19 +18,19 @@
  *   corrected IsLocked is false once the session is done; the real fix is
  *   fencing (fenced.h).
  */
-#ifndef CHANSIM_DIST_MUTEX_H
-#define CHANSIM_DIST_MUTEX_H
+#ifndef CHANSIM_DISTRIBUTED_MUTEX_H
+#define CHANSIM_DISTRIBUTED_MUTEX_H
 
 #include <stdbool.h>
 
-#include "etcd_concurrency.h"
+#include "concurrency.h"
 #include "sync.h"
 
 typedef struct distributed_mutex distributed_mutex_t;
 
 /* NewDistributedMutex(client, lockPath): a session with TTL ttl_s (the
  * seed's 10) and a Mutex on lock_path. */
-const go_error_t *new_distributed_mutex(etcd_client_t *client, const char *lock_path,
+const go_error_t *distributed_mutex_new(etcd_client_t *client, const char *lock_path,
                                         int64_t ttl_s, bool seed_variant,
                                         distributed_mutex_t **out);
 const go_error_t *distributed_mutex_lock(distributed_mutex_t *dm, ctx_t *ctx);
@@ -42,7 +42,7 @@ int distributed_mutex_lock_count(const distributed_mutex_t *dm);
 const go_error_t *distributed_mutex_get_lock_owner(distributed_mutex_t *dm, ctx_t *ctx,
                                                    char *out, size_t size);
 const char *distributed_mutex_node_id(const distributed_mutex_t *dm);
-etcd_mutex_t *distributed_mutex_inner(const distributed_mutex_t *dm);
-etcd_session_t *distributed_mutex_session(const distributed_mutex_t *dm);
+concurrency_mutex_t *distributed_mutex_inner(const distributed_mutex_t *dm);
+concurrency_session_t *distributed_mutex_session(const distributed_mutex_t *dm);
 
 #endif

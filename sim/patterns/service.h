@@ -1,5 +1,5 @@
 /*
- * service_graph: the seed's "Context Propagation" section: services that
+ * service: the seed's "Context Propagation" section: services that
  * call their dependencies one after another, each call under a child
  * context of 500ms (context.WithTimeout(ctx, 500ms)), then do their own
  * processing in a select on time.After and ctx.Done().
@@ -12,8 +12,8 @@
  * at 800ms in A's own processing, although the seed's comments expect it
  * to succeed; the second (300ms) fails at 300ms inside ServiceB.
  */
-#ifndef CHANSIM_SERVICE_GRAPH_H
-#define CHANSIM_SERVICE_GRAPH_H
+#ifndef CHANSIM_SERVICE_H
+#define CHANSIM_SERVICE_H
 
 #include <stddef.h>
 
@@ -31,7 +31,7 @@ typedef struct service {
     entity_t *entity;                         /* state for the trace and view */
 } service_t;
 
-typedef struct span {
+typedef struct service_span {
     const service_t *svc;  /* who */
     int depth;             /* call depth (0: the entry service) */
     int parent;            /* index of the caller's span, -1 for the root */
@@ -39,23 +39,23 @@ typedef struct span {
     simtime_t work_start;  /* when its own processing started, or -1 */
     const go_error_t *err; /* NULL: success */
     bool struck_here;      /* the deadline struck in this span's own wait */
-} span_t;
+} service_span_t;
 
-typedef struct request_trace {
-    span_t *spans;        /* in call order */
+typedef struct service_request_trace {
+    service_span_t *spans;        /* in call order */
     size_t nspans, cap;
-} request_trace_t;
+} service_request_trace_t;
 
 /* NewService(name, processingTime, dependencies...). Owned by the
  * running scheduler. */
-service_t *new_service(const char *name, simtime_t processing_time, service_t **deps, int ndeps);
+service_t *service_new(const char *name, simtime_t processing_time, service_t **deps, int ndeps);
 /* Process(ctx, requestID): the result or an error ("dependency X failed:
  * ..." wrapping the cause, or ctx.Err()). Appends spans to trace (may be
  * NULL). The result string is written into out (may be NULL). */
 const go_error_t *service_process(service_t *s, ctx_t *ctx, const char *request_id,
-                                  request_trace_t *trace, char *out, size_t outsize);
+                                  service_request_trace_t *trace, char *out, size_t outsize);
 /* The time the whole graph needs without deadlines (the critical path). */
 simtime_t service_critical_path(const service_t *s);
-void request_trace_free(request_trace_t *t);
+void service_request_trace_free(service_request_trace_t *t);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * dist_semaphore: the seed's DistributedSemaphore, function for function,
- * and the fair variant ordered by create revision. See dist_semaphore.h.
+ * distributed_semaphore: the seed's DistributedSemaphore, function for function,
+ * and the fair variant ordered by create revision. See distributed_semaphore.h.
  */
-#include "dist_semaphore.h"
+#include "distributed_semaphore.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 struct distributed_semaphore {
     obj_t hdr;                    /* scheduler-owned */
     etcd_client_t *client;
-    etcd_session_t *session;
+    concurrency_session_t *session;
     const char *sem_path;         /* interned */
     char node_id[128];
     int count;                    /* permits */
@@ -25,33 +25,33 @@ struct distributed_semaphore {
     int nresources;
     mutex_t *mu;                  /* the seed's ds.mu */
     bool fair;                    /* the fair variant */
-    holders_t *track;             /* who holds a permit (may be NULL) */
-    dsem_stats_t st;
+    checker_holders_t *track;             /* who holds a permit (may be NULL) */
+    distributed_semaphore_stats_t st;
     uint64_t seq;                 /* makes resource IDs unique */
     entity_t *entity;
 };
 
-const go_error_t *new_distributed_semaphore(etcd_client_t *client, const char *sem_path,
+const go_error_t *distributed_semaphore_new(etcd_client_t *client, const char *sem_path,
                                             int count, int64_t ttl_s, bool fair,
-                                            holders_t *track, distributed_semaphore_t **out)
+                                            checker_holders_t *track, distributed_semaphore_t **out)
 {
     *out = NULL;
-    node_t *n = etcd_client_node(client);
-    etcd_session_opts_t so = {.ttl_s = ttl_s};
-    etcd_session_t *session;
-    const go_error_t *err = etcd_session_new(client, &so, &session);
+    net_node_t *n = etcd_client_node(client);
+    concurrency_session_opts_t so = {.ttl_s = ttl_s};
+    concurrency_session_t *session;
+    const go_error_t *err = concurrency_session_new(client, &so, &session);
     if (err)
         return go_errorf("failed to create etcd session: %s", go_error_msg(err));
     distributed_semaphore_t *ds = obj_alloc(sizeof *ds, OBJ_NONE, NULL);
     ds->client = client;
     ds->session = session;
     ds->sem_path = sched_intern(sched_current(), sem_path);
-    snprintf(ds->node_id, sizeof ds->node_id, "%s-%lld", node_name(n), (long long)node_clock(n));
+    snprintf(ds->node_id, sizeof ds->node_id, "%s-%lld", net_node_name(n), (long long)net_node_clock(n));
     ds->count = count;
     ds->mu = mutex_new();
     ds->fair = fair;
     ds->track = track;
-    ds->entity = entity_new("semaphore", ds->node_id, node_entity(n));
+    ds->entity = entity_new("semaphore", ds->node_id, net_node_entity(n));
     entity_set(ds->entity, "held", 0);
     *out = ds;
     return NULL;
@@ -61,8 +61,8 @@ static void make_id(distributed_semaphore_t *ds, char *id, size_t size)
 {
     /* resourceID := semPath/nodeID-time.Now().UnixNano() (+ a sequence,
      * since simulated time does not move between two calls) */
-    node_t *n = etcd_client_node(ds->client);
-    snprintf(id, size, "%s/%s-%lld-%llu", ds->sem_path, ds->node_id, (long long)node_clock(n),
+    net_node_t *n = etcd_client_node(ds->client);
+    snprintf(id, size, "%s/%s-%lld-%llu", ds->sem_path, ds->node_id, (long long)net_node_clock(n),
              (unsigned long long)++ds->seq);
 }
 
@@ -73,7 +73,7 @@ static void took(distributed_semaphore_t *ds, const char *id)
     ds->st.acquired++;
     entity_set(ds->entity, "held", ds->nresources);
     if (ds->track)
-        holders_enter(ds->track, id);
+        checker_holders_enter(ds->track, id);
 }
 
 /* The seed's Acquire: put, count, and give up if over the limit. */
@@ -86,7 +86,7 @@ static const go_error_t *acquire_seed(distributed_semaphore_t *ds, ctx_t *ctx, c
     kv_result_t r = {0};
     /* Try to create the resource key with a lease */
     const go_error_t *err = etcd_put(ds->client, ctx, id, ds->node_id,
-                                     etcd_session_lease(ds->session), &r);
+                                     concurrency_session_lease(ds->session), &r);
     kv_result_clear(&r);
     if (err) {
         mutex_unlock(ds->mu);
@@ -124,7 +124,7 @@ static const go_error_t *acquire_fair(distributed_semaphore_t *ds, ctx_t *ctx, c
     make_id(ds, id, size);
     kv_result_t r = {0};
     const go_error_t *err = etcd_put(ds->client, ctx, id, ds->node_id,
-                                     etcd_session_lease(ds->session), &r);
+                                     concurrency_session_lease(ds->session), &r);
     kv_result_clear(&r);
     if (err)
         return go_errorf("failed to create resource: %s", go_error_msg(err));
@@ -202,7 +202,7 @@ const go_error_t *distributed_semaphore_release(distributed_semaphore_t *ds, ctx
     /* The holder has stopped using the resource before it gives the permit
      * back: from the delete on, another may hold it. */
     if (ds->track)
-        holders_leave(ds->track, id);
+        checker_holders_leave(ds->track, id);
     const char *held = ds->resources[at];
     kv_result_t r = {0};
     err = etcd_delete(ds->client, ctx, id, false, &r);
@@ -300,7 +300,7 @@ void distributed_semaphore_close(distributed_semaphore_t *ds)
             ds->nresources--; /* could not delete: forget it, the lease will */
     }
     ctx_cancel(ctx);
-    (void)etcd_session_close(ds->session);
+    (void)concurrency_session_close(ds->session);
 }
 
-dsem_stats_t distributed_semaphore_stats(const distributed_semaphore_t *ds) { return ds->st; }
+distributed_semaphore_stats_t distributed_semaphore_stats(const distributed_semaphore_t *ds) { return ds->st; }

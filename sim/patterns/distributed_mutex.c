@@ -1,8 +1,8 @@
 /*
- * dist_mutex: the seed's DistributedMutex, function for function. See
- * dist_mutex.h for the seed's bugs and the corrections.
+ * distributed_mutex: the seed's DistributedMutex, function for function. See
+ * distributed_mutex.h for the seed's bugs and the corrections.
  */
-#include "dist_mutex.h"
+#include "distributed_mutex.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,8 +13,8 @@
 struct distributed_mutex {
     obj_t hdr;                 /* scheduler-owned */
     etcd_client_t *client;
-    etcd_session_t *session;
-    etcd_mutex_t *mutex;
+    concurrency_session_t *session;
+    concurrency_mutex_t *mutex;
     const char *lock_path;     /* interned */
     char node_id[128];         /* hostname-nanotime, as the seed makes it */
     bool is_locked;
@@ -25,30 +25,30 @@ struct distributed_mutex {
     entity_t *entity;          /* "idle", "locking", "locked" */
 };
 
-const go_error_t *new_distributed_mutex(etcd_client_t *client, const char *lock_path,
+const go_error_t *distributed_mutex_new(etcd_client_t *client, const char *lock_path,
                                         int64_t ttl_s, bool seed_variant,
                                         distributed_mutex_t **out)
 {
     *out = NULL;
     /* Generate a unique node ID */
-    node_t *n = etcd_client_node(client);
+    net_node_t *n = etcd_client_node(client);
     char id[128];
-    snprintf(id, sizeof id, "%s-%lld", node_name(n), (long long)node_clock(n));
+    snprintf(id, sizeof id, "%s-%lld", net_node_name(n), (long long)net_node_clock(n));
     /* Create a session with keep-alive */
-    etcd_session_opts_t so = {.ttl_s = ttl_s};
-    etcd_session_t *session;
-    const go_error_t *err = etcd_session_new(client, &so, &session);
+    concurrency_session_opts_t so = {.ttl_s = ttl_s};
+    concurrency_session_t *session;
+    const go_error_t *err = concurrency_session_new(client, &so, &session);
     if (err)
         return go_errorf("failed to create etcd session: %s", go_error_msg(err));
     distributed_mutex_t *dm = obj_alloc(sizeof *dm, OBJ_NONE, NULL);
     dm->client = client;
     dm->session = session;
-    dm->mutex = etcd_mutex_new(session, lock_path);
+    dm->mutex = concurrency_mutex_new(session, lock_path);
     dm->lock_path = sched_intern(sched_current(), lock_path);
     snprintf(dm->node_id, sizeof dm->node_id, "%s", id);
     dm->seed = seed_variant;
     dm->local = mutex_new();
-    dm->entity = entity_new("dmutex", id, node_entity(n));
+    dm->entity = entity_new("dmutex", id, net_node_entity(n));
     entity_set_state(dm->entity, "idle");
     *out = dm;
     return NULL;
@@ -71,7 +71,7 @@ const go_error_t *distributed_mutex_lock(distributed_mutex_t *dm, ctx_t *ctx)
     }
     entity_set_state(dm->entity, "locking");
     /* Try to acquire the lock */
-    const go_error_t *err = etcd_mutex_lock(dm->mutex, ctx);
+    const go_error_t *err = concurrency_mutex_lock(dm->mutex, ctx);
     if (err) {
         if (!dm->seed)
             mutex_unlock(dm->local);
@@ -82,7 +82,7 @@ const go_error_t *distributed_mutex_lock(distributed_mutex_t *dm, ctx_t *ctx)
     dm->lock_count = 1;
     dm->owner_g = me;
     entity_set_state(dm->entity, "locked");
-    entity_set(dm->entity, "token", etcd_mutex_header_revision(dm->mutex));
+    entity_set(dm->entity, "token", concurrency_mutex_header_revision(dm->mutex));
     return NULL;
 }
 
@@ -94,7 +94,7 @@ const go_error_t *distributed_mutex_unlock(distributed_mutex_t *dm, ctx_t *ctx)
     if (dm->lock_count > 0)
         return NULL; /* Still held by other operations */
     /* Release the lock */
-    const go_error_t *err = etcd_mutex_unlock(dm->mutex, ctx);
+    const go_error_t *err = concurrency_mutex_unlock(dm->mutex, ctx);
     if (err)
         return go_errorf("failed to release lock: %s", go_error_msg(err));
     dm->is_locked = false;
@@ -112,7 +112,7 @@ void distributed_mutex_close(distributed_mutex_t *dm)
         (void)distributed_mutex_unlock(dm, ctx);
         ctx_cancel(ctx);
     }
-    (void)etcd_session_close(dm->session);
+    (void)concurrency_session_close(dm->session);
     entity_set_state(dm->entity, "closed");
 }
 
@@ -121,7 +121,7 @@ bool distributed_mutex_is_locked(distributed_mutex_t *dm)
     if (!dm->seed && dm->is_locked) {
         /* The lease is gone: whatever isLocked says, the lock is lost. */
         bool ok;
-        if (chan_try_recv(etcd_session_done(dm->session), NULL, &ok))
+        if (chan_try_recv(concurrency_session_done(dm->session), NULL, &ok))
             return false;
     }
     return dm->is_locked;
@@ -129,8 +129,8 @@ bool distributed_mutex_is_locked(distributed_mutex_t *dm)
 
 int distributed_mutex_lock_count(const distributed_mutex_t *dm) { return dm->lock_count; }
 const char *distributed_mutex_node_id(const distributed_mutex_t *dm) { return dm->node_id; }
-etcd_mutex_t *distributed_mutex_inner(const distributed_mutex_t *dm) { return dm->mutex; }
-etcd_session_t *distributed_mutex_session(const distributed_mutex_t *dm) { return dm->session; }
+concurrency_mutex_t *distributed_mutex_inner(const distributed_mutex_t *dm) { return dm->mutex; }
+concurrency_session_t *distributed_mutex_session(const distributed_mutex_t *dm) { return dm->session; }
 
 const go_error_t *distributed_mutex_get_lock_owner(distributed_mutex_t *dm, ctx_t *ctx,
                                                    char *out, size_t size)

@@ -1,8 +1,8 @@
 /*
- * service_graph: Service.Process of the seed, on simulated time, with
- * spans recorded for the report. See service_graph.h.
+ * service: Service.Process of the seed, on simulated time, with
+ * spans recorded for the report. See service.h.
  */
-#include "service_graph.h"
+#include "service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@ typedef struct svc_obj {
     service_t svc;
 } svc_obj_t;
 
-service_t *new_service(const char *name, simtime_t processing_time, service_t **deps, int ndeps)
+service_t *service_new(const char *name, simtime_t processing_time, service_t **deps, int ndeps)
 {
     svc_obj_t *o = obj_alloc(sizeof *o, OBJ_NONE, NULL);
     service_t *s = &o->svc;
@@ -30,18 +30,18 @@ service_t *new_service(const char *name, simtime_t processing_time, service_t **
     return s;
 }
 
-static int span_open(request_trace_t *t, const service_t *s, int parent, int depth)
+static int span_open(service_request_trace_t *t, const service_t *s, int parent, int depth)
 {
     if (!t)
         return -1;
     if (t->nspans == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 16;
-        span_t *n = realloc(t->spans, t->cap * sizeof *n);
+        service_span_t *n = realloc(t->spans, t->cap * sizeof *n);
         if (!n)
             return -1;
         t->spans = n;
     }
-    span_t *sp = &t->spans[t->nspans];
+    service_span_t *sp = &t->spans[t->nspans];
     memset(sp, 0, sizeof *sp);
     sp->svc = s;
     sp->parent = parent;
@@ -51,7 +51,7 @@ static int span_open(request_trace_t *t, const service_t *s, int parent, int dep
     return (int)t->nspans++;
 }
 
-static const go_error_t *span_close(request_trace_t *t, int i, const go_error_t *err)
+static const go_error_t *span_close(service_request_trace_t *t, int i, const go_error_t *err)
 {
     if (t && i >= 0) {
         t->spans[i].end = sched_now();
@@ -61,7 +61,7 @@ static const go_error_t *span_close(request_trace_t *t, int i, const go_error_t 
 }
 
 static const go_error_t *process(service_t *s, ctx_t *ctx, const char *request_id,
-                                 request_trace_t *trace, int parent, int depth,
+                                 service_request_trace_t *trace, int parent, int depth,
                                  char *out, size_t outsize)
 {
     /* Check if context is already canceled */
@@ -107,7 +107,7 @@ static const go_error_t *process(service_t *s, ctx_t *ctx, const char *request_i
 }
 
 const go_error_t *service_process(service_t *s, ctx_t *ctx, const char *request_id,
-                                  request_trace_t *trace, char *out, size_t outsize)
+                                  service_request_trace_t *trace, char *out, size_t outsize)
 {
     if (out && outsize)
         out[0] = 0;
@@ -122,7 +122,7 @@ simtime_t service_critical_path(const service_t *s)
     return t;
 }
 
-void request_trace_free(request_trace_t *t)
+void service_request_trace_free(service_request_trace_t *t)
 {
     free(t->spans);
     memset(t, 0, sizeof *t);

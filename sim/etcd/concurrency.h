@@ -1,5 +1,5 @@
 /*
- * etcd_concurrency: etcd's client/v3/concurrency package (Session, Mutex,
+ * concurrency: etcd's client/v3/concurrency package (Session, Mutex,
  * Election) on the simulated client (etcd.h), step for step as etcd's Go
  * code does it, so that the same races and the same hazards appear.
  *
@@ -21,7 +21,7 @@
  * error. Lock order is thus create-revision order, one holder at a time,
  * and a holder whose lease expires loses the lock without knowing: use
  * IsOwner() in the protected transaction, or the revision as a fencing
- * token (etcd_mutex_header_revision).
+ * token (concurrency_mutex_header_revision).
  *
  * Election (prefix p): Campaign puts p + "/" + lease hex with the value
  * (or proclaims the value if the key exists), then waits for every older
@@ -45,8 +45,8 @@
  * scheduler; strings passed in are copied; strings returned are borrowed
  * from the object until its next call.
  */
-#ifndef CHANSIM_ETCD_CONCURRENCY_H
-#define CHANSIM_ETCD_CONCURRENCY_H
+#ifndef CHANSIM_CONCURRENCY_H
+#define CHANSIM_CONCURRENCY_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,120 +58,120 @@
 #include "kv.h"
 
 /* The package's errors, compared by identity. */
-extern const go_error_t ETCD_ERR_LOCKED;          /* "mutex: Locked by another session" */
-extern const go_error_t ETCD_ERR_SESSION_EXPIRED; /* "mutex: session is expired" */
-extern const go_error_t ETCD_ERR_LOCK_RELEASED;   /* "mutex: lock has already been released" */
-extern const go_error_t ETCD_ERR_NOT_LEADER;      /* "election: not leader" */
-extern const go_error_t ETCD_ERR_NO_LEADER;       /* "election: no leader" */
-extern const go_error_t ETCD_ERR_LOST_WATCHER;    /* "lost watcher waiting for delete" */
+extern const go_error_t CONCURRENCY_ERR_LOCKED;          /* "mutex: Locked by another session" */
+extern const go_error_t CONCURRENCY_ERR_SESSION_EXPIRED; /* "mutex: session is expired" */
+extern const go_error_t CONCURRENCY_ERR_LOCK_RELEASED;   /* "mutex: lock has already been released" */
+extern const go_error_t CONCURRENCY_ERR_NOT_LEADER;      /* "election: not leader" */
+extern const go_error_t CONCURRENCY_ERR_NO_LEADER;       /* "election: no leader" */
+extern const go_error_t CONCURRENCY_ERR_LOST_WATCHER;    /* "lost watcher waiting for delete" */
 
 #define ETCD_SESSION_TTL_DEFAULT 60 /* concurrency.defaultSessionTTL, seconds */
 
 /* ---- Session --------------------------------------------------------------- */
 
-typedef struct etcd_session etcd_session_t;
+typedef struct concurrency_session concurrency_session_t;
 
-typedef struct etcd_session_opts {
+typedef struct concurrency_session_opts {
     int64_t ttl_s; /* WithTTL; <= 0: 60 */
     int64_t lease; /* WithLease: keep this lease alive instead of granting one; 0: grant */
     ctx_t *ctx;    /* WithContext: for the grant, keeping alive and Close; NULL: background */
-} etcd_session_opts_t;
+} concurrency_session_opts_t;
 
 /* NewSession(client, opts...): grants the lease (unless opts->lease) and
  * starts keeping it alive. opts NULL: defaults. On success *out is the
  * session; on error (the grant's) *out is NULL. */
-const go_error_t *etcd_session_new(etcd_client_t *c, const etcd_session_opts_t *opts,
-                                   etcd_session_t **out);
-etcd_client_t *etcd_session_client(const etcd_session_t *s);
+const go_error_t *concurrency_session_new(etcd_client_t *c, const concurrency_session_opts_t *opts,
+                                          concurrency_session_t **out);
+etcd_client_t *concurrency_session_client(const concurrency_session_t *s);
 /* Lease(): the lease ID. */
-int64_t etcd_session_lease(const etcd_session_t *s);
-int64_t etcd_session_ttl(const etcd_session_t *s);
+int64_t concurrency_session_lease(const concurrency_session_t *s);
+int64_t concurrency_session_ttl(const concurrency_session_t *s);
 /* Done(): closed when keeping alive ends. Owned by the scheduler. */
-chan_t *etcd_session_done(const etcd_session_t *s);
+chan_t *concurrency_session_done(const concurrency_session_t *s);
 /* Orphan(): stop keeping alive and wait for Done; the lease is left to
  * expire. */
-void etcd_session_orphan(etcd_session_t *s);
+void concurrency_session_orphan(concurrency_session_t *s);
 /* Close(): Orphan, then Revoke the lease with a timeout of the TTL. */
-const go_error_t *etcd_session_close(etcd_session_t *s);
-entity_t *etcd_session_entity(const etcd_session_t *s);
+const go_error_t *concurrency_session_close(concurrency_session_t *s);
+entity_t *concurrency_session_entity(const concurrency_session_t *s);
 
 /* ---- Mutex ------------------------------------------------------------------ */
 
-typedef struct etcd_mutex etcd_mutex_t;
+typedef struct concurrency_mutex concurrency_mutex_t;
 
 /* NewMutex(session, prefix): keys go under prefix + "/". Tracks the
  * prefix at the store for the view (etcd_server_track). */
-etcd_mutex_t *etcd_mutex_new(etcd_session_t *s, const char *prefix);
+concurrency_mutex_t *concurrency_mutex_new(concurrency_session_t *s, const char *prefix);
 /* Lock(ctx): returns once held (NULL), or the error: ctx's, the store's,
- * ETCD_ERR_SESSION_EXPIRED (the key was gone when the wait ended). A second
+ * CONCURRENCY_ERR_SESSION_EXPIRED (the key was gone when the wait ended). A second
  * Lock through the same session and prefix returns at once. */
-const go_error_t *etcd_mutex_lock(etcd_mutex_t *m, ctx_t *ctx);
-/* TryLock(ctx): NULL if now held; ETCD_ERR_LOCKED (after deleting its own
+const go_error_t *concurrency_mutex_lock(concurrency_mutex_t *m, ctx_t *ctx);
+/* TryLock(ctx): NULL if now held; CONCURRENCY_ERR_LOCKED (after deleting its own
  * key) if another session holds it. */
-const go_error_t *etcd_mutex_try_lock(etcd_mutex_t *m, ctx_t *ctx);
-/* Unlock(ctx): deletes the key; ETCD_ERR_LOCK_RELEASED if nothing is held
+const go_error_t *concurrency_mutex_try_lock(concurrency_mutex_t *m, ctx_t *ctx);
+/* Unlock(ctx): deletes the key; CONCURRENCY_ERR_LOCK_RELEASED if nothing is held
  * (never locked, or already unlocked). */
-const go_error_t *etcd_mutex_unlock(etcd_mutex_t *m, ctx_t *ctx);
+const go_error_t *concurrency_mutex_unlock(concurrency_mutex_t *m, ctx_t *ctx);
 /* IsOwner(): the compare "CreateRevision(Key()) == my revision", to put in
  * a transaction's If. Its key is borrowed from m until the next call. */
-kv_cmp_t etcd_mutex_is_owner(const etcd_mutex_t *m);
+kv_cmp_t concurrency_mutex_is_owner(const concurrency_mutex_t *m);
 /* Key(): the lock key ("" before Lock and after Unlock; Go has "\x00"
  * after Unlock). Borrowed until the next call on m. */
-const char *etcd_mutex_key(const etcd_mutex_t *m);
+const char *concurrency_mutex_key(const concurrency_mutex_t *m);
 /* The key's create revision (-1 when none): the lock's place in line. */
-int64_t etcd_mutex_rev(const etcd_mutex_t *m);
+int64_t concurrency_mutex_rev(const concurrency_mutex_t *m);
 /* Header().Revision: the store's revision when the lock was acquired (0
  * before), increasing from holder to holder: a fencing token. */
-int64_t etcd_mutex_header_revision(const etcd_mutex_t *m);
-entity_t *etcd_mutex_entity(const etcd_mutex_t *m);
+int64_t concurrency_mutex_header_revision(const concurrency_mutex_t *m);
+entity_t *concurrency_mutex_entity(const concurrency_mutex_t *m);
 
 /* ---- Election ---------------------------------------------------------------- */
 
-typedef struct etcd_election etcd_election_t;
+typedef struct concurrency_election concurrency_election_t;
 
 /* NewElection(session, prefix): keys go under prefix + "/". Tracks the
  * prefix at the store for the view. */
-etcd_election_t *etcd_election_new(etcd_session_t *s, const char *prefix);
+concurrency_election_t *concurrency_election_new(concurrency_session_t *s, const char *prefix);
 /* Campaign(ctx, val): returns NULL once leader. On error: ctx's (the
  * candidacy is resigned when ctx is done), the store's, or Proclaim's.
  * As in etcd, it does not check that its key still exists when the wait
  * ends. */
-const go_error_t *etcd_election_campaign(etcd_election_t *e, ctx_t *ctx, const char *val);
-/* Proclaim(ctx, val): ETCD_ERR_NOT_LEADER if this election never won or its
+const go_error_t *concurrency_election_campaign(concurrency_election_t *e, ctx_t *ctx, const char *val);
+/* Proclaim(ctx, val): CONCURRENCY_ERR_NOT_LEADER if this election never won or its
  * key's create revision changed (the key was lost). */
-const go_error_t *etcd_election_proclaim(etcd_election_t *e, ctx_t *ctx, const char *val);
+const go_error_t *concurrency_election_proclaim(concurrency_election_t *e, ctx_t *ctx, const char *val);
 /* Resign(ctx): NULL if not leader; else deletes the key if it is still the
  * one campaigned with. */
-const go_error_t *etcd_election_resign(etcd_election_t *e, ctx_t *ctx);
+const go_error_t *concurrency_election_resign(concurrency_election_t *e, ctx_t *ctx);
 /* Leader(ctx): out->op.kvs[0] is the leader's key and value;
- * ETCD_ERR_NO_LEADER if there is none. */
-const go_error_t *etcd_election_leader(etcd_election_t *e, ctx_t *ctx, kv_result_t *out);
+ * CONCURRENCY_ERR_NO_LEADER if there is none. */
+const go_error_t *concurrency_election_leader(concurrency_election_t *e, ctx_t *ctx, kv_result_t *out);
 
 /* What Observe delivers: the leader's key after a change. A scheduler
- * object: free with etcd_observe_free or leave it to sched_destroy. */
-typedef struct etcd_observe {
+ * object: free with concurrency_observe_free or leave it to sched_destroy. */
+typedef struct concurrency_observe {
     obj_t obj;        /* scheduler bookkeeping, not for users */
     int64_t revision; /* the header's revision (the put's, for a put) */
     kv_kv_t kv;       /* the leader's key, value, create revision (the term) */
-} etcd_observe_t;
+} concurrency_observe_t;
 
-void etcd_observe_free(etcd_observe_t *o);
+void concurrency_observe_free(concurrency_observe_t *o);
 
-/* Observe(ctx): an unbuffered channel of etcd_observe_t pointers: the
+/* Observe(ctx): an unbuffered channel of concurrency_observe_t pointers: the
  * current leader (once there is one), then every put on the leader's key
  * (versions increasing), then the next leader after the key is deleted;
  * closed when ctx is done or the watch fails. A goroutine on the client's
  * node feeds it. */
-chan_t *etcd_election_observe(etcd_election_t *e, ctx_t *ctx);
+chan_t *concurrency_election_observe(concurrency_election_t *e, ctx_t *ctx);
 
 /* Key(), Rev(), Header().Revision: the leader key ("" if not leader), its
  * create revision (the term), the revision of the last successful
  * campaign, proclaim or resign. */
-const char *etcd_election_key(const etcd_election_t *e);
-int64_t etcd_election_rev(const etcd_election_t *e);
-int64_t etcd_election_header_revision(const etcd_election_t *e);
+const char *concurrency_election_key(const concurrency_election_t *e);
+int64_t concurrency_election_rev(const concurrency_election_t *e);
+int64_t concurrency_election_header_revision(const concurrency_election_t *e);
 /* Whether Campaign has won and Resign/Proclaim failure has not since
  * cleared it (etcd's leaderSession != nil). */
-bool etcd_election_is_leader(const etcd_election_t *e);
+bool concurrency_election_is_leader(const concurrency_election_t *e);
 
 #endif

@@ -1,14 +1,14 @@
 /*
- * etcd_concurrency: Session, Mutex and Election, translated from etcd's
+ * concurrency: Session, Mutex and Election, translated from etcd's
  * client/v3/concurrency (session.go, mutex.go, key.go, election.go) call
- * for call. See etcd_concurrency.h.
+ * for call. See concurrency.h.
  *
  * Anything kept across a blocking call lives in a scheduler object (the
  * mutex, the election, an observer), never only on a goroutine's stack:
  * a crash of the client's node kills the goroutine where it blocks, and
  * the scheduler frees its objects at the end of the run.
  */
-#include "etcd_concurrency.h"
+#include "concurrency.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,12 +17,12 @@
 
 #include "timer.h"
 
-const go_error_t ETCD_ERR_LOCKED = {"mutex: Locked by another session"};
-const go_error_t ETCD_ERR_SESSION_EXPIRED = {"mutex: session is expired"};
-const go_error_t ETCD_ERR_LOCK_RELEASED = {"mutex: lock has already been released"};
-const go_error_t ETCD_ERR_NOT_LEADER = {"election: not leader"};
-const go_error_t ETCD_ERR_NO_LEADER = {"election: no leader"};
-const go_error_t ETCD_ERR_LOST_WATCHER = {"lost watcher waiting for delete"};
+const go_error_t CONCURRENCY_ERR_LOCKED = {"mutex: Locked by another session"};
+const go_error_t CONCURRENCY_ERR_SESSION_EXPIRED = {"mutex: session is expired"};
+const go_error_t CONCURRENCY_ERR_LOCK_RELEASED = {"mutex: lock has already been released"};
+const go_error_t CONCURRENCY_ERR_NOT_LEADER = {"election: not leader"};
+const go_error_t CONCURRENCY_ERR_NO_LEADER = {"election: no leader"};
+const go_error_t CONCURRENCY_ERR_LOST_WATCHER = {"lost watcher waiting for delete"};
 
 static char *xstrdup(const char *s)
 {
@@ -59,7 +59,7 @@ static void emitf(entity_t *e, int64_t a, int64_t b, const char *fmt, ...)
 
 /* ---- Session ------------------------------------------------------------------ */
 
-struct etcd_session {
+struct concurrency_session {
     obj_t hdr;            /* scheduler-owned */
     etcd_client_t *c;
     int64_t lease;        /* the session's lease */
@@ -74,7 +74,7 @@ struct etcd_session {
 
 static void session_loop(void *arg)
 {
-    etcd_session_t *s = arg;
+    concurrency_session_t *s = arg;
     etcd_ka_resp_t r;
     /* Go: for range keepAlive { } */
     while (chan_recv(s->ka, &r)) {
@@ -90,8 +90,8 @@ static void session_loop(void *arg)
     }
 }
 
-const go_error_t *etcd_session_new(etcd_client_t *c, const etcd_session_opts_t *opts,
-                                   etcd_session_t **out)
+const go_error_t *concurrency_session_new(etcd_client_t *c, const concurrency_session_opts_t *opts,
+                                          concurrency_session_t **out)
 {
     *out = NULL;
     int64_t ttl = opts && opts->ttl_s > 0 ? opts->ttl_s : ETCD_SESSION_TTL_DEFAULT;
@@ -105,7 +105,7 @@ const go_error_t *etcd_session_new(etcd_client_t *c, const etcd_session_opts_t *
         id = r.lease;
         kv_result_clear(&r);
     }
-    etcd_session_t *s = obj_alloc(sizeof *s, OBJ_NONE, NULL);
+    concurrency_session_t *s = obj_alloc(sizeof *s, OBJ_NONE, NULL);
     s->c = c;
     s->lease = id;
     s->ttl = ttl;
@@ -116,24 +116,24 @@ const go_error_t *etcd_session_new(etcd_client_t *c, const etcd_session_opts_t *
     char name[64];
     snprintf(name, sizeof name, "session %llx", (unsigned long long)id);
     obj_set_name(s, name);
-    s->e = entity_new("session", name, node_entity(etcd_client_node(c)));
+    s->e = entity_new("session", name, net_node_entity(etcd_client_node(c)));
     entity_set_state(s->e, "alive");
     entity_set(s->e, "lease", id);
     entity_set(s->e, "ttl", ttl);
     entity_set(s->e, "keepalives", 0);
-    if (!node_go(etcd_client_node(c), session_loop, s, "etcd.session"))
+    if (!net_node_go(etcd_client_node(c), session_loop, s, "etcd.session"))
         chan_close(s->done);
     *out = s;
     return NULL;
 }
 
-etcd_client_t *etcd_session_client(const etcd_session_t *s) { return s->c; }
-int64_t etcd_session_lease(const etcd_session_t *s) { return s->lease; }
-int64_t etcd_session_ttl(const etcd_session_t *s) { return s->ttl; }
-chan_t *etcd_session_done(const etcd_session_t *s) { return s->done; }
-entity_t *etcd_session_entity(const etcd_session_t *s) { return s->e; }
+etcd_client_t *concurrency_session_client(const concurrency_session_t *s) { return s->c; }
+int64_t concurrency_session_lease(const concurrency_session_t *s) { return s->lease; }
+int64_t concurrency_session_ttl(const concurrency_session_t *s) { return s->ttl; }
+chan_t *concurrency_session_done(const concurrency_session_t *s) { return s->done; }
+entity_t *concurrency_session_entity(const concurrency_session_t *s) { return s->e; }
 
-void etcd_session_orphan(etcd_session_t *s)
+void concurrency_session_orphan(concurrency_session_t *s)
 {
     if (!s->orphaned) {
         s->orphaned = true;
@@ -144,9 +144,9 @@ void etcd_session_orphan(etcd_session_t *s)
     chan_recv(s->done, NULL);
 }
 
-const go_error_t *etcd_session_close(etcd_session_t *s)
+const go_error_t *concurrency_session_close(concurrency_session_t *s)
 {
-    etcd_session_orphan(s);
+    concurrency_session_orphan(s);
     /* If revoking takes longer than the TTL, the lease is expired anyway. */
     ctx_t *ctx = ctx_with_timeout(s->ctx, s->ttl * SIM_SEC);
     const go_error_t *err = etcd_revoke(s->c, ctx, s->lease, NULL);
@@ -182,7 +182,7 @@ static const go_error_t *wait_delete(etcd_client_t *c, ctx_t *ctx, const char *k
         return last;
     if (ctx_err(ctx))
         return ctx_err(ctx);
-    return &ETCD_ERR_LOST_WATCHER;
+    return &CONCURRENCY_ERR_LOST_WATCHER;
 }
 
 /* waitDeletes: until no key of pfx has create revision <= max_create_rev.
@@ -212,9 +212,9 @@ static const go_error_t *wait_deletes(etcd_client_t *c, ctx_t *ctx, const char *
 
 /* ---- Mutex ------------------------------------------------------------------------ */
 
-struct etcd_mutex {
+struct concurrency_mutex {
     obj_t hdr;            /* scheduler-owned */
-    etcd_session_t *s;
+    concurrency_session_t *s;
     char *pfx;            /* prefix + "/" */
     char *my_key;         /* "" when none */
     int64_t my_rev;       /* -1 when none */
@@ -238,15 +238,15 @@ static char *with_slash(const char *prefix)
 
 static void mutex_deinit(obj_t *o)
 {
-    etcd_mutex_t *m = (etcd_mutex_t *)o;
+    concurrency_mutex_t *m = (concurrency_mutex_t *)o;
     free(m->pfx);
     free(m->my_key);
     free(m->wait_key);
 }
 
-etcd_mutex_t *etcd_mutex_new(etcd_session_t *s, const char *prefix)
+concurrency_mutex_t *concurrency_mutex_new(concurrency_session_t *s, const char *prefix)
 {
-    etcd_mutex_t *m = obj_alloc(sizeof *m, OBJ_NONE, mutex_deinit);
+    concurrency_mutex_t *m = obj_alloc(sizeof *m, OBJ_NONE, mutex_deinit);
     m->s = s;
     m->pfx = with_slash(prefix);
     m->my_key = xstrdup("");
@@ -259,7 +259,7 @@ etcd_mutex_t *etcd_mutex_new(etcd_session_t *s, const char *prefix)
     return m;
 }
 
-static void mutex_held(etcd_mutex_t *m, int64_t hdr_rev)
+static void mutex_held(concurrency_mutex_t *m, int64_t hdr_rev)
 {
     m->hdr_rev = hdr_rev;
     entity_set_state(m->e, "held");
@@ -268,7 +268,7 @@ static void mutex_held(etcd_mutex_t *m, int64_t hdr_rev)
           (long long)m->my_rev, (long long)hdr_rev);
 }
 
-static void mutex_reset(etcd_mutex_t *m)
+static void mutex_reset(concurrency_mutex_t *m)
 {
     set_str(&m->my_key, "");
     m->my_rev = -1;
@@ -277,7 +277,7 @@ static void mutex_reset(etcd_mutex_t *m)
 }
 
 /* The transaction of tryAcquire; resp keeps its result. */
-static const go_error_t *try_acquire(etcd_mutex_t *m, ctx_t *ctx, kv_result_t *resp)
+static const go_error_t *try_acquire(concurrency_mutex_t *m, ctx_t *ctx, kv_result_t *resp)
 {
     char key[512];
     snprintf(key, sizeof key, "%s%llx", m->pfx, (unsigned long long)m->s->lease);
@@ -298,13 +298,13 @@ static const go_error_t *try_acquire(etcd_mutex_t *m, ctx_t *ctx, kv_result_t *r
 }
 
 /* Whether the transaction's owner read shows this mutex holding the lock. */
-static bool owns(const etcd_mutex_t *m, const kv_result_t *resp)
+static bool owns(const concurrency_mutex_t *m, const kv_result_t *resp)
 {
     const kv_op_result_t *owner = resp->nops > 1 ? &resp->ops[1] : NULL;
     return !owner || owner->nkvs == 0 || owner->kvs[0].create_rev == m->my_rev;
 }
 
-const go_error_t *etcd_mutex_try_lock(etcd_mutex_t *m, ctx_t *ctx)
+const go_error_t *concurrency_mutex_try_lock(concurrency_mutex_t *m, ctx_t *ctx)
 {
     kv_result_t resp;
     const go_error_t *err = try_acquire(m, ctx, &resp);
@@ -323,10 +323,10 @@ const go_error_t *etcd_mutex_try_lock(etcd_mutex_t *m, ctx_t *ctx)
         return err;
     emitf(m->e, m->my_rev, 0, "mutex trylock failed %s: locked by another session", m->my_key);
     mutex_reset(m);
-    return &ETCD_ERR_LOCKED;
+    return &CONCURRENCY_ERR_LOCKED;
 }
 
-const go_error_t *etcd_mutex_lock(etcd_mutex_t *m, ctx_t *ctx)
+const go_error_t *concurrency_mutex_lock(concurrency_mutex_t *m, ctx_t *ctx)
 {
     kv_result_t resp;
     const go_error_t *err = try_acquire(m, ctx, &resp);
@@ -347,7 +347,7 @@ const go_error_t *etcd_mutex_lock(etcd_mutex_t *m, ctx_t *ctx)
     if (err) {
         /* Release the lock key if the wait failed. */
         emitf(m->e, m->my_rev, 0, "mutex wait failed %s: %s", m->my_key, go_error_msg(err));
-        etcd_mutex_unlock(m, ctx_background());
+        concurrency_mutex_unlock(m, ctx_background());
         entity_set_state(m->e, "idle");
         return err;
     }
@@ -355,7 +355,7 @@ const go_error_t *etcd_mutex_lock(etcd_mutex_t *m, ctx_t *ctx)
     kv_result_t g;
     err = etcd_get(c, ctx, m->my_key, NULL, &g);
     if (err) {
-        etcd_mutex_unlock(m, ctx_background());
+        concurrency_mutex_unlock(m, ctx_background());
         entity_set_state(m->e, "idle");
         return err;
     }
@@ -365,16 +365,16 @@ const go_error_t *etcd_mutex_lock(etcd_mutex_t *m, ctx_t *ctx)
     if (lost) {
         emitf(m->e, m->my_rev, 0, "mutex %s: session is expired", m->my_key);
         entity_set_state(m->e, "idle");
-        return &ETCD_ERR_SESSION_EXPIRED;
+        return &CONCURRENCY_ERR_SESSION_EXPIRED;
     }
     mutex_held(m, rev);
     return NULL;
 }
 
-const go_error_t *etcd_mutex_unlock(etcd_mutex_t *m, ctx_t *ctx)
+const go_error_t *concurrency_mutex_unlock(concurrency_mutex_t *m, ctx_t *ctx)
 {
     if (m->my_key[0] == '\0' || m->my_rev <= 0)
-        return &ETCD_ERR_LOCK_RELEASED;
+        return &CONCURRENCY_ERR_LOCK_RELEASED;
     const go_error_t *err = etcd_delete(m->s->c, ctx, m->my_key, false, NULL);
     if (err)
         return err;
@@ -383,21 +383,21 @@ const go_error_t *etcd_mutex_unlock(etcd_mutex_t *m, ctx_t *ctx)
     return NULL;
 }
 
-kv_cmp_t etcd_mutex_is_owner(const etcd_mutex_t *m)
+kv_cmp_t concurrency_mutex_is_owner(const concurrency_mutex_t *m)
 {
     return kv_cmp_num(m->my_key, KV_CMP_CREATE, KV_CMP_EQUAL, m->my_rev);
 }
 
-const char *etcd_mutex_key(const etcd_mutex_t *m) { return m->my_key; }
-int64_t etcd_mutex_rev(const etcd_mutex_t *m) { return m->my_rev; }
-int64_t etcd_mutex_header_revision(const etcd_mutex_t *m) { return m->hdr_rev; }
-entity_t *etcd_mutex_entity(const etcd_mutex_t *m) { return m->e; }
+const char *concurrency_mutex_key(const concurrency_mutex_t *m) { return m->my_key; }
+int64_t concurrency_mutex_rev(const concurrency_mutex_t *m) { return m->my_rev; }
+int64_t concurrency_mutex_header_revision(const concurrency_mutex_t *m) { return m->hdr_rev; }
+entity_t *concurrency_mutex_entity(const concurrency_mutex_t *m) { return m->e; }
 
 /* ---- Election ------------------------------------------------------------------------ */
 
-struct etcd_election {
+struct concurrency_election {
     obj_t hdr;            /* scheduler-owned */
-    etcd_session_t *s;
+    concurrency_session_t *s;
     char *pfx;            /* prefix + "/" */
     char *leader_key;     /* "" when not leader */
     int64_t leader_rev;   /* its create revision */
@@ -408,15 +408,15 @@ struct etcd_election {
 
 static void election_deinit(obj_t *o)
 {
-    etcd_election_t *e = (etcd_election_t *)o;
+    concurrency_election_t *e = (concurrency_election_t *)o;
     free(e->pfx);
     free(e->leader_key);
     free(e->wait_key);
 }
 
-etcd_election_t *etcd_election_new(etcd_session_t *s, const char *prefix)
+concurrency_election_t *concurrency_election_new(concurrency_session_t *s, const char *prefix)
 {
-    etcd_election_t *e = obj_alloc(sizeof *e, OBJ_NONE, election_deinit);
+    concurrency_election_t *e = obj_alloc(sizeof *e, OBJ_NONE, election_deinit);
     e->s = s;
     e->pfx = with_slash(prefix);
     e->leader_key = xstrdup("");
@@ -425,10 +425,10 @@ etcd_election_t *etcd_election_new(etcd_session_t *s, const char *prefix)
     return e;
 }
 
-const go_error_t *etcd_election_proclaim(etcd_election_t *e, ctx_t *ctx, const char *val)
+const go_error_t *concurrency_election_proclaim(concurrency_election_t *e, ctx_t *ctx, const char *val)
 {
     if (!e->leader)
-        return &ETCD_ERR_NOT_LEADER;
+        return &CONCURRENCY_ERR_NOT_LEADER;
     kv_cmp_t cmp = kv_cmp_num(e->leader_key, KV_CMP_CREATE, KV_CMP_EQUAL, e->leader_rev);
     kv_op_t put = kv_op_put(e->leader_key, val, e->s->lease);
     kv_txn_t t = {&cmp, 1, &put, 1, NULL, 0};
@@ -441,14 +441,14 @@ const go_error_t *etcd_election_proclaim(etcd_election_t *e, ctx_t *ctx, const c
     kv_result_clear(&r);
     if (!ok) {
         set_str(&e->leader_key, "");
-        return &ETCD_ERR_NOT_LEADER;
+        return &CONCURRENCY_ERR_NOT_LEADER;
     }
     e->hdr_rev = rev;
     emitf(e->s->e, e->leader_rev, rev, "election proclaim %s value=%s", e->pfx, val);
     return NULL;
 }
 
-const go_error_t *etcd_election_resign(etcd_election_t *e, ctx_t *ctx)
+const go_error_t *concurrency_election_resign(concurrency_election_t *e, ctx_t *ctx)
 {
     if (!e->leader)
         return NULL;
@@ -468,9 +468,9 @@ const go_error_t *etcd_election_resign(etcd_election_t *e, ctx_t *ctx)
     return err;
 }
 
-const go_error_t *etcd_election_campaign(etcd_election_t *e, ctx_t *ctx, const char *val)
+const go_error_t *concurrency_election_campaign(concurrency_election_t *e, ctx_t *ctx, const char *val)
 {
-    etcd_session_t *s = e->s;
+    concurrency_session_t *s = e->s;
     etcd_client_t *c = s->c;
     char k[512];
     snprintf(k, sizeof k, "%s%llx", e->pfx, (unsigned long long)s->lease);
@@ -495,9 +495,9 @@ const go_error_t *etcd_election_campaign(etcd_election_t *e, ctx_t *ctx, const c
     emitf(s->e, e->leader_rev, 0, "election campaign %s key=%s rev=%lld value=%s", e->pfx,
           e->leader_key, (long long)e->leader_rev, val);
     if (!same_value) {
-        err = etcd_election_proclaim(e, ctx, val);
+        err = concurrency_election_proclaim(e, ctx, val);
         if (err) {
-            etcd_election_resign(e, ctx);
+            concurrency_election_resign(e, ctx);
             return err;
         }
     }
@@ -505,7 +505,7 @@ const go_error_t *etcd_election_campaign(etcd_election_t *e, ctx_t *ctx, const c
     if (err) {
         /* Clean up in case of context cancel. */
         if (ctx_err(ctx))
-            etcd_election_resign(e, ctx_background());
+            concurrency_election_resign(e, ctx_background());
         else
             e->leader = false;
         emitf(s->e, e->leader_rev, 0, "election campaign %s failed: %s", e->pfx,
@@ -518,7 +518,7 @@ const go_error_t *etcd_election_campaign(etcd_election_t *e, ctx_t *ctx, const c
     return NULL;
 }
 
-const go_error_t *etcd_election_leader(etcd_election_t *e, ctx_t *ctx, kv_result_t *out)
+const go_error_t *concurrency_election_leader(concurrency_election_t *e, ctx_t *ctx, kv_result_t *out)
 {
     kv_range_opts_t first = kv_opts_first_create();
     kv_result_t r;
@@ -527,7 +527,7 @@ const go_error_t *etcd_election_leader(etcd_election_t *e, ctx_t *ctx, kv_result
         return err;
     if (r.op.nkvs == 0) {
         kv_result_clear(&r);
-        return &ETCD_ERR_NO_LEADER;
+        return &CONCURRENCY_ERR_NO_LEADER;
     }
     if (out)
         *out = r;
@@ -536,18 +536,18 @@ const go_error_t *etcd_election_leader(etcd_election_t *e, ctx_t *ctx, kv_result
     return NULL;
 }
 
-const char *etcd_election_key(const etcd_election_t *e) { return e->leader_key; }
-int64_t etcd_election_rev(const etcd_election_t *e) { return e->leader_rev; }
-int64_t etcd_election_header_revision(const etcd_election_t *e) { return e->hdr_rev; }
-bool etcd_election_is_leader(const etcd_election_t *e) { return e->leader; }
+const char *concurrency_election_key(const concurrency_election_t *e) { return e->leader_key; }
+int64_t concurrency_election_rev(const concurrency_election_t *e) { return e->leader_rev; }
+int64_t concurrency_election_header_revision(const concurrency_election_t *e) { return e->hdr_rev; }
+bool concurrency_election_is_leader(const concurrency_election_t *e) { return e->leader; }
 
 /* ---- Observe -------------------------------------------------------------------------- */
 
 typedef struct observer {
     obj_t hdr;            /* scheduler-owned */
-    etcd_election_t *e;
+    concurrency_election_t *e;
     ctx_t *ctx;
-    chan_t *out;          /* etcd_observe_t*, unbuffered */
+    chan_t *out;          /* concurrency_observe_t*, unbuffered */
     char *key;            /* the leader key being followed */
 } observer_t;
 
@@ -558,24 +558,24 @@ static void observer_deinit(obj_t *o)
 
 static void observe_deinit(obj_t *o)
 {
-    kv_kv_clear(&((etcd_observe_t *)o)->kv);
+    kv_kv_clear(&((concurrency_observe_t *)o)->kv);
 }
 
-void etcd_observe_free(etcd_observe_t *o)
+void concurrency_observe_free(concurrency_observe_t *o)
 {
     obj_free(o);
 }
 
-static etcd_observe_t *observe_new(int64_t revision, const kv_kv_t *kv)
+static concurrency_observe_t *observe_new(int64_t revision, const kv_kv_t *kv)
 {
-    etcd_observe_t *o = obj_alloc(sizeof *o, OBJ_NONE, observe_deinit);
+    concurrency_observe_t *o = obj_alloc(sizeof *o, OBJ_NONE, observe_deinit);
     o->revision = revision;
     kv_kv_copy(&o->kv, kv);
     return o;
 }
 
 /* Send o on the observer's channel unless done is; false (o freed) if done. */
-static bool deliver(observer_t *ob, etcd_observe_t *o, ctx_t *done)
+static bool deliver(observer_t *ob, concurrency_observe_t *o, ctx_t *done)
 {
     select_case_t cs[2] = {
         {ob->out, SELECT_SEND, &o, false},
@@ -583,14 +583,14 @@ static bool deliver(observer_t *ob, etcd_observe_t *o, ctx_t *done)
     };
     if (chan_select(cs, 2, false) == 0)
         return true;
-    etcd_observe_free(o);
+    concurrency_observe_free(o);
     return false;
 }
 
 static void observe_loop(void *arg)
 {
     observer_t *ob = arg;
-    etcd_election_t *e = ob->e;
+    concurrency_election_t *e = ob->e;
     etcd_client_t *c = e->s->c;
     ctx_t *ctx = ob->ctx;
     kv_range_opts_t first = kv_opts_first_create();
@@ -598,7 +598,7 @@ static void observe_loop(void *arg)
         kv_result_t resp;
         if (etcd_get(c, ctx, e->pfx, &first, &resp))
             break;
-        etcd_observe_t *cur = NULL;
+        concurrency_observe_t *cur = NULL;
         if (resp.op.nkvs == 0) {
             /* Wait for the first key put on the prefix. */
             int64_t rev = resp.revision;
@@ -664,15 +664,15 @@ static void observe_loop(void *arg)
     obj_free(ob);
 }
 
-chan_t *etcd_election_observe(etcd_election_t *e, ctx_t *ctx)
+chan_t *concurrency_election_observe(concurrency_election_t *e, ctx_t *ctx)
 {
     observer_t *ob = obj_alloc(sizeof *ob, OBJ_NONE, observer_deinit);
     ob->e = e;
     ob->ctx = ctx;
-    ob->out = chan_make(sizeof(etcd_observe_t *), 0);
+    ob->out = chan_make(sizeof(concurrency_observe_t *), 0);
     ob->key = xstrdup("");
     chan_t *out = ob->out;
-    if (!node_go(etcd_client_node(e->s->c), observe_loop, ob, "etcd.observe")) {
+    if (!net_node_go(etcd_client_node(e->s->c), observe_loop, ob, "etcd.observe")) {
         chan_close(out);
         obj_free(ob);
     }
