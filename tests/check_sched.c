@@ -979,6 +979,9 @@ Suite *sched_suite(void)
     tcase_add_test(d, direct_switch_matches_loop);
     suite_add_tcase(s, d);
     TCase *e = tcase_create("errors");
+    /* The canary test maps thousands of guarded stacks: seconds on a
+     * loaded machine, beyond Check's default 4 s. */
+    tcase_set_timeout(e, 60);
     tcase_add_test(e, deadlock_report_format);
     tcase_add_test(e, deadlock_main_goexit);
     tcase_add_test(e, stack_overflow_guarded);
