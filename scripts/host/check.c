@@ -27,18 +27,16 @@
 
 #include <lauxlib.h>
 
+#include "mem.h"
+
 /* ---- expectations ------------------------------------------------------- */
 
-/* A new entry at the end of the list, or NULL if there is no memory. */
+/* A new entry at the end of the list. */
 static host_expect_t *exp_push(host_t *h)
 {
     if (h->nexp == h->capexp) {
-        size_t ncap = h->capexp ? h->capexp * 2 : 16;
-        host_expect_t *n = realloc(h->exp, ncap * sizeof *n);
-        if (!n)
-            return NULL;
-        h->exp = n;
-        h->capexp = ncap;
+        h->capexp = h->capexp ? h->capexp * 2 : 16;
+        h->exp = mem_realloc(h->exp, h->capexp * sizeof *h->exp);
     }
     return &h->exp[h->nexp++];
 }
@@ -46,14 +44,12 @@ static host_expect_t *exp_push(host_t *h)
 void host_add_expect(host_t *h, lua_State *L, bool ok, const char *msg, int kind)
 {
     host_expect_t *e = exp_push(h);
-    if (!e)
-        luaL_error(L, "out of memory");
     char at[256];
     host_where(L, at, sizeof at);
     e->ok = ok;
     e->repeats = 0;
-    e->msg = host_strdup(msg);
-    e->where = host_strdup(at);
+    e->msg = mem_strdup(msg);
+    e->where = mem_strdup(at);
     e->t = sched_now_of(h->s);
     e->kind = kind;
     if (!ok)
@@ -76,11 +72,9 @@ void check_violation_sink(void *ud, const trace_event_t *ev)
         }
     }
     host_expect_t *e = exp_push(h);
-    if (!e)
-        return;
     e->ok = false;
-    e->msg = host_strdup(ev->detail);
-    e->where = host_strdup("checker");
+    e->msg = mem_strdup(ev->detail);
+    e->where = mem_strdup("checker");
     e->t = ev->t;
     e->kind = 1;
     e->repeats = 0;
@@ -99,7 +93,7 @@ static void fail_check(host_t *h, lua_State *L, int ref, const char *msg, int ki
     char at[300];
     snprintf(at, sizeof at, "%s:%d", ar.short_src, ar.linedefined);
     free(h->exp[h->nexp - 1].where);
-    h->exp[h->nexp - 1].where = host_strdup(at);
+    h->exp[h->nexp - 1].where = mem_strdup(at);
 }
 
 /* Invariants after every step; the first failure of each is recorded. */
@@ -152,14 +146,12 @@ int host_add_invariant(lua_State *L, int fn_idx, const char *msg)
 {
     host_t *h = host_of(L);
     size_t n = h->ninv + 1;
-    h->invariants = realloc(h->invariants, n * sizeof *h->invariants);
-    h->inv_msg = realloc(h->inv_msg, n * sizeof *h->inv_msg);
-    h->inv_failed = realloc(h->inv_failed, n * sizeof *h->inv_failed);
-    if (!h->invariants || !h->inv_msg || !h->inv_failed)
-        return luaL_error(L, "out of memory");
+    h->invariants = mem_realloc(h->invariants, n * sizeof *h->invariants);
+    h->inv_msg = mem_realloc(h->inv_msg, n * sizeof *h->inv_msg);
+    h->inv_failed = mem_realloc(h->inv_failed, n * sizeof *h->inv_failed);
     lua_pushvalue(L, fn_idx);
     h->invariants[h->ninv] = luaL_ref(L, LUA_REGISTRYINDEX);
-    h->inv_msg[h->ninv] = host_strdup(msg);
+    h->inv_msg[h->ninv] = mem_strdup(msg);
     h->inv_failed[h->ninv] = -1;
     h->ninv = n;
     sched_set_step_hook(h->s, host_step_fanout, h);
@@ -169,9 +161,7 @@ int host_add_invariant(lua_State *L, int fn_idx, const char *msg)
 int host_add_finally(lua_State *L, int fn_idx)
 {
     host_t *h = host_of(L);
-    h->finally = realloc(h->finally, (h->nfinally + 1) * sizeof *h->finally);
-    if (!h->finally)
-        return luaL_error(L, "out of memory");
+    h->finally = mem_realloc(h->finally, (h->nfinally + 1) * sizeof *h->finally);
     lua_pushvalue(L, fn_idx);
     h->finally[h->nfinally++] = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;

@@ -35,16 +35,7 @@
 
 #include "datadir.h"
 #include "lsim.h"
-
-char *host_strdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) {
-        fputs("chansim: out of memory\n", stderr);
-        exit(EXIT_PROGRAM);
-    }
-    return d;
-}
+#include "mem.h"
 
 host_t *host_of(lua_State *L)
 {
@@ -154,11 +145,7 @@ void host_step_fanout(void *ud)
 
 host_t *host_create(const host_options_t *opt)
 {
-    host_t *h = calloc(1, sizeof *h);
-    if (!h) {
-        fputs("chansim: out of memory\n", stderr);
-        exit(EXIT_PROGRAM);
-    }
+    host_t *h = mem_calloc(1, sizeof *h);
     h->opt = *opt;
     if (!h->opt.out)
         h->opt.out = stdout;

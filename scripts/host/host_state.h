@@ -84,8 +84,6 @@ struct host {
 };
 
 /* host.c */
-/* A copy of s ("" for NULL); out of memory ends chansim. Caller frees. */
-char *host_strdup(const char *s);
 /* file:line of the Lua code that called the running C function ("" if none). */
 void host_where(lua_State *L, char *buf, size_t size);
 /* The scheduler's one step hook: the invariants, then the step observers. */

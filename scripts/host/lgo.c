@@ -28,6 +28,8 @@
 
 #include <lauxlib.h>
 
+#include "mem.h"
+
 #define LGO_MAGIC 0x6c676f21u
 
 /* A Lua goroutine: a Lua thread running on a core goroutine. */
@@ -143,7 +145,7 @@ static int msgh(lua_State *T)
     if (lg && !lg->panic_frames) {
         char buf[4096];
         frames_of(T, 1, lg->g ? go_name(lg->g) : "?", buf, sizeof buf);
-        lg->panic_frames = host_strdup(buf);
+        lg->panic_frames = mem_strdup(buf);
     }
     lua_pushstring(T, msg);
     return 1;
@@ -241,9 +243,7 @@ void lgo_entry(void *arg)
 
 lgo_t *lgo_new(host_t *h, lua_State *L, int fn_idx, int nargs, bool is_main)
 {
-    lgo_t *lg = calloc(1, sizeof *lg);
-    if (!lg)
-        luaL_error(L, "out of memory");
+    lgo_t *lg = mem_calloc(1, sizeof *lg);
     lg->magic = LGO_MAGIC;
     lg->h = h;
     lg->is_main = is_main;
@@ -377,7 +377,7 @@ char *host_run_here(lua_State *L, int packed_ref)
     lgo_call(lg, 1);
     char *result = NULL;
     if (!lua_isnil(lg->T, -1))
-        result = host_strdup(luaL_tolstring(lg->T, -1, NULL));
+        result = mem_strdup(luaL_tolstring(lg->T, -1, NULL));
     lgo_release(lg);
     go_set_userdata(lg->g, old_ud);
     go_set_panic_hook(lg->g, NULL);

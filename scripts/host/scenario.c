@@ -33,6 +33,7 @@
 
 #include "duration.h"
 #include "lsim.h"
+#include "mem.h"
 
 static bool field_duration(lua_State *L, int idx, const char *key, simtime_t *out, char *err, size_t errsize)
 {
@@ -149,7 +150,7 @@ static bool header_known_keys(host_t *h, lua_State *L, int idx, const char *at)
 static char *header_string(lua_State *L, int idx, const char *key)
 {
     lua_getfield(L, idx, key);
-    char *v = lua_type(L, -1) == LUA_TSTRING ? host_strdup(lua_tostring(L, -1)) : NULL;
+    char *v = lua_type(L, -1) == LUA_TSTRING ? mem_strdup(lua_tostring(L, -1)) : NULL;
     lua_pop(L, 1);
     return v;
 }
@@ -348,10 +349,10 @@ bool scenario_scan(const char *path, char **name, char **description, uint64_t *
     }
     lua_getfield(L, LUA_REGISTRYINDEX, "chansim.hdr.name");
     if (lua_type(L, -1) == LUA_TSTRING)
-        *name = host_strdup(lua_tostring(L, -1));
+        *name = mem_strdup(lua_tostring(L, -1));
     lua_getfield(L, LUA_REGISTRYINDEX, "chansim.hdr.description");
     if (lua_type(L, -1) == LUA_TSTRING)
-        *description = host_strdup(lua_tostring(L, -1));
+        *description = mem_strdup(lua_tostring(L, -1));
     lua_getfield(L, LUA_REGISTRYINDEX, "chansim.hdr.seed");
     if (lua_isinteger(L, -1)) {
         *seed = (uint64_t)lua_tointeger(L, -1);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "metrics.h"
 #include "trace.h"
 
@@ -38,16 +39,6 @@ static void builtin_values(sched_t *s, double *v)
     v[BUILTIN_GOROUTINES] = (double)sched_goroutines_alive(s);
     v[BUILTIN_SPAWNED] = (double)sched_goroutines_spawned(s);
     v[BUILTIN_EVENTS] = (double)sched_trace_events(s);
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("chansim: out of memory (--metrics, --csv)\n", stderr);
-        exit(2);
-    }
-    return p;
 }
 
 /* ---- --metrics ----------------------------------------------------------- */
@@ -93,7 +84,7 @@ struct csv_sampler {
 
 csv_sampler_t *csv_sampler_create(int64_t interval_ns)
 {
-    csv_sampler_t *c = xrealloc(NULL, sizeof *c);
+    csv_sampler_t *c = mem_malloc(sizeof *c);
     memset(c, 0, sizeof *c);
     c->interval = interval_ns > 0 ? interval_ns : 1;
     c->width = NBUILTIN;
@@ -128,14 +119,14 @@ static void record(csv_sampler_t *c, sched_t *s, int64_t t, uint64_t rows)
     metrics_registry_t *r = metrics_registry_find(s);
     size_t total = metrics_series_total(r);
     if (total > c->nslot) {
-        c->slot = xrealloc(c->slot, total * sizeof *c->slot);
+        c->slot = mem_realloc(c->slot, total * sizeof *c->slot);
         for (size_t i = c->nslot; i < total; i++) {
             c->slot[i] = c->width;
             c->width += series_width(metrics_series_by_seq(r, i + 1));
         }
         c->nslot = total;
     }
-    double *v = xrealloc(NULL, c->width * sizeof *v);
+    double *v = mem_malloc(c->width * sizeof *v);
     builtin_values(s, v);
     for (size_t i = 0; i < total; i++) {
         const metrics_series_t *ser = metrics_series_by_seq(r, i + 1);
@@ -160,7 +151,7 @@ static void record(csv_sampler_t *c, sched_t *s, int64_t t, uint64_t rows)
     }
     if (c->nseg == c->capseg) {
         c->capseg = c->capseg ? c->capseg * 2 : 64;
-        c->seg = xrealloc(c->seg, c->capseg * sizeof *c->seg);
+        c->seg = mem_realloc(c->seg, c->capseg * sizeof *c->seg);
     }
     c->seg[c->nseg++] = (segment_t){.t0 = t, .rows = rows, .nvals = c->width, .vals = v};
 }
@@ -182,7 +173,7 @@ void csv_sampler_clock(void *ud, simtime_t from, simtime_t to)
 static void put_cell(FILE *f, const char *a, const char *b, const char *rest)
 {
     size_t n = strlen(a) + strlen(b) + strlen(rest);
-    char *cell = xrealloc(NULL, n + 1);
+    char *cell = mem_malloc(n + 1);
     snprintf(cell, n + 1, "%s%s%s", a, b, rest);
     if (strpbrk(cell, ",\"\r\n")) {
         fputc('"', f);
@@ -212,7 +203,7 @@ bool csv_sampler_finish(csv_sampler_t *c, sched_t *s, FILE *f)
     /* Columns: the registry's series in exposition order, then chansim's. */
     metrics_registry_t *r = metrics_registry_find(s);
     size_t total = metrics_series_total(r);
-    size_t *col = xrealloc(NULL, (total * 2 + NBUILTIN) * sizeof *col);
+    size_t *col = mem_malloc((total * 2 + NBUILTIN) * sizeof *col);
     size_t ncol = 0;
     fputs("time_s", f);
     for (size_t fi = 0; fi < metrics_family_count(r); fi++) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "metrics_out.h"
 #include "trace.h"
 #include "trace_json.h"
@@ -14,13 +15,8 @@ bool atomic_open(atomic_file_t *a, const char *path)
 {
     memset(a, 0, sizeof *a);
     size_t n = strlen(path) + 32;
-    a->path = strdup(path);
-    a->tmp = malloc(n);
-    if (!a->path || !a->tmp) {
-        free(a->path);
-        free(a->tmp);
-        return false;
-    }
+    a->path = mem_strdup(path);
+    a->tmp = mem_malloc(n);
     snprintf(a->tmp, n, "%s.partial-%d", path, (int)getpid());
     a->f = fopen(a->tmp, "w");
     if (!a->f) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "entity.h"
+#include "mem.h"
 #include "metrics.h"
 
 /* Fixed processes; roles get pids from PID_ROLES on. */
@@ -86,16 +87,6 @@ struct trace_json {
     bool anon_valid;      /* ... the last event was that send, queued without an arrow */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("chansim: out of memory (--trace)\n", stderr);
-        exit(2);
-    }
-    return p;
-}
-
 /* ---- the map ------------------------------------------------------------- */
 
 static uint64_t mix64(uint64_t x)
@@ -121,8 +112,8 @@ static void map_put(u64map_t *m, uint64_t key, uint64_t val)
 {
     if ((m->len + 1) * 2 > m->cap) {
         size_t ncap = m->cap ? m->cap * 2 : 64;
-        uint64_t *nk = xrealloc(NULL, ncap * sizeof *nk);
-        uint64_t *nv = xrealloc(NULL, ncap * sizeof *nv);
+        uint64_t *nk = mem_malloc(ncap * sizeof *nk);
+        uint64_t *nv = mem_malloc(ncap * sizeof *nv);
         memset(nv, 0, ncap * sizeof *nv);
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->vals[i])
@@ -277,7 +268,7 @@ static int role_pid(trace_json_t *j, const char *role)
             return j->roles[i].pid;
     if (j->nroles == j->caproles) {
         j->caproles = j->caproles ? j->caproles * 2 : 8;
-        j->roles = xrealloc(j->roles, j->caproles * sizeof *j->roles);
+        j->roles = mem_realloc(j->roles, j->caproles * sizeof *j->roles);
     }
     int pid = PID_ROLES + (int)j->nroles;
     j->roles[j->nroles].role = role;
@@ -301,7 +292,7 @@ static gstate_t *gstate(trace_json_t *j, uint64_t id)
         size_t n = j->ng ? j->ng : 64;
         while (n <= id)
             n *= 2;
-        j->g = xrealloc(j->g, n * sizeof *j->g);
+        j->g = mem_realloc(j->g, n * sizeof *j->g);
         memset(j->g + j->ng, 0, (n - j->ng) * sizeof *j->g);
         j->ng = n;
     }
@@ -442,7 +433,7 @@ static chstate_t *chstate(trace_json_t *j, uint64_t obj)
         return &j->ch[v - 1];
     if (j->nch == j->capch) {
         j->capch = j->capch ? j->capch * 2 : 64;
-        j->ch = xrealloc(j->ch, j->capch * sizeof *j->ch);
+        j->ch = mem_realloc(j->ch, j->capch * sizeof *j->ch);
     }
     chstate_t *c = &j->ch[j->nch++];
     memset(c, 0, sizeof *c);
@@ -456,7 +447,7 @@ static void q_push(chstate_t *c, uint64_t id)
 {
     if (c->len == c->capq) {
         uint32_t ncap = c->capq ? c->capq * 2 : 4;
-        uint64_t *nq = xrealloc(NULL, ncap * sizeof *nq);
+        uint64_t *nq = mem_malloc(ncap * sizeof *nq);
         for (uint32_t i = 0; i < c->len; i++)
             nq[i] = c->q[(c->head + i) % c->capq];
         free(c->q);
@@ -543,7 +534,7 @@ static estate_t *estate(trace_json_t *j, uint64_t obj, const char *detail, bool 
         return &j->st[v - 1];
     if (j->nst == j->capst) {
         j->capst = j->capst ? j->capst * 2 : 16;
-        j->st = xrealloc(j->st, j->capst * sizeof *j->st);
+        j->st = mem_realloc(j->st, j->capst * sizeof *j->st);
     }
     estate_t *e = &j->st[j->nst++];
     memset(e, 0, sizeof *e);
@@ -554,7 +545,7 @@ static estate_t *estate(trace_json_t *j, uint64_t obj, const char *detail, bool 
         e->entity = true;
         e->tid = ENTITY_TID_BASE + (int64_t)j->nentities++;
         size_t n = strlen(entity_kind(en)) + strlen(entity_name(en)) + 2;
-        e->label = xrealloc(NULL, n);
+        e->label = mem_malloc(n);
         snprintf(e->label, n, "%s %s", entity_kind(en), entity_name(en));
         int pid = fixed_pid(j, PID_ENTITIES);
         meta_name(j, "thread_name", pid, e->tid, e->label);
@@ -583,7 +574,7 @@ static void on_state(trace_json_t *j, const trace_event_t *ev)
             fputc('}', j->f);
         }
         size_t n = strlen(d) + 1;
-        e->open = xrealloc(e->open, n);
+        e->open = mem_realloc(e->open, n);
         memcpy(e->open, d, n);
         open_event(j, "B", e->open, PID_ENTITIES, e->tid, ev->t);
         fputc('}', j->f);
@@ -724,9 +715,7 @@ static void on_group_kill(trace_json_t *j, const trace_event_t *ev)
     sched_t *s = sched_current();
     if (!s || !j->ng)
         return;
-    alive_set_t a = {calloc(j->ng, 1), j->ng};
-    if (!a.alive)
-        return;
+    alive_set_t a = {mem_calloc(j->ng, 1), j->ng};
     sched_each_goroutine(s, mark_alive, &a);
     for (size_t id = 1; id < j->ng; id++) {
         gstate_t *gs = &j->g[id];
@@ -788,7 +777,7 @@ void trace_json_sink(void *ud, const trace_event_t *ev)
 
 trace_json_t *trace_json_create(FILE *f)
 {
-    trace_json_t *j = xrealloc(NULL, sizeof *j);
+    trace_json_t *j = mem_malloc(sizeof *j);
     memset(j, 0, sizeof *j);
     j->f = f;
     j->first = true;
