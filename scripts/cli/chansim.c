@@ -64,6 +64,8 @@ static void usage_run(FILE *f)
             "  --metrics FILE.prom   Prometheus text-format metrics at the end of the run\n"
             "  --csv FILE            time series of the metrics, sampled in simulated time\n"
             "  --csv-interval D      sampling interval for --csv (default 100ms)\n"
+            "  --pprof DIR           Go's profiles in simulated time: DIR/goroutine.pb.gz,\n"
+            "                        DIR/mutex.pb.gz, DIR/block.pb.gz (go tool pprof -top FILE)\n"
             "  --schedule-out FILE   write the scheduling decisions taken (for replay)\n"
             "  --schedule FILE       replay the decisions in FILE (written by --schedule-out)\n"
             "  --quiet               no program output, only the summary\n"
@@ -319,7 +321,7 @@ static int cmd_run(int argc, char **argv)
             static const char *const known[] = {
                 "--seed", "--until", "--strategy", "--set", "--log", "--trace", "--metrics",
                 "--csv", "--csv-interval", "--schedule", "--schedule-out", "--mem-limit",
-                "--instr-budget", NULL,
+                "--instr-budget", "--pprof", NULL,
             };
             bool is_known = false;
             for (int k = 0; known[k]; k++)
@@ -355,6 +357,8 @@ static int cmd_run(int argc, char **argv)
                 outs.metrics_path = v;
             } else if (strcmp(a, "--csv") == 0) {
                 outs.csv_path = v;
+            } else if (strcmp(a, "--pprof") == 0) {
+                outs.pprof_dir = v;
             } else if (strcmp(a, "--csv-interval") == 0) {
                 char err[256];
                 if (!dur_parse(v, &outs.csv_interval, err, sizeof err) || outs.csv_interval <= 0)

@@ -116,4 +116,16 @@ bool host_add_clock_observer(host_t *h, host_clock_fn fn, void *ud);
 typedef void (*host_step_fn)(void *ud);
 bool host_add_step_observer(host_t *h, host_step_fn fn, void *ud);
 
+/* One frame of a Lua goroutine's stack, for profiles (scripts/out/pprof.c). */
+typedef struct host_frame {
+    char func[96];  /* its name, "main.main" (the scenario's chunk) or
+                       "func@file:N" (an anonymous function, where it is defined) */
+    char file[160]; /* the chunk's short source ("scenarios/x.lua") */
+    int line;       /* the line running now */
+} host_frame_t;
+/* The Lua frames of goroutine g, innermost first, C functions left out;
+ * at most max. Returns how many: 0 for a goroutine that runs no Lua (a
+ * pattern's C goroutine). g is the running goroutine or a parked one. */
+int host_goroutine_frames(g_t *g, host_frame_t *out, int max);
+
 #endif

@@ -130,6 +130,31 @@ void lgo_frames_hook(g_t *g, char *buf, size_t size)
     frames_of(lg->T, 0, go_name(g), buf, size);
 }
 
+int host_goroutine_frames(g_t *g, host_frame_t *out, int max)
+{
+    lgo_t *lg = go_userdata(g);
+    if (!lg || lg->magic != LGO_MAGIC || !lg->T)
+        return 0;
+    lua_State *T = lg->T;
+    lua_Debug ar;
+    int n = 0;
+    for (int level = 0; n < max && lua_getstack(T, level, &ar); level++) {
+        lua_getinfo(T, "Sln", &ar);
+        if (strcmp(ar.what, "C") == 0)
+            continue;
+        host_frame_t *f = &out[n++];
+        if (strcmp(ar.what, "main") == 0)
+            snprintf(f->func, sizeof f->func, "main.main");
+        else if (ar.name)
+            snprintf(f->func, sizeof f->func, "%s", ar.name);
+        else
+            snprintf(f->func, sizeof f->func, "func@%s:%d", ar.short_src, ar.linedefined);
+        snprintf(f->file, sizeof f->file, "%s", ar.short_src);
+        f->line = ar.currentline;
+    }
+    return n;
+}
+
 /* The message handler of every goroutine's pcall: keeps the frames where
  * the error was raised and the message as a string. */
 static int msgh(lua_State *T)

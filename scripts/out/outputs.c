@@ -8,6 +8,7 @@
 
 #include "mem.h"
 #include "metrics_out.h"
+#include "pprof.h"
 #include "trace.h"
 #include "trace_json.h"
 
@@ -127,6 +128,8 @@ bool outputs_attach(outputs_t *o, host_t *h)
         if (!host_add_clock_observer(h, csv_sampler_clock, o->csv))
             return attach_failed(o, "--csv");
     }
+    if (o->pprof_dir && !(o->pprof = pprof_attach(h, o->pprof_dir)))
+        return attach_failed(o, NULL);
     return true;
 }
 
@@ -152,6 +155,8 @@ bool outputs_finish(outputs_t *o, host_t *h)
             o->csv_file.failed = true;
         ok = atomic_commit(&o->csv_file) && ok;
     }
+    if (o->pprof && s)
+        ok = pprof_finish(o->pprof, h) && ok;
     return ok;
 }
 
@@ -165,6 +170,8 @@ void outputs_deinit(outputs_t *o)
     o->json = NULL;
     csv_sampler_destroy(o->csv);
     o->csv = NULL;
+    pprof_free(o->pprof);
+    o->pprof = NULL;
 }
 
 bool outputs_write_schedule(const char *path, const uint32_t *d, size_t n)

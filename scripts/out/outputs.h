@@ -1,7 +1,8 @@
 /*
  * outputs: the files a run writes: the text event log (--log), the Chrome
  * trace-event JSON (--trace), Prometheus metrics (--metrics), CSV time
- * series (--csv) and the decision list (--schedule-out).
+ * series (--csv), Go's pprof profiles (--pprof DIR, pprof.h) and the
+ * decision list (--schedule-out).
  *
  * Each file is written to a temporary name beside its final one and renamed
  * only when complete, so an output is whole or absent, never half-written.
@@ -36,12 +37,14 @@ typedef struct outputs {
     const char *metrics_path; /* --metrics */
     const char *csv_path;     /* --csv */
     int64_t csv_interval;     /* --csv-interval, ns */
+    const char *pprof_dir;    /* --pprof */
     atomic_file_t log;        /* the files, open from attach to finish */
     atomic_file_t trace;
     atomic_file_t metrics;
     atomic_file_t csv_file;
     struct trace_json *json;  /* state of the --trace writer (scripts/trace_json.h) */
     struct csv_sampler *csv;  /* state of the --csv sampler (scripts/metrics_out.h) */
+    struct pprof *pprof;      /* state of the --pprof profiles (scripts/out/pprof.h) */
 } outputs_t;
 
 void outputs_init(outputs_t *o);
