@@ -135,9 +135,9 @@ static int l_first_response(lua_State *L)
     u->n = n;
     u->timeout = timeout;
     u->variant = variant;
-    u->ops = flow_alloc((size_t)n * sizeof *u->ops);
-    u->op_ptrs = flow_alloc((size_t)n * sizeof *u->op_ptrs);
-    u->client = flow_alloc(sizeof *u->client);
+    u->ops = pattern_alloc((size_t)n * sizeof *u->ops);
+    u->op_ptrs = pattern_alloc((size_t)n * sizeof *u->op_ptrs);
+    u->client = pattern_alloc(sizeof *u->client);
     first_response_client_init(u->client, cname);
     for (int i = 0; i < n; i++) {
         first_response_operation_init(&u->ops[i], names[i], tmp[i].min_latency, tmp[i].max_latency, tmp[i].fail_pct);

@@ -162,9 +162,9 @@ static void print_line(void *ud, const char *text)
     host_print(h, buf, (size_t)n);
 }
 
-flow_out_t lflow_out(lua_State *L, bool print)
+pattern_out_t lflow_out(lua_State *L, bool print)
 {
-    flow_out_t o = {NULL, NULL};
+    pattern_out_t o = {NULL, NULL};
     if (print) {
         o.line = print_line;
         o.ud = host_of(L);

@@ -18,7 +18,7 @@
 #include <lua.h>
 
 #include "ctx.h"
-#include "flow.h"
+#include "pattern.h"
 
 /* Raise an error naming the first key of the table at idx not in known
  * (a NULL-terminated list). */
@@ -40,7 +40,7 @@ simtime_t lflow_todur(lua_State *L, int v, const char *fn, const char *what);
 /* An out that prints each line as sim.log does ("[1.500000s] worker-2:
  * text") through the host (so --quiet silences it), or a trace-only out
  * when print is false. */
-flow_out_t lflow_out(lua_State *L, bool print);
+pattern_out_t lflow_out(lua_State *L, bool print);
 
 /* Fields of the table on top of the stack. */
 void lflow_set_int(lua_State *L, const char *key, lua_Integer v);

@@ -58,7 +58,7 @@ static int l_pipeline(lua_State *L)
         lua_newtable(L);
     lflow_check_keys(L, 1, FN, known);
     int workers = (int)lflow_int(L, 1, FN, "workers", 3, 1, 100000);
-    pipeline_random_delay_t *delay = flow_alloc(sizeof *delay);
+    pipeline_random_delay_t *delay = pattern_alloc(sizeof *delay);
     delay->min = lflow_dur(L, 1, FN, "min_delay", 0, 0, 3600 * SIM_SEC);
     delay->max = lflow_dur(L, 1, FN, "max_delay", 100 * SIM_MS, 0, 3600 * SIM_SEC);
     if (delay->max < delay->min)

@@ -27,7 +27,7 @@
 #include "lsim.h"
 #include "lsim_ctx.h"
 #include "lsim_resilience.h"
-#include "patterns.h"
+#include "pattern.h"
 #include "worker_pool.h"
 
 #define POOL_MT "chansim.worker_pool"
@@ -135,7 +135,7 @@ static int pl_submit(lua_State *L)
     if (job.duration < 0) {
         // Create jobs with variable processing times
         int64_t span_ms = (lp->job_max - lp->job_min) / SIM_MS;
-        job.duration = lp->job_min + sim_intn(span_ms) * SIM_MS;
+        job.duration = lp->job_min + pattern_intn(span_ms) * SIM_MS;
     }
     ctx_t *ctx = lua_isnoneornil(L, 3) ? ctx_background() : lsim_checkctx(L, 3);
     const go_error_t *err = worker_pool_submit(lp->p, ctx, job);

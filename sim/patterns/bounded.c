@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "patterns.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -16,13 +16,13 @@ static void publish(bounded_executor_t *e)
     entity_set(e->entity, "in_use", e->in_use);
     entity_set(e->entity, "waiting", e->waiting);
     entity_set_state(e->entity, e->in_use == 0 ? "idle" : e->in_use < e->max_concurrent ? "busy" : "full");
-    flow_metric_set(e->m_in_use, (double)e->in_use);
-    flow_metric_set(e->m_waiting, (double)e->waiting);
+    pattern_series_set(e->m_in_use, (double)e->in_use);
+    pattern_series_set(e->m_waiting, (double)e->waiting);
 }
 
 bounded_executor_t *bounded_executor_new(int64_t max_concurrent, simtime_t timeout, const char *name)
 {
-    bounded_executor_t *e = flow_alloc(sizeof *e);
+    bounded_executor_t *e = pattern_alloc(sizeof *e);
     e->semaphore = chan_make(0, max_concurrent);
     obj_set_name(e->semaphore, "semaphore");
     e->timeout = timeout;
@@ -33,13 +33,13 @@ bounded_executor_t *bounded_executor_new(int64_t max_concurrent, simtime_t timeo
     entity_set(e->entity, "rejected", 0);
     const char *ename = entity_name(e->entity);
     static const char help[] = "Operations of a bounded executor, by outcome.";
-    e->m_executed = flow_metric(METRICS_COUNTER, "bounded_executor_operations_total", help, "executor", ename,
+    e->m_executed = pattern_series(METRICS_COUNTER, "bounded_executor_operations_total", help, "executor", ename,
                                 "outcome", "executed");
-    e->m_rejected = flow_metric(METRICS_COUNTER, "bounded_executor_operations_total", help, "executor", ename,
+    e->m_rejected = pattern_series(METRICS_COUNTER, "bounded_executor_operations_total", help, "executor", ename,
                                 "outcome", "rejected");
-    e->m_in_use = flow_metric(METRICS_GAUGE, "bounded_executor_in_use", "Slots held.", "executor", ename,
+    e->m_in_use = pattern_series(METRICS_GAUGE, "bounded_executor_in_use", "Slots held.", "executor", ename,
                               NULL, NULL);
-    e->m_waiting = flow_metric(METRICS_GAUGE, "bounded_executor_waiting", "Callers waiting for a slot.",
+    e->m_waiting = pattern_series(METRICS_GAUGE, "bounded_executor_waiting", "Callers waiting for a slot.",
                                "executor", ename, NULL, NULL);
     publish(e);
     return e;
@@ -64,7 +64,7 @@ const go_error_t *bounded_executor_acquire(bounded_executor_t *e, ctx_t *ctx, ct
         const go_error_t *err = go_errorf("operation rejected: %s", go_error_msg(ctx_err(*exec_ctx)));
         ctx_cancel(*exec_ctx); /* defer cancel() */
         entity_set(e->entity, "rejected", ++e->rejected);
-        flow_metric_inc(e->m_rejected);
+        pattern_series_inc(e->m_rejected);
         publish(e);
         return err;
     }
@@ -81,7 +81,7 @@ void bounded_executor_release(bounded_executor_t *e, ctx_t *exec_ctx)
     chan_recv(e->semaphore, NULL); /* defer func() { <-e.semaphore }() */
     e->in_use--;
     entity_set(e->entity, "executed", ++e->executed);
-    flow_metric_inc(e->m_executed);
+    pattern_series_inc(e->m_executed);
     publish(e);
     ctx_cancel(exec_ctx); /* defer cancel() */
 }
@@ -103,10 +103,10 @@ const go_error_t *bounded_simulate_operation(void *p, void *result)
 {
     const bounded_operation_t *op = p;
     /* Simulate random latency */
-    simtime_t latency = op->latency_min + flow_rand_units(op->latency_span, SIM_MS);
+    simtime_t latency = op->latency_min + pattern_rand_units(op->latency_span, SIM_MS);
     go_sleep(latency);
     /* Simulate occasional failures */
-    if (sim_chance_pct(op->fail_pct))
+    if (pattern_chance_pct(op->fail_pct))
         return go_errorf("operation %lld failed", (long long)op->id);
     snprintf(result, 64, "Result from operation %lld", (long long)op->id);
     return NULL;
@@ -169,18 +169,18 @@ static void op_main(void *p)
             d->st.rejected++;
             outcome = BOUNDED_REJECTED;
             if (d->cfg->print)
-                flow_printf(&d->cfg->out, "Operation %lld rejected: %s", (long long)a->op_id, go_error_msg(err));
+                pattern_printf(&d->cfg->out, "Operation %lld rejected: %s", (long long)a->op_id, go_error_msg(err));
         } else {
             d->st.failed++;
             outcome = BOUNDED_FAILED;
             if (d->cfg->print)
-                flow_printf(&d->cfg->out, "Operation %lld failed: %s", (long long)a->op_id, go_error_msg(err));
+                pattern_printf(&d->cfg->out, "Operation %lld failed: %s", (long long)a->op_id, go_error_msg(err));
         }
     } else {
         d->st.successful++;
         outcome = BOUNDED_OK;
         if (d->cfg->print)
-            flow_printf(&d->cfg->out, "Operation %lld succeeded: %s", (long long)a->op_id, result);
+            pattern_printf(&d->cfg->out, "Operation %lld succeeded: %s", (long long)a->op_id, result);
     }
     if (d->records) {
         bounded_op_record_t *r = &d->records[a->op_id];
@@ -198,7 +198,7 @@ void bounded_concurrency_main(const bounded_demo_config_t *cfg, bounded_demo_sta
                               bounded_op_record_t *records)
 {
     simtime_t t0 = sched_now();
-    demo_t *d = flow_alloc(sizeof *d);
+    demo_t *d = pattern_alloc(sizeof *d);
     d->cfg = cfg;
     d->records = records;
     /* Create a bounded executor */
@@ -210,7 +210,7 @@ void bounded_concurrency_main(const bounded_demo_config_t *cfg, bounded_demo_sta
     /* Launch a bunch of operations */
     for (int64_t i = 0; i < cfg->operations; i++) {
         waitgroup_add(d->wg, 1);
-        op_arg_t *a = flow_alloc(sizeof *a);
+        op_arg_t *a = pattern_alloc(sizeof *a);
         a->d = d;
         a->op_id = i;
         char name[48];

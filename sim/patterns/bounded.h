@@ -33,7 +33,7 @@
 #include "chan.h"
 #include "ctx.h"
 #include "entity.h"
-#include "flow.h"
+#include "pattern.h"
 
 typedef struct bounded_executor {
     chan_t *semaphore;         /* chan struct{}, capacity max_concurrent */
@@ -89,7 +89,7 @@ typedef struct bounded_demo_config {
     simtime_t latency_span;    /* 200ms */
     int fail_pct;              /* 10 */
     bool print;                /* the seed's log lines per operation */
-    flow_out_t out;
+    pattern_out_t out;
 } bounded_demo_config_t;
 
 bounded_demo_config_t bounded_demo_config_default(void);

@@ -14,8 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "patterns.h"
-#include "resilience.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -72,7 +71,7 @@ struct breaker {
     } pending[MAX_PENDING];         /* corrected: callbacks to run after unlock */
     int npending;
     entity_t *entity;
-    res_metric_t metrics[M_COUNT]; /* the seed's metrics in the registry */
+    pattern_metric_t metrics[M_COUNT]; /* the seed's metrics in the registry */
 };
 
 const char *breaker_state_string(breaker_state_t s)
@@ -97,13 +96,13 @@ breaker_options_t breaker_defaults(void)
     return o;
 }
 
-#define logf_(cb, ...) res_logf((cb)->opt.log, (cb)->opt.log_ud, __VA_ARGS__)
+#define logf_(cb, ...) pattern_logf((cb)->opt.log, (cb)->opt.log_ud, __VA_ARGS__)
 
 /* Publish the counters to the entity and the metrics registry. */
 static void publish(breaker_t *cb)
 {
     entity_t *e = cb->entity;
-#define pub res_pub
+#define pub pattern_pub
     pub(e, "failure_count", cb->failure_count);
     pub(e, "success_count", cb->success_count);
     pub(e, "consecutive_failures", cb->consecutive_failures);
@@ -116,22 +115,22 @@ static void publish(breaker_t *cb)
     pub(e, "open_until", cb->state == STATE_OPEN ? cb->open_until : 0);
     pub(e, "in_flight", cb->in_flight);
 #undef pub
-    res_metric_t *m = cb->metrics;
-    res_metric_set(&m[M_STATE], cb->state);
-    res_metric_set(&m[M_TOTAL_REQUESTS], cb->total_requests);
-    res_metric_set(&m[M_TOTAL_SUCCESSES], cb->total_successes);
-    res_metric_set(&m[M_TOTAL_FAILURES], cb->total_failures);
-    res_metric_set(&m[M_TOTAL_TIMEOUTS], cb->total_timeouts);
-    res_metric_set(&m[M_TOTAL_SHORT_CIRCUITS], cb->total_short_circuits);
-    res_metric_set(&m[M_CONSECUTIVE_SUCCESSES], cb->consecutive_successes);
-    res_metric_set(&m[M_CONSECUTIVE_FAILURES], cb->consecutive_failures);
-    res_metric_set(&m[M_AVERAGE_RESPONSE_TIME],
+    pattern_metric_t *m = cb->metrics;
+    pattern_metric_set(&m[M_STATE], cb->state);
+    pattern_metric_set(&m[M_TOTAL_REQUESTS], cb->total_requests);
+    pattern_metric_set(&m[M_TOTAL_SUCCESSES], cb->total_successes);
+    pattern_metric_set(&m[M_TOTAL_FAILURES], cb->total_failures);
+    pattern_metric_set(&m[M_TOTAL_TIMEOUTS], cb->total_timeouts);
+    pattern_metric_set(&m[M_TOTAL_SHORT_CIRCUITS], cb->total_short_circuits);
+    pattern_metric_set(&m[M_CONSECUTIVE_SUCCESSES], cb->consecutive_successes);
+    pattern_metric_set(&m[M_CONSECUTIVE_FAILURES], cb->consecutive_failures);
+    pattern_metric_set(&m[M_AVERAGE_RESPONSE_TIME],
                    cb->cumulative_response_time / (cb->total_requests > 1 ? cb->total_requests : 1));
 }
 
 static void register_metrics(breaker_t *cb)
 {
-    static const res_metric_def_t defs[M_COUNT] = {
+    static const pattern_metric_def_t defs[M_COUNT] = {
         {METRICS_GAUGE, "circuit_breaker_state", "State: 0 closed, 1 open, 2 half-open (the seed's iota)", 1},
         {METRICS_COUNTER, "circuit_breaker_total_requests", "Requests let through", 1},
         {METRICS_COUNTER, "circuit_breaker_total_successes", "Requests that succeeded", 1},
@@ -142,7 +141,7 @@ static void register_metrics(breaker_t *cb)
         {METRICS_GAUGE, "circuit_breaker_consecutive_failures", "Failures in a row", 1},
         {METRICS_GAUGE, "circuit_breaker_average_response_time_seconds", "Mean response time of requests let through", 1e-9},
     };
-    res_metrics_init(cb->metrics, defs, M_COUNT, "name", cb->name);
+    pattern_metrics_init(cb->metrics, defs, M_COUNT, "name", cb->name);
 }
 
 /* NewCircuitBreaker creates a new circuit breaker */
@@ -480,7 +479,7 @@ const go_error_t *breaker_simulate_service(ctx_t *ctx, const char *service_id, i
     if (out && outsize)
         out[0] = 0;
     // Simulate random failures
-    if (sim_chance_pct(failure_rate))
+    if (pattern_chance_pct(failure_rate))
         return go_errorf("service %s failed", service_id);
 
     // Simulate processing time

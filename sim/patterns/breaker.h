@@ -52,6 +52,7 @@
 #include "ctx.h"
 #include "entity.h"
 #include "goerr.h"
+#include "pattern.h"
 
 /* CircuitBreakerState: the seed's iota order. */
 typedef enum breaker_state {
@@ -70,8 +71,6 @@ typedef struct breaker breaker_t;
  * caused it (the corrected variant's reset timer runs in its own). */
 typedef void (*breaker_state_change_fn)(void *ud, const char *name, breaker_state_t from,
                                         breaker_state_t to);
-/* The seed's log.Printf lines ("Circuit breaker x state changed from ..."). */
-typedef void (*breaker_log_fn)(void *ud, const char *line);
 
 typedef struct breaker_options {
     int64_t failure_threshold;   /* WithFailureThreshold; >= 1 */
@@ -79,7 +78,7 @@ typedef struct breaker_options {
     simtime_t reset_timeout;     /* WithResetTimeout; > 0 */
     breaker_state_change_fn on_state_change; /* WithOnStateChange, or NULL */
     void *on_state_change_ud;
-    breaker_log_fn log;          /* log.Printf, or NULL for silence */
+    pattern_log_fn log;          /* log.Printf, or NULL for silence */
     void *log_ud;
     bool seed_variant;           /* the seed's code with its bugs */
 } breaker_options_t;

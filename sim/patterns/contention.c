@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "entity.h"
-#include "patterns.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -50,7 +50,7 @@ static void update_with_mutex(shared_resource_t *r, int64_t val)
     mutex_lock(r->mutex);
     note_wait(&r->write_wait_max, t0);
     /* Simulate some work */
-    go_sleep((1 + sim_intn(5)) * SIM_MS);
+    go_sleep((1 + pattern_intn(5)) * SIM_MS);
     r->value += val;
     r->writes++;
     log_access(r);
@@ -63,7 +63,7 @@ static int64_t read_with_mutex(shared_resource_t *r)
     simtime_t t0 = sched_now();
     mutex_lock(r->mutex);
     note_wait(&r->read_wait_max, t0);
-    go_sleep((1 + sim_intn(2)) * SIM_MS);
+    go_sleep((1 + pattern_intn(2)) * SIM_MS);
     int64_t v = r->value;
     r->reads++;
     log_access(r);
@@ -77,7 +77,7 @@ static void update_with_rwmutex(shared_resource_t *r, int64_t val)
     simtime_t t0 = sched_now();
     rwmutex_lock(r->rw_mutex);
     note_wait(&r->write_wait_max, t0);
-    go_sleep((1 + sim_intn(5)) * SIM_MS);
+    go_sleep((1 + pattern_intn(5)) * SIM_MS);
     r->value += val;
     r->writes++;
     log_access(r);
@@ -90,7 +90,7 @@ static int64_t read_with_rwmutex(shared_resource_t *r)
     simtime_t t0 = sched_now();
     rwmutex_rlock(r->rw_mutex);
     note_wait(&r->read_wait_max, t0);
-    go_sleep((1 + sim_intn(2)) * SIM_MS);
+    go_sleep((1 + pattern_intn(2)) * SIM_MS);
     int64_t v = r->value;
     r->reads++;
     log_access(r);
@@ -117,10 +117,10 @@ static void writer(void *arg)
     actor_t *a = arg;
     while (!done(a->ctx)) {
         if (a->use_rwmutex)
-            update_with_rwmutex(a->r, sim_intn(10));
+            update_with_rwmutex(a->r, pattern_intn(10));
         else
-            update_with_mutex(a->r, sim_intn(10));
-        go_sleep(sim_intn(10) * SIM_MS);
+            update_with_mutex(a->r, pattern_intn(10));
+        go_sleep(pattern_intn(10) * SIM_MS);
     }
     waitgroup_done(a->wg);
 }
@@ -133,7 +133,7 @@ static void reader(void *arg)
             (void)read_with_rwmutex(a->r);
         else
             (void)read_with_mutex(a->r);
-        go_sleep(sim_intn(5) * SIM_MS);
+        go_sleep(pattern_intn(5) * SIM_MS);
     }
     waitgroup_done(a->wg);
 }

@@ -12,7 +12,7 @@
 
 #include "entity.h"
 #include "metrics.h"
-#include "patterns.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -768,7 +768,7 @@ static const go_error_t *execute(degradable_service_t *s, bounded_executor_t *e,
         process_step(s, 50 * SIM_MS);
     }
     /* Simulate occasional failures */
-    if (sim_chance_pct(s->cfg.failure_pct)) {
+    if (pattern_chance_pct(s->cfg.failure_pct)) {
         s->error_counter++; /* atomic.AddInt64(&s.errorCounter, 1) */
         s->st.error_counter_total++;
         s->st.processing_errors++;

@@ -3,7 +3,7 @@
  *
  * Go closures become small argument structs; `defer wg.Done()` becomes a
  * call at the end of the goroutine's entry function. Everything a
- * goroutine touches lives in flow_alloc memory, so a goroutine that
+ * goroutine touches lives in pattern_alloc memory, so a goroutine that
  * outlives fanout_distribute_and_process (fan_out after a cancellation) never
  * reads freed memory.
  */
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "entity.h"
-#include "patterns.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -49,7 +49,7 @@ void fanout_make_tasks(fanout_task_t *tasks, int64_t n)
 
 typedef struct fan_out_arg {
     ctx_t *ctx;
-    const fanout_task_t *tasks; /* flow_alloc copy */
+    const fanout_task_t *tasks; /* pattern_alloc copy */
     int64_t n;
     chan_t *tasks_ch;
     entity_t *q;         /* may be NULL */
@@ -78,8 +78,8 @@ static chan_t *fan_out_q(ctx_t *ctx, const fanout_task_t *tasks, int64_t n, enti
 {
     chan_t *tasks_ch = chan_make(sizeof(fanout_task_t), 0);
     obj_set_name(tasks_ch, "tasksCh");
-    fan_out_arg_t *a = flow_alloc(sizeof *a);
-    fanout_task_t *copy = flow_alloc((size_t)(n > 0 ? n : 1) * sizeof *copy);
+    fan_out_arg_t *a = pattern_alloc(sizeof *a);
+    fanout_task_t *copy = pattern_alloc((size_t)(n > 0 ? n : 1) * sizeof *copy);
     if (n > 0)
         memcpy(copy, tasks, (size_t)n * sizeof *copy);
     *a = (fan_out_arg_t){.ctx = ctx, .tasks = copy, .n = n, .tasks_ch = tasks_ch, .q = q};
@@ -125,12 +125,12 @@ static void worker(ctx_t *ctx, int id, chan_t *tasks_ch, chan_t *results_ch, fan
         entity_set_state(me, "busy");
         task.worker = id;
         if (cfg->process_min > 0) /* chansim: the seed's processTask, unused by its worker */
-            task = fanout_process_task(ctx, task, sim_uniform_latency(cfg->process_min, cfg->process_max));
+            task = fanout_process_task(ctx, task, pattern_uniform_latency(cfg->process_min, cfg->process_max));
         if (!task.err) {
             snprintf(task.result, sizeof task.result, "Worker %d processed: %s", id, task.input);
             /* Simulate occasional failures */
             if ((cfg->fail_every > 0 && task.id % cfg->fail_every == 0) ||
-                (cfg->fail_pct > 0 && sim_chance_pct(cfg->fail_pct))) {
+                (cfg->fail_pct > 0 && pattern_chance_pct(cfg->fail_pct))) {
                 task.err = go_errorf("processing error on task %lld", (long long)task.id);
                 task.result[0] = '\0';
             }
@@ -211,7 +211,7 @@ static void closer_main(void *p)
 
 static void spawn_closer(waitgroup_t *wg, chan_t *ch, const char *name)
 {
-    closer_arg_t *a = flow_alloc(sizeof *a);
+    closer_arg_t *a = pattern_alloc(sizeof *a);
     a->wg = wg;
     a->ch = ch;
     go_spawn(closer_main, a, name);
@@ -224,7 +224,7 @@ chan_t *fanout_fan_in(ctx_t *ctx, int worker_count, chan_t *results_ch)
     waitgroup_t *wg = waitgroup_new();
     waitgroup_add(wg, worker_count);
     for (int i = 0; i < worker_count; i++) {
-        fan_in_arg_t *a = flow_alloc(sizeof *a);
+        fan_in_arg_t *a = pattern_alloc(sizeof *a);
         *a = (fan_in_arg_t){.ctx = ctx, .results_ch = results_ch, .multiplexed_ch = multiplexed_ch, .wg = wg};
         char name[32];
         snprintf(name, sizeof name, "fanIn-%d", i);
@@ -240,7 +240,7 @@ int64_t fanout_distribute_and_process(ctx_t *ctx, const fanout_task_t *tasks, in
                                       const fanout_config_t *cfg, fanout_task_t *out, fanout_stats_t *stats)
 {
     simtime_t start = sched_now();
-    fanout_run_t *run = flow_alloc(sizeof *run);
+    fanout_run_t *run = pattern_alloc(sizeof *run);
     run->cfg_copy = cfg ? *cfg : fanout_config_default();
     run->cfg = &run->cfg_copy;
     run->pool = entity_new("pool", "fan-out", NULL);
@@ -267,14 +267,14 @@ int64_t fanout_distribute_and_process(ctx_t *ctx, const fanout_task_t *tasks, in
     /* Start workers */
     waitgroup_t *wg = waitgroup_new();
     waitgroup_add(wg, worker_count);
-    run->workers = flow_alloc((size_t)worker_count * sizeof *run->workers);
+    run->workers = pattern_alloc((size_t)worker_count * sizeof *run->workers);
     for (int i = 0; i < worker_count; i++) {
         char name[32];
         snprintf(name, sizeof name, "worker-%d", i);
         run->workers[i] = entity_new("worker", name, run->pool);
         entity_set_state(run->workers[i], "idle");
         entity_set(run->workers[i], "processed", 0);
-        worker_arg_t *a = flow_alloc(sizeof *a);
+        worker_arg_t *a = pattern_alloc(sizeof *a);
         *a = (worker_arg_t){.ctx = ctx, .id = i, .tasks_ch = tasks_ch, .results_ch = results_ch,
                             .wg = wg, .run = run};
         g_t *g = go_spawn(worker_main, a, name);
@@ -286,13 +286,13 @@ int64_t fanout_distribute_and_process(ctx_t *ctx, const fanout_task_t *tasks, in
 
     /* Metrics (chansim): results by outcome, tasks without a result. */
     static const char help[] = "Results collected by distributeAndProcess, by outcome.";
-    metrics_series_t *m_ok = flow_metric(METRICS_COUNTER, "fanout_results_total", help, "outcome", "succeeded",
+    metrics_series_t *m_ok = pattern_series(METRICS_COUNTER, "fanout_results_total", help, "outcome", "succeeded",
                                          NULL, NULL);
-    metrics_series_t *m_failed = flow_metric(METRICS_COUNTER, "fanout_results_total", help, "outcome", "failed",
+    metrics_series_t *m_failed = pattern_series(METRICS_COUNTER, "fanout_results_total", help, "outcome", "failed",
                                              NULL, NULL);
-    metrics_series_t *m_canceled = flow_metric(METRICS_COUNTER, "fanout_results_total", help, "outcome",
+    metrics_series_t *m_canceled = pattern_series(METRICS_COUNTER, "fanout_results_total", help, "outcome",
                                                "canceled", NULL, NULL);
-    metrics_series_t *m_missing = flow_metric(METRICS_COUNTER, "fanout_tasks_missing_total",
+    metrics_series_t *m_missing = pattern_series(METRICS_COUNTER, "fanout_tasks_missing_total",
                                               "Tasks that got no result (the context ended first).", NULL,
                                               NULL, NULL, NULL);
 
@@ -307,22 +307,22 @@ int64_t fanout_distribute_and_process(ctx_t *ctx, const fanout_task_t *tasks, in
         if (!result.err) {
             st.succeeded++;
             entity_add(run->pool, "succeeded", 1);
-            flow_metric_inc(m_ok);
+            pattern_series_inc(m_ok);
         } else if (result.err == &GO_ERR_CANCELED || result.err == &GO_ERR_DEADLINE_EXCEEDED) {
             st.canceled++;
             entity_add(run->pool, "canceled", 1);
-            flow_metric_inc(m_canceled);
+            pattern_series_inc(m_canceled);
         } else {
             st.failed++;
             entity_add(run->pool, "failed", 1);
-            flow_metric_inc(m_failed);
+            pattern_series_inc(m_failed);
         }
         if (count < n)
             out[count] = result;
         count++;
     }
     st.missing = n - count;
-    flow_metric_add(m_missing, (double)st.missing);
+    pattern_series_add(m_missing, (double)st.missing);
     st.elapsed = sched_now() - start;
     entity_set(run->pool, "missing", st.missing);
     entity_set_state(run->pool, ctx_err(ctx) ? "canceled" : "done");

@@ -31,7 +31,7 @@
 
 #include "chan.h"
 #include "ctx.h"
-#include "flow.h"
+#include "pattern.h"
 
 /* Task: a unit of work (the seed's struct, by value, as Go copies it). */
 typedef struct fanout_task {
@@ -50,7 +50,7 @@ typedef struct fanout_config {
     simtime_t process_min;     /* chansim: if > 0, workers call fanout_process_task */
     simtime_t process_max;     /*   for a time uniform in [min, max] (seed: 100ms) */
     bool use_fan_in;           /* collect through the seed's fan_in */
-    flow_out_t out;            /* where lines go */
+    pattern_out_t out;            /* where lines go */
 } fanout_config_t;
 
 /* The seed's defaults: fail_every 7, no processing time, direct collection. */

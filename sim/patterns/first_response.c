@@ -8,8 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "flow.h"
-#include "patterns.h"
+#include "pattern.h"
 #include "timer.h"
 
 void first_response_operation_init(first_response_operation_t *op, const char *name, simtime_t min_latency, simtime_t max_latency,
@@ -26,13 +25,13 @@ void first_response_operation_init(first_response_operation_t *op, const char *n
     entity_set(op->entity, "max_latency_ns", max_latency);
     entity_set(op->entity, "fail_pct", fail_pct);
     static const char help[] = "Results of each backend's calls, by outcome.";
-    op->m_ok = flow_metric(METRICS_COUNTER, "first_response_backend_results_total", help, "backend", name,
+    op->m_ok = pattern_series(METRICS_COUNTER, "first_response_backend_results_total", help, "backend", name,
                            "outcome", "ok");
-    op->m_failed = flow_metric(METRICS_COUNTER, "first_response_backend_results_total", help, "backend", name,
+    op->m_failed = pattern_series(METRICS_COUNTER, "first_response_backend_results_total", help, "backend", name,
                                "outcome", "failed");
-    op->m_canceled = flow_metric(METRICS_COUNTER, "first_response_backend_results_total", help, "backend",
+    op->m_canceled = pattern_series(METRICS_COUNTER, "first_response_backend_results_total", help, "backend",
                                  name, "outcome", "canceled");
-    op->m_in_flight = flow_metric(METRICS_GAUGE, "first_response_backend_in_flight",
+    op->m_in_flight = pattern_series(METRICS_GAUGE, "first_response_backend_in_flight",
                                   "Calls a backend is working on.", "backend", name, NULL, NULL);
 }
 
@@ -44,11 +43,11 @@ void first_response_client_init(first_response_client_t *c, const char *name)
     entity_set(c->entity, "successes", 0);
     entity_set(c->entity, "errors", 0);
     static const char help[] = "Hedged calls (firstResponse), by outcome.";
-    c->m_success = flow_metric(METRICS_COUNTER, "first_response_calls_total", help, "client", name, "outcome",
+    c->m_success = pattern_series(METRICS_COUNTER, "first_response_calls_total", help, "client", name, "outcome",
                                "success");
-    c->m_error = flow_metric(METRICS_COUNTER, "first_response_calls_total", help, "client", name, "outcome",
+    c->m_error = pattern_series(METRICS_COUNTER, "first_response_calls_total", help, "client", name, "outcome",
                              "error");
-    c->m_latency = flow_metric(METRICS_HISTOGRAM, "first_response_latency_seconds",
+    c->m_latency = pattern_series(METRICS_HISTOGRAM, "first_response_latency_seconds",
                                "How long a hedged call took.", "client", name, NULL, NULL);
 }
 
@@ -68,7 +67,7 @@ static void simulate_main(void *p)
     /* Calculate a random latency between min and max */
     simtime_t latency = a->min_latency;
     if (a->max_latency > a->min_latency)
-        latency += sim_intn(a->max_latency - a->min_latency);
+        latency += pattern_intn(a->max_latency - a->min_latency);
     /* Simulate processing */
     select_case_t cases[2] = {
         {.ch = go_after(latency), .dir = SELECT_RECV},
@@ -78,7 +77,7 @@ static void simulate_main(void *p)
     memset(&r, 0, sizeof r);
     r.from = a->name;
     if (chan_select(cases, 2, false) == 0) {
-        if (sim_chance_pct(a->fail_pct)) /* 10% chance of error */
+        if (pattern_chance_pct(a->fail_pct)) /* 10% chance of error */
             r.err = go_errorf("%s operation failed", a->name);
         else
             snprintf(r.value, sizeof r.value, "%s result", a->name);
@@ -93,7 +92,7 @@ chan_t *first_response_simulate_distributed_operation(ctx_t *ctx, const char *na
                                                       simtime_t max_latency, int fail_pct)
 {
     chan_t *result_ch = chan_make(sizeof(first_response_result_t), 1); /* Buffered to prevent goroutine leak */
-    sim_op_arg_t *a = flow_alloc(sizeof *a);
+    sim_op_arg_t *a = pattern_alloc(sizeof *a);
     *a = (sim_op_arg_t){.ctx = ctx, .name = sched_intern(sched_current(), name), .min_latency = min_latency,
                         .max_latency = max_latency, .fail_pct = fail_pct, .result_ch = result_ch};
     char gname[96];
@@ -124,7 +123,7 @@ static first_response_result_t call_operation(fr_call_t *call, first_response_op
     op->in_flight++;
     entity_set(op->entity, "calls", op->calls);
     entity_set(op->entity, "in_flight", op->in_flight);
-    flow_metric_set(op->m_in_flight, (double)op->in_flight);
+    pattern_series_set(op->m_in_flight, (double)op->in_flight);
     entity_set_state(op->entity, "busy");
     chan_t *result_ch = first_response_simulate_distributed_operation(call->op_ctx, op->name, op->min_latency,
                                                                       op->max_latency, op->fail_pct);
@@ -132,18 +131,18 @@ static first_response_result_t call_operation(fr_call_t *call, first_response_op
     chan_recv(result_ch, &result);
     op->in_flight--;
     entity_set(op->entity, "in_flight", op->in_flight);
-    flow_metric_set(op->m_in_flight, (double)op->in_flight);
+    pattern_series_set(op->m_in_flight, (double)op->in_flight);
     if (op->in_flight == 0)
         entity_set_state(op->entity, "idle");
     if (!result.err) {
         entity_set(op->entity, "ok", ++op->ok);
-        flow_metric_inc(op->m_ok);
+        pattern_series_inc(op->m_ok);
     } else if (result.err == &GO_ERR_CANCELED || result.err == &GO_ERR_DEADLINE_EXCEEDED) {
         entity_set(op->entity, "canceled", ++op->canceled);
-        flow_metric_inc(op->m_canceled);
+        pattern_series_inc(op->m_canceled);
     } else {
         entity_set(op->entity, "failed", ++op->failed);
-        flow_metric_inc(op->m_failed);
+        pattern_series_inc(op->m_failed);
     }
     return result;
 }
@@ -223,7 +222,7 @@ first_response_result_t first_response(ctx_t *ctx, simtime_t timeout, first_resp
 {
     simtime_t start = sched_now();
     /* Create a context with timeout */
-    fr_call_t *call = flow_alloc(sizeof *call);
+    fr_call_t *call = pattern_alloc(sizeof *call);
     call->ctx = ctx;
     call->op_ctx = ctx_with_timeout(ctx, timeout);
     /* Create a channel for the first response */
@@ -231,7 +230,7 @@ first_response_result_t first_response(ctx_t *ctx, simtime_t timeout, first_resp
     obj_set_name(call->first_ch, "firstCh");
     /* Launch all operations */
     for (int i = 0; i < n; i++) {
-        fr_op_arg_t *a = flow_alloc(sizeof *a);
+        fr_op_arg_t *a = pattern_alloc(sizeof *a);
         *a = (fr_op_arg_t){.call = call, .op = operations[i], .variant = variant};
         char gname[96];
         snprintf(gname, sizeof gname, "firstResponse.op(%s)", operations[i]->name);
@@ -251,13 +250,13 @@ first_response_result_t first_response(ctx_t *ctx, simtime_t timeout, first_resp
         if (lat > client->latency_max)
             client->latency_max = lat;
         entity_set(client->entity, "calls", client->calls);
-        flow_metric_observe_ns(client->m_latency, lat);
+        pattern_series_observe_ns(client->m_latency, lat);
         if (result.err) {
             entity_set(client->entity, "errors", ++client->errors);
-            flow_metric_inc(client->m_error);
+            pattern_series_inc(client->m_error);
         } else {
             entity_set(client->entity, "successes", ++client->successes);
-            flow_metric_inc(client->m_success);
+            pattern_series_inc(client->m_success);
         }
     }
     return result;

@@ -39,7 +39,7 @@
 #include "chan.h"
 #include "ctx.h"
 #include "entity.h"
-#include "flow.h"
+#include "pattern.h"
 
 /* Result: the outcome of a distributed operation (the seed's struct). */
 typedef struct first_response_result {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "chan.h"
-#include "resilience.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -39,7 +39,7 @@ struct leak_detector {
     leak_detector_alert_t *alerts;
     size_t nalerts, capalerts;
     entity_t *entity;
-    res_metric_t out[M_COUNT];
+    pattern_metric_t out[M_COUNT];
 };
 
 static void ld_logf(leak_detector_t *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -79,17 +79,17 @@ static int window_min(const leak_detector_t *ld)
 
 static void publish(leak_detector_t *ld, int current)
 {
-    res_pub(ld->entity, "baseline", ld->baseline_count);
-    res_pub(ld->entity, "current", current);
-    res_pub(ld->entity, "previous", ld->previous_count);
-    res_pub(ld->entity, "alert_threshold", ld->alert_threshold);
-    res_pub(ld->entity, "window_min", window_min(ld));
-    res_pub(ld->entity, "alerts", (int64_t)ld->nalerts);
-    res_metric_set(&ld->out[M_CURRENT], current);
-    res_metric_set(&ld->out[M_BASELINE], ld->baseline_count);
-    res_metric_set(&ld->out[M_PREVIOUS], ld->previous_count);
-    res_metric_set(&ld->out[M_ALERT_THRESHOLD], ld->alert_threshold);
-    res_metric_set(&ld->out[M_ALERTS], (int64_t)ld->nalerts);
+    pattern_pub(ld->entity, "baseline", ld->baseline_count);
+    pattern_pub(ld->entity, "current", current);
+    pattern_pub(ld->entity, "previous", ld->previous_count);
+    pattern_pub(ld->entity, "alert_threshold", ld->alert_threshold);
+    pattern_pub(ld->entity, "window_min", window_min(ld));
+    pattern_pub(ld->entity, "alerts", (int64_t)ld->nalerts);
+    pattern_metric_set(&ld->out[M_CURRENT], current);
+    pattern_metric_set(&ld->out[M_BASELINE], ld->baseline_count);
+    pattern_metric_set(&ld->out[M_PREVIOUS], ld->previous_count);
+    pattern_metric_set(&ld->out[M_ALERT_THRESHOLD], ld->alert_threshold);
+    pattern_metric_set(&ld->out[M_ALERTS], (int64_t)ld->nalerts);
 }
 
 static void ld_deinit(obj_t *o)
@@ -126,14 +126,14 @@ leak_detector_t *leak_detector_new(simtime_t interval, double threshold, int sam
     entity_set(ld->entity, "interval", interval);
     entity_set(ld->entity, "sample_size", ld->sample_size);
     entity_set_state(ld->entity, "idle");
-    static const res_metric_def_t defs[M_COUNT] = {
+    static const pattern_metric_def_t defs[M_COUNT] = {
         {METRICS_GAUGE, "leak_detector_current_count", "runtime.NumGoroutine() at the last sample", 1},
         {METRICS_GAUGE, "leak_detector_baseline_count", "NumGoroutine after the warm-up", 1},
         {METRICS_GAUGE, "leak_detector_previous_count", "The sample before the last", 1},
         {METRICS_GAUGE, "leak_detector_alert_threshold", "Goroutines over baseline before an alert", 1},
         {METRICS_COUNTER, "leak_detector_alerts_total", "Calls of the leak callback", 1},
     };
-    res_metrics_init(ld->out, defs, M_COUNT, "detector", ld->name);
+    pattern_metrics_init(ld->out, defs, M_COUNT, "detector", ld->name);
     publish(ld, 0);
     return ld;
 }
@@ -264,7 +264,7 @@ void leak_detector_set_alert_threshold(leak_detector_t *ld, int threshold)
 {
     mutex_lock(ld->mu);
     ld->alert_threshold = threshold;
-    res_pub(ld->entity, "alert_threshold", threshold);
+    pattern_pub(ld->entity, "alert_threshold", threshold);
     mutex_unlock(ld->mu);
 }
 

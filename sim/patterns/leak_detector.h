@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "entity.h"
+#include "pattern.h"
 #include "sched.h"
 
 typedef struct leak_detector leak_detector_t;
@@ -52,12 +53,11 @@ typedef struct leak_detector leak_detector_t;
 /* SetOnLeakDetected's callback: count and the recent samples (borrowed for
  * the call). Runs in the detector's goroutine. */
 typedef void (*leak_detector_fn)(void *ud, int count, const int *samples, int nsamples);
-typedef void (*leak_detector_log_fn)(void *ud, const char *line);
 
 typedef struct leak_detector_options {
     const char *name;        /* for the entity, metrics and goroutine */
     simtime_t warmup;        /* Start's sleep before the baseline: 100ms */
-    leak_detector_log_fn log;         /* the seed's log.Printf lines, or NULL */
+    pattern_log_fn log;         /* the seed's log.Printf lines, or NULL */
     void *log_ud;
     bool seed_variant;
 } leak_detector_options_t;

@@ -12,7 +12,7 @@
 #include "chan.h"
 #include "ctx.h"
 #include "entity.h"
-#include "patterns.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -225,7 +225,7 @@ static bool run_handler(const observability_job_t *job, ctx_t *ctx)
 {
     (void)ctx; /* the seed's handlers never look at it */
     go_sleep(job->work); /* Simulate work */
-    return !(job->fail_one_in > 0 && sim_intn(job->fail_one_in) == 0); /* occasional errors */
+    return !(job->fail_one_in > 0 && pattern_intn(job->fail_one_in) == 0); /* occasional errors */
 }
 
 static void process(observability_pool_t *p, int index, const observability_job_t *job)

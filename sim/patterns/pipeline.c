@@ -13,8 +13,7 @@
 #include <string.h>
 
 #include "duration.h"
-#include "flow.h"
-#include "patterns.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -25,8 +24,8 @@ struct pipeline {
 
 pipeline_t *pipeline_new(const pipeline_stage_t *stages, int n)
 {
-    pipeline_t *p = flow_alloc(sizeof *p);
-    p->stages = flow_alloc((size_t)(n > 0 ? n : 1) * sizeof *p->stages);
+    pipeline_t *p = pattern_alloc(sizeof *p);
+    p->stages = pattern_alloc((size_t)(n > 0 ? n : 1) * sizeof *p->stages);
     if (n > 0)
         memcpy(p->stages, stages, (size_t)n * sizeof *stages);
     p->n = n;
@@ -63,7 +62,7 @@ typedef struct stage_arg {
 
 static stage_arg_t *new_stage(ctx_t *ctx, chan_t *in, const char *name, entity_t **e_out)
 {
-    stage_arg_t *a = flow_alloc(sizeof *a);
+    stage_arg_t *a = pattern_alloc(sizeof *a);
     a->ctx = ctx;
     a->in = in;
     a->out = chan_make(sizeof(pipeline_data_item_t), 0);
@@ -73,8 +72,8 @@ static stage_arg_t *new_stage(ctx_t *ctx, chan_t *in, const char *name, entity_t
     entity_set(a->e, "in", 0);
     entity_set(a->e, "out", 0);
     static const char help[] = "Items into and out of each pipeline stage.";
-    a->m_in = flow_metric(METRICS_COUNTER, "pipeline_stage_items_total", help, "stage", name, "direction", "in");
-    a->m_out = flow_metric(METRICS_COUNTER, "pipeline_stage_items_total", help, "stage", name, "direction",
+    a->m_in = pattern_series(METRICS_COUNTER, "pipeline_stage_items_total", help, "stage", name, "direction", "in");
+    a->m_out = pattern_series(METRICS_COUNTER, "pipeline_stage_items_total", help, "stage", name, "direction",
                            "out");
     if (e_out)
         *e_out = a->e;
@@ -95,7 +94,7 @@ static bool stage_recv(stage_arg_t *a, pipeline_data_item_t *item)
     if (!chan_recv(a->in, item))
         return false;
     entity_add(a->e, "in", 1);
-    flow_metric_inc(a->m_in);
+    pattern_series_inc(a->m_in);
     entity_set_state(a->e, "busy");
     return true;
 }
@@ -105,7 +104,7 @@ static bool stage_send(stage_arg_t *a, pipeline_data_item_t *item)
     if (!send_item(a->ctx, a->out, item))
         return false;
     entity_add(a->e, "out", 1);
-    flow_metric_inc(a->m_out);
+    pattern_series_inc(a->m_out);
     return true;
 }
 
@@ -119,7 +118,7 @@ static void stage_close(stage_arg_t *a)
 
 typedef struct source_arg {
     stage_arg_t st;
-    const pipeline_data_item_t *items; /* flow_alloc copy */
+    const pipeline_data_item_t *items; /* pattern_alloc copy */
     int64_t n;
 } source_arg_t;
 
@@ -137,10 +136,10 @@ static void source_main(void *p)
 
 chan_t *pipeline_source(ctx_t *ctx, const pipeline_data_item_t *items, int64_t n)
 {
-    source_arg_t *a = flow_alloc(sizeof *a);
+    source_arg_t *a = pattern_alloc(sizeof *a);
     stage_arg_t *st = new_stage(ctx, NULL, "Source", NULL);
     a->st = *st;
-    pipeline_data_item_t *copy = flow_alloc((size_t)(n > 0 ? n : 1) * sizeof *copy);
+    pipeline_data_item_t *copy = pattern_alloc((size_t)(n > 0 ? n : 1) * sizeof *copy);
     if (n > 0)
         memcpy(copy, items, (size_t)n * sizeof *copy);
     a->items = copy;
@@ -264,7 +263,7 @@ static chan_t *call_plain(ctx_t *ctx, chan_t *in, void *arg)
 
 pipeline_stage_t pipeline_stage_of(chan_t *(*fn)(ctx_t *ctx, chan_t *in))
 {
-    void *box = flow_alloc(sizeof fn);
+    void *box = pattern_alloc(sizeof fn);
     memcpy(box, &fn, sizeof fn);
     return (pipeline_stage_t){.fn = call_plain, .arg = box};
 }
@@ -293,7 +292,7 @@ static void parallel_worker_main(void *p)
     /* defer wg.Done() */
     while (chan_recv(st->in, &item)) { /* for item := range in */
         entity_add(st->e, "in", 1);
-        flow_metric_inc(st->m_in);
+        pattern_series_inc(st->m_in);
         entity_set_state(a->e, "busy");
         /* Skip already failed items */
         if (item.error) {
@@ -302,7 +301,7 @@ static void parallel_worker_main(void *p)
             if (!sent)
                 break;
             entity_add(st->e, "out", 1);
-            flow_metric_inc(st->m_out);
+            pattern_series_inc(st->m_out);
             continue;
         }
         /* Process the item */
@@ -317,7 +316,7 @@ static void parallel_worker_main(void *p)
         if (!sent)
             break;
         entity_add(st->e, "out", 1);
-        flow_metric_inc(st->m_out);
+        pattern_series_inc(st->m_out);
     }
     entity_set_state(a->e, "done");
     waitgroup_done(a->wg);
@@ -345,7 +344,7 @@ static chan_t *parallel_run(ctx_t *ctx, chan_t *in, void *arg)
     waitgroup_t *wg = waitgroup_new();
     waitgroup_add(wg, cfg->workers);
     for (int i = 0; i < cfg->workers; i++) {
-        parallel_worker_arg_t *a = flow_alloc(sizeof *a);
+        parallel_worker_arg_t *a = pattern_alloc(sizeof *a);
         char name[48];
         snprintf(name, sizeof name, "ParallelStage.worker-%d", i);
         *a = (parallel_worker_arg_t){.st = st, .cfg = cfg, .worker_id = i, .wg = wg};
@@ -357,7 +356,7 @@ static chan_t *parallel_run(ctx_t *ctx, chan_t *in, void *arg)
         entity_set_goroutine(a->e, go_id(g));
     }
     /* Close the output channel when all workers are done */
-    parallel_closer_arg_t *c = flow_alloc(sizeof *c);
+    parallel_closer_arg_t *c = pattern_alloc(sizeof *c);
     c->wg = wg;
     c->st = st;
     go_spawn(parallel_closer_main, c, "ParallelStage.closer");
@@ -366,7 +365,7 @@ static chan_t *parallel_run(ctx_t *ctx, chan_t *in, void *arg)
 
 pipeline_stage_t pipeline_parallel_stage(int workers, pipeline_processor_fn processor, void *arg)
 {
-    parallel_cfg_t *cfg = flow_alloc(sizeof *cfg);
+    parallel_cfg_t *cfg = pattern_alloc(sizeof *cfg);
     *cfg = (parallel_cfg_t){.workers = workers, .processor = processor, .arg = arg};
     return (pipeline_stage_t){.fn = parallel_run, .arg = cfg};
 }
@@ -376,7 +375,7 @@ pipeline_data_item_t pipeline_random_delay_processor(pipeline_data_item_t item, 
     const pipeline_random_delay_t *d = arg;
     /* Simulate processing time */
     simtime_t span = d->max - d->min;
-    go_sleep(d->min + flow_rand_units(span, SIM_MS));
+    go_sleep(d->min + pattern_rand_units(span, SIM_MS));
     return item;
 }
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "patterns.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -28,7 +28,7 @@ priority_mux_config_t priority_mux_config_default(void)
 struct priority_mux {
     ctx_t *ctx;
     priority_mux_config_t cfg;
-    priority_mux_source_t *sources; /* n entries, flow_alloc */
+    priority_mux_source_t *sources; /* n entries, pattern_alloc */
     int n;
     chan_t *multiplexed;
 };
@@ -41,13 +41,13 @@ static priority_mux_event_t make_event(priority_mux_source_t *src)
     priority_mux_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.source = src->name;
-    snprintf(ev.type, sizeof ev.type, "event-type-%lld", (long long)sim_intn(3));
+    snprintf(ev.type, sizeof ev.type, "event-type-%lld", (long long)pattern_intn(3));
     snprintf(ev.payload, sizeof ev.payload, "data from %s", src->name);
     ev.time = sched_now();
     ev.priority = src->priority;
     ev.seq = ++src->generated;
     entity_set(src->entity, "generated", src->generated);
-    flow_metric_inc(src->m_generated);
+    pattern_series_inc(src->m_generated);
     return ev;
 }
 
@@ -68,15 +68,15 @@ static int send_or_drop(priority_mux_source_t *src, priority_mux_event_t *ev)
     case 1:
         src->canceled++;
         entity_set(src->entity, "canceled", src->canceled);
-        flow_metric_inc(src->m_canceled);
+        pattern_series_inc(src->m_canceled);
         return SOURCE_DONE;
     default:
         /* Couldn't send within timeout, log and continue */
         src->dropped++;
         entity_set(src->entity, "dropped", src->dropped);
-        flow_metric_inc(src->m_dropped);
+        pattern_series_inc(src->m_dropped);
         if (cfg->print_dropped)
-            flow_printf(&cfg->out, "Warning: Dropped event from %s due to backpressure", src->name);
+            pattern_printf(&cfg->out, "Warning: Dropped event from %s due to backpressure", src->name);
         return DROPPED;
     }
 }
@@ -133,17 +133,17 @@ chan_t *priority_mux_event_source(ctx_t *ctx, priority_mux_source_t *src, const 
     entity_set(src->entity, "canceled", 0);
     static const char help[] = "Events of each source, by what became of them.";
     const char *v = cfg->variant == PMUX_SEED ? "seed" : "corrected";
-    src->m_generated = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+    src->m_generated = pattern_series3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
                                     src->name, "outcome", "generated");
-    src->m_forwarded = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+    src->m_forwarded = pattern_series3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
                                     src->name, "outcome", "forwarded");
-    src->m_dropped = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+    src->m_dropped = pattern_series3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
                                   src->name, "outcome", "dropped");
-    src->m_lost = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+    src->m_lost = pattern_series3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
                                src->name, "outcome", "lost");
-    src->m_canceled = flow_metric3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
+    src->m_canceled = pattern_series3(METRICS_COUNTER, "priority_mux_events_total", help, "variant", v, "source",
                                    src->name, "outcome", "canceled");
-    src->m_latency = flow_metric(METRICS_HISTOGRAM, "priority_mux_latency_seconds",
+    src->m_latency = pattern_series(METRICS_HISTOGRAM, "priority_mux_latency_seconds",
                                  "From an event's generation to its delivery.", "variant", v, "source", src->name);
     if (src->interval > 0) {
         go_set_role(go_spawn(event_source_main, src, name), "source");
@@ -186,7 +186,7 @@ static void count_lost(mux_arg_t *a, const priority_mux_event_t *ev)
     priority_mux_source_t *src = source_of(a, ev);
     src->lost++;
     entity_set(src->entity, "lost", src->lost);
-    flow_metric_inc(src->m_lost);
+    pattern_series_inc(src->m_lost);
     entity_add(a->e, "lost", 1);
 }
 
@@ -195,7 +195,7 @@ static void count_canceled(mux_arg_t *a, const priority_mux_event_t *ev)
     priority_mux_source_t *src = source_of(a, ev);
     src->canceled++;
     entity_set(src->entity, "canceled", src->canceled);
-    flow_metric_inc(src->m_canceled);
+    pattern_series_inc(src->m_canceled);
 }
 
 /* Forward ev; false if ctx ended first (the event is then lost). */
@@ -218,10 +218,10 @@ static bool forward(mux_arg_t *a, priority_mux_event_t *ev)
         src->latency_max = lat;
     entity_set(src->entity, "forwarded", src->forwarded);
     entity_add(a->e, "forwarded", 1);
-    flow_metric_inc(src->m_forwarded);
-    flow_metric_observe_ns(src->m_latency, lat);
+    pattern_series_inc(src->m_forwarded);
+    pattern_series_observe_ns(src->m_latency, lat);
     if (a->cfg->print_forwarded)
-        flow_printf(&a->cfg->out, "Forwarded event from %s (priority %d)", src->name, src->priority);
+        pattern_printf(&a->cfg->out, "Forwarded event from %s (priority %d)", src->name, src->priority);
     return true;
 }
 
@@ -369,16 +369,16 @@ chan_t *priority_mux(ctx_t *ctx, priority_mux_source_t *sources, int n, const pr
 {
     chan_t *multiplexed = chan_make(sizeof(priority_mux_event_t), 0);
     obj_set_name(multiplexed, "multiplexed");
-    mux_arg_t *a = flow_alloc(sizeof *a);
+    mux_arg_t *a = pattern_alloc(sizeof *a);
     a->ctx = ctx;
     a->sources = sources;
     a->n = n;
     a->cfg = cfg;
     a->multiplexed = multiplexed;
-    a->chs = flow_alloc((size_t)(n ? n : 1) * sizeof *a->chs);
-    a->order = flow_alloc((size_t)(n ? n : 1) * sizeof *a->order);
-    a->cases = flow_alloc((size_t)(n + 1) * sizeof *a->cases);
-    a->case_src = flow_alloc((size_t)(n + 1) * sizeof *a->case_src);
+    a->chs = pattern_alloc((size_t)(n ? n : 1) * sizeof *a->chs);
+    a->order = pattern_alloc((size_t)(n ? n : 1) * sizeof *a->order);
+    a->cases = pattern_alloc((size_t)(n + 1) * sizeof *a->cases);
+    a->case_src = pattern_alloc((size_t)(n + 1) * sizeof *a->case_src);
     for (int i = 0; i < n; i++)
         a->chs[i] = sources[i].ch;
     a->e = entity_new("multiplexer", cfg->variant == PMUX_SEED ? "PriorityMultiplexer (seed)"
@@ -393,11 +393,11 @@ chan_t *priority_mux(ctx_t *ctx, priority_mux_source_t *sources, int n, const pr
 
 priority_mux_t *priority_mux_start(ctx_t *ctx, const priority_mux_source_t *sources, int n, const priority_mux_config_t *cfg)
 {
-    priority_mux_t *pm = flow_alloc(sizeof *pm);
+    priority_mux_t *pm = pattern_alloc(sizeof *pm);
     pm->ctx = ctx;
     pm->cfg = cfg ? *cfg : priority_mux_config_default();
     pm->n = n;
-    pm->sources = flow_alloc((size_t)(n ? n : 1) * sizeof *pm->sources);
+    pm->sources = pattern_alloc((size_t)(n ? n : 1) * sizeof *pm->sources);
     for (int i = 0; i < n; i++) {
         priority_mux_source_t *s = &pm->sources[i];
         memset(s, 0, sizeof *s);

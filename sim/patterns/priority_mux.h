@@ -46,7 +46,7 @@
 #include "chan.h"
 #include "ctx.h"
 #include "entity.h"
-#include "flow.h"
+#include "pattern.h"
 
 /* Event: a message of the system (the seed's struct, by value). */
 typedef struct priority_mux_event {
@@ -68,7 +68,7 @@ typedef struct priority_mux_config {
     priority_mux_variant_t variant;
     bool print_forwarded;   /* print "Forwarded event from ..." (the seed does) */
     bool print_dropped;     /* print "Warning: Dropped event ..." (the seed does) */
-    flow_out_t out;
+    pattern_out_t out;
 } priority_mux_config_t;
 
 /* The seed's values, corrected variant, printing on. */

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resilience.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
 static const go_error_t ERR_WP_SHUTTING_DOWN = {"worker pool is shutting down"};
 static const go_error_t ERR_WP_QUEUE_FULL = {"job queue is full"};
 
-static void vlog(shutdown_log_fn log, void *ud, const char *fmt, va_list ap)
+static void vlog(pattern_log_fn log, void *ud, const char *fmt, va_list ap)
 {
     if (!log)
         return;
@@ -251,13 +251,13 @@ void shutdown_shutdown(shutdown_t *gs)
     }
     ctx_cancel(ctx); // defer cancel()
     gs->finished = sched_now();
-    res_metric_t m;
-    res_metric_init(&m, METRICS_GAUGE, "graceful_shutdown_timed_out",
+    pattern_metric_t m;
+    pattern_metric_init(&m, METRICS_GAUGE, "graceful_shutdown_timed_out",
                     "1 if the last graceful shutdown hit its timeout", "manager", "main", 1);
-    res_metric_set(&m, gs->timed_out ? 1 : 0);
-    res_metric_init(&m, METRICS_GAUGE, "graceful_shutdown_duration_seconds",
+    pattern_metric_set(&m, gs->timed_out ? 1 : 0);
+    pattern_metric_init(&m, METRICS_GAUGE, "graceful_shutdown_duration_seconds",
                     "How long the last graceful shutdown took", "manager", "main", 1e-9);
-    res_metric_set(&m, gs->finished - gs->started);
+    pattern_metric_set(&m, gs->finished - gs->started);
 
     chan_close(gs->done_ch);
 }
@@ -324,10 +324,10 @@ static void srv_logf(shutdown_server_t *s, const char *fmt, ...)
 
 static void srv_publish(shutdown_server_t *s)
 {
-    res_pub(s->entity, "in_flight", s->in_flight);
-    res_pub(s->entity, "ok", s->by200 + s->by202);
-    res_pub(s->entity, "unavailable", s->by503);
-    res_pub(s->entity, "refused", s->refused);
+    pattern_pub(s->entity, "in_flight", s->in_flight);
+    pattern_pub(s->entity, "ok", s->by200 + s->by202);
+    pattern_pub(s->entity, "unavailable", s->by503);
+    pattern_pub(s->entity, "refused", s->refused);
 }
 
 /* server.Shutdown(ctx) of net/http: stop accepting, then wait for the
@@ -508,9 +508,9 @@ static void wp_publish(shutdown_worker_pool_t *wp)
         if (wp->jobs[i].finished >= 0)
             completed++;
     }
-    res_pub(wp->entity, "queue_depth", chan_len(wp->job_ch));
-    res_pub(wp->entity, "accepted", accepted);
-    res_pub(wp->entity, "completed", completed);
+    pattern_pub(wp->entity, "queue_depth", chan_len(wp->job_ch));
+    pattern_pub(wp->entity, "accepted", accepted);
+    pattern_pub(wp->entity, "completed", completed);
 }
 
 static void wp_deinit(obj_t *o)

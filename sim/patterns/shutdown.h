@@ -63,8 +63,8 @@
 #include "ctx.h"
 #include "entity.h"
 #include "goerr.h"
+#include "pattern.h"
 
-typedef void (*shutdown_log_fn)(void *ud, const char *line);
 
 /* ---- GracefulShutdown ----------------------------------------------------- */
 
@@ -75,7 +75,7 @@ typedef struct shutdown shutdown_t;
 typedef const go_error_t *(*shutdown_func_t)(ctx_t *ctx, void *arg);
 
 typedef struct shutdown_options {
-    shutdown_log_fn log;       /* the seed's log.Printf lines, or NULL */
+    pattern_log_fn log;       /* the seed's log.Printf lines, or NULL */
     void *log_ud;
     bool seed_variant;   /* ignore `after` dependencies, as the seed has none */
 } shutdown_options_t;
@@ -146,7 +146,7 @@ typedef struct shutdown_server_options {
     shutdown_http_handler_fn handler; /* NULL: the seed's "Hello, World!" */
     void *handler_ud;
     simtime_t drain;         /* corrected: 503 with the listener open this long */
-    shutdown_log_fn log;
+    pattern_log_fn log;
     void *log_ud;
     bool seed_variant;
 } shutdown_server_options_t;
@@ -180,7 +180,7 @@ typedef struct shutdown_worker_pool_options {
     simtime_t job_time;      /* 100ms: time.Sleep(100 * time.Millisecond) */
     const char *after;       /* corrected: the shutdown func to wait for
                               * ("http-server"), or NULL */
-    shutdown_log_fn log;
+    pattern_log_fn log;
     void *log_ud;
     bool seed_variant;
 } shutdown_worker_pool_options_t;

@@ -15,8 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "patterns.h"
-#include "resilience.h"
+#include "pattern.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -65,7 +64,7 @@ struct worker_pool {
     worker_pool_scale_event_t *events;
     size_t nevents, capevents;
     entity_t *entity;
-    res_metric_t out[M_COUNT];
+    pattern_metric_t out[M_COUNT];
 };
 
 /* One worker goroutine's state (the closure of startWorker's go func()). */
@@ -91,35 +90,35 @@ worker_pool_options_t worker_pool_options_default(void)
     return o;
 }
 
-#define logf_(p, ...) res_logf((p)->opt.log, (p)->opt.log_ud, __VA_ARGS__)
+#define logf_(p, ...) pattern_logf((p)->opt.log, (p)->opt.log_ud, __VA_ARGS__)
 
 static void publish(worker_pool_t *p)
 {
     entity_t *e = p->entity;
-    res_pub(e, "current_workers", p->worker_count);
-    res_pub(e, "active_workers", p->active_workers);
-    res_pub(e, "pending_jobs", p->pending_jobs);
-    res_pub(e, "queue_depth", chan_len(p->job_queue));
-    res_pub(e, "queue_high_water", p->metrics.queue_high_water);
-    res_pub(e, "total_jobs", p->metrics.total_jobs);
-    res_pub(e, "completed_jobs", p->metrics.completed_jobs);
-    res_pub(e, "failed_jobs", p->metrics.failed_jobs);
-    res_pub(e, "rejected_jobs", p->rejected);
-    res_metric_set(&p->out[M_TOTAL_JOBS], p->metrics.total_jobs);
-    res_metric_set(&p->out[M_COMPLETED_JOBS], p->metrics.completed_jobs);
-    res_metric_set(&p->out[M_FAILED_JOBS], p->metrics.failed_jobs);
-    res_metric_set(&p->out[M_REJECTED_JOBS], p->rejected);
-    res_metric_set(&p->out[M_QUEUE_HIGH_WATER], p->metrics.queue_high_water);
-    res_metric_set(&p->out[M_WORKERS], p->worker_count);
-    res_metric_set(&p->out[M_ACTIVE_WORKERS], p->active_workers);
-    res_metric_set(&p->out[M_PENDING_JOBS], p->pending_jobs);
+    pattern_pub(e, "current_workers", p->worker_count);
+    pattern_pub(e, "active_workers", p->active_workers);
+    pattern_pub(e, "pending_jobs", p->pending_jobs);
+    pattern_pub(e, "queue_depth", chan_len(p->job_queue));
+    pattern_pub(e, "queue_high_water", p->metrics.queue_high_water);
+    pattern_pub(e, "total_jobs", p->metrics.total_jobs);
+    pattern_pub(e, "completed_jobs", p->metrics.completed_jobs);
+    pattern_pub(e, "failed_jobs", p->metrics.failed_jobs);
+    pattern_pub(e, "rejected_jobs", p->rejected);
+    pattern_metric_set(&p->out[M_TOTAL_JOBS], p->metrics.total_jobs);
+    pattern_metric_set(&p->out[M_COMPLETED_JOBS], p->metrics.completed_jobs);
+    pattern_metric_set(&p->out[M_FAILED_JOBS], p->metrics.failed_jobs);
+    pattern_metric_set(&p->out[M_REJECTED_JOBS], p->rejected);
+    pattern_metric_set(&p->out[M_QUEUE_HIGH_WATER], p->metrics.queue_high_water);
+    pattern_metric_set(&p->out[M_WORKERS], p->worker_count);
+    pattern_metric_set(&p->out[M_ACTIVE_WORKERS], p->active_workers);
+    pattern_metric_set(&p->out[M_PENDING_JOBS], p->pending_jobs);
     if (p->metrics.completed_jobs > 0)
-        res_metric_set(&p->out[M_AVERAGE_LATENCY], p->metrics.total_latency / p->metrics.completed_jobs);
+        pattern_metric_set(&p->out[M_AVERAGE_LATENCY], p->metrics.total_latency / p->metrics.completed_jobs);
 }
 
 static void register_metrics(worker_pool_t *p)
 {
-    static const res_metric_def_t defs[M_COUNT] = {
+    static const pattern_metric_def_t defs[M_COUNT] = {
         {METRICS_COUNTER, "adaptive_pool_total_jobs", "Jobs accepted by Submit", 1},
         {METRICS_COUNTER, "adaptive_pool_completed_jobs", "Jobs processed (failed ones included, as the seed counts)", 1},
         {METRICS_COUNTER, "adaptive_pool_failed_jobs", "Jobs that failed", 1},
@@ -130,7 +129,7 @@ static void register_metrics(worker_pool_t *p)
         {METRICS_GAUGE, "adaptive_pool_pending_jobs", "Jobs submitted and not yet started (pendingJobs)", 1},
         {METRICS_GAUGE, "adaptive_pool_average_latency_seconds", "totalLatency / completedJobs", 1e-9},
     };
-    res_metrics_init(p->out, defs, M_COUNT, "pool", p->name);
+    pattern_metrics_init(p->out, defs, M_COUNT, "pool", p->name);
 }
 
 static void pool_deinit(obj_t *o)
@@ -248,7 +247,7 @@ static void worker(void *arg)
         // Simulate processing with potential failures
         go_sleep(job.duration);
 
-        if (sim_chance_pct(p->opt.failure_pct)) { // 10% failure rate
+        if (pattern_chance_pct(p->opt.failure_pct)) { // 10% failure rate
             result.job_id = job.id;
             result.err = go_errorf("processing error on job %lld", (long long)job.id);
             result.latency = sched_now() - start_time;

@@ -66,6 +66,7 @@
 #include "ctx.h"
 #include "entity.h"
 #include "goerr.h"
+#include "pattern.h"
 
 /* Job represents a unit of work */
 typedef struct worker_pool_job {
@@ -92,7 +93,6 @@ typedef struct worker_pool_metrics {
     int32_t queue_high_water;
 } worker_pool_metrics_t;
 
-typedef void (*worker_pool_log_fn)(void *ud, const char *line);
 
 typedef struct worker_pool_options {
     const char *name;          /* for entities, metrics and goroutine names */
@@ -104,7 +104,7 @@ typedef struct worker_pool_options {
     double scale_up_fraction;  /* 0.25 */
     double scale_down_fraction; /* 0.15 */
     int failure_pct;           /* 10 */
-    worker_pool_log_fn log;           /* the seed's Printf lines ("Scaling up: ..."), or NULL */
+    pattern_log_fn log;           /* the seed's Printf lines ("Scaling up: ..."), or NULL */
     void *log_ud;
     bool seed_variant;
 } worker_pool_options_t;
