@@ -141,7 +141,7 @@ SCENARIOS = {
         racy=True,
         variants=[(["--set", "workers=1"], 1,
                    ["Summary: 17 succeeded, 3 failed", "[FAIL] tasks 0-9 finish by 200ms"], []),
-                  (["--set", "workers=0"], 2, [],
+                  (["--set", "workers=0"], 3, [],
                    ["fan_out_fan_in.lua:38: sim.fan_out_fan_in: workers must be an integer from 1 to "
                     "100000 (got 0)"])],
     ),
@@ -153,7 +153,7 @@ SCENARIOS = {
              "expectations: 11 passed, 0 failed"],
         racy=True,
         variants=[(["--set", "variant=seed"], 0, ["expectations: 11 passed, 0 failed"], []),
-                  (["--set", "variant=fast"], 2, [],
+                  (["--set", "variant=fast"], 3, [],
                    ["priority_mux.lua:47: sim.priority_mux: variant must be \"corrected\" or \"seed\" "
                     "(got \"fast\")"])],
     ),
@@ -365,6 +365,18 @@ BROKEN = {
                           ["chan:try_send cannot be called in an invariant or a finally check",
                            "chan:close cannot be called in an invariant or a finally check"]),
     "params.lua": ([], 0, [], ["4\t0.5\tfalse\t100ms\tx"]),
+    # Option tables are checked by one kit (scripts/bindings/lsim_kit.h):
+    # a bad option is a scenario error, exit 3, wherever it is read.
+    "option_breaker.lua": ([], 3, ["option_breaker.lua:6: sim.breaker: unknown option \"max_failurs\" "
+                                   "(known: name, failure_threshold, success_threshold, reset_timeout, "
+                                   "on_state_change, variant, log)"], []),
+    "option_cluster.lua": ([], 3, ["option_cluster.lua:4: sim.cluster: unknown option \"latncy\" (known: "
+                                   "name, nodes, latency, jitter, loss, dup, reorder, reorder_delay, "
+                                   "bandwidth)"], []),
+    "option_etcd.lua": ([], 3, ["option_etcd.lua:10: sim.distributed_mutex: unknown option \"lockpath\" "
+                                "(known: client, lock_path, ttl, variant)"], []),
+    "option_goroutine.lua": ([], 3, ["option_goroutine.lua:8: sim.worker_pool: unknown options \"Log\", "
+                                     "\"queue\", \"workrs\" (known: name, min_workers,"], []),
 }
 
 # Command lines that are usage errors: (args after "run", exit, stderr substrings).

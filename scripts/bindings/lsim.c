@@ -79,15 +79,6 @@ simtime_t lsim_optduration(lua_State *L, int idx, simtime_t def)
 
 /* ---- channel values ------------------------------------------------------ */
 
-void lsim_newmeta(lua_State *L, const char *name, const luaL_Reg *methods)
-{
-    luaL_newmetatable(L, name);
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-}
-
 void lsim_set_int(lua_State *L, const char *k, lua_Integer v)
 {
     lua_pushinteger(L, v);
@@ -106,12 +97,14 @@ void lsim_push_ref(lua_State *L, int ref)
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
 }
 
+LSIM_CHECK_UDATA(check_lchan, lchan_t, CHAN_MT)
+LSIM_CHECK_UDATA(check_timer, ltimer_t, TIMER_MT)
+
 static void push_lchan(lua_State *L, chan_t *c, int kind)
 {
-    lchan_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+    lchan_t *u = lsim_newudata(L, sizeof *u, CHAN_MT, 0);
     u->c = c;
     u->kind = kind;
-    luaL_setmetatable(L, CHAN_MT);
 }
 
 void lsim_pushchan(lua_State *L, chan_t *c)
@@ -128,11 +121,6 @@ void lsim_pushchan_bool(lua_State *L, chan_t *c)
         lua_pushnil(L);
     else
         push_lchan(L, c, LCHAN_BOOL);
-}
-
-static lchan_t *check_lchan(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, CHAN_MT);
 }
 
 chan_t *lsim_checkchan(lua_State *L, int idx)
@@ -429,11 +417,10 @@ static int l_go(lua_State *L)
         name = lua_tostring(L, 1);
         fn = 2;
     } else if (lua_istable(L, 1)) {
-        lua_getfield(L, 1, "name");
-        name = lua_tostring(L, -1);
-        lua_getfield(L, 1, "role");
-        role = lua_tostring(L, -1);
-        lua_pop(L, 2); /* the strings stay alive in the table */
+        static const char *const keys[] = {"name", "role", NULL};
+        lsim_opts_t o = lsim_opts(L, 1, "sim.go", keys);
+        name = lsim_opt_str(&o, "name", NULL); /* the strings stay alive in the table */
+        role = lsim_opt_str(&o, "role", NULL);
         fn = 2;
     }
     luaL_checktype(L, fn, LUA_TFUNCTION);
@@ -534,7 +521,7 @@ static int l_ticker(lua_State *L)
 
 static int tm_stop(lua_State *L)
 {
-    ltimer_t *u = luaL_checkudata(L, 1, TIMER_MT);
+    ltimer_t *u = check_timer(L, 1);
     if (u->ticker) {
         ticker_stop(u->t);
         return 0;
@@ -545,7 +532,7 @@ static int tm_stop(lua_State *L)
 
 static int tm_reset(lua_State *L)
 {
-    ltimer_t *u = luaL_checkudata(L, 1, TIMER_MT);
+    ltimer_t *u = check_timer(L, 1);
     simtime_t d = lsim_checkduration(L, 2);
     if (u->ticker) {
         if (d <= 0)
@@ -559,7 +546,7 @@ static int tm_reset(lua_State *L)
 
 static int tm_index(lua_State *L)
 {
-    luaL_checkudata(L, 1, TIMER_MT);
+    check_timer(L, 1);
     const char *k = luaL_checkstring(L, 2);
     if (strcmp(k, "c") == 0) {
         lua_getiuservalue(L, 1, 1);
@@ -862,23 +849,11 @@ static const luaL_Reg sim_funcs[] = {
     {NULL, NULL},
 };
 
-static void createmeta(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
-{
-    luaL_newmetatable(L, name);
-    luaL_setfuncs(L, meta, 0);
-    if (methods) {
-        lua_newtable(L);
-        luaL_setfuncs(L, methods, 0);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
-}
-
 int luaopen_chansim(lua_State *L)
 {
-    createmeta(L, CHAN_MT, chan_meta, chan_methods);
+    lsim_createmeta(L, CHAN_MT, chan_meta, chan_methods);
     static const luaL_Reg timer_meta[] = {{"__index", tm_index}, {NULL, NULL}};
-    createmeta(L, TIMER_MT, timer_meta, NULL);
+    lsim_createmeta(L, TIMER_MT, timer_meta, NULL);
     luaL_newlib(L, sim_funcs);
     int t = lua_gettop(L);
     lua_newtable(L);

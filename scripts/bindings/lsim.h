@@ -4,10 +4,12 @@
  *
  * Each core type is a userdata with one metatable built from separate
  * luaL_Reg arrays of methods and metamethods, and a check_<type> helper
- * around luaL_checkudata (as Lua's liolib.c does). Misuse raises a Lua
- * error, which carries the scenario's file:line; Go's panics raised inside
- * a binding become Lua errors of the goroutine, so pcall recovers them as
- * recover() would; an expected failure returns nil and a message.
+ * around luaL_checkudata (as Lua's liolib.c does), all made with the
+ * bindings' toolkit (lsim_kit.h), which every binding file uses. Misuse
+ * raises a Lua error, which carries the scenario's file:line; Go's panics
+ * raised inside a binding become Lua errors of the goroutine, so pcall
+ * recovers them as recover() would; an expected failure returns nil and a
+ * message. A bad options table is a scenario error instead (exit 3).
  *
  * Values sent on channels are Lua values held in the registry while in
  * flight; the receiver takes ownership back.
@@ -21,6 +23,7 @@
 #include <lua.h>
 
 #include "chan.h"
+#include "lsim_kit.h"
 #include "sched.h"
 
 /* Open the module: returns the `sim` table. */
@@ -45,8 +48,6 @@ chan_t *lsim_checkchan(lua_State *L, int idx);
 /* A channel of int64 flags made in C, read from Lua as booleans. */
 void lsim_pushchan_bool(lua_State *L, chan_t *c);
 chan_t *lsim_optchan(lua_State *L, int idx);
-/* A metatable named name whose __index is a table of the methods. */
-void lsim_newmeta(lua_State *L, const char *name, const luaL_Reg *methods);
 /* t[k] = v for the table on top of the stack (results as Lua tables). */
 void lsim_set_int(lua_State *L, const char *k, lua_Integer v);
 /* Move the value at idx into a channel slot / back out of one. */

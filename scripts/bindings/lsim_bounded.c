@@ -41,44 +41,33 @@ typedef struct lexec {
     bounded_executor_t *e; /* scheduler-owned */
 } lexec_t;
 
-static bounded_executor_t *check_exec(lua_State *L, int idx)
-{
-    return ((lexec_t *)luaL_checkudata(L, idx, EX_MT))->e;
-}
+LSIM_CHECK_UDATA(check_exec, lexec_t, EX_MT)
 
 static int l_bounded_executor(lua_State *L)
 {
     static const char *const known[] = {"max_concurrent", "timeout", "name", NULL};
-    const char *fn = "sim.bounded_executor";
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    lflow_check_keys(L, 1, fn, known);
-    int64_t max = lflow_int(L, 1, fn, "max_concurrent", 5, 1, 1000000);
-    simtime_t timeout = lflow_dur(L, 1, fn, "timeout", 500 * SIM_MS, 1, 3600 * SIM_SEC);
-    lua_getfield(L, 1, "name");
-    const char *name = luaL_optstring(L, -1, NULL);
-    lexec_t *u = lua_newuserdatauv(L, sizeof *u, 0);
-    luaL_setmetatable(L, EX_MT);
+    lsim_opts_t o = lsim_opts_opt(L, 1, "sim.bounded_executor", known);
+    int64_t max = lsim_opt_int(&o, "max_concurrent", 5, 1, 1000000);
+    simtime_t timeout = lsim_opt_dur(&o, "timeout", 500 * SIM_MS, 1, 3600 * SIM_SEC);
+    const char *name = lsim_opt_str(&o, "name", NULL);
+    lexec_t *u = lsim_newudata(L, sizeof *u, EX_MT, 0);
     u->e = bounded_executor_new(max, timeout, name);
     return 1;
 }
 
 static int ex_execute(lua_State *L)
 {
-    bounded_executor_t *e = check_exec(L, 1);
+    bounded_executor_t *e = check_exec(L, 1)->e;
     luaL_checktype(L, 2, LUA_TFUNCTION);
     ctx_t *ctx = lua_isnoneornil(L, 3) ? ctx_background() : lsim_checkctx(L, 3);
     lsim_need_goroutine(L, "ex:execute");
     lua_settop(L, 2);
     ctx_t *exec_ctx;
     const go_error_t *err = bounded_executor_acquire(e, ctx, &exec_ctx);
-    if (err) {
-        lua_pushnil(L);
-        lua_pushstring(L, go_error_msg(err));
-        return 2;
-    }
+    if (err)
+        return lsim_push_error(L, err);
     /* Execute the function, releasing the slot however it ends. */
-    int rc = lua_pcall(L, 0, LUA_MULTRET, 0);
+    int rc = lsim_pcall(L, 0, LUA_MULTRET);
     bounded_executor_release(e, exec_ctx);
     if (rc != LUA_OK)
         return lua_error(L);
@@ -87,7 +76,7 @@ static int ex_execute(lua_State *L)
 
 static int ex_stats(lua_State *L)
 {
-    bounded_executor_t *e = check_exec(L, 1);
+    bounded_executor_t *e = check_exec(L, 1)->e;
     lua_createtable(L, 0, 6);
     lflow_set_int(L, "capacity", e->max_concurrent);
     lflow_set_int(L, "in_use", e->in_use);
@@ -100,17 +89,17 @@ static int ex_stats(lua_State *L)
 
 static int ex_tostring(lua_State *L)
 {
-    bounded_executor_t *e = check_exec(L, 1);
+    bounded_executor_t *e = check_exec(L, 1)->e;
     lua_pushfstring(L, "bounded_executor(%d of %d in use)", (int)e->in_use, (int)e->max_concurrent);
     return 1;
 }
 
-static void read_latency(lua_State *L, int idx, const char *fn, simtime_t *min, simtime_t *span)
+static void read_latency(const lsim_opts_t *o, simtime_t *min, simtime_t *span)
 {
-    simtime_t lo = lflow_dur(L, idx, fn, "latency_min", 50 * SIM_MS, 0, 3600 * SIM_SEC);
-    simtime_t hi = lflow_dur(L, idx, fn, "latency_max", lo + 200 * SIM_MS, 0, 3600 * SIM_SEC);
+    simtime_t lo = lsim_opt_dur(o, "latency_min", 50 * SIM_MS, 0, 3600 * SIM_SEC);
+    simtime_t hi = lsim_opt_dur(o, "latency_max", lo + 200 * SIM_MS, 0, 3600 * SIM_SEC);
     if (hi < lo)
-        luaL_error(L, "%s: latency_max must not be less than latency_min", fn);
+        lsim_opts_error(o, "latency_max must not be less than latency_min");
     *min = lo;
     *span = hi - lo;
 }
@@ -120,21 +109,14 @@ static int l_simulate_operation(lua_State *L)
     const char *fn = "sim.simulate_operation";
     static const char *const known[] = {"latency_min", "latency_max", "fail_pct", NULL};
     bounded_operation_t op = {.id = luaL_checkinteger(L, 1), .fail_pct = 10};
-    if (lua_isnoneornil(L, 2)) {
-        lua_settop(L, 1);
-        lua_newtable(L);
-    }
-    lflow_check_keys(L, 2, fn, known);
-    read_latency(L, 2, fn, &op.latency_min, &op.latency_span);
-    op.fail_pct = (int)lflow_int(L, 2, fn, "fail_pct", 10, 0, 100);
+    lsim_opts_t o = lsim_opts_opt(L, 2, fn, known);
+    read_latency(&o, &op.latency_min, &op.latency_span);
+    op.fail_pct = (int)lsim_opt_int(&o, "fail_pct", 10, 0, 100);
     lsim_need_goroutine(L, fn);
     char result[64];
     const go_error_t *err = bounded_simulate_operation(&op, result);
-    if (err) {
-        lua_pushnil(L);
-        lua_pushstring(L, go_error_msg(err));
-        return 2;
-    }
+    if (err)
+        return lsim_push_error(L, err);
     lua_pushstring(L, result);
     return 1;
 }
@@ -145,18 +127,16 @@ static int l_bounded_concurrency(lua_State *L)
     static const char *const known[] = {"operations", "interval", "max_concurrent", "timeout", "ctx_timeout",
                                         "latency_min", "latency_max", "fail_pct", "print", NULL};
     static const char *const outcomes[] = {"succeeded", "rejected", "failed"};
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    lflow_check_keys(L, 1, fn, known);
+    lsim_opts_t o = lsim_opts_opt(L, 1, fn, known);
     bounded_demo_config_t cfg = bounded_demo_config_default();
-    cfg.operations = lflow_int(L, 1, fn, "operations", cfg.operations, 0, 1000000);
-    cfg.interval = lflow_dur(L, 1, fn, "interval", cfg.interval, 0, 3600 * SIM_SEC);
-    cfg.max_concurrent = lflow_int(L, 1, fn, "max_concurrent", cfg.max_concurrent, 1, 1000000);
-    cfg.timeout = lflow_dur(L, 1, fn, "timeout", cfg.timeout, 1, 3600 * SIM_SEC);
-    cfg.ctx_timeout = lflow_dur(L, 1, fn, "ctx_timeout", cfg.ctx_timeout, 1, SIMTIME_MAX / 2);
-    read_latency(L, 1, fn, &cfg.latency_min, &cfg.latency_span);
-    cfg.fail_pct = (int)lflow_int(L, 1, fn, "fail_pct", cfg.fail_pct, 0, 100);
-    cfg.print = lflow_bool(L, 1, fn, "print", true);
+    cfg.operations = lsim_opt_int(&o, "operations", cfg.operations, 0, 1000000);
+    cfg.interval = lsim_opt_dur(&o, "interval", cfg.interval, 0, 3600 * SIM_SEC);
+    cfg.max_concurrent = lsim_opt_int(&o, "max_concurrent", cfg.max_concurrent, 1, 1000000);
+    cfg.timeout = lsim_opt_dur(&o, "timeout", cfg.timeout, 1, 3600 * SIM_SEC);
+    cfg.ctx_timeout = lsim_opt_dur(&o, "ctx_timeout", cfg.ctx_timeout, 1, SIMTIME_MAX / 2);
+    read_latency(&o, &cfg.latency_min, &cfg.latency_span);
+    cfg.fail_pct = (int)lsim_opt_int(&o, "fail_pct", cfg.fail_pct, 0, 100);
+    cfg.print = lsim_opt_bool(&o, "print", true);
     cfg.out = lflow_out(L, cfg.print);
     lsim_need_goroutine(L, fn);
     bounded_op_record_t *rec = lua_newuserdatauv(L, (size_t)(cfg.operations ? cfg.operations : 1) * sizeof *rec, 0);
@@ -187,13 +167,8 @@ static int l_bounded_concurrency(lua_State *L)
 void lsim_open_bounded(lua_State *L, int t)
 {
     static const luaL_Reg methods[] = {{"execute", ex_execute}, {"stats", ex_stats}, {NULL, NULL}};
-    luaL_newmetatable(L, EX_MT);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, ex_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
+    static const luaL_Reg meta[] = {{"__tostring", ex_tostring}, {NULL, NULL}};
+    lsim_createmeta(L, EX_MT, meta, methods);
     lua_pushcfunction(L, l_bounded_executor);
     lua_setfield(L, t, "bounded_executor");
     lua_pushcfunction(L, l_simulate_operation);

@@ -27,7 +27,7 @@
 #include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
-#include "lsim_resilience.h"
+#include "lsim_kit.h"
 
 #define BREAKER_MT "chansim.breaker"
 #define CTX_MT "chansim.context" /* lsim_ctx.c's metatable */
@@ -39,16 +39,13 @@ typedef struct lbreaker {
     bool log;              /* print the seed's log.Printf lines */
 } lbreaker_t;
 
-static lbreaker_t *check_breaker(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, BREAKER_MT);
-}
+LSIM_CHECK_UDATA(check_breaker, lbreaker_t, BREAKER_MT)
 
 static void breaker_log(void *ud, const char *line)
 {
     lbreaker_t *b = ud;
     if (b->log)
-        lres_log(b->h, breaker_name(b->cb), line);
+        lsim_log_line(b->h, breaker_name(b->cb), line);
 }
 
 typedef struct change {
@@ -69,7 +66,7 @@ static void on_state_change(void *ud, const char *name, breaker_state_t from,
 {
     lbreaker_t *b = ud;
     change_t c = {name, from, to};
-    free(lres_call(b->h, b->on_change_ref, push_change, &c));
+    free(lsim_call_ref(host_lua(b->h), b->on_change_ref, push_change, &c));
 }
 
 static const char *const breaker_keys[] = {
@@ -81,27 +78,22 @@ static const char *const breaker_keys[] = {
  *              reset_timeout = "5s", on_state_change, variant, log = true } */
 static int l_breaker(lua_State *L)
 {
-    const char *ctor = "sim.breaker";
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lres_check_keys(L, 1, ctor, breaker_keys);
+    lsim_opts_t opt = lsim_opts_opt(L, 1, "sim.breaker", breaker_keys);
     /* The seed demo's values (NewCircuitBreaker's own are 5, 3, 10s). */
     breaker_options_t o = breaker_defaults();
-    o.failure_threshold = lres_int(L, 1, ctor, "failure_threshold", 3, 1, 1000000);
-    o.success_threshold = lres_int(L, 1, ctor, "success_threshold", 2, 1, 1000000);
-    o.reset_timeout = lres_duration(L, 1, ctor, "reset_timeout", 5 * SIM_SEC, 1);
-    o.seed_variant = lres_seed_variant(L, 1, ctor);
-    const char *name = lres_string(L, 1, ctor, "name", "breaker");
-    bool log = lres_bool(L, 1, ctor, "log", true);
-    int ref = lres_func(L, 1, ctor, "on_state_change");
+    o.failure_threshold = lsim_opt_int(&opt, "failure_threshold", 3, 1, 1000000);
+    o.success_threshold = lsim_opt_int(&opt, "success_threshold", 2, 1, 1000000);
+    o.reset_timeout = lsim_opt_dur(&opt, "reset_timeout", 5 * SIM_SEC, 1, INT64_MAX);
+    o.seed_variant = lsim_opt_seed_variant(&opt);
+    const char *name = lsim_opt_str(&opt, "name", "breaker");
+    bool log = lsim_opt_bool(&opt, "log", true);
+    int ref = lsim_opt_func(&opt, "on_state_change");
 
-    lbreaker_t *b = lua_newuserdatauv(L, sizeof *b, 0);
+    lbreaker_t *b = lsim_newudata(L, sizeof *b, BREAKER_MT, 0);
     memset(b, 0, sizeof *b);
     b->h = host_of(L);
     b->on_change_ref = ref;
     b->log = log;
-    luaL_setmetatable(L, BREAKER_MT);
     if (ref != LUA_NOREF) {
         o.on_state_change = on_state_change;
         o.on_state_change_ud = b;
@@ -130,19 +122,14 @@ static const go_error_t *exec_fn(void *ud)
     lua_State *L = a->L;
     lua_pushvalue(L, a->fn_idx);
     lsim_pushctx(L, a->ctx);
-    if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
-        const char *msg = lsim_tolstring(L, -1, NULL);
-        const go_error_t *err = go_errorf("%s", msg);
-        lua_pop(L, 2);
+    if (lsim_pcall(L, 1, 2) != LUA_OK) {
+        const go_error_t *err = lsim_to_go_error(L, -1);
+        lua_pop(L, 1);
         return err;
     }
     if (!lua_isnil(L, -1)) {
-        const char *msg = lsim_tolstring(L, -1, NULL);
-        const go_error_t *err = strcmp(msg, GO_ERR_DEADLINE_EXCEEDED.msg) == 0
-                                    ? &GO_ERR_DEADLINE_EXCEEDED
-                                    : strcmp(msg, GO_ERR_CANCELED.msg) == 0 ? &GO_ERR_CANCELED
-                                                                             : go_errorf("%s", msg);
-        lua_pop(L, 3);
+        const go_error_t *err = lsim_to_go_error(L, -1);
+        lua_pop(L, 2);
         return err;
     }
     lua_pop(L, 1);
@@ -175,11 +162,8 @@ static int br_execute(lua_State *L)
     const go_error_t *err = breaker_execute(b->cb, ctx, exec_fn, &a);
     if (own)
         ctx_cancel(ctx); /* cancel() // Always cancel the context */
-    if (err) {
-        lua_pushnil(L);
-        lua_pushstring(L, go_error_msg(err));
-        return 2;
-    }
+    if (err)
+        return lsim_push_error(L, err);
     lua_settop(L, 3);
     return 1;
 }
@@ -251,11 +235,8 @@ static int l_simulate_service(lua_State *L)
     lsim_need_goroutine(L, "simulateService");
     char out[256];
     const go_error_t *err = breaker_simulate_service(ctx, id, (int)rate, latency, out, sizeof out);
-    if (err) {
-        lua_pushnil(L);
-        lua_pushstring(L, go_error_msg(err));
-        return 2;
-    }
+    if (err)
+        return lsim_push_error(L, err);
     lua_pushstring(L, out);
     return 1;
 }
@@ -267,12 +248,7 @@ void lsim_open_breaker(lua_State *L, int t)
         {"name", br_name},       {"entity", br_entity}, {NULL, NULL},
     };
     static const luaL_Reg meta[] = {{"__tostring", br_tostring}, {NULL, NULL}};
-    luaL_newmetatable(L, BREAKER_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lsim_createmeta(L, BREAKER_MT, meta, methods);
     lua_pushcfunction(L, l_breaker);
     lua_setfield(L, t, "breaker");
     lua_pushcfunction(L, l_simulate_service);

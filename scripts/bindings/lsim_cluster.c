@@ -19,21 +19,15 @@
 
 #include "host_bind.h"
 #include "lsim.h"
+#include "mem.h"
 #include "net.h"
 #include "timer.h"
 
 #define CLUSTER_MT "chansim.cluster"
 #define NODE_MT "chansim.node"
 
-static net_cluster_t *check_cluster(lua_State *L, int idx)
-{
-    return *(net_cluster_t **)luaL_checkudata(L, idx, CLUSTER_MT);
-}
-
-static net_node_t *check_node(lua_State *L, int idx)
-{
-    return *(net_node_t **)luaL_checkudata(L, idx, NODE_MT);
-}
+LSIM_CHECK_BOX(check_cluster, net_cluster_t, CLUSTER_MT)
+LSIM_CHECK_BOX(check_node, net_node_t, NODE_MT)
 
 /* Nodes are pushed as one userdata each, kept in the cluster's uservalue
  * table by name, so a node compares equal to itself from Lua. */
@@ -46,10 +40,7 @@ static void push_node(lua_State *L, int cluster_idx, net_node_t *n)
         return;
     }
     lua_pop(L, 1);
-    *(net_node_t **)lua_newuserdatauv(L, sizeof n, 2) = n;
-    luaL_setmetatable(L, NODE_MT);
-    lua_pushvalue(L, cluster_idx);
-    lua_setiuservalue(L, -2, 1); /* the node keeps its cluster alive */
+    lsim_pushbox(L, n, NODE_MT, cluster_idx); /* the node keeps its cluster alive */
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, net_node_name(n));
     lua_remove(L, -2);
@@ -67,80 +58,63 @@ static net_node_t *to_node(lua_State *L, net_cluster_t *c, int idx)
     return check_node(L, idx);
 }
 
-/* Link settings from a table: latency, jitter, loss, dup, reorder (as
- * probabilities in [0, 1]), reorder_delay, bandwidth (bytes per second). */
-static double prob(lua_State *L, int t, const char *k)
+/* Link settings: latency, jitter, loss, dup, reorder (as probabilities
+ * in [0, 1]), reorder_delay, bandwidth (bytes per second). */
+static const char *const link_keys[] = {
+    "latency", "jitter", "loss", "dup", "reorder", "reorder_delay", "bandwidth", NULL,
+};
+static const char *const cluster_keys[] = {
+    "name", "nodes", "latency", "jitter", "loss", "dup", "reorder", "reorder_delay", "bandwidth", NULL,
+};
+
+static uint32_t ppm(const lsim_opts_t *o, const char *key, uint32_t def)
 {
-    lua_getfield(L, t, k);
-    double p = luaL_optnumber(L, -1, 0);
-    lua_pop(L, 1);
-    if (p < 0 || p > 1)
-        luaL_error(L, "link %s: want a probability from 0 to 1", k);
-    return p;
+    if (!lsim_opt_has(o, key))
+        return def;
+    return (uint32_t)(lsim_opt_num(o, key, 0, 0, 1) * 1e6 + 0.5);
 }
 
-static net_link_cfg_t link_from(lua_State *L, int t, net_link_cfg_t l)
+static net_link_cfg_t link_from(const lsim_opts_t *o, net_link_cfg_t l)
 {
-    t = lua_absindex(L, t);
-    lua_getfield(L, t, "latency");
-    l.latency = lsim_optduration(L, -1, l.latency);
-    lua_getfield(L, t, "jitter");
-    l.jitter = lsim_optduration(L, -1, l.jitter);
-    lua_getfield(L, t, "reorder_delay");
-    l.reorder_delay = lsim_optduration(L, -1, l.reorder_delay ? l.reorder_delay : 10 * SIM_MS);
-    lua_getfield(L, t, "bandwidth");
-    l.bandwidth_bps = luaL_optinteger(L, -1, l.bandwidth_bps);
-    lua_pop(L, 4);
-    if (l.latency < 0 || l.jitter < 0 || l.bandwidth_bps < 0)
-        luaL_error(L, "link: latency, jitter and bandwidth must not be negative");
-    lua_getfield(L, t, "loss");
-    bool has_loss = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (has_loss)
-        l.loss_ppm = (uint32_t)(prob(L, t, "loss") * 1e6 + 0.5);
-    lua_getfield(L, t, "dup");
-    bool has_dup = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (has_dup)
-        l.dup_ppm = (uint32_t)(prob(L, t, "dup") * 1e6 + 0.5);
-    lua_getfield(L, t, "reorder");
-    bool has_re = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (has_re)
-        l.reorder_ppm = (uint32_t)(prob(L, t, "reorder") * 1e6 + 0.5);
+    l.latency = lsim_opt_dur(o, "latency", l.latency, 0, INT64_MAX);
+    l.jitter = lsim_opt_dur(o, "jitter", l.jitter, 0, INT64_MAX);
+    l.reorder_delay = lsim_opt_dur(o, "reorder_delay", l.reorder_delay ? l.reorder_delay : 10 * SIM_MS, 0,
+                                   INT64_MAX);
+    l.bandwidth_bps = lsim_opt_int(o, "bandwidth", l.bandwidth_bps, 0, LUA_MAXINTEGER);
+    l.loss_ppm = ppm(o, "loss", l.loss_ppm);
+    l.dup_ppm = ppm(o, "dup", l.dup_ppm);
+    l.reorder_ppm = ppm(o, "reorder", l.reorder_ppm);
     return l;
 }
 
 /* sim.cluster{ name =, nodes = { ... }, latency =, jitter =, loss =, ... } */
 static int l_cluster(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_getfield(L, 1, "name");
-    const char *name = luaL_optstring(L, -1, "cluster");
+    lsim_opts_t o = lsim_opts(L, 1, "sim.cluster", cluster_keys);
+    const char *name = lsim_opt_str(&o, "name", "cluster");
+    net_link_cfg_t l = link_from(&o, net_link_cfg_default());
+    int nt = lsim_opt_push(&o, "nodes");
+    if (nt != LUA_TNIL && nt != LUA_TTABLE)
+        return lsim_opt_fail(&o, "nodes", -1, "a list of names");
     net_cluster_t *c = net_cluster_new(name);
-    lua_pop(L, 1);
     net_cluster_set_default_link(c, &(net_link_cfg_t){0});
-    net_link_cfg_t l = link_from(L, 1, net_link_cfg_default());
     net_cluster_set_default_link(c, &l);
-    *(net_cluster_t **)lua_newuserdatauv(L, sizeof c, 1) = c;
-    luaL_setmetatable(L, CLUSTER_MT);
+    lsim_pushbox(L, c, CLUSTER_MT, 0);
     lua_newtable(L);
     lua_setiuservalue(L, -2, 1);
-    lua_getfield(L, 1, "nodes");
-    if (lua_istable(L, -1)) {
-        int k = lua_gettop(L);
+    if (nt == LUA_TTABLE) {
+        int k = lua_gettop(L) - 1;
         for (lua_Integer i = 1; i <= luaL_len(L, k); i++) {
             lua_rawgeti(L, k, i);
             const char *nn = lua_tostring(L, -1);
             if (!nn)
-                return luaL_error(L, "sim.cluster: nodes must be names");
+                return lsim_opts_error(&o, "nodes must be names (got %s)", lsim_shown(L, -1));
             if (net_cluster_node(c, nn))
-                return luaL_error(L, "sim.cluster: node \"%s\" given twice", nn);
+                return lsim_opts_error(&o, "node \"%s\" given twice", nn);
             net_cluster_add_node(c, nn);
             lua_pop(L, 1);
         }
     }
-    lua_pop(L, 1);
     return 1;
 }
 
@@ -234,8 +208,8 @@ static int cl_link(lua_State *L)
 {
     net_cluster_t *c = check_cluster(L, 1);
     net_node_t *a = to_node(L, c, 2), *b = to_node(L, c, 3);
-    luaL_checktype(L, 4, LUA_TTABLE);
-    net_link_cfg_t l = link_from(L, 4, *net_cluster_link(c, a, b));
+    lsim_opts_t o = lsim_opts(L, 4, "c:link", link_keys);
+    net_link_cfg_t l = link_from(&o, *net_cluster_link(c, a, b));
     net_cluster_set_link(c, a, b, &l);
     return 0;
 }
@@ -243,8 +217,8 @@ static int cl_link(lua_State *L)
 static int cl_default_link(lua_State *L)
 {
     net_cluster_t *c = check_cluster(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    net_link_cfg_t l = link_from(L, 2, net_link_cfg_default());
+    lsim_opts_t o = lsim_opts(L, 2, "c:default_link", link_keys);
+    net_link_cfg_t l = link_from(&o, net_link_cfg_default());
     net_cluster_set_default_link(c, &l);
     return 0;
 }
@@ -314,7 +288,7 @@ static void boot_lua(net_node_t *n, void *arg)
     lua_rawgeti(L, LUA_REGISTRYINDEX, b->node_ref);
     lua_rawseti(L, -2, 2);
     int packed = luaL_ref(L, LUA_REGISTRYINDEX);
-    free(host_run_here(L, packed));
+    free(lsim_call_packed(L, packed));
 }
 
 /* n:on_boot(fn): fn(n) runs in a goroutine of the node at start and after
@@ -373,9 +347,7 @@ static int nd_send(lua_State *L)
     uint32_t port = port_of(L, 3);
     luaL_checkany(L, 4);
     lua_Integer size = luaL_optinteger(L, 5, 64);
-    lpayload_t *p = malloc(sizeof *p);
-    if (!p)
-        return luaL_error(L, "out of memory");
+    lpayload_t *p = mem_malloc(sizeof *p);
     p->L = host_lua(host_of(L));
     p->ref = lsim_ref_value(L, 4);
     lua_pushinteger(L, (lua_Integer)net_send(n, to, port, p, (size_t)size, free_lpayload));
@@ -509,18 +481,9 @@ void lsim_open_cluster(lua_State *L, int t)
         {"clock", nd_clock},     {"set_clock", nd_set_clock}, {"sleep", nd_sleep},
         {"incarnation", nd_incarnation}, {NULL, NULL},
     };
-    luaL_newmetatable(L, CLUSTER_MT);
-    luaL_newlibtable(L, cl_methods);
-    luaL_setfuncs(L, cl_methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-    luaL_newmetatable(L, NODE_MT);
-    luaL_newlibtable(L, nd_methods);
-    luaL_setfuncs(L, nd_methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, nd_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
+    static const luaL_Reg nd_meta[] = {{"__tostring", nd_tostring}, {NULL, NULL}};
+    lsim_createmeta(L, CLUSTER_MT, NULL, cl_methods);
+    lsim_createmeta(L, NODE_MT, nd_meta, nd_methods);
     lua_pushcfunction(L, l_cluster);
     lua_setfield(L, t, "cluster");
 }

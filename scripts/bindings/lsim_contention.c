@@ -13,39 +13,19 @@
 #include "lsim.h"
 #include "lsim_ctx.h"
 
-static int opt_int(lua_State *L, const char *key, int def, int lo, int hi)
-{
-    lua_getfield(L, 1, key);
-    int v = def;
-    if (!lua_isnil(L, -1)) {
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi)
-            return luaL_error(L, "sim.contention_test: %s must be an integer from %d to %d", key, lo, hi);
-        v = (int)lua_tointeger(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
 static int l_contention_test(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const keys[] = {"rwmutex", "readers", "writers", "duration", "variant", "ctx", NULL};
+    lsim_opts_t o = lsim_opts(L, 1, "sim.contention_test", keys);
     lsim_need_goroutine(L, "sim.contention_test");
-    lua_getfield(L, 1, "rwmutex");
-    bool rw = lua_toboolean(L, -1);
-    lua_getfield(L, 1, "duration");
-    simtime_t d = lsim_optduration(L, -1, 5 * SIM_SEC);
-    lua_getfield(L, 1, "variant");
-    const char *variant = luaL_optstring(L, -1, "corrected");
-    if (strcmp(variant, "corrected") != 0 && strcmp(variant, "seed") != 0)
-        return luaL_error(L, "sim.contention_test: variant must be \"corrected\" or \"seed\"");
-    bool seed = strcmp(variant, "seed") == 0;
-    lua_getfield(L, 1, "ctx");
-    ctx_t *ctx = lua_isnil(L, -1) ? ctx_background() : lsim_checkctx(L, -1);
-    lua_pop(L, 4);
-    if (d <= 0)
-        return luaL_error(L, "sim.contention_test: duration must be positive");
-    int readers = opt_int(L, "readers", 5, 0, 100000);
-    int writers = opt_int(L, "writers", 5, 0, 100000);
+    bool rw = lsim_opt_bool(&o, "rwmutex", false);
+    simtime_t d = lsim_opt_dur(&o, "duration", 5 * SIM_SEC, 1, INT64_MAX);
+    bool seed = lsim_opt_seed_variant(&o);
+    ctx_t *ctx = lsim_opt_ctx(&o, "ctx");
+    if (!ctx)
+        ctx = ctx_background();
+    int readers = (int)lsim_opt_int(&o, "readers", 5, 0, 100000);
+    int writers = (int)lsim_opt_int(&o, "writers", 5, 0, 100000);
     contention_stats_t st = contention_run_test(ctx, rw, readers, writers, d, seed);
     lua_createtable(L, 0, 16);
     lua_pushboolean(L, st.use_rwmutex);

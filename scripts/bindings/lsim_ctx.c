@@ -17,13 +17,12 @@
 
 void lsim_pushctx(lua_State *L, ctx_t *c)
 {
-    *(ctx_t **)lua_newuserdatauv(L, sizeof c, 0) = c;
-    luaL_setmetatable(L, CTX_MT);
+    lsim_pushbox(L, c, CTX_MT, 0);
 }
 
 ctx_t *lsim_checkctx(lua_State *L, int idx)
 {
-    return *(ctx_t **)luaL_checkudata(L, idx, CTX_MT);
+    return lsim_checkbox(L, idx, CTX_MT);
 }
 
 static int cancel_closure(lua_State *L)
@@ -166,13 +165,8 @@ void lsim_open_ctx(lua_State *L, int t)
         {"deadline", c_deadline}, {"value", c_value}, {"cancel", c_cancel},
         {NULL, NULL},
     };
-    luaL_newmetatable(L, CTX_MT);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, c_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
+    static const luaL_Reg meta[] = {{"__tostring", c_tostring}, {NULL, NULL}};
+    lsim_createmeta(L, CTX_MT, meta, methods);
     static const luaL_Reg funcs[] = {
         {"background", l_background},       {"todo", l_todo},
         {"with_cancel", l_with_cancel},     {"with_timeout", l_with_timeout},

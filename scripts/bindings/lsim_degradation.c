@@ -33,15 +33,8 @@
 #define LOAD_MANAGER_MT "chansim.load_manager"
 #define SERVICE_MT "chansim.degradable_service"
 
-static load_manager_t *check_lm(lua_State *L, int idx)
-{
-    return *(load_manager_t **)luaL_checkudata(L, idx, LOAD_MANAGER_MT);
-}
-
-static degradable_service_t *check_svc(lua_State *L, int idx)
-{
-    return *(degradable_service_t **)luaL_checkudata(L, idx, SERVICE_MT);
-}
+LSIM_CHECK_BOX(check_lm, load_manager_t, LOAD_MANAGER_MT)
+LSIM_CHECK_BOX(check_svc, degradable_service_t, SERVICE_MT)
 
 static void set_str(lua_State *L, const char *k, const char *v)
 {
@@ -49,92 +42,39 @@ static void set_str(lua_State *L, const char *k, const char *v)
     lua_setfield(L, -2, k);
 }
 
-/* An optional integer option of the table at index 1, within [lo, hi]. */
-static int64_t opt_int(lua_State *L, const char *what, const char *key, int64_t def, int64_t lo,
-                       int64_t hi)
-{
-    lua_getfield(L, 1, key);
-    int64_t v = def;
-    if (!lua_isnil(L, -1)) {
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi)
-            return luaL_error(L, "%s: %s must be an integer from %lld to %lld", what, key,
-                              (long long)lo, (long long)hi);
-        v = lua_tointeger(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
-/* An optional positive duration option of the table at index 1. */
-static simtime_t opt_dur(lua_State *L, const char *what, const char *key, simtime_t def,
-                         bool zero_ok)
-{
-    lua_getfield(L, 1, key);
-    simtime_t v = lsim_optduration(L, -1, def);
-    lua_pop(L, 1);
-    if (v < 0 || (v == 0 && !zero_ok))
-        return luaL_error(L, "%s: %s must be %s", what, key, zero_ok ? "zero or more" : "positive");
-    return v;
-}
-
-static const char *const level_keys[SERVICE_LEVEL_COUNT] = {"full", "reduced", "minimal",
-                                                            "emergency"};
+static const char *const level_keys[SERVICE_LEVEL_COUNT + 1] = {"full", "reduced", "minimal",
+                                                                "emergency", NULL};
 
 /* thresholds = { reduced = { cpu = 70, ... }, ... } onto lm. */
-static void read_thresholds(lua_State *L, const char *what, load_manager_t *lm)
+static void read_thresholds(const lsim_opts_t *o, load_manager_t *lm)
 {
-    lua_getfield(L, 1, "thresholds");
-    if (lua_isnil(L, -1)) {
+    lua_State *L = o->L;
+    if (lsim_opt_push(o, "thresholds") == LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }
-    if (!lua_istable(L, -1))
-        luaL_error(L, "%s: thresholds must be a table { reduced = {...}, minimal = {...}, emergency = {...} }", what);
-    int t = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        const char *lk = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-        int level = -1;
-        for (int l = REDUCED_SERVICE; l < SERVICE_LEVEL_COUNT; l++)
-            if (strcmp(lk, level_keys[l]) == 0)
-                level = l;
-        if (level < 0)
-            luaL_error(L, "%s: thresholds: unknown level '%s' (want reduced, minimal or emergency)", what, lk);
-        if (!lua_istable(L, -1))
-            luaL_error(L, "%s: thresholds.%s must be a table", what, lk);
-        int lt = lua_gettop(L);
-        lua_pushnil(L);
-        while (lua_next(L, lt)) {
-            const char *mk = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-            int m = -1;
-            for (int i = 0; i < LOAD_METRIC_COUNT; i++)
-                if (strcmp(mk, load_manager_metric_string((load_manager_metric_t)i)) == 0)
-                    m = i;
-            if (m < 0)
-                luaL_error(L, "%s: thresholds.%s: unknown metric '%s' (want cpu, memory, requestRate or errorRate)",
-                           what, lk, mk);
-            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
-                luaL_error(L, "%s: thresholds.%s.%s must be a non-negative integer", what, lk, mk);
-            load_manager_set_threshold(lm, (load_manager_service_level_t)level, (load_manager_metric_t)m, lua_tointeger(L, -1));
+    char what[96];
+    snprintf(what, sizeof what, "%s: thresholds", o->fn);
+    lsim_opts_t levels = lsim_opts(L, -1, what, level_keys + REDUCED_SERVICE);
+    const char *metrics[LOAD_METRIC_COUNT + 1];
+    for (int m = 0; m < LOAD_METRIC_COUNT; m++)
+        metrics[m] = load_manager_metric_string((load_manager_metric_t)m);
+    metrics[LOAD_METRIC_COUNT] = NULL;
+    for (int l = REDUCED_SERVICE; l < SERVICE_LEVEL_COUNT; l++) {
+        if (lsim_opt_push(&levels, level_keys[l]) == LUA_TNIL) {
             lua_pop(L, 1);
+            continue;
         }
+        char lwhat[128];
+        snprintf(lwhat, sizeof lwhat, "%s.%s", what, level_keys[l]);
+        lsim_opts_t lt = lsim_opts(L, -1, lwhat, metrics);
+        for (int m = 0; m < LOAD_METRIC_COUNT; m++)
+            if (lsim_opt_has(&lt, metrics[m]))
+                load_manager_set_threshold(lm, (load_manager_service_level_t)l, (load_manager_metric_t)m,
+                                           lsim_opt_int(&lt, metrics[m], 0, 0, LUA_MAXINTEGER));
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-}
-
-static void check_keys(lua_State *L, const char *what, const char *const *allowed)
-{
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        lua_pop(L, 1);
-        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        bool ok = false;
-        for (int i = 0; k && allowed[i]; i++)
-            ok = ok || strcmp(k, allowed[i]) == 0;
-        if (!ok)
-            luaL_error(L, "%s: unknown option '%s'", what, k ? k : luaL_typename(L, -1));
-    }
 }
 
 static void push_change(lua_State *L, const load_manager_level_change_t *c)
@@ -192,20 +132,14 @@ static int l_load_manager(lua_State *L)
 {
     static const char *const keys[] = {"thresholds", "down_pct", "min_dwell", NULL};
     const char *what = "sim.load_manager";
-    if (lua_isnoneornil(L, 1)) {
-        lua_settop(L, 0);
-        lua_newtable(L);
-    }
-    luaL_checktype(L, 1, LUA_TTABLE);
-    check_keys(L, what, keys);
-    int down = (int)opt_int(L, what, "down_pct", 0, 0, 99);
-    simtime_t dwell = opt_dur(L, what, "min_dwell", 0, true);
+    lsim_opts_t o = lsim_opts_opt(L, 1, what, keys);
+    int down = (int)lsim_opt_int(&o, "down_pct", 0, 0, 99);
+    simtime_t dwell = lsim_opt_dur(&o, "min_dwell", 0, 0, INT64_MAX);
     lsim_need_goroutine(L, what);
     load_manager_t *lm = load_manager_new();
-    read_thresholds(L, what, lm);
+    read_thresholds(&o, lm);
     load_manager_set_hysteresis(lm, down, dwell);
-    *(load_manager_t **)lua_newuserdatauv(L, sizeof lm, 0) = lm;
-    luaL_setmetatable(L, LOAD_MANAGER_MT);
+    lsim_pushbox(L, lm, LOAD_MANAGER_MT, 0);
     return 1;
 }
 
@@ -264,16 +198,17 @@ static int lm_time_at(lua_State *L)
 
 /* ---- sim.degradable_service --------------------------------------------- */
 
-static void opt_levels_int(lua_State *L, const char *what, const char *key, int *out, int lo, int hi)
+static void opt_levels_int(const lsim_opts_t *o, const char *key, int *out, int lo, int hi)
 {
-    lua_getfield(L, 1, key);
-    if (!lua_isnil(L, -1)) {
+    lua_State *L = o->L;
+    if (lsim_opt_push(o, key) != LUA_TNIL) {
         if (!lua_istable(L, -1) || luaL_len(L, -1) != SERVICE_LEVEL_COUNT)
-            luaL_error(L, "%s: %s must be a list of 4 integers (Full, Reduced, Minimal, Emergency)", what, key);
+            lsim_opt_fail(o, key, -1, "a list of 4 integers (Full, Reduced, Minimal, Emergency)");
         for (int l = 0; l < SERVICE_LEVEL_COUNT; l++) {
             lua_rawgeti(L, -1, l + 1);
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi)
-                luaL_error(L, "%s: %s[%d] must be an integer from %d to %d", what, key, l + 1, lo, hi);
+                lsim_opts_error(o, "%s[%d] must be an integer from %d to %d (got %s)", key, l + 1, lo, hi,
+                                lsim_shown(L, -1));
             out[l] = (int)lua_tointeger(L, -1);
             lua_pop(L, 1);
         }
@@ -281,17 +216,17 @@ static void opt_levels_int(lua_State *L, const char *what, const char *key, int 
     lua_pop(L, 1);
 }
 
-static void opt_levels_dur(lua_State *L, const char *what, const char *key, simtime_t *out)
+static void opt_levels_dur(const lsim_opts_t *o, const char *key, simtime_t *out)
 {
-    lua_getfield(L, 1, key);
-    if (!lua_isnil(L, -1)) {
+    lua_State *L = o->L;
+    if (lsim_opt_push(o, key) != LUA_TNIL) {
         if (!lua_istable(L, -1) || luaL_len(L, -1) != SERVICE_LEVEL_COUNT)
-            luaL_error(L, "%s: %s must be a list of 4 durations (Full, Reduced, Minimal, Emergency)", what, key);
+            lsim_opt_fail(o, key, -1, "a list of 4 durations (Full, Reduced, Minimal, Emergency)");
         for (int l = 0; l < SERVICE_LEVEL_COUNT; l++) {
             lua_rawgeti(L, -1, l + 1);
-            out[l] = lsim_checkduration(L, -1);
+            out[l] = lsim_opt_durval(o, key, -1);
             if (out[l] <= 0)
-                luaL_error(L, "%s: %s[%d] must be positive", what, key, l + 1);
+                lsim_opts_error(o, "%s[%d] must be positive (got %s)", key, l + 1, lsim_shown(L, -1));
             lua_pop(L, 1);
         }
     }
@@ -306,24 +241,12 @@ static int l_degradable_service(lua_State *L)
         "down_pct", "min_dwell", NULL,
     };
     const char *what = "sim.degradable_service";
-    if (lua_isnoneornil(L, 1)) {
-        lua_settop(L, 0);
-        lua_newtable(L);
-    }
-    luaL_checktype(L, 1, LUA_TTABLE);
-    check_keys(L, what, keys);
+    lsim_opts_t o = lsim_opts_opt(L, 1, what, keys);
     degradable_service_config_t cfg = degradable_service_config_default();
-    lua_getfield(L, 1, "variant");
-    const char *variant = luaL_optstring(L, -1, "corrected");
-    if (strcmp(variant, "corrected") != 0 && strcmp(variant, "seed") != 0)
-        return luaL_error(L, "%s: variant must be \"corrected\" or \"seed\"", what);
-    cfg.seed_variant = strcmp(variant, "seed") == 0;
-    lua_pop(L, 1);
-    lua_getfield(L, 1, "name");
-    if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0))
-        return luaL_error(L, "%s: name must be a non-empty string", what);
-    cfg.name = lua_isnil(L, -1) ? "DegradableService" : lua_tostring(L, -1);
-    lua_pop(L, 1); /* the string stays reachable from the options table */
+    cfg.seed_variant = lsim_opt_seed_variant(&o);
+    cfg.name = lsim_opt_str(&o, "name", "DegradableService"); /* reachable from the options table */
+    if (!*cfg.name)
+        return lsim_opts_error(&o, "name must be a non-empty string");
     /* The CPUs of scenario{ gomaxprocs } (the registry slot lsim.c keeps). */
     lua_getfield(L, LUA_REGISTRYINDEX, "chansim.cpu");
     cfg.cpu = lua_touserdata(L, -1);
@@ -331,23 +254,22 @@ static int l_degradable_service(lua_State *L)
     if (!cfg.cpu)
         return luaL_error(L, "%s: the cpu figure is the measured utilisation of the simulated CPUs: "
                              "set scenario{ gomaxprocs = N }", what);
-    cfg.cpu_pct = (int)opt_int(L, what, "cpu_pct", cfg.cpu_pct, 0, 100);
-    cfg.request_bytes = opt_int(L, what, "request_bytes", cfg.request_bytes, 0, (int64_t)1 << 40);
-    cfg.memory_budget_bytes = opt_int(L, what, "memory_budget", cfg.memory_budget_bytes, 1, (int64_t)1 << 50);
-    cfg.failure_pct = (int)opt_int(L, what, "failure_pct", cfg.failure_pct, 0, 100);
-    cfg.request_timeout = opt_dur(L, what, "request_timeout", cfg.request_timeout, false);
-    cfg.update_interval = opt_dur(L, what, "update_interval", cfg.update_interval, false);
-    cfg.base_rate = opt_int(L, what, "base_rate", cfg.base_rate, 1, 1000000);
-    cfg.peak_rate = opt_int(L, what, "peak_rate", cfg.peak_rate, 1, 1000000);
-    opt_levels_int(L, what, "pool_size", cfg.pool_size, 1, 100000);
-    opt_levels_dur(L, what, "pool_timeout", cfg.pool_timeout);
-    cfg.down_pct = (int)opt_int(L, what, "down_pct", 0, 0, 99);
-    cfg.min_dwell = opt_dur(L, what, "min_dwell", 0, true);
+    cfg.cpu_pct = (int)lsim_opt_int(&o, "cpu_pct", cfg.cpu_pct, 0, 100);
+    cfg.request_bytes = lsim_opt_int(&o, "request_bytes", cfg.request_bytes, 0, (int64_t)1 << 40);
+    cfg.memory_budget_bytes = lsim_opt_int(&o, "memory_budget", cfg.memory_budget_bytes, 1, (int64_t)1 << 50);
+    cfg.failure_pct = (int)lsim_opt_int(&o, "failure_pct", cfg.failure_pct, 0, 100);
+    cfg.request_timeout = lsim_opt_dur(&o, "request_timeout", cfg.request_timeout, 1, INT64_MAX);
+    cfg.update_interval = lsim_opt_dur(&o, "update_interval", cfg.update_interval, 1, INT64_MAX);
+    cfg.base_rate = lsim_opt_int(&o, "base_rate", cfg.base_rate, 1, 1000000);
+    cfg.peak_rate = lsim_opt_int(&o, "peak_rate", cfg.peak_rate, 1, 1000000);
+    opt_levels_int(&o, "pool_size", cfg.pool_size, 1, 100000);
+    opt_levels_dur(&o, "pool_timeout", cfg.pool_timeout);
+    cfg.down_pct = (int)lsim_opt_int(&o, "down_pct", 0, 0, 99);
+    cfg.min_dwell = lsim_opt_dur(&o, "min_dwell", 0, 0, INT64_MAX);
     lsim_need_goroutine(L, what);
     degradable_service_t *s = degradable_service_new(&cfg);
-    read_thresholds(L, what, degradable_service_load_manager(s));
-    *(degradable_service_t **)lua_newuserdatauv(L, sizeof s, 0) = s;
-    luaL_setmetatable(L, SERVICE_MT);
+    read_thresholds(&o, degradable_service_load_manager(s));
+    lsim_pushbox(L, s, SERVICE_MT, 0);
     return 1;
 }
 
@@ -411,9 +333,7 @@ static int svc_handle_request(lua_State *L)
         lua_pushboolean(L, 1);
         return 1;
     }
-    lua_pushnil(L);
-    lua_pushstring(L, go_error_msg(err));
-    return 2;
+    return lsim_push_error(L, err);
 }
 
 static int svc_update_metrics(lua_State *L)
@@ -508,8 +428,8 @@ void lsim_open_degradation(lua_State *L, int t)
         {"changes", svc_changes}, {"updates", svc_updates}, {"stats", svc_stats},
         {"flags", svc_flags}, {"time_at", svc_time_at}, {NULL, NULL},
     };
-    lsim_newmeta(L, LOAD_MANAGER_MT, lm_methods);
-    lsim_newmeta(L, SERVICE_MT, svc_methods);
+    lsim_createmeta(L, LOAD_MANAGER_MT, NULL, lm_methods);
+    lsim_createmeta(L, SERVICE_MT, NULL, svc_methods);
     lua_pushcfunction(L, l_load_manager);
     lua_setfield(L, t, "load_manager");
     lua_pushcfunction(L, l_degradable_service);

@@ -44,25 +44,11 @@
 #define LEADERSHIP_MT "chansim.leadership"
 #define FENCED_MT "chansim.fenced_resource"
 #define ACKED_MT "chansim.acked_writes"
+#define NODE_MT "chansim.node" /* lsim_cluster.c's */
 
-/* Every userdata here is a pointer to a scheduler-owned object; uservalue 1
- * keeps what it was made from alive (its client, session, ...). */
-static void *check(lua_State *L, int idx, const char *mt)
-{
-    return *(void **)luaL_checkudata(L, idx, mt);
-}
-
-static void push(lua_State *L, void *p, const char *mt, int keep_idx)
-{
-    if (keep_idx)
-        keep_idx = lua_absindex(L, keep_idx);
-    *(void **)lua_newuserdatauv(L, sizeof p, 1) = p;
-    luaL_setmetatable(L, mt);
-    if (keep_idx) {
-        lua_pushvalue(L, keep_idx);
-        lua_setiuservalue(L, -2, 1);
-    }
-}
+/* Every userdata here is a box (lsim_pushbox) holding a pointer to a
+ * scheduler-owned object; uservalue 1 keeps what it was made from alive
+ * (its client, session, ...). */
 
 static ctx_t *opt_ctx(lua_State *L, int idx)
 {
@@ -71,9 +57,7 @@ static ctx_t *opt_ctx(lua_State *L, int idx)
 
 static int fail(lua_State *L, const go_error_t *err)
 {
-    lua_pushnil(L);
-    lua_pushstring(L, go_error_msg(err));
-    return 2;
+    return lsim_push_error(L, err);
 }
 
 static void push_kv(lua_State *L, const kv_kv_t *kv)
@@ -103,48 +87,43 @@ static void push_kvs(lua_State *L, const kv_op_result_t *op)
 /* sim.etcd_server(node [, { expiry_interval =, service_time = }]) */
 static int l_server(lua_State *L)
 {
-    net_node_t *n = *(net_node_t **)luaL_checkudata(L, 1, "chansim.node");
+    net_node_t *n = lsim_checkbox(L, 1, NODE_MT);
     etcd_server_cfg_t cfg = etcd_server_cfg_default();
-    if (lua_istable(L, 2)) {
-        lua_getfield(L, 2, "expiry_interval");
-        cfg.expiry_interval = lsim_optduration(L, -1, cfg.expiry_interval);
-        lua_getfield(L, 2, "service_time");
-        cfg.service_time = lsim_optduration(L, -1, cfg.service_time);
-        lua_pop(L, 2);
-    }
+    static const char *const keys[] = {"expiry_interval", "service_time", NULL};
+    lsim_opts_t o = lsim_opts_opt(L, 2, "sim.etcd_server", keys);
+    cfg.expiry_interval = lsim_opt_dur(&o, "expiry_interval", cfg.expiry_interval, 1, INT64_MAX);
+    cfg.service_time = lsim_opt_dur(&o, "service_time", cfg.service_time, 0, INT64_MAX);
     etcd_server_t *srv = etcd_server_new(n, &cfg);
     net_node_set_boot(n, etcd_server_boot, srv);
-    push(L, srv, SERVER_MT, 1);
+    lsim_pushbox(L, srv, SERVER_MT, 1);
     return 1;
 }
 
 /* store:client(node [, { request_timeout = }]) */
 static int srv_client(lua_State *L)
 {
-    etcd_server_t *srv = check(L, 1, SERVER_MT);
-    net_node_t *n = *(net_node_t **)luaL_checkudata(L, 2, "chansim.node");
+    etcd_server_t *srv = lsim_checkbox(L, 1, SERVER_MT);
+    net_node_t *n = lsim_checkbox(L, 2, NODE_MT);
     etcd_client_cfg_t cfg = etcd_client_cfg_default();
-    if (lua_istable(L, 3)) {
-        lua_getfield(L, 3, "request_timeout");
-        cfg.request_timeout = lsim_optduration(L, -1, cfg.request_timeout);
-        lua_pop(L, 1);
-    }
+    static const char *const keys[] = {"request_timeout", NULL};
+    lsim_opts_t o = lsim_opts_opt(L, 3, "store:client", keys);
+    cfg.request_timeout = lsim_opt_dur(&o, "request_timeout", cfg.request_timeout, 0, INT64_MAX);
     if (!net_node_up(n))
         return luaL_error(L, "etcd client on %s: the node is down", net_node_name(n));
-    push(L, etcd_client_new(srv, n, &cfg), CLIENT_MT, 2);
+    lsim_pushbox(L, etcd_client_new(srv, n, &cfg), CLIENT_MT, 2);
     return 1;
 }
 
 /* store:revision(), store:keys() (the server's truth, for checks) */
 static int srv_revision(lua_State *L)
 {
-    lua_pushinteger(L, kv_revision(etcd_server_kv(check(L, 1, SERVER_MT))));
+    lua_pushinteger(L, kv_revision(etcd_server_kv(lsim_checkbox(L, 1, SERVER_MT))));
     return 1;
 }
 
 static int srv_keys(lua_State *L)
 {
-    kv_t *kv = etcd_server_kv(check(L, 1, SERVER_MT));
+    kv_t *kv = etcd_server_kv(lsim_checkbox(L, 1, SERVER_MT));
     const char *prefix = luaL_optstring(L, 2, "");
     size_t pl = strlen(prefix);
     lua_newtable(L);
@@ -161,7 +140,7 @@ static int srv_keys(lua_State *L)
 
 static int cli_put(lua_State *L)
 {
-    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
     const char *k = luaL_checkstring(L, 2), *v = luaL_checkstring(L, 3);
     int64_t lease = luaL_optinteger(L, 4, 0);
     lsim_need_goroutine(L, "etcd put");
@@ -178,27 +157,18 @@ static int cli_put(lua_State *L)
 /* kvs, rev = cli:get(key [, { prefix =, sort = "key"|"create"|"mod", order = "asc"|"desc", limit = }] [, ctx]) */
 static int cli_get(lua_State *L)
 {
-    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
     const char *k = luaL_checkstring(L, 2);
     kv_range_opts_t o = {0};
-    if (lua_istable(L, 3)) {
-        lua_getfield(L, 3, "prefix");
-        o.prefix = lua_toboolean(L, -1);
-        lua_getfield(L, 3, "limit");
-        o.limit = luaL_optinteger(L, -1, 0);
-        lua_getfield(L, 3, "sort");
-        const char *sort = luaL_optstring(L, -1, "key");
-        lua_getfield(L, 3, "order");
-        const char *order = luaL_optstring(L, -1, "asc");
-        lua_pop(L, 4);
-        if (strcmp(sort, "create") == 0)
-            o.sort_target = KV_SORT_CREATE;
-        else if (strcmp(sort, "mod") == 0)
-            o.sort_target = KV_SORT_MOD;
-        else if (strcmp(sort, "key") != 0)
-            return luaL_error(L, "etcd get: sort is \"key\", \"create\" or \"mod\"");
-        o.sort_order = strcmp(order, "desc") == 0 ? KV_SORT_DESCEND : KV_SORT_ASCEND;
-    }
+    static const char *const keys[] = {"prefix", "sort", "order", "limit", NULL};
+    static const char *const sorts[] = {"key", "create", "mod", NULL};
+    static const char *const orders[] = {"asc", "desc", NULL};
+    lsim_opts_t opt = lsim_opts_opt(L, 3, "cli:get", keys);
+    o.prefix = lsim_opt_bool(&opt, "prefix", false);
+    o.limit = lsim_opt_int(&opt, "limit", 0, 0, LUA_MAXINTEGER);
+    int sort = lsim_opt_enum(&opt, "sort", sorts, 0);
+    o.sort_target = sort == 1 ? KV_SORT_CREATE : sort == 2 ? KV_SORT_MOD : o.sort_target;
+    o.sort_order = lsim_opt_enum(&opt, "order", orders, 0) == 1 ? KV_SORT_DESCEND : KV_SORT_ASCEND;
     lsim_need_goroutine(L, "etcd get");
     kv_result_t r = {0};
     const go_error_t *err = etcd_get(c, opt_ctx(L, 4), k, &o, &r);
@@ -214,7 +184,7 @@ static int cli_get(lua_State *L)
 
 static int cli_delete(lua_State *L)
 {
-    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
     const char *k = luaL_checkstring(L, 2);
     bool prefix = lua_toboolean(L, 3);
     lsim_need_goroutine(L, "etcd delete");
@@ -231,7 +201,7 @@ static int cli_delete(lua_State *L)
 
 static int cli_grant(lua_State *L)
 {
-    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
     int64_t ttl = luaL_checkinteger(L, 2);
     lsim_need_goroutine(L, "etcd grant");
     kv_result_t r = {0};
@@ -247,7 +217,7 @@ static int cli_grant(lua_State *L)
 
 static int cli_keepalive_once(lua_State *L)
 {
-    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
     int64_t lease = luaL_checkinteger(L, 2);
     lsim_need_goroutine(L, "etcd keepalive");
     kv_result_t r = {0};
@@ -262,7 +232,7 @@ static int cli_keepalive_once(lua_State *L)
 
 static int cli_revoke(lua_State *L)
 {
-    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
     int64_t lease = luaL_checkinteger(L, 2);
     lsim_need_goroutine(L, "etcd revoke");
     kv_result_t r = {0};
@@ -279,39 +249,36 @@ static int cli_revoke(lua_State *L)
 
 static int l_session(lua_State *L)
 {
-    etcd_client_t *c = check(L, 1, CLIENT_MT);
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
     concurrency_session_opts_t o = {0};
-    if (lua_istable(L, 2)) {
-        lua_getfield(L, 2, "ttl");
-        o.ttl_s = luaL_optinteger(L, -1, 0);
-        lua_getfield(L, 2, "ctx");
-        o.ctx = lua_isnil(L, -1) ? NULL : lsim_checkctx(L, -1);
-        lua_pop(L, 2);
-    }
+    static const char *const keys[] = {"ttl", "ctx", NULL};
+    lsim_opts_t opt = lsim_opts_opt(L, 2, "cli:session", keys);
+    o.ttl_s = lsim_opt_int(&opt, "ttl", 0, 0, LUA_MAXINTEGER);
+    o.ctx = lsim_opt_ctx(&opt, "ctx");
     lsim_need_goroutine(L, "etcd session");
     concurrency_session_t *s;
     const go_error_t *err = concurrency_session_new(c, &o, &s);
     if (err)
         return fail(L, err);
-    push(L, s, SESSION_MT, 1);
+    lsim_pushbox(L, s, SESSION_MT, 1);
     return 1;
 }
 
 static int ses_lease(lua_State *L)
 {
-    lua_pushinteger(L, concurrency_session_lease(check(L, 1, SESSION_MT)));
+    lua_pushinteger(L, concurrency_session_lease(lsim_checkbox(L, 1, SESSION_MT)));
     return 1;
 }
 
 static int ses_done(lua_State *L)
 {
-    lsim_pushchan(L, concurrency_session_done(check(L, 1, SESSION_MT)));
+    lsim_pushchan(L, concurrency_session_done(lsim_checkbox(L, 1, SESSION_MT)));
     return 1;
 }
 
 static int ses_close(lua_State *L)
 {
-    concurrency_session_t *s = check(L, 1, SESSION_MT);
+    concurrency_session_t *s = lsim_checkbox(L, 1, SESSION_MT);
     lsim_need_goroutine(L, "session close");
     const go_error_t *err = concurrency_session_close(s);
     if (err)
@@ -322,7 +289,7 @@ static int ses_close(lua_State *L)
 
 static int ses_orphan(lua_State *L)
 {
-    concurrency_session_t *s = check(L, 1, SESSION_MT);
+    concurrency_session_t *s = lsim_checkbox(L, 1, SESSION_MT);
     lsim_need_goroutine(L, "session orphan");
     concurrency_session_orphan(s);
     return 0;
@@ -330,8 +297,8 @@ static int ses_orphan(lua_State *L)
 
 static int l_emutex(lua_State *L)
 {
-    concurrency_session_t *s = check(L, 1, SESSION_MT);
-    push(L, concurrency_mutex_new(s, luaL_checkstring(L, 2)), EMUTEX_MT, 1);
+    concurrency_session_t *s = lsim_checkbox(L, 1, SESSION_MT);
+    lsim_pushbox(L, concurrency_mutex_new(s, luaL_checkstring(L, 2)), EMUTEX_MT, 1);
     return 1;
 }
 
@@ -345,48 +312,48 @@ static int ok_or_fail(lua_State *L, const go_error_t *err)
 
 static int em_lock(lua_State *L)
 {
-    concurrency_mutex_t *m = check(L, 1, EMUTEX_MT);
+    concurrency_mutex_t *m = lsim_checkbox(L, 1, EMUTEX_MT);
     lsim_need_goroutine(L, "Mutex.Lock");
     return ok_or_fail(L, concurrency_mutex_lock(m, opt_ctx(L, 2)));
 }
 
 static int em_try_lock(lua_State *L)
 {
-    concurrency_mutex_t *m = check(L, 1, EMUTEX_MT);
+    concurrency_mutex_t *m = lsim_checkbox(L, 1, EMUTEX_MT);
     lsim_need_goroutine(L, "Mutex.TryLock");
     return ok_or_fail(L, concurrency_mutex_try_lock(m, opt_ctx(L, 2)));
 }
 
 static int em_unlock(lua_State *L)
 {
-    concurrency_mutex_t *m = check(L, 1, EMUTEX_MT);
+    concurrency_mutex_t *m = lsim_checkbox(L, 1, EMUTEX_MT);
     lsim_need_goroutine(L, "Mutex.Unlock");
     return ok_or_fail(L, concurrency_mutex_unlock(m, opt_ctx(L, 2)));
 }
 
 static int em_key(lua_State *L)
 {
-    lua_pushstring(L, concurrency_mutex_key(check(L, 1, EMUTEX_MT)));
+    lua_pushstring(L, concurrency_mutex_key(lsim_checkbox(L, 1, EMUTEX_MT)));
     return 1;
 }
 
 /* m:token(): the revision at which the lock was acquired (a fencing token) */
 static int em_token(lua_State *L)
 {
-    lua_pushinteger(L, concurrency_mutex_header_revision(check(L, 1, EMUTEX_MT)));
+    lua_pushinteger(L, concurrency_mutex_header_revision(lsim_checkbox(L, 1, EMUTEX_MT)));
     return 1;
 }
 
 static int l_election(lua_State *L)
 {
-    concurrency_session_t *s = check(L, 1, SESSION_MT);
-    push(L, concurrency_election_new(s, luaL_checkstring(L, 2)), ELECTION_MT, 1);
+    concurrency_session_t *s = lsim_checkbox(L, 1, SESSION_MT);
+    lsim_pushbox(L, concurrency_election_new(s, luaL_checkstring(L, 2)), ELECTION_MT, 1);
     return 1;
 }
 
 static int el_campaign(lua_State *L)
 {
-    concurrency_election_t *e = check(L, 1, ELECTION_MT);
+    concurrency_election_t *e = lsim_checkbox(L, 1, ELECTION_MT);
     const char *val = luaL_checkstring(L, 2);
     lsim_need_goroutine(L, "Election.Campaign");
     return ok_or_fail(L, concurrency_election_campaign(e, opt_ctx(L, 3), val));
@@ -394,7 +361,7 @@ static int el_campaign(lua_State *L)
 
 static int el_proclaim(lua_State *L)
 {
-    concurrency_election_t *e = check(L, 1, ELECTION_MT);
+    concurrency_election_t *e = lsim_checkbox(L, 1, ELECTION_MT);
     const char *val = luaL_checkstring(L, 2);
     lsim_need_goroutine(L, "Election.Proclaim");
     return ok_or_fail(L, concurrency_election_proclaim(e, opt_ctx(L, 3), val));
@@ -402,7 +369,7 @@ static int el_proclaim(lua_State *L)
 
 static int el_resign(lua_State *L)
 {
-    concurrency_election_t *e = check(L, 1, ELECTION_MT);
+    concurrency_election_t *e = lsim_checkbox(L, 1, ELECTION_MT);
     lsim_need_goroutine(L, "Election.Resign");
     return ok_or_fail(L, concurrency_election_resign(e, opt_ctx(L, 2)));
 }
@@ -410,7 +377,7 @@ static int el_resign(lua_State *L)
 /* value, key, term = e:leader([ctx]) */
 static int el_leader(lua_State *L)
 {
-    concurrency_election_t *e = check(L, 1, ELECTION_MT);
+    concurrency_election_t *e = lsim_checkbox(L, 1, ELECTION_MT);
     lsim_need_goroutine(L, "Election.Leader");
     kv_result_t r = {0};
     const go_error_t *err = concurrency_election_leader(e, opt_ctx(L, 2), &r);
@@ -427,89 +394,76 @@ static int el_leader(lua_State *L)
 
 static int el_is_leader(lua_State *L)
 {
-    lua_pushboolean(L, concurrency_election_is_leader(check(L, 1, ELECTION_MT)));
+    lua_pushboolean(L, concurrency_election_is_leader(lsim_checkbox(L, 1, ELECTION_MT)));
     return 1;
 }
 
 static int el_term(lua_State *L)
 {
-    lua_pushinteger(L, concurrency_election_rev(check(L, 1, ELECTION_MT)));
+    lua_pushinteger(L, concurrency_election_rev(lsim_checkbox(L, 1, ELECTION_MT)));
     return 1;
 }
 
 /* ---- the seed's patterns -------------------------------------------------------- */
 
-static bool variant_seed(lua_State *L, int t, const char *who)
+static etcd_client_t *field_client(const lsim_opts_t *o)
 {
-    lua_getfield(L, t, "variant");
-    const char *v = luaL_optstring(L, -1, "corrected");
-    lua_pop(L, 1);
-    if (strcmp(v, "seed") != 0 && strcmp(v, "corrected") != 0)
-        luaL_error(L, "%s: variant must be \"seed\" or \"corrected\"", who);
-    return strcmp(v, "seed") == 0;
-}
-
-static etcd_client_t *field_client(lua_State *L, int t, const char *who)
-{
-    lua_getfield(L, t, "client");
-    etcd_client_t *c = luaL_testudata(L, -1, CLIENT_MT) ? check(L, -1, CLIENT_MT) : NULL;
-    lua_pop(L, 1);
-    if (!c)
-        luaL_error(L, "%s: client must be an etcd client (store:client(node))", who);
+    if (lsim_opt_push(o, "client") == LUA_TNIL || !luaL_testudata(o->L, -1, CLIENT_MT))
+        lsim_opt_fail(o, "client", -1, "an etcd client (store:client(node))");
+    etcd_client_t *c = lsim_checkbox(o->L, -1, CLIENT_MT);
+    lua_pop(o->L, 1);
     return c;
 }
 
-static int64_t field_int(lua_State *L, int t, const char *k, int64_t def)
+/* The box of an optional key, which must have metatable mt, or NULL. */
+static void *field_box(const lsim_opts_t *o, const char *key, const char *mt, const char *want)
 {
-    lua_getfield(L, t, k);
-    int64_t v = luaL_optinteger(L, -1, def);
-    lua_pop(L, 1);
-    return v;
-}
-
-static const char *field_str(lua_State *L, int t, const char *k, const char *def)
-{
-    lua_getfield(L, t, k);
-    const char *v = luaL_optstring(L, -1, def);
-    lua_pop(L, 1);
-    return v; /* strings in the table stay alive with it */
+    void *p = NULL;
+    if (lsim_opt_push(o, key) != LUA_TNIL) {
+        if (!luaL_testudata(o->L, -1, mt))
+            lsim_opt_fail(o, key, -1, want);
+        p = lsim_checkbox(o->L, -1, mt);
+    }
+    lua_pop(o->L, 1);
+    return p;
 }
 
 /* sim.distributed_mutex{ client =, lock_path = "/locks/my-critical-section", ttl = 10, variant = } */
 static int l_dmutex(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    etcd_client_t *c = field_client(L, 1, "sim.distributed_mutex");
-    const char *path = field_str(L, 1, "lock_path", "/locks/my-critical-section");
-    int64_t ttl = field_int(L, 1, "ttl", 10);
-    bool seed = variant_seed(L, 1, "sim.distributed_mutex");
+    static const char *const keys[] = {"client", "lock_path", "ttl", "variant", NULL};
+    lsim_opts_t o = lsim_opts(L, 1, "sim.distributed_mutex", keys);
+    etcd_client_t *c = field_client(&o);
+    const char *path = lsim_opt_str(&o, "lock_path", "/locks/my-critical-section");
+    int64_t ttl = lsim_opt_int(&o, "ttl", 10, LUA_MININTEGER, LUA_MAXINTEGER);
+    bool seed = lsim_opt_seed_variant(&o);
     lsim_need_goroutine(L, "NewDistributedMutex");
     distributed_mutex_t *dm;
     const go_error_t *err = distributed_mutex_new(c, path, ttl, seed, &dm);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");
-    push(L, dm, DMUTEX_MT, -1);
+    lsim_pushbox(L, dm, DMUTEX_MT, -1);
     return 1;
 }
 
 static int dm_lock(lua_State *L)
 {
-    distributed_mutex_t *dm = check(L, 1, DMUTEX_MT);
+    distributed_mutex_t *dm = lsim_checkbox(L, 1, DMUTEX_MT);
     lsim_need_goroutine(L, "DistributedMutex.Lock");
     return ok_or_fail(L, distributed_mutex_lock(dm, opt_ctx(L, 2)));
 }
 
 static int dm_unlock(lua_State *L)
 {
-    distributed_mutex_t *dm = check(L, 1, DMUTEX_MT);
+    distributed_mutex_t *dm = lsim_checkbox(L, 1, DMUTEX_MT);
     lsim_need_goroutine(L, "DistributedMutex.Unlock");
     return ok_or_fail(L, distributed_mutex_unlock(dm, opt_ctx(L, 2)));
 }
 
 static int dm_close(lua_State *L)
 {
-    distributed_mutex_t *dm = check(L, 1, DMUTEX_MT);
+    distributed_mutex_t *dm = lsim_checkbox(L, 1, DMUTEX_MT);
     lsim_need_goroutine(L, "DistributedMutex.Close");
     distributed_mutex_close(dm);
     return 0;
@@ -517,19 +471,19 @@ static int dm_close(lua_State *L)
 
 static int dm_is_locked(lua_State *L)
 {
-    lua_pushboolean(L, distributed_mutex_is_locked(check(L, 1, DMUTEX_MT)));
+    lua_pushboolean(L, distributed_mutex_is_locked(lsim_checkbox(L, 1, DMUTEX_MT)));
     return 1;
 }
 
 static int dm_lock_count(lua_State *L)
 {
-    lua_pushinteger(L, distributed_mutex_lock_count(check(L, 1, DMUTEX_MT)));
+    lua_pushinteger(L, distributed_mutex_lock_count(lsim_checkbox(L, 1, DMUTEX_MT)));
     return 1;
 }
 
 static int dm_owner(lua_State *L)
 {
-    distributed_mutex_t *dm = check(L, 1, DMUTEX_MT);
+    distributed_mutex_t *dm = lsim_checkbox(L, 1, DMUTEX_MT);
     lsim_need_goroutine(L, "DistributedMutex.GetLockOwner");
     char out[512];
     const go_error_t *err = distributed_mutex_get_lock_owner(dm, opt_ctx(L, 2), out, sizeof out);
@@ -541,19 +495,19 @@ static int dm_owner(lua_State *L)
 
 static int dm_node_id(lua_State *L)
 {
-    lua_pushstring(L, distributed_mutex_node_id(check(L, 1, DMUTEX_MT)));
+    lua_pushstring(L, distributed_mutex_node_id(lsim_checkbox(L, 1, DMUTEX_MT)));
     return 1;
 }
 
 static int dm_token(lua_State *L)
 {
-    lua_pushinteger(L, concurrency_mutex_header_revision(distributed_mutex_inner(check(L, 1, DMUTEX_MT))));
+    lua_pushinteger(L, concurrency_mutex_header_revision(distributed_mutex_inner(lsim_checkbox(L, 1, DMUTEX_MT))));
     return 1;
 }
 
 static int dm_session_done(lua_State *L)
 {
-    lsim_pushchan(L, concurrency_session_done(distributed_mutex_session(check(L, 1, DMUTEX_MT))));
+    lsim_pushchan(L, concurrency_session_done(distributed_mutex_session(lsim_checkbox(L, 1, DMUTEX_MT))));
     return 1;
 }
 
@@ -561,61 +515,60 @@ static int dm_session_done(lua_State *L)
  *                      variant =, track = sim.leadership(...) } */
 static int l_leader(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    etcd_client_t *c = field_client(L, 1, "sim.leader_election");
-    const char *id = field_str(L, 1, "election_id", "/elections/my-service-leader");
-    int64_t ttl = field_int(L, 1, "ttl", 10);
-    bool seed = variant_seed(L, 1, "sim.leader_election");
-    lua_getfield(L, 1, "track");
-    checker_leadership_t *track = lua_isnil(L, -1) ? NULL : check(L, -1, LEADERSHIP_MT);
-    lua_pop(L, 1);
+    static const char *const keys[] = {"client", "election_id", "ttl", "variant", "track", NULL};
+    lsim_opts_t o = lsim_opts(L, 1, "sim.leader_election", keys);
+    etcd_client_t *c = field_client(&o);
+    const char *id = lsim_opt_str(&o, "election_id", "/elections/my-service-leader");
+    int64_t ttl = lsim_opt_int(&o, "ttl", 10, LUA_MININTEGER, LUA_MAXINTEGER);
+    bool seed = lsim_opt_seed_variant(&o);
+    checker_leadership_t *track = field_box(&o, "track", LEADERSHIP_MT, "a sim.leadership");
     lsim_need_goroutine(L, "NewLeaderElection");
     leader_election_t *le;
     const go_error_t *err = leader_election_new(c, id, ttl, seed, track, &le);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");
-    push(L, le, LEADER_MT, -1);
+    lsim_pushbox(L, le, LEADER_MT, -1);
     return 1;
 }
 
 static int le_campaign(lua_State *L)
 {
-    leader_election_t *le = check(L, 1, LEADER_MT);
+    leader_election_t *le = lsim_checkbox(L, 1, LEADER_MT);
     lsim_need_goroutine(L, "LeaderElection.Campaign");
     return ok_or_fail(L, leader_election_campaign(le, opt_ctx(L, 2)));
 }
 
 static int le_resign(lua_State *L)
 {
-    leader_election_t *le = check(L, 1, LEADER_MT);
+    leader_election_t *le = lsim_checkbox(L, 1, LEADER_MT);
     lsim_need_goroutine(L, "LeaderElection.Resign");
     return ok_or_fail(L, leader_election_resign(le, opt_ctx(L, 2)));
 }
 
 static int le_is_leader(lua_State *L)
 {
-    lua_pushboolean(L, leader_election_is_leader(check(L, 1, LEADER_MT)));
+    lua_pushboolean(L, leader_election_is_leader(lsim_checkbox(L, 1, LEADER_MT)));
     return 1;
 }
 
 /* le:changes(): the LeaderChanges channel; values are true or false */
 static int le_changes(lua_State *L)
 {
-    lsim_pushchan_bool(L, leader_election_changes(check(L, 1, LEADER_MT)));
+    lsim_pushchan_bool(L, leader_election_changes(lsim_checkbox(L, 1, LEADER_MT)));
     return 1;
 }
 
 static int le_watch_leader(lua_State *L)
 {
-    leader_election_t *le = check(L, 1, LEADER_MT);
+    leader_election_t *le = lsim_checkbox(L, 1, LEADER_MT);
     leader_election_watch_leader(le, opt_ctx(L, 2));
     return 0;
 }
 
 static int le_close(lua_State *L)
 {
-    leader_election_t *le = check(L, 1, LEADER_MT);
+    leader_election_t *le = lsim_checkbox(L, 1, LEADER_MT);
     lsim_need_goroutine(L, "LeaderElection.Close");
     leader_election_close(le);
     return 0;
@@ -623,7 +576,7 @@ static int le_close(lua_State *L)
 
 static int le_current_leader(lua_State *L)
 {
-    leader_election_t *le = check(L, 1, LEADER_MT);
+    leader_election_t *le = lsim_checkbox(L, 1, LEADER_MT);
     lsim_need_goroutine(L, "LeaderElection.GetCurrentLeader");
     char out[512];
     const go_error_t *err = leader_election_get_current_leader(le, opt_ctx(L, 2), out, sizeof out);
@@ -635,13 +588,13 @@ static int le_current_leader(lua_State *L)
 
 static int le_node_id(lua_State *L)
 {
-    lua_pushstring(L, leader_election_node_id(check(L, 1, LEADER_MT)));
+    lua_pushstring(L, leader_election_node_id(lsim_checkbox(L, 1, LEADER_MT)));
     return 1;
 }
 
 static int le_term(lua_State *L)
 {
-    lua_pushinteger(L, leader_election_term(check(L, 1, LEADER_MT)));
+    lua_pushinteger(L, leader_election_term(lsim_checkbox(L, 1, LEADER_MT)));
     return 1;
 }
 
@@ -649,31 +602,27 @@ static int le_term(lua_State *L)
  *                            ttl = 10, fair = false, track = sim.holders{...} } */
 static int l_dsem(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    etcd_client_t *c = field_client(L, 1, "sim.distributed_semaphore");
-    const char *path = field_str(L, 1, "path", "/semaphores/connection-limit");
-    int64_t count = field_int(L, 1, "count", 3);
-    int64_t ttl = field_int(L, 1, "ttl", 10);
-    if (count < 1 || count > 64)
-        return luaL_error(L, "sim.distributed_semaphore: count must be from 1 to 64");
-    lua_getfield(L, 1, "fair");
-    bool fair = lua_toboolean(L, -1);
-    lua_getfield(L, 1, "track");
-    checker_holders_t *track = lua_isnil(L, -1) ? NULL : check(L, -1, HOLDERS_MT);
-    lua_pop(L, 2);
+    static const char *const keys[] = {"client", "path", "count", "ttl", "fair", "track", NULL};
+    lsim_opts_t o = lsim_opts(L, 1, "sim.distributed_semaphore", keys);
+    etcd_client_t *c = field_client(&o);
+    const char *path = lsim_opt_str(&o, "path", "/semaphores/connection-limit");
+    int64_t count = lsim_opt_int(&o, "count", 3, 1, 64);
+    int64_t ttl = lsim_opt_int(&o, "ttl", 10, LUA_MININTEGER, LUA_MAXINTEGER);
+    bool fair = lsim_opt_bool(&o, "fair", false);
+    checker_holders_t *track = field_box(&o, "track", HOLDERS_MT, "a sim.holders");
     lsim_need_goroutine(L, "NewDistributedSemaphore");
     distributed_semaphore_t *ds;
     const go_error_t *err = distributed_semaphore_new(c, path, (int)count, ttl, fair, track, &ds);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");
-    push(L, ds, DSEM_MT, -1);
+    lsim_pushbox(L, ds, DSEM_MT, -1);
     return 1;
 }
 
 static int ds_acquire(lua_State *L)
 {
-    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    distributed_semaphore_t *ds = lsim_checkbox(L, 1, DSEM_MT);
     lsim_need_goroutine(L, "DistributedSemaphore.Acquire");
     char id[512];
     const go_error_t *err = distributed_semaphore_acquire(ds, opt_ctx(L, 2), id, sizeof id);
@@ -686,7 +635,7 @@ static int ds_acquire(lua_State *L)
 /* id = sem:try_acquire(timeout [, ctx]) (TryAcquireWithTimeout) */
 static int ds_try_acquire(lua_State *L)
 {
-    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    distributed_semaphore_t *ds = lsim_checkbox(L, 1, DSEM_MT);
     simtime_t timeout = lsim_checkduration(L, 2);
     lsim_need_goroutine(L, "DistributedSemaphore.TryAcquireWithTimeout");
     char id[512];
@@ -700,7 +649,7 @@ static int ds_try_acquire(lua_State *L)
 
 static int ds_release(lua_State *L)
 {
-    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    distributed_semaphore_t *ds = lsim_checkbox(L, 1, DSEM_MT);
     const char *id = luaL_checkstring(L, 2);
     lsim_need_goroutine(L, "DistributedSemaphore.Release");
     return ok_or_fail(L, distributed_semaphore_release(ds, opt_ctx(L, 3), id));
@@ -708,7 +657,7 @@ static int ds_release(lua_State *L)
 
 static int ds_available(lua_State *L)
 {
-    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    distributed_semaphore_t *ds = lsim_checkbox(L, 1, DSEM_MT);
     lsim_need_goroutine(L, "DistributedSemaphore.GetAvailable");
     int n;
     const go_error_t *err = distributed_semaphore_get_available(ds, opt_ctx(L, 2), &n);
@@ -720,7 +669,7 @@ static int ds_available(lua_State *L)
 
 static int ds_close(lua_State *L)
 {
-    distributed_semaphore_t *ds = check(L, 1, DSEM_MT);
+    distributed_semaphore_t *ds = lsim_checkbox(L, 1, DSEM_MT);
     lsim_need_goroutine(L, "DistributedSemaphore.Close");
     distributed_semaphore_close(ds);
     return 0;
@@ -728,7 +677,7 @@ static int ds_close(lua_State *L)
 
 static int ds_stats(lua_State *L)
 {
-    distributed_semaphore_stats_t st = distributed_semaphore_stats(check(L, 1, DSEM_MT));
+    distributed_semaphore_stats_t st = distributed_semaphore_stats(lsim_checkbox(L, 1, DSEM_MT));
     lua_createtable(L, 0, 6);
     lsim_set_int(L, "acquired", (lua_Integer)st.acquired);
     lsim_set_int(L, "attempts", (lua_Integer)st.attempts);
@@ -758,30 +707,29 @@ static void push_violations(lua_State *L, checker_t *c)
 /* sim.holders{ name =, limit = 1 }: h:enter(who), h:leave(who), h:inside(), h:violations() */
 static int l_holders(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    const char *name = field_str(L, 1, "name", "holders");
-    int64_t limit = field_int(L, 1, "limit", 1);
-    if (limit < 1)
-        return luaL_error(L, "sim.holders: limit must be at least 1");
-    push(L, checker_holders_new(name, (int)limit), HOLDERS_MT, 0);
+    static const char *const keys[] = {"name", "limit", NULL};
+    lsim_opts_t o = lsim_opts(L, 1, "sim.holders", keys);
+    const char *name = lsim_opt_str(&o, "name", "holders");
+    int64_t limit = lsim_opt_int(&o, "limit", 1, 1, INT32_MAX);
+    lsim_pushbox(L, checker_holders_new(name, (int)limit), HOLDERS_MT, 0);
     return 1;
 }
 
 static int ho_enter(lua_State *L)
 {
-    checker_holders_enter(check(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
+    checker_holders_enter(lsim_checkbox(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
     return 0;
 }
 
 static int ho_leave(lua_State *L)
 {
-    checker_holders_leave(check(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
+    checker_holders_leave(lsim_checkbox(L, 1, HOLDERS_MT), luaL_checkstring(L, 2));
     return 0;
 }
 
 static int ho_inside(lua_State *L)
 {
-    checker_holders_t *h = check(L, 1, HOLDERS_MT);
+    checker_holders_t *h = lsim_checkbox(L, 1, HOLDERS_MT);
     lua_pushinteger(L, checker_holders_inside(h));
     lua_pushinteger(L, checker_holders_max_inside(h));
     return 2;
@@ -789,20 +737,20 @@ static int ho_inside(lua_State *L)
 
 static int ho_violations(lua_State *L)
 {
-    push_violations(L, checker_holders_checker(check(L, 1, HOLDERS_MT)));
+    push_violations(L, checker_holders_checker(lsim_checkbox(L, 1, HOLDERS_MT)));
     return 1;
 }
 
 /* sim.leadership(name): who believes it leads, checked per term and per instant */
 static int l_leadership(lua_State *L)
 {
-    push(L, checker_leadership_new(luaL_checkstring(L, 1)), LEADERSHIP_MT, 0);
+    lsim_pushbox(L, checker_leadership_new(luaL_checkstring(L, 1)), LEADERSHIP_MT, 0);
     return 1;
 }
 
 static int ls_violations(lua_State *L)
 {
-    checker_leadership_t *l = check(L, 1, LEADERSHIP_MT);
+    checker_leadership_t *l = lsim_checkbox(L, 1, LEADERSHIP_MT);
     push_violations(L, checker_leadership_term_checker(l));
     push_violations(L, checker_leadership_instant_checker(l));
     return 2;
@@ -810,57 +758,56 @@ static int ls_violations(lua_State *L)
 
 static int ls_changes(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)checker_leadership_changes(check(L, 1, LEADERSHIP_MT)));
+    lua_pushinteger(L, (lua_Integer)checker_leadership_changes(lsim_checkbox(L, 1, LEADERSHIP_MT)));
     return 1;
 }
 
 static int ls_begin(lua_State *L)
 {
-    checker_leadership_begin(check(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    checker_leadership_begin(lsim_checkbox(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
     return 0;
 }
 
 static int ls_finish(lua_State *L)
 {
-    checker_leadership_end(check(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2));
+    checker_leadership_end(lsim_checkbox(L, 1, LEADERSHIP_MT), luaL_checkstring(L, 2));
     return 0;
 }
 
 /* sim.fenced_resource{ name =, fencing = true } */
 static int l_fenced(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    const char *name = field_str(L, 1, "name", "resource");
-    lua_getfield(L, 1, "fencing");
-    bool fencing = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    push(L, fenced_new(name, fencing), FENCED_MT, 0);
+    static const char *const keys[] = {"name", "fencing", NULL};
+    lsim_opts_t o = lsim_opts(L, 1, "sim.fenced_resource", keys);
+    const char *name = lsim_opt_str(&o, "name", "resource");
+    bool fencing = lsim_opt_bool(&o, "fencing", true);
+    lsim_pushbox(L, fenced_new(name, fencing), FENCED_MT, 0);
     return 1;
 }
 
 /* ok, err = r:begin(who, token) */
 static int fr_begin(lua_State *L)
 {
-    fenced_t *r = check(L, 1, FENCED_MT);
+    fenced_t *r = lsim_checkbox(L, 1, FENCED_MT);
     return ok_or_fail(L, fenced_begin(r, luaL_checkstring(L, 2), luaL_checkinteger(L, 3)));
 }
 
 /* ok, err = r:write(who, token) */
 static int fr_write(lua_State *L)
 {
-    fenced_t *r = check(L, 1, FENCED_MT);
+    fenced_t *r = lsim_checkbox(L, 1, FENCED_MT);
     return ok_or_fail(L, fenced_write(r, luaL_checkstring(L, 2), luaL_checkinteger(L, 3)));
 }
 
 static int fr_finish(lua_State *L)
 {
-    fenced_finish(check(L, 1, FENCED_MT), luaL_checkstring(L, 2));
+    fenced_finish(lsim_checkbox(L, 1, FENCED_MT), luaL_checkstring(L, 2));
     return 0;
 }
 
 static int fr_stats(lua_State *L)
 {
-    fenced_t *r = check(L, 1, FENCED_MT);
+    fenced_t *r = lsim_checkbox(L, 1, FENCED_MT);
     lua_createtable(L, 0, 3);
     lsim_set_int(L, "accepted", (lua_Integer)fenced_accepted(r));
     lsim_set_int(L, "rejected", (lua_Integer)fenced_rejected(r));
@@ -870,7 +817,7 @@ static int fr_stats(lua_State *L)
 
 static int fr_violations(lua_State *L)
 {
-    push_violations(L, fenced_checker(check(L, 1, FENCED_MT)));
+    push_violations(L, fenced_checker(lsim_checkbox(L, 1, FENCED_MT)));
     return 1;
 }
 
@@ -878,31 +825,31 @@ static int fr_violations(lua_State *L)
  * a:observe(key, mod_rev) after a read (0: absent), a:violations() */
 static int l_acked(lua_State *L)
 {
-    push(L, checker_acked_writes_new(luaL_checkstring(L, 1)), ACKED_MT, 0);
+    lsim_pushbox(L, checker_acked_writes_new(luaL_checkstring(L, 1)), ACKED_MT, 0);
     return 1;
 }
 
 static int ak_ack(lua_State *L)
 {
-    checker_acked_writes_ack(check(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    checker_acked_writes_ack(lsim_checkbox(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
     return 0;
 }
 
 static int ak_observe(lua_State *L)
 {
-    checker_acked_writes_observe(check(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
+    checker_acked_writes_observe(lsim_checkbox(L, 1, ACKED_MT), luaL_checkstring(L, 2), luaL_checkinteger(L, 3));
     return 0;
 }
 
 static int ak_count(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)checker_acked_writes_count(check(L, 1, ACKED_MT)));
+    lua_pushinteger(L, (lua_Integer)checker_acked_writes_count(lsim_checkbox(L, 1, ACKED_MT)));
     return 1;
 }
 
 static int ak_violations(lua_State *L)
 {
-    push_violations(L, checker_acked_writes_checker(check(L, 1, ACKED_MT)));
+    push_violations(L, checker_acked_writes_checker(lsim_checkbox(L, 1, ACKED_MT)));
     return 1;
 }
 
@@ -959,22 +906,22 @@ void lsim_open_etcd(lua_State *L, int t)
         {"begin", fr_begin}, {"finish", fr_finish}, {"write", fr_write}, {"stats", fr_stats},
         {"violations", fr_violations}, {NULL, NULL},
     };
-    lsim_newmeta(L, SERVER_MT, server_m);
-    lsim_newmeta(L, CLIENT_MT, client_m);
-    lsim_newmeta(L, SESSION_MT, session_m);
-    lsim_newmeta(L, EMUTEX_MT, emutex_m);
-    lsim_newmeta(L, ELECTION_MT, election_m);
-    lsim_newmeta(L, DMUTEX_MT, dmutex_m);
-    lsim_newmeta(L, LEADER_MT, leader_m);
-    lsim_newmeta(L, DSEM_MT, dsem_m);
-    lsim_newmeta(L, HOLDERS_MT, holders_m);
-    lsim_newmeta(L, LEADERSHIP_MT, leadership_m);
-    lsim_newmeta(L, FENCED_MT, fenced_m);
+    lsim_createmeta(L, SERVER_MT, NULL, server_m);
+    lsim_createmeta(L, CLIENT_MT, NULL, client_m);
+    lsim_createmeta(L, SESSION_MT, NULL, session_m);
+    lsim_createmeta(L, EMUTEX_MT, NULL, emutex_m);
+    lsim_createmeta(L, ELECTION_MT, NULL, election_m);
+    lsim_createmeta(L, DMUTEX_MT, NULL, dmutex_m);
+    lsim_createmeta(L, LEADER_MT, NULL, leader_m);
+    lsim_createmeta(L, DSEM_MT, NULL, dsem_m);
+    lsim_createmeta(L, HOLDERS_MT, NULL, holders_m);
+    lsim_createmeta(L, LEADERSHIP_MT, NULL, leadership_m);
+    lsim_createmeta(L, FENCED_MT, NULL, fenced_m);
     static const luaL_Reg acked_m[] = {
         {"ack", ak_ack}, {"observe", ak_observe}, {"count", ak_count},
         {"violations", ak_violations}, {NULL, NULL},
     };
-    lsim_newmeta(L, ACKED_MT, acked_m);
+    lsim_createmeta(L, ACKED_MT, NULL, acked_m);
     static const luaL_Reg funcs[] = {
         {"etcd_server", l_server},       {"etcd_session", l_session},
         {"etcd_mutex", l_emutex},        {"etcd_election", l_election},

@@ -23,23 +23,24 @@
 
 #define FN "sim.fan_out_fan_in"
 
-static void read_process(lua_State *L, fanout_config_t *cfg)
+static void read_process(const lsim_opts_t *o, fanout_config_t *cfg)
 {
-    lua_getfield(L, 1, "process");
-    if (lua_istable(L, -1)) {
+    lua_State *L = o->L;
+    int t = lsim_opt_push(o, "process");
+    if (t == LUA_TTABLE) {
         lua_rawgeti(L, -1, 1);
         lua_rawgeti(L, -2, 2);
         if (lua_isnil(L, -2) || lua_isnil(L, -1))
-            luaL_error(L, FN ": process must be a duration or {min, max}");
-        cfg->process_min = lflow_todur(L, -2, FN, "process min");
-        cfg->process_max = lflow_todur(L, -1, FN, "process max");
+            lsim_opt_fail(o, "process", -3, "a duration or {min, max}");
+        cfg->process_min = lsim_opt_durval(o, "process", -2);
+        cfg->process_max = lsim_opt_durval(o, "process", -1);
         lua_pop(L, 2);
-    } else if (!lua_isnil(L, -1)) {
-        cfg->process_min = cfg->process_max = lflow_todur(L, -1, FN, "process");
+    } else if (t != LUA_TNIL) {
+        cfg->process_min = cfg->process_max = lsim_opt_durval(o, "process", -1);
     }
-    lua_pop(L, 1);
     if (cfg->process_min < 0 || cfg->process_max < cfg->process_min)
-        luaL_error(L, FN ": process must be a positive duration or {min, max} with min <= max");
+        lsim_opt_fail(o, "process", -1, "a positive duration or {min, max} with min <= max");
+    lua_pop(L, 1);
 }
 
 static int l_fan_out_fan_in(lua_State *L)
@@ -47,22 +48,18 @@ static int l_fan_out_fan_in(lua_State *L)
     static const char *const known[] = {"tasks", "workers", "fail_every", "fail_pct", "timeout", "ctx",
                                         "process", "collect", NULL};
     static const char *const collects[] = {"direct", "fan_in", NULL};
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    lflow_check_keys(L, 1, FN, known);
+    lsim_opts_t o = lsim_opts_opt(L, 1, FN, known);
     lsim_need_goroutine(L, FN);
-    int64_t n = lflow_int(L, 1, FN, "tasks", 20, 0, 1000000);
-    int workers = (int)lflow_int(L, 1, FN, "workers", 5, 1, 100000);
+    int64_t n = lsim_opt_int(&o, "tasks", 20, 0, 1000000);
+    int workers = (int)lsim_opt_int(&o, "workers", 5, 1, 100000);
     fanout_config_t cfg = fanout_config_default();
-    cfg.fail_every = lflow_int(L, 1, FN, "fail_every", 7, 0, INT64_MAX);
-    cfg.fail_pct = (int)lflow_int(L, 1, FN, "fail_pct", 0, 0, 100);
-    read_process(L, &cfg);
-    cfg.use_fan_in = lflow_enum(L, 1, FN, "collect", collects, 0) == 1;
-    ctx_t *parent = lflow_ctx(L, 1, FN);
-    lua_getfield(L, 1, "timeout");
-    bool has_timeout = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    simtime_t timeout = lflow_dur(L, 1, FN, "timeout", 5 * SIM_SEC, 1, SIMTIME_MAX / 2);
+    cfg.fail_every = lsim_opt_int(&o, "fail_every", 7, 0, INT64_MAX);
+    cfg.fail_pct = (int)lsim_opt_int(&o, "fail_pct", 0, 0, 100);
+    read_process(&o, &cfg);
+    cfg.use_fan_in = lsim_opt_enum(&o, "collect", collects, 0) == 1;
+    ctx_t *parent = lsim_opt_ctx(&o, "ctx");
+    bool has_timeout = lsim_opt_has(&o, "timeout");
+    simtime_t timeout = lsim_opt_dur(&o, "timeout", 5 * SIM_SEC, 1, SIMTIME_MAX / 2);
 
     fanout_task_t *tasks = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *tasks, 0);
     fanout_task_t *out = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *out, 0);

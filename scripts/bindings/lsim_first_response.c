@@ -41,19 +41,16 @@ typedef struct lfr {
     int variant;
 } lfr_t;
 
-static lfr_t *check_fr(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, FR_MT);
-}
+LSIM_CHECK_UDATA(check_fr, lfr_t, FR_MT)
 
-/* Read {min =, max =, fail_pct =} at idx into op (fields absent: kept). */
-static void read_behaviour(lua_State *L, int idx, const char *what, first_response_operation_t *op)
+/* Read {min =, max =, fail_pct =} into op (fields absent: kept). */
+static void read_behaviour(const lsim_opts_t *o, first_response_operation_t *op)
 {
-    op->min_latency = lflow_dur(L, idx, what, "min", op->min_latency, 0, 3600 * SIM_SEC);
-    op->max_latency = lflow_dur(L, idx, what, "max", op->max_latency, 0, 3600 * SIM_SEC);
-    op->fail_pct = (int)lflow_int(L, idx, what, "fail_pct", op->fail_pct, 0, 100);
+    op->min_latency = lsim_opt_dur(o, "min", op->min_latency, 0, 3600 * SIM_SEC);
+    op->max_latency = lsim_opt_dur(o, "max", op->max_latency, 0, 3600 * SIM_SEC);
+    op->fail_pct = (int)lsim_opt_int(o, "fail_pct", op->fail_pct, 0, 100);
     if (op->max_latency < op->min_latency)
-        luaL_error(L, "%s: max must not be less than min", what);
+        lsim_opts_error(o, "max must not be less than min");
 }
 
 static void publish_behaviour(first_response_operation_t *op)
@@ -67,23 +64,17 @@ static int l_first_response(lua_State *L)
 {
     static const char *const known[] = {"operations", "timeout", "variant", "name", NULL};
     static const char *const op_known[] = {"name", "min", "max", "fail_pct", NULL};
-    static const char *const variants[] = {"corrected", "seed", NULL};
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    lflow_check_keys(L, 1, FN, known);
-    simtime_t timeout = lflow_dur(L, 1, FN, "timeout", 400 * SIM_MS, 1, 3600 * SIM_SEC);
-    int variant = lflow_enum(L, 1, FN, "variant", variants, 0);
-    lua_getfield(L, 1, "name");
-    const char *cname = luaL_optstring(L, -1, "firstResponse");
-    lua_pop(L, 1); /* the string stays alive in the options table */
+    lsim_opts_t o = lsim_opts_opt(L, 1, FN, known);
+    simtime_t timeout = lsim_opt_dur(&o, "timeout", 400 * SIM_MS, 1, 3600 * SIM_SEC);
+    int variant = lsim_opt_seed_variant(&o);
+    const char *cname = lsim_opt_str(&o, "name", "firstResponse");
 
     /* Read the operations before allocating anything. */
     first_response_operation_t tmp[MAX_OPS];
     char names[MAX_OPS][48];
     int n = 3;
     memset(tmp, 0, sizeof tmp);
-    lua_getfield(L, 1, "operations");
-    if (lua_isnil(L, -1)) {
+    if (lsim_opt_push(&o, "operations") == LUA_TNIL) {
         static const struct { const char *name; simtime_t lo, hi; } seed[] = {
             {"fast-service", 50 * SIM_MS, 150 * SIM_MS},    /* fastButUnreliable */
             {"medium-service", 100 * SIM_MS, 300 * SIM_MS}, /* mediumLatency */
@@ -97,41 +88,34 @@ static int l_first_response(lua_State *L)
         }
     } else {
         if (!lua_istable(L, -1))
-            return luaL_error(L, FN ": operations must be a list of {name =, min =, max =, fail_pct =}");
+            return lsim_opt_fail(&o, "operations", -1, "a list of {name =, min =, max =, fail_pct =}");
         n = (int)luaL_len(L, -1);
         if (n < 1 || n > MAX_OPS)
-            return luaL_error(L, FN ": operations must list from 1 to %d operations (got %d)", MAX_OPS, n);
+            return lsim_opts_error(&o, "operations must list from 1 to %d operations (got %d)", MAX_OPS, n);
         int ot = lua_gettop(L);
         for (int i = 0; i < n; i++) {
+            char what[64];
+            snprintf(what, sizeof what, FN ": operations[%d]", i + 1);
             lua_rawgeti(L, ot, i + 1);
-            int e = lua_gettop(L);
-            if (!lua_istable(L, e))
-                return luaL_error(L, FN ": operations[%d] must be a table {name =, min =, max =, fail_pct =}", i + 1);
-            lflow_check_keys(L, e, FN ": operations[i]", op_known);
-            lua_getfield(L, e, "name");
-            if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0 || lua_rawlen(L, -1) >= sizeof names[0])
-                return luaL_error(L, FN ": operations[%d].name must be a string of 1 to %d characters", i + 1,
-                                  (int)sizeof names[0] - 1);
-            strcpy(names[i], lua_tostring(L, -1));
-            lua_pop(L, 1);
+            lsim_opts_t e = lsim_opts(L, -1, what, op_known);
+            const char *name = lsim_opt_str(&e, "name", "");
+            if (!*name || strlen(name) >= sizeof names[0])
+                return lsim_opts_error(&e, "name must be a string of 1 to %d characters", (int)sizeof names[0] - 1);
+            strcpy(names[i], name);
             for (int j = 0; j < i; j++)
                 if (strcmp(names[j], names[i]) == 0)
-                    return luaL_error(L, FN ": two operations are named \"%s\"", names[i]);
-            lua_getfield(L, e, "min");
-            lua_getfield(L, e, "max");
-            if (lua_isnil(L, -1) || lua_isnil(L, -2))
-                return luaL_error(L, FN ": operations[%d] needs min and max latencies", i + 1);
-            lua_pop(L, 2);
+                    return lsim_opts_error(&o, "two operations are named \"%s\"", names[i]);
+            if (!lsim_opt_has(&e, "min") || !lsim_opt_has(&e, "max"))
+                return lsim_opts_error(&e, "needs min and max latencies");
             tmp[i].fail_pct = 10;
-            read_behaviour(L, e, FN, &tmp[i]);
+            read_behaviour(&e, &tmp[i]);
             lua_settop(L, ot);
         }
     }
     lua_pop(L, 1);
 
-    lfr_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+    lfr_t *u = lsim_newudata(L, sizeof *u, FR_MT, 0);
     memset(u, 0, sizeof *u);
-    luaL_setmetatable(L, FR_MT);
     u->n = n;
     u->timeout = timeout;
     u->variant = variant;
@@ -151,7 +135,7 @@ static int fr_call(lua_State *L)
     lfr_t *u = check_fr(L, 1);
     simtime_t timeout = u->timeout;
     if (!lua_isnoneornil(L, 2)) {
-        timeout = lflow_todur(L, 2, "fr:call", "timeout");
+        timeout = lsim_checkduration(L, 2);
         if (timeout <= 0)
             return luaL_error(L, "fr:call: timeout must be positive");
     }
@@ -172,13 +156,12 @@ static int fr_set(lua_State *L)
 {
     lfr_t *u = check_fr(L, 1);
     const char *name = luaL_checkstring(L, 2);
-    luaL_checktype(L, 3, LUA_TTABLE);
     static const char *const known[] = {"min", "max", "fail_pct", NULL};
-    lflow_check_keys(L, 3, "fr:set", known);
+    lsim_opts_t o = lsim_opts(L, 3, "fr:set", known);
     for (int i = 0; i < u->n; i++) {
         if (strcmp(u->ops[i].name, name) == 0) {
             first_response_operation_t tmp = u->ops[i];
-            read_behaviour(L, 3, "fr:set", &tmp);
+            read_behaviour(&o, &tmp);
             u->ops[i].min_latency = tmp.min_latency;
             u->ops[i].max_latency = tmp.max_latency;
             u->ops[i].fail_pct = tmp.fail_pct;
@@ -230,13 +213,8 @@ void lsim_open_first_response(lua_State *L, int t)
     static const luaL_Reg methods[] = {
         {"call", fr_call}, {"set", fr_set}, {"stats", fr_stats}, {NULL, NULL},
     };
-    luaL_newmetatable(L, FR_MT);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, fr_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
+    static const luaL_Reg meta[] = {{"__tostring", fr_tostring}, {NULL, NULL}};
+    lsim_createmeta(L, FR_MT, meta, methods);
     lua_pushcfunction(L, l_first_response);
     lua_setfield(L, t, "first_response");
 }

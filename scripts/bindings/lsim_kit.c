@@ -9,15 +9,9 @@
 
 #include "duration.h"
 #include "host_bind.h"
+#include "invariant.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
-
-/* A bug in a binding (not in the scenario): say so and stop. */
-static void kit_bug(const char *what, const char *detail)
-{
-    fprintf(stderr, "chansim: internal error: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-    abort();
-}
 
 /* ---- scenario errors ----------------------------------------------------- */
 
@@ -159,8 +153,7 @@ lsim_opts_t lsim_opts_opt(lua_State *L, int idx, const char *fn, const char *con
 
 int lsim_opt_push(const lsim_opts_t *o, const char *key)
 {
-    if (!in_list(o->known, key))
-        kit_bug("an option read but not declared", key);
+    ASSERTF(in_list(o->known, key), "%s reads option \"%s\", which it does not declare", o->fn, key);
     if (!o->idx) {
         lua_pushnil(o->L);
         return LUA_TNIL;
@@ -199,12 +192,13 @@ lua_Integer lsim_opt_int(const lsim_opts_t *o, const char *key, lua_Integer def,
         lua_pop(L, 1);
         return def;
     }
-    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi) {
+    int exact = 0;
+    lua_Integer v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &exact) : 0;
+    if (!exact || v < lo || v > hi) {
         const char *want = hi == LUA_MAXINTEGER ? lua_pushfstring(L, "an integer of at least %I", lo)
                                                 : lua_pushfstring(L, "an integer from %I to %I", lo, hi);
         lsim_opt_fail(o, key, -2, want);
     }
-    lua_Integer v = lua_tointeger(L, -1);
     lua_pop(L, 1);
     return v;
 }
@@ -218,9 +212,25 @@ lua_Number lsim_opt_num(const lsim_opts_t *o, const char *key, lua_Number def, l
         return def;
     }
     lua_Number v = lua_tonumber(L, -1);
-    if (lua_type(L, -1) != LUA_TNUMBER || !(v >= lo && v <= hi))
-        lsim_opt_fail(o, key, -1, lua_pushfstring(L, "a number from %f to %f", lo, hi));
+    if (lua_type(L, -1) != LUA_TNUMBER || !(v >= lo && v <= hi)) {
+        char want[96];
+        snprintf(want, sizeof want, "a number from %.14g to %.14g", (double)lo, (double)hi);
+        lsim_opt_fail(o, key, -1, want);
+    }
     lua_pop(L, 1);
+    return v;
+}
+
+simtime_t lsim_opt_durval(const lsim_opts_t *o, const char *key, int vidx)
+{
+    lua_State *L = o->L;
+    vidx = lua_absindex(L, vidx);
+    int64_t v = 0;
+    char err[256];
+    if (lua_isinteger(L, vidx))
+        v = lua_tointeger(L, vidx);
+    else if (lua_type(L, vidx) != LUA_TSTRING || !dur_parse(lua_tostring(L, vidx), &v, err, sizeof err))
+        lsim_opt_fail(o, key, vidx, "a duration such as \"250ms\" or integer nanoseconds");
     return v;
 }
 
@@ -231,16 +241,7 @@ simtime_t lsim_opt_dur(const lsim_opts_t *o, const char *key, simtime_t def, sim
         lua_pop(L, 1);
         return def;
     }
-    int64_t v = 0;
-    if (lua_isinteger(L, -1)) {
-        v = lua_tointeger(L, -1);
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
-        char err[256];
-        if (!dur_parse(lua_tostring(L, -1), &v, err, sizeof err))
-            lsim_opt_fail(o, key, -1, lua_pushfstring(L, "a duration such as \"250ms\" (%s)", err));
-    } else {
-        lsim_opt_fail(o, key, -1, "a duration such as \"250ms\" or integer nanoseconds");
-    }
+    int64_t v = lsim_opt_durval(o, key, -1);
     if (v < lo || v > hi) {
         char a[48], b[48];
         const char *want = hi == INT64_MAX ? lua_pushfstring(L, "at least %s", dur_format(lo, a, sizeof a))
@@ -309,6 +310,12 @@ int lsim_opt_enum(const lsim_opts_t *o, const char *key, const char *const *choi
     return v;
 }
 
+bool lsim_opt_seed_variant(const lsim_opts_t *o)
+{
+    static const char *const variants[] = {"corrected", "seed", NULL};
+    return lsim_opt_enum(o, "variant", variants, 0) == 1;
+}
+
 int lsim_opt_func(const lsim_opts_t *o, const char *key)
 {
     lua_State *L = o->L;
@@ -366,7 +373,10 @@ void lsim_createmeta(lua_State *L, const char *name, const luaL_Reg *meta, const
     if (meta)
         luaL_setfuncs(L, meta, 0);
     if (methods) {
-        lua_newtable(L);
+        int n = 0;
+        while (methods[n].name)
+            n++;
+        lua_createtable(L, 0, n);
         luaL_setfuncs(L, methods, 0);
         lua_setfield(L, -2, "__index");
     }
@@ -398,6 +408,38 @@ const go_error_t *lsim_to_go_error(lua_State *L, int idx)
     return err;
 }
 
+/* ---- the patterns' lines ------------------------------------------------- */
+
+static int format_line(char *buf, size_t size, const char *who, const char *text)
+{
+    simtime_t t = sched_now();
+    int n = snprintf(buf, size, "[%lld.%06llds] %s: %s\n", (long long)(t / SIM_SEC),
+                     (long long)(t % SIM_SEC / 1000), who, text);
+    if (n >= (int)size) {
+        n = (int)size - 1;
+        buf[n - 1] = '\n';
+    }
+    return n;
+}
+
+void lsim_print_line(host_t *h, const char *who, const char *text)
+{
+    char buf[640];
+    int n = format_line(buf, sizeof buf, who, text);
+    if (n > 0)
+        host_print(h, buf, (size_t)n);
+}
+
+void lsim_log_line(host_t *h, const char *who, const char *text)
+{
+    char buf[640];
+    int n = format_line(buf, sizeof buf, who, text);
+    if (n <= 0)
+        return;
+    host_print(h, buf, (size_t)n);
+    sched_emit(EV_LOG, 0, 0, 0, buf);
+}
+
 /* ---- C calling Lua ------------------------------------------------------- */
 
 int lsim_pcall(lua_State *L, int nargs, int nresults)
@@ -406,9 +448,8 @@ int lsim_pcall(lua_State *L, int nargs, int nresults)
      * runs (and of a coroutine while that goroutine resumes it), the record
      * it also gives the goroutine as its userdata. */
     g_t *g = go_self();
-    void *rec = *(void **)lua_getextraspace(L);
-    if (!g || !rec || go_userdata(g) != rec)
-        kit_bug("lsim_pcall on a Lua thread that the running goroutine does not run", NULL);
+    ASSERTF(g && go_userdata(g) && *(void **)lua_getextraspace(L) == go_userdata(g),
+            "a Lua callback on a thread that the running goroutine does not run");
     return lua_pcall(L, nargs, nresults, 0);
 }
 

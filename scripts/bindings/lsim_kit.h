@@ -47,12 +47,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include <lauxlib.h>
 #include <lua.h>
 
 #include "ctx.h"
 #include "goerr.h"
+#include "host_bind.h"
 #include "sched.h"
 
 /* ---- scenario errors ----------------------------------------------------- */
@@ -89,11 +91,15 @@ lua_Number lsim_opt_num(const lsim_opts_t *o, const char *key, lua_Number def, l
                         lua_Number hi);
 /* A duration (Go syntax such as "250ms", or integer nanoseconds) in [lo, hi]. */
 simtime_t lsim_opt_dur(const lsim_opts_t *o, const char *key, simtime_t def, simtime_t lo, simtime_t hi);
+/* The value at vidx (an element of option key) as a duration, unchecked range. */
+simtime_t lsim_opt_durval(const lsim_opts_t *o, const char *key, int vidx);
 bool lsim_opt_bool(const lsim_opts_t *o, const char *key, bool def);
 /* A string; valid while the options table lives (copy it to keep it). */
 const char *lsim_opt_str(const lsim_opts_t *o, const char *key, const char *def);
 /* One of choices (NULL-terminated): its index, or def when absent. */
 int lsim_opt_enum(const lsim_opts_t *o, const char *key, const char *const *choices, int def);
+/* variant = "corrected" (the default) or "seed": true for the seed's. */
+bool lsim_opt_seed_variant(const lsim_opts_t *o);
 /* A function: a registry reference (the main state's registry is shared by
  * every thread), or LUA_NOREF when absent. */
 int lsim_opt_func(const lsim_opts_t *o, const char *key);
@@ -145,6 +151,13 @@ int lsim_push_error(lua_State *L, const go_error_t *err);
 const go_error_t *lsim_go_error(const char *msg);
 /* The Lua value at idx as a Go error (shown without addresses). */
 const go_error_t *lsim_to_go_error(lua_State *L, int idx);
+
+/* ---- the patterns' lines ------------------------------------------------- */
+
+/* Print "[1.500000s] who: text" through the host (so --quiet silences it),
+ * as sim.log prints; lsim_log_line also records it as an EV_LOG event. */
+void lsim_print_line(host_t *h, const char *who, const char *text);
+void lsim_log_line(host_t *h, const char *who, const char *text);
 
 /* ---- C calling Lua ------------------------------------------------------- */
 

@@ -24,7 +24,7 @@
 #include "host_bind.h"
 #include "leak_detector.h"
 #include "lsim.h"
-#include "lsim_resilience.h"
+#include "lsim_kit.h"
 
 #define LD_MT "chansim.leak_detector"
 
@@ -35,13 +35,13 @@ typedef struct lld {
     int on_leak_ref;     /* LUA_NOREF: the seed's default */
 } lld_t;
 
-static lld_t *check_ld(lua_State *L, int idx) { return luaL_checkudata(L, idx, LD_MT); }
+LSIM_CHECK_UDATA(check_ld, lld_t, LD_MT)
 
 static void ld_log(void *ud, const char *line)
 {
     lld_t *l = ud;
     if (l->log)
-        lres_log(l->h, leak_detector_name(l->ld), line);
+        lsim_log_line(l->h, leak_detector_name(l->ld), line);
 }
 
 typedef struct leak_args {
@@ -65,7 +65,7 @@ static void lua_on_leak(void *ud, int count, const int *samples, int nsamples)
 {
     lld_t *l = ud;
     leak_args_t a = {count, samples, nsamples};
-    free(lres_call(l->h, l->on_leak_ref, push_leak, &a));
+    free(lsim_call_ref(host_lua(l->h), l->on_leak_ref, push_leak, &a));
 }
 
 static const char *const ld_keys[] = {
@@ -75,28 +75,23 @@ static const char *const ld_keys[] = {
 
 static int l_leak_detector(lua_State *L)
 {
-    const char *ctor = "sim.leak_detector";
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lres_check_keys(L, 1, ctor, ld_keys);
-    simtime_t interval = lres_duration(L, 1, ctor, "interval", 500 * SIM_MS, 1);
-    double threshold = lres_num(L, 1, ctor, "threshold", 0.05, 0.0, 1e9);
-    int sample_size = (int)lres_int(L, 1, ctor, "sample_size", 10, 1, LEAK_DETECTOR_MAX_SAMPLES);
-    int alert = (int)lres_int(L, 1, ctor, "alert_threshold", 1000, 0, 100000000);
+    lsim_opts_t opt = lsim_opts_opt(L, 1, "sim.leak_detector", ld_keys);
+    simtime_t interval = lsim_opt_dur(&opt, "interval", 500 * SIM_MS, 1, INT64_MAX);
+    double threshold = lsim_opt_num(&opt, "threshold", 0.05, 0.0, 1e9);
+    int sample_size = (int)lsim_opt_int(&opt, "sample_size", 10, 1, LEAK_DETECTOR_MAX_SAMPLES);
+    int alert = (int)lsim_opt_int(&opt, "alert_threshold", 1000, 0, 100000000);
     leak_detector_options_t o = {0};
-    o.warmup = lres_duration(L, 1, ctor, "warmup", 100 * SIM_MS, 1);
-    o.seed_variant = lres_seed_variant(L, 1, ctor);
-    o.name = lres_string(L, 1, ctor, "name", "leak-detector");
-    bool log = lres_bool(L, 1, ctor, "log", true);
-    int ref = lres_func(L, 1, ctor, "on_leak");
+    o.warmup = lsim_opt_dur(&opt, "warmup", 100 * SIM_MS, 1, INT64_MAX);
+    o.seed_variant = lsim_opt_seed_variant(&opt);
+    o.name = lsim_opt_str(&opt, "name", "leak-detector");
+    bool log = lsim_opt_bool(&opt, "log", true);
+    int ref = lsim_opt_func(&opt, "on_leak");
 
-    lld_t *l = lua_newuserdatauv(L, sizeof *l, 0);
+    lld_t *l = lsim_newudata(L, sizeof *l, LD_MT, 0);
     memset(l, 0, sizeof *l);
     l->h = host_of(L);
     l->log = log;
     l->on_leak_ref = ref;
-    luaL_setmetatable(L, LD_MT);
     lua_pushvalue(L, -1);
     luaL_ref(L, LUA_REGISTRYINDEX); /* its goroutine logs and calls back for the run */
     o.log = ld_log;
@@ -226,11 +221,7 @@ void lsim_open_leak_detector(lua_State *L, int t)
         {"entity", ld_entity_l},
         {NULL, NULL},
     };
-    luaL_newmetatable(L, LD_MT);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lsim_createmeta(L, LD_MT, NULL, methods);
     lua_pushcfunction(L, l_leak_detector);
     lua_setfield(L, t, "leak_detector");
     lua_pushcfunction(L, l_goroutine_profile);

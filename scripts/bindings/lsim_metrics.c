@@ -42,17 +42,13 @@ static sched_t *sched_of(lua_State *L)
     return s;
 }
 
-static lmetric_t *check_metric(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, METRIC_MT);
-}
+LSIM_CHECK_UDATA(check_metric, lmetric_t, METRIC_MT)
 
 static void push_metric(lua_State *L, metrics_family_t *f, metrics_series_t *s)
 {
-    lmetric_t *m = lua_newuserdatauv(L, sizeof *m, 0);
+    lmetric_t *m = lsim_newudata(L, sizeof *m, METRIC_MT, 0);
     m->f = f;
     m->s = s;
-    luaL_setmetatable(L, METRIC_MT);
 }
 
 /* ---- constructors ------------------------------------------------------- */
@@ -60,82 +56,32 @@ static void push_metric(lua_State *L, metrics_family_t *f, metrics_series_t *s)
 static const char *const counter_keys[] = {"name", "help", "labels", NULL};
 static const char *const histogram_keys[] = {"name", "help", "labels", "buckets", NULL};
 
-/* Raise an error naming the first unknown key of the table at idx (in
- * byte order, so the message does not depend on Lua's hash seed). */
-static void check_keys(lua_State *L, int idx, const char *what, const char *const *known)
-{
-    const char *worst = NULL;
-    bool nonstring = false;
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            nonstring = true;
-            continue;
-        }
-        const char *k = lua_tostring(L, -1);
-        bool ok = false;
-        for (int i = 0; known[i]; i++)
-            ok = ok || strcmp(k, known[i]) == 0;
-        if (!ok && (!worst || strcmp(k, worst) < 0))
-            worst = k; /* the key stays alive in the table */
-    }
-    if (!worst && !nonstring)
-        return;
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (int i = 0; known[i]; i++) {
-        if (i)
-            luaL_addstring(&b, ", ");
-        luaL_addstring(&b, known[i]);
-    }
-    luaL_pushresult(&b);
-    if (worst)
-        luaL_error(L, "%s{}: unknown field \"%s\" (known: %s)", what, worst, lua_tostring(L, -1));
-    luaL_error(L, "%s{}: fields are named (known: %s)", what, lua_tostring(L, -1));
-}
-
-static const char *opt_string_field(lua_State *L, int idx, const char *key, const char *what)
-{
-    int t = lua_getfield(L, idx, key);
-    const char *v = NULL;
-    if (t == LUA_TSTRING)
-        v = lua_tostring(L, -1);
-    else if (t != LUA_TNIL)
-        luaL_error(L, "%s{}: %s must be a string, got %s", what, key, luaL_typename(L, -1));
-    lua_pop(L, 1); /* the string stays alive in the table */
-    return v;
-}
-
 /* Fill out with the sequence at the table's key (numbers or strings);
  * returns the count. */
-static size_t list_field(lua_State *L, int idx, const char *key, const char *what, bool numbers,
-                         const char **names, double *values, size_t max)
+static size_t list_field(const lsim_opts_t *o, const char *key, bool numbers, const char **names,
+                         double *values, size_t max)
 {
-    int t = lua_getfield(L, idx, key);
+    lua_State *L = o->L;
+    int t = lsim_opt_push(o, key);
     if (t == LUA_TNIL) {
         lua_pop(L, 1);
         return 0;
     }
     if (t != LUA_TTABLE)
-        luaL_error(L, "%s{}: %s must be a list, got %s", what, key, luaL_typename(L, -1));
+        lsim_opt_fail(o, key, -1, numbers ? "a list of numbers" : "a list of strings");
     int list = lua_gettop(L);
     lua_Integer n = luaL_len(L, list);
     if (n < 0 || (size_t)n > max)
-        luaL_error(L, "%s{}: %s has %d entries, at most %d", what, key, (int)n, (int)max);
+        lsim_opts_error(o, "%s has %d entries, at most %d", key, (int)n, (int)max);
     for (lua_Integer i = 1; i <= n; i++) {
         int et = lua_rawgeti(L, list, i);
-        if (numbers) {
-            if (et != LUA_TNUMBER)
-                luaL_error(L, "%s{}: %s[%d] must be a number, got %s", what, key, (int)i,
-                           luaL_typename(L, -1));
+        if (et != (numbers ? LUA_TNUMBER : LUA_TSTRING))
+            lsim_opts_error(o, "%s[%d] must be a %s (got %s)", key, (int)i, numbers ? "number" : "string",
+                            lsim_shown(L, -1));
+        if (numbers)
             values[i - 1] = lua_tonumber(L, -1);
-        } else {
-            if (et != LUA_TSTRING)
-                luaL_error(L, "%s{}: %s[%d] must be a string, got %s", what, key, (int)i,
-                           luaL_typename(L, -1));
+        else
             names[i - 1] = lua_tostring(L, -1); /* alive in the list */
-        }
         lua_pop(L, 1);
     }
     lua_pop(L, 1); /* the list stays alive in the options table */
@@ -152,19 +98,17 @@ static int new_metric(lua_State *L, metrics_type_t type, const char *what)
         o.name = lua_tostring(L, 1);
         o.help = luaL_optstring(L, 2, "");
     } else {
-        luaL_checktype(L, 1, LUA_TTABLE);
-        check_keys(L, 1, what, type == METRICS_HISTOGRAM ? histogram_keys : counter_keys);
-        o.name = opt_string_field(L, 1, "name", what);
+        lsim_opts_t opt = lsim_opts(L, 1, what, type == METRICS_HISTOGRAM ? histogram_keys : counter_keys);
+        o.name = lsim_opt_str(&opt, "name", NULL);
         if (!o.name)
-            return luaL_error(L, "%s{}: name is required (a Prometheus name such as "
-                                 "\"requests_total\")", what);
-        o.help = opt_string_field(L, 1, "help", what);
+            return lsim_opts_error(&opt, "name is required (a Prometheus name such as \"requests_total\")");
+        o.help = lsim_opt_str(&opt, "help", NULL);
         o.labels = labels;
-        o.nlabels = list_field(L, 1, "labels", what, false, labels, NULL, METRICS_MAX_LABELS);
+        o.nlabels = list_field(&opt, "labels", false, labels, NULL, METRICS_MAX_LABELS);
         if (type == METRICS_HISTOGRAM) {
             buckets = lua_newuserdatauv(L, METRICS_MAX_BUCKETS * sizeof *buckets, 0);
             o.buckets = buckets;
-            o.nbuckets = list_field(L, 1, "buckets", what, true, NULL, buckets, METRICS_MAX_BUCKETS);
+            o.nbuckets = list_field(&opt, "buckets", true, NULL, buckets, METRICS_MAX_BUCKETS);
         }
     }
     metrics_registry_t *r = metrics_registry_of(sched_of(L));
@@ -508,12 +452,7 @@ static const luaL_Reg metric_meta[] = {
 
 void lsim_open_metrics(lua_State *L, int simtable)
 {
-    luaL_newmetatable(L, METRIC_MT);
-    luaL_setfuncs(L, metric_meta, 0);
-    lua_newtable(L);
-    luaL_setfuncs(L, metric_methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lsim_createmeta(L, METRIC_MT, metric_meta, metric_methods);
     static const luaL_Reg funcs[] = {
         {"counter", l_counter},
         {"gauge", l_gauge},

@@ -33,57 +33,8 @@
 #define OBS_METRICS_MT "chansim.observability_metrics"
 #define POOL_MT "chansim.instrumented_pool"
 
-static observability_metrics_t *check_metrics(lua_State *L, int idx)
-{
-    return *(observability_metrics_t **)luaL_checkudata(L, idx, OBS_METRICS_MT);
-}
-
-static observability_pool_t *check_pool(lua_State *L, int idx)
-{
-    return *(observability_pool_t **)luaL_checkudata(L, idx, POOL_MT);
-}
-
-static void check_keys(lua_State *L, int t, const char *what, const char *const *allowed)
-{
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        lua_pop(L, 1);
-        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        bool ok = false;
-        for (int i = 0; k && allowed[i]; i++)
-            ok = ok || strcmp(k, allowed[i]) == 0;
-        if (!ok)
-            luaL_error(L, "%s: unknown option '%s'", what, k ? k : luaL_typename(L, -1));
-    }
-}
-
-static int64_t opt_int(lua_State *L, int t, const char *what, const char *key, int64_t def,
-                       int64_t lo, int64_t hi)
-{
-    lua_getfield(L, t, key);
-    int64_t v = def;
-    if (!lua_isnil(L, -1)) {
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi)
-            return luaL_error(L, "%s: %s must be an integer from %lld to %lld", what, key,
-                              (long long)lo, (long long)hi);
-        v = lua_tointeger(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
-static const char *opt_str(lua_State *L, int t, const char *what, const char *key, const char *def)
-{
-    lua_getfield(L, t, key);
-    const char *v = def;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "%s: %s must be a string", what, key);
-        v = lua_tostring(L, -1);
-    }
-    lua_pop(L, 1); /* the string stays reachable from the options table */
-    return v;
-}
+LSIM_CHECK_BOX(check_metrics, observability_metrics_t, OBS_METRICS_MT)
+LSIM_CHECK_BOX(check_pool, observability_pool_t, POOL_MT)
 
 static const char *const family_names[OBS_FAMILY_COUNT] = {
     "requests_total", "request_duration_seconds", "goroutines_total", "worker_pool_size",
@@ -96,40 +47,22 @@ static int l_metrics(lua_State *L)
 {
     static const char *const keys[] = {"variant", "private", "collector", "collector_interval", NULL};
     const char *what = "sim.observability_metrics";
-    if (lua_isnoneornil(L, 1)) {
-        lua_settop(L, 0);
-        lua_newtable(L);
-    }
-    luaL_checktype(L, 1, LUA_TTABLE);
-    check_keys(L, 1, what, keys);
-    const char *variant = opt_str(L, 1, what, "variant", "corrected");
-    if (strcmp(variant, "corrected") != 0 && strcmp(variant, "seed") != 0)
-        return luaL_error(L, "%s: variant must be \"corrected\" or \"seed\"", what);
-    lua_getfield(L, 1, "private");
-    bool priv = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    lua_getfield(L, 1, "collector_interval");
-    simtime_t iv = lsim_optduration(L, -1, SIM_SEC);
-    lua_pop(L, 1);
-    if (iv <= 0)
-        return luaL_error(L, "%s: collector_interval must be positive", what);
-    lua_getfield(L, 1, "collector");
-    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
-        return luaL_error(L, "%s: collector must be a boolean", what);
-    if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
+    lsim_opts_t o = lsim_opts_opt(L, 1, what, keys);
+    bool seed = lsim_opt_seed_variant(&o);
+    bool priv = lsim_opt_bool(&o, "private", false);
+    simtime_t iv = lsim_opt_dur(&o, "collector_interval", SIM_SEC, 1, INT64_MAX);
+    if (!lsim_opt_bool(&o, "collector", true))
         iv = 0; /* no collector goroutine */
-    lua_pop(L, 1);
     lsim_need_goroutine(L, what);
     metrics_registry_t *reg = priv ? NULL : metrics_current();
     if (!priv && !reg)
         return luaL_error(L, "%s: no metrics registry (not inside a run)", what);
-    observability_metrics_t *m = observability_metrics_new(reg, strcmp(variant, "seed") == 0, iv);
+    observability_metrics_t *m = observability_metrics_new(reg, seed, iv);
     if (!m)
         return luaL_error(L, "%s: %s (a variant can be registered only once per run: "
                              "use private = true for the other)", what,
                           reg ? metrics_last_error(reg) : "cannot register the metrics");
-    *(observability_metrics_t **)lua_newuserdatauv(L, sizeof m, 0) = m;
-    luaL_setmetatable(L, OBS_METRICS_MT);
+    lsim_pushbox(L, m, OBS_METRICS_MT, 0);
     return 1;
 }
 
@@ -203,23 +136,20 @@ static int l_pool(lua_State *L)
 {
     static const char *const keys[] = {"name", "workers", "queue", "metrics", NULL};
     const char *what = "sim.instrumented_pool";
-    luaL_checktype(L, 1, LUA_TTABLE);
-    check_keys(L, 1, what, keys);
-    const char *name = opt_str(L, 1, what, "name", "high-priority");
+    lsim_opts_t o = lsim_opts(L, 1, what, keys);
+    const char *name = lsim_opt_str(&o, "name", "high-priority");
     if (!*name)
-        return luaL_error(L, "%s: name must not be empty", what);
-    int workers = (int)opt_int(L, 1, what, "workers", 5, 1, 10000);
-    int queue = (int)opt_int(L, 1, what, "queue", 10, 0, 1000000);
-    lua_getfield(L, 1, "metrics");
-    if (lua_isnil(L, -1))
-        return luaL_error(L, "%s: metrics is required (sim.observability_metrics{...})", what);
+        return lsim_opts_error(&o, "name must not be empty");
+    int workers = (int)lsim_opt_int(&o, "workers", 5, 1, 10000);
+    int queue = (int)lsim_opt_int(&o, "queue", 10, 0, 1000000);
+    if (lsim_opt_push(&o, "metrics") == LUA_TNIL)
+        return lsim_opts_error(&o, "metrics is required (sim.observability_metrics{...})");
+    if (!luaL_testudata(L, -1, OBS_METRICS_MT))
+        return lsim_opt_fail(&o, "metrics", -1, "a sim.observability_metrics");
     observability_metrics_t *m = check_metrics(L, -1);
     lsim_need_goroutine(L, what);
     observability_pool_t *p = observability_pool_new(name, workers, queue, m);
-    *(observability_pool_t **)lua_newuserdatauv(L, sizeof p, 1) = p;
-    luaL_setmetatable(L, POOL_MT);
-    lua_pushvalue(L, -2); /* keep the metrics userdata alive with the pool's */
-    lua_setiuservalue(L, -2, 1);
+    lsim_pushbox(L, p, POOL_MT, -1); /* keeps the metrics userdata alive with the pool's */
     return 1;
 }
 
@@ -229,34 +159,27 @@ static int p_submit(lua_State *L)
     static const char *const keys[] = {"id", "work", "fail_one_in", "priority", "result", "error", NULL};
     const char *what = "InstrumentedWorkerPool.Submit";
     observability_pool_t *p = check_pool(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    check_keys(L, 2, what, keys);
+    lsim_opts_t o = lsim_opts(L, 2, what, keys);
     observability_job_t job = {0};
-    const char *id = opt_str(L, 2, what, "id", NULL);
+    const char *id = lsim_opt_str(&o, "id", NULL);
     if (!id || !*id)
-        return luaL_error(L, "%s: the job needs an id", what);
+        return lsim_opts_error(&o, "the job needs an id");
     if (strlen(id) >= sizeof job.id)
-        return luaL_error(L, "%s: id is longer than %d bytes", what, (int)sizeof job.id - 1);
+        return lsim_opts_error(&o, "id is longer than %d bytes", (int)sizeof job.id - 1);
     memcpy(job.id, id, strlen(id) + 1);
-    lua_getfield(L, 2, "work");
-    job.work = lsim_optduration(L, -1, 100 * SIM_MS);
-    lua_pop(L, 1);
-    if (job.work < 0)
-        return luaL_error(L, "%s: work must not be negative", what);
-    job.fail_one_in = (int)opt_int(L, 2, what, "fail_one_in", 10, 0, 1000000000);
-    job.priority = (int)opt_int(L, 2, what, "priority", 2, -1000000, 1000000);
+    job.work = lsim_opt_dur(&o, "work", 100 * SIM_MS, 0, INT64_MAX);
+    job.fail_one_in = (int)lsim_opt_int(&o, "fail_one_in", 10, 0, 1000000000);
+    job.priority = (int)lsim_opt_int(&o, "priority", 2, -1000000, 1000000);
     sched_t *s = sched_current();
-    job.result = sched_intern(s, opt_str(L, 2, what, "result", "high priority result"));
-    job.error = sched_intern(s, opt_str(L, 2, what, "error", "high priority job failed"));
+    job.result = sched_intern(s, lsim_opt_str(&o, "result", "high priority result"));
+    job.error = sched_intern(s, lsim_opt_str(&o, "error", "high priority job failed"));
     lsim_need_goroutine(L, what);
     const go_error_t *err = observability_pool_submit(p, &job);
     if (!err) {
         lua_pushboolean(L, 1);
         return 1;
     }
-    lua_pushnil(L);
-    lua_pushstring(L, go_error_msg(err));
-    return 2;
+    return lsim_push_error(L, err);
 }
 
 static int p_shutdown(lua_State *L)
@@ -327,8 +250,8 @@ void lsim_open_observability(lua_State *L, int t)
         {"submit", p_submit}, {"shutdown", p_shutdown}, {"metrics", p_metrics},
         {"stats", p_stats}, {"log", p_log}, {"name", p_name}, {NULL, NULL},
     };
-    lsim_newmeta(L, OBS_METRICS_MT, m_methods);
-    lsim_newmeta(L, POOL_MT, p_methods);
+    lsim_createmeta(L, OBS_METRICS_MT, NULL, m_methods);
+    lsim_createmeta(L, POOL_MT, NULL, p_methods);
     lua_pushcfunction(L, l_metrics);
     lua_setfield(L, t, "observability_metrics");
     lua_pushcfunction(L, l_pool);

@@ -11,10 +11,7 @@
 
 #define ENTITY_MT "chansim.entity"
 
-static entity_t *check_entity(lua_State *L, int idx)
-{
-    return *(entity_t **)luaL_checkudata(L, idx, ENTITY_MT);
-}
+LSIM_CHECK_BOX(check_entity, entity_t, ENTITY_MT)
 
 /* sim.entity(kind, name [, parent]) */
 static int l_entity(lua_State *L)
@@ -22,8 +19,7 @@ static int l_entity(lua_State *L)
     const char *kind = luaL_checkstring(L, 1);
     const char *name = luaL_checkstring(L, 2);
     entity_t *parent = lua_isnoneornil(L, 3) ? NULL : check_entity(L, 3);
-    *(entity_t **)lua_newuserdatauv(L, sizeof(entity_t *), 0) = entity_new(kind, name, parent);
-    luaL_setmetatable(L, ENTITY_MT);
+    lsim_pushbox(L, entity_new(kind, name, parent), ENTITY_MT, 0);
     return 1;
 }
 
@@ -56,11 +52,7 @@ void lsim_open_patterns(lua_State *L, int t)
     static const luaL_Reg methods[] = {
         {"state", en_state}, {"set", en_set}, {"get", en_get}, {"add", en_add}, {NULL, NULL},
     };
-    luaL_newmetatable(L, ENTITY_MT);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lsim_createmeta(L, ENTITY_MT, NULL, methods);
     lua_pushcfunction(L, l_entity);
     lua_setfield(L, t, "entity");
     /* The seed's patterns: each binding file adds its constructors. */

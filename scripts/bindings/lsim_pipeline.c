@@ -45,39 +45,30 @@ typedef struct lpipe {
     int order_ref;         /* registry: the list of ids in output order */
 } lpipe_t;
 
-static lpipe_t *check_pipe(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, PIPE_MT);
-}
+LSIM_CHECK_UDATA(check_pipe, lpipe_t, PIPE_MT)
 
 static int l_pipeline(lua_State *L)
 {
     static const char *const known[] = {"stages", "workers", "min_delay", "max_delay", "timeout", "ctx", NULL};
     static const char *const names[] = {"validate", "transform", "parallel", "enrich", NULL};
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    lflow_check_keys(L, 1, FN, known);
-    int workers = (int)lflow_int(L, 1, FN, "workers", 3, 1, 100000);
-    pipeline_random_delay_t *delay = pattern_alloc(sizeof *delay);
-    delay->min = lflow_dur(L, 1, FN, "min_delay", 0, 0, 3600 * SIM_SEC);
-    delay->max = lflow_dur(L, 1, FN, "max_delay", 100 * SIM_MS, 0, 3600 * SIM_SEC);
-    if (delay->max < delay->min)
-        return luaL_error(L, FN ": max_delay must not be less than min_delay");
-    ctx_t *parent = lflow_ctx(L, 1, FN);
-    lua_getfield(L, 1, "timeout");
-    bool has_timeout = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    simtime_t timeout = lflow_dur(L, 1, FN, "timeout", 5 * SIM_SEC, 1, SIMTIME_MAX / 2);
+    lsim_opts_t o = lsim_opts_opt(L, 1, FN, known);
+    int workers = (int)lsim_opt_int(&o, "workers", 3, 1, 100000);
+    simtime_t dmin = lsim_opt_dur(&o, "min_delay", 0, 0, 3600 * SIM_SEC);
+    simtime_t dmax = lsim_opt_dur(&o, "max_delay", 100 * SIM_MS, 0, 3600 * SIM_SEC);
+    if (dmax < dmin)
+        return lsim_opts_error(&o, "max_delay must not be less than min_delay");
+    ctx_t *parent = lsim_opt_ctx(&o, "ctx");
+    bool has_timeout = lsim_opt_has(&o, "timeout");
+    simtime_t timeout = lsim_opt_dur(&o, "timeout", 5 * SIM_SEC, 1, SIMTIME_MAX / 2);
 
     int kinds[MAX_STAGES] = {0, 1, 2, 3};
     int n = 4;
-    lua_getfield(L, 1, "stages");
-    if (!lua_isnil(L, -1)) {
+    if (lsim_opt_push(&o, "stages") != LUA_TNIL) {
         if (!lua_istable(L, -1))
-            return luaL_error(L, FN ": stages must be a list of \"validate\", \"transform\", \"parallel\", \"enrich\"");
+            return lsim_opt_fail(&o, "stages", -1, "a list of \"validate\", \"transform\", \"parallel\", \"enrich\"");
         n = (int)luaL_len(L, -1);
         if (n < 1 || n > MAX_STAGES)
-            return luaL_error(L, FN ": stages must list from 1 to %d stages (got %d)", MAX_STAGES, n);
+            return lsim_opts_error(&o, "stages must list from 1 to %d stages (got %d)", MAX_STAGES, n);
         for (int i = 0; i < n; i++) {
             lua_rawgeti(L, -1, i + 1);
             const char *s = lua_tostring(L, -1);
@@ -86,12 +77,16 @@ static int l_pipeline(lua_State *L)
                 if (strcmp(s, names[k]) == 0)
                     kinds[i] = k;
             if (kinds[i] < 0)
-                return luaL_error(L, FN ": stages[%d] must be \"validate\", \"transform\", \"parallel\" or \"enrich\"", i + 1);
+                return lsim_opts_error(&o, "stages[%d] must be \"validate\", \"transform\", \"parallel\" or \"enrich\" (got %s)",
+                                       i + 1, lsim_shown(L, -1));
             lua_pop(L, 1);
         }
     }
     lua_pop(L, 1);
 
+    pipeline_random_delay_t *delay = pattern_alloc(sizeof *delay);
+    delay->min = dmin;
+    delay->max = dmax;
     pipeline_stage_t stages[MAX_STAGES];
     for (int i = 0; i < n; i++) {
         switch (kinds[i]) {
@@ -101,9 +96,8 @@ static int l_pipeline(lua_State *L)
         default: stages[i] = pipeline_stage_of(pipeline_enrich); break;
         }
     }
-    lpipe_t *u = lua_newuserdatauv(L, sizeof *u, 1);
+    lpipe_t *u = lsim_newudata(L, sizeof *u, PIPE_MT, 1);
     memset(u, 0, sizeof *u);
-    luaL_setmetatable(L, PIPE_MT);
     u->p = pipeline_new(stages, n);
     lua_newtable(L);
     u->order_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -129,8 +123,8 @@ static void to_item(lua_State *L, int idx, int64_t def_id, pipeline_data_item_t 
     int v = idx;
     if (lua_istable(L, idx)) {
         static const char *const known[] = {"id", "data", NULL};
-        lflow_check_keys(L, idx, what, known);
-        item->id = lflow_int(L, idx, what, "id", def_id, INT64_MIN, INT64_MAX);
+        lsim_opts_t o = lsim_opts(L, idx, what, known);
+        item->id = lsim_opt_int(&o, "id", def_id, INT64_MIN, INT64_MAX);
         lua_getfield(L, idx, "data");
         v = lua_gettop(L);
     }
@@ -375,11 +369,7 @@ void lsim_open_pipeline(lua_State *L, int t)
         {"recv", pp_recv},       {"results", pp_results}, {"cancel", pp_cancel}, {"stats", pp_stats},
         {NULL, NULL},
     };
-    luaL_newmetatable(L, PIPE_MT);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lsim_createmeta(L, PIPE_MT, NULL, methods);
     lua_pushcfunction(L, l_pipeline);
     lua_setfield(L, t, "pipeline");
 }

@@ -39,10 +39,7 @@ typedef struct lpmux {
     int variant;
 } lpmux_t;
 
-static lpmux_t *check_pmux(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, PMUX_MT);
-}
+LSIM_CHECK_UDATA(check_pmux, lpmux_t, PMUX_MT)
 
 static const priority_mux_source_t seed_sources[] = {
     {.name = "critical", .interval = 500 * SIM_MS, .priority = 10},
@@ -51,41 +48,38 @@ static const priority_mux_source_t seed_sources[] = {
 };
 
 /* Read opts.sources into srcs; returns the count. */
-static int read_sources(lua_State *L, priority_mux_source_t *srcs)
+static int read_sources(const lsim_opts_t *o, priority_mux_source_t *srcs)
 {
-    lua_getfield(L, 1, "sources");
-    if (lua_isnil(L, -1)) {
+    lua_State *L = o->L;
+    if (lsim_opt_push(o, "sources") == LUA_TNIL) {
         lua_pop(L, 1);
         memcpy(srcs, seed_sources, sizeof seed_sources);
         return 3;
     }
     if (!lua_istable(L, -1))
-        luaL_error(L, FN ": sources must be a list of {name =, interval =, priority =}");
+        lsim_opt_fail(o, "sources", -1, "a list of {name =, interval =, priority =}");
     int n = (int)luaL_len(L, -1);
     if (n < 1 || n > MAX_SOURCES)
-        luaL_error(L, FN ": sources must list from 1 to %d sources (got %d)", MAX_SOURCES, n);
+        lsim_opts_error(o, "sources must list from 1 to %d sources (got %d)", MAX_SOURCES, n);
     int st = lua_gettop(L);
     static const char *const known[] = {"name", "interval", "priority", NULL};
     for (int i = 0; i < n; i++) {
+        char what[64];
+        snprintf(what, sizeof what, FN ": sources[%d]", i + 1);
         lua_rawgeti(L, st, i + 1);
-        int e = lua_gettop(L);
-        if (!lua_istable(L, e))
-            luaL_error(L, FN ": sources[%d] must be a table {name =, interval =, priority =}", i + 1);
-        lflow_check_keys(L, e, FN ": sources[i]", known);
-        lua_getfield(L, e, "name");
-        if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0 || lua_rawlen(L, -1) > 40)
-            luaL_error(L, FN ": sources[%d].name must be a string of 1 to 40 characters", i + 1);
-        srcs[i].name = lua_tostring(L, -1); /* kept alive by the options table */
-        lua_pop(L, 1);
+        lsim_opts_t e = lsim_opts(L, -1, what, known);
+        srcs[i].name = lsim_opt_str(&e, "name", ""); /* kept alive by the options table */
+        if (!*srcs[i].name || strlen(srcs[i].name) > 40)
+            lsim_opts_error(&e, "name must be a string of 1 to 40 characters");
         for (int j = 0; j < i; j++)
             if (strcmp(srcs[j].name, srcs[i].name) == 0)
-                luaL_error(L, FN ": two sources are named \"%s\"", srcs[i].name);
-        srcs[i].interval = lflow_dur(L, e, FN, "interval", -1, 0, 3600 * SIM_SEC);
+                lsim_opts_error(o, "two sources are named \"%s\"", srcs[i].name);
+        srcs[i].interval = lsim_opt_dur(&e, "interval", -1, 0, 3600 * SIM_SEC);
         if (srcs[i].interval < 0)
-            luaL_error(L, FN ": sources[%d].interval is required (0: an external source fed by mux:emit)", i + 1);
-        srcs[i].priority = (int)lflow_int(L, e, FN, "priority", -1, 0, 1000000);
+            lsim_opts_error(&e, "interval is required (0: an external source fed by mux:emit)");
+        srcs[i].priority = (int)lsim_opt_int(&e, "priority", -1, 0, 1000000);
         if (srcs[i].priority < 0)
-            luaL_error(L, FN ": sources[%d].priority is required (an integer >= 0)", i + 1);
+            lsim_opts_error(&e, "priority is required (an integer >= 0)");
         lua_settop(L, st);
     }
     lua_pop(L, 1);
@@ -96,32 +90,26 @@ static int l_priority_mux(lua_State *L)
 {
     static const char *const known[] = {"sources", "send_timeout", "poll_timeout", "idle_wait", "timeout",
                                         "ctx", "variant", "print", NULL};
-    static const char *const variants[] = {"corrected", "seed", NULL};
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    lflow_check_keys(L, 1, FN, known);
+    lsim_opts_t o = lsim_opts_opt(L, 1, FN, known);
     lsim_need_goroutine(L, FN);
     priority_mux_source_t srcs[MAX_SOURCES];
     memset(srcs, 0, sizeof srcs);
-    int n = read_sources(L, srcs);
+    int n = read_sources(&o, srcs);
     priority_mux_config_t cfg = priority_mux_config_default();
-    cfg.send_timeout = lflow_dur(L, 1, FN, "send_timeout", cfg.send_timeout, 1, 3600 * SIM_SEC);
-    cfg.poll_timeout = lflow_dur(L, 1, FN, "poll_timeout", cfg.poll_timeout, 1, 3600 * SIM_SEC);
-    cfg.idle_wait = lflow_dur(L, 1, FN, "idle_wait", cfg.idle_wait, 1, 3600 * SIM_SEC);
-    int variant = lflow_enum(L, 1, FN, "variant", variants, 0);
+    cfg.send_timeout = lsim_opt_dur(&o, "send_timeout", cfg.send_timeout, 1, 3600 * SIM_SEC);
+    cfg.poll_timeout = lsim_opt_dur(&o, "poll_timeout", cfg.poll_timeout, 1, 3600 * SIM_SEC);
+    cfg.idle_wait = lsim_opt_dur(&o, "idle_wait", cfg.idle_wait, 1, 3600 * SIM_SEC);
+    int variant = lsim_opt_seed_variant(&o);
     cfg.variant = variant == 1 ? PMUX_SEED : PMUX_CORRECTED;
-    bool print = lflow_bool(L, 1, FN, "print", true);
+    bool print = lsim_opt_bool(&o, "print", true);
     cfg.print_forwarded = cfg.print_dropped = print;
     cfg.out = lflow_out(L, print);
-    ctx_t *parent = lflow_ctx(L, 1, FN);
-    lua_getfield(L, 1, "timeout");
-    bool has_timeout = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    simtime_t timeout = lflow_dur(L, 1, FN, "timeout", 5 * SIM_SEC, 1, SIMTIME_MAX / 2);
+    ctx_t *parent = lsim_opt_ctx(&o, "ctx");
+    bool has_timeout = lsim_opt_has(&o, "timeout");
+    simtime_t timeout = lsim_opt_dur(&o, "timeout", 5 * SIM_SEC, 1, SIMTIME_MAX / 2);
 
-    lpmux_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+    lpmux_t *u = lsim_newudata(L, sizeof *u, PMUX_MT, 0);
     memset(u, 0, sizeof *u);
-    luaL_setmetatable(L, PMUX_MT);
     /* ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) */
     if (!parent)
         u->ctx = ctx_with_timeout(ctx_background(), timeout);
@@ -253,13 +241,8 @@ void lsim_open_priority_mux(lua_State *L, int t)
         {"recv", pm_recv},   {"events", pm_events}, {"emit", pm_emit},
         {"stats", pm_stats}, {"cancel", pm_cancel}, {NULL, NULL},
     };
-    luaL_newmetatable(L, PMUX_MT);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, pm_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
+    static const luaL_Reg meta[] = {{"__tostring", pm_tostring}, {NULL, NULL}};
+    lsim_createmeta(L, PMUX_MT, meta, methods);
     lua_pushcfunction(L, l_priority_mux);
     lua_setfield(L, t, "priority_mux");
 }

@@ -16,46 +16,40 @@
 
 #define SERVICE_MT "chansim.service"
 
-static service_t *check_service(lua_State *L, int idx)
-{
-    return *(service_t **)luaL_checkudata(L, idx, SERVICE_MT);
-}
+LSIM_CHECK_BOX(check_service, service_t, SERVICE_MT)
 
 static int l_service(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_getfield(L, 1, "name");
-    const char *name = lua_tostring(L, -1);
+    static const char *const keys[] = {"name", "processing", "dep_timeout", "deps", NULL};
+    lsim_opts_t o = lsim_opts(L, 1, "sim.service", keys);
+    const char *name = lsim_opt_str(&o, "name", NULL);
     if (!name)
-        return luaL_error(L, "sim.service: name is required");
-    lua_getfield(L, 1, "processing");
-    simtime_t p = lsim_checkduration(L, -1);
-    if (p < 0)
-        return luaL_error(L, "sim.service: processing must not be negative");
-    lua_getfield(L, 1, "dep_timeout");
-    simtime_t dt = lsim_optduration(L, -1, 500 * SIM_MS);
+        return lsim_opts_error(&o, "name is required");
+    if (!lsim_opt_has(&o, "processing"))
+        return lsim_opts_error(&o, "processing is required (a duration such as \"100ms\")");
+    simtime_t p = lsim_opt_dur(&o, "processing", 0, 0, INT64_MAX);
+    simtime_t dt = lsim_opt_dur(&o, "dep_timeout", 500 * SIM_MS, INT64_MIN, INT64_MAX);
     service_t *deps[SERVICE_MAX_DEPS];
     int n = 0;
-    lua_getfield(L, 1, "deps");
-    if (!lua_isnil(L, -1)) {
-        luaL_checktype(L, -1, LUA_TTABLE);
+    int t = lsim_opt_push(&o, "deps"); /* kept on the stack: the new userdata keeps it alive */
+    if (t != LUA_TNIL) {
+        if (t != LUA_TTABLE)
+            return lsim_opt_fail(&o, "deps", -1, "a list of sim.service");
         int k = lua_gettop(L);
         n = (int)luaL_len(L, k);
         if (n > SERVICE_MAX_DEPS)
-            return luaL_error(L, "sim.service: at most %d dependencies", SERVICE_MAX_DEPS);
+            return lsim_opts_error(&o, "at most %d dependencies", SERVICE_MAX_DEPS);
         for (int i = 0; i < n; i++) {
             lua_rawgeti(L, k, i + 1);
+            if (!luaL_testudata(L, -1, SERVICE_MT))
+                return lsim_opts_error(&o, "deps[%d] must be a sim.service (got %s)", i + 1, lsim_shown(L, -1));
             deps[i] = check_service(L, -1);
             lua_pop(L, 1);
         }
     }
     service_t *s = service_new(name, p, deps, n);
     s->dep_timeout = dt;
-    *(service_t **)lua_newuserdatauv(L, sizeof s, 1) = s;
-    luaL_setmetatable(L, SERVICE_MT);
-    /* Keep the dependencies' userdata alive with this one. */
-    lua_getfield(L, 1, "deps");
-    lua_setiuservalue(L, -2, 1);
+    lsim_pushbox(L, s, SERVICE_MT, -1); /* keeps the dependencies' userdata alive with this one */
     return 1;
 }
 
@@ -118,11 +112,7 @@ void lsim_open_services(lua_State *L, int t)
         {"process", svc_process}, {"critical_path", svc_critical_path}, {"name", svc_name},
         {NULL, NULL},
     };
-    luaL_newmetatable(L, SERVICE_MT);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lsim_createmeta(L, SERVICE_MT, NULL, methods);
     lua_pushcfunction(L, l_service);
     lua_setfield(L, t, "service");
 }

@@ -30,7 +30,7 @@
 #include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
-#include "lsim_resilience.h"
+#include "lsim_kit.h"
 #include "shutdown.h"
 
 #define GS_MT "chansim.graceful_shutdown"
@@ -55,15 +55,15 @@ typedef struct lwp {
     lgs_t *g;
 } lwp_t;
 
-static lgs_t *check_gs(lua_State *L, int idx) { return luaL_checkudata(L, idx, GS_MT); }
-static lserver_t *check_server(lua_State *L, int idx) { return luaL_checkudata(L, idx, SERVER_MT); }
-static lwp_t *check_wp(lua_State *L, int idx) { return luaL_checkudata(L, idx, WP_MT); }
+LSIM_CHECK_UDATA(check_gs, lgs_t, GS_MT)
+LSIM_CHECK_UDATA(check_server, lserver_t, SERVER_MT)
+LSIM_CHECK_UDATA(check_wp, lwp_t, WP_MT)
 
 static void gs_log(void *ud, const char *line)
 {
     lgs_t *g = ud;
     if (g->log)
-        lres_log(g->h, "shutdown", line);
+        lsim_log_line(g->h, "shutdown", line);
 }
 
 static void keep(lua_State *L)
@@ -77,20 +77,15 @@ static const char *const gs_keys[] = {"timeout", "variant", "log", NULL};
 /* sim.graceful_shutdown{ timeout = "5s", variant, log = true } */
 static int l_graceful_shutdown(lua_State *L)
 {
-    const char *ctor = "sim.graceful_shutdown";
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lres_check_keys(L, 1, ctor, gs_keys);
-    simtime_t timeout = lres_duration(L, 1, ctor, "timeout", 5 * SIM_SEC, 1);
-    bool seed = lres_seed_variant(L, 1, ctor);
-    bool log = lres_bool(L, 1, ctor, "log", true);
-    lgs_t *g = lua_newuserdatauv(L, sizeof *g, 0);
+    lsim_opts_t opt = lsim_opts_opt(L, 1, "sim.graceful_shutdown", gs_keys);
+    simtime_t timeout = lsim_opt_dur(&opt, "timeout", 5 * SIM_SEC, 1, INT64_MAX);
+    bool seed = lsim_opt_seed_variant(&opt);
+    bool log = lsim_opt_bool(&opt, "log", true);
+    lgs_t *g = lsim_newudata(L, sizeof *g, GS_MT, 0);
     memset(g, 0, sizeof *g);
     g->h = host_of(L);
     g->log = log;
     g->seed = seed;
-    luaL_setmetatable(L, GS_MT);
     keep(L);
     shutdown_options_t o = {gs_log, g, seed};
     g->gs = shutdown_new(timeout, &o);
@@ -150,11 +145,10 @@ static void push_ctx(void *ud, lua_State *M)
 static const go_error_t *lua_shutdown_func(ctx_t *ctx, void *arg)
 {
     lfunc_t *f = arg;
-    char *r = lres_call(f->h, f->ref, push_ctx, ctx);
+    char *r = lsim_call_ref(host_lua(f->h), f->ref, push_ctx, ctx);
     if (!r)
         return NULL;
-    const go_error_t *err = strcmp(r, GO_ERR_DEADLINE_EXCEEDED.msg) == 0 ? &GO_ERR_DEADLINE_EXCEEDED
-                                                                         : go_errorf("%s", r);
+    const go_error_t *err = lsim_go_error(r);
     free(r);
     return err;
 }
@@ -167,26 +161,24 @@ static int gs_add_shutdown_func_l(lua_State *L)
     luaL_checktype(L, 3, LUA_TFUNCTION);
     const char *after[SHUTDOWN_MAX_AFTER];
     int nafter = 0;
-    if (!lua_isnoneornil(L, 4)) {
-        luaL_checktype(L, 4, LUA_TTABLE);
-        lres_check_keys(L, 4, "AddShutdownFunc", (const char *const[]){"after", NULL});
-        lua_getfield(L, 4, "after");
-        if (lua_isstring(L, -1)) {
+    static const char *const keys[] = {"after", NULL};
+    lsim_opts_t opt = lsim_opts_opt(L, 4, "AddShutdownFunc", keys);
+    int t = lsim_opt_push(&opt, "after");
+    if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+        after[nafter++] = lua_tostring(L, -1);
+    } else if (t == LUA_TTABLE) {
+        int n = (int)luaL_len(L, -1);
+        if (n > SHUTDOWN_MAX_AFTER)
+            return lsim_opts_error(&opt, "at most %d names in after", SHUTDOWN_MAX_AFTER);
+        for (int i = 1; i <= n; i++) {
+            lua_rawgeti(L, -1, i);
+            if (!lua_isstring(L, -1))
+                return lsim_opt_fail(&opt, "after", -1, "a list of names");
             after[nafter++] = lua_tostring(L, -1);
-        } else if (lua_istable(L, -1)) {
-            int n = (int)luaL_len(L, -1);
-            if (n > SHUTDOWN_MAX_AFTER)
-                return luaL_error(L, "AddShutdownFunc: at most %d names in after", SHUTDOWN_MAX_AFTER);
-            for (int i = 1; i <= n; i++) {
-                lua_rawgeti(L, -1, i);
-                if (!lua_isstring(L, -1))
-                    return luaL_error(L, "AddShutdownFunc: after must list names");
-                after[nafter++] = lua_tostring(L, -1);
-                lua_pop(L, 1); /* the string stays alive in the table */
-            }
-        } else if (!lua_isnil(L, -1)) {
-            return luaL_error(L, "AddShutdownFunc: after must be a name or a list of names");
+            lua_pop(L, 1); /* the string stays alive in the table */
         }
+    } else if (t != LUA_TNIL) {
+        return lsim_opt_fail(&opt, "after", -1, "a name or a list of names");
     }
     lfunc_t *f = lua_newuserdatauv(L, sizeof *f, 0);
     f->h = g->h;
@@ -249,7 +241,7 @@ static int lua_handler(void *ud, void *call_ud, shutdown_server_t *s, const char
     (void)s;
     lua_rawgeti(L, LUA_REGISTRYINDEX, ls->handler_ref);
     lua_pushstring(L, request);
-    if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+    if (lsim_pcall(L, 1, 2) != LUA_OK) {
         snprintf(body, size, "%s", lsim_tolstring(L, -1, NULL));
         lua_pop(L, 2);
         return 500; /* net/http recovers a panicking handler */
@@ -268,22 +260,15 @@ static const char *const server_keys[] = {"addr", "handler", "drain", NULL};
 /* gs:server{ addr = ":8080", handler = fn(req) -> status, body, drain } */
 static int gs_server_l(lua_State *L)
 {
-    const char *ctor = "GracefulShutdown:server";
     lgs_t *g = check_gs(L, 1);
-    if (lua_isnoneornil(L, 2)) {
-        lua_settop(L, 1);
-        lua_newtable(L);
-    }
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lres_check_keys(L, 2, ctor, server_keys);
-    const char *addr = lres_string(L, 2, ctor, "addr", ":8080");
-    simtime_t drain = lres_duration(L, 2, ctor, "drain", g->seed ? 0 : 500 * SIM_MS, 0);
-    int ref = lres_func(L, 2, ctor, "handler");
-    lserver_t *ls = lua_newuserdatauv(L, sizeof *ls, 0);
+    lsim_opts_t opt = lsim_opts_opt(L, 2, "GracefulShutdown:server", server_keys);
+    const char *addr = lsim_opt_str(&opt, "addr", ":8080");
+    simtime_t drain = lsim_opt_dur(&opt, "drain", g->seed ? 0 : 500 * SIM_MS, 0, INT64_MAX);
+    int ref = lsim_opt_func(&opt, "handler");
+    lserver_t *ls = lsim_newudata(L, sizeof *ls, SERVER_MT, 0);
     memset(ls, 0, sizeof *ls);
     ls->g = g;
     ls->handler_ref = ref;
-    luaL_setmetatable(L, SERVER_MT);
     keep(L);
     shutdown_server_options_t o = {0};
     if (ref != LUA_NOREF) {
@@ -347,22 +332,15 @@ static const char *const wp_keys[] = {"workers", "buffer", "job_time", "after", 
 /* gs:worker_pool{ workers = 3, buffer = 10, job_time = "100ms", after } */
 static int gs_worker_pool_l(lua_State *L)
 {
-    const char *ctor = "GracefulShutdown:worker_pool";
     lgs_t *g = check_gs(L, 1);
-    if (lua_isnoneornil(L, 2)) {
-        lua_settop(L, 1);
-        lua_newtable(L);
-    }
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lres_check_keys(L, 2, ctor, wp_keys);
-    int workers = (int)lres_int(L, 2, ctor, "workers", 3, 1, 10000);
-    int buffer = (int)lres_int(L, 2, ctor, "buffer", 10, 0, 10000000);
-    simtime_t job_time = lres_duration(L, 2, ctor, "job_time", 100 * SIM_MS, 1);
-    const char *after = lres_string(L, 2, ctor, "after", g->seed ? NULL : "http-server");
-    lwp_t *lw = lua_newuserdatauv(L, sizeof *lw, 0);
+    lsim_opts_t opt = lsim_opts_opt(L, 2, "GracefulShutdown:worker_pool", wp_keys);
+    int workers = (int)lsim_opt_int(&opt, "workers", 3, 1, 10000);
+    int buffer = (int)lsim_opt_int(&opt, "buffer", 10, 0, 10000000);
+    simtime_t job_time = lsim_opt_dur(&opt, "job_time", 100 * SIM_MS, 1, INT64_MAX);
+    const char *after = lsim_opt_str(&opt, "after", g->seed ? NULL : "http-server");
+    lwp_t *lw = lsim_newudata(L, sizeof *lw, WP_MT, 0);
     memset(lw, 0, sizeof *lw);
     lw->g = g;
-    luaL_setmetatable(L, WP_MT);
     keep(L);
     shutdown_worker_pool_options_t o = {0};
     o.job_time = job_time;
@@ -381,11 +359,8 @@ static int wp_submit_job_l(lua_State *L)
     const char *job = luaL_checkstring(L, 2);
     lsim_need_goroutine(L, "WorkerPool.SubmitJob");
     const go_error_t *err = shutdown_worker_pool_submit_job(lw->wp, job);
-    if (err) {
-        lua_pushnil(L);
-        lua_pushstring(L, go_error_msg(err));
-        return 2;
-    }
+    if (err)
+        return lsim_push_error(L, err);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -443,9 +418,9 @@ void lsim_open_shutdown(lua_State *L, int t)
         {"submit_job", wp_submit_job_l}, {"jobs", wp_jobs_l}, {"queue_depth", wp_queue_depth_l},
         {NULL, NULL},
     };
-    lsim_newmeta(L, GS_MT, gs_methods);
-    lsim_newmeta(L, SERVER_MT, server_methods);
-    lsim_newmeta(L, WP_MT, wp_methods);
+    lsim_createmeta(L, GS_MT, NULL, gs_methods);
+    lsim_createmeta(L, SERVER_MT, NULL, server_methods);
+    lsim_createmeta(L, WP_MT, NULL, wp_methods);
     lua_pushcfunction(L, l_graceful_shutdown);
     lua_setfield(L, t, "graceful_shutdown");
 }

@@ -13,6 +13,7 @@
 #include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
+#include "mem.h"
 #include "sema.h"
 #include "sync.h"
 
@@ -24,17 +25,8 @@
 #define SEMA_MT "chansim.semaphore"
 #define EG_MT "chansim.errgroup"
 
-/* Every userdata here is a pointer to a scheduler-owned core object. */
-static void *check_ptr(lua_State *L, int idx, const char *mt)
-{
-    return *(void **)luaL_checkudata(L, idx, mt);
-}
-
-static void push_ptr(lua_State *L, void *p, const char *mt)
-{
-    *(void **)lua_newuserdatauv(L, sizeof p, 1) = p;
-    luaL_setmetatable(L, mt);
-}
+/* Every userdata here is a box (lsim_pushbox) holding a pointer to a
+ * scheduler-owned core object. */
 
 static void name_from(lua_State *L, int idx, void *obj)
 {
@@ -48,13 +40,13 @@ static int l_mutex(lua_State *L)
 {
     mutex_t *m = mutex_new();
     name_from(L, 1, m);
-    push_ptr(L, m, MUTEX_MT);
+    lsim_pushbox(L, m, MUTEX_MT, 0);
     return 1;
 }
 
 static int mu_lock(lua_State *L)
 {
-    mutex_t *m = check_ptr(L, 1, MUTEX_MT);
+    mutex_t *m = lsim_checkbox(L, 1, MUTEX_MT);
     lsim_need_goroutine(L, "Mutex.Lock");
     mutex_lock(m);
     return 0;
@@ -62,20 +54,20 @@ static int mu_lock(lua_State *L)
 
 static int mu_unlock(lua_State *L)
 {
-    mutex_unlock(check_ptr(L, 1, MUTEX_MT));
+    mutex_unlock(lsim_checkbox(L, 1, MUTEX_MT));
     return 0;
 }
 
 static int mu_try_lock(lua_State *L)
 {
-    lua_pushboolean(L, mutex_try_lock(check_ptr(L, 1, MUTEX_MT)));
+    lua_pushboolean(L, mutex_try_lock(lsim_checkbox(L, 1, MUTEX_MT)));
     return 1;
 }
 
 /* mu:stats() -> { contended = n, wait_ns = t } (the mutex profile) */
 static int mu_stats(lua_State *L)
 {
-    mutex_t *m = check_ptr(L, 1, MUTEX_MT);
+    mutex_t *m = lsim_checkbox(L, 1, MUTEX_MT);
     lua_createtable(L, 0, 2);
     lua_pushinteger(L, (lua_Integer)mutex_contended(m));
     lua_setfield(L, -2, "contended");
@@ -95,13 +87,13 @@ static int l_rwmutex(lua_State *L)
 {
     rwmutex_t *rw = rwmutex_new();
     name_from(L, 1, rw);
-    push_ptr(L, rw, RWMUTEX_MT);
+    lsim_pushbox(L, rw, RWMUTEX_MT, 0);
     return 1;
 }
 
 static int rw_lock(lua_State *L)
 {
-    rwmutex_t *rw = check_ptr(L, 1, RWMUTEX_MT);
+    rwmutex_t *rw = lsim_checkbox(L, 1, RWMUTEX_MT);
     lsim_need_goroutine(L, "RWMutex.Lock");
     rwmutex_lock(rw);
     return 0;
@@ -109,13 +101,13 @@ static int rw_lock(lua_State *L)
 
 static int rw_unlock(lua_State *L)
 {
-    rwmutex_unlock(check_ptr(L, 1, RWMUTEX_MT));
+    rwmutex_unlock(lsim_checkbox(L, 1, RWMUTEX_MT));
     return 0;
 }
 
 static int rw_rlock(lua_State *L)
 {
-    rwmutex_t *rw = check_ptr(L, 1, RWMUTEX_MT);
+    rwmutex_t *rw = lsim_checkbox(L, 1, RWMUTEX_MT);
     lsim_need_goroutine(L, "RWMutex.RLock");
     rwmutex_rlock(rw);
     return 0;
@@ -123,25 +115,25 @@ static int rw_rlock(lua_State *L)
 
 static int rw_runlock(lua_State *L)
 {
-    rwmutex_runlock(check_ptr(L, 1, RWMUTEX_MT));
+    rwmutex_runlock(lsim_checkbox(L, 1, RWMUTEX_MT));
     return 0;
 }
 
 static int rw_try_lock(lua_State *L)
 {
-    lua_pushboolean(L, rwmutex_try_lock(check_ptr(L, 1, RWMUTEX_MT)));
+    lua_pushboolean(L, rwmutex_try_lock(lsim_checkbox(L, 1, RWMUTEX_MT)));
     return 1;
 }
 
 static int rw_try_rlock(lua_State *L)
 {
-    lua_pushboolean(L, rwmutex_try_rlock(check_ptr(L, 1, RWMUTEX_MT)));
+    lua_pushboolean(L, rwmutex_try_rlock(lsim_checkbox(L, 1, RWMUTEX_MT)));
     return 1;
 }
 
 static int rw_stats(lua_State *L)
 {
-    rwmutex_t *rw = check_ptr(L, 1, RWMUTEX_MT);
+    rwmutex_t *rw = lsim_checkbox(L, 1, RWMUTEX_MT);
     lua_createtable(L, 0, 2);
     lua_pushinteger(L, (lua_Integer)rwmutex_contended(rw));
     lua_setfield(L, -2, "contended");
@@ -162,25 +154,25 @@ static int l_waitgroup(lua_State *L)
 {
     waitgroup_t *wg = waitgroup_new();
     name_from(L, 1, wg);
-    push_ptr(L, wg, WG_MT);
+    lsim_pushbox(L, wg, WG_MT, 0);
     return 1;
 }
 
 static int wg_add(lua_State *L)
 {
-    waitgroup_add(check_ptr(L, 1, WG_MT), luaL_optinteger(L, 2, 1));
+    waitgroup_add(lsim_checkbox(L, 1, WG_MT), luaL_optinteger(L, 2, 1));
     return 0;
 }
 
 static int wg_done(lua_State *L)
 {
-    waitgroup_done(check_ptr(L, 1, WG_MT));
+    waitgroup_done(lsim_checkbox(L, 1, WG_MT));
     return 0;
 }
 
 static int wg_wait(lua_State *L)
 {
-    waitgroup_t *wg = check_ptr(L, 1, WG_MT);
+    waitgroup_t *wg = lsim_checkbox(L, 1, WG_MT);
     lsim_need_goroutine(L, "WaitGroup.Wait");
     waitgroup_wait(wg);
     return 0;
@@ -188,7 +180,7 @@ static int wg_wait(lua_State *L)
 
 static int wg_count(lua_State *L)
 {
-    lua_pushinteger(L, waitgroup_count(check_ptr(L, 1, WG_MT)));
+    lua_pushinteger(L, waitgroup_count(lsim_checkbox(L, 1, WG_MT)));
     return 1;
 }
 
@@ -208,18 +200,18 @@ static void once_body(void *arg)
     once_call_t *c = arg;
     /* A panicking f still counts as done (Go's deferred done.Store(1)), so
      * the error is caught here and re-raised once Do has returned. */
-    c->failed = lua_pcall(c->L, 0, 0, 0) != LUA_OK;
+    c->failed = lsim_pcall(c->L, 0, 0) != LUA_OK;
 }
 
 static int l_once(lua_State *L)
 {
-    push_ptr(L, once_new(), ONCE_MT);
+    lsim_pushbox(L, once_new(), ONCE_MT, 0);
     return 1;
 }
 
 static int once_call(lua_State *L)
 {
-    once_t *o = check_ptr(L, 1, ONCE_MT);
+    once_t *o = lsim_checkbox(L, 1, ONCE_MT);
     luaL_checktype(L, 2, LUA_TFUNCTION);
     lsim_need_goroutine(L, "Once.Do");
     lua_settop(L, 2);
@@ -236,8 +228,8 @@ static const luaL_Reg once_methods[] = {{"call", once_call}, {NULL, NULL}};
 
 static int l_cond(lua_State *L)
 {
-    mutex_t *m = check_ptr(L, 1, MUTEX_MT);
-    push_ptr(L, cond_new(m), COND_MT);
+    mutex_t *m = lsim_checkbox(L, 1, MUTEX_MT);
+    lsim_pushbox(L, cond_new(m), COND_MT, 0);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1); /* keep L alive with the Cond */
     return 1;
@@ -245,7 +237,7 @@ static int l_cond(lua_State *L)
 
 static int cond_wait_l(lua_State *L)
 {
-    cond_t *c = check_ptr(L, 1, COND_MT);
+    cond_t *c = lsim_checkbox(L, 1, COND_MT);
     lsim_need_goroutine(L, "Cond.Wait");
     cond_wait(c);
     return 0;
@@ -253,13 +245,13 @@ static int cond_wait_l(lua_State *L)
 
 static int cond_signal_l(lua_State *L)
 {
-    cond_signal(check_ptr(L, 1, COND_MT));
+    cond_signal(lsim_checkbox(L, 1, COND_MT));
     return 0;
 }
 
 static int cond_broadcast_l(lua_State *L)
 {
-    cond_broadcast(check_ptr(L, 1, COND_MT));
+    cond_broadcast(lsim_checkbox(L, 1, COND_MT));
     return 0;
 }
 
@@ -276,42 +268,39 @@ static int l_semaphore(lua_State *L)
     luaL_argcheck(L, n >= 0, 1, "size must not be negative");
     semaphore_t *s = semaphore_new(n);
     name_from(L, 2, s);
-    push_ptr(L, s, SEMA_MT);
+    lsim_pushbox(L, s, SEMA_MT, 0);
     return 1;
 }
 
 /* ok, err = sem:acquire([n [, ctx]]) */
 static int sem_acquire(lua_State *L)
 {
-    semaphore_t *s = check_ptr(L, 1, SEMA_MT);
+    semaphore_t *s = lsim_checkbox(L, 1, SEMA_MT);
     lua_Integer n = luaL_optinteger(L, 2, 1);
     ctx_t *c = lua_isnoneornil(L, 3) ? ctx_background() : lsim_checkctx(L, 3);
     lsim_need_goroutine(L, "Semaphore.Acquire");
     const go_error_t *err = semaphore_acquire(s, c, n);
-    if (err) {
-        lua_pushnil(L);
-        lua_pushstring(L, go_error_msg(err));
-        return 2;
-    }
+    if (err)
+        return lsim_push_error(L, err);
     lua_pushboolean(L, 1);
     return 1;
 }
 
 static int sem_try_acquire(lua_State *L)
 {
-    lua_pushboolean(L, semaphore_try_acquire(check_ptr(L, 1, SEMA_MT), luaL_optinteger(L, 2, 1)));
+    lua_pushboolean(L, semaphore_try_acquire(lsim_checkbox(L, 1, SEMA_MT), luaL_optinteger(L, 2, 1)));
     return 1;
 }
 
 static int sem_release(lua_State *L)
 {
-    semaphore_release(check_ptr(L, 1, SEMA_MT), luaL_optinteger(L, 2, 1));
+    semaphore_release(lsim_checkbox(L, 1, SEMA_MT), luaL_optinteger(L, 2, 1));
     return 0;
 }
 
 static int sem_held(lua_State *L)
 {
-    lua_pushinteger(L, semaphore_held(check_ptr(L, 1, SEMA_MT)));
+    lua_pushinteger(L, semaphore_held(lsim_checkbox(L, 1, SEMA_MT)));
     return 1;
 }
 
@@ -331,10 +320,10 @@ static const go_error_t *eg_body(void *arg)
 {
     eg_job_t job = *(eg_job_t *)arg;
     free(arg);
-    char *r = host_run_here(job.L, job.packed);
+    char *r = lsim_call_packed(job.L, job.packed);
     if (!r)
         return NULL;
-    const go_error_t *err = go_errorf("%s", r);
+    const go_error_t *err = lsim_go_error(r);
     free(r);
     return err;
 }
@@ -343,36 +332,28 @@ static const go_error_t *eg_body(void *arg)
 static int l_errgroup(lua_State *L)
 {
     if (lua_isnoneornil(L, 1)) {
-        push_ptr(L, errgroup_new(), EG_MT);
+        lsim_pushbox(L, errgroup_new(), EG_MT, 0);
         return 1;
     }
     ctx_t *derived;
     errgroup_t *g = errgroup_with_context(lsim_checkctx(L, 1), &derived);
-    push_ptr(L, g, EG_MT);
+    lsim_pushbox(L, g, EG_MT, 0);
     lsim_pushctx(L, derived);
     return 2;
 }
 
 static eg_job_t *pack_job(lua_State *L, int first)
 {
-    luaL_checktype(L, first, LUA_TFUNCTION);
-    int n = lua_gettop(L) - first + 1;
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) {
-        lua_pushvalue(L, first + i);
-        lua_rawseti(L, -2, i + 1);
-    }
-    eg_job_t *job = malloc(sizeof *job);
-    if (!job)
-        luaL_error(L, "out of memory");
+    int packed = lsim_pack_call(L, first);
+    eg_job_t *job = mem_malloc(sizeof *job);
     job->L = host_lua(host_of(L));
-    job->packed = luaL_ref(L, LUA_REGISTRYINDEX);
+    job->packed = packed;
     return job;
 }
 
 static int eg_go(lua_State *L)
 {
-    errgroup_t *g = check_ptr(L, 1, EG_MT);
+    errgroup_t *g = lsim_checkbox(L, 1, EG_MT);
     lsim_need_goroutine(L, "errgroup.Go");
     eg_job_t *job = pack_job(L, 2);
     errgroup_go(g, eg_body, job);
@@ -381,7 +362,7 @@ static int eg_go(lua_State *L)
 
 static int eg_try_go(lua_State *L)
 {
-    errgroup_t *g = check_ptr(L, 1, EG_MT);
+    errgroup_t *g = lsim_checkbox(L, 1, EG_MT);
     eg_job_t *job = pack_job(L, 2);
     bool ok = errgroup_try_go(g, eg_body, job);
     if (!ok) {
@@ -394,14 +375,14 @@ static int eg_try_go(lua_State *L)
 
 static int eg_set_limit(lua_State *L)
 {
-    errgroup_set_limit(check_ptr(L, 1, EG_MT), (int)luaL_checkinteger(L, 2));
+    errgroup_set_limit(lsim_checkbox(L, 1, EG_MT), (int)luaL_checkinteger(L, 2));
     return 0;
 }
 
 /* err = g:wait()  (nil when every function returned nil) */
 static int eg_wait(lua_State *L)
 {
-    errgroup_t *g = check_ptr(L, 1, EG_MT);
+    errgroup_t *g = lsim_checkbox(L, 1, EG_MT);
     lsim_need_goroutine(L, "errgroup.Wait");
     const go_error_t *err = errgroup_wait(g);
     if (err)
@@ -420,13 +401,13 @@ static const luaL_Reg eg_methods[] = {
 
 void lsim_open_sync(lua_State *L, int t)
 {
-    lsim_newmeta(L, MUTEX_MT, mutex_methods);
-    lsim_newmeta(L, RWMUTEX_MT, rwmutex_methods);
-    lsim_newmeta(L, WG_MT, wg_methods);
-    lsim_newmeta(L, ONCE_MT, once_methods);
-    lsim_newmeta(L, COND_MT, cond_methods);
-    lsim_newmeta(L, SEMA_MT, sema_methods);
-    lsim_newmeta(L, EG_MT, eg_methods);
+    lsim_createmeta(L, MUTEX_MT, NULL, mutex_methods);
+    lsim_createmeta(L, RWMUTEX_MT, NULL, rwmutex_methods);
+    lsim_createmeta(L, WG_MT, NULL, wg_methods);
+    lsim_createmeta(L, ONCE_MT, NULL, once_methods);
+    lsim_createmeta(L, COND_MT, NULL, cond_methods);
+    lsim_createmeta(L, SEMA_MT, NULL, sema_methods);
+    lsim_createmeta(L, EG_MT, NULL, eg_methods);
     static const luaL_Reg funcs[] = {
         {"mutex", l_mutex},         {"rwmutex", l_rwmutex}, {"waitgroup", l_waitgroup},
         {"once", l_once},           {"cond", l_cond},       {"semaphore", l_semaphore},

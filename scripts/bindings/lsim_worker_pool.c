@@ -26,7 +26,7 @@
 #include "host_bind.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
-#include "lsim_resilience.h"
+#include "lsim_kit.h"
 #include "pattern.h"
 #include "worker_pool.h"
 
@@ -40,16 +40,13 @@ typedef struct lpool {
     int64_t next_id;           /* ids for jobs submitted without one */
 } lpool_t;
 
-static lpool_t *check_pool(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, POOL_MT);
-}
+LSIM_CHECK_UDATA(check_pool, lpool_t, POOL_MT)
 
 static void pool_log(void *ud, const char *line)
 {
     lpool_t *lp = ud;
     if (lp->log)
-        lres_log(lp->h, worker_pool_options(lp->p)->name, line);
+        lsim_log_line(lp->h, worker_pool_options(lp->p)->name, line);
 }
 
 static const char *const pool_keys[] = {
@@ -59,43 +56,38 @@ static const char *const pool_keys[] = {
 
 static int l_worker_pool(lua_State *L)
 {
-    const char *ctor = "sim.worker_pool";
-    if (lua_isnoneornil(L, 1))
-        lua_newtable(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lres_check_keys(L, 1, ctor, pool_keys);
+    lsim_opts_t opt = lsim_opts_opt(L, 1, "sim.worker_pool", pool_keys);
     worker_pool_options_t o = worker_pool_options_default();
-    o.min_workers = (int)lres_int(L, 1, ctor, "min_workers", o.min_workers, 1, 100000);
-    o.max_workers = (int)lres_int(L, 1, ctor, "max_workers", o.max_workers, 1, 100000);
+    o.min_workers = (int)lsim_opt_int(&opt, "min_workers", o.min_workers, 1, 100000);
+    o.max_workers = (int)lsim_opt_int(&opt, "max_workers", o.max_workers, 1, 100000);
     if (o.max_workers < o.min_workers)
-        return luaL_error(L, "%s: max_workers (%d) must not be below min_workers (%d)", ctor,
-                          o.max_workers, o.min_workers);
-    o.queue_size = (int)lres_int(L, 1, ctor, "queue_size", o.queue_size, 0, 10000000);
-    o.scale_interval = lres_duration(L, 1, ctor, "scale_interval", o.scale_interval, 1);
-    o.scale_threshold = lres_num(L, 1, ctor, "scale_threshold", o.scale_threshold, 0.0, 1.0);
+        return lsim_opts_error(&opt, "max_workers (%d) must not be below min_workers (%d)", o.max_workers,
+                               o.min_workers);
+    o.queue_size = (int)lsim_opt_int(&opt, "queue_size", o.queue_size, 0, 10000000);
+    o.scale_interval = lsim_opt_dur(&opt, "scale_interval", o.scale_interval, 1, INT64_MAX);
+    o.scale_threshold = lsim_opt_num(&opt, "scale_threshold", o.scale_threshold, 0.0, 1.0);
     if (o.scale_threshold <= 0)
-        return luaL_error(L, "%s: scale_threshold must be above 0", ctor);
-    o.scale_up_fraction = lres_num(L, 1, ctor, "scale_up", o.scale_up_fraction, 0.0, 10.0);
-    o.scale_down_fraction = lres_num(L, 1, ctor, "scale_down", o.scale_down_fraction, 0.0, 1.0);
-    o.failure_pct = (int)lres_int(L, 1, ctor, "failure_rate", o.failure_pct, 0, 100);
-    o.seed_variant = lres_seed_variant(L, 1, ctor);
-    simtime_t job_min = lres_duration(L, 1, ctor, "job_min", 50 * SIM_MS, 0);
-    simtime_t job_max = lres_duration(L, 1, ctor, "job_max", 250 * SIM_MS, 0);
+        return lsim_opts_error(&opt, "scale_threshold must be above 0");
+    o.scale_up_fraction = lsim_opt_num(&opt, "scale_up", o.scale_up_fraction, 0.0, 10.0);
+    o.scale_down_fraction = lsim_opt_num(&opt, "scale_down", o.scale_down_fraction, 0.0, 1.0);
+    o.failure_pct = (int)lsim_opt_int(&opt, "failure_rate", o.failure_pct, 0, 100);
+    o.seed_variant = lsim_opt_seed_variant(&opt);
+    simtime_t job_min = lsim_opt_dur(&opt, "job_min", 50 * SIM_MS, 0, INT64_MAX);
+    simtime_t job_max = lsim_opt_dur(&opt, "job_max", 250 * SIM_MS, 0, INT64_MAX);
     if (job_max < job_min)
-        return luaL_error(L, "%s: job_max must not be below job_min", ctor);
-    bool log = lres_bool(L, 1, ctor, "log", true);
-    o.name = lres_string(L, 1, ctor, "name", "pool");
-    lua_getfield(L, 1, "ctx");
-    ctx_t *ctx = lua_isnil(L, -1) ? ctx_background() : lsim_checkctx(L, -1);
-    lua_pop(L, 1);
+        return lsim_opts_error(&opt, "job_max must not be below job_min");
+    bool log = lsim_opt_bool(&opt, "log", true);
+    o.name = lsim_opt_str(&opt, "name", "pool");
+    ctx_t *ctx = lsim_opt_ctx(&opt, "ctx");
+    if (!ctx)
+        ctx = ctx_background();
 
-    lpool_t *lp = lua_newuserdatauv(L, sizeof *lp, 0);
+    lpool_t *lp = lsim_newudata(L, sizeof *lp, POOL_MT, 0);
     memset(lp, 0, sizeof *lp);
     lp->h = host_of(L);
     lp->log = log;
     lp->job_min = job_min;
     lp->job_max = job_max;
-    luaL_setmetatable(L, POOL_MT);
     /* The pool's goroutines log through lp for the whole run. */
     lua_pushvalue(L, -1);
     luaL_ref(L, LUA_REGISTRYINDEX);
@@ -116,19 +108,10 @@ static int pl_submit(lua_State *L)
     if (lua_isinteger(L, 2)) {
         job.id = lua_tointeger(L, 2);
     } else if (lua_istable(L, 2)) {
-        lua_getfield(L, 2, "id");
-        if (!lua_isnil(L, -1)) {
-            if (!lua_isinteger(L, -1))
-                return luaL_error(L, "AdaptiveWorkerPool.Submit: job id must be an integer");
-            job.id = lua_tointeger(L, -1);
-        }
-        lua_getfield(L, 2, "duration");
-        if (!lua_isnil(L, -1)) {
-            job.duration = lsim_checkduration(L, -1);
-            if (job.duration < 0)
-                return luaL_error(L, "AdaptiveWorkerPool.Submit: job duration must not be negative");
-        }
-        lua_pop(L, 2);
+        static const char *const job_keys[] = {"id", "duration", NULL};
+        lsim_opts_t opt = lsim_opts(L, 2, "AdaptiveWorkerPool.Submit", job_keys);
+        job.id = lsim_opt_int(&opt, "id", job.id, LUA_MININTEGER, LUA_MAXINTEGER);
+        job.duration = lsim_opt_dur(&opt, "duration", -1, 0, INT64_MAX);
     } else if (!lua_isnoneornil(L, 2)) {
         return luaL_error(L, "AdaptiveWorkerPool.Submit: want a job id or { id =, duration = }");
     }
@@ -139,11 +122,8 @@ static int pl_submit(lua_State *L)
     }
     ctx_t *ctx = lua_isnoneornil(L, 3) ? ctx_background() : lsim_checkctx(L, 3);
     const go_error_t *err = worker_pool_submit(lp->p, ctx, job);
-    if (err) {
-        lua_pushnil(L);
-        lua_pushstring(L, go_error_msg(err));
-        return 2;
-    }
+    if (err)
+        return lsim_push_error(L, err);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -257,12 +237,7 @@ void lsim_open_worker_pool(lua_State *L, int t)
         {NULL, NULL},
     };
     static const luaL_Reg meta[] = {{"__tostring", pl_tostring}, {NULL, NULL}};
-    luaL_newmetatable(L, POOL_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlibtable(L, methods);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lsim_createmeta(L, POOL_MT, meta, methods);
     lua_pushcfunction(L, l_worker_pool);
     lua_setfield(L, t, "worker_pool");
 }
