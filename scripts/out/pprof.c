@@ -28,6 +28,7 @@
 
 #include <zlib.h>
 
+#include "mem.h"
 #include "outputs.h"
 
 /* ---- interning byte strings ---------------------------------------------- */
@@ -38,7 +39,6 @@ typedef struct interner {
     size_t n, cap;
     uint32_t *slots;  /* open addressing: index + 1, 0 empty */
     size_t nslots;
-    bool oom;
 } interner_t;
 
 static uint64_t hash_bytes(const void *p, size_t len)
@@ -50,12 +50,10 @@ static uint64_t hash_bytes(const void *p, size_t len)
     return h;
 }
 
-static bool intern_grow(interner_t *t)
+static void intern_grow(interner_t *t)
 {
     size_t ns = t->nslots ? t->nslots * 2 : 256;
-    uint32_t *slots = calloc(ns, sizeof *slots);
-    if (!slots)
-        return false;
+    uint32_t *slots = mem_calloc(ns, sizeof *slots);
     for (size_t i = 0; i < t->n; i++) {
         size_t j = hash_bytes(t->keys[i], t->lens[i]) & (ns - 1);
         while (slots[j])
@@ -65,16 +63,13 @@ static bool intern_grow(interner_t *t)
     free(t->slots);
     t->slots = slots;
     t->nslots = ns;
-    return true;
 }
 
-/* The index of key, added if new; (uint32_t)-1 when out of memory. */
+/* The index of key, added if new. */
 static uint32_t intern(interner_t *t, const void *key, size_t len)
 {
-    if ((t->n + 1) * 2 > t->nslots && !intern_grow(t)) {
-        t->oom = true;
-        return UINT32_MAX;
-    }
+    if ((t->n + 1) * 2 > t->nslots)
+        intern_grow(t);
     size_t j = hash_bytes(key, len) & (t->nslots - 1);
     while (t->slots[j]) {
         uint32_t i = t->slots[j] - 1;
@@ -83,24 +78,11 @@ static uint32_t intern(interner_t *t, const void *key, size_t len)
         j = (j + 1) & (t->nslots - 1);
     }
     if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 64;
-        char **k = realloc(t->keys, nc * sizeof *k);
-        if (k)
-            t->keys = k;
-        size_t *l = realloc(t->lens, nc * sizeof *l);
-        if (l)
-            t->lens = l;
-        if (!k || !l) {
-            t->oom = true;
-            return UINT32_MAX;
-        }
-        t->cap = nc;
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->keys = mem_realloc(t->keys, t->cap * sizeof *t->keys);
+        t->lens = mem_realloc(t->lens, t->cap * sizeof *t->lens);
     }
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        t->oom = true;
-        return UINT32_MAX;
-    }
+    char *copy = mem_malloc(len + 1);
     memcpy(copy, key, len);
     copy[len] = 0;
     t->keys[t->n] = copy;
@@ -159,7 +141,6 @@ struct pprof {
     pending_t *pending;  /* by goroutine id */
     size_t npending;
     counts_t block, mutex, gor;
-    bool oom;
 };
 
 /* The Go function a goroutine waits in, as the innermost frame. */
@@ -251,29 +232,20 @@ static uint32_t stack_of(pprof_t *p, g_t *g, wait_reason_t reason)
     return intern(&p->stacks, locs, (size_t)n * sizeof locs[0]);
 }
 
-static bool counts_add(counts_t *c, uint32_t i, int64_t count, int64_t delay)
+static void counts_add(counts_t *c, uint32_t i, int64_t count, int64_t delay)
 {
-    if (i == UINT32_MAX)
-        return false;
     if (i >= c->cap) {
         size_t nc = c->cap ? c->cap : 64;
         while (nc <= i)
             nc *= 2;
-        int64_t *cn = realloc(c->count, nc * sizeof *cn);
-        if (cn)
-            c->count = cn;
-        int64_t *dn = realloc(c->delay, nc * sizeof *dn);
-        if (dn)
-            c->delay = dn;
-        if (!cn || !dn)
-            return false;
-        memset(c->count + c->cap, 0, (nc - c->cap) * sizeof *cn);
-        memset(c->delay + c->cap, 0, (nc - c->cap) * sizeof *dn);
+        c->count = mem_realloc(c->count, nc * sizeof *c->count);
+        c->delay = mem_realloc(c->delay, nc * sizeof *c->delay);
+        memset(c->count + c->cap, 0, (nc - c->cap) * sizeof *c->count);
+        memset(c->delay + c->cap, 0, (nc - c->cap) * sizeof *c->delay);
         c->cap = nc;
     }
     c->count[i] += count;
     c->delay[i] += delay;
-    return true;
 }
 
 static void sink(void *ud, const trace_event_t *ev)
@@ -288,11 +260,7 @@ static void sink(void *ud, const trace_event_t *ev)
             size_t nn = p->npending ? p->npending : 256;
             while (nn <= ev->g)
                 nn *= 2;
-            pending_t *np = realloc(p->pending, nn * sizeof *np);
-            if (!np) {
-                p->oom = true;
-                return;
-            }
+            pending_t *np = mem_realloc(p->pending, nn * sizeof *np);
             memset(np + p->npending, 0, (nn - p->npending) * sizeof *np);
             p->pending = np;
             p->npending = nn;
@@ -301,17 +269,16 @@ static void sink(void *ud, const trace_event_t *ev)
         w->since = ev->t;
         w->stack = stack_of(p, g, r);
         w->reason = (uint8_t)r;
-        w->waiting = w->stack != UINT32_MAX;
+        w->waiting = true;
     } else if (ev->kind == EV_GO_WAKE) {
         if (ev->obj >= p->npending || !p->pending[ev->obj].waiting)
             return;
         pending_t *w = &p->pending[ev->obj];
         w->waiting = false;
         int64_t delay = ev->t - w->since;
-        if (!counts_add(&p->block, w->stack, 1, delay))
-            p->oom = true;
-        if (is_mutex((wait_reason_t)w->reason) && !counts_add(&p->mutex, w->stack, 1, delay))
-            p->oom = true;
+        counts_add(&p->block, w->stack, 1, delay);
+        if (is_mutex((wait_reason_t)w->reason))
+            counts_add(&p->mutex, w->stack, 1, delay);
     }
 }
 
@@ -327,12 +294,8 @@ pprof_t *pprof_attach(host_t *h, const char *dir)
         fprintf(stderr, "chansim: --pprof: cannot create the folder %s: %s\n", dir, strerror(errno));
         return NULL;
     }
-    pprof_t *p = calloc(1, sizeof *p);
-    if (!p || !(p->dir = strdup(dir))) {
-        free(p);
-        fprintf(stderr, "chansim: out of memory\n");
-        return NULL;
-    }
+    pprof_t *p = mem_calloc(1, sizeof *p);
+    p->dir = mem_strdup(dir);
     intern_str(&p->strings, "");
     if (!host_add_sink(h, sink, p)) {
         fprintf(stderr, "chansim: --pprof: too many outputs\n");
@@ -347,23 +310,15 @@ pprof_t *pprof_attach(host_t *h, const char *dir)
 typedef struct pb {
     uint8_t *b;
     size_t n, cap;
-    bool oom;
 } pb_t;
 
 static void pb_put(pb_t *pb, const void *data, size_t len)
 {
-    if (pb->oom)
-        return;
     if (pb->n + len > pb->cap) {
         size_t nc = pb->cap ? pb->cap : 1024;
         while (nc < pb->n + len)
             nc *= 2;
-        uint8_t *nb = realloc(pb->b, nc);
-        if (!nb) {
-            pb->oom = true;
-            return;
-        }
-        pb->b = nb;
+        pb->b = mem_realloc(pb->b, nc);
         pb->cap = nc;
     }
     memcpy(pb->b + pb->n, data, len);
@@ -404,8 +359,6 @@ static void pb_bytes(pb_t *pb, int field, const void *data, size_t len)
 /* field = an embedded message, then the message buffer is emptied. */
 static void pb_msg(pb_t *pb, int field, pb_t *sub)
 {
-    if (sub->oom)
-        pb->oom = true;
     pb_bytes(pb, field, sub->b, sub->n);
     sub->n = 0;
 }
@@ -438,7 +391,7 @@ typedef struct gkey {
 /* Profile (profile.proto): sample_type = 1, sample = 2, mapping = 3, location = 4,
  * function = 5, string_table = 6, duration_nanos = 10, period_type = 11,
  * period = 12, comment = 13, default_sample_type = 14. */
-static bool encode(pprof_t *p, prof_kind_t kind, int64_t duration, const char *comment, pb_t *out)
+static void encode(pprof_t *p, prof_kind_t kind, int64_t duration, const char *comment, pb_t *out)
 {
     pb_t tmp = {0}, sub = {0}, sub2 = {0};
     const counts_t *c = kind == PROF_GOROUTINE ? &p->gor : kind == PROF_MUTEX ? &p->mutex : &p->block;
@@ -526,12 +479,10 @@ static bool encode(pprof_t *p, prof_kind_t kind, int64_t duration, const char *c
     for (size_t i = 0; i < p->strings.n; i++)
         pb_bytes(out, 6, p->strings.keys[i], p->strings.lens[i]);
     pb_put(out, body.b, body.n);
-    bool ok = !out->oom && !body.oom && !tmp.oom && !sub.oom && !sub2.oom && !p->strings.oom;
     free(body.b);
     free(tmp.b);
     free(sub.b);
     free(sub2.b);
-    return ok;
 }
 
 /* gzip (deflate with the gzip wrapper, mtime 0) data into f. */
@@ -567,8 +518,7 @@ static void take_goroutine(void *ud, g_t *g)
     pprof_t *p = ((gwalk_t *)ud)->p;
     wait_reason_t r = go_wait_reason(g);
     gkey_t k = {stack_of(p, g, r), (uint32_t)r};
-    if (k.stack == UINT32_MAX || !counts_add(&p->gor, intern(&p->gkeys, &k, sizeof k), 1, 0))
-        p->oom = true;
+    counts_add(&p->gor, intern(&p->gkeys, &k, sizeof k), 1, 0);
 }
 
 bool pprof_finish(pprof_t *p, host_t *h)
@@ -590,11 +540,7 @@ bool pprof_finish(pprof_t *p, host_t *h)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", p->dir, files[i].name);
-        if (p->oom || !encode(p, files[i].kind, sched_now_of(s), comment, &out)) {
-            fprintf(stderr, "chansim: --pprof: out of memory\n");
-            ok = false;
-            break;
-        }
+        encode(p, files[i].kind, sched_now_of(s), comment, &out);
         atomic_file_t af;
         if (!atomic_open(&af, path)) {
             ok = false;
