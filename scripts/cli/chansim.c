@@ -24,6 +24,7 @@
 #include "duration.h"
 #include "explore.h"
 #include "host.h"
+#include "newscen.h"
 #include "outputs.h"
 #include "viewrun.h"
 
@@ -42,6 +43,7 @@ static void usage_main(FILE *f)
             "  chansim list [DIR]                   list the scenarios in DIR (default: scenarios)\n"
             "  chansim explore SCENARIO.lua [opts]  search seeds for a failing schedule (explore --help)\n"
             "  chansim replay SCENARIO.lua --seed N reproduce one run exactly (also --schedule FILE)\n"
+            "  chansim new NAME                     write NAME.lua, a scenario skeleton that passes\n"
             "  chansim --help | --version\n"
             "\n"
             "exit status: 0 expectations held, 1 an expectation failed,\n"
@@ -582,6 +584,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 2, argv + 2);
+    if (strcmp(cmd, "new") == 0)
+        return new_main(argc - 2, argv + 2);
     fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);
     usage_main(stderr);
     return EXIT_USAGE;

@@ -73,11 +73,11 @@ void chansim_find_scenario(const char *arg, char *buf, size_t size)
         return;
     size_t len = strlen(arg);
     const char *ext = len > 4 && strcmp(arg + len - 4, ".lua") == 0 ? "" : ".lua";
-    const char *dirs[] = {"scenarios", NULL};
+    const char *dirs[] = {".", "scenarios", NULL};
     char data_scen[PATH_MAX + 16];
     snprintf(data_scen, sizeof data_scen, "%s/scenarios", chansim_datadir());
-    dirs[1] = data_scen;
-    for (int i = 0; i < 2; i++) {
+    dirs[2] = data_scen;
+    for (int i = 0; i < 3; i++) {
         char cand[PATH_MAX * 2];
         snprintf(cand, sizeof cand, "%s/%s%s", dirs[i], arg, ext);
         if (is_file(cand)) {

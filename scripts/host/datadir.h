@@ -19,8 +19,8 @@ const char *chansim_datadir(void);
 /* The folder of chansim's Lua library (prelude.lua). */
 const char *chansim_lua_dir(void);
 /* The scenario a command line names: the path itself if it is a file, else
- * NAME or NAME.lua in ./scenarios, then in the data folder's scenarios/
- * (`chansim run hello`). Writes the path to use into buf (the argument
+ * NAME.lua in the current folder, then NAME or NAME.lua in ./scenarios,
+ * then in the data folder's scenarios/ (`chansim run hello`). Writes the path to use into buf (the argument
  * unchanged when nothing matches, so that the error names it). */
 void chansim_find_scenario(const char *arg, char *buf, size_t size);
 
