@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invariant.h"
+#include "mem.h"
+
 typedef struct selstate {
     int fired;  /* index of the case that fired, or -1 */
 } selstate_t;
@@ -382,7 +385,7 @@ int chan_select(select_case_t *cases, int n, bool has_default)
 
     /* Which cases can proceed now; one is chosen through the scheduler. */
     int ready_stack[SELECT_STACK_CASES];
-    int *ready = n <= SELECT_STACK_CASES ? ready_stack : malloc((size_t)n * sizeof *ready);
+    int *ready = n <= SELECT_STACK_CASES ? ready_stack : mem_malloc((size_t)n * sizeof *ready);
     int nready = 0;
     for (int i = 0; i < n; i++)
         if (cases[i].ch && case_ready(&cases[i]))
@@ -414,7 +417,7 @@ int chan_select(select_case_t *cases, int n, bool has_default)
 
     /* Block on every non-nil case. */
     sudog_t sg_stack[SELECT_STACK_CASES];
-    sudog_t *sg = n <= SELECT_STACK_CASES ? sg_stack : calloc((size_t)n, sizeof *sg);
+    sudog_t *sg = n <= SELECT_STACK_CASES ? sg_stack : mem_calloc((size_t)n, sizeof *sg);
     selstate_t sel = {.fired = -1};
     g_t *self = go_self();
     uint64_t first_obj = 0;

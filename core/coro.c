@@ -12,6 +12,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "invariant.h"
+#include "mem.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define CORO_ASAN 1
 #elif defined(__has_feature)
@@ -77,11 +80,7 @@ static coro_pool_t *pools;
 
 coro_pool_t *coro_pool_create(size_t stack_size)
 {
-    coro_pool_t *p = calloc(1, sizeof *p);
-    if (!p) {
-        fputs("chansim: out of memory creating the stack pool\n", stderr);
-        abort();
-    }
+    coro_pool_t *p = mem_calloc(1, sizeof *p);
     p->page = (size_t)sysconf(_SC_PAGESIZE);
     if (stack_size < 4 * p->page)
         stack_size = 4 * p->page;
@@ -131,12 +130,9 @@ static void slab_add(coro_pool_t *p)
     size_t bytes = stride * SLAB_STACKS;
     char *base = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    slab_t *s = malloc(sizeof *s);
-    if (base == MAP_FAILED || !s) {
-        fprintf(stderr, "chansim: out of memory mapping %zu goroutine stacks\n",
-                p->count + SLAB_STACKS);
-        abort();
-    }
+    if (base == MAP_FAILED)
+        mem_oom();
+    slab_t *s = mem_malloc(sizeof *s);
     s->base = base;
     s->bytes = bytes;
     s->stride = stride;
@@ -248,7 +244,7 @@ static void coro_boot_uc(unsigned hi, unsigned lo)
     boot_t *b = (boot_t *)((char *)c->stack_lo + c->stack_size) - 1;
     asan_finish(NULL);
     b->fn(b->arg);
-    abort();
+    UNREACHABLE(); /* a goroutine never returns into its boot frame */
 }
 
 void coro_init(coro_t *c, void *lo, void *top, void (*fn)(void *), void *arg)
@@ -284,7 +280,7 @@ void coro_exit_to(coro_t *from, coro_t *to)
 {
     asan_start(from, to, true);
     swapcontext(&from->uc, &to->uc);
-    abort();
+    UNREACHABLE(); /* a finished context is never resumed */
 }
 
 #else
@@ -298,7 +294,7 @@ static void coro_entry(void *p)
     boot_t *b = p;
     asan_finish(NULL);
     b->fn(b->arg);
-    abort();
+    UNREACHABLE(); /* a goroutine never returns into its boot frame */
 }
 #endif
 
@@ -358,7 +354,7 @@ void coro_exit_to(coro_t *from, coro_t *to)
 {
     asan_start(from, to, true);
     chansim_coro_switch(&from->sp, to->sp);
-    abort();
+    UNREACHABLE(); /* a finished context is never resumed */
 }
 
 #endif

@@ -40,6 +40,8 @@
 #include <string.h>
 
 #include "duration.h"
+#include "invariant.h"
+#include "mem.h"
 #include "timer.h"
 
 typedef enum ctx_kind {
@@ -102,10 +104,7 @@ static ctx_t *node_new(size_t size, ctx_kind_t kind, ctx_t *parent)
 static ctx_t *root(ctx_kind_t kind)
 {
     sched_t *s = sched_current();
-    if (!s) {
-        fputs("chansim: context used outside a running scheduler\n", stderr);
-        abort();
-    }
+    ASSERTF(s, "context used outside a running scheduler");
     ctx_t **slot = &sched_ctx_roots(s)[kind == CTX_TODO];
     if (!*slot) {
         *slot = node_new(sizeof(ctx_t), kind, NULL);
@@ -394,12 +393,7 @@ static void sb_add(strbuf_t *b, const char *s)
     size_t n = strlen(s);
     if (b->len + n + 1 > b->cap) {
         size_t ncap = (b->len + n + 1) * 2;
-        char *p = realloc(b->p, ncap);
-        if (!p) {
-            fputs("chansim: out of memory\n", stderr);
-            abort();
-        }
-        b->p = p;
+        b->p = mem_realloc(b->p, ncap);
         b->cap = ncap;
     }
     memcpy(b->p + b->len, s, n + 1);

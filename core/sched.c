@@ -142,10 +142,7 @@ static void g_entry(void *arg);
 g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
 {
     sched_t *s = sched_cur;
-    if (!s) {
-        fputs("chansim: go_spawn outside a running scheduler\n", stderr);
-        abort();
-    }
+    ASSERTF(s, "go_spawn outside a running scheduler");
     coro_stack_t *st = coro_stack_get(s->pool);
     uintptr_t top = (uintptr_t)st->lo + st->size; /* coro_stack_top */
     g_t *g = (g_t *)((top - sizeof(g_t)) & ~(uintptr_t)63);
@@ -395,11 +392,8 @@ void sched_ready(g_t *g)
     sched_t *s = sched_cur;
     if (g->killed)
         return; /* its process is gone: nothing wakes it */
-    if (g->state != G_WAITING) {
-        fprintf(stderr, "chansim: sched_ready on goroutine %llu that is not parked\n",
-                (unsigned long long)g->id);
-        abort();
-    }
+    ASSERTF(g->state == G_WAITING, "sched_ready on goroutine %llu that is not parked",
+            (unsigned long long)g->id);
     g->state = G_RUNNABLE;
     g->reason = WAIT_NONE;
     emit(s, EV_GO_WAKE, s->running ? s->running->id : 0, g->id, 0, 0, NULL);

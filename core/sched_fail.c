@@ -119,7 +119,7 @@ __attribute__((noreturn)) static void fail_running(sched_t *s, sched_result_t r,
     g->state = G_WAITING;
     g->reason = WAIT_NONE;
     coro_transfer(&g->ctx, &s->ctx);
-    abort(); /* never resumed */
+    UNREACHABLE(); /* never resumed */
 }
 
 void go_panic(const char *fmt, ...)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "coro.h"
+#include "invariant.h"
 #include "mem.h"
 #include "sched.h"
 #include "timer.h"
@@ -175,10 +176,7 @@ static inline void unlink_g(sched_t *s, g_t *g)
 static inline sched_t *need_running(const char *what)
 {
     sched_t *s = sched_cur;
-    if (!s || !s->running) {
-        fprintf(stderr, "chansim: %s called outside a goroutine\n", what);
-        abort();
-    }
+    ASSERTF(s && s->running, "%s called outside a goroutine", what);
     return s;
 }
 

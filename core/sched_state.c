@@ -220,10 +220,7 @@ const char *sched_intern(sched_t *s, const char *str)
 void *obj_alloc(size_t size, trace_obj_kind_t kind, void (*deinit)(obj_t *))
 {
     sched_t *s = sched_cur;
-    if (!s) {
-        fputs("chansim: core object created outside a running scheduler\n", stderr);
-        abort();
-    }
+    ASSERTF(s, "core object created outside a running scheduler");
     obj_t *o = mem_calloc(1, size);
     o->id = s->next_obj++;
     o->kind = kind;

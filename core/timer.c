@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invariant.h"
+#include "mem.h"
+
 /* A heap slot keeps its entry's key, so that sifting reads only the heap
  * array: with a million sleeping goroutines the entries are spread over a
  * million stacks, and reading them level by level was most of the cost of
@@ -29,24 +32,9 @@ struct timerq {
     uint64_t seq;        /* arming counter */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
 timerq_t *timerq_create(void)
 {
-    timerq_t *q = calloc(1, sizeof *q);
-    if (!q) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    return q;
+    return mem_calloc(1, sizeof(timerq_t));
 }
 
 void timerq_destroy(timerq_t *q)
@@ -114,7 +102,7 @@ static void heap_add(timerq_t *q, tq_entry_t *e, simtime_t when, bool tracked)
 {
     if (q->n == q->cap) {
         q->cap = q->cap ? q->cap * 2 : 64;
-        q->heap = xrealloc(q->heap, q->cap * sizeof *q->heap);
+        q->heap = mem_realloc(q->heap, q->cap * sizeof *q->heap);
     }
     e->when = when;
     e->seq = q->seq++;
@@ -145,10 +133,7 @@ static void heap_remove_at(timerq_t *q, size_t i)
 
 bool timerq_remove(timerq_t *q, tq_entry_t *e)
 {
-    if (e->idx == TQ_UNTRACKED) {
-        fputs("chansim: timerq_remove on an entry armed by timerq_add_untracked\n", stderr);
-        abort();
-    }
+    ASSERTF(e->idx != TQ_UNTRACKED, "timerq_remove on an entry armed by timerq_add_untracked");
     if (e->idx >= 0) {
         heap_remove_at(q, (size_t)e->idx);
         e->idx = TQ_IDLE;
@@ -182,7 +167,7 @@ void timerq_fire_due(sched_t *s, timerq_t *q, simtime_t now)
         heap_remove_at(q, 0);
         if (q->ndue == q->capdue) {
             q->capdue = q->capdue ? q->capdue * 2 : 16;
-            q->due = xrealloc(q->due, q->capdue * sizeof *q->due);
+            q->due = mem_realloc(q->due, q->capdue * sizeof *q->due);
         }
         e->idx = TQ_DUE;
         q->due[q->ndue++] = e;

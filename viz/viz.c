@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mem.h"
 #include "viz_palette.h"
 #include "viz_png.h"
 
@@ -18,7 +19,7 @@
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? mem_strdup(s) : NULL;
 }
 
 /* mkdir -p. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "timer.h"
 
 const go_error_t CONCURRENCY_ERR_LOCKED = {"mutex: Locked by another session"};
@@ -24,22 +25,10 @@ const go_error_t CONCURRENCY_ERR_NOT_LEADER = {"election: not leader"};
 const go_error_t CONCURRENCY_ERR_NO_LEADER = {"election: no leader"};
 const go_error_t CONCURRENCY_ERR_LOST_WATCHER = {"lost watcher waiting for delete"};
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (!d) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    memcpy(d, s, n);
-    return d;
-}
-
 /* Replace an owned string. */
 static void set_str(char **slot, const char *s)
 {
-    char *d = xstrdup(s);
+    char *d = mem_strdup(s);
     free(*slot);
     *slot = d;
 }
@@ -227,9 +216,7 @@ struct concurrency_mutex {
 static char *with_slash(const char *prefix)
 {
     size_t n = strlen(prefix);
-    char *p = malloc(n + 2);
-    if (!p)
-        abort();
+    char *p = mem_malloc(n + 2);
     memcpy(p, prefix, n);
     p[n] = '/';
     p[n + 1] = '\0';
@@ -249,8 +236,8 @@ concurrency_mutex_t *concurrency_mutex_new(concurrency_session_t *s, const char 
     concurrency_mutex_t *m = obj_alloc(sizeof *m, OBJ_NONE, mutex_deinit);
     m->s = s;
     m->pfx = with_slash(prefix);
-    m->my_key = xstrdup("");
-    m->wait_key = xstrdup("");
+    m->my_key = mem_strdup("");
+    m->wait_key = mem_strdup("");
     m->my_rev = -1;
     etcd_server_track(etcd_client_server(s->c), m->pfx, ETCD_TRACK_LOCK);
     m->e = entity_new("mutex", prefix, s->e);
@@ -419,8 +406,8 @@ concurrency_election_t *concurrency_election_new(concurrency_session_t *s, const
     concurrency_election_t *e = obj_alloc(sizeof *e, OBJ_NONE, election_deinit);
     e->s = s;
     e->pfx = with_slash(prefix);
-    e->leader_key = xstrdup("");
-    e->wait_key = xstrdup("");
+    e->leader_key = mem_strdup("");
+    e->wait_key = mem_strdup("");
     etcd_server_track(etcd_client_server(s->c), e->pfx, ETCD_TRACK_ELECTION);
     return e;
 }
@@ -670,7 +657,7 @@ chan_t *concurrency_election_observe(concurrency_election_t *e, ctx_t *ctx)
     ob->e = e;
     ob->ctx = ctx;
     ob->out = chan_make(sizeof(concurrency_observe_t *), 0);
-    ob->key = xstrdup("");
+    ob->key = mem_strdup("");
     chan_t *out = ob->out;
     if (!net_node_go(etcd_client_node(e->s->c), observe_loop, ob, "etcd.observe")) {
         chan_close(out);

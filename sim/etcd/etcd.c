@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "etcd_wire.h"
+#include "mem.h"
 #include "timer.h"
 
 const go_error_t ETCD_ERR_LEASE_NOT_FOUND = {"etcdserver: requested lease not found"};
@@ -46,39 +47,11 @@ const go_error_t *etcd_error(kv_err_t e)
     return go_errorf("%s", kv_strerror(e));
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = xrealloc(NULL, n);
-    memcpy(d, s, n);
-    return d;
-}
-
 /* ---- wire helpers -------------------------------------------------------- */
 
 etcd_req_t *etcd_req_new(etcd_req_kind_t kind)
 {
-    etcd_req_t *r = xcalloc(1, sizeof *r);
+    etcd_req_t *r = mem_calloc(1, sizeof *r);
     r->kind = kind;
     return r;
 }
@@ -100,7 +73,7 @@ size_t etcd_req_size(const etcd_req_t *r)
 
 etcd_resp_t *etcd_resp_new(etcd_resp_kind_t kind)
 {
-    etcd_resp_t *r = xcalloc(1, sizeof *r);
+    etcd_resp_t *r = mem_calloc(1, sizeof *r);
     r->kind = kind;
     return r;
 }
@@ -278,7 +251,7 @@ static void enqueue(cwatch_t *w, etcd_watch_resp_t *r)
 {
     if (w->nq == w->capq) {
         w->capq = w->capq ? w->capq * 2 : 8;
-        w->q = xrealloc(w->q, w->capq * sizeof *w->q);
+        w->q = mem_realloc(w->q, w->capq * sizeof *w->q);
     }
     w->q[w->nq++] = r;
 }
@@ -296,7 +269,7 @@ static void apply_watch(cwatch_t *w, const etcd_resp_t *r)
             etcd_watch_resp_t *o = resp_obj_new();
             o->revision = rev;
             o->nevents = j - i;
-            o->events = xcalloc(o->nevents, sizeof *o->events);
+            o->events = mem_calloc(o->nevents, sizeof *o->events);
             for (size_t k = i; k < j; k++) {
                 o->events[k - i].type = r->events[k].type;
                 kv_kv_copy(&o->events[k - i].kv, &r->events[k].kv);
@@ -314,7 +287,7 @@ static etcd_resp_t *resp_copy(const etcd_resp_t *r)
     etcd_resp_t *d = etcd_resp_new(r->kind);
     *d = *r;
     memset(&d->result, 0, sizeof d->result);
-    d->events = r->nevents ? xcalloc(r->nevents, sizeof *d->events) : NULL;
+    d->events = r->nevents ? mem_calloc(r->nevents, sizeof *d->events) : NULL;
     for (size_t i = 0; i < r->nevents; i++) {
         d->events[i].type = r->events[i].type;
         kv_kv_copy(&d->events[i].kv, &r->events[i].kv);
@@ -326,7 +299,7 @@ static void stash(cwatch_t *w, const etcd_resp_t *r)
 {
     if (w->nearly == w->capearly) {
         w->capearly = w->capearly ? w->capearly * 2 : 4;
-        w->early = xrealloc(w->early, w->capearly * sizeof *w->early);
+        w->early = mem_realloc(w->early, w->capearly * sizeof *w->early);
     }
     w->early[w->nearly++] = resp_copy(r);
 }
@@ -703,7 +676,7 @@ static void send_create(cwatch_t *w)
 {
     etcd_req_t *q = etcd_req_new(RQ_WATCH_CREATE);
     q->watch = w->id;
-    q->key = xstrdup(w->key);
+    q->key = mem_strdup(w->key);
     q->prefix = w->prefix;
     q->num = w->start_rev;
     send_req(w->c, q);
@@ -762,7 +735,7 @@ chan_t *etcd_watch(etcd_client_t *c, ctx_t *ctx, const char *key, const etcd_wat
     w->c = c;
     w->id = ++c->next_watch;
     w->ctx = ctx;
-    w->key = xstrdup(key);
+    w->key = mem_strdup(key);
     w->prefix = opts && opts->prefix;
     w->start_rev = opts ? opts->start_rev : 0;
     w->have = -1;

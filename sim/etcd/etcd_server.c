@@ -22,6 +22,7 @@
 
 #include "etcd.h"
 #include "etcd_wire.h"
+#include "mem.h"
 #include "timer.h"
 
 /* Request numbers remembered per client, up to this far below the highest
@@ -98,29 +99,11 @@ struct etcd_server {
     chan_t *resend_wake;        /* cap 1: a watch message awaits acknowledgement (this boot's) */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = xrealloc(NULL, n);
-    memcpy(d, s, n);
-    return d;
-}
-
 #define GROW(arr, n, cap)                                                   \
     do {                                                                    \
         if ((n) == (cap)) {                                                 \
             (cap) = (cap) ? (cap) * 2 : 8;                                  \
-            (arr) = xrealloc((arr), (cap) * sizeof *(arr));                 \
+            (arr) = mem_realloc((arr), (cap) * sizeof *(arr));                 \
         }                                                                   \
     } while (0)
 
@@ -230,7 +213,7 @@ static void publish_tracks(etcd_server_t *srv)
                     emitf(srv, 0, 0, "etcd election %s no leader", entity_name(t->e));
             }
             free(t->leader_value);
-            t->leader_value = val ? xstrdup(val) : NULL;
+            t->leader_value = val ? mem_strdup(val) : NULL;
             state_if(t->e, h ? (val[0] ? val : "\"\"") : "none");
             set_if(t->e, "term", rev);
             set_if(t->e, "leader_lease", h ? h->lease : 0);
@@ -249,12 +232,12 @@ entity_t *etcd_server_track(etcd_server_t *srv, const char *prefix, etcd_track_k
     GROW(srv->tracks, srv->ntracks, srv->captracks);
     track_t *t = &srv->tracks[srv->ntracks++];
     memset(t, 0, sizeof *t);
-    t->prefix = xstrdup(prefix);
+    t->prefix = mem_strdup(prefix);
     t->kind = kind;
     /* The entity's name is the prefix as the program gave it, without the
      * slash the recipes add. */
     size_t n = strlen(prefix);
-    char *name = xstrdup(prefix);
+    char *name = mem_strdup(prefix);
     if (n > 1 && name[n - 1] == '/')
         name[n - 1] = '\0';
     t->e = entity_new(kind == ETCD_TRACK_LOCK ? "lock" : "election", name, srv->entity);
@@ -476,16 +459,14 @@ static void watch_create(etcd_server_t *srv, net_msg_t *m, const etcd_req_t *q)
 {
     if (find_watcher(srv, q->client, q->watch, NULL))
         return; /* a resent creation: the resender answers it */
-    watcher_t *w = calloc(1, sizeof *w);
-    if (!w)
-        abort();
+    watcher_t *w = mem_calloc(1, sizeof *w);
     int64_t rev = kv_revision(srv->kv);
     w->client = q->client;
     w->watch = q->watch;
     w->node = m->src;
     w->port = q->reply_port;
     w->incarnation = net_node_incarnation(m->src);
-    w->key = xstrdup(q->key);
+    w->key = mem_strdup(q->key);
     w->prefix = q->prefix;
     w->start = q->num > 0 ? q->num : rev + 1;
     w->acked = -1;

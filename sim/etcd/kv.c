@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invariant.h"
+#include "mem.h"
+
 typedef struct lease {
     int64_t id;         /* the lease ID */
     int64_t ttl;        /* granted TTL, seconds */
@@ -39,39 +42,11 @@ struct kv {
     bool writing;          /* a revision has been taken by the current request */
 };
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s ? s : "") + 1;
-    char *d = xmalloc(n);
-    memcpy(d, s ? s : "", n);
-    return d;
-}
-
 #define GROW(arr, n, cap)                                                   \
     do {                                                                    \
         if ((n) == (cap)) {                                                 \
             (cap) = (cap) ? (cap) * 2 : 16;                                 \
-            (arr) = xrealloc((arr), (cap) * sizeof *(arr));                 \
+            (arr) = mem_realloc((arr), (cap) * sizeof *(arr));                 \
         }                                                                   \
     } while (0)
 
@@ -170,8 +145,8 @@ kv_cmp_t kv_cmp_value(const char *key, kv_cmp_result_t result, const char *value
 static void op_dup(kv_op_t *d, const kv_op_t *s)
 {
     *d = *s;
-    d->key = xstrdup(s->key);
-    d->value = s->value ? xstrdup(s->value) : NULL;
+    d->key = mem_strdup(s->key);
+    d->value = s->value ? mem_strdup(s->value) : NULL;
 }
 
 static void op_free(kv_op_t *o)
@@ -182,14 +157,14 @@ static void op_free(kv_op_t *o)
 
 kv_txn_t *kv_txn_dup(const kv_txn_t *t)
 {
-    kv_txn_t *d = xmalloc(sizeof *d);
-    kv_cmp_t *cmps = xmalloc(t->ncmps * sizeof *cmps);
-    kv_op_t *th = xmalloc(t->nthen * sizeof *th);
-    kv_op_t *el = xmalloc(t->nelse * sizeof *el);
+    kv_txn_t *d = mem_malloc(sizeof *d);
+    kv_cmp_t *cmps = mem_malloc(t->ncmps * sizeof *cmps);
+    kv_op_t *th = mem_malloc(t->nthen * sizeof *th);
+    kv_op_t *el = mem_malloc(t->nelse * sizeof *el);
     for (size_t i = 0; i < t->ncmps; i++) {
         cmps[i] = t->cmps[i];
-        cmps[i].key = xstrdup(t->cmps[i].key);
-        cmps[i].value = t->cmps[i].value ? xstrdup(t->cmps[i].value) : NULL;
+        cmps[i].key = mem_strdup(t->cmps[i].key);
+        cmps[i].value = t->cmps[i].value ? mem_strdup(t->cmps[i].value) : NULL;
     }
     for (size_t i = 0; i < t->nthen; i++)
         op_dup(&th[i], &t->then_ops[i]);
@@ -239,8 +214,8 @@ size_t kv_txn_size(const kv_txn_t *t)
 void kv_kv_copy(kv_kv_t *d, const kv_kv_t *s)
 {
     *d = *s;
-    d->key = xstrdup(s->key);
-    d->value = xstrdup(s->value);
+    d->key = mem_strdup(s->key);
+    d->value = mem_strdup(s->value);
 }
 
 void kv_kv_clear(kv_kv_t *kv)
@@ -261,7 +236,7 @@ static void op_result_clear(kv_op_result_t *r)
 static void op_result_copy(kv_op_result_t *d, const kv_op_result_t *s)
 {
     *d = *s;
-    d->kvs = s->nkvs ? xmalloc(s->nkvs * sizeof *d->kvs) : NULL;
+    d->kvs = s->nkvs ? mem_malloc(s->nkvs * sizeof *d->kvs) : NULL;
     for (size_t i = 0; i < s->nkvs; i++)
         kv_kv_copy(&d->kvs[i], &s->kvs[i]);
 }
@@ -288,7 +263,7 @@ void kv_result_copy(kv_result_t *d, const kv_result_t *s)
 {
     *d = *s;
     op_result_copy(&d->op, &s->op);
-    d->ops = s->nops ? xmalloc(s->nops * sizeof *d->ops) : NULL;
+    d->ops = s->nops ? mem_malloc(s->nops * sizeof *d->ops) : NULL;
     for (size_t i = 0; i < s->nops; i++)
         op_result_copy(&d->ops[i], &s->ops[i]);
 }
@@ -322,7 +297,7 @@ void kv_events_free(kv_event_t *ev, size_t n)
 
 kv_t *kv_create(const kv_cfg_t *cfg)
 {
-    kv_t *kv = xmalloc(sizeof *kv);
+    kv_t *kv = mem_malloc(sizeof *kv);
     memset(kv, 0, sizeof *kv);
     kv->rev = 1;
     kv->min_ttl = cfg && cfg->min_ttl_s > 0 ? cfg->min_ttl_s : KV_MIN_TTL_S;
@@ -435,7 +410,7 @@ static void do_put(kv_t *kv, const char *key, const char *value, int64_t lease)
     kv_kv_t *e = find(kv, key);
     if (e) {
         free(e->value);
-        e->value = xstrdup(value);
+        e->value = mem_strdup(value);
         e->mod_rev = rev;
         e->version++;
         e->lease = lease;
@@ -445,8 +420,8 @@ static void do_put(kv_t *kv, const char *key, const char *value, int64_t lease)
         memmove(&kv->keys[i + 1], &kv->keys[i], (kv->nkeys - i) * sizeof *kv->keys);
         kv->nkeys++;
         e = &kv->keys[i];
-        e->key = xstrdup(key);
-        e->value = xstrdup(value);
+        e->key = mem_strdup(key);
+        e->value = mem_strdup(value);
         e->create_rev = rev;
         e->mod_rev = rev;
         e->version = 1;
@@ -528,7 +503,7 @@ static void do_range(const kv_t *kv, const char *key, const kv_range_opts_t *o, 
     r->type = KV_OP_RANGE;
     span(kv, key, o->prefix, &lo, &hi);
     r->count = (int64_t)(hi - lo);
-    const kv_kv_t **v = xmalloc((hi - lo) * sizeof *v);
+    const kv_kv_t **v = mem_malloc((hi - lo) * sizeof *v);
     size_t n = 0;
     for (size_t i = lo; i < hi; i++) {
         const kv_kv_t *e = &kv->keys[i];
@@ -554,13 +529,13 @@ static void do_range(const kv_t *kv, const char *key, const kv_range_opts_t *o, 
         r->more = true;
     }
     if (!o->count_only && n > 0) {
-        r->kvs = xmalloc(n * sizeof *r->kvs);
+        r->kvs = mem_malloc(n * sizeof *r->kvs);
         r->nkvs = n;
         for (size_t i = 0; i < n; i++) {
             kv_kv_copy(&r->kvs[i], v[i]);
             if (o->keys_only) {
                 free(r->kvs[i].value);
-                r->kvs[i].value = xstrdup("");
+                r->kvs[i].value = mem_strdup("");
             }
         }
     }
@@ -673,7 +648,7 @@ kv_err_t kv_txn(kv_t *kv, const kv_txn_t *t, kv_result_t *out)
     if (err != KV_OK)
         return err;
     kv->writing = false;
-    kv_op_result_t *res = n ? xmalloc(n * sizeof *res) : NULL;
+    kv_op_result_t *res = n ? mem_malloc(n * sizeof *res) : NULL;
     for (size_t i = 0; i < n; i++)
         apply_op(kv, &ops[i], &res[i]);
     kv->writing = false;
@@ -863,7 +838,7 @@ size_t kv_lease_expired(const kv_t *kv, simtime_t now, int64_t *ids, size_t max)
     /* Collect, then order by (deadline, id): few leases, so a plain
      * insertion into the output is enough. */
     size_t n = 0;
-    const lease_t **v = xmalloc(kv->nleases * sizeof *v);
+    const lease_t **v = mem_malloc(kv->nleases * sizeof *v);
     for (size_t i = 0; i < kv->nleases; i++) {
         const lease_t *l = &kv->leases[i];
         if (l->deadline > now)

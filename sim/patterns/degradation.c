@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "entity.h"
+#include "mem.h"
 #include "metrics.h"
 #include "pattern.h"
 #include "sync.h"
@@ -44,17 +45,13 @@ static void metric_set(metrics_series_t *m, int64_t v)
         metrics_set(m, (double)v);
 }
 
-/* Append one element to a growable array; aborts on allocation failure
- * (a run that cannot record its history is not worth continuing). */
+/* Make room for one more element in a growable array. */
 static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
         return arr;
     *cap = *cap ? *cap * 2 : 32;
-    void *p = realloc(arr, *cap * elem);
-    if (!p)
-        go_fatal("degradation: out of memory");
-    return p;
+    return mem_realloc(arr, *cap * elem);
 }
 
 /* ---- LoadManager -------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "mem.h"
 #include "pattern.h"
 #include "sync.h"
 #include "timer.h"
@@ -142,10 +143,7 @@ static void record_alert(leak_detector_t *ld, int count, int floor)
 {
     if (ld->nalerts == ld->capalerts) {
         size_t cap = ld->capalerts ? ld->capalerts * 2 : 8;
-        leak_detector_alert_t *n = realloc(ld->alerts, cap * sizeof *n);
-        if (!n)
-            return;
-        ld->alerts = n;
+        ld->alerts = mem_realloc(ld->alerts, cap * sizeof *ld->alerts);
         ld->capalerts = cap;
     }
     ld->alerts[ld->nalerts].t = sched_now();

@@ -12,6 +12,7 @@
 #include "chan.h"
 #include "ctx.h"
 #include "entity.h"
+#include "mem.h"
 #include "pattern.h"
 #include "sync.h"
 #include "timer.h"
@@ -206,10 +207,7 @@ static void log_job(observability_pool_t *p, const observability_job_t *job, boo
 {
     if (p->nlog == p->caplog) {
         p->caplog = p->caplog ? 2 * p->caplog : 64;
-        observability_job_log_t *n = realloc(p->log, p->caplog * sizeof *n);
-        if (!n)
-            go_fatal("observability: out of memory");
-        p->log = n;
+        p->log = mem_realloc(p->log, p->caplog * sizeof *p->log);
     }
     sched_t *s = sched_current();
     p->log[p->nlog++] = (observability_job_log_t){
@@ -306,10 +304,8 @@ observability_pool_t *observability_pool_new(const char *name, int workers,
     entity_set(pool->entity, "capacity", queue_size);
     entity_set(pool->entity, "depth", 0);
     entity_set(pool->entity, "processing", 0);
-    pool->worker_entity = calloc((size_t)(workers > 0 ? workers : 1), sizeof *pool->worker_entity);
-    pool->wargs = calloc((size_t)(workers > 0 ? workers : 1), sizeof *pool->wargs);
-    if (!pool->worker_entity || !pool->wargs)
-        go_fatal("observability: out of memory");
+    pool->worker_entity = mem_calloc((size_t)(workers > 0 ? workers : 1), sizeof *pool->worker_entity);
+    pool->wargs = mem_calloc((size_t)(workers > 0 ? workers : 1), sizeof *pool->wargs);
     /* Update initial metrics */
     metrics_set(pool_series(pool, OBS_WORKER_POOL_SIZE, name, NULL, NULL), workers);
     metrics_set(pool_series(pool, OBS_QUEUE_DEPTH, name, NULL, NULL), 0);

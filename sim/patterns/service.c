@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "timer.h"
 
 typedef struct svc_obj {
@@ -36,10 +37,7 @@ static int span_open(service_request_trace_t *t, const service_t *s, int parent,
         return -1;
     if (t->nspans == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 16;
-        service_span_t *n = realloc(t->spans, t->cap * sizeof *n);
-        if (!n)
-            return -1;
-        t->spans = n;
+        t->spans = mem_realloc(t->spans, t->cap * sizeof *t->spans);
     }
     service_span_t *sp = &t->spans[t->nspans];
     memset(sp, 0, sizeof *sp);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "pattern.h"
 #include "sync.h"
 #include "timer.h"
@@ -649,10 +650,7 @@ static shutdown_worker_pool_job_t *record_job(shutdown_worker_pool_t *wp, const 
 {
     if (wp->njobs == wp->capjobs) {
         size_t cap = wp->capjobs ? wp->capjobs * 2 : 32;
-        shutdown_worker_pool_job_t *n = realloc(wp->jobs, cap * sizeof *n);
-        if (!n)
-            go_fatal("out of memory");
-        wp->jobs = n;
+        wp->jobs = mem_realloc(wp->jobs, cap * sizeof *wp->jobs);
         wp->capjobs = cap;
     }
     shutdown_worker_pool_job_t *j = &wp->jobs[wp->njobs++];

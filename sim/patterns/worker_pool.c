@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "pattern.h"
 #include "sync.h"
 #include "timer.h"
@@ -143,10 +144,7 @@ static void record_event(worker_pool_t *p, const worker_pool_scale_event_t *ev)
 {
     if (p->nevents == p->capevents) {
         size_t cap = p->capevents ? p->capevents * 2 : 16;
-        worker_pool_scale_event_t *n = realloc(p->events, cap * sizeof *n);
-        if (!n)
-            return;
-        p->events = n;
+        p->events = mem_realloc(p->events, cap * sizeof *p->events);
         p->capevents = cap;
     }
     p->events[p->nevents++] = *ev;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
+
 struct checker {
     obj_t hdr;                   /* scheduler-owned; hdr.name is the name */
     checker_violation_t *v;      /* violations in the order found */
@@ -36,12 +38,9 @@ void checker_fail(checker_t *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    checker_violation_t *nv = realloc(c->v, (c->nv + 1) * sizeof *nv);
-    if (!nv)
-        return;
-    c->v = nv;
+    c->v = mem_realloc(c->v, (c->nv + 1) * sizeof *c->v);
     c->v[c->nv].t = sched_now();
-    c->v[c->nv].what = strdup(msg);
+    c->v[c->nv].what = mem_strdup(msg);
     c->nv++;
     char ev[640];
     snprintf(ev, sizeof ev, "%s: %s", checker_name(c), msg);
@@ -225,10 +224,7 @@ void checker_acked_writes_ack(checker_acked_writes_t *a, const char *key, int64_
     if (!k) {
         if (a->n == a->cap) {
             size_t ncap = a->cap ? a->cap * 2 : 16;
-            ack_t *na = realloc(a->acks, ncap * sizeof *na);
-            if (!na)
-                return;
-            a->acks = na;
+            a->acks = mem_realloc(a->acks, ncap * sizeof *a->acks);
             a->cap = ncap;
         }
         k = &a->acks[a->n++];

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "rand.h"
 #include "timer.h"
 
@@ -73,16 +74,6 @@ typedef struct delivery {
     net_msg_t *m;              /* one reference held */
 } delivery_t;
 
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p) {
-        fputs("chansim: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
 net_link_cfg_t net_link_cfg_default(void)
 {
     net_link_cfg_t l;
@@ -124,7 +115,7 @@ net_node_t *net_cluster_add_node(net_cluster_t *c, const char *name)
     n->grp = ggroup_new(name);
     n->entity = entity_new("node", name, c->entity);
     entity_set_state(n->entity, "down");
-    c->nodes = xrealloc(c->nodes, (c->nnodes + 1) * sizeof *c->nodes);
+    c->nodes = mem_realloc(c->nodes, (c->nnodes + 1) * sizeof *c->nodes);
     c->nodes[c->nnodes++] = n;
     entity_set(c->entity, "nodes", (int64_t)c->nnodes);
     return n;
@@ -308,7 +299,7 @@ void net_cluster_set_link(net_cluster_t *c, net_node_t *src, net_node_t *dst, co
             return;
         }
     }
-    c->links = xrealloc(c->links, (c->nlinks + 1) * sizeof *c->links);
+    c->links = mem_realloc(c->links, (c->nlinks + 1) * sizeof *c->links);
     c->links[c->nlinks++] = (link_override_t){src, dst, *cfg};
 }
 
@@ -332,7 +323,7 @@ static void add_cut(net_cluster_t *c, net_node_t *src, net_node_t *dst)
 {
     if (src == dst || net_cluster_cut(c, src, dst))
         return;
-    c->cuts = xrealloc(c->cuts, (c->ncuts + 1) * sizeof *c->cuts);
+    c->cuts = mem_realloc(c->cuts, (c->ncuts + 1) * sizeof *c->cuts);
     c->cuts[c->ncuts++] = (cut_t){src, dst};
 }
 
@@ -363,10 +354,8 @@ void net_cluster_partition(net_cluster_t *c, net_node_t *const *a, size_t na, ne
 
 void net_cluster_isolate(net_cluster_t *c, net_node_t *n)
 {
-    net_node_t **others = malloc(c->nnodes * sizeof *others);
+    net_node_t **others = mem_malloc(c->nnodes * sizeof *others);
     size_t k = 0;
-    if (!others)
-        return;
     for (size_t i = 0; i < c->nnodes; i++)
         if (c->nodes[i] != n)
             others[k++] = c->nodes[i];
@@ -418,7 +407,7 @@ chan_t *net_node_inbox(net_node_t *n, uint32_t port)
     char name[128];
     snprintf(name, sizeof name, "%s:%u", n->hdr.name, port);
     obj_set_name(ch, name);
-    n->inboxes = xrealloc(n->inboxes, (n->ninboxes + 1) * sizeof *n->inboxes);
+    n->inboxes = mem_realloc(n->inboxes, (n->ninboxes + 1) * sizeof *n->inboxes);
     n->inboxes[n->ninboxes++] = (inbox_t){port, ch};
     return ch;
 }
