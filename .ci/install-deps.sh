@@ -8,7 +8,7 @@ PKGS="build-essential cmake pkg-config
       liblua5.4-dev lua5.4
       libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core fontconfig zlib1g-dev
       check groff-base
-      python3 python3-prometheus-client
+      python3 python3-prometheus-client python3-jsonschema
       xvfb xauth xdotool
       golang-go
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"

@@ -25,6 +25,7 @@
 #include "explore.h"
 #include "host.h"
 #include "newscen.h"
+#include "summary_json.h"
 #include "outputs.h"
 #include "viewrun.h"
 
@@ -71,6 +72,8 @@ static void usage_run(FILE *f)
             "  --schedule-out FILE   write the scheduling decisions taken (for replay)\n"
             "  --schedule FILE       replay the decisions in FILE (written by --schedule-out)\n"
             "  --quiet               no program output, only the summary\n"
+            "  --json                the summary as one JSON object on standard output, the\n"
+            "                        program's output on standard error (docs/schemas/)\n"
             "  --mem-limit MIB       bound on the scenario's Lua heap (default 512)\n"
             "  --instr-budget N      Lua instructions allowed between simulated events\n"
             "                        before a run is stopped as an infinite loop (default 100000000)\n"
@@ -163,6 +166,22 @@ static uint32_t *read_schedule(const char *path, size_t *len)
     return v;
 }
 
+/* The command line that reproduces the run. */
+static void write_reproduce(FILE *out, host_t *h, const host_options_t *opt, int argc, char **argv)
+{
+    char sb[32];
+    fprintf(out, "chansim run %s --seed %llu", opt->path, (unsigned long long)sched_seed(host_sched(h)));
+    if (opt->policy != SCHED_REPLAY) /* a replay is reproduced by its --schedule, below */
+        fprintf(out, " --strategy %s", strategy_name(opt->policy, opt->pct_depth, sb, sizeof sb));
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--until") == 0 ||
+             strcmp(argv[i], "--schedule") == 0) && i + 1 < argc) {
+            fprintf(out, " %s %s", argv[i], argv[i + 1]);
+            i++;
+        }
+    }
+}
+
 static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int status,
                           int argc, char **argv)
 {
@@ -217,18 +236,25 @@ static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int s
     }
     fprintf(out, "trace hash:   %016llx\n", (unsigned long long)sched_trace_hash(s));
     fprintf(out, "seed:         %llu\n", (unsigned long long)sched_seed(s));
-    char sb[32];
-    fprintf(out, "reproduce:    chansim run %s --seed %llu", opt->path, (unsigned long long)sched_seed(s));
-    if (opt->policy != SCHED_REPLAY) /* a replay is reproduced by its --schedule, below */
-        fprintf(out, " --strategy %s", strategy_name(opt->policy, opt->pct_depth, sb, sizeof sb));
-    for (int i = 0; i < argc; i++) {
-        if ((strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--until") == 0 ||
-             strcmp(argv[i], "--schedule") == 0) && i + 1 < argc) {
-            fprintf(out, " %s %s", argv[i], argv[i + 1]);
-            i++;
-        }
-    }
+    fprintf(out, "reproduce:    ");
+    write_reproduce(out, h, opt, argc, argv);
     fprintf(out, "\nexit status:  %d\n", status);
+}
+
+/* --json: the summary as one JSON object (scripts/out/summary_json.h). */
+static void print_summary_json(FILE *out, host_t *h, const host_options_t *opt, int status,
+                               int argc, char **argv)
+{
+    char *repro = NULL, sb[32];
+    size_t len = 0;
+    FILE *m = open_memstream(&repro, &len);
+    if (m) {
+        write_reproduce(m, h, opt, argc, argv);
+        fclose(m);
+    }
+    summary_json_write(out, h, opt->path, status, strategy_name(opt->policy, opt->pct_depth, sb, sizeof sb),
+                       repro ? repro : "");
+    free(repro);
 }
 
 static void free_sets(host_param_override_t *sets, int n)
@@ -302,6 +328,7 @@ static int cmd_run(int argc, char **argv)
     viewrun_init(&view);
     char verr[256];
     int vtook;
+    bool json = false; /* --json */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -318,6 +345,9 @@ static int cmd_run(int argc, char **argv)
             takes = vtook == 2;
         } else if (strcmp(a, "--quiet") == 0) {
             opt.quiet = true;
+            takes = false;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
             takes = false;
         } else if (a[0] == '-' && a[1] == '-') {
             static const char *const known[] = {
@@ -410,7 +440,7 @@ static int cmd_run(int argc, char **argv)
         opt.replay = replay;
         opt.policy = SCHED_REPLAY;
     }
-    opt.out = stdout;
+    opt.out = json ? stderr : stdout; /* --json: standard output is the summary alone */
     host_t *h;
     int status;
     if (viewrun_wanted(&view)) {
@@ -453,7 +483,10 @@ static int cmd_run(int argc, char **argv)
             if (!outputs_write_schedule(schedule_out, d, n))
                 status = status ? status : EXIT_PROGRAM;
         }
-        print_summary(stdout, h, &opt, status, argc, argv);
+        if (json)
+            print_summary_json(stdout, h, &opt, status, argc, argv);
+        else
+            print_summary(stdout, h, &opt, status, argc, argv);
         if (opt.policy == SCHED_REPLAY && sched_replay_diverged(host_sched(h)))
             fprintf(stderr, "%s: warning: the run left the recorded schedule (a different scenario, "
                             "seed or build?)\n", prog);
