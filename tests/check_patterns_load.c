@@ -1,5 +1,5 @@
 /*
- * patterns_load: the seed's Graceful Degradation (sim/degradation.h) and
+ * patterns_load: the seed's Graceful Degradation (sim/patterns/degradable_service.h, load_manager.h) and
  * Observability Integration (sim/observability.h).
  *
  * The LoadManager's level logic is asserted exactly: each threshold at,
@@ -14,7 +14,7 @@
  */
 #include "cpu.h"
 #include "ctx.h"
-#include "degradation.h"
+#include "degradable_service.h"
 #include "metrics.h"
 #include "observability.h"
 #include "testutil.h"
@@ -23,13 +23,13 @@
 
 static struct {
     int calls;                           /* on_level_change calls */
-    load_manager_service_level_t from[16], to[16];    /* their arguments */
+    load_manager_level_t from[16], to[16];    /* their arguments */
     int rule_runs[SERVICE_LEVEL_COUNT];  /* runs of each rule */
     int order[32];                       /* 100 + level for a callback, level for a rule */
     int norder;
 } rec;
 
-static void record_change(void *ud, load_manager_service_level_t from, load_manager_service_level_t to, const load_manager_level_change_t *why)
+static void record_change(void *ud, load_manager_level_t from, load_manager_level_t to, const load_manager_level_change_t *why)
 {
     (void)ud;
     (void)why;
@@ -56,12 +56,12 @@ static load_manager_t *recording_manager(void)
     load_manager_t *lm = load_manager_new();
     load_manager_set_on_level_change(lm, record_change, NULL);
     for (int l = REDUCED_SERVICE; l < SERVICE_LEVEL_COUNT; l++)
-        load_manager_set_degradation_rule(lm, (load_manager_service_level_t)l, record_rule, (void *)(intptr_t)l);
+        load_manager_set_degradation_rule(lm, (load_manager_level_t)l, record_rule, (void *)(intptr_t)l);
     return lm;
 }
 
 /* The level for one set of figures, from a fresh manager. */
-static load_manager_service_level_t level_of(int64_t cpu, int64_t mem, int64_t rate, int64_t err)
+static load_manager_level_t level_of(int64_t cpu, int64_t mem, int64_t rate, int64_t err)
 {
     load_manager_t *lm = load_manager_new();
     load_manager_update_metrics(lm, cpu, mem, rate, err);
@@ -241,7 +241,7 @@ static struct {
     bool flags_after[FEATURE_COUNT];
     bool retry_after;
     int pool_after;
-    load_manager_service_level_t level_after;
+    load_manager_level_t level_after;
 } svc_out;
 
 static void load_test_main(void *arg)

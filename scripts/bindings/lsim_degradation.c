@@ -1,6 +1,6 @@
 /*
  * lsim_degradation: sim.load_manager{...} and sim.degradable_service{...},
- * the seed's Graceful Degradation (sim/degradation.h).
+ * the seed's Graceful Degradation (sim/patterns/degradable_service.h, load_manager.h).
  *
  *   local svc = sim.degradable_service{ variant = "corrected", cpu_pct = 25 }
  *   local st = svc:simulate_load("30s")
@@ -26,7 +26,7 @@
 #include <lauxlib.h>
 
 #include "cpu.h"
-#include "degradation.h"
+#include "degradable_service.h"
 #include "lsim.h"
 #include "lsim_ctx.h"
 
@@ -70,7 +70,7 @@ static void read_thresholds(const lsim_opts_t *o, load_manager_t *lm)
         lsim_opts_t lt = lsim_opts(L, -1, lwhat, metrics);
         for (int m = 0; m < LOAD_METRIC_COUNT; m++)
             if (lsim_opt_has(&lt, metrics[m]))
-                load_manager_set_threshold(lm, (load_manager_service_level_t)l, (load_manager_metric_t)m,
+                load_manager_set_threshold(lm, (load_manager_level_t)l, (load_manager_metric_t)m,
                                            lsim_opt_int(&lt, metrics[m], 0, 0, LUA_MAXINTEGER));
         lua_pop(L, 1);
     }
@@ -81,8 +81,8 @@ static void push_change(lua_State *L, const load_manager_level_change_t *c)
 {
     lua_createtable(L, 0, 12);
     lsim_set_int(L, "t", c->t);
-    set_str(L, "from", load_manager_service_level_string(c->from));
-    set_str(L, "to", load_manager_service_level_string(c->to));
+    set_str(L, "from", load_manager_level_string(c->from));
+    set_str(L, "to", load_manager_level_string(c->to));
     set_str(L, "cause", c->cause);
     if (c->cause_metric >= 0) {
         set_str(L, "metric", load_manager_metric_string((load_manager_metric_t)c->cause_metric));
@@ -117,13 +117,13 @@ static int push_metrics(lua_State *L, load_manager_t *lm)
     return 1;
 }
 
-static load_manager_service_level_t check_level(lua_State *L, int idx)
+static load_manager_level_t check_level(lua_State *L, int idx)
 {
     const char *name = luaL_checkstring(L, idx);
     for (int l = 0; l < SERVICE_LEVEL_COUNT; l++)
-        if (strcmp(name, load_manager_service_level_string((load_manager_service_level_t)l)) == 0 || strcmp(name, level_keys[l]) == 0)
-            return (load_manager_service_level_t)l;
-    return (load_manager_service_level_t)luaL_error(L, "unknown service level '%s' (want Full, Reduced, Minimal or Emergency)", name);
+        if (strcmp(name, load_manager_level_string((load_manager_level_t)l)) == 0 || strcmp(name, level_keys[l]) == 0)
+            return (load_manager_level_t)l;
+    return (load_manager_level_t)luaL_error(L, "unknown service level '%s' (want Full, Reduced, Minimal or Emergency)", name);
 }
 
 /* ---- sim.load_manager --------------------------------------------------- */
@@ -152,7 +152,7 @@ static int lm_update_metrics(lua_State *L)
         v[i] = luaL_checkinteger(L, i + 2);
     lsim_need_goroutine(L, "LoadManager.UpdateMetrics");
     load_manager_update_metrics(lm, v[0], v[1], v[2], v[3]);
-    lua_pushstring(L, load_manager_service_level_string(load_manager_get_current_level(lm)));
+    lua_pushstring(L, load_manager_level_string(load_manager_get_current_level(lm)));
     return 1;
 }
 
@@ -160,7 +160,7 @@ static int lm_level(lua_State *L)
 {
     load_manager_t *lm = check_lm(L, 1);
     lsim_need_goroutine(L, "LoadManager.GetCurrentLevel");
-    lua_pushstring(L, load_manager_service_level_string(load_manager_get_current_level(lm)));
+    lua_pushstring(L, load_manager_level_string(load_manager_get_current_level(lm)));
     return 1;
 }
 
@@ -177,7 +177,7 @@ static int lm_changes(lua_State *L) { return push_changes(L, check_lm(L, 1)); }
 static int lm_threshold(lua_State *L)
 {
     load_manager_t *lm = check_lm(L, 1);
-    load_manager_service_level_t l = check_level(L, 2);
+    load_manager_level_t l = check_level(L, 2);
     const char *mk = luaL_checkstring(L, 3);
     for (int m = 0; m < LOAD_METRIC_COUNT; m++) {
         if (strcmp(mk, load_manager_metric_string((load_manager_metric_t)m)) == 0) {
@@ -300,9 +300,9 @@ static int push_stats(lua_State *L, degradable_service_t *s)
         lua_createtable(L, 0, 4);
         lsim_set_int(L, "requests", st.by_level[l]);
         lsim_set_int(L, "succeeded", st.succeeded_by_level[l]);
-        lsim_set_int(L, "time_ns", load_manager_time_at(lm, (load_manager_service_level_t)l));
-        lsim_set_int(L, "rules_applied", load_manager_rules_applied(lm, (load_manager_service_level_t)l));
-        lua_setfield(L, -2, load_manager_service_level_string((load_manager_service_level_t)l));
+        lsim_set_int(L, "time_ns", load_manager_time_at(lm, (load_manager_level_t)l));
+        lsim_set_int(L, "rules_applied", load_manager_rules_applied(lm, (load_manager_level_t)l));
+        lua_setfield(L, -2, load_manager_level_string((load_manager_level_t)l));
     }
     lua_setfield(L, -2, "by_level");
     return 1;
@@ -341,7 +341,7 @@ static int svc_update_metrics(lua_State *L)
     degradable_service_t *s = check_svc(L, 1);
     lsim_need_goroutine(L, "DegradableService.update_metrics");
     degradable_service_update_metrics(s);
-    lua_pushstring(L, load_manager_service_level_string(load_manager_get_current_level(degradable_service_load_manager(s))));
+    lua_pushstring(L, load_manager_level_string(load_manager_get_current_level(degradable_service_load_manager(s))));
     return 1;
 }
 
@@ -349,7 +349,7 @@ static int svc_level(lua_State *L)
 {
     degradable_service_t *s = check_svc(L, 1);
     lsim_need_goroutine(L, "LoadManager.GetCurrentLevel");
-    lua_pushstring(L, load_manager_service_level_string(load_manager_get_current_level(degradable_service_load_manager(s))));
+    lua_pushstring(L, load_manager_level_string(load_manager_get_current_level(degradable_service_load_manager(s))));
     return 1;
 }
 
@@ -379,7 +379,7 @@ static int svc_updates(lua_State *L)
         lsim_set_int(L, "memory", u->metrics[METRIC_MEMORY]);
         lsim_set_int(L, "rate", u->metrics[METRIC_REQUEST_RATE]);
         lsim_set_int(L, "errors", u->metrics[METRIC_ERROR_RATE]);
-        set_str(L, "level", load_manager_service_level_string(u->level));
+        set_str(L, "level", load_manager_level_string(u->level));
         lsim_set_int(L, "offered_rate", u->offered_rate);
         lsim_set_int(L, "in_flight", u->in_flight);
         lsim_set_int(L, "executing", u->executing);
