@@ -398,6 +398,24 @@ USAGE_ERRORS = [
     (["{broken}/does_not_exist.lua"], 3, ["does_not_exist.lua:1: cannot open the scenario"]),
 ]
 
+# The other subcommands that take the run options (one table, runopts.c):
+# (full args, exit, stderr substrings).
+OTHER_USAGE_ERRORS = [
+    (["explore", PARAMS, "--log", "x.log"], 3, ["unknown option --log", "usage: chansim explore"]),
+    (["explore", PARAMS, "--runs", "0"], 3, ["--runs: want an integer of at least 1",
+                                             "usage: chansim explore"]),
+    (["explore", PARAMS, "--shard", "2/2"], 3, ["--shard: want I/N", "usage: chansim explore"]),
+    (["explore", PARAMS, "--jobs"], 3, ["--jobs needs a value", "usage: chansim explore"]),
+    (["explore"], 3, ["explore needs a scenario file", "usage: chansim explore"]),
+    (["replay", PARAMS], 3, ["replay needs --seed N", "usage: chansim replay"]),
+    (["replay", PARAMS, "--seed", "1", "--runs", "3"], 3, ["unknown option --runs",
+                                                          "usage: chansim replay"]),
+    (["run", PARAMS, "--view", "--record", "frames"], 3, ["--view and --record: one or the other",
+                                                         "usage: chansim run"]),
+    (["run", PARAMS, "--fps", "0"], 3, ["--fps: want frames per second from 1 to 240",
+                                        "usage: chansim run"]),
+]
+
 SANITIZER_MARKS = ["AddressSanitizer", "LeakSanitizer", "runtime error:", "DEADLYSIGNAL"]
 HASH_RE = re.compile(r"^trace hash:\s+([0-9a-f]{16})$", re.M)
 
@@ -530,6 +548,8 @@ def check_broken(c):
     for args, status, err in USAGE_ERRORS:
         args = [a.format(broken=broken) for a in args]
         c.expect_run(["run"] + args, status, [], err)
+    for args, status, err in OTHER_USAGE_ERRORS:
+        c.expect_run([a.format(broken=broken) for a in args], status, [], err)
     # The sandbox held: nothing was written or run.
     c.check(not os.path.exists("/tmp/chansim-sandbox-escaped"), ["tests/broken"],
             "a sandbox escape created /tmp/chansim-sandbox-escaped")
@@ -539,7 +559,11 @@ def check_cli(c):
     c.expect_run(["--help"], 0, ["usage:", "chansim run SCENARIO.lua", "chansim list"])
     c.expect_run(["run", "--help"], 0, ["usage: chansim run SCENARIO.lua", "--seed N",
                                         "--strategy", "--set NAME=VALUE", "--schedule-out",
-                                        "--instr-budget", "--mem-limit"])
+                                        "--instr-budget", "--mem-limit", "--view", "--fps N"])
+    c.expect_run(["replay", "--help"], 0, ["usage: chansim replay SCENARIO.lua --seed N",
+                                           "--schedule FILE", "--view"])
+    c.expect_run(["explore", "--help"], 0, ["usage: chansim explore SCENARIO.lua", "--runs N",
+                                            "--shard I/N", "--first", "--mem-limit MIB"])
     c.expect_run(["--version"], 0, ["chansim "])
     c.expect_run(["frobnicate"], 3, [], ["unknown command \"frobnicate\"", "usage:"])
     r = c.expect_run(["list", "scenarios"], 0)

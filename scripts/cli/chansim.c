@@ -2,7 +2,12 @@
  * chansim: the command-line program.
  *
  *   chansim run SCENARIO.lua [options]   run a scenario and summarise it
+ *   chansim replay SCENARIO.lua --seed N reproduce one run exactly
+ *   chansim explore SCENARIO.lua [opts]  search seeds for a failing schedule
  *   chansim list [DIR]                   name and description of each scenario
+ *
+ * run, replay and explore take their options from one table (runopts.c);
+ * the view (viewrun.c) and explore (explore.c) have their own files.
  *
  * Standard output carries only what the simulation determines (the
  * program's output and the summary), so two runs with one seed print the
@@ -25,8 +30,9 @@
 #include "explore.h"
 #include "host.h"
 #include "newscen.h"
-#include "summary_json.h"
 #include "outputs.h"
+#include "summary_json.h"
+#include "runopts.h"
 #include "viewrun.h"
 
 #define CHANSIM_VERSION "0.1.0"
@@ -53,81 +59,6 @@ static void usage_main(FILE *f)
             CHANSIM_VERSION);
 }
 
-static void usage_run(FILE *f)
-{
-    fprintf(f,
-            "usage: chansim run SCENARIO.lua [options]\n"
-            "\n"
-            "  --seed N              seed of every random stream (default: the scenario's, else 1)\n"
-            "  --until DURATION      stop at this simulated time (Go syntax: 250ms, 1.5s, 2m)\n"
-            "  --strategy S          scheduling policy: fifo (default), random, pct:D\n"
-            "  --set NAME=VALUE      override a scenario parameter (repeatable)\n"
-            "  --log FILE            the event trace as text, one event per line\n"
-            "  --trace FILE.json     Chrome trace-event JSON (open in Perfetto)\n"
-            "  --metrics FILE.prom   Prometheus text-format metrics at the end of the run\n"
-            "  --csv FILE            time series of the metrics, sampled in simulated time\n"
-            "  --csv-interval D      sampling interval for --csv (default 100ms)\n"
-            "  --pprof DIR           Go's profiles in simulated time: DIR/goroutine.pb.gz,\n"
-            "                        DIR/mutex.pb.gz, DIR/block.pb.gz (go tool pprof -top FILE)\n"
-            "  --schedule-out FILE   write the scheduling decisions taken (for replay)\n"
-            "  --schedule FILE       replay the decisions in FILE (written by --schedule-out)\n"
-            "  --quiet               no program output, only the summary\n"
-            "  --json                the summary as one JSON object on standard output, the\n"
-            "                        program's output on standard error (docs/schemas/)\n"
-            "  --mem-limit MIB       bound on the scenario's Lua heap (default 512)\n"
-            "  --instr-budget N      Lua instructions allowed between simulated events\n"
-            "                        before a run is stopped as an infinite loop (default 100000000)\n"
-            "  -h, --help            this text\n");
-    viewrun_usage(f);
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    usage_run(stderr);
-    return EXIT_USAGE;
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_strategy(const char *s, sched_policy_t *p, int *depth)
-{
-    if (strcmp(s, "fifo") == 0) {
-        *p = SCHED_FIFO;
-        return true;
-    }
-    if (strcmp(s, "random") == 0) {
-        *p = SCHED_RANDOM;
-        return true;
-    }
-    if (strncmp(s, "pct:", 4) == 0) {
-        uint64_t d;
-        if (!parse_u64(s + 4, &d) || d < 1 || d > 64)
-            return false;
-        *p = SCHED_PCT;
-        *depth = (int)d;
-        return true;
-    }
-    if (strcmp(s, "pct") == 0) {
-        *p = SCHED_PCT;
-        *depth = 3;
-        return true;
-    }
-    return false;
-}
 
 static const char *strategy_name(sched_policy_t p, int depth, char *buf, size_t size)
 {
@@ -257,20 +188,6 @@ static void print_summary_json(FILE *out, host_t *h, const host_options_t *opt, 
     free(repro);
 }
 
-static void free_sets(host_param_override_t *sets, int n)
-{
-    for (int i = 0; i < n; i++)
-        free((char *)sets[i].name);
-    free(sets);
-}
-
-/* A usage error while reading run's options: free what they hold (the
- * --set names), then print the message and the usage. */
-#define RUN_USAGE(...)                          \
-    do {                                        \
-        free_sets(sets, opt.nsets);             \
-        return usage_error(__VA_ARGS__);        \
-    } while (0)
 
 /* Progress of a long run on a terminal: the simulated clock, events and
  * goroutines, twice a second of wall time, on standard error (the wall
@@ -313,219 +230,96 @@ static void progress_step(void *ud)
     p->shown = true;
 }
 
-static int cmd_run(int argc, char **argv)
+
+/* The run without the view: the outputs attached, progress on a terminal.
+ * NULL (and *status) if the outputs cannot be created. */
+static host_t *run_plain(runopts_t *o, int *status)
 {
-    host_options_t opt;
-    memset(&opt, 0, sizeof opt);
-    outputs_t outs;
-    outputs_init(&outs);
-    const char *schedule_in = NULL, *schedule_out = NULL;
-    host_param_override_t *sets = calloc((size_t)argc + 1, sizeof *sets);
-    if (!sets)
-        return EXIT_PROGRAM;
-    opt.sets = sets;
-    viewrun_t view; /* --view, --record and their options */
-    viewrun_init(&view);
-    char verr[256];
-    int vtook;
-    bool json = false; /* --json */
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = true;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            free_sets(sets, opt.nsets);
-            usage_run(stdout);
-            return EXIT_OK;
-        } else if ((vtook = viewrun_option(&view, a, v, verr, sizeof verr)) != 0) {
-            if (vtook < 0) {
-                free_sets(sets, opt.nsets);
-                return usage_error("%s", verr);
-            }
-            takes = vtook == 2;
-        } else if (strcmp(a, "--quiet") == 0) {
-            opt.quiet = true;
-            takes = false;
-        } else if (strcmp(a, "--json") == 0) {
-            json = true;
-            takes = false;
-        } else if (a[0] == '-' && a[1] == '-') {
-            static const char *const known[] = {
-                "--seed", "--until", "--strategy", "--set", "--log", "--trace", "--metrics",
-                "--csv", "--csv-interval", "--schedule", "--schedule-out", "--mem-limit",
-                "--instr-budget", "--pprof", NULL,
-            };
-            bool is_known = false;
-            for (int k = 0; known[k]; k++)
-                is_known = is_known || strcmp(a, known[k]) == 0;
-            if (!is_known)
-                RUN_USAGE("unknown option %s", a);
-            if (!v)
-                RUN_USAGE("%s needs a value", a);
-            if (strcmp(a, "--seed") == 0) {
-                if (!parse_u64(v, &opt.seed))
-                    RUN_USAGE("--seed: want a non-negative integer, got \"%s\"", v);
-                opt.seed_given = true;
-            } else if (strcmp(a, "--until") == 0) {
-                char err[256];
-                if (!dur_parse(v, &opt.until, err, sizeof err) || opt.until <= 0)
-                    RUN_USAGE("--until: want a positive duration such as 30s, got \"%s\"", v);
-            } else if (strcmp(a, "--strategy") == 0) {
-                if (!parse_strategy(v, &opt.policy, &opt.pct_depth))
-                    RUN_USAGE("--strategy: want fifo, random or pct:D (D from 1 to 64), got \"%s\"", v);
-            } else if (strcmp(a, "--set") == 0) {
-                const char *eq = strchr(v, '=');
-                if (!eq || eq == v)
-                    RUN_USAGE("--set: want NAME=VALUE, got \"%s\"", v);
-                char *name = strndup(v, (size_t)(eq - v));
-                sets[opt.nsets].name = name;
-                sets[opt.nsets].value = eq + 1;
-                opt.nsets++;
-            } else if (strcmp(a, "--log") == 0) {
-                outs.log_path = v;
-            } else if (strcmp(a, "--trace") == 0) {
-                outs.trace_path = v;
-            } else if (strcmp(a, "--metrics") == 0) {
-                outs.metrics_path = v;
-            } else if (strcmp(a, "--csv") == 0) {
-                outs.csv_path = v;
-            } else if (strcmp(a, "--pprof") == 0) {
-                outs.pprof_dir = v;
-            } else if (strcmp(a, "--csv-interval") == 0) {
-                char err[256];
-                if (!dur_parse(v, &outs.csv_interval, err, sizeof err) || outs.csv_interval <= 0)
-                    RUN_USAGE("--csv-interval: want a positive duration, got \"%s\"", v);
-            } else if (strcmp(a, "--schedule") == 0) {
-                schedule_in = v;
-            } else if (strcmp(a, "--schedule-out") == 0) {
-                schedule_out = v;
-                opt.record = true;
-            } else if (strcmp(a, "--mem-limit") == 0) {
-                uint64_t mib;
-                if (!parse_u64(v, &mib) || mib < 1 || mib > 65536)
-                    RUN_USAGE("--mem-limit: want MiB from 1 to 65536, got \"%s\"", v);
-                opt.mem_limit = (size_t)mib << 20;
-            } else if (strcmp(a, "--instr-budget") == 0) {
-                uint64_t n;
-                if (!parse_u64(v, &n) || n < 1000)
-                    RUN_USAGE("--instr-budget: want an integer of at least 1000, got \"%s\"", v);
-                opt.instr_budget = (int64_t)n;
-            } else {
-                RUN_USAGE("unknown option %s", a);
-            }
-        } else if (a[0] == '-') {
-            RUN_USAGE("unknown option %s", a);
-        } else {
-            if (opt.path)
-                RUN_USAGE("one scenario at a time (also got \"%s\")", a);
-            opt.path = a;
-            takes = false;
-        }
-        if (takes)
-            i++;
-    }
-    if (!opt.path)
-        RUN_USAGE("%s", "run needs a scenario file");
-    char found[4096]; /* `chansim run hello`: a scenario by name */
-    chansim_find_scenario(opt.path, found, sizeof found);
-    opt.path = found;
-    uint32_t *replay = NULL;
-    if (schedule_in) {
-        replay = read_schedule(schedule_in, &opt.replay_len);
-        if (!replay) {
-            fprintf(stderr, "%s: cannot read the schedule %s: %s\n", prog, schedule_in, strerror(errno));
-            free_sets(sets, opt.nsets);
-            return EXIT_USAGE;
-        }
-        opt.replay = replay;
-        opt.policy = SCHED_REPLAY;
-    }
-    opt.out = json ? stderr : stdout; /* --json: standard output is the summary alone */
-    host_t *h;
-    int status;
-    if (viewrun_wanted(&view)) {
-        /* The run under the view (it may run the scenario more than once). */
-        h = viewrun_run(&view, &opt, &outs, &status);
-        if (!h) {
-            viewrun_deinit(&view);
-            free_sets(sets, opt.nsets);
-            free(replay);
-            return status;
-        }
-    } else {
-        h = host_create(&opt);
-        if (!outputs_attach(&outs, h)) {
-            host_destroy(h);
-            free_sets(sets, opt.nsets);
-            free(replay);
-            return EXIT_USAGE;
-        }
-        progress_t prog_state = {.h = h};
-        if (isatty(2))
-            host_add_step_observer(h, progress_step, &prog_state);
-        status = host_run(h);
-        if (prog_state.shown)
-            fputs("\r\033[K", stderr);
-    }
-    if (status == EXIT_USAGE && !host_sched(h)) {
-        outputs_deinit(&outs); /* the run never started: remove the temporary files */
+    host_t *h = host_create(&o->host);
+    if (!outputs_attach(&o->outs, h)) {
         host_destroy(h);
-        free_sets(sets, opt.nsets);
-        free(replay);
-        return status;
+        *status = EXIT_USAGE;
+        return NULL;
     }
-    if (status != EXIT_USAGE) {
-        if (!outputs_finish(&outs, h))
+    progress_t prog_state = {.h = h};
+    if (isatty(2))
+        host_add_step_observer(h, progress_step, &prog_state);
+    *status = host_run(h);
+    if (prog_state.shown)
+        fputs("\r\033[K", stderr);
+    return h;
+}
+
+/* After a run that started: the outputs, the schedule, the summary, and
+ * the wall-clock figures on stderr. Returns the exit status. */
+static int finish_run(runopts_t *o, host_t *h, int status)
+{
+    if (!outputs_finish(&o->outs, h))
+        status = status ? status : EXIT_PROGRAM;
+    if (o->schedule_out) {
+        size_t n;
+        const uint32_t *d = sched_decisions(host_sched(h), &n);
+        if (!outputs_write_schedule(o->schedule_out, d, n))
             status = status ? status : EXIT_PROGRAM;
-        if (schedule_out) {
-            size_t n;
-            const uint32_t *d = sched_decisions(host_sched(h), &n);
-            if (!outputs_write_schedule(schedule_out, d, n))
-                status = status ? status : EXIT_PROGRAM;
-        }
-        if (json)
-            print_summary_json(stdout, h, &opt, status, argc, argv);
-        else
-            print_summary(stdout, h, &opt, status, argc, argv);
-        if (opt.policy == SCHED_REPLAY && sched_replay_diverged(host_sched(h)))
-            fprintf(stderr, "%s: warning: the run left the recorded schedule (a different scenario, "
-                            "seed or build?)\n", prog);
-        double wall = host_wall_seconds(h);
-        double sim = (double)sched_now_of(host_sched(h)) / 1e9;
-        fprintf(stderr, "%s: %.3fs of wall time, %.1fx simulated speed\n", prog, wall,
-                wall > 0 ? sim / wall : 0.0);
     }
-    outputs_deinit(&outs);
-    host_destroy(h);
-    viewrun_deinit(&view);
-    for (int i = 0; i < opt.nsets; i++)
-        free((char *)sets[i].name);
-    free(sets);
-    free(replay);
+    if (o->json)
+        print_summary_json(stdout, h, &o->host, status, o->argc, o->argv);
+    else
+        print_summary(stdout, h, &o->host, status, o->argc, o->argv);
+    if (o->host.policy == SCHED_REPLAY && sched_replay_diverged(host_sched(h)))
+        fprintf(stderr, "%s: warning: the run left the recorded schedule (a different scenario, "
+                        "seed or build?)\n", prog);
+    double wall = host_wall_seconds(h);
+    double sim = (double)sched_now_of(host_sched(h)) / 1e9;
+    fprintf(stderr, "%s: %.3fs of wall time, %.1fx simulated speed\n", prog, wall,
+            wall > 0 ? sim / wall : 0.0);
     return status;
 }
 
-/* chansim replay SCENARIO --seed N [--strategy S] [--schedule FILE] [run options]:
- * a run that must name its seed, so that it reproduces one exactly (the
- * line `chansim explore` prints). */
-static int cmd_replay(int argc, char **argv)
+/* chansim run, and chansim replay (a run that names its seed, so that it
+ * reproduces one exactly: the line `chansim explore` prints). */
+static int cmd_run(runopts_t *o)
 {
-    bool seed = false;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            printf("usage: chansim replay SCENARIO.lua --seed N [--strategy S] [--schedule FILE]\n"
-                   "                      [--view] [any option of chansim run]\n\n"
-                   "Reproduces one run exactly: the seed (and strategy) a failing run of\n"
-                   "`chansim explore` reported, or a schedule written by --schedule-out.\n");
-            return EXIT_OK;
+    char found[4096]; /* `chansim run hello`: a scenario by name */
+    chansim_find_scenario(o->host.path, found, sizeof found);
+    o->host.path = found;
+    uint32_t *replay = NULL;
+    if (o->schedule_in) {
+        replay = read_schedule(o->schedule_in, &o->host.replay_len);
+        if (!replay) {
+            fprintf(stderr, "%s: cannot read the schedule %s: %s\n", prog, o->schedule_in,
+                    strerror(errno));
+            return EXIT_USAGE;
         }
-        seed = seed || strcmp(argv[i], "--seed") == 0;
+        o->host.replay = replay;
+        o->host.policy = SCHED_REPLAY;
     }
-    if (!seed) {
-        fprintf(stderr, "%s: replay needs --seed N (the seed of the run to reproduce)\n", prog);
-        return EXIT_USAGE;
-    }
-    return cmd_run(argc, argv);
+    o->host.out = o->json ? stderr : stdout; /* --json: standard output is the summary alone */
+    int status;
+    host_t *h;
+    if (viewrun_wanted(&o->view)) /* it may run the scenario more than once */
+        h = viewrun_run(&o->view, &o->host, &o->outs, &status);
+    else
+        h = run_plain(o, &status);
+    /* A scenario error (exit 3) leaves no output and no summary. */
+    if (h && status != EXIT_USAGE)
+        status = finish_run(o, h, status);
+    outputs_deinit(&o->outs); /* removes the temporary files of a run that never started */
+    host_destroy(h);
+    free(replay);
+    o->host.path = NULL; /* found goes out of scope */
+    return status;
+}
+
+/* The subcommands that take the run options: parsed once, from one table. */
+static int cmd_with_runopts(unsigned cmd, int argc, char **argv)
+{
+    runopts_t o;
+    int status = runopts_parse(&o, cmd, argc, argv);
+    if (status < 0)
+        status = cmd == RUNOPTS_EXPLORE ? explore_main(&o) : cmd_run(&o);
+    runopts_deinit(&o);
+    return status;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -592,6 +386,7 @@ static int cmd_list(int argc, char **argv)
     return status;
 }
 
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -608,15 +403,13 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 2, argv + 2);
+        return cmd_with_runopts(RUNOPTS_RUN, argc - 2, argv + 2);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_with_runopts(RUNOPTS_REPLAY, argc - 2, argv + 2);
+    if (strcmp(cmd, "explore") == 0)
+        return cmd_with_runopts(RUNOPTS_EXPLORE, argc - 2, argv + 2);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 2, argv + 2);
-    if (strcmp(cmd, "explore") == 0) {
-        explore_cli_t cli = {parse_u64, parse_strategy};
-        return explore_main(argc - 2, argv + 2, &cli);
-    }
-    if (strcmp(cmd, "replay") == 0)
-        return cmd_replay(argc - 2, argv + 2);
     if (strcmp(cmd, "new") == 0)
         return new_main(argc - 2, argv + 2);
     fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);

@@ -22,8 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "duration.h"
 #include "host.h"
+#include "mem.h"
 
 typedef struct run_slot {
     pid_t pid;        /* the child, 0 if free */
@@ -37,30 +37,6 @@ typedef struct result {
     char *line;       /* the JSON line (malloc'd), NULL until done */
     int status;       /* the run's exit status */
 } result_t;
-
-static void usage_explore(FILE *f)
-{
-    fprintf(f,
-            "usage: chansim explore SCENARIO.lua [options]\n"
-            "\n"
-            "Runs the scenario under many seeds of a scheduling policy and reports the\n"
-            "runs that fail (exit 1 or 2), with the command that reproduces each.\n"
-            "\n"
-            "  --runs N             runs to make (default 100)\n"
-            "  --seed N             the first seed (default 1); run i uses seed N+i\n"
-            "  --strategy S         random (default), pct:D or fifo\n"
-            "  --jobs N             runs at once, each in its own process (default 1)\n"
-            "  --shard I/N          only the runs whose index is I modulo N (I from 0)\n"
-            "  --first              stop at the first failing run\n"
-            "  --until DURATION     stop each run at this simulated time\n"
-            "  --set NAME=VALUE     override a scenario parameter (repeatable)\n"
-            "  --instr-budget N, --mem-limit MIB   as for chansim run\n"
-            "\n"
-            "Standard output: one JSON line per run, in seed order:\n"
-            "  {\"scenario\":..., \"seed\":N, \"strategy\":..., \"exit\":N, \"result\":...,\n"
-            "   \"hash\":..., \"events\":N, \"time_ns\":N, \"failures\":N, \"first_failure\":...}\n"
-            "Exit status: 0 every run passed, 1 some run failed, 3 a usage error.\n");
-}
 
 /* JSON string escaping for a message. */
 static void json_str(FILE *f, const char *s)
@@ -198,208 +174,140 @@ static void finish(run_slot_t *slot, result_t *results)
         char line[160];
         snprintf(line, sizeof line, "{\"exit\":%d,\"result\":\"the run ended without a report%s\"}\n",
                  r->status, WIFSIGNALED(wst) ? " (killed by a signal)" : "");
-        r->line = strdup(line);
+        r->line = mem_strdup(line);
     } else {
-        r->line = strdup(slot->buf);
+        r->line = mem_strdup(slot->buf);
     }
     slot->pid = 0;
 }
 
-int explore_main(int argc, char **argv, const explore_cli_t *cli)
-{
-    host_options_t opt;
-    memset(&opt, 0, sizeof opt);
-    const char *path = NULL;
-    uint64_t runs = 100, first_seed = 1, jobs = 1, shard_i = 0, shard_n = 1;
-    bool stop_first = false;
-    const char *strategy = "random";
-    opt.policy = SCHED_RANDOM;
-    host_param_override_t *sets = calloc((size_t)argc + 1, sizeof *sets);
-    if (!sets)
-        return EXIT_PROGRAM;
-    opt.sets = sets;
-    int status = EXIT_USAGE;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage_explore(stdout);
-            status = EXIT_OK;
-            goto out;
-        }
-        if (strcmp(a, "--first") == 0) {
-            stop_first = true;
-            continue;
-        }
-        if (a[0] != '-') {
-            if (path) {
-                fprintf(stderr, "chansim explore: one scenario at a time\n");
-                goto usage;
-            }
-            path = a;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "chansim explore: %s needs a value\n", a);
-            goto usage;
-        }
-        i++;
-        bool ok = true;
-        if (strcmp(a, "--runs") == 0) {
-            ok = cli->parse_u64(v, &runs) && runs >= 1;
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = cli->parse_u64(v, &first_seed);
-        } else if (strcmp(a, "--jobs") == 0) {
-            ok = cli->parse_u64(v, &jobs) && jobs >= 1 && jobs <= 256;
-        } else if (strcmp(a, "--strategy") == 0) {
-            ok = cli->parse_strategy(v, &opt.policy, &opt.pct_depth);
-            strategy = v;
-        } else if (strcmp(a, "--shard") == 0) {
-            char *slash = strchr(v, '/');
-            ok = slash != NULL;
-            if (ok) {
-                char first[32];
-                snprintf(first, sizeof first, "%.*s", (int)(slash - v), v);
-                ok = cli->parse_u64(first, &shard_i) && cli->parse_u64(slash + 1, &shard_n) &&
-                     shard_n >= 1 && shard_i < shard_n;
-            }
-        } else if (strcmp(a, "--until") == 0) {
-            char err[256];
-            ok = dur_parse(v, &opt.until, err, sizeof err) && opt.until > 0;
-        } else if (strcmp(a, "--set") == 0) {
-            const char *eq = strchr(v, '=');
-            ok = eq && eq != v;
-            if (ok) {
-                sets[opt.nsets].name = strndup(v, (size_t)(eq - v));
-                sets[opt.nsets].value = eq + 1;
-                opt.nsets++;
-            }
-        } else if (strcmp(a, "--instr-budget") == 0) {
-            uint64_t n;
-            ok = cli->parse_u64(v, &n) && n >= 1000;
-            opt.instr_budget = (int64_t)n;
-        } else if (strcmp(a, "--mem-limit") == 0) {
-            uint64_t mib;
-            ok = cli->parse_u64(v, &mib) && mib >= 1 && mib <= 65536;
-            opt.mem_limit = (size_t)mib << 20;
-        } else {
-            fprintf(stderr, "chansim explore: unknown option %s\n", a);
-            goto usage;
-        }
-        if (!ok) {
-            fprintf(stderr, "chansim explore: bad value for %s: \"%s\"\n", a, v);
-            goto usage;
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "chansim explore: which scenario?\n");
-        goto usage;
-    }
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "%s:1: cannot open the scenario: %s\n", path, strerror(errno));
-        goto out;
-    }
+/* One exploration: the runs of this shard, in seed order, and where they
+ * stand. */
+typedef struct explore {
+    const runopts_t *o;
+    uint64_t first_seed;  /* run i uses first_seed + i */
+    uint64_t count;       /* runs of this shard */
+    uint64_t *idx;        /* their indexes among all the runs */
+    result_t *results;    /* by position in idx */
+    run_slot_t *slots;    /* o->jobs of them */
+    uint64_t next, done, printed, failed;
+    bool stopping;        /* --first saw a failure, or a run could not start */
+    bool tty;             /* progress on stderr */
+} explore_t;
 
-    /* The runs of this shard, in seed order. */
-    uint64_t count = 0;
-    for (uint64_t i = 0; i < runs; i++)
-        count += i % shard_n == shard_i;
-    uint64_t *idx = calloc(count ? count : 1, sizeof *idx);
-    result_t *results = calloc(count ? count : 1, sizeof *results);
-    run_slot_t *slots = calloc(jobs, sizeof *slots);
-    if (!idx || !results || !slots) {
-        free(idx);
-        free(results);
-        free(slots);
-        status = EXIT_PROGRAM;
-        goto out;
-    }
-    for (uint64_t i = 0, k = 0; i < runs; i++)
-        if (i % shard_n == shard_i)
-            idx[k++] = i;
-    uint64_t next = 0, done = 0, printed = 0, failed = 0;
-    bool stopping = false, tty = isatty(2);
-    while (done < next || (next < count && !stopping)) {
-        for (uint64_t j = 0; j < jobs && next < count && !stopping; j++) {
-            if (slots[j].pid)
-                continue;
-            if (!start(&slots[j], next, path, &opt, first_seed + idx[next], strategy)) {
-                fprintf(stderr, "chansim explore: cannot start a run: %s\n", strerror(errno));
-                stopping = true;
-                break;
-            }
-            next++;
-        }
-        struct pollfd pf[256];
-        int map[256], np = 0;
-        for (uint64_t j = 0; j < jobs; j++) {
-            if (slots[j].pid) {
-                pf[np].fd = slots[j].fd;
-                pf[np].events = POLLIN;
-                map[np++] = (int)j;
-            }
-        }
-        if (np == 0)
-            break;
-        if (poll(pf, (nfds_t)np, -1) < 0 && errno != EINTR)
-            break;
-        for (int p = 0; p < np; p++) {
-            if (!(pf[p].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            run_slot_t *sl = &slots[map[p]];
-            if (!drain(sl))
-                continue;
-            finish(sl, results);
-            done++;
-            if (results[sl->index].status != EXIT_OK) {
-                failed++;
-                if (stop_first)
-                    stopping = true;
-            }
-        }
-        /* Print the finished prefix, in seed order. */
-        while (printed < count && results[printed].line) {
-            fputs(results[printed].line, stdout);
-            printed++;
-        }
-        fflush(stdout);
-        if (tty)
-            fprintf(stderr, "\rexplore: %llu/%llu runs, %llu failed", (unsigned long long)done,
-                    (unsigned long long)count, (unsigned long long)failed);
-    }
-    if (tty)
-        fputc('\n', stderr);
-    while (printed < count && results[printed].line) {
-        fputs(results[printed].line, stdout);
-        printed++;
-    }
-    fprintf(stderr, "explore: %llu runs of %s under %s from seed %llu: %llu failed\n",
-            (unsigned long long)done, path, strategy, (unsigned long long)first_seed,
-            (unsigned long long)failed);
-    uint64_t shown = 0;
-    for (uint64_t k = 0; k < count && shown < 5; k++) {
-        if (!results[k].line || results[k].status == EXIT_OK)
+/* Start runs in the free slots. */
+static void start_runs(explore_t *e)
+{
+    for (uint64_t j = 0; j < e->o->jobs && e->next < e->count && !e->stopping; j++) {
+        if (e->slots[j].pid)
             continue;
-        fprintf(stderr, "  exit %d: chansim run %s --seed %llu --strategy %s", results[k].status,
-                path, (unsigned long long)(first_seed + idx[k]), strategy);
-        for (int s = 0; s < opt.nsets; s++)
-            fprintf(stderr, " --set %s=%s", sets[s].name, sets[s].value);
+        if (!start(&e->slots[j], e->next, e->o->host.path, &e->o->host,
+                   e->first_seed + e->idx[e->next], e->o->strategy)) {
+            fprintf(stderr, "chansim explore: cannot start a run: %s\n", strerror(errno));
+            e->stopping = true;
+            break;
+        }
+        e->next++;
+    }
+}
+
+/* Wait for some run to report and collect the finished ones; false when
+ * there is nothing to wait for. */
+static bool collect_runs(explore_t *e)
+{
+    struct pollfd pf[256];
+    int map[256], np = 0;
+    for (uint64_t j = 0; j < e->o->jobs; j++) {
+        if (e->slots[j].pid) {
+            pf[np].fd = e->slots[j].fd;
+            pf[np].events = POLLIN;
+            map[np++] = (int)j;
+        }
+    }
+    if (np == 0)
+        return false;
+    if (poll(pf, (nfds_t)np, -1) < 0 && errno != EINTR)
+        return false;
+    for (int p = 0; p < np; p++) {
+        if (!(pf[p].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        run_slot_t *sl = &e->slots[map[p]];
+        if (!drain(sl))
+            continue;
+        finish(sl, e->results);
+        e->done++;
+        if (e->results[sl->index].status != EXIT_OK) {
+            e->failed++;
+            if (e->o->first)
+                e->stopping = true;
+        }
+    }
+    return true;
+}
+
+/* Print the finished prefix, in seed order. */
+static void print_ready(explore_t *e)
+{
+    while (e->printed < e->count && e->results[e->printed].line) {
+        fputs(e->results[e->printed].line, stdout);
+        e->printed++;
+    }
+    fflush(stdout);
+}
+
+/* The summary on stderr, with the command that reproduces each of the
+ * first five failures. */
+static void report(const explore_t *e)
+{
+    const runopts_t *o = e->o;
+    fprintf(stderr, "explore: %llu runs of %s under %s from seed %llu: %llu failed\n",
+            (unsigned long long)e->done, o->host.path, o->strategy,
+            (unsigned long long)e->first_seed, (unsigned long long)e->failed);
+    uint64_t shown = 0;
+    for (uint64_t k = 0; k < e->count && shown < 5; k++) {
+        if (!e->results[k].line || e->results[k].status == EXIT_OK)
+            continue;
+        fprintf(stderr, "  exit %d: chansim run %s --seed %llu --strategy %s", e->results[k].status,
+                o->host.path, (unsigned long long)(e->first_seed + e->idx[k]), o->strategy);
+        for (int s = 0; s < o->host.nsets; s++)
+            fprintf(stderr, " --set %s=%s", o->host.sets[s].name, o->host.sets[s].value);
         fputc('\n', stderr);
         shown++;
     }
-    for (uint64_t k = 0; k < count; k++)
-        free(results[k].line);
-    free(idx);
-    free(results);
-    free(slots);
-    status = failed ? EXIT_EXPECT : EXIT_OK;
-    goto out;
-usage:
-    usage_explore(stderr);
-    status = EXIT_USAGE;
-out:
-    for (int s = 0; s < opt.nsets; s++)
-        free((char *)sets[s].name);
-    free(sets);
-    return status;
+}
+
+int explore_main(const runopts_t *o)
+{
+    if (access(o->host.path, R_OK) != 0) {
+        fprintf(stderr, "%s:1: cannot open the scenario: %s\n", o->host.path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    explore_t e = {.o = o, .first_seed = o->host.seed_given ? o->host.seed : 1, .tty = isatty(2)};
+    for (uint64_t i = 0; i < o->runs; i++)
+        e.count += i % o->shard_n == o->shard_i;
+    e.idx = mem_calloc(e.count ? e.count : 1, sizeof *e.idx);
+    e.results = mem_calloc(e.count ? e.count : 1, sizeof *e.results);
+    e.slots = mem_calloc(o->jobs, sizeof *e.slots);
+    for (uint64_t i = 0, k = 0; i < o->runs; i++)
+        if (i % o->shard_n == o->shard_i)
+            e.idx[k++] = i;
+    while (e.done < e.next || (e.next < e.count && !e.stopping)) {
+        start_runs(&e);
+        if (!collect_runs(&e))
+            break;
+        print_ready(&e);
+        if (e.tty)
+            fprintf(stderr, "\rexplore: %llu/%llu runs, %llu failed", (unsigned long long)e.done,
+                    (unsigned long long)e.count, (unsigned long long)e.failed);
+    }
+    if (e.tty)
+        fputc('\n', stderr);
+    print_ready(&e);
+    report(&e);
+    for (uint64_t k = 0; k < e.count; k++)
+        free(e.results[k].line);
+    free(e.idx);
+    free(e.results);
+    free(e.slots);
+    return e.failed ? EXIT_EXPECT : EXIT_OK;
 }

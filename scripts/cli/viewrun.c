@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "viz.h"
 
 /* The program's output through the runs: bytes up to `forwarded` were
@@ -51,72 +52,6 @@ void viewrun_deinit(viewrun_t *vr)
 bool viewrun_wanted(const viewrun_t *vr)
 {
     return vr->live || vr->record_dir;
-}
-
-void viewrun_usage(FILE *f)
-{
-    fprintf(f,
-            "  --view                animate the run in a window (keys: ? in the window)\n"
-            "  --record DIR          write the animation as PNG frames DIR/frame_000001.png ...\n"
-            "                        (no display needed); frames already in DIR are replaced\n"
-            "  --fps N               frames per second of --record's video (default 30)\n"
-            "  --speed X             simulated seconds per second of video or of playback (default 1)\n"
-            "  --size WxH            frame or window size (default 1280x720)\n"
-            "  --paused              --view: start paused (step with S, play with Space)\n"
-            "  --view-script CMDS    --view: scripted input, e.g. \"wait 1s,space,s,shot a.png,quit\"\n");
-}
-
-int viewrun_option(viewrun_t *vr, const char *opt, const char *val, char *err, size_t errsize)
-{
-    if (strcmp(opt, "--view") == 0) {
-        vr->live = true;
-        return 1;
-    }
-    if (strcmp(opt, "--paused") == 0) {
-        vr->paused = true;
-        return 1;
-    }
-    static const char *const with_value[] = {"--record", "--fps", "--size", "--speed", "--view-script", NULL};
-    bool mine = false;
-    for (int i = 0; with_value[i]; i++)
-        mine = mine || strcmp(opt, with_value[i]) == 0;
-    if (!mine)
-        return 0;
-    if (!val) {
-        snprintf(err, errsize, "%s needs a value", opt);
-        return -1;
-    }
-    char *end;
-    if (strcmp(opt, "--record") == 0) {
-        vr->record_dir = val;
-    } else if (strcmp(opt, "--fps") == 0) {
-        long n = strtol(val, &end, 10);
-        if (*end || n < 1 || n > 240) {
-            snprintf(err, errsize, "--fps: want frames per second from 1 to 240, got \"%s\"", val);
-            return -1;
-        }
-        vr->fps = (int)n;
-    } else if (strcmp(opt, "--size") == 0) {
-        int w, h;
-        char x;
-        if (sscanf(val, "%d%c%d", &w, &x, &h) != 3 || (x != 'x' && x != 'X') || w < 320 || h < 200 ||
-            w > 7680 || h > 4320) {
-            snprintf(err, errsize, "--size: want WIDTHxHEIGHT from 320x200 to 7680x4320, got \"%s\"", val);
-            return -1;
-        }
-        vr->width = w;
-        vr->height = h;
-    } else if (strcmp(opt, "--speed") == 0) {
-        double s = strtod(val, &end);
-        if (*end || !(s >= 0.001 && s <= 1e6)) {
-            snprintf(err, errsize, "--speed: want a factor from 0.001 to 1000000, got \"%s\"", val);
-            return -1;
-        }
-        vr->speed = s;
-    } else {
-        vr->script = val;
-    }
-    return 2;
 }
 
 /* ---- one run -------------------------------------------------------------------- */
@@ -248,20 +183,17 @@ static bool outcome(host_t *h, int status, char *buf, size_t size)
     return failed;
 }
 
-host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, int *status)
+/* The view and the program's output stream, before the first pass; false
+ * (and *status) if either cannot start (reported on stderr). */
+static bool open_view(viewrun_t *vr, const host_options_t *opt, int *status)
 {
     char err[1024];
-    if (vr->live && vr->record_dir) {
-        fprintf(stderr, "chansim: --view and --record: one or the other\n");
-        *status = EXIT_USAGE;
-        return NULL;
-    }
     /* A scenario that cannot be read is reported before any window opens. */
     FILE *probe = fopen(opt->path, "r");
     if (!probe) {
         fprintf(stderr, "%s:1: cannot open the scenario: %s\n", opt->path, strerror(errno));
         *status = EXIT_USAGE;
-        return NULL;
+        return false;
     }
     fclose(probe);
     viz_options_t vo = {
@@ -280,65 +212,93 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
     if (!vr->viz) {
         fprintf(stderr, "chansim: %s%s\n", vr->live ? "--view: " : "--record: ", err);
         *status = EXIT_USAGE;
-        return NULL;
+        return false;
     }
-    vr->sink_state = calloc(1, sizeof *vr->sink_state);
-    if (!vr->sink_state) {
-        *status = EXIT_PROGRAM;
-        return NULL;
-    }
+    vr->sink_state = mem_calloc(1, sizeof *vr->sink_state);
     vr->sink_state->real = opt->out ? opt->out : stdout;
     cookie_io_functions_t io = {.write = out_write};
     vr->out = fopencookie(vr->sink_state, "w", io);
     if (!vr->out) {
         fprintf(stderr, "chansim: cannot set up the program's output: %s\n", strerror(errno));
         *status = EXIT_PROGRAM;
-        return NULL;
+        return false;
     }
     setvbuf(vr->out, NULL, _IOLBF, 0);
+    return true;
+}
+
+/* Standard error to /dev/null (the silent pass: its reports come again);
+ * returns the saved descriptor for unmute_stderr. */
+static int mute_stderr(void)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, 2);
+        close(null);
+    }
+    return saved;
+}
+
+static void unmute_stderr(int saved)
+{
+    if (saved < 0)
+        return;
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+}
+
+/* One pass of the scenario under the view: the survey or a real run.
+ * Returns its host with *st as host_run's, or NULL (and *st) if the pass
+ * could not be set up. c is filled for the caller to look at. */
+static host_t *one_pass(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, bool survey,
+                        run_ctx_t *c, int *st)
+{
+    host_options_t o = *opt;
+    o.out = vr->out;
+    vr->sink_state->pos = 0;
+    vr->sink_state->muted = survey;
+    host_t *h = host_create(&o);
+    if (!survey && !outputs_attach(outs, h)) {
+        host_destroy(h);
+        *st = EXIT_USAGE;
+        return NULL;
+    }
+    *c = (run_ctx_t){.vr = vr, .h = h, .survey = survey};
+    if (survey && vr->live)
+        c->deadline = wall_now() + SURVEY_WALL_LIMIT;
+    if (!host_add_sink(h, on_event, c) || !host_add_step_observer(h, on_step, c) ||
+        !host_add_clock_observer(h, on_clock, c)) {
+        fprintf(stderr, "chansim: the view cannot observe the run (too many observers)\n");
+        if (!survey)
+            outputs_deinit(outs);
+        host_destroy(h);
+        *st = EXIT_PROGRAM;
+        return NULL;
+    }
+    int saved_err = survey ? mute_stderr() : -1;
+    *st = host_run(h);
+    unmute_stderr(saved_err);
+    return h;
+}
+
+host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, int *status)
+{
+    if (!open_view(vr, opt, status))
+        return NULL;
     outputs_t pristine = *outs;
     /* A first pass finds the run's end and markers for the timeline. */
     bool survey = true;
     for (;;) {
-        host_options_t o = *opt;
-        o.out = vr->out;
-        vr->sink_state->pos = 0;
-        vr->sink_state->muted = survey;
-        host_t *h = host_create(&o);
         *outs = pristine;
-        if (!survey && !outputs_attach(outs, h)) {
-            host_destroy(h);
-            *status = EXIT_USAGE;
+        run_ctx_t c;
+        int st;
+        host_t *h = one_pass(vr, opt, outs, survey, &c, &st);
+        if (!h) {
+            *status = st;
             return NULL;
-        }
-        run_ctx_t c = {.vr = vr, .h = h, .survey = survey};
-        if (survey && vr->live)
-            c.deadline = wall_now() + SURVEY_WALL_LIMIT;
-        if (!host_add_sink(h, on_event, &c) || !host_add_step_observer(h, on_step, &c) ||
-            !host_add_clock_observer(h, on_clock, &c)) {
-            fprintf(stderr, "chansim: the view cannot observe the run (too many observers)\n");
-            if (!survey)
-                outputs_deinit(outs);
-            host_destroy(h);
-            *status = EXIT_PROGRAM;
-            return NULL;
-        }
-        /* The silent pass keeps stderr quiet too: its reports come again. */
-        int saved_err = -1;
-        if (survey) {
-            fflush(stderr);
-            saved_err = dup(2);
-            int null = open("/dev/null", O_WRONLY);
-            if (null >= 0) {
-                dup2(null, 2);
-                close(null);
-            }
-        }
-        int st = host_run(h);
-        if (saved_err >= 0) {
-            fflush(stderr);
-            dup2(saved_err, 2);
-            close(saved_err);
         }
         if (st == EXIT_USAGE && !host_sched(h)) {
             host_destroy(h);
@@ -358,15 +318,14 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
             if (c.begun && !viz_run_end(vr->viz, oc, failed) && st == EXIT_OK)
                 st = EXIT_PROGRAM;
         }
+        viz_run_detach(vr->viz);
         if (viz_restart_requested(vr->viz) || survey) {
-            viz_run_detach(vr->viz);
             if (!survey)
                 outputs_deinit(outs);
             host_destroy(h);
             survey = false;
             continue;
         }
-        viz_run_detach(vr->viz);
         if (vr->record_dir)
             fprintf(stderr, "chansim: recorded %llu frames in %s\n",
                     (unsigned long long)viz_frames_written(vr->viz), vr->record_dir);

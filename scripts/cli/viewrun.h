@@ -33,6 +33,7 @@
 #include "host.h"
 #include "outputs.h"
 
+/* The settings are set by the run options' table (runopts.c). */
 typedef struct viewrun {
     bool live;              /* --view */
     const char *record_dir; /* --record DIR (borrowed from argv) */
@@ -48,12 +49,6 @@ typedef struct viewrun {
 
 void viewrun_init(viewrun_t *vr);
 void viewrun_deinit(viewrun_t *vr);
-/* Take a command-line option if it is one of the view's: returns 0 if not,
- * 1 if taken alone, 2 if taken with its value val, -1 on a bad value (err
- * says why). */
-int viewrun_option(viewrun_t *vr, const char *opt, const char *val, char *err, size_t errsize);
-/* The view's lines of `chansim run --help`. */
-void viewrun_usage(FILE *f);
 /* --view or --record was given. */
 bool viewrun_wanted(const viewrun_t *vr);
 /* Run the scenario under the view; outs holds the outputs' settings and is

@@ -1,0 +1,444 @@
+/* runopts: the run options' one table (see runopts.h). */
+#include "runopts.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "mem.h"
+
+typedef struct runopts_flag runopts_flag_t;
+
+/* Check the value v of flag f and store it into o; false if it is bad. */
+typedef bool (*runopts_set_fn)(runopts_t *o, const runopts_flag_t *f, const char *v);
+
+struct runopts_flag {
+    const char *name;   /* "--seed" */
+    const char *arg;    /* its value in --help ("N"); NULL: a switch */
+    unsigned cmds;      /* the subcommands that take it (RUNOPTS_ bits) */
+    runopts_set_fn set; /* checks and stores the value */
+    size_t at;          /* offset in runopts_t of the field set writes */
+    double min, max;    /* bounds of a number, for the generic setters */
+    const char *want;   /* what a bad value should be: "--seed: want ..." */
+    const char *help;   /* the --help text; "\n" starts an indented line */
+};
+
+/* ---- values --------------------------------------------------------------- */
+
+bool runopts_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool runopts_parse_strategy(const char *s, sched_policy_t *p, int *depth)
+{
+    if (strcmp(s, "fifo") == 0) {
+        *p = SCHED_FIFO;
+        return true;
+    }
+    if (strcmp(s, "random") == 0) {
+        *p = SCHED_RANDOM;
+        return true;
+    }
+    if (strncmp(s, "pct:", 4) == 0) {
+        uint64_t d;
+        if (!runopts_parse_u64(s + 4, &d) || d < 1 || d > 64)
+            return false;
+        *p = SCHED_PCT;
+        *depth = (int)d;
+        return true;
+    }
+    if (strcmp(s, "pct") == 0) {
+        *p = SCHED_PCT;
+        *depth = 3;
+        return true;
+    }
+    return false;
+}
+
+/* ---- setters -------------------------------------------------------------- */
+
+#define FIELD(o, f, type) ((type *)(void *)((char *)(o) + (f)->at))
+
+static bool set_switch(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    (void)v;
+    *FIELD(o, f, bool) = true;
+    return true;
+}
+
+static bool set_string(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    *FIELD(o, f, const char *) = v;
+    return true;
+}
+
+/* An unsigned integer from min to max, into a uint64_t. */
+static bool set_u64(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    uint64_t n;
+    if (!runopts_parse_u64(v, &n) || (double)n < f->min || (double)n > f->max)
+        return false;
+    *FIELD(o, f, uint64_t) = n;
+    return true;
+}
+
+/* The same into an int64_t. */
+static bool set_i64(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    uint64_t n;
+    if (!runopts_parse_u64(v, &n) || (double)n < f->min || (double)n > f->max)
+        return false;
+    *FIELD(o, f, int64_t) = (int64_t)n;
+    return true;
+}
+
+/* The same into an int. */
+static bool set_int(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || (double)n < f->min || (double)n > f->max)
+        return false;
+    *FIELD(o, f, int) = (int)n;
+    return true;
+}
+
+/* MiB from min to max, into a size_t of bytes. */
+static bool set_mib(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    uint64_t mib;
+    if (!runopts_parse_u64(v, &mib) || (double)mib < f->min || (double)mib > f->max)
+        return false;
+    *FIELD(o, f, size_t) = (size_t)mib << 20;
+    return true;
+}
+
+/* A real number from min to max, into a double. */
+static bool set_real(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (!*v || *end || !(x >= f->min && x <= f->max))
+        return false;
+    *FIELD(o, f, double) = x;
+    return true;
+}
+
+/* A Go duration of at least min nanoseconds, into an int64_t. */
+static bool set_duration(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    char err[256];
+    int64_t d;
+    if (!dur_parse(v, &d, err, sizeof err) || (double)d < f->min)
+        return false;
+    *FIELD(o, f, int64_t) = d;
+    return true;
+}
+
+static bool set_seed(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    (void)f;
+    if (!runopts_parse_u64(v, &o->host.seed))
+        return false;
+    o->host.seed_given = true;
+    return true;
+}
+
+static bool set_strategy(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    (void)f;
+    if (!runopts_parse_strategy(v, &o->host.policy, &o->host.pct_depth))
+        return false;
+    o->strategy = v;
+    return true;
+}
+
+/* --set NAME=VALUE, repeatable: the name is copied, the value borrowed. */
+static bool set_param(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    (void)f;
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v)
+        return false;
+    host_param_override_t *s = &o->host.sets[o->host.nsets++];
+    s->name = mem_strndup(v, (size_t)(eq - v));
+    s->value = eq + 1;
+    return true;
+}
+
+static bool set_schedule_out(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    (void)f;
+    o->schedule_out = v;
+    o->host.record = true;
+    return true;
+}
+
+static bool set_size(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    (void)f;
+    int w, h;
+    char x;
+    if (sscanf(v, "%d%c%d", &w, &x, &h) != 3 || (x != 'x' && x != 'X') || w < 320 || h < 200 ||
+        w > 7680 || h > 4320)
+        return false;
+    o->view.width = w;
+    o->view.height = h;
+    return true;
+}
+
+static bool set_shard(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    (void)f;
+    const char *slash = strchr(v, '/');
+    if (!slash)
+        return false;
+    char first[32];
+    snprintf(first, sizeof first, "%.*s", (int)(slash - v), v);
+    return runopts_parse_u64(first, &o->shard_i) && runopts_parse_u64(slash + 1, &o->shard_n) &&
+           o->shard_n >= 1 && o->shard_i < o->shard_n;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+#define RUN (RUNOPTS_RUN | RUNOPTS_REPLAY)
+#define ALL (RUNOPTS_RUN | RUNOPTS_REPLAY | RUNOPTS_EXPLORE)
+#define EXPLORE RUNOPTS_EXPLORE
+#define AT(field) offsetof(runopts_t, field)
+#define U64_MAX ((double)UINT64_MAX)
+
+/* In --help order. A name may have a row per subcommand (--seed means the
+ * first seed to explore); the first row that the subcommand takes counts. */
+static const runopts_flag_t flags[] = {
+    {"--runs", "N", EXPLORE, set_u64, AT(runs), 1, U64_MAX, "an integer of at least 1", "runs to make (default 100)"},
+    {"--seed", "N", EXPLORE, set_seed, 0, 0, 0, "a non-negative integer",
+     "the first seed (default 1); run i uses seed N+i"},
+    {"--strategy", "S", EXPLORE, set_strategy, 0, 0, 0, "fifo, random or pct:D (D from 1 to 64)",
+     "random (default), pct:D or fifo"},
+    {"--jobs", "N", EXPLORE, set_u64, AT(jobs), 1, 256, "from 1 to 256", "runs at once, each in its own process (default 1)"},
+    {"--shard", "I/N", EXPLORE, set_shard, 0, 0, 0, "I/N with I from 0 to N-1",
+     "only the runs whose index is I modulo N (I from 0)"},
+    {"--first", NULL, EXPLORE, set_switch, AT(first), 0, 0, NULL, "stop at the first failing run"},
+    {"--seed", "N", RUN, set_seed, 0, 0, 0, "a non-negative integer",
+     "seed of every random stream (default: the scenario's, else 1)"},
+    {"--until", "DURATION", ALL, set_duration, AT(host.until), 1, 0, "a positive duration such as 30s",
+     "stop at this simulated time (Go syntax: 250ms, 1.5s, 2m)"},
+    {"--strategy", "S", RUN, set_strategy, 0, 0, 0, "fifo, random or pct:D (D from 1 to 64)",
+     "scheduling policy: fifo (default), random, pct:D"},
+    {"--set", "NAME=VALUE", ALL, set_param, 0, 0, 0, "NAME=VALUE", "override a scenario parameter (repeatable)"},
+    {"--log", "FILE", RUN, set_string, AT(outs.log_path), 0, 0, NULL, "the event trace as text, one event per line"},
+    {"--trace", "FILE.json", RUN, set_string, AT(outs.trace_path), 0, 0, NULL, "Chrome trace-event JSON (open in Perfetto)"},
+    {"--metrics", "FILE.prom", RUN, set_string, AT(outs.metrics_path), 0, 0, NULL,
+     "Prometheus text-format metrics at the end of the run"},
+    {"--csv", "FILE", RUN, set_string, AT(outs.csv_path), 0, 0, NULL, "time series of the metrics, sampled in simulated time"},
+    {"--csv-interval", "D", RUN, set_duration, AT(outs.csv_interval), 1, 0, "a positive duration",
+     "sampling interval for --csv (default 100ms)"},
+    {"--pprof", "DIR", RUN, set_string, AT(outs.pprof_dir), 0, 0, NULL,
+     "Go's profiles in simulated time: DIR/goroutine.pb.gz,\nDIR/mutex.pb.gz, DIR/block.pb.gz (go tool pprof -top FILE)"},
+    {"--schedule-out", "FILE", RUN, set_schedule_out, 0, 0, 0, NULL,
+     "write the scheduling decisions taken (for replay)"},
+    {"--schedule", "FILE", RUN, set_string, AT(schedule_in), 0, 0, NULL,
+     "replay the decisions in FILE (written by --schedule-out)"},
+    {"--quiet", NULL, RUN, set_switch, AT(host.quiet), 0, 0, NULL, "no program output, only the summary"},
+    {"--json", NULL, RUN, set_switch, AT(json), 0, 0, NULL,
+     "the summary as one JSON object on standard output, the\nprogram's output on standard error (docs/schemas/)"},
+    {"--mem-limit", "MIB", ALL, set_mib, AT(host.mem_limit), 1, 65536, "MiB from 1 to 65536",
+     "bound on the scenario's Lua heap (default 512)"},
+    {"--instr-budget", "N", ALL, set_i64, AT(host.instr_budget), 1000, (double)INT64_MAX, "an integer of at least 1000",
+     "Lua instructions allowed between simulated events\nbefore a run is stopped as an infinite loop (default 100000000)"},
+    {"--help", NULL, ALL, NULL, 0, 0, 0, NULL, "this text"},
+    {"--view", NULL, RUN, set_switch, AT(view.live), 0, 0, NULL, "animate the run in a window (keys: ? in the window)"},
+    {"--record", "DIR", RUN, set_string, AT(view.record_dir), 0, 0, NULL,
+     "write the animation as PNG frames DIR/frame_000001.png ...\n(no display needed); frames already in DIR are replaced"},
+    {"--fps", "N", RUN, set_int, AT(view.fps), 1, 240, "frames per second from 1 to 240",
+     "frames per second of --record's video (default 30)"},
+    {"--speed", "X", RUN, set_real, AT(view.speed), 0.001, 1e6, "a factor from 0.001 to 1000000",
+     "simulated seconds per second of video or of playback (default 1)"},
+    {"--size", "WxH", RUN, set_size, 0, 0, 0, "WIDTHxHEIGHT from 320x200 to 7680x4320",
+     "frame or window size (default 1280x720)"},
+    {"--paused", NULL, RUN, set_switch, AT(view.paused), 0, 0, NULL, "--view: start paused (step with S, play with Space)"},
+    {"--view-script", "CMDS", RUN, set_string, AT(view.script), 0, 0, NULL,
+     "--view: scripted input, e.g. \"wait 1s,space,s,shot a.png,quit\""},
+};
+
+#define NFLAGS (sizeof flags / sizeof flags[0])
+
+/* ---- usage ---------------------------------------------------------------- */
+
+static const struct {
+    unsigned cmd;
+    const char *name;
+    const char *head; /* before the flags */
+    const char *tail; /* after them */
+} commands[] = {
+    {RUNOPTS_RUN, "run", "usage: chansim run SCENARIO.lua [options]\n\n", ""},
+    {RUNOPTS_REPLAY, "replay",
+     "usage: chansim replay SCENARIO.lua --seed N [options of chansim run]\n\n"
+     "Reproduces one run exactly: the seed (and strategy) a failing run of\n"
+     "`chansim explore` reported, or a schedule written by --schedule-out.\n\n",
+     ""},
+    {RUNOPTS_EXPLORE, "explore",
+     "usage: chansim explore SCENARIO.lua [options]\n\n"
+     "Runs the scenario under many seeds of a scheduling policy and reports the\n"
+     "runs that fail (exit 1 or 2), with the command that reproduces each.\n\n",
+     "\nStandard output: one JSON line per run, in seed order:\n"
+     "  {\"scenario\":..., \"seed\":N, \"strategy\":..., \"exit\":N, \"result\":...,\n"
+     "   \"hash\":..., \"events\":N, \"time_ns\":N, \"failures\":N, \"first_failure\":...}\n"
+     "Exit status: 0 every run passed, 1 some run failed, 3 a usage error.\n"},
+};
+
+static int command_index(unsigned cmd)
+{
+    for (int i = 0; i < (int)(sizeof commands / sizeof commands[0]); i++)
+        if (commands[i].cmd == cmd)
+            return i;
+    return 0;
+}
+
+void runopts_usage(FILE *f, unsigned cmd)
+{
+    int c = command_index(cmd);
+    fputs(commands[c].head, f);
+    for (size_t i = 0; i < NFLAGS; i++) {
+        if (!(flags[i].cmds & cmd))
+            continue;
+        char left[64];
+        if (!flags[i].set)
+            snprintf(left, sizeof left, "-h, %s", flags[i].name);
+        else
+            snprintf(left, sizeof left, "%s%s%s", flags[i].name, flags[i].arg ? " " : "",
+                     flags[i].arg ? flags[i].arg : "");
+        fprintf(f, "  %-22s", left);
+        for (const char *h = flags[i].help; *h; h++) {
+            fputc(*h, f);
+            if (*h == '\n')
+                fprintf(f, "%24s", "");
+        }
+        fputc('\n', f);
+    }
+    fputs(commands[c].tail, f);
+}
+
+static int vfail(unsigned cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "chansim%s%s: ", cmd == RUNOPTS_EXPLORE ? " " : "",
+            cmd == RUNOPTS_EXPLORE ? "explore" : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    runopts_usage(stderr, cmd);
+    return EXIT_USAGE;
+}
+
+static int fail(unsigned cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(unsigned cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int st = vfail(cmd, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+int runopts_fail(const runopts_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int st = vfail(o->cmd, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+static const runopts_flag_t *find_flag(const char *name, unsigned cmd)
+{
+    if (strcmp(name, "-h") == 0)
+        name = "--help";
+    for (size_t i = 0; i < NFLAGS; i++)
+        if ((flags[i].cmds & cmd) && strcmp(flags[i].name, name) == 0)
+            return &flags[i];
+    return NULL;
+}
+
+static void init(runopts_t *o, unsigned cmd, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    o->cmd = cmd;
+    o->argc = argc;
+    o->argv = argv;
+    o->host.sets = mem_calloc((size_t)argc + 1, sizeof *o->host.sets);
+    outputs_init(&o->outs);
+    viewrun_init(&o->view);
+    o->runs = 100;
+    o->jobs = 1;
+    o->shard_n = 1;
+    if (cmd == RUNOPTS_EXPLORE) {
+        o->host.policy = SCHED_RANDOM;
+        o->strategy = "random";
+    }
+}
+
+/* Flags that only make sense together, or not together. */
+static int check_combination(runopts_t *o)
+{
+    const char *cmdname = commands[command_index(o->cmd)].name;
+    if (!o->host.path)
+        return runopts_fail(o, "%s needs a scenario file", cmdname);
+    if (o->cmd == RUNOPTS_REPLAY && !o->host.seed_given)
+        return runopts_fail(o, "replay needs --seed N (the seed of the run to reproduce)");
+    if (o->view.live && o->view.record_dir)
+        return runopts_fail(o, "--view and --record: one or the other");
+    return -1;
+}
+
+int runopts_parse(runopts_t *o, unsigned cmd, int argc, char **argv)
+{
+    init(o, cmd, argc, argv);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            if (o->host.path)
+                return fail(cmd, "one scenario at a time (also got \"%s\")", a);
+            o->host.path = a;
+            continue;
+        }
+        const runopts_flag_t *f = find_flag(a, cmd);
+        if (!f)
+            return fail(cmd, "unknown option %s", a);
+        if (!f->set) {
+            runopts_usage(stdout, cmd);
+            return EXIT_OK;
+        }
+        const char *v = NULL;
+        if (f->arg) {
+            if (i + 1 >= argc)
+                return fail(cmd, "%s needs a value", a);
+            v = argv[++i];
+        }
+        if (!f->set(o, f, v))
+            return fail(cmd, "%s: want %s, got \"%s\"", a, f->want, v);
+    }
+    return check_combination(o);
+}
+
+void runopts_deinit(runopts_t *o)
+{
+    for (int i = 0; i < o->host.nsets; i++)
+        free((char *)o->host.sets[i].name);
+    free(o->host.sets);
+    o->host.sets = NULL;
+    o->host.nsets = 0;
+    viewrun_deinit(&o->view);
+}
