@@ -5,6 +5,7 @@
  *   chansim replay SCENARIO.lua --seed N reproduce one run exactly
  *   chansim explore SCENARIO.lua [opts]  search seeds for a failing schedule
  *   chansim list [DIR]                   name and description of each scenario
+ *   chansim new NAME                     a scenario skeleton (newscen.c)
  *
  * run, replay and explore take their options from one table (runopts.c);
  * the view (viewrun.c) and explore (explore.c) have their own files.
