@@ -46,6 +46,8 @@ struct chan {
     char *buf;          /* cap * elem_size bytes */
     bool closed;        /* close has been called */
     bool is_timer;      /* a timer's channel: len and cap read 0 */
+    bool is_ctx_done;   /* a context's Done channel */
+    simtime_t due;      /* when a timer or a deadline makes it ready, -1 if none */
     waitq_t recvq;      /* blocked receivers, oldest first */
     waitq_t sendq;      /* blocked senders, oldest first */
 };
@@ -64,6 +66,7 @@ chan_t *chan_make(size_t elem_size, int64_t cap)
     chan_t *c = obj_alloc(sizeof *c, OBJ_CHAN, chan_deinit);
     c->elem_size = elem_size;
     c->cap = cap;
+    c->due = -1;
     if (cap > 0 && elem_size > 0) {
         c->buf = malloc((size_t)cap * elem_size);
         if (!c->buf) {
@@ -85,6 +88,23 @@ int64_t chan_cap(const chan_t *c) { return c && !c->is_timer ? c->cap : 0; }
 size_t chan_elem_size(const chan_t *c) { return c ? c->elem_size : 0; }
 bool chan_closed(const chan_t *c) { return c && c->closed; }
 void chan_mark_timer(chan_t *c) { c->is_timer = true; }
+void chan_mark_ctx_done(chan_t *c) { c->is_ctx_done = true; }
+void chan_set_due(chan_t *c, simtime_t t)
+{
+    if (c)
+        c->due = t;
+}
+bool chan_is_timer(const chan_t *c) { return c && c->is_timer; }
+bool chan_is_ctx_done(const chan_t *c) { return c && c->is_ctx_done; }
+simtime_t chan_due(const chan_t *c) { return c ? c->due : -1; }
+
+void chan_each_waiter(const chan_t *c, void (*fn)(void *ud, uint64_t g, bool send), void *ud)
+{
+    for (int dir = 0; dir < 2; dir++)
+        for (const sudog_t *s = (dir ? c->sendq : c->recvq).first; s; s = s->next)
+            if (!s->sel || s->sel->fired < 0)
+                fn(ud, go_id(s->g), dir == 1);
+}
 
 bool chan_drain(chan_t *c)
 {

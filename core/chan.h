@@ -83,6 +83,17 @@ int chan_select(select_case_t *cases, int n, bool has_default);
 /* Internal to core: timers mark their channels so len/cap report 0 and
  * Stop/Reset can drop a stale value. */
 void chan_mark_timer(chan_t *c);
+/* For views (observation only, nothing here is traced): a context's Done
+ * channel is marked as such; a channel a timer or a context's deadline
+ * will make ready knows when (chan_due, -1 if nothing will). */
+void chan_mark_ctx_done(chan_t *c);
+void chan_set_due(chan_t *c, simtime_t t);
+bool chan_is_timer(const chan_t *c);
+bool chan_is_ctx_done(const chan_t *c);
+simtime_t chan_due(const chan_t *c);
+/* Visit the goroutines blocked on c (a select's case included until the
+ * select fires), receivers first, each queue oldest first. */
+void chan_each_waiter(const chan_t *c, void (*fn)(void *ud, uint64_t g, bool send), void *ud);
 bool chan_drain(chan_t *c); /* true if a value was dropped */
 
 #endif

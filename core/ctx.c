@@ -240,6 +240,10 @@ ctx_t *ctx_with_cancel(ctx_t *parent)
     need_parent(parent);
     ctx_t *c = node_new(sizeof(ctx_t), CTX_CANCEL, parent);
     c->done = chan_make(0, 0);
+    chan_mark_ctx_done(c->done);
+    simtime_t inherited;
+    if (ctx_deadline(parent, &inherited))
+        chan_set_due(c->done, inherited);
     propagate(parent, c);
     return c;
 }
@@ -258,6 +262,8 @@ ctx_t *ctx_with_deadline_cause(ctx_t *parent, simtime_t deadline, const go_error
         return ctx_with_cancel(parent); /* the parent's deadline comes first */
     ctx_t *c = node_new(sizeof(ctx_t), CTX_DEADLINE, parent);
     c->done = chan_make(0, 0);
+    chan_mark_ctx_done(c->done);
+    chan_set_due(c->done, deadline);
     c->deadline = deadline;
     c->deadline_cause = cause;
     c->timer.fire = deadline_fire;

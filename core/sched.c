@@ -344,6 +344,7 @@ void go_set_panic_hook(g_t *g, go_panic_hook_t hook) { g->panic_hook = hook; }
 go_panic_hook_t go_panic_hook(const g_t *g) { return g->panic_hook; }
 wait_reason_t go_wait_reason(const g_t *g) { return g->state == G_WAITING ? g->reason : WAIT_NONE; }
 simtime_t go_blocked_since(const g_t *g) { return g->blocked_since; }
+simtime_t go_wake_at(const g_t *g) { return g->state == G_WAITING ? g->wake_at : -1; }
 uint64_t go_created_by(const g_t *g) { return g->created_by; }
 
 void go_set_role(g_t *g, const char *role)
@@ -377,12 +378,18 @@ void go_exit(void)
 
 void sched_park(wait_reason_t reason, uint64_t obj)
 {
+    sched_park_until(reason, obj, -1);
+}
+
+void sched_park_until(wait_reason_t reason, uint64_t obj, simtime_t wake_at)
+{
     sched_t *s = need_running("sched_park");
     g_t *g = s->running;
     g->state = G_WAITING;
     g->reason = reason;
     g->wait_obj = obj;
     g->blocked_since = s->now;
+    g->wake_at = wake_at;
     emit(s, EV_GO_BLOCK, g->id, obj, reason, 0, NULL);
     switch_out(s, g);
 }

@@ -241,6 +241,9 @@ const char *ggroup_name(const ggroup_t *grp);
  * goroutine or a timer calls sched_ready on it. obj names what it waits on
  * (an obj_t id, 0 if none) for the trace and the view. */
 void sched_park(wait_reason_t reason, uint64_t obj);
+/* The same, for a park a timer ends at wake_at (a sleep): views show the
+ * time left (go_wake_at); nothing else differs. */
+void sched_park_until(wait_reason_t reason, uint64_t obj, simtime_t wake_at);
 /* Make a parked goroutine runnable. */
 void sched_ready(g_t *g);
 /* The reason a goroutine is parked (WAIT_NONE if it is not). */
@@ -288,6 +291,8 @@ int sched_add_sink(sched_t *s, trace_sink_t sink, void *ud);
 void sched_each_goroutine(sched_t *s, void (*fn)(void *ud, g_t *g), void *ud);
 /* The time at which g last parked. */
 simtime_t go_blocked_since(const g_t *g);
+/* When a timed park (a sleep) ends, -1 if g is not in one. */
+simtime_t go_wake_at(const g_t *g);
 uint64_t go_created_by(const g_t *g);
 /* The goroutine dump (Go's format) of every live goroutine, current first.
  * Returns bytes written (truncated to size). */

@@ -47,6 +47,7 @@ struct g {
     wait_reason_t reason;       /* why it is parked (WAITING only) */
     uint64_t wait_obj;          /* what it is parked on, for the trace */
     simtime_t blocked_since;    /* when it last parked */
+    simtime_t wake_at;          /* parked until then (a sleep), -1 if not timed */
     const char *name;           /* interned */
     const char *role;           /* interned, or NULL */
     uint64_t created_by;        /* creator's id, 0 for main */

@@ -212,7 +212,7 @@ void go_sleep_until(simtime_t t)
         return;
     sleeper_t sl = {.e = {.idx = TQ_IDLE, .fire = sleeper_fire}, .g = go_self()};
     timerq_add_untracked(sched_timerq(s), &sl.e, t); /* nothing cancels a sleep */
-    sched_park(WAIT_SLEEP, 0);
+    sched_park_until(WAIT_SLEEP, 0, t);
 }
 
 static simtime_t deadline_after(simtime_t d)
@@ -263,8 +263,12 @@ static void timer_fire(tq_entry_t *e)
     /* One value at most waits in the channel: a lagging receiver loses
      * ticks, never blocks the clock. */
     chan_try_send(t->c, &v);
-    if (t->period > 0)
-        timerq_add(sched_timerq(sched_current()), &t->e, deadline_after(t->period));
+    chan_set_due(t->c, -1);
+    if (t->period > 0) {
+        simtime_t next = deadline_after(t->period);
+        timerq_add(sched_timerq(sched_current()), &t->e, next);
+        chan_set_due(t->c, next);
+    }
 }
 
 static void timer_deinit(obj_t *o)
@@ -287,6 +291,7 @@ static sim_timer_t *timer_alloc(simtime_t d, simtime_t period, bool with_chan)
     }
     simtime_t when = deadline_after(d);
     timerq_add(sched_timerq(sched_current()), &t->e, when);
+    chan_set_due(t->c, when);
     sched_emit(EV_TIMER_SET, t->hdr.id, when, period, NULL);
     return t;
 }
@@ -314,6 +319,7 @@ bool timer_stop(sim_timer_t *t)
     /* Go 1.23: a fired value nobody received yet counts as pending. */
     if (t->c && chan_drain(t->c))
         active = true;
+    chan_set_due(t->c, -1);
     sched_emit(EV_TIMER_STOP, t->hdr.id, active, 0, NULL);
     return active;
 }
@@ -328,6 +334,7 @@ bool timer_reset(sim_timer_t *t, simtime_t d)
         active = true; /* as in Stop */
     simtime_t when = deadline_after(d);
     timerq_add(q, &t->e, when);
+    chan_set_due(t->c, when);
     sched_emit(EV_TIMER_SET, t->hdr.id, when, t->period, NULL);
     return active;
 }
@@ -359,6 +366,7 @@ void ticker_stop(sim_timer_t *t)
         return; /* Go does not panic here, for old programs (issue 21874) */
     timerq_remove(sched_timerq(sched_current()), &t->e);
     chan_drain(t->c);
+    chan_set_due(t->c, -1);
     sched_emit(EV_TIMER_STOP, t->hdr.id, 0, 0, NULL);
 }
 
@@ -374,6 +382,7 @@ void ticker_reset(sim_timer_t *t, simtime_t d)
     t->period = d;
     simtime_t when = deadline_after(d);
     timerq_add(q, &t->e, when);
+    chan_set_due(t->c, when);
     sched_emit(EV_TIMER_SET, t->hdr.id, when, d, NULL);
 }
 

@@ -23,6 +23,7 @@
 #include "chan.h"
 #include "entity.h"
 #include "sched.h"
+#include "sync.h"
 #include "testutil.h"
 #include "timer.h"
 #include "viz.h"
@@ -135,6 +136,106 @@ START_TEST(blocked_goroutine_color)
     /* The channel it waits on has a row, with its receiver counted. */
     part_of(f.v, "chan", "never");
     finish(&f);
+}
+END_TEST
+
+/* ---- who waits on what, and for how long -------------------------------------- */
+
+/* Pixels of colour want within r pixels of (x, y). */
+static int pixels_near(viz_t *v, int x, int y, int r, uint32_t want)
+{
+    int n = 0;
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++)
+            n += viz_pixel(v, x + dx, y + dy) == want;
+    return n;
+}
+
+/* A wait's arrow leaves the token's bottom centre and enters the target
+ * from above at frac of its width (3 pixels short): its curve has vertical
+ * tangents at both ends, so its middle is the middle of the two ends. */
+static int arrow_pixels(viz_t *v, viz_box_t from, viz_box_t to, double frac, uint32_t colour)
+{
+    int x0 = from.x + from.w / 2, y0 = from.y + from.h;
+    int x1 = to.x + (int)(to.w * frac), y1 = to.y - 3;
+    ck_assert_msg(y1 > y0 + 10, "the target is not below the goroutine");
+    return pixels_near(v, (x0 + x1) / 2, (y0 + y1) / 2, 5, colour);
+}
+
+START_TEST(wait_arrow_and_countdown)
+{
+    fixture_t f = start(blocked_main, NULL, SIM_SEC, NULL);
+    ck_assert(viz_render(f.v, SIM_SEC));
+    viz_box_t g, whole, c = part_of(f.v, "chan", "never");
+    ck_assert(viz_find(f.v, "goroutine", "waiter", &g, NULL));
+    /* The receiver's arrow enters the bar at its right (values leave
+     * there); nothing of the kind where a sender's would be. */
+    ck_assert_int_gt(arrow_pixels(f.v, g, c, 0.8, VIZ_C_WAIT), 0);
+    ck_assert_int_eq(arrow_pixels(f.v, g, c, 0.2, VIZ_C_WAIT), 0);
+    /* The sleeper's 100 s: after 1 s its bar is nearly full, after 60 s
+     * less than half is left. */
+    ck_assert(viz_find(f.v, "goroutine", "sleeper", &whole, NULL));
+    int y = whole.y + whole.h - 4;
+    ck_assert_color(f.v, whole.x + whole.w * 9 / 10, y, VIZ_C_TIMER);
+    ck_assert(viz_render(f.v, 60 * SIM_SEC));
+    ck_assert_color(f.v, whole.x + whole.w * 9 / 10, y, VIZ_PANEL);
+    ck_assert_color(f.v, whole.x + whole.w * 3 / 10, y, VIZ_C_TIMER);
+    finish(&f);
+}
+END_TEST
+
+static mutex_t *lock_a, *lock_b;
+
+/* Takes first, pauses, then takes second: two of them in opposite order
+ * wait for each other for good. */
+static void locker(void *arg)
+{
+    mutex_t **order = arg;
+    mutex_lock(order[0]);
+    go_sleep(SIM_MS);
+    mutex_lock(order[1]);
+}
+
+static mutex_t *ab[2], *ba[2];
+
+static void lock_cycle_main(void *arg)
+{
+    bool cycle = *(bool *)arg;
+    lock_a = mutex_new();
+    obj_set_name(lock_a, "A");
+    lock_b = mutex_new();
+    obj_set_name(lock_b, "B");
+    ab[0] = lock_a, ab[1] = lock_b;
+    ba[0] = lock_b, ba[1] = lock_a;
+    go_spawn(locker, ab, "first");
+    if (cycle) {
+        go_spawn(locker, ba, "second");
+    } else {
+        mutex_lock(lock_b); /* main holds B and sleeps: no cycle */
+    }
+    go_sleep(100 * SIM_SEC);
+}
+
+START_TEST(deadlock_cycle_in_red)
+{
+    for (int cycle = 0; cycle < 2; cycle++) {
+        bool arg = cycle;
+        fixture_t f = start(lock_cycle_main, &arg, SIM_SEC, NULL);
+        ck_assert(viz_render(f.v, SIM_SEC));
+        viz_box_t g, b;
+        ck_assert(viz_find(f.v, "goroutine", "first", &g, NULL));
+        ck_assert(viz_find(f.v, "lock", "B", &b, NULL));
+        /* "first" holds A and waits for B: an arrow to B's card, red when
+         * B's holder waits for A (a cycle), in the wait colour otherwise. */
+        int red = arrow_pixels(f.v, g, b, 0.85, VIZ_C_FAIL);
+        int plain = arrow_pixels(f.v, g, b, 0.85, VIZ_C_WAIT);
+        if (cycle) {
+            ck_assert_msg(red > 0 && plain == 0, "a wait on a lock cycle: %d red, %d plain pixels", red, plain);
+        } else {
+            ck_assert_msg(red == 0 && plain > 0, "a wait off any cycle: %d red, %d plain pixels", red, plain);
+        }
+        finish(&f);
+    }
 }
 END_TEST
 
@@ -514,6 +615,8 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, channel_bar_length);
     tcase_add_test(draw, breaker_dial_color);
     tcase_add_test(draw, leader_crown_moves);
+    tcase_add_test(draw, wait_arrow_and_countdown);
+    tcase_add_test(draw, deadlock_cycle_in_red);
     suite_add_tcase(s, draw);
     TCase *rec = tcase_create("recording");
     tcase_set_timeout(rec, 240);

@@ -231,6 +231,21 @@ static void legend(pen_t *p)
     viz_gfx_text_fit(p->g, VIZ_FONT_SMALL, VIZ_INK_MUTED, p->x + icon + viz_px(p->L, 8), p->y + viz_px(p->L, 2),
                      p->w - icon, "ran just now \xc2\xb7 dots: values moving");
     p->y += lh;
+    /* The arrows: waits on, held by, a deadlock's. */
+    static const struct { uint32_t c; const char *w; } ar[3] = {
+        {VIZ_C_WAIT, "waits on"}, {VIZ_C_HELD, "held by"}, {VIZ_C_FAIL, "deadlock"}};
+    if (p->y + lh <= p->bottom) {
+        int x = p->x;
+        for (int i = 0; i < 3; i++) {
+            float path[8] = {(float)x, (float)(p->y + lh / 2), (float)(x + 8), (float)(p->y + lh / 2),
+                             (float)(x + icon), (float)(p->y + lh / 2), (float)(x + icon + viz_px(p->L, 8)),
+                             (float)(p->y + lh / 2)};
+            viz_draw_path(p->g, path, 0, 1, (float)viz_px(p->L, 2), ar[i].c, (float)viz_px(p->L, 8));
+            x += icon + viz_px(p->L, 12);
+            x += viz_gfx_text(p->g, VIZ_FONT_SMALL, VIZ_INK, x, p->y + viz_px(p->L, 2), ar[i].w) + viz_px(p->L, 12);
+        }
+        p->y += lh;
+    }
     heading(p, "breaker \xc2\xb7 timeline");
     if (p->y + lh > p->bottom)
         return;

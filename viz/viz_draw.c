@@ -152,9 +152,14 @@ static void draw_goroutine(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t
     bool just_ran = sn->just_ran == gs->id;
     bool recent = gs->last_run >= 0 && gs->last_run <= f->p && f->p - gs->last_run < f->flash_ns &&
                   gs->st != VIZ_G_RUNNING;
+    bool timed = gs->wake_at >= 0 && (gs->st == VIZ_G_SLEEP || gs->st == VIZ_G_SELECT || gs->st == VIZ_G_RECV);
     if (it->compact) {
         viz_gfx_shape(g, (viz_shape_t)viz_gstate_shape(gs->st), r.x + r.w / 2, r.y + r.h / 2, r.w, col,
                       VIZ_INK);
+        if (timed) {
+            SDL_Rect under = {r.x, r.y + r.h, r.w, viz_px(L, 5) + 2};
+            viz_draw_countdown(g, L, under, gs->since, gs->wake_at, f->p, VIZ_C_TIMER);
+        }
         if (just_ran || viz_selected(f, it))
             viz_gfx_rect(g, r.x - 2, r.y - 2, r.w + 4, r.h + 4, 2, VIZ_SELECT);
         return;
@@ -176,6 +181,20 @@ static void draw_goroutine(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t
         snprintf(tag, sizeof tag, "%s #%llu", gs->tag, (unsigned long long)gs->wait_obj);
     else
         snprintf(tag, sizeof tag, "%s", gs->tag);
+    if (timed) {
+        /* The time left, in tenths of a second (the last one in ms). */
+        char d[40];
+        viz_format_left(gs->wake_at - f->p, d, sizeof d);
+        char with[160];
+        snprintf(with, sizeof with, "%.95s %.39s", tag, d);
+        /* The shape says the state: when both do not fit, the time. */
+        viz_font_t ft = it->large ? VIZ_FONT_LARGE : VIZ_FONT_BOLD;
+        if (viz_gfx_text_width(g, ft, with) <= tw)
+            memcpy(tag, with, strlen(with) < sizeof tag ? strlen(with) + 1 : sizeof tag);
+        else
+            snprintf(tag, sizeof tag, "%s", d);
+        tag[sizeof tag - 1] = 0;
+    }
     viz_font_t f1 = it->large ? VIZ_FONT_LARGE : VIZ_FONT_BOLD, f2 = it->large ? VIZ_FONT_BODY : VIZ_FONT_SMALL;
     int l1 = viz_gfx_line_height(g, f1), l2 = viz_gfx_line_height(g, f2);
     int ty = r.y + (r.h - l1 - l2) / 2;
@@ -187,6 +206,8 @@ static void draw_goroutine(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t
         viz_gfx_fill_circle(g, r.x + r.w - sr - 2, r.y + sr + 2, sr + 1, VIZ_PANEL);
         viz_gfx_fill_circle(g, r.x + r.w - sr - 2, r.y + sr + 2, sr - 1, VIZ_C_RUNNING);
     }
+    if (timed)
+        viz_draw_countdown(g, L, r, gs->since, gs->wake_at, f->p, VIZ_C_TIMER);
     if (just_ran)
         viz_gfx_rect(g, r.x - 3, r.y - 3, r.w + 6, r.h + 6, 3, VIZ_INK);
     if (viz_selected(f, it)) {
@@ -288,8 +309,9 @@ static void draw_chan(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
         snprintf(name, sizeof name, "chan #%llu", (unsigned long long)c->id);
     int ty = r.y + (r.h - viz_gfx_line_height(g, VIZ_FONT_BODY)) / 2;
     viz_gfx_text_fit(g, VIZ_FONT_BODY, VIZ_INK, r.x, ty, b.x - r.x - viz_px(L, 6), name);
+    bool full = c->cap > 0 && c->len >= c->cap && !c->closed;
     if (c->cap > 0) {
-        viz_bar(g, b, c->len, c->cap, VIZ_C_QUEUE, c->closed);
+        viz_bar(g, b, c->len, c->cap, full ? VIZ_C_FAIL : VIZ_C_QUEUE, c->closed);
     } else {
         viz_gfx_fill_rect(g, b.x, b.y, b.w, b.h, c->closed ? 0xDDDDDDu : VIZ_PANEL);
         viz_gfx_rect(g, b.x, b.y, b.w, b.h, 1, VIZ_BORDER);
@@ -297,7 +319,7 @@ static void draw_chan(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
                             b.y + (b.h - viz_gfx_line_height(g, VIZ_FONT_SMALL)) / 2, b.w, "unbuffered");
     }
     char info[128];
-    int n = snprintf(info, sizeof info, "%s", c->closed ? "closed" : "");
+    int n = snprintf(info, sizeof info, "%s", c->closed ? "closed" : full ? "FULL" : "");
     if (c->cap > 0)
         n += snprintf(info + n, sizeof info - (size_t)n, "%s%lld/%lld", n ? " " : "", (long long)c->len,
                       (long long)c->cap);
@@ -305,7 +327,13 @@ static void draw_chan(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
         n += snprintf(info + n, sizeof info - (size_t)n, " \xe2\x96\xb6%u send", c->senders);
     if (c->receivers)
         snprintf(info + n, sizeof info - (size_t)n, " \xe2\x97\x80%u recv", c->receivers);
-    viz_gfx_text_fit(g, VIZ_FONT_SMALL, c->closed ? VIZ_C_FAIL : VIZ_INK, b.x + b.w + viz_px(L, 6),
+    if (c->due >= 0 && !c->closed) {
+        /* A context's deadline (or a timer): the time left, shrinking. */
+        char d[40];
+        viz_format_left(c->due - f->p, d, sizeof d);
+        n += snprintf(info + n, sizeof info - (size_t)n, "%sdeadline in %s", n ? " " : "", d);
+    }
+    viz_gfx_text_fit(g, VIZ_FONT_SMALL, c->closed || full ? VIZ_C_FAIL : VIZ_INK, b.x + b.w + viz_px(L, 6),
                      r.y + (r.h - viz_gfx_line_height(g, VIZ_FONT_SMALL)) / 2,
                      r.x + r.w - b.x - b.w - viz_px(L, 6), info);
     if (viz_selected(f, it))
@@ -669,26 +697,23 @@ static void draw_flashes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *
         if (f->p - fl.t >= f->flash_ns)
             break;
         const viz_item_t *c = viz_layout_find(L, VIZ_ITEM_CHAN, fl.chan);
-        const viz_item_t *gi = viz_layout_find(L, VIZ_ITEM_GOROUTINE, fl.g);
-        if (!gi) {
-            const viz_sg_t *gs = viz_snap_g(sn, fl.g);
-            if (gs && gs->entity)
-                gi = viz_layout_find(L, VIZ_ITEM_CHILD, gs->entity);
-        }
+        const viz_item_t *gi = viz_g_item(L, sn, fl.g);
         if (!c || !gi)
             continue;
+        /* Along the path a wait on this channel takes: a send from the
+         * goroutine into the bar's left, a receive out of its right. */
         double t = (double)(f->p - fl.t) / (double)f->flash_ns;
-        float gx = (float)(gi->r.x + gi->r.w / 2), gy = (float)(gi->r.y + gi->r.h / 2);
-        float bx = (float)(c->part.x + c->part.w / 2), by = (float)(c->part.y + c->part.h / 2);
-        float x0 = fl.send ? gx : bx, y0 = fl.send ? gy : by, x1 = fl.send ? bx : gx, y1 = fl.send ? by : gy;
-        float x = x0 + (x1 - x0) * (float)t, y = y0 + (y1 - y0) * (float)t;
-        /* A short trail behind the dot gives its direction in a still. */
-        double len = sqrt((double)(x1 - x0) * (x1 - x0) + (double)(y1 - y0) * (y1 - y0));
-        double span = len > 0 ? fmin(0.25, viz_px(L, 36) / len) : 0;
-        double tb = t > span ? t - span : 0;
-        float xb = x0 + (x1 - x0) * (float)tb, yb = y0 + (y1 - y0) * (float)tb;
+        float path[8];
+        viz_wait_path(gi->r, c->part, 0.5f, fl.send ? 0.2f : 0.8f, 0, path);
+        double at = fl.send ? t : 1 - t;
+        float x, y;
+        viz_path_point(path, at, &x, &y);
         uint32_t dc = fl.send ? VIZ_C_QUEUE : VIZ_C_RUNNING;
-        viz_gfx_line(g, xb, yb, x, y, (float)viz_px(L, 3), viz_gfx_mix(dc, VIZ_BG, 0.45));
+        /* The path, faint, and a short trail behind the dot give its way
+         * and direction in a still. */
+        viz_draw_path(g, path, 0, 1, (float)viz_px(L, 1), viz_gfx_mix(dc, VIZ_BG, 0.55), 0);
+        double tb = fl.send ? fmax(0, at - 0.2) : fmin(1, at + 0.2);
+        viz_draw_path(g, path, tb, at, (float)viz_px(L, 3), viz_gfx_mix(dc, VIZ_BG, 0.35), 0);
         viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 6), VIZ_INK);
         viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 4), dc);
         drawn++;
@@ -737,6 +762,7 @@ void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const v
         default: break;
         }
     }
+    viz_draw_waits(g, L, sn, f);
     viz_draw_links(g, L, sn, tr, f, true);
     draw_flashes(g, L, sn, tr, f);
     SDL_RenderSetClipRect(r, NULL);

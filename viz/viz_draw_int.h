@@ -40,6 +40,24 @@ void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, co
                    const viz_item_t *it);
 void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                     const viz_frame_t *f, bool messages);
+/* Who waits on what (viz_waits.c). A path between two items (a cubic
+ * curve, 8 floats: start, two controls, end), leaving a at ax_frac of its
+ * width and entering b at bx_frac of its width, gap pixels short of b. */
+void viz_wait_path(SDL_Rect a, SDL_Rect b, float ax_frac, float bx_frac, float gap, float pts[8]);
+void viz_path_point(const float p[8], double t, float *x, float *y);
+void viz_draw_path(viz_gfx_t *g, const float p[8], double t0, double t1, float thick, uint32_t rgb, float head);
+/* Where a goroutine is drawn (its token, or its worker's), or NULL. */
+const viz_item_t *viz_g_item(const viz_layout_t *L, const viz_snap_t *sn, uint64_t gid);
+/* g is blocked in a deadlock: the run ended in one, or g's wait is on a
+ * cycle of locks and holders. */
+bool viz_in_deadlock(const viz_snap_t *sn, const viz_frame_t *f, const viz_sg_t *g);
+/* The arrows from blocked goroutines and from held locks. */
+void viz_draw_waits(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f);
+/* Time left as a clock reads it: tenths of a second, ms under a second. */
+void viz_format_left(simtime_t left, char *buf, size_t size);
+/* A bar along r's bottom edge that empties from `from` to `until`. */
+void viz_draw_countdown(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, simtime_t from, simtime_t until,
+                        simtime_t p, uint32_t fill);
 /* Header, side panel, timeline and overlays (viz_chrome.c). */
 void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                      const viz_frame_t *f);

@@ -440,7 +440,11 @@ static int group_height(const lay_t *c, size_t n, int size, int w)
  * signals leave behind by the thousand. */
 static bool chan_shown(const viz_sch_t *ch)
 {
-    if (ch->senders || ch->receivers || ch->name[0])
+    if (ch->senders || ch->receivers)
+        return true;
+    if (ch->ctx_done)
+        return false; /* a context's Done channel: while waited on */
+    if (ch->name[0])
         return true;
     if (ch->closed)
         return ch->cap > 0 && ch->len > 0;
@@ -614,6 +618,12 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
     }
     free(gi);
     y = gy;
+    /* Room left over goes first to lanes above the channels and the locks,
+     * where the arrows of waits bend (viz_waits.c) clear of any text. */
+    int slack = bottom - y - ch_need - lk_need;
+    int lane1 = nch && slack > 0 ? imin(px(c, 56), slack / 2) : 0;
+    int lane2 = nlock && slack - lane1 > 0 ? imin(px(c, 40), slack - lane1) : 0;
+    y += lane1;
     /* Channels, in two columns when wide, then locks with what is left. */
     int ch_space = imin(ch_need, bottom - y - lk_min);
     if (nch && ch_space >= head + row) {
@@ -652,6 +662,7 @@ static void lay_rest(lay_t *c, bool *g_taken, int y)
         }
         y += head + ((int)(k + (left_out ? 1 : 0)) + cols - 1) / cols * row;
     }
+    y += lane2;
     int lk_space = imin(lk_need, bottom - y);
     if (nlock && lk_space >= head + px(c, LOCK_H)) {
         viz_item_t *hd = add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, w, head));

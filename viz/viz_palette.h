@@ -45,5 +45,8 @@
 #define VIZ_C_HALF VIZ_OI_YELLOW     /* breaker half-open: trial requests */
 #define VIZ_C_OPEN VIZ_OI_VERMILLION /* breaker open: short-circuiting */
 #define VIZ_C_LEADER VIZ_OI_ORANGE   /* the leader's crown */
+#define VIZ_C_WAIT 0x3C4A5Au         /* arrow: a blocked goroutine waits on this */
+#define VIZ_C_HELD 0x9A6700u         /* arrow: a lock is held by this goroutine */
+#define VIZ_C_TIMER 0x161616u        /* the time left of a timed wait */
 
 #endif

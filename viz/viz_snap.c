@@ -1,6 +1,7 @@
 /* viz_snap: snapshots of a run. See viz_snap.h. */
 #include "viz_snap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,7 @@ void viz_snap_destroy(viz_snap_t *sn)
     free(sn->locks);
     free(sn->ents);
     free(sn->aliases);
+    free(sn->waits);
     free(sn);
 }
 
@@ -110,7 +112,23 @@ typedef struct take_ctx {
     viz_snap_t *sn;
     const viz_track_t *tr;
     bool ok;
+    uint64_t chan_id;   /* the channel whose waiters are visited */
+    simtime_t due;      /* and when a timer makes it ready */
 } take_ctx_t;
+
+static void take_waiter(void *ud, uint64_t gid, bool send)
+{
+    take_ctx_t *c = ud;
+    viz_snap_t *sn = c->sn;
+    if (!grow((void **)&sn->waits, &sn->capwait, sn->nwait, sizeof *sn->waits)) {
+        c->ok = false;
+        return;
+    }
+    sn->waits[sn->nwait++] = (viz_swait_t){gid, c->chan_id, send};
+    viz_sg_t *g = (viz_sg_t *)viz_snap_g(sn, gid);
+    if (g && c->due >= 0 && (g->wake_at < 0 || c->due < g->wake_at))
+        g->wake_at = c->due;
+}
 
 static const char *sync_tag(wait_reason_t r)
 {
@@ -142,6 +160,7 @@ static void take_g(void *ud, g_t *g)
     v->since = go_blocked_since(g);
     v->created_by = go_created_by(g);
     v->last_run = -1;
+    v->wake_at = go_wake_at(g);
     const viz_gtrack_t *t = viz_track_g(c->tr, v->id);
     bool on_cpu = false, failed = false;
     if (t) {
@@ -190,8 +209,11 @@ static void take_obj(void *ud, obj_t *o)
     switch (o->kind) {
     case OBJ_CHAN: {
         chan_t *ch = (chan_t *)o;
-        /* A timer's channel reports capacity 0 though made with 1. */
-        if (t && t->make_cap >= 0 && t->make_cap != chan_cap(ch))
+        c->chan_id = o->id;
+        c->due = chan_due(ch);
+        chan_each_waiter(ch, take_waiter, c);
+        /* A timer's channel is not drawn (its waiters show its time). */
+        if (chan_is_timer(ch) || (t && t->make_cap >= 0 && t->make_cap != chan_cap(ch)))
             return;
         if (!grow((void **)&sn->chans, &sn->capch, sn->nch, sizeof *sn->chans)) {
             c->ok = false;
@@ -206,6 +228,13 @@ static void take_obj(void *ud, obj_t *o)
         v->closed = chan_closed(ch);
         v->senders = (uint32_t)chan_senders(ch);
         v->receivers = (uint32_t)chan_receivers(ch);
+        v->ctx_done = chan_is_ctx_done(ch);
+        v->due = chan_due(ch);
+        if (v->ctx_done && !o->name) {
+            char nm[48];
+            snprintf(nm, sizeof nm, "ctx.Done() #%llu", (unsigned long long)o->id);
+            v->name = arena_str(sn->arena, nm);
+        }
         if (t) {
             v->sends = t->sends;
             v->recvs = t->recvs;
@@ -287,13 +316,13 @@ static int cmp_lock_waiter(const void *a, const void *b)
 bool viz_snap_take(viz_snap_t *sn, sched_t *s, const viz_track_t *tr, bool mid_instant)
 {
     arena_reset(sn->arena);
-    sn->ng = sn->nch = sn->nlock = sn->nent = sn->nalias = 0;
+    sn->ng = sn->nch = sn->nlock = sn->nent = sn->nalias = sn->nwait = 0;
     sn->t = sched_now_of(s);
     sn->mid_instant = mid_instant;
     sn->just_ran = mid_instant ? viz_track_last_run(tr, NULL) : 0;
     sn->events = sched_trace_events(s);
     sn->spawned = sched_goroutines_spawned(s);
-    take_ctx_t c = {sn, tr, true};
+    take_ctx_t c = {sn, tr, true, 0, -1};
     sched_each_goroutine(s, take_g, &c);
     sched_each_object(s, take_obj, &c);
     entity_each(s, take_entity, &c);

@@ -48,6 +48,8 @@ typedef struct viz_sg {
     simtime_t last_run;    /* when it last ran, -1 never */
     uint64_t created_by;
     uint64_t entity;       /* the entity it belongs to (a worker), or 0 */
+    simtime_t wake_at;     /* a timer ends its wait then (a sleep, a select's
+                              time.After or context deadline), -1 if none */
 } viz_sg_t;
 
 typedef struct viz_sch {
@@ -58,7 +60,16 @@ typedef struct viz_sch {
     uint32_t senders, receivers; /* goroutines queued on it */
     uint64_t sends, recvs;
     uint64_t last_sender, last_receiver;
+    bool ctx_done;         /* a context's Done channel (named "ctx.Done()") */
+    simtime_t due;         /* a deadline makes it ready then, -1 if none */
 } viz_sch_t;
+
+/* A goroutine queued on a channel: a blocked send or receive, or one case
+ * of a blocked select (one entry per case). Timers' channels included. */
+typedef struct viz_swait {
+    uint64_t g, chan;
+    bool send;
+} viz_swait_t;
 
 typedef struct viz_slock {
     uint64_t id;
@@ -102,6 +113,8 @@ typedef struct viz_snap {
     size_t nent, capent;
     viz_salias_t *aliases;
     size_t nalias, capalias;
+    viz_swait_t *waits;    /* by channel in creation order */
+    size_t nwait, capwait;
     struct viz_arena *arena; /* the strings */
 } viz_snap_t;
 
