@@ -43,6 +43,7 @@
 #include "invariant.h"
 #include "mem.h"
 #include "timer.h"
+#include "timerq.h"
 
 typedef enum ctx_kind {
     CTX_BACKGROUND,     /* context.Background() */

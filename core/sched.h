@@ -312,9 +312,6 @@ void sched_reseed(sched_t *s, uint64_t seed);
 simtime_t sched_until(const sched_t *s);
 bool sched_main_exited(const sched_t *s);
 
-/* Internal to core: the scheduler's timer queue and its CPU model. */
-struct timerq;
-struct timerq *sched_timerq(sched_t *s);
 /* Internal to core: the scheduler's two root contexts (context.Background
  * and context.TODO), NULL until ctx.c creates them on first use. The slots
  * only point at scheduler-owned objects; the scheduler frees nothing

@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "sched.h"
 #include "timer.h"
+#include "timerq.h"
 
 typedef enum g_state { G_RUNNABLE, G_RUNNING, G_WAITING, G_DEAD, G_KILLED } g_state_t;
 

@@ -152,7 +152,7 @@ const char *sched_report(const sched_t *s) { return s->report; }
 const char *sched_failure_message(const sched_t *s) { return s->failure; }
 bool sched_replay_diverged(const sched_t *s) { return s->replay_diverged; }
 rand_t *sched_rand(sched_t *s, rand_stream_t which) { return &s->rng[which]; }
-struct timerq *sched_timerq(sched_t *s) { return s->timers; }
+timerq_t *sched_timerq(sched_t *s) { return s->timers; }
 struct ctx **sched_ctx_roots(sched_t *s) { return s->ctx_roots; }
 void sched_set_until(sched_t *s, simtime_t until) { s->cfg.until = until; }
 void sched_exit(sched_t *s) { s->stop = true; s->result = SCHED_EXITED; }

@@ -10,6 +10,7 @@
 
 #include "invariant.h"
 #include "mem.h"
+#include "timerq.h"
 
 /* A heap slot keeps its entry's key, so that sifting reads only the heap
  * array: with a million sleeping goroutines the entries are spread over a
@@ -159,6 +160,38 @@ simtime_t timerq_next(const timerq_t *q)
 }
 
 size_t timerq_len(const timerq_t *q) { return q->n; }
+
+/* ---- callback timers ----------------------------------------------------- */
+
+void timer_entry_init(tq_entry_t *e, void (*fire)(tq_entry_t *e), uint64_t obj)
+{
+    e->when = 0;
+    e->seq = 0;
+    e->idx = TQ_IDLE;
+    e->fire = fire;
+    e->obj = obj;
+}
+
+void timer_entry_arm(tq_entry_t *e, simtime_t when)
+{
+    sched_t *s = sched_current();
+    ASSERTF(s, "timer_entry_arm outside a running scheduler");
+    ASSERTF(e->idx == TQ_IDLE, "timer_entry_arm on an entry already armed");
+    timerq_add(sched_timerq(s), e, when);
+}
+
+bool timer_entry_disarm(tq_entry_t *e)
+{
+    if (e->idx == TQ_IDLE)
+        return false;
+    sched_t *s = sched_current();
+    return s ? timerq_remove(sched_timerq(s), e) : false;
+}
+
+bool timer_entry_pending(const tq_entry_t *e)
+{
+    return e->idx != TQ_IDLE;
+}
 
 void timerq_fire_due(sched_t *s, timerq_t *q, simtime_t now)
 {

@@ -22,7 +22,9 @@
 #include "chan.h"
 #include "sched.h"
 
-/* An entry of the timer queue, embedded in whatever waits on time. */
+/* An entry of the timer queue, embedded in whatever waits on time. Its
+ * fields belong to the queue: set them only through timer_entry_init and
+ * the calls below (core's own timers use the queue directly, timerq.h). */
 typedef struct tq_entry {
     simtime_t when;                  /* absolute deadline */
     uint64_t seq;                    /* tie-break: order of arming */
@@ -35,27 +37,30 @@ typedef struct tq_entry {
 #define TQ_DUE (-2)
 #define TQ_UNTRACKED (-3) /* armed by timerq_add_untracked */
 
-typedef struct timerq timerq_t;
+/* ---- callback timers --------------------------------------------------
+ *
+ * For extensions that act at a simulated instant without a goroutine of
+ * their own (the network's message deliveries): an entry embedded in the
+ * caller's struct, armed on the running scheduler's timer queue. When the
+ * clock reaches its deadline, fire(e) runs on the scheduler's stack: it
+ * must not block, and it may arm entries, make goroutines runnable, send
+ * without blocking and emit trace events. Entries due at the same instant
+ * fire in the order the scheduler's choice function gives (arming order
+ * under FIFO), as every timer does. The caller recovers its struct from e
+ * with offsetof. */
 
-timerq_t *timerq_create(void);
-void timerq_destroy(timerq_t *q);
-/* Arm e to fire at when (clamped to the future is not needed: a deadline
- * in the past fires at the next scheduling step). e must be idle. */
-void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when);
-/* Arm e as timerq_add does, for an entry that is never disarmed before it
- * fires (a Sleep): the queue keeps no heap index in it, so moving it in
- * the heap touches only the heap array, not the sleeping goroutine's
- * stack. e->idx reads TQ_UNTRACKED while it is in the heap. */
-void timerq_add_untracked(timerq_t *q, tq_entry_t *e, simtime_t when);
-/* Disarm e; true if it was pending (in the heap or the due batch). Not for
- * an entry armed by timerq_add_untracked. */
-bool timerq_remove(timerq_t *q, tq_entry_t *e);
-/* The earliest deadline, or SIMTIME_MAX if none is armed. */
-simtime_t timerq_next(const timerq_t *q);
-size_t timerq_len(const timerq_t *q);
-/* Fire every entry due at or before now, in the order the scheduler's
- * choice function gives for entries due at the same instant. */
-void timerq_fire_due(sched_t *s, timerq_t *q, simtime_t now);
+/* Make e an idle entry that calls fire(e) when it is due; obj names it in
+ * the trace (an object id, or 0). */
+void timer_entry_init(tq_entry_t *e, void (*fire)(tq_entry_t *e), uint64_t obj);
+/* Arm an idle entry to fire at the absolute simulated time when (a time
+ * already past fires at the next scheduling step). Only while a scheduler
+ * runs. */
+void timer_entry_arm(tq_entry_t *e, simtime_t when);
+/* Disarm e: true if it was pending, false if it was idle or has fired (or
+ * no scheduler runs, as while sched_destroy frees the objects). */
+bool timer_entry_disarm(tq_entry_t *e);
+/* True while e is armed and has not fired. */
+bool timer_entry_pending(const tq_entry_t *e);
 
 /* time.Sleep(d): returns at once if d <= 0, else parks ("sleep") for d. */
 void go_sleep(simtime_t d);

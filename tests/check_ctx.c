@@ -5,6 +5,7 @@
  */
 #include "ctx.h"
 #include "testutil.h"
+#include "timerq.h"
 
 /* Run fn as main with a trace sink attached before the run; returns the
  * scheduler for the caller to destroy. */

@@ -497,6 +497,65 @@ START_TEST(random_simultaneous_timers_vary_with_seed)
 }
 END_TEST
 
+/* ---- callback timers (timer_entry_*) ------------------------------------- */
+
+typedef struct alarm {
+    tq_entry_t e;       /* armed on the scheduler's queue */
+    int id;             /* which alarm */
+    int *order;         /* where firings are appended */
+    int *nfired;
+    simtime_t fired_at;
+} alarm_t;
+
+static void alarm_fire(tq_entry_t *e)
+{
+    alarm_t *a = (alarm_t *)((char *)e - offsetof(alarm_t, e));
+    a->fired_at = sched_now();
+    a->order[(*a->nfired)++] = a->id;
+    ck_assert(!timer_entry_pending(e)); /* idle again while it fires */
+}
+
+static void alarms_main(void *arg)
+{
+    (void)arg;
+    int order[4], nfired = 0;
+    alarm_t a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (alarm_t){.id = i, .order = order, .nfired = &nfired};
+        timer_entry_init(&a[i].e, alarm_fire, 0);
+        ck_assert(!timer_entry_pending(&a[i].e));
+        ck_assert(!timer_entry_disarm(&a[i].e));
+    }
+    timer_entry_arm(&a[2].e, 5 * SIM_MS);
+    timer_entry_arm(&a[0].e, 5 * SIM_MS);
+    timer_entry_arm(&a[1].e, 3 * SIM_MS);
+    timer_entry_arm(&a[3].e, 4 * SIM_MS);
+    ck_assert(timer_entry_pending(&a[3].e));
+    ck_assert(timer_entry_disarm(&a[3].e));
+    ck_assert(!timer_entry_pending(&a[3].e));
+    go_sleep(10 * SIM_MS);
+    /* By deadline, then in arming order (FIFO) at one instant; a disarmed
+     * entry never fires. */
+    ck_assert_int_eq(nfired, 3);
+    ck_assert_int_eq(order[0], 1);
+    ck_assert_int_eq(order[1], 2);
+    ck_assert_int_eq(order[2], 0);
+    ck_assert_int_eq(a[1].fired_at, 3 * SIM_MS);
+    ck_assert_int_eq(a[0].fired_at, 5 * SIM_MS);
+    ck_assert(!timer_entry_disarm(&a[0].e)); /* fired: nothing to disarm */
+    /* Armed again after firing. */
+    timer_entry_arm(&a[0].e, sched_now() + SIM_MS);
+    go_sleep(2 * SIM_MS);
+    ck_assert_int_eq(nfired, 4);
+    ck_assert_int_eq(a[0].fired_at, 11 * SIM_MS);
+}
+
+START_TEST(callback_timers_fire_by_deadline_then_arming_order)
+{
+    ck_assert_int_eq(run_main(alarms_main, NULL), SCHED_DONE);
+}
+END_TEST
+
 Suite *timer_suite(void)
 {
     Suite *s = suite_create("timer");
@@ -517,6 +576,9 @@ Suite *timer_suite(void)
     TCase *lim = tcase_create("limits");
     tcase_add_test(lim, d48_overflowing_fire_time_clamped);
     suite_add_tcase(s, lim);
+    TCase *cb = tcase_create("callback");
+    tcase_add_test(cb, callback_timers_fire_by_deadline_then_arming_order);
+    suite_add_tcase(s, cb);
     TCase *ord = tcase_create("order");
     tcase_add_test(ord, fifo_simultaneous_timers_fire_in_arming_order);
     tcase_add_test(ord, random_simultaneous_timers_vary_with_seed);

@@ -421,8 +421,7 @@ static void drop(net_cluster_t *c, net_msg_t *m, const char *why, uint64_t *coun
 static void delivery_deinit(obj_t *o)
 {
     delivery_t *d = (delivery_t *)o;
-    if (d->e.idx != TQ_IDLE && sched_current())
-        timerq_remove(sched_timerq(sched_current()), &d->e);
+    timer_entry_disarm(&d->e);
     /* The message is an object too: the scheduler frees it on its own. */
 }
 
@@ -461,11 +460,9 @@ static bool draw_ppm(uint32_t ppm)
 static void schedule(net_msg_t *m, simtime_t delay)
 {
     delivery_t *d = obj_alloc(sizeof *d, OBJ_NONE, delivery_deinit);
-    d->e.idx = TQ_IDLE;
-    d->e.fire = deliver;
-    d->e.obj = m->id;
+    timer_entry_init(&d->e, deliver, m->id);
     d->m = m;
-    timerq_add(sched_timerq(sched_current()), &d->e, sched_now() + delay);
+    timer_entry_arm(&d->e, sched_now() + delay);
 }
 
 uint64_t net_send(net_node_t *src, net_node_t *dst, uint32_t port, void *payload, size_t size,
