@@ -589,7 +589,7 @@ static void pl_main(void *arg)
         pipeline_parallel_stage(pc->workers, pipeline_random_delay_processor, &pc->delay),
         pipeline_stage_of(pipeline_enrich),
     };
-    pipeline_t *p = pipeline_new(stages, 4);
+    pipeline_t *p = pipeline_create(stages, 4);
     chan_t *results = pipeline_execute(p, ctx, pipeline_source(ctx, data, 8));
     pipeline_data_item_t r;
     while (chan_recv(results, &r))
@@ -797,7 +797,7 @@ static hold_t holds[4];
 static void reject_main(void *arg)
 {
     (void)arg;
-    bounded_executor_t *e = bounded_executor_new(1, 500 * SIM_MS, "one");
+    bounded_executor_t *e = bounded_executor_create(1, 500 * SIM_MS, "one");
     ctx_t *cancelled = ctx_with_cancel(ctx_background());
     ctx_cancel(cancelled);
     holds[0] = (hold_t){.e = e, .start = 0, .d = 300 * SIM_MS};            /* holds 0-300ms */

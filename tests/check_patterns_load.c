@@ -53,7 +53,7 @@ static void record_rule(void *ud)
 static load_manager_t *recording_manager(void)
 {
     memset(&rec, 0, sizeof rec);
-    load_manager_t *lm = load_manager_new();
+    load_manager_t *lm = load_manager_create();
     load_manager_set_on_level_change(lm, record_change, NULL);
     for (int l = REDUCED_SERVICE; l < SERVICE_LEVEL_COUNT; l++)
         load_manager_set_degradation_rule(lm, (load_manager_level_t)l, record_rule, (void *)(intptr_t)l);
@@ -63,7 +63,7 @@ static load_manager_t *recording_manager(void)
 /* The level for one set of figures, from a fresh manager. */
 static load_manager_level_t level_of(int64_t cpu, int64_t mem, int64_t rate, int64_t err)
 {
-    load_manager_t *lm = load_manager_new();
+    load_manager_t *lm = load_manager_create();
     load_manager_update_metrics(lm, cpu, mem, rate, err);
     return load_manager_get_current_level(lm);
 }
@@ -88,7 +88,7 @@ static void thresholds_main(void *arg)
     ck_assert_int_eq(level_of(69, 79, 999, 4), FULL_SERVICE);
     ck_assert_int_eq(level_of(100, 100, 100000, 100), EMERGENCY_SERVICE);
     /* Thresholds are read back as set. */
-    load_manager_t *lm = load_manager_new();
+    load_manager_t *lm = load_manager_create();
     ck_assert_int_eq(load_manager_threshold(lm, MINIMAL_SERVICE, METRIC_REQUEST_RATE), 2000);
     load_manager_set_threshold(lm, REDUCED_SERVICE, METRIC_CPU, 50);
     load_manager_update_metrics(lm, 50, 0, 0, 0);
@@ -181,7 +181,7 @@ static void hysteresis_main(void *arg)
 {
     (void)arg;
     /* A band of 20%: Reduced's cpu 70 is left only below 56. */
-    load_manager_t *lm = load_manager_new();
+    load_manager_t *lm = load_manager_create();
     load_manager_set_hysteresis(lm, 20, 0);
     load_manager_update_metrics(lm, 70, 0, 0, 0);
     load_manager_update_metrics(lm, 56, 0, 0, 0);
@@ -200,7 +200,7 @@ static void hysteresis_main(void *arg)
                      "nothing reaches Emergency's thresholds less 20%; cpu 70 >= 68 (Minimal)");
 
     /* A dwell of 5s: falling waits until 5s after the level was entered. */
-    lm = load_manager_new();
+    lm = load_manager_create();
     load_manager_set_hysteresis(lm, 0, 5 * SIM_SEC);
     load_manager_update_metrics(lm, 90, 0, 0, 0); /* Minimal at t0 */
     go_sleep(4 * SIM_SEC);
@@ -213,8 +213,8 @@ static void hysteresis_main(void *arg)
 
     /* An oscillating cpu (72, 40, 72, 40, ...): a change at every update
      * without hysteresis, one with a band wide enough. */
-    load_manager_t *none = load_manager_new();
-    load_manager_t *band = load_manager_new();
+    load_manager_t *none = load_manager_create();
+    load_manager_t *band = load_manager_create();
     load_manager_set_hysteresis(band, 50, 0);
     for (int i = 0; i < 20; i++) {
         int64_t cpu = i % 2 ? 40 : 72;
@@ -250,7 +250,7 @@ static void load_test_main(void *arg)
     degradable_service_config_t cfg = degradable_service_config_default();
     cfg.seed_variant = svc_out.seed;
     cfg.cpu = cpu_pool_new(4);
-    degradable_service_t *s = degradable_service_new(&cfg);
+    degradable_service_t *s = degradable_service_create(&cfg);
     degradable_service_simulate_load(s, ctx_background(), 30 * SIM_SEC);
     svc_out.st = degradable_service_stats(s);
     const degradable_service_load_update_t *u;
@@ -342,7 +342,7 @@ static int64_t error_rate_of_failing_request(bool seed)
     degradable_service_config_t cfg = degradable_service_config_default();
     cfg.seed_variant = seed;
     cfg.failure_pct = 100;
-    degradable_service_t *s = degradable_service_new(&cfg);
+    degradable_service_t *s = degradable_service_create(&cfg);
     const go_error_t *err = degradable_service_handle_request(s, ctx_background(), "req-1");
     ck_assert_str_eq(go_error_msg(err), "retry failed");
     degradable_service_stats_t st = degradable_service_stats(s);
@@ -396,7 +396,7 @@ static void cpu_main(void *arg)
     cfg.cpu = cpu_out.cpu;
     cfg.cpu_pct = 10;  /* Full: 200ms a request, 20ms of it on a CPU */
     cfg.failure_pct = 0;
-    cpu_out.s = degradable_service_new(&cfg);
+    cpu_out.s = degradable_service_create(&cfg);
     int64_t m[LOAD_METRIC_COUNT];
     load_manager_t *lm = degradable_service_load_manager(cpu_out.s);
     /* Window 1: 300ms + 200ms of CPU work on 2 CPUs over 1s: 25%. */
@@ -458,10 +458,10 @@ static struct {
 static void obs_demo_main(void *arg)
 {
     (void)arg;
-    observability_metrics_t *m = observability_metrics_new(NULL, obs_out.seed, SIM_SEC);
+    observability_metrics_t *m = observability_metrics_create(NULL, obs_out.seed, SIM_SEC);
     ck_assert_ptr_nonnull(m);
-    observability_pool_t *high = observability_pool_new("high-priority", 5, 10, m);
-    observability_pool_t *low = observability_pool_new("low-priority", 3, 20, m);
+    observability_pool_t *high = observability_pool_create("high-priority", 5, 10, m);
+    observability_pool_t *low = observability_pool_create("low-priority", 3, 20, m);
     sched_t *s = sched_current();
     for (int i = 0; i < 20; i++) {
         observability_job_t hj = {.work = 100 * SIM_MS, .fail_one_in = 10, .priority = 2,
@@ -581,8 +581,8 @@ END_TEST
 static void depth_main(void *arg)
 {
     (void)arg;
-    observability_metrics_t *m = observability_metrics_new(NULL, obs_out.seed, SIM_SEC);
-    observability_pool_t *p = observability_pool_new("p", 1, 5, m);
+    observability_metrics_t *m = observability_metrics_create(NULL, obs_out.seed, SIM_SEC);
+    observability_pool_t *p = observability_pool_create("p", 1, 5, m);
     go_yield(); /* the worker waits on the queue */
     for (int i = 0; i < 3; i++) {
         observability_job_t j = {.work = 100 * SIM_MS, .fail_one_in = 0};
@@ -617,10 +617,10 @@ static void clash_main(void *arg)
 {
     (void)arg;
     metrics_registry_t *reg = metrics_current();
-    observability_metrics_t *a = observability_metrics_new(reg, false, SIM_SEC);
+    observability_metrics_t *a = observability_metrics_create(reg, false, SIM_SEC);
     ck_assert_ptr_nonnull(a);
-    ck_assert_ptr_null(observability_metrics_new(reg, true, SIM_SEC));
-    ck_assert_ptr_nonnull(observability_metrics_new(reg, false, SIM_SEC)); /* the same set again is fine */
+    ck_assert_ptr_null(observability_metrics_create(reg, true, SIM_SEC));
+    ck_assert_ptr_nonnull(observability_metrics_create(reg, false, SIM_SEC)); /* the same set again is fine */
     observability_metrics_stop(a);
 }
 

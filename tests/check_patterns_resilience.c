@@ -69,7 +69,7 @@ static breaker_t *seed_demo_breaker(changes_t *ch, bool seed_variant)
     o.on_state_change = record_change;
     o.on_state_change_ud = ch;
     o.seed_variant = seed_variant;
-    breaker_t *cb = breaker_new("example-service", &o);
+    breaker_t *cb = breaker_create("example-service", &o);
     ch->cb = cb;
     return cb;
 }
@@ -413,7 +413,7 @@ static void scaling_main(void *arg)
 {
     bool seed = *(bool *)arg;
     worker_pool_options_t o = quiet_pool(seed);
-    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
+    worker_pool_t *p = worker_pool_create(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     for (int i = 0; i < 60; i++)
         ck_assert_ptr_null(worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 310 * SIM_MS}));
@@ -471,7 +471,7 @@ static void full_main(void *arg)
     (void)arg;
     worker_pool_options_t o = quiet_pool(false);
     o.queue_size = 10;
-    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
+    worker_pool_t *p = worker_pool_create(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     full_rejected = 0;
     for (int i = 0; i < 20; i++) {
@@ -506,7 +506,7 @@ static void loss_main(void *arg)
     o.max_workers = 10;
     o.scale_down_fraction = 0.9;
     o.queue_size = 2000;
-    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
+    worker_pool_t *p = worker_pool_create(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     /* A backlog of 20ms jobs grows the pool 1,2,...,8,10 by 4s and is
      * drained at about 5.2s. */
@@ -565,7 +565,7 @@ static void ghost_main(void *arg)
     worker_pool_options_t o = quiet_pool(seed);
     o.queue_size = 2;
     ctx_t *ctx = ctx_with_timeout(ctx_background(), SIM_SEC);
-    worker_pool_t *p = worker_pool_new(ctx, &o);
+    worker_pool_t *p = worker_pool_create(ctx, &o);
     for (int i = 0; i < 2; i++)
         worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 100 * SIM_MS});
     go_sleep(50 * SIM_MS);
@@ -594,7 +594,7 @@ static void late_submit_main(void *arg)
 {
     bool seed = *(bool *)arg;
     worker_pool_options_t o = quiet_pool(seed);
-    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
+    worker_pool_t *p = worker_pool_create(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     worker_pool_submit(p, ctx_background(), (worker_pool_job_t){1, 10 * SIM_MS});
     worker_pool_shutdown(p);
@@ -620,7 +620,7 @@ static void stat_main(void *arg)
     (void)arg;
     worker_pool_options_t o = worker_pool_options_default();
     o.queue_size = 2000;
-    worker_pool_t *p = worker_pool_new(ctx_background(), &o);
+    worker_pool_t *p = worker_pool_create(ctx_background(), &o);
     go_spawn(drain_results, p, "results");
     for (int i = 0; i < 2000; i++)
         ck_assert_ptr_null(worker_pool_submit(p, ctx_background(), (worker_pool_job_t){i, 7 * SIM_MS}));
@@ -708,20 +708,20 @@ static void gs_demo_main(void *arg)
         demo.status[i] = -1;
     shutdown_options_t go = {0};
     go.seed_variant = demo.seed;
-    demo.gs = shutdown_new(5 * SIM_SEC, &go);
+    demo.gs = shutdown_create(5 * SIM_SEC, &go);
     ck_assert(!shutdown_signal(demo.gs, "SIGTERM")); /* nobody listens before Start */
     shutdown_start(demo.gs);
     shutdown_server_options_t so = {0};
     so.handler = gs_demo_handler;
     so.drain = demo.seed ? 0 : 500 * SIM_MS;
     so.seed_variant = demo.seed;
-    demo.srv = shutdown_server_new(":8080", demo.gs, &so);
+    demo.srv = shutdown_server_create(":8080", demo.gs, &so);
     shutdown_server_start(demo.srv);
     shutdown_worker_pool_options_t wo = {0};
     wo.job_time = demo.job_time;
     wo.after = "http-server";
     wo.seed_variant = demo.seed;
-    demo.wp = shutdown_worker_pool_new(3, 10, demo.gs, &wo);
+    demo.wp = shutdown_worker_pool_create(3, 10, demo.gs, &wo);
     go_spawn(gs_demo_clients, NULL, "clients");
     go_spawn(gs_demo_killer, NULL, "kill");
     shutdown_wait(demo.gs);
@@ -829,7 +829,7 @@ static const go_error_t *count_func(ctx_t *ctx, void *arg)
 static void shutdown_once_main(void *arg)
 {
     (void)arg;
-    shutdown_t *gs = shutdown_new(SIM_SEC, NULL);
+    shutdown_t *gs = shutdown_create(SIM_SEC, NULL);
     shutdown_start(gs);
     shutdown_add_shutdown_func(gs, "a", count_func, NULL, NULL, 0);
     shutdown_add_shutdown_func(gs, "b", count_func, NULL, NULL, 0);
@@ -893,7 +893,7 @@ static void leak_demo_main(void *arg)
     (void)arg;
     leak_detector_options_t o = {0};
     o.seed_variant = lr.seed;
-    lr.ld = leak_detector_new(500 * SIM_MS, 0.05, 10, &o);
+    lr.ld = leak_detector_create(500 * SIM_MS, 0.05, 10, &o);
     if (lr.alert_threshold)
         leak_detector_set_alert_threshold(lr.ld, lr.alert_threshold);
     leak_detector_set_on_leak_detected(lr.ld, leak_cb, NULL);

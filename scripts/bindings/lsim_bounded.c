@@ -51,7 +51,7 @@ static int l_bounded_executor(lua_State *L)
     simtime_t timeout = lsim_opt_dur(&o, "timeout", 500 * SIM_MS, 1, 3600 * SIM_SEC);
     const char *name = lsim_opt_str(&o, "name", NULL);
     lexec_t *u = lsim_newudata(L, sizeof *u, EX_MT, 0);
-    u->e = bounded_executor_new(max, timeout, name);
+    u->e = bounded_executor_create(max, timeout, name);
     return 1;
 }
 

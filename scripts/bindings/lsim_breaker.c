@@ -104,7 +104,7 @@ static int l_breaker(lua_State *L)
      * registry for the run (the breaker is scheduler-owned anyway). */
     lua_pushvalue(L, -1);
     luaL_ref(L, LUA_REGISTRYINDEX);
-    b->cb = breaker_new(name, &o);
+    b->cb = breaker_create(name, &o);
     return 1;
 }
 

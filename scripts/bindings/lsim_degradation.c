@@ -136,7 +136,7 @@ static int l_load_manager(lua_State *L)
     int down = (int)lsim_opt_int(&o, "down_pct", 0, 0, 99);
     simtime_t dwell = lsim_opt_dur(&o, "min_dwell", 0, 0, INT64_MAX);
     lsim_need_goroutine(L, what);
-    load_manager_t *lm = load_manager_new();
+    load_manager_t *lm = load_manager_create();
     read_thresholds(&o, lm);
     load_manager_set_hysteresis(lm, down, dwell);
     lsim_pushbox(L, lm, LOAD_MANAGER_MT, 0);
@@ -267,7 +267,7 @@ static int l_degradable_service(lua_State *L)
     cfg.down_pct = (int)lsim_opt_int(&o, "down_pct", 0, 0, 99);
     cfg.min_dwell = lsim_opt_dur(&o, "min_dwell", 0, 0, INT64_MAX);
     lsim_need_goroutine(L, what);
-    degradable_service_t *s = degradable_service_new(&cfg);
+    degradable_service_t *s = degradable_service_create(&cfg);
     read_thresholds(&o, degradable_service_load_manager(s));
     lsim_pushbox(L, s, SERVICE_MT, 0);
     return 1;

@@ -439,7 +439,7 @@ static int l_dmutex(lua_State *L)
     bool seed = lsim_opt_seed_variant(&o);
     lsim_need_goroutine(L, "NewDistributedMutex");
     distributed_mutex_t *dm;
-    const go_error_t *err = distributed_mutex_new(c, path, ttl, seed, &dm);
+    const go_error_t *err = distributed_mutex_create(c, path, ttl, seed, &dm);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");
@@ -524,7 +524,7 @@ static int l_leader(lua_State *L)
     checker_leadership_t *track = field_box(&o, "track", LEADERSHIP_MT, "a sim.leadership");
     lsim_need_goroutine(L, "NewLeaderElection");
     leader_election_t *le;
-    const go_error_t *err = leader_election_new(c, id, ttl, seed, track, &le);
+    const go_error_t *err = leader_election_create(c, id, ttl, seed, track, &le);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");
@@ -612,7 +612,7 @@ static int l_dsem(lua_State *L)
     checker_holders_t *track = field_box(&o, "track", HOLDERS_MT, "a sim.holders");
     lsim_need_goroutine(L, "NewDistributedSemaphore");
     distributed_semaphore_t *ds;
-    const go_error_t *err = distributed_semaphore_new(c, path, (int)count, ttl, fair, track, &ds);
+    const go_error_t *err = distributed_semaphore_create(c, path, (int)count, ttl, fair, track, &ds);
     if (err)
         return fail(L, err);
     lua_getfield(L, 1, "client");

@@ -96,7 +96,7 @@ static int l_leak_detector(lua_State *L)
     luaL_ref(L, LUA_REGISTRYINDEX); /* its goroutine logs and calls back for the run */
     o.log = ld_log;
     o.log_ud = l;
-    l->ld = leak_detector_new(interval, threshold, sample_size, &o);
+    l->ld = leak_detector_create(interval, threshold, sample_size, &o);
     leak_detector_set_alert_threshold(l->ld, alert);
     if (ref != LUA_NOREF)
         leak_detector_set_on_leak_detected(l->ld, lua_on_leak, l);

@@ -57,7 +57,7 @@ static int l_metrics(lua_State *L)
     metrics_registry_t *reg = priv ? NULL : metrics_current();
     if (!priv && !reg)
         return luaL_error(L, "%s: no metrics registry (not inside a run)", what);
-    observability_metrics_t *m = observability_metrics_new(reg, seed, iv);
+    observability_metrics_t *m = observability_metrics_create(reg, seed, iv);
     if (!m)
         return luaL_error(L, "%s: %s (a variant can be registered only once per run: "
                              "use private = true for the other)", what,
@@ -148,7 +148,7 @@ static int l_pool(lua_State *L)
         return lsim_opt_fail(&o, "metrics", -1, "a sim.observability_metrics");
     observability_metrics_t *m = check_metrics(L, -1);
     lsim_need_goroutine(L, what);
-    observability_pool_t *p = observability_pool_new(name, workers, queue, m);
+    observability_pool_t *p = observability_pool_create(name, workers, queue, m);
     lsim_pushbox(L, p, POOL_MT, -1); /* keeps the metrics userdata alive with the pool's */
     return 1;
 }

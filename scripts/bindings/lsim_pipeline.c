@@ -98,7 +98,7 @@ static int l_pipeline(lua_State *L)
     }
     lpipe_t *u = lsim_newudata(L, sizeof *u, PIPE_MT, 1);
     memset(u, 0, sizeof *u);
-    u->p = pipeline_new(stages, n);
+    u->p = pipeline_create(stages, n);
     lua_newtable(L);
     u->order_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     /* The context is made when the pipeline starts, so that its timeout

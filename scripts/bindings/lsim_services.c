@@ -47,7 +47,7 @@ static int l_service(lua_State *L)
             lua_pop(L, 1);
         }
     }
-    service_t *s = service_new(name, p, deps, n);
+    service_t *s = service_create(name, p, deps, n);
     s->dep_timeout = dt;
     lsim_pushbox(L, s, SERVICE_MT, -1); /* keeps the dependencies' userdata alive with this one */
     return 1;

@@ -88,7 +88,7 @@ static int l_graceful_shutdown(lua_State *L)
     g->seed = seed;
     keep(L);
     shutdown_options_t o = {gs_log, g, seed};
-    g->gs = shutdown_new(timeout, &o);
+    g->gs = shutdown_create(timeout, &o);
     return 1;
 }
 
@@ -279,7 +279,7 @@ static int gs_server_l(lua_State *L)
     o.log = gs_log;
     o.log_ud = g;
     o.seed_variant = g->seed;
-    ls->s = shutdown_server_new(addr, g->gs, &o);
+    ls->s = shutdown_server_create(addr, g->gs, &o);
     return 1;
 }
 
@@ -348,7 +348,7 @@ static int gs_worker_pool_l(lua_State *L)
     o.log = gs_log;
     o.log_ud = g;
     o.seed_variant = g->seed;
-    lw->wp = shutdown_worker_pool_new(workers, buffer, g->gs, &o);
+    lw->wp = shutdown_worker_pool_create(workers, buffer, g->gs, &o);
     return 1;
 }
 

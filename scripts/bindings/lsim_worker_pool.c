@@ -93,7 +93,7 @@ static int l_worker_pool(lua_State *L)
     luaL_ref(L, LUA_REGISTRYINDEX);
     o.log = pool_log;
     o.log_ud = lp;
-    lp->p = worker_pool_new(ctx, &o);
+    lp->p = worker_pool_create(ctx, &o);
     return 1;
 }
 

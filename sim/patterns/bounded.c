@@ -20,7 +20,7 @@ static void publish(bounded_executor_t *e)
     pattern_series_set(e->m_waiting, (double)e->waiting);
 }
 
-bounded_executor_t *bounded_executor_new(int64_t max_concurrent, simtime_t timeout, const char *name)
+bounded_executor_t *bounded_executor_create(int64_t max_concurrent, simtime_t timeout, const char *name)
 {
     bounded_executor_t *e = pattern_alloc(sizeof *e);
     e->semaphore = chan_make(0, max_concurrent);
@@ -43,6 +43,14 @@ bounded_executor_t *bounded_executor_new(int64_t max_concurrent, simtime_t timeo
                                "executor", ename, NULL, NULL);
     publish(e);
     return e;
+}
+
+void bounded_executor_destroy(bounded_executor_t *x)
+{
+    if (!x)
+        return;
+    chan_free(x->semaphore);
+    pattern_free(x);
 }
 
 const go_error_t *bounded_executor_acquire(bounded_executor_t *e, ctx_t *ctx, ctx_t **exec_ctx)
@@ -202,7 +210,7 @@ void bounded_concurrency_main(const bounded_demo_config_t *cfg, bounded_demo_sta
     d->cfg = cfg;
     d->records = records;
     /* Create a bounded executor */
-    d->executor = bounded_executor_new(cfg->max_concurrent, cfg->timeout, NULL);
+    d->executor = bounded_executor_create(cfg->max_concurrent, cfg->timeout, NULL);
     /* Create a context with timeout */
     d->ctx = ctx_with_timeout(ctx_background(), cfg->ctx_timeout);
     d->mu = mutex_new();

@@ -48,7 +48,12 @@ typedef struct bounded_executor {
 
 /* NewBoundedExecutor(maxConcurrent, timeout); name (copied) is the
  * entity's, NULL: "BoundedExecutor". */
-bounded_executor_t *bounded_executor_new(int64_t max_concurrent, simtime_t timeout, const char *name);
+bounded_executor_t *bounded_executor_create(int64_t max_concurrent, simtime_t timeout, const char *name);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * semaphore channel). None of its goroutines may still run and nobody may
+ * use it again; its entity stays, as the view keeps an entity for the whole
+ * run. NULL is ignored. */
+void bounded_executor_destroy(bounded_executor_t *x);
 
 /* fn() (interface{}, error): returns the error; the value goes to *result. */
 typedef const go_error_t *(*bounded_fn)(void *arg, void *result);

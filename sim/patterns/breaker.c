@@ -145,7 +145,7 @@ static void register_metrics(breaker_t *cb)
 }
 
 /* NewCircuitBreaker creates a new circuit breaker */
-breaker_t *breaker_new(const char *name, const breaker_options_t *opt)
+breaker_t *breaker_create(const char *name, const breaker_options_t *opt)
 {
     breaker_t *cb = obj_alloc(sizeof *cb, OBJ_NONE, NULL);
     obj_set_name(cb, name);
@@ -166,6 +166,15 @@ breaker_t *breaker_new(const char *name, const breaker_options_t *opt)
     register_metrics(cb);
     publish(cb);
     return cb;
+}
+
+void breaker_destroy(breaker_t *x)
+{
+    if (!x)
+        return;
+    timer_free(x->reset_timer);
+    rwmutex_free(x->mutex);
+    obj_free(x);
 }
 
 static void reset_timer_fired(void *arg);

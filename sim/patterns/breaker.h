@@ -87,7 +87,12 @@ typedef struct breaker_options {
 breaker_options_t breaker_defaults(void);
 
 /* NewCircuitBreaker(name, options...). name is copied. */
-breaker_t *breaker_new(const char *name, const breaker_options_t *opt);
+breaker_t *breaker_create(const char *name, const breaker_options_t *opt);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * lock and reset timer). None of its goroutines may still run and nobody may
+ * use it again; its entity stays, as the view keeps an entity for the whole
+ * run. NULL is ignored. */
+void breaker_destroy(breaker_t *x);
 
 /* The protected function: returns NULL (success) or an error; a result
  * goes wherever arg says. */

@@ -406,7 +406,7 @@ static void rule_reduced(void *ud) { apply_level(ud, REDUCED_SERVICE); }
 static void rule_minimal(void *ud) { apply_level(ud, MINIMAL_SERVICE); }
 static void rule_emergency(void *ud) { apply_level(ud, EMERGENCY_SERVICE); }
 
-degradable_service_t *degradable_service_new(const degradable_service_config_t *cfg)
+degradable_service_t *degradable_service_create(const degradable_service_config_t *cfg)
 {
     degradable_service_t *service = obj_alloc(sizeof *service, OBJ_NONE, service_deinit);
     obj_set_name(service, "DegradableService");
@@ -414,7 +414,7 @@ degradable_service_t *degradable_service_new(const degradable_service_config_t *
     service->cfg.name = sched_intern(sched_current(), service->cfg.name ? service->cfg.name : "DegradableService");
     service->entity = entity_new("service", service->cfg.name, NULL);
     entity_set_state(service->entity, service->cfg.seed_variant ? "seed" : "corrected");
-    service->load_manager = load_manager_new();
+    service->load_manager = load_manager_create();
     load_manager_set_hysteresis(service->load_manager, service->cfg.down_pct,
                                 service->cfg.min_dwell);
     service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[FULL_SERVICE],
@@ -441,6 +441,15 @@ degradable_service_t *degradable_service_new(const degradable_service_config_t *
     service->window_start = sched_now();
     service->busy_at_window_start = cpu_busy_ns(service->cfg.cpu);
     return service;
+}
+
+void degradable_service_destroy(degradable_service_t *x)
+{
+    if (!x)
+        return;
+    load_manager_destroy(x->load_manager);
+    obj_free(x->worker_pool);
+    obj_free(x);
 }
 
 load_manager_t *degradable_service_load_manager(degradable_service_t *s) { return s->load_manager; }

@@ -139,7 +139,13 @@ typedef struct degradable_service_stats {
 typedef struct degradable_service degradable_service_t;
 
 /* NewDegradableService with cfg (copied; NULL: the defaults). */
-degradable_service_t *degradable_service_new(const degradable_service_config_t *cfg);
+degradable_service_t *degradable_service_create(const degradable_service_config_t *cfg);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * LoadManager and its current executor; executors the seed variant replaced
+ * stay with the scheduler). None of its goroutines may still run and nobody
+ * may use it again; its entity stays, as the view keeps an entity for the
+ * whole run. NULL is ignored. */
+void degradable_service_destroy(degradable_service_t *x);
 load_manager_t *degradable_service_load_manager(degradable_service_t *s);
 /* HandleRequest(ctx, requestID): NULL on success, else the error
  * ("operation rejected: context deadline exceeded", "processing error",

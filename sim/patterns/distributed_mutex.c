@@ -25,7 +25,7 @@ struct distributed_mutex {
     entity_t *entity;          /* "idle", "locking", "locked" */
 };
 
-const go_error_t *distributed_mutex_new(etcd_client_t *client, const char *lock_path,
+const go_error_t *distributed_mutex_create(etcd_client_t *client, const char *lock_path,
                                         int64_t ttl_s, bool seed_variant,
                                         distributed_mutex_t **out)
 {
@@ -52,6 +52,14 @@ const go_error_t *distributed_mutex_new(etcd_client_t *client, const char *lock_
     entity_set_state(dm->entity, "idle");
     *out = dm;
     return NULL;
+}
+
+void distributed_mutex_destroy(distributed_mutex_t *x)
+{
+    if (!x)
+        return;
+    mutex_free(x->local);
+    obj_free(x);
 }
 
 const go_error_t *distributed_mutex_lock(distributed_mutex_t *dm, ctx_t *ctx)

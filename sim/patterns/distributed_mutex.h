@@ -30,9 +30,14 @@ typedef struct distributed_mutex distributed_mutex_t;
 
 /* NewDistributedMutex(client, lockPath): a session with TTL ttl_s (the
  * seed's 10) and a Mutex on lock_path. */
-const go_error_t *distributed_mutex_new(etcd_client_t *client, const char *lock_path,
+const go_error_t *distributed_mutex_create(etcd_client_t *client, const char *lock_path,
                                         int64_t ttl_s, bool seed_variant,
                                         distributed_mutex_t **out);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * local lock; its session, ended by Close, stays with the scheduler). None
+ * of its goroutines may still run and nobody may use it again; its entity
+ * stays, as the view keeps an entity for the whole run. NULL is ignored. */
+void distributed_mutex_destroy(distributed_mutex_t *x);
 const go_error_t *distributed_mutex_lock(distributed_mutex_t *dm, ctx_t *ctx);
 const go_error_t *distributed_mutex_unlock(distributed_mutex_t *dm, ctx_t *ctx);
 void distributed_mutex_close(distributed_mutex_t *dm);

@@ -31,7 +31,7 @@ struct distributed_semaphore {
     entity_t *entity;
 };
 
-const go_error_t *distributed_semaphore_new(etcd_client_t *client, const char *sem_path,
+const go_error_t *distributed_semaphore_create(etcd_client_t *client, const char *sem_path,
                                             int count, int64_t ttl_s, bool fair,
                                             checker_holders_t *track, distributed_semaphore_t **out)
 {
@@ -55,6 +55,14 @@ const go_error_t *distributed_semaphore_new(etcd_client_t *client, const char *s
     entity_set(ds->entity, "held", 0);
     *out = ds;
     return NULL;
+}
+
+void distributed_semaphore_destroy(distributed_semaphore_t *x)
+{
+    if (!x)
+        return;
+    mutex_free(x->mu);
+    obj_free(x);
 }
 
 static void make_id(distributed_semaphore_t *ds, char *id, size_t size)

@@ -40,9 +40,14 @@ typedef struct distributed_semaphore_stats {
 
 /* NewDistributedSemaphore(client, semPath, count): a session with TTL
  * ttl_s (the seed's 10). track (may be NULL) is told who holds a permit. */
-const go_error_t *distributed_semaphore_new(etcd_client_t *client, const char *sem_path,
+const go_error_t *distributed_semaphore_create(etcd_client_t *client, const char *sem_path,
                                             int count, int64_t ttl_s, bool fair,
                                             checker_holders_t *track, distributed_semaphore_t **out);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * lock; its session, ended by Close, stays with the scheduler). None of its
+ * goroutines may still run and nobody may use it again; its entity stays, as
+ * the view keeps an entity for the whole run. NULL is ignored. */
+void distributed_semaphore_destroy(distributed_semaphore_t *x);
 /* Acquire(ctx): the resource ID (into id) or an error. */
 const go_error_t *distributed_semaphore_acquire(distributed_semaphore_t *ds, ctx_t *ctx,
                                                 char *id, size_t size);

@@ -51,7 +51,7 @@ static void notify(leader_election_t *le, bool leader)
     chan_send(le->leader_ch, &v);
 }
 
-const go_error_t *leader_election_new(etcd_client_t *client, const char *election_id,
+const go_error_t *leader_election_create(etcd_client_t *client, const char *election_id,
                                       int64_t ttl_s, bool seed_variant, checker_leadership_t *track,
                                       leader_election_t **out)
 {
@@ -76,6 +76,15 @@ const go_error_t *leader_election_new(etcd_client_t *client, const char *electio
     entity_set_state(le->entity, "follower");
     *out = le;
     return NULL;
+}
+
+void leader_election_destroy(leader_election_t *x)
+{
+    if (!x)
+        return;
+    chan_free(x->leader_ch);
+    chan_free(x->stop_ch);
+    obj_free(x);
 }
 
 const go_error_t *leader_election_campaign(leader_election_t *le, ctx_t *ctx)

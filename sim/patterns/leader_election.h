@@ -30,9 +30,14 @@ typedef struct leader_election leader_election_t;
 
 /* NewLeaderElection(client, electionID): session TTL ttl_s (seed: 10).
  * track (may be NULL) is told who believes it leads, for the checkers. */
-const go_error_t *leader_election_new(etcd_client_t *client, const char *election_id,
+const go_error_t *leader_election_create(etcd_client_t *client, const char *election_id,
                                       int64_t ttl_s, bool seed_variant, checker_leadership_t *track,
                                       leader_election_t **out);
+/* Free it before sched_destroy would, with the core objects it made (its two
+ * channels; its session, ended by Close, stays with the scheduler). None of
+ * its goroutines may still run and nobody may use it again; its entity
+ * stays, as the view keeps an entity for the whole run. NULL is ignored. */
+void leader_election_destroy(leader_election_t *x);
 /* Campaign(ctx): blocks until leader (or an error). */
 const go_error_t *leader_election_campaign(leader_election_t *le, ctx_t *ctx);
 /* Resign(ctx): gives up leadership (nil if not leader). */

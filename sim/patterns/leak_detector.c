@@ -101,7 +101,7 @@ static void ld_deinit(obj_t *o)
 }
 
 /* NewLeakDetector creates a new goroutine leak detector */
-leak_detector_t *leak_detector_new(simtime_t interval, double threshold, int sample_size,
+leak_detector_t *leak_detector_create(simtime_t interval, double threshold, int sample_size,
                                    const leak_detector_options_t *opt)
 {
     leak_detector_t *ld = obj_alloc(sizeof *ld, OBJ_NONE, ld_deinit);
@@ -137,6 +137,15 @@ leak_detector_t *leak_detector_new(simtime_t interval, double threshold, int sam
     pattern_metrics_init(ld->out, defs, M_COUNT, "detector", ld->name);
     publish(ld, 0);
     return ld;
+}
+
+void leak_detector_destroy(leak_detector_t *x)
+{
+    if (!x)
+        return;
+    chan_free(x->stop_ch);
+    mutex_free(x->mu);
+    obj_free(x);
 }
 
 static void record_alert(leak_detector_t *ld, int count, int floor)

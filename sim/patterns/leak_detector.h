@@ -67,8 +67,13 @@ typedef struct leak_detector_options {
 /* NewLeakDetector(interval, threshold, sampleSize): alert threshold 1000,
  * the default callback logs "WARNING: Potential goroutine leak detected!
  * Current count: N". sample_size is at most LEAK_DETECTOR_MAX_SAMPLES. */
-leak_detector_t *leak_detector_new(simtime_t interval, double threshold, int sample_size,
+leak_detector_t *leak_detector_create(simtime_t interval, double threshold, int sample_size,
                                    const leak_detector_options_t *opt);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * stop channel and lock). None of its goroutines may still run and nobody
+ * may use it again; its entity stays, as the view keeps an entity for the
+ * whole run. NULL is ignored. */
+void leak_detector_destroy(leak_detector_t *x);
 
 /* Start: sleeps the warm-up (blocks the caller), takes the baseline,
  * starts the sampling goroutine. */

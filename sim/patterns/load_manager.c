@@ -65,7 +65,7 @@ static void default_on_level_change(void *ud, load_manager_level_t from, load_ma
     sched_emit(EV_LOG, 0, from, to, line);
 }
 
-load_manager_t *load_manager_new(void)
+load_manager_t *load_manager_create(void)
 {
     load_manager_t *lm = obj_alloc(sizeof *lm, OBJ_NONE, load_manager_deinit);
     obj_set_name(lm, "LoadManager");
@@ -87,6 +87,14 @@ load_manager_t *load_manager_new(void)
     entity_set(lm->entity, "rate", 0);
     entity_set(lm->entity, "errors", 0);
     return lm;
+}
+
+void load_manager_destroy(load_manager_t *x)
+{
+    if (!x)
+        return;
+    rwmutex_free(x->mu);
+    obj_free(x);
 }
 
 void load_manager_set_on_level_change(load_manager_t *lm, load_manager_level_change_fn fn, void *ud)

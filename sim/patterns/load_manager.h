@@ -70,7 +70,12 @@ typedef void (*load_manager_rule_fn)(void *ud);
 
 /* NewLoadManager: level Full, the seed's thresholds, no rules, the
  * default on_level_change (records an EV_LOG line). Scheduler-owned. */
-load_manager_t *load_manager_new(void);
+load_manager_t *load_manager_create(void);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * lock). None of its goroutines may still run and nobody may use it again;
+ * its entity stays, as the view keeps an entity for the whole run. NULL is
+ * ignored. */
+void load_manager_destroy(load_manager_t *x);
 /* SetOnLevelChange / SetDegradationRule (NULL removes). */
 void load_manager_set_on_level_change(load_manager_t *lm, load_manager_level_change_fn fn, void *ud);
 void load_manager_set_degradation_rule(load_manager_t *lm, load_manager_level_t level,

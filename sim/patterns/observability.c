@@ -58,7 +58,7 @@ static void goroutine_collector(void *arg)
     }
 }
 
-observability_metrics_t *observability_metrics_new(metrics_registry_t *reg, bool seed_variant, simtime_t collector_interval)
+observability_metrics_t *observability_metrics_create(metrics_registry_t *reg, bool seed_variant, simtime_t collector_interval)
 {
     bool own = reg == NULL;
     if (own)
@@ -118,6 +118,14 @@ observability_metrics_t *observability_metrics_new(metrics_registry_t *reg, bool
     if (collector_interval > 0)
         go_set_role(go_spawn(goroutine_collector, m, "NewMetrics.func1"), "collector");
     return m;
+}
+
+void observability_metrics_destroy(observability_metrics_t *x)
+{
+    if (!x)
+        return;
+    chan_free(x->stop);
+    obj_free(x);
 }
 
 void observability_metrics_stop(observability_metrics_t *m)
@@ -287,7 +295,7 @@ static void worker(void *arg)
     waitgroup_done(p->wg);
 }
 
-observability_pool_t *observability_pool_new(const char *name, int workers,
+observability_pool_t *observability_pool_create(const char *name, int workers,
                                              int queue_size, observability_metrics_t *metrics)
 {
     observability_pool_t *pool = obj_alloc(sizeof *pool, OBJ_NONE, pool_deinit);
@@ -323,6 +331,16 @@ observability_pool_t *observability_pool_new(const char *name, int workers,
         entity_set_goroutine(pool->worker_entity[i], go_id(g));
     }
     return pool;
+}
+
+void observability_pool_destroy(observability_pool_t *x)
+{
+    if (!x)
+        return;
+    chan_free(x->queue);
+    chan_free(x->shutdown);
+    waitgroup_free(x->wg);
+    obj_free(x);
 }
 
 static const go_error_t ERR_QUEUE_FULL = {"queue is full"};

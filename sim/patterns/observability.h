@@ -54,7 +54,12 @@ typedef struct observability_metrics observability_metrics_t;
  * collector, for a comparison nobody scrapes). NULL and
  * a message from metrics_last_error(reg) if reg refuses a metric (one of
  * the names is already registered with other labels). */
-observability_metrics_t *observability_metrics_new(metrics_registry_t *reg, bool seed_variant, simtime_t collector_interval);
+observability_metrics_t *observability_metrics_create(metrics_registry_t *reg, bool seed_variant, simtime_t collector_interval);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * stop channel, and its registry if it made one). None of its goroutines may
+ * still run and nobody may use it again; its entity stays, as the view keeps
+ * an entity for the whole run. NULL is ignored. */
+void observability_metrics_destroy(observability_metrics_t *x);
 /* Corrected: stop the collector goroutine (the seed has no way to). */
 void observability_metrics_stop(observability_metrics_t *m);
 metrics_registry_t *observability_metrics_registry(const observability_metrics_t *m);
@@ -105,8 +110,13 @@ typedef struct observability_job_log {
 typedef struct observability_pool observability_pool_t;
 
 /* NewInstrumentedWorkerPool(name, workers, queueSize, metrics). */
-observability_pool_t *observability_pool_new(const char *name, int workers,
+observability_pool_t *observability_pool_create(const char *name, int workers,
                                              int queue_size, observability_metrics_t *metrics);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * queue, shutdown channel and wait group). None of its goroutines may still
+ * run and nobody may use it again; its entity stays, as the view keeps an
+ * entity for the whole run. NULL is ignored. */
+void observability_pool_destroy(observability_pool_t *x);
 /* Submit(job): NULL, or "queue is full" (counted in errors_total). */
 const go_error_t *observability_pool_submit(observability_pool_t *p, const observability_job_t *job);
 /* Shutdown(): stops the workers and zeroes the pool's gauges. Blocks until

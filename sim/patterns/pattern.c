@@ -3,6 +3,7 @@
 #include "pattern.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -72,6 +73,12 @@ void *pattern_alloc(size_t size)
 {
     pattern_block_t *b = obj_alloc(sizeof *b + size, OBJ_NONE, NULL);
     return b->data;
+}
+
+void pattern_free(void *p)
+{
+    if (p)
+        obj_free((char *)p - offsetof(pattern_block_t, data));
 }
 
 /* ---- Metrics and entity fields -------------------------------------------- */

@@ -73,6 +73,8 @@ void pattern_logf(pattern_log_fn log, void *ud, const char *fmt, ...) __attribut
 /* size zeroed bytes (16-aligned) owned by the running scheduler until
  * sched_destroy; never NULL. */
 void *pattern_alloc(size_t size);
+/* Give pattern_alloc memory back before sched_destroy. NULL is ignored. */
+void pattern_free(void *p);
 
 /* ---- Metrics and entity fields ------------------------------------------ */
 

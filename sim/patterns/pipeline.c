@@ -22,7 +22,7 @@ struct pipeline {
     int n;
 };
 
-pipeline_t *pipeline_new(const pipeline_stage_t *stages, int n)
+pipeline_t *pipeline_create(const pipeline_stage_t *stages, int n)
 {
     pipeline_t *p = pattern_alloc(sizeof *p);
     p->stages = pattern_alloc((size_t)(n > 0 ? n : 1) * sizeof *p->stages);
@@ -30,6 +30,14 @@ pipeline_t *pipeline_new(const pipeline_stage_t *stages, int n)
         memcpy(p->stages, stages, (size_t)n * sizeof *stages);
     p->n = n;
     return p;
+}
+
+void pipeline_destroy(pipeline_t *x)
+{
+    if (!x)
+        return;
+    pattern_free(x->stages);
+    pattern_free(x);
 }
 
 chan_t *pipeline_execute(pipeline_t *p, ctx_t *ctx, chan_t *source_ch)

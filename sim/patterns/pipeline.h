@@ -75,7 +75,12 @@ typedef struct pipeline_stage {
 typedef struct pipeline pipeline_t;
 
 /* NewPipeline(stages...): copies the list. */
-pipeline_t *pipeline_new(const pipeline_stage_t *stages, int n);
+pipeline_t *pipeline_create(const pipeline_stage_t *stages, int n);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * stage list). None of its goroutines may still run and nobody may use it
+ * again; its entity stays, as the view keeps an entity for the whole run.
+ * NULL is ignored. */
+void pipeline_destroy(pipeline_t *x);
 /* Execute: chains every stage from source; returns the last channel. */
 chan_t *pipeline_execute(pipeline_t *p, ctx_t *ctx, chan_t *source_ch);
 

@@ -4,6 +4,7 @@
  */
 #include "service.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ typedef struct svc_obj {
     service_t svc;
 } svc_obj_t;
 
-service_t *service_new(const char *name, simtime_t processing_time, service_t **deps, int ndeps)
+service_t *service_create(const char *name, simtime_t processing_time, service_t **deps, int ndeps)
 {
     svc_obj_t *o = obj_alloc(sizeof *o, OBJ_NONE, NULL);
     service_t *s = &o->svc;
@@ -29,6 +30,13 @@ service_t *service_new(const char *name, simtime_t processing_time, service_t **
     s->entity = entity_new("service", name, NULL);
     entity_set_state(s->entity, "idle");
     return s;
+}
+
+void service_destroy(service_t *x)
+{
+    if (!x)
+        return;
+    obj_free((char *)x - offsetof(svc_obj_t, svc));
 }
 
 static int span_open(service_request_trace_t *t, const service_t *s, int parent, int depth)

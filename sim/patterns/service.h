@@ -48,7 +48,11 @@ typedef struct service_request_trace {
 
 /* NewService(name, processingTime, dependencies...). Owned by the
  * running scheduler. */
-service_t *service_new(const char *name, simtime_t processing_time, service_t **deps, int ndeps);
+service_t *service_create(const char *name, simtime_t processing_time, service_t **deps, int ndeps);
+/* Free it before sched_destroy would. None of its goroutines may still run
+ * and nobody may use it again; its entity stays, as the view keeps an entity
+ * for the whole run. NULL is ignored. */
+void service_destroy(service_t *x);
 /* Process(ctx, requestID): the result or an error ("dependency X failed:
  * ..." wrapping the cause, or ctx.Err()). Appends spans to trace (may be
  * NULL). The result string is written into out (may be NULL). */

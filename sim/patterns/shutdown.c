@@ -87,7 +87,7 @@ static void gs_logf(shutdown_t *gs, const char *fmt, ...)
 }
 
 /* NewGracefulShutdown creates a new graceful shutdown manager */
-shutdown_t *shutdown_new(simtime_t timeout, const shutdown_options_t *opt)
+shutdown_t *shutdown_create(simtime_t timeout, const shutdown_options_t *opt)
 {
     shutdown_t *gs = obj_alloc(sizeof *gs, OBJ_NONE, NULL);
     obj_set_name(gs, "GracefulShutdown");
@@ -104,6 +104,20 @@ shutdown_t *shutdown_new(simtime_t timeout, const shutdown_options_t *opt)
     entity_set(gs->entity, "timeout", timeout);
     entity_set_state(gs->entity, "running");
     return gs;
+}
+
+void shutdown_destroy(shutdown_t *x)
+{
+    if (!x)
+        return;
+    for (int i = 0; i < x->nfuncs; i++)
+        chan_free(x->shutdown_funcs[i].done);
+    chan_free(x->shutdown_ch);
+    chan_free(x->done_ch);
+    chan_free(x->signal_ch);
+    chan_free(x->shutdown_complete);
+    waitgroup_free(x->wg);
+    obj_free(x);
 }
 
 /* AddShutdownFunc adds a function to be called during shutdown */
@@ -371,7 +385,7 @@ static const go_error_t *http_server_shutdown(ctx_t *ctx, void *arg)
 }
 
 /* NewServer creates a new HTTP server with graceful shutdown */
-shutdown_server_t *shutdown_server_new(const char *addr, shutdown_t *gs, const shutdown_server_options_t *opt)
+shutdown_server_t *shutdown_server_create(const char *addr, shutdown_t *gs, const shutdown_server_options_t *opt)
 {
     shutdown_server_t *s = obj_alloc(sizeof *s, OBJ_NONE, NULL);
     s->addr = sched_intern(sched_current(), addr);
@@ -387,6 +401,13 @@ shutdown_server_t *shutdown_server_new(const char *addr, shutdown_t *gs, const s
     // Register shutdown handler
     shutdown_add_shutdown_func(gs, "http-server", http_server_shutdown, s, NULL, 0);
     return s;
+}
+
+void shutdown_server_destroy(shutdown_server_t *x)
+{
+    if (!x)
+        return;
+    obj_free(x);
 }
 
 /* Start starts the HTTP server */
@@ -606,7 +627,7 @@ static const go_error_t *wp_shutdown(ctx_t *ctx, void *arg)
 }
 
 /* NewWorkerPool creates a new worker pool with graceful shutdown */
-shutdown_worker_pool_t *shutdown_worker_pool_new(int worker_count, int job_buffer_size,
+shutdown_worker_pool_t *shutdown_worker_pool_create(int worker_count, int job_buffer_size,
                                                  shutdown_t *gs, const shutdown_worker_pool_options_t *opt)
 {
     shutdown_worker_pool_t *wp = obj_alloc(sizeof *wp, OBJ_NONE, wp_deinit);
@@ -644,6 +665,16 @@ shutdown_worker_pool_t *shutdown_worker_pool_new(int worker_count, int job_buffe
     shutdown_add_shutdown_func(gs, "worker-pool", wp_shutdown, wp, after,
                                (!wp->opt.seed_variant && wp->opt.after) ? 1 : 0);
     return wp;
+}
+
+void shutdown_worker_pool_destroy(shutdown_worker_pool_t *x)
+{
+    if (!x)
+        return;
+    chan_free(x->job_ch);
+    waitgroup_free(x->wg);
+    mutex_free(x->mu);
+    obj_free(x);
 }
 
 static shutdown_worker_pool_job_t *record_job(shutdown_worker_pool_t *wp, const char *job)

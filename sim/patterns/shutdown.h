@@ -81,7 +81,12 @@ typedef struct shutdown_options {
 } shutdown_options_t;
 
 /* NewGracefulShutdown(timeout). opt may be NULL (corrected, silent). */
-shutdown_t *shutdown_new(simtime_t timeout, const shutdown_options_t *opt);
+shutdown_t *shutdown_create(simtime_t timeout, const shutdown_options_t *opt);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * channels, its functions' channels and its wait group). None of its
+ * goroutines may still run and nobody may use it again; its entity stays, as
+ * the view keeps an entity for the whole run. NULL is ignored. */
+void shutdown_destroy(shutdown_t *x);
 
 #define SHUTDOWN_MAX_FUNCS 32
 #define SHUTDOWN_MAX_AFTER 4
@@ -152,7 +157,11 @@ typedef struct shutdown_server_options {
 } shutdown_server_options_t;
 
 /* NewServer(addr, shutdown): registers the "http-server" shutdown func. */
-shutdown_server_t *shutdown_server_new(const char *addr, shutdown_t *gs, const shutdown_server_options_t *opt);
+shutdown_server_t *shutdown_server_create(const char *addr, shutdown_t *gs, const shutdown_server_options_t *opt);
+/* Free it before sched_destroy would. None of its goroutines may still run
+ * and nobody may use it again; its entity stays, as the view keeps an entity
+ * for the whole run. NULL is ignored. */
+void shutdown_server_destroy(shutdown_server_t *x);
 /* Start starts the HTTP server (listening from now on). */
 void shutdown_server_start(shutdown_server_t *s);
 
@@ -187,8 +196,14 @@ typedef struct shutdown_worker_pool_options {
 
 /* NewWorkerPool(workerCount, jobBufferSize, shutdown): starts the workers
  * and registers the "worker-pool" shutdown func. */
-shutdown_worker_pool_t *shutdown_worker_pool_new(int worker_count, int job_buffer_size,
+shutdown_worker_pool_t *shutdown_worker_pool_create(int worker_count, int job_buffer_size,
                                                  shutdown_t *gs, const shutdown_worker_pool_options_t *opt);
+/* Free it before sched_destroy would, with the core objects it made (its job
+ * channel, wait group and lock; its workers' arguments stay with the
+ * scheduler). None of its goroutines may still run and nobody may use it
+ * again; its entity stays, as the view keeps an entity for the whole run.
+ * NULL is ignored. */
+void shutdown_worker_pool_destroy(shutdown_worker_pool_t *x);
 
 /* SubmitJob(job): NULL, "worker pool is shutting down" or "job queue is
  * full". The job name is copied. Never blocks. */

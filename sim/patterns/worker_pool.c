@@ -158,7 +158,7 @@ static void start_worker(worker_pool_t *p, ctx_t *ctx);
 static void autoscaler(void *arg);
 
 /* NewAdaptiveWorkerPool creates a new adaptive worker pool */
-worker_pool_t *worker_pool_new(ctx_t *ctx, const worker_pool_options_t *opt)
+worker_pool_t *worker_pool_create(ctx_t *ctx, const worker_pool_options_t *opt)
 {
     worker_pool_t *p = obj_alloc(sizeof *p, OBJ_NONE, pool_deinit);
     p->opt = opt ? *opt : worker_pool_options_default();
@@ -201,6 +201,18 @@ worker_pool_t *worker_pool_new(ctx_t *ctx, const worker_pool_options_t *opt)
     go_set_role(g, "autoscaler");
     publish(p);
     return p;
+}
+
+void worker_pool_destroy(worker_pool_t *x)
+{
+    if (!x)
+        return;
+    chan_free(x->job_queue);
+    chan_free(x->result_queue);
+    chan_free(x->stop_ch);
+    mutex_free(x->mu);
+    waitgroup_free(x->worker_wg);
+    obj_free(x);
 }
 
 static void set_worker_state(worker_t *w, const char *state)

@@ -122,7 +122,12 @@ extern const go_error_t WORKER_POOL_ERR_SHUT_DOWN;
 
 /* NewAdaptiveWorkerPool(ctx, minWorkers, maxWorkers, queueSize): starts
  * min_workers workers and the autoscaler, all stopping on ctx. */
-worker_pool_t *worker_pool_new(ctx_t *ctx, const worker_pool_options_t *opt);
+worker_pool_t *worker_pool_create(ctx_t *ctx, const worker_pool_options_t *opt);
+/* Free it before sched_destroy would, with the core objects it made (its
+ * queues, stop channel, lock and wait group). None of its goroutines may
+ * still run and nobody may use it again; its entity stays, as the view keeps
+ * an entity for the whole run. NULL is ignored. */
+void worker_pool_destroy(worker_pool_t *x);
 
 /* Submit adds a job to the pool: NULL, WORKER_POOL_ERR_JOB_QUEUE_FULL, ctx.Err(), or
  * (corrected, after Shutdown) WORKER_POOL_ERR_SHUT_DOWN. Never blocks. The seed's
