@@ -6,7 +6,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config
       liblua5.4-dev lua5.4
-      libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core fontconfig zlib1g-dev
+      libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core fontconfig zlib1g-dev libgif-dev
       check groff-base
       python3 python3-prometheus-client python3-jsonschema
       xvfb xauth xdotool

@@ -3,7 +3,10 @@
 filter) with the standard library only, and prints its size, the number of
 distinct colours and the share of pixels that differ from the most common
 one. Exit 1 if the image looks blank: fewer than MIN_COLOURS colours or
-less than MIN_INK of the pixels off the ground colour."""
+less than MIN_INK of the pixels off the ground colour.
+
+png_stats.py FILE.png --count RRGGBB X0 Y0 X1 Y1 prints how many pixels of
+that colour the box [X0, X1) x [Y0, Y1) holds."""
 import struct
 import sys
 import zlib
@@ -56,7 +59,17 @@ def read_png(path):
     return w, h, pixels
 
 
+def count_colour(path, rgb, x0, y0, x1, y1):
+    """Pixels of colour rgb (hex) in the box [x0, x1) x [y0, y1)."""
+    w, h, px = read_png(path)
+    want = bytes.fromhex(rgb)
+    return sum(1 for y in range(y0, min(y1, h)) for x in range(x0, min(x1, w)) if px[y * w + x] == want)
+
+
 def main():
+    if len(sys.argv) == 8 and sys.argv[2] == "--count":
+        print(count_colour(sys.argv[1], sys.argv[3], *map(int, sys.argv[4:8])))
+        return 0
     w, h, px = read_png(sys.argv[1])
     counts = Counter(px)
     ground, n = counts.most_common(1)[0]

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "mem.h"
+#include "viz_movie.h"
 #include "viz_palette.h"
 #include "viz_png.h"
 
@@ -113,9 +114,15 @@ viz_t *viz_create(const viz_options_t *opt, char *err, size_t errsize)
             snprintf(err, errsize, "recording needs a folder");
             goto fail;
         }
-        if (!make_dirs(v->record_dir, err, errsize))
-            goto fail;
-        remove_old_frames(v->record_dir);
+        if (viz_movie_path(v->record_dir)) {
+            v->movie = viz_movie_open(v->record_dir, v->width, v->height, v->fps, err, errsize);
+            if (!v->movie)
+                goto fail;
+        } else {
+            if (!make_dirs(v->record_dir, err, errsize))
+                goto fail;
+            remove_old_frames(v->record_dir);
+        }
     }
     /* No display: the software renderer draws into a surface. */
     v->surf = SDL_CreateRGBSurfaceWithFormat(0, v->width, v->height, 32, SDL_PIXELFORMAT_ARGB8888);
@@ -141,6 +148,7 @@ void viz_destroy(viz_t *v)
 {
     if (!v)
         return;
+    viz_movie_abort(v->movie); /* a run that did not end: no half movie */
     viz_gfx_destroy(v->gfx);
     if (v->mode == VIZ_WINDOW)
         viz_live_close(v);
@@ -313,6 +321,15 @@ static bool write_frame(viz_t *v, simtime_t p)
         return false;
     draw_at(v, p);
     char path[4096], err[512];
+    if (v->movie) {
+        if (!viz_movie_add(v->movie, v->surf->pixels, v->surf->pitch, err, sizeof err)) {
+            snprintf(v->error, sizeof v->error, "%s", err);
+            fprintf(stderr, "chansim: --record: %s\n", err);
+            return false;
+        }
+        v->frames++;
+        return true;
+    }
     snprintf(path, sizeof path, "%s/frame_%06llu.png", v->record_dir, (unsigned long long)v->frames + 1);
     if (!viz_png_write(path, v->surf->pixels, v->surf->w, v->surf->h, v->surf->pitch, err, sizeof err)) {
         snprintf(v->error, sizeof v->error, "%s", err);
@@ -373,6 +390,15 @@ bool viz_run_end(viz_t *v, const char *outcome, bool failed)
          * how the run ended. */
         if (last != v->end_t && !write_frame(v, v->end_t))
             return false;
+        if (v->movie && !v->error[0]) {
+            char err[512];
+            struct viz_movie *m = v->movie;
+            v->movie = NULL;
+            if (!viz_movie_close(m, err, sizeof err)) {
+                snprintf(v->error, sizeof v->error, "%s", err);
+                fprintf(stderr, "chansim: --record: %s\n", err);
+            }
+        }
         return !v->error[0];
     }
     if (v->mode == VIZ_WINDOW)

@@ -23,7 +23,8 @@ struct viz {
     int width, height;      /* frame (record, offscreen) or initial window size */
     int fps;
     double speed;
-    char *record_dir;       /* owned */
+    char *record_dir;       /* owned: a folder of PNG frames, or a movie's file */
+    struct viz_movie *movie; /* recording into a GIF or an MP4 */
     char *font_dir;         /* owned, or NULL */
     SDL_Window *win;        /* VIZ_WINDOW */
     SDL_Renderer *ren;
