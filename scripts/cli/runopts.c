@@ -261,7 +261,8 @@ static const runopts_flag_t flags[] = {
     {"--help", NULL, ALL, NULL, 0, 0, 0, NULL, "this text"},
     {"--view", NULL, RUN, set_switch, AT(view.live), 0, 0, NULL, "animate the run in a window (keys: ? in the window)"},
     {"--record", "DIR", RUN, set_string, AT(view.record_dir), 0, 0, NULL,
-     "write the animation as PNG frames DIR/frame_000001.png ...\n(no display needed); frames already in DIR are replaced"},
+     "write the animation as PNG frames DIR/frame_000001.png ...\n(no display needed); frames already in DIR are replaced;\n"
+     "DIR ending in .gif: one animated GIF; in .mp4: a video (ffmpeg)"},
     {"--fps", "N", RUN, set_int, AT(view.fps), 1, 240, "frames per second from 1 to 240",
      "frames per second of --record's video (default 30)"},
     {"--speed", "X", RUN, set_real, AT(view.speed), 0.001, 1e6, "a factor from 0.001 to 1000000",
