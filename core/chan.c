@@ -16,6 +16,7 @@
 
 #include "invariant.h"
 #include "mem.h"
+#include "race.h"
 
 typedef struct selstate {
     int fired;  /* index of the case that fired, or -1 */
@@ -221,16 +222,52 @@ static void wake(sudog_t *s, bool success)
     sched_ready(s->g);
 }
 
+/* ---- the race detector's view (race.h) ----------------------------------
+ * A send completes through the buffer (or hands over to a receiver), a
+ * receive completes from it (or from a sender): the clocks move as in Go's
+ * chan.go under -race. g NULL is the running goroutine. */
+
+/* g sent on c (its value entered the buffer or went to a receiver). */
+static inline void race_sent(chan_t *c, g_t *g)
+{
+    if (__builtin_expect(race_active != NULL, 0))
+        race_chan_buffered_slow(g, c->hdr.id, c->cap, true);
+}
+
+static inline void race_received(chan_t *c, g_t *g)
+{
+    if (__builtin_expect(race_active != NULL, 0))
+        race_chan_buffered_slow(g, c->hdr.id, c->cap, false);
+}
+
+/* A value passed from sender to receiver: an unbuffered rendezvous, or a
+ * buffered channel's send and receive of one element (Go pretends it
+ * went through the buffer). */
+static inline void race_handoff(chan_t *c, g_t *sender, g_t *receiver)
+{
+    if (__builtin_expect(race_active != NULL, 0)) {
+        if (c->cap == 0) {
+            race_chan_sync_slow(sender, receiver, c->hdr.id);
+        } else {
+            race_chan_buffered_slow(sender, c->hdr.id, c->cap, true);
+            race_chan_buffered_slow(receiver, c->hdr.id, c->cap, false);
+        }
+    }
+}
+
 /* ---- the operations, immediate part ------------------------------------ */
 
 /* Send now if possible. Returns true if done. Panics on a closed channel. */
 static bool send_now(chan_t *c, const void *elem)
 {
+    if (__builtin_expect(race_active != NULL, 0))
+        race_chan_send_check_slow(c->hdr.id, c->hdr.name);
     if (c->closed)
         go_panic("send on closed channel");
     sudog_t *r = dequeue(&c->recvq);
     if (r) {
         /* Buffer empty (else no receiver would wait): hand over directly. */
+        race_handoff(c, NULL, r->g);
         copy_elem(c, r->elem, elem);
         uint64_t to = go_id(r->g);
         wake(r, true);
@@ -238,6 +275,7 @@ static bool send_now(chan_t *c, const void *elem)
         return true;
     }
     if (c->count < c->cap) {
+        race_sent(c, NULL);
         if (c->elem_size)
             copy_elem(c, slot(c, c->count), elem);
         c->count++;
@@ -251,6 +289,7 @@ static bool send_now(chan_t *c, const void *elem)
 static bool recv_now(chan_t *c, void *elem, bool *ok)
 {
     if (c->closed && c->count == 0) {
+        race_acquire(c->hdr.id, 0);
         zero_elem(c, elem);
         *ok = false;
         sched_emit(EV_CHAN_RECV, c->hdr.id, 0, 0, NULL);
@@ -259,8 +298,12 @@ static bool recv_now(chan_t *c, void *elem, bool *ok)
     sudog_t *s = c->closed ? NULL : dequeue(&c->sendq);
     if (s) {
         if (c->cap == 0) {
+            race_handoff(c, s->g, NULL);
             copy_elem(c, elem, s->elem);
         } else {
+            /* The head's value, then the sender's into the freed slot. */
+            race_received(c, NULL);
+            race_sent(c, s->g);
             /* Full buffer: take the head, the sender's value goes to the
              * tail, so global order stays the order of sends. */
             copy_elem(c, elem, slot(c, 0));
@@ -274,6 +317,7 @@ static bool recv_now(chan_t *c, void *elem, bool *ok)
         return true;
     }
     if (c->count > 0) {
+        race_received(c, NULL);
         copy_elem(c, elem, slot(c, 0));
         c->head = c->head + 1 == c->cap ? 0 : c->head + 1;
         c->count--;
@@ -288,6 +332,7 @@ static bool recv_now(chan_t *c, void *elem, bool *ok)
 
 void chan_send(chan_t *c, const void *elem)
 {
+    sched_point();
     if (!c) {
         sched_park(WAIT_CHAN_SEND_NIL, 0);
         go_fatal("unreachable: woke from a nil channel send");
@@ -304,6 +349,7 @@ void chan_send(chan_t *c, const void *elem)
 
 bool chan_recv(chan_t *c, void *elem)
 {
+    sched_point();
     if (!c) {
         sched_park(WAIT_CHAN_RECV_NIL, 0);
         go_fatal("unreachable: woke from a nil channel receive");
@@ -322,6 +368,7 @@ bool chan_recv(chan_t *c, void *elem)
 
 bool chan_try_send(chan_t *c, const void *elem)
 {
+    sched_point();
     if (!c)
         return false;
     return send_now(c, elem);
@@ -329,6 +376,7 @@ bool chan_try_send(chan_t *c, const void *elem)
 
 bool chan_try_recv(chan_t *c, void *elem, bool *ok)
 {
+    sched_point();
     bool okv = false;
     bool done = c && recv_now(c, elem, &okv);
     if (ok)
@@ -338,10 +386,13 @@ bool chan_try_recv(chan_t *c, void *elem, bool *ok)
 
 void chan_close(chan_t *c)
 {
+    sched_point();
     if (!c)
         go_panic("close of nil channel");
     if (c->closed)
         go_panic("close of closed channel");
+    if (__builtin_expect(race_active != NULL, 0))
+        race_chan_close_slow(c->hdr.id, c->hdr.name);
     c->closed = true;
     sched_emit(EV_CHAN_CLOSE, c->hdr.id, c->count, 0, NULL);
     /* Receivers first, then senders, each in queue order (a documented
@@ -349,10 +400,15 @@ void chan_close(chan_t *c)
     sudog_t *s;
     while ((s = dequeue(&c->recvq))) {
         zero_elem(c, s->elem);
+        if (__builtin_expect(race_active != NULL, 0))
+            race_acquire_slow(s->g, c->hdr.id, 0);
         wake(s, false);
     }
-    while ((s = dequeue(&c->sendq)))
+    while ((s = dequeue(&c->sendq))) {
+        if (__builtin_expect(race_active != NULL, 0))
+            race_acquire_slow(s->g, c->hdr.id, 0);
         wake(s, false);
+    }
 }
 
 void chan_send_i64(chan_t *c, int64_t v)
@@ -391,7 +447,10 @@ int chan_select(select_case_t *cases, int n, bool has_default)
             only = i;
         }
     }
-    /* One case and no default compiles to a plain channel operation. */
+    /* One case and no default compiles to a plain channel operation (whose
+     * decision point is its own). */
+    if (!(n == 1 && !has_default))
+        sched_point();
     if (n == 1 && !has_default) {
         select_case_t *k = &cases[0];
         if (k->dir == SELECT_SEND)

@@ -42,6 +42,7 @@
 #include "duration.h"
 #include "invariant.h"
 #include "mem.h"
+#include "race.h"
 #include "timer.h"
 #include "timerq.h"
 
@@ -187,8 +188,14 @@ static void cancel(ctx_t *c, bool remove, const go_error_t *err, const go_error_
         cause = err;
     if (c->err)
         return;
+    /* No decision point inside (closing Done is one): the tree is half
+     * cancelled until this returns. */
+    sched_points_hold();
     c->err = err;
     c->cause = cause;
+    /* Go's cancelCtx sets err under its mutex: cancel happens before Err()
+     * reports it (race.h). */
+    race_release_merge(c->hdr.id, 0);
     if (c->kind != CTX_AFTER_FUNC)
         sched_emit(EV_CTX_CANCEL, c->hdr.id, 0, 0, err->msg);
     if (c->done)
@@ -213,6 +220,7 @@ static void cancel(ctx_t *c, bool remove, const go_error_t *err, const go_error_
             go_spawn(after_entry, a, "context.AfterFunc");
         }
     }
+    sched_points_release();
 }
 
 /* Go's propagateCancel: arrange for child to be cancelled with parent. */
@@ -330,6 +338,7 @@ void ctx_cancel(ctx_t *c)
 void ctx_cancel_cause(ctx_t *c, const go_error_t *cause)
 {
     need(c);
+    sched_point();
     if (c->kind == CTX_CANCEL || c->kind == CTX_DEADLINE)
         cancel(c, true, &GO_ERR_CANCELED, cause);
 }
@@ -347,9 +356,14 @@ chan_t *ctx_done(ctx_t *c)
 const go_error_t *ctx_err(ctx_t *c)
 {
     need(c);
+    sched_point();
     while (c->kind == CTX_VALUE)
         c = c->parent;
-    return c->kind == CTX_CANCEL || c->kind == CTX_DEADLINE ? c->err : NULL;
+    if (c->kind != CTX_CANCEL && c->kind != CTX_DEADLINE)
+        return NULL;
+    if (c->err)
+        race_acquire(c->hdr.id, 0);
+    return c->err;
 }
 
 const go_error_t *ctx_cause(ctx_t *c)

@@ -11,9 +11,12 @@
  */
 #include "sched_internal.h"
 
+#include "race.h"
+
 #include <string.h>
 
 sched_t *sched_cur;
+bool sched_points_on;
 
 /* The trace digest of an interned name; the last one is cached (interned
  * strings never change, so the pointer identifies the text). */
@@ -179,6 +182,12 @@ g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
     s->alive++;
     emit_dd(s, EV_GO_SPAWN, g->created_by, g->id, (int64_t)g->created_by, 0, g->name,
             name_digest(s, g->name));
+    if (s->race) {
+        race_t *outer = race_active;
+        race_active = s->race; /* main is spawned before the loop starts */
+        race_go_start_slow(creator, g);
+        race_active = outer;
+    }
     runq_push(s, g);
     return g;
 }
@@ -250,6 +259,15 @@ static inline void start_step(sched_t *s, g_t *g)
     s->last_g = g;
     s->running = g;
     g->state = G_RUNNING;
+    if (__builtin_expect(s->at_point != NULL, 0)) {
+        /* The step after a decision point: nothing to show if the same
+         * goroutine goes on, else its preemption. */
+        g_t *p = s->at_point;
+        s->at_point = NULL;
+        if (p == g)
+            return;
+        emit(s, EV_GO_YIELD, p->id, 0, 1, 0, NULL);
+    }
     emit(s, EV_GO_RUN, g->id, 0, 0, 0, NULL);
 }
 
@@ -302,6 +320,8 @@ static void switch_out(sched_t *s, g_t *g)
 static void g_finish(sched_t *s, g_t *g)
 {
     emit(s, EV_GO_EXIT, g->id, 0, 0, 0, NULL);
+    if (s->race)
+        race_go_end_slow(g);
     g->state = G_DEAD;
     if (g == s->main_g) {
         s->main_exited = true;
@@ -367,6 +387,36 @@ void go_yield(void)
     switch_out(s, g);
 }
 
+/* A decision point (see sched.h): the running goroutine goes back to the
+ * run queue and the next step is chosen among every runnable goroutine,
+ * itself included. Nothing to decide when nobody else can run now. */
+void sched_point_slow(void)
+{
+    sched_t *s = sched_cur;
+    g_t *g = s ? s->running : NULL;
+    if (!g || g->killed || s->stop || g->panicked || s->points_held)
+        return;
+    s->points++;
+    if (s->runq_len == 0 && timerq_next(s->timers) > s->now)
+        return;
+    g->state = G_RUNNABLE;
+    runq_push(s, g);
+    s->at_point = g;
+    switch_out(s, g);
+}
+
+void sched_points_hold(void)
+{
+    if (sched_cur)
+        sched_cur->points_held++;
+}
+
+void sched_points_release(void)
+{
+    if (sched_cur)
+        sched_cur->points_held--;
+}
+
 void go_exit(void)
 {
     sched_t *s = need_running("go_exit");
@@ -416,7 +466,11 @@ void sched_each_goroutine(sched_t *s, void (*fn)(void *ud, g_t *g), void *ud)
 static sched_result_t loop(sched_t *s)
 {
     sched_t *outer = sched_cur;
+    race_t *outer_race = race_active;
+    bool outer_points = sched_points_on;
     sched_cur = s;
+    race_active = s->race;
+    sched_points_on = s->cfg.sync_points;
     s->stop = false;
     for (;;) {
         if (s->stop)
@@ -483,6 +537,8 @@ static sched_result_t loop(sched_t *s)
             s->step_hook(s->step_ud);
     }
     sched_cur = outer;
+    race_active = outer_race;
+    sched_points_on = outer_points;
     return s->result;
 }
 

@@ -110,6 +110,8 @@ typedef struct sched_config {
     size_t replay_len;          /* number of entries in replay */
     bool main_exit_ends_run;    /* Go: the program ends when main returns */
     simtime_t until;            /* stop at this simulated time; 0: no limit */
+    bool sync_points;           /* every synchronising operation is a decision (sched_point) */
+    bool race;                  /* run the race detector (race.h) */
 } sched_config_t;
 
 /* A config with Go's defaults: FIFO, seed 1, the program ends with main. */
@@ -155,6 +157,34 @@ bool sched_replay_diverged(const sched_t *s);
 /* The one choice function: a number in [0, n) for a decision of the given
  * kind, from the run's policy. n must be >= 1. */
 uint32_t sched_decide(sched_t *s, sched_choice_t kind, uint32_t n);
+
+/* ---- decision points ----------------------------------------------------
+ * With cfg.sync_points (the exploring policies: random, PCT, replay), every
+ * synchronising operation of a goroutine is a scheduling decision whether
+ * or not it blocks: just before it takes effect, the running goroutine goes
+ * back to the run queue and sched_decide picks who runs next among all
+ * runnable goroutines, itself included (a preemption when it is not
+ * picked: "go.yield" with a = 1 in the trace). Channel operations, select,
+ * Mutex/RWMutex, WaitGroup, Once, Cond, semaphores, context cancel and
+ * Err, shared variables and atomics call sched_point(); goroutine start is
+ * one already (go_spawn queues the new goroutine). Without sync_points
+ * (FIFO) a point is one inline test and changes nothing. */
+extern bool sched_points_on; /* internal: cfg.sync_points of the running scheduler */
+void sched_point_slow(void);
+static inline void sched_point(void)
+{
+    if (__builtin_expect(sched_points_on, 0))
+        sched_point_slow();
+}
+/* Suspend decision points while a composite operation has a waiter
+ * registered that must not be woken before it parks (Cond.Wait's unlock,
+ * a context's cancel); nests. Internal to core. */
+void sched_points_hold(void);
+void sched_points_release(void);
+/* Decision points reached so far (a run's length for PCT's horizon). */
+uint64_t sched_points(const sched_t *s);
+/* The run's race detector, or NULL without cfg.race. */
+struct race *sched_race(const sched_t *s);
 
 /* The run's random streams, split by purpose so that the schedule policy
  * does not change what the workload draws. */
@@ -210,6 +240,8 @@ go_panic_hook_t go_panic_hook(const g_t *g);
  * the dump prints "<name>()". */
 typedef void (*go_frames_hook_t)(g_t *g, char *buf, size_t size);
 void sched_set_frames_hook(sched_t *s, go_frames_hook_t hook);
+/* The frames hook's text for g ("" without a hook); returns its length. */
+size_t sched_frames(sched_t *s, g_t *g, char *buf, size_t size);
 
 /* ---- groups: goroutines that fail and pause together ------------------- */
 

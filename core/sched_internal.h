@@ -89,6 +89,10 @@ struct sched {
     bool main_goexit;           /* main called Goexit */
     uint64_t next_gid;
     uint64_t spawned, alive, steps;
+    uint64_t points;            /* decision points reached (sched_point) */
+    struct race *race;          /* the race detector, or NULL (cfg.race) */
+    g_t *at_point;              /* the goroutine whose decision point ended the step */
+    int points_held;            /* sched_points_hold nesting */
 
     bool stop;                  /* end the loop before the next step */
     sched_result_t result;      /* why the run ended */

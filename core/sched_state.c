@@ -10,6 +10,8 @@
  */
 #include "sched_internal.h"
 
+#include "race.h"
+
 #include <string.h>
 
 static const char *const reason_text[WAIT_REASON_COUNT] = {
@@ -99,6 +101,8 @@ sched_t *sched_create(const sched_config_t *cfg)
                 s->pct_changes[j - 1] = t;
             }
     }
+    if (s->cfg.race)
+        s->race = race_new(s);
     coro_install_overflow_handler(overflow_who);
     return s;
 }
@@ -128,6 +132,7 @@ void sched_destroy(sched_t *s)
         free(o);
         o = prev;
     }
+    race_free(s->race);
     timerq_destroy(s->timers);
     coro_pool_destroy(s->pool);
     for (size_t i = 0; i < s->intern_cap; i++)
@@ -157,6 +162,18 @@ struct ctx **sched_ctx_roots(sched_t *s) { return s->ctx_roots; }
 void sched_set_until(sched_t *s, simtime_t until) { s->cfg.until = until; }
 void sched_exit(sched_t *s) { s->stop = true; s->result = SCHED_EXITED; }
 void sched_set_frames_hook(sched_t *s, go_frames_hook_t hook) { s->frames_hook = hook; }
+uint64_t sched_points(const sched_t *s) { return s->points; }
+struct race *sched_race(const sched_t *s) { return s->race; }
+
+size_t sched_frames(sched_t *s, g_t *g, char *buf, size_t size)
+{
+    if (!size)
+        return 0;
+    buf[0] = 0;
+    if (s->frames_hook)
+        s->frames_hook(g, buf, size);
+    return strlen(buf);
+}
 
 simtime_t sched_now(void)
 {

@@ -29,6 +29,8 @@
 
 #include <stddef.h>
 
+#include "race.h"
+
 typedef enum sema_wstate {
     SW_QUEUED,   /* in the queue, parked */
     SW_GRANTED,  /* Release gave it its tokens and readied it */
@@ -133,6 +135,7 @@ static void cancel_waiter(void *arg)
 
 static void release(semaphore_t *s, int64_t n)
 {
+    race_release_merge(s->hdr.id, 0);
     s->cur -= n;
     if (s->cur < 0)
         go_panic("semaphore: released more than held");
@@ -144,12 +147,14 @@ const go_error_t *semaphore_acquire(semaphore_t *s, ctx_t *ctx, int64_t n)
 {
     if (!ctx)
         go_panic("runtime error: invalid memory address or nil pointer dereference");
+    sched_point();
     /* A context already done fails even if tokens are free. */
     const go_error_t *err = ctx_err(ctx);
     if (err)
         return err;
     if (s->size - s->cur >= n && s->nwaiters == 0) {
         s->cur += n;
+        race_acquire(s->hdr.id, 0);
         sched_emit(EV_LOCK, s->hdr.id, 1, n, NULL);
         return NULL;
     }
@@ -175,6 +180,7 @@ const go_error_t *semaphore_acquire(semaphore_t *s, ctx_t *ctx, int64_t n)
     if (after && ctx_after_stop(after))
         w->refs--; /* the AfterFunc will never run */
     if (w->state == SW_GRANTED) {
+        race_acquire(s->hdr.id, 0);
         sched_emit(EV_LOCK, s->hdr.id, 1, n, NULL);
         /* Granted; but a context done meanwhile still fails the call. */
         err = ctx_err(ctx);
@@ -189,8 +195,10 @@ const go_error_t *semaphore_acquire(semaphore_t *s, ctx_t *ctx, int64_t n)
 
 bool semaphore_try_acquire(semaphore_t *s, int64_t n)
 {
+    sched_point();
     if (s->size - s->cur < n || s->nwaiters != 0)
         return false;
+    race_acquire(s->hdr.id, 0);
     s->cur += n;
     sched_emit(EV_LOCK, s->hdr.id, 1, n, NULL);
     return true;
@@ -198,5 +206,6 @@ bool semaphore_try_acquire(semaphore_t *s, int64_t n)
 
 void semaphore_release(semaphore_t *s, int64_t n)
 {
+    sched_point();
     release(s, n);
 }

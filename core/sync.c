@@ -43,6 +43,8 @@
 
 #include <stddef.h>
 
+#include "race.h"
+
 /* Go's starvationThresholdNs. */
 #define MUTEX_STARVATION_NS SIM_MS
 /* Go's rwmutexMaxReaders. */
@@ -214,24 +216,44 @@ void mutex_free(mutex_t *m)
     obj_free(m);
 }
 
+/* Race clocks (race.h), as Go's sync under -race: a Mutex's Unlock
+ * releases to its Lock; an RWMutex's writer Unlock releases to RLock and
+ * Lock (sub 0, Go's readerSem), RUnlock merges into what Lock acquires
+ * (sub 1, Go's writerSem); WaitGroup's Add/Done merge into Wait's; Once's
+ * f releases to every Do that returns; Signal and Broadcast merge into the
+ * Wait they wake. */
+enum { RW_READ = 0, RW_WRITE = 1 };
+
 void mutex_lock(mutex_t *m)
 {
+    sched_point();
     mu_lock(&m->mu, m->hdr.id);
+    race_acquire(m->hdr.id, 0);
     sched_emit(EV_LOCK, m->hdr.id, 0, 0, NULL);
 }
 
-void mutex_unlock(mutex_t *m)
+/* Unlock without a decision point (Cond.Wait, with its waiter queued). */
+static void unlock_here(mutex_t *m)
 {
     if (!m->mu.locked)
         go_fatal("sync: unlock of unlocked mutex");
+    race_release(m->hdr.id, 0);
     sched_emit(EV_UNLOCK, m->hdr.id, 0, 0, NULL);
     mu_unlock(&m->mu);
 }
 
+void mutex_unlock(mutex_t *m)
+{
+    sched_point();
+    unlock_here(m);
+}
+
 bool mutex_try_lock(mutex_t *m)
 {
+    sched_point();
     if (!mu_try_lock(&m->mu))
         return false;
+    race_acquire(m->hdr.id, 0);
     sched_emit(EV_LOCK, m->hdr.id, 0, 0, NULL);
     return true;
 }
@@ -270,6 +292,7 @@ void rwmutex_free(rwmutex_t *rw)
 
 void rwmutex_rlock(rwmutex_t *rw)
 {
+    sched_point();
     if (++rw->reader_count < 0) {
         /* A writer is pending or active: wait until its Unlock, which
          * counts this reader in before waking it. */
@@ -281,24 +304,29 @@ void rwmutex_rlock(rwmutex_t *rw)
     } else {
         rw->readers++;
     }
+    race_acquire(rw->hdr.id, RW_READ);
     sched_emit(EV_LOCK, rw->hdr.id, 1, 0, NULL);
 }
 
 bool rwmutex_try_rlock(rwmutex_t *rw)
 {
+    sched_point();
     if (rw->reader_count < 0)
         return false;
     rw->reader_count++;
     rw->readers++;
+    race_acquire(rw->hdr.id, RW_READ);
     sched_emit(EV_LOCK, rw->hdr.id, 1, 0, NULL);
     return true;
 }
 
 void rwmutex_runlock(rwmutex_t *rw)
 {
+    sched_point();
     int64_t r = rw->reader_count - 1;
     if (r < 0 && (r + 1 == 0 || r + 1 == -RW_MAX_READERS))
         go_fatal("sync: RUnlock of unlocked RWMutex");
+    race_release_merge(rw->hdr.id, RW_WRITE);
     rw->reader_count = r;
     rw->readers--;
     sched_emit(EV_UNLOCK, rw->hdr.id, 1, 0, NULL);
@@ -312,6 +340,7 @@ void rwmutex_runlock(rwmutex_t *rw)
 
 void rwmutex_lock(rwmutex_t *rw)
 {
+    sched_point();
     simtime_t start = sched_now();
     bool waited = mu_lock(&rw->w, rw->hdr.id);
     /* Announce the writer; r readers are still inside. */
@@ -327,11 +356,14 @@ void rwmutex_lock(rwmutex_t *rw)
         rw->contended++;
         rw->wait_ns += sched_now() - start;
     }
+    race_acquire(rw->hdr.id, RW_READ);
+    race_acquire(rw->hdr.id, RW_WRITE);
     sched_emit(EV_LOCK, rw->hdr.id, 0, 0, NULL);
 }
 
 bool rwmutex_try_lock(rwmutex_t *rw)
 {
+    sched_point();
     if (!mu_try_lock(&rw->w))
         return false;
     if (rw->reader_count != 0) {
@@ -340,15 +372,19 @@ bool rwmutex_try_lock(rwmutex_t *rw)
     }
     rw->reader_count = -RW_MAX_READERS;
     rw->writer_holds = true;
+    race_acquire(rw->hdr.id, RW_READ);
+    race_acquire(rw->hdr.id, RW_WRITE);
     sched_emit(EV_LOCK, rw->hdr.id, 0, 0, NULL);
     return true;
 }
 
 void rwmutex_unlock(rwmutex_t *rw)
 {
+    sched_point();
     int64_t r = rw->reader_count + RW_MAX_READERS;
     if (r >= RW_MAX_READERS)
         go_fatal("sync: Unlock of unlocked RWMutex");
+    race_release(rw->hdr.id, RW_READ);
     rw->reader_count = r;
     rw->writer_holds = false;
     sched_emit(EV_UNLOCK, rw->hdr.id, 0, 0, NULL);
@@ -389,6 +425,9 @@ void waitgroup_free(waitgroup_t *wg)
 
 void waitgroup_add(waitgroup_t *wg, int64_t delta)
 {
+    sched_point();
+    if (delta < 0)
+        race_release_merge(wg->hdr.id, 0);
     int64_t v = wg->count + delta;
     wg->count = v;
     if (v < 0)
@@ -408,10 +447,14 @@ void waitgroup_done(waitgroup_t *wg)
 
 void waitgroup_wait(waitgroup_t *wg)
 {
-    if (wg->count == 0)
+    sched_point();
+    if (wg->count == 0) {
+        race_acquire(wg->hdr.id, 0);
         return;
+    }
     waiter_t w;
     wq_park(&wg->q, &w, false, WAIT_WAITGROUP, wg->hdr.id);
+    race_acquire(wg->hdr.id, 0);
     /* Released at zero; an Add (and perhaps a Wait) since then reused
      * the group before this Wait returned. */
     if (wg->count != 0 || wg->q.n != 0)
@@ -479,6 +522,7 @@ static bool once_frame_of(const once_frame_t *f, const sched_t *s, uint64_t gid)
 
 static void once_finish(once_t *o)
 {
+    race_release_merge(o->hdr.id, 0);
     o->done = true;
     mu_unlock(&o->mu);
 }
@@ -517,11 +561,15 @@ void once_free(once_t *o)
 
 void once_do(once_t *o, void (*f)(void *), void *arg)
 {
-    if (o->done)
+    sched_point();
+    if (o->done) {
+        race_acquire(o->hdr.id, 0);
         return;
+    }
     mu_lock(&o->mu, o->hdr.id);
     if (o->done) {
         mu_unlock(&o->mu);
+        race_acquire(o->hdr.id, 0);
         return;
     }
     g_t *g = go_self();
@@ -571,15 +619,19 @@ void cond_wait(cond_t *c)
         go_panic("runtime error: invalid memory address or nil pointer dereference");
     /* Go takes its ticket before unlocking L, so a Signal sent between
      * the Unlock and the park is not lost; here nothing runs in between. */
+    sched_point();
     waiter_t w = {.g = go_self()};
     wq_push_back(&c->q, &w);
-    mutex_unlock(c->l);
+    unlock_here(c->l);
     sched_park(WAIT_COND, c->hdr.id);
+    race_acquire(c->hdr.id, 0);
     mutex_lock(c->l);
 }
 
 void cond_signal(cond_t *c)
 {
+    sched_point();
+    race_release_merge(c->hdr.id, 0);
     waiter_t *w = wq_pop_front(&c->q);
     if (w)
         sched_ready(w->g);
@@ -587,5 +639,7 @@ void cond_signal(cond_t *c)
 
 void cond_broadcast(cond_t *c)
 {
+    sched_point();
+    race_release_merge(c->hdr.id, 0);
     wq_ready_all(&c->q);
 }

@@ -77,8 +77,11 @@ int trace_format(const trace_event_t *ev, char *buf, size_t size)
     switch (ev->kind) {
     case EV_GO_SPAWN:
         return snprintf(buf, size, "%s g%llu %s g%llu %s", ts, g, k, o, d);
-    case EV_GO_RUN:
     case EV_GO_YIELD:
+        if (a) /* preempted at a decision point (sched_point) */
+            return snprintf(buf, size, "%s g%llu %s preempted", ts, g, k);
+        return snprintf(buf, size, "%s g%llu %s", ts, g, k);
+    case EV_GO_RUN:
     case EV_GO_EXIT:
         return snprintf(buf, size, "%s g%llu %s", ts, g, k);
     case EV_GO_BLOCK:

@@ -20,7 +20,7 @@ typedef enum trace_kind {
     EV_GO_RUN,      /* the goroutine starts or resumes running */
     EV_GO_BLOCK,    /* a: wait reason; obj: what it waits on */
     EV_GO_WAKE,     /* obj: goroutine made runnable */
-    EV_GO_YIELD,    /* runtime.Gosched */
+    EV_GO_YIELD,    /* runtime.Gosched; a = 1: preempted at a decision point */
     EV_GO_EXIT,     /* the goroutine returned */
     EV_CHAN_MAKE,   /* obj: channel; a: capacity */
     EV_CHAN_SEND,   /* obj: channel; a: buffered count after; b: receiver id or 0 */
