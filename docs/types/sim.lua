@@ -224,6 +224,23 @@ function sim.context.without_cancel(parent) end
 
 -- ---- sync --------------------------------------------------------------------
 
+---A variable goroutines share: every read and write is a scheduling decision
+---under random, pct and replay, and an access the race detector checks (--race).
+---@param name string shown in race reports
+---@param init any the initial value
+---@return sim.Shared
+function sim.shared(name, init) end
+
+---sync/atomic on an integer: each operation a scheduling decision, never a race.
+---@param name string
+---@param init? integer 0 by default
+---@return sim.Atomic
+function sim.atomic(name, init) end
+
+---The run's strategy: "fifo", "random", "pct" or "replay".
+---@return string
+function sim.strategy() end
+
 ---sync.Mutex.
 ---@return sim.Mutex
 function sim.mutex() end
@@ -695,6 +712,41 @@ function WaitGroup:wait() end
 ---The counter.
 ---@return integer
 function WaitGroup:count() end
+
+---A shared variable (sim.shared): v.value reads, v.value = x writes.
+---@class sim.Shared
+---@field value any
+---@field name string
+local Shared = {}
+---v.value
+---@return any
+function Shared:read() end
+---v.value = x
+---@param x any
+function Shared:write(x) end
+
+---atomic.Int64 (sim.atomic).
+---@class sim.Atomic
+local Atomic = {}
+---a.Load()
+---@return integer
+function Atomic:load() end
+---a.Store(x)
+---@param x integer
+function Atomic:store(x) end
+---a.Add(d): the new value.
+---@param d integer
+---@return integer
+function Atomic:add(d) end
+---a.Swap(x): the old value.
+---@param x integer
+---@return integer
+function Atomic:swap(x) end
+---a.CompareAndSwap(old, new)
+---@param old integer
+---@param new integer
+---@return boolean
+function Atomic:compare_and_swap(old, new) end
 
 ---sync.Once.
 ---@class sim.Once

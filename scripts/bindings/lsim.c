@@ -860,6 +860,7 @@ int luaopen_chansim(lua_State *L)
     lua_setfield(L, t, "params");
     lsim_open_sync(L, t);
     lsim_open_ctx(L, t);
+    lsim_open_shared(L, t);
     lsim_open_metrics(L, t);
     lsim_open_patterns(L, t);
     return 1;

@@ -57,6 +57,8 @@ void lsim_push_ref(lua_State *L, int ref);
 /* Register more functions into the sim table (for the sync, context,
  * pattern and world bindings, each in its own file). */
 void lsim_open_sync(lua_State *L, int simtable);
+/* sim.shared and sim.atomic (lsim_shared.c). */
+void lsim_open_shared(lua_State *L, int simtable);
 void lsim_open_ctx(lua_State *L, int simtable);
 /* sim.counter, sim.gauge, sim.histogram and the bucket helpers
  * (scripts/lsim_metrics.c, on core/metrics.h). */

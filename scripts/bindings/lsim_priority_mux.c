@@ -193,6 +193,8 @@ static void push_source_stats(lua_State *L, const priority_mux_source_t *s)
 static int pm_stats(lua_State *L)
 {
     lpmux_t *u = check_pmux(L, 1);
+    if (go_self())
+        priority_mux_settle(u->pm);
     int n = priority_mux_count(u->pm);
     int64_t gen = 0, fwd = 0, drop = 0, lost = 0, canceled = 0;
     lua_createtable(L, 0, 8);

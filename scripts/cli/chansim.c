@@ -56,7 +56,7 @@ static void usage_main(FILE *f)
             "\n"
             "exit status: 0 expectations held, 1 an expectation failed,\n"
             "             2 the simulated program failed (deadlock, panic, leak),\n"
-            "             3 a scenario or usage error\n",
+            "             3 a scenario or usage error, 66 a data race (--race)\n",
             CHANSIM_VERSION);
 }
 
@@ -112,6 +112,10 @@ static void write_reproduce(FILE *out, host_t *h, const host_options_t *opt, int
             i++;
         }
     }
+    if (opt->race)
+        fputs(" --race", out);
+    if (opt->preempt)
+        fprintf(out, " --preempt %d", opt->preempt);
 }
 
 static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int status,
@@ -156,6 +160,8 @@ static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int s
     for (size_t i = 0; i < n; i++)
         failed += !e[i].ok;
     fprintf(out, "expectations: %zu passed, %zu failed\n", n - failed, failed);
+    if (opt->race)
+        fprintf(out, "data races:   %llu\n", (unsigned long long)host_races(h));
     for (size_t i = 0; i < n; i++) {
         char et[48];
         trace_format_time(e[i].t, et, sizeof et);

@@ -89,6 +89,8 @@ static int one_run(const char *path, host_options_t opt, uint64_t seed, const ch
     }
     if (!first && s && *sched_failure_message(s))
         first = sched_failure_message(s);
+    if (!first && host_races(h))
+        first = host_first_race(h);
     fputs("{\"scenario\":", out);
     json_str(out, path);
     fprintf(out, ",\"seed\":%llu,\"strategy\":", (unsigned long long)seed);
@@ -271,6 +273,10 @@ static void report(const explore_t *e)
                 o->host.path, (unsigned long long)(e->first_seed + e->idx[k]), o->strategy);
         for (int s = 0; s < o->host.nsets; s++)
             fprintf(stderr, " --set %s=%s", o->host.sets[s].name, o->host.sets[s].value);
+        if (o->host.race)
+            fputs(" --race", stderr);
+        if (o->host.preempt)
+            fprintf(stderr, " --preempt %d", o->host.preempt);
         fputc('\n', stderr);
         shown++;
     }

@@ -258,6 +258,10 @@ static const runopts_flag_t flags[] = {
      "bound on the scenario's Lua heap (default 512)"},
     {"--instr-budget", "N", ALL, set_i64, AT(host.instr_budget), 1000, (double)INT64_MAX, "an integer of at least 1000",
      "Lua instructions allowed between simulated events\nbefore a run is stopped as an infinite loop (default 100000000)"},
+    {"--race", NULL, ALL, set_switch, AT(host.race), 0, 0, NULL,
+     "Go's race detector: report unsynchronised accesses to shared\nvariables (exit 66 if it finds one and nothing else failed)"},
+    {"--preempt", "N", ALL, set_int, AT(host.preempt), 1, 1000000, "Lua instructions from 1 to 1000000",
+     "Go's asynchronous preemption: a scheduling decision every N\nLua instructions (under random, pct and replay)"},
     {"--help", NULL, ALL, NULL, 0, 0, 0, NULL, "this text"},
     {"--view", NULL, RUN, set_switch, AT(view.live), 0, 0, NULL, "animate the run in a window (keys: ? in the window)"},
     {"--record", "DIR", RUN, set_string, AT(view.record_dir), 0, 0, NULL,
@@ -293,7 +297,8 @@ static const struct {
     {RUNOPTS_EXPLORE, "explore",
      "usage: chansim explore SCENARIO.lua [options]\n\n"
      "Runs the scenario under many seeds of a scheduling policy and reports the\n"
-     "runs that fail (exit 1 or 2), with the command that reproduces each.\n\n",
+     "runs that fail (exit 1, 2 or 66: a data race under --race), with the\n"
+     "command that reproduces each.\n\n",
      "\nStandard output: one JSON line per run, in seed order:\n"
      "  {\"scenario\":..., \"seed\":N, \"strategy\":..., \"exit\":N, \"result\":...,\n"
      "   \"hash\":..., \"events\":N, \"time_ns\":N, \"failures\":N, \"first_failure\":...}\n"

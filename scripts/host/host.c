@@ -36,6 +36,7 @@
 #include "datadir.h"
 #include "lsim.h"
 #include "mem.h"
+#include "race.h"
 
 host_t *host_of(lua_State *L)
 {
@@ -244,6 +245,10 @@ static void create_sched(host_t *h)
     cfg.replay_len = h->opt.replay_len;
     cfg.main_exit_ends_run = false;
     cfg.until = h->opt.until ? h->opt.until : HOST_DEFAULT_UNTIL;
+    /* Every policy but FIFO decides at each synchronising operation; a
+     * replay does too, since what it replays was recorded so. */
+    cfg.sync_points = cfg.policy != SCHED_FIFO;
+    cfg.race = h->opt.race;
     h->s = sched_create(&cfg);
     sched_set_frames_hook(h->s, lgo_frames_hook);
     sched_add_sink(h->s, check_violation_sink, h);
@@ -349,5 +354,21 @@ int host_run(host_t *h)
         for (size_t i = 0; i < h->nexp; i++)
             if (!h->exp[i].ok)
                 status = EXIT_EXPECT;
+    /* Go's race detector: its reports fail a run that would have passed. */
+    if (host_races(h)) {
+        fprintf(stderr, "Found %llu data race(s)\n", (unsigned long long)host_races(h));
+        if (status == EXIT_OK)
+            status = EXIT_RACE;
+    }
     return status;
+}
+
+uint64_t host_races(const host_t *h)
+{
+    return h->s ? race_reports(sched_race(h->s)) : 0;
+}
+
+const char *host_first_race(const host_t *h)
+{
+    return h->s ? race_first(sched_race(h->s)) : "";
 }

@@ -40,6 +40,7 @@ enum {
     EXIT_EXPECT = 1,   /* an expectation failed */
     EXIT_PROGRAM = 2,  /* the simulated program failed: deadlock, panic, leak */
     EXIT_USAGE = 3,    /* a scenario that does not load, or a usage error */
+    EXIT_RACE = 66,    /* --race found a data race and nothing else failed (Go's status) */
 };
 
 typedef struct host_param_override {
@@ -64,6 +65,9 @@ typedef struct host_options {
     const uint32_t *replay;    /* decisions to replay */
     size_t replay_len;
     FILE *out;                 /* program output and summary (stdout) */
+    bool race;                 /* --race: the race detector (core/race.h) */
+    int preempt;               /* --preempt N: a decision point every N Lua instructions
+                                  (Go's asynchronous preemption; 0: none) */
 } host_options_t;
 
 typedef struct host_expect {
@@ -97,6 +101,9 @@ const char *host_scenario_name(const host_t *h);
 sched_result_t host_result(const host_t *h);
 size_t host_expectations(const host_t *h, const host_expect_t **list);
 uint64_t host_leaked(const host_t *h);
+/* Data races reported (--race), and the first one in one line ("" if none). */
+uint64_t host_races(const host_t *h);
+const char *host_first_race(const host_t *h);
 double host_wall_seconds(const host_t *h);
 
 /* Register an observer of trace events that the CLI's outputs attach before

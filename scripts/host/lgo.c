@@ -45,6 +45,7 @@ struct lgo {
     char *panic_frames;     /* frames captured where an error was raised */
     int64_t instr;          /* instructions since the last simulated event */
     uint64_t last_steps;    /* scheduler steps when last counted */
+    int64_t preempt_instr;  /* instructions since the last preemption point (--preempt) */
     bool is_main;           /* the scenario's top-level chunk */
 };
 
@@ -192,6 +193,14 @@ static void panic_hook(g_t *g, const char *msg)
 
 /* ---- the instruction budget --------------------------------------------- */
 
+/* Instructions between two calls of a goroutine's count hook: --preempt's
+ * N when it is shorter than the budget's period. */
+static int hook_every(const host_t *h)
+{
+    int p = h->opt.preempt;
+    return p > 0 && p < HOST_HOOK_EVERY ? p : HOST_HOOK_EVERY;
+}
+
 static void count_hook(lua_State *T, lua_Debug *ar)
 {
     (void)ar;
@@ -203,7 +212,18 @@ static void count_hook(lua_State *T, lua_Debug *ar)
         lg->last_steps = steps;
         lg->instr = 0;
     }
-    lg->instr += HOST_HOOK_EVERY;
+    if (lg->h->opt.preempt > 0 && lg->g && !lg->h->in_check) {
+        /* Go's asynchronous preemption: a decision point between two
+         * instructions. Being switched out is no simulated event: the
+         * budget goes on counting (a spinning goroutine still ends). */
+        lg->preempt_instr += hook_every(lg->h);
+        if (lg->preempt_instr >= lg->h->opt.preempt) {
+            lg->preempt_instr = 0;
+            sched_point();
+            lg->last_steps = sched_steps(lg->h->s);
+        }
+    }
+    lg->instr += hook_every(lg->h);
     if (lg->instr > lg->h->instr_budget) {
         char at[256];
         lua_Debug d;
@@ -279,7 +299,7 @@ lgo_t *lgo_new(host_t *h, lua_State *L, int fn_idx, int nargs, bool is_main)
     lg->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lg->T = T;
     *(lgo_t **)lua_getextraspace(T) = lg;
-    lua_sethook(T, count_hook, LUA_MASKCOUNT, HOST_HOOK_EVERY);
+    lua_sethook(T, count_hook, LUA_MASKCOUNT, hook_every(h));
     lua_pushvalue(L, fn_idx);
     for (int i = 1; i <= nargs; i++)
         lua_pushvalue(L, fn_idx + i);
