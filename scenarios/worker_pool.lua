@@ -12,8 +12,8 @@
 -- What to watch: the "Scaling up/down" lines with their simulated times;
 -- each wave is drained in under 2s, so the pool climbs back down between
 -- waves. "Queue high water" is the high water of pendingJobs (submitted,
--- not yet started): 50, 75, 100 exactly, because Submit never yields and
--- no worker runs while main submits a wave; in waves 2 and 3 idle workers
+-- not yet started): 50, 75, 100 exactly under fifo, because Submit never
+-- yields there and no worker runs while main submits a wave; in waves 2 and 3 idle workers
 -- take their first jobs straight from the sender, so the buffer itself
 -- held at most 69 and 90 (the last column). The queue never fills: the
 -- seed's demo rejects nothing (worker_pool_overload.lua does). Note that
@@ -123,17 +123,22 @@ print(string.format("\nRejected submissions: %d; results received: %d (%d failed
 sim.expect(rejected == 0, "the seed's demo never fills the queue: no \"job queue is full\"")
 sim.expect(final.total_jobs == 225 and final.completed_jobs == 225, "all 225 jobs processed")
 sim.expect(got == 225 and got_failed == final.failed_jobs, "every result reached the collector")
-sim.expect(after_wave[1].queue_high_water == 50 and after_wave[2].queue_high_water == 75 and
-  after_wave[3].queue_high_water == 100, "queue high water 50, 75, 100 after the waves")
+-- Under fifo Submit never yields, so a wave is all queued before a worker
+-- runs; under the exploring strategies every send is a scheduling decision
+-- (as in Go), and workers may take jobs while main is still submitting.
+if sim.strategy() == "fifo" then
+  sim.expect(after_wave[1].queue_high_water == 50 and after_wave[2].queue_high_water == 75 and
+    after_wave[3].queue_high_water == 100, "queue high water 50, 75, 100 after the waves")
+end
 sim.expect(final.failed_jobs >= 5 and final.failed_jobs <= 45, "about 10% of 225 jobs fail (binomial, within 4 sd)")
 sim.expect(final.average_latency >= sim.duration("50ms") and final.average_latency < sim.duration("250ms"),
   "average latency within the job durations (50-250ms)")
 sim.expect(peak <= 20 and ups >= 3, "the pool scales up in every wave and stays within max_workers")
 
--- The exact run of seed 1 under the default (fifo) schedule (workers draw
+-- The exact run of seed 1 under the default (fifo) schedule only (workers draw
 -- their failures in the order they finish: explore other strategies with
 -- --set exact=false).
-if P.exact and sim.seed() == 1 then
+if P.exact and sim.seed() == 1 and sim.strategy() == "fifo" then
   local want = {
     { "500ms", "up", 1 }, { "1s", "up", 1 }, { "1.5s", "down", 1 },
     { "2.5s", "up", 1 }, { "3s", "up", 1 }, { "3.5s", "up", 2 },

@@ -10,6 +10,7 @@
 
 #include "entity.h"
 #include "pattern.h"
+#include "race.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -17,6 +18,7 @@
 typedef struct shared_resource {
     char name[64];
     int64_t value;
+    race_var_t value_var;    /* value as the goroutines share it (race.h) */
     mutex_t *mutex;
     rwmutex_t *rw_mutex;
     mutex_t *log_mutex;
@@ -51,6 +53,8 @@ static void update_with_mutex(shared_resource_t *r, int64_t val)
     note_wait(&r->write_wait_max, t0);
     /* Simulate some work */
     go_sleep((1 + pattern_intn(5)) * SIM_MS);
+    shared_read(&r->value_var);
+    shared_write(&r->value_var);
     r->value += val;
     r->writes++;
     log_access(r);
@@ -64,6 +68,7 @@ static int64_t read_with_mutex(shared_resource_t *r)
     mutex_lock(r->mutex);
     note_wait(&r->read_wait_max, t0);
     go_sleep((1 + pattern_intn(2)) * SIM_MS);
+    shared_read(&r->value_var);
     int64_t v = r->value;
     r->reads++;
     log_access(r);
@@ -78,6 +83,8 @@ static void update_with_rwmutex(shared_resource_t *r, int64_t val)
     rwmutex_lock(r->rw_mutex);
     note_wait(&r->write_wait_max, t0);
     go_sleep((1 + pattern_intn(5)) * SIM_MS);
+    shared_read(&r->value_var);
+    shared_write(&r->value_var);
     r->value += val;
     r->writes++;
     log_access(r);
@@ -91,11 +98,22 @@ static int64_t read_with_rwmutex(shared_resource_t *r)
     rwmutex_rlock(r->rw_mutex);
     note_wait(&r->read_wait_max, t0);
     go_sleep((1 + pattern_intn(2)) * SIM_MS);
+    shared_read(&r->value_var);
     int64_t v = r->value;
     r->reads++;
     log_access(r);
     rwmutex_runlock(r->rw_mutex);
     return v;
+}
+
+/* GetStats' read of value. The seed reads it holding logMutex, which does
+ * not guard value, while the writers write it holding mutex or rwMutex: a
+ * data race (go run -race reports it; so does chansim run --race). The
+ * corrected test reads it once its goroutines are done (after wg.Wait). */
+static int64_t get_stats_value(shared_resource_t *r)
+{
+    shared_read(&r->value_var);
+    return r->value;
 }
 
 typedef struct actor {
@@ -156,6 +174,7 @@ contention_stats_t contention_run_test(ctx_t *ctx, bool use_rwmutex, int readers
     r->mutex = mutex_new();
     r->rw_mutex = rwmutex_new();
     r->log_mutex = mutex_new();
+    r->value_var.name = "value";
     obj_set_name(r->mutex, "mutex");
     obj_set_name(r->rw_mutex, "rwMutex");
     obj_set_name(r->log_mutex, "logMutex");
@@ -184,7 +203,7 @@ contention_stats_t contention_run_test(ctx_t *ctx, bool use_rwmutex, int readers
         .use_rwmutex = use_rwmutex,
         .readers = readers,
         .writers = writers,
-        .final_value = r->value,
+        .final_value = seed_variant ? get_stats_value(r) : 0,
         .access_count = r->access_count,
         .reads = r->reads,
         .writes = r->writes,
@@ -204,6 +223,7 @@ contention_stats_t contention_run_test(ctx_t *ctx, bool use_rwmutex, int readers
     if (!seed_variant) {
         ctx_cancel(run_ctx);
         waitgroup_wait(h->a.wg);
+        st.final_value = get_stats_value(r);
     }
     st.goroutines_after = sched_goroutines_alive(sched_current());
     return st;

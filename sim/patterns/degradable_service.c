@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "pattern.h"
+#include "race.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -73,6 +74,11 @@ struct degradable_service {
     bool cache_enabled;                        /* cacheEnabled (the seed never reads it) */
     bool retry_enabled;                        /* retryEnabled */
     bool feature_flags[FEATURE_COUNT];         /* featureFlags */
+    /* What the seed's goroutines share without a lock (race.h): the
+     * rules write featureFlags, retryEnabled and workerPool while requests
+     * read them. The corrected service keeps its one executor and keeps
+     * its flags as atomics (Go's atomic.Bool): never a race. */
+    race_var_t flags_var, retry_var, pool_var;
     int64_t request_counter;                   /* requestCounter: arrivals in the window */
     int64_t error_counter;                     /* errorCounter: the seed's error count in the window */
     int64_t completed_counter;                 /* corrected: requests finished in the window */
@@ -349,11 +355,36 @@ static void log_line(const char *line)
 
 /* The seed's three rules: each switches features off and replaces the
  * executor (the old one keeps the slots its requests hold). */
+/* A rule writes a flag: a plain write in the seed, an atomic store in the
+ * corrected service. */
+static void flag_written(degradable_service_t *s, race_var_t *v)
+{
+    if (s->cfg.seed_variant) {
+        shared_write(v);
+    } else {
+        sched_point();
+        race_atomic(v, RACE_STORE);
+    }
+}
+
+/* A request reads a flag. */
+static void flag_read(degradable_service_t *s, race_var_t *v)
+{
+    if (s->cfg.seed_variant) {
+        shared_read(v);
+    } else {
+        sched_point();
+        race_atomic(v, RACE_LOAD);
+    }
+}
+
 static void rule_reduced_seed(void *ud)
 {
     degradable_service_t *service = ud;
     log_line("Applying REDUCED service level: disabling analytics, reducing worker pool to 15");
+    flag_written(service, &service->flags_var);
     service->feature_flags[FEATURE_ANALYTICS] = false;
+    shared_write(&service->pool_var);
     service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[REDUCED_SERVICE],
                                                 service->cfg.pool_timeout[REDUCED_SERVICE]);
     publish_flags(service);
@@ -364,8 +395,10 @@ static void rule_minimal_seed(void *ud)
     degradable_service_t *service = ud;
     log_line("Applying MINIMAL service level: disabling recommendations and notifications, "
              "reducing worker pool to 10, shortening timeouts");
+    flag_written(service, &service->flags_var);
     service->feature_flags[FEATURE_RECOMMENDATIONS] = false;
     service->feature_flags[FEATURE_NOTIFICATIONS] = false;
+    shared_write(&service->pool_var);
     service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[MINIMAL_SERVICE],
                                                 service->cfg.pool_timeout[MINIMAL_SERVICE]);
     publish_flags(service);
@@ -376,8 +409,11 @@ static void rule_emergency_seed(void *ud)
     degradable_service_t *service = ud;
     log_line("Applying EMERGENCY service level: disabling full history and retries, "
              "reducing worker pool to 5, shortening timeouts further");
+    flag_written(service, &service->flags_var);
     service->feature_flags[FEATURE_FULL_HISTORY] = false;
+    flag_written(service, &service->retry_var);
     service->retry_enabled = false;
+    shared_write(&service->pool_var);
     service->worker_pool = new_bounded_executor(service, service->cfg.pool_size[EMERGENCY_SERVICE],
                                                 service->cfg.pool_timeout[EMERGENCY_SERVICE]);
     publish_flags(service);
@@ -392,6 +428,8 @@ static void apply_level(degradable_service_t *s, load_manager_level_t level)
              load_manager_level_string(level), s->cfg.pool_size[level],
              (long long)(s->cfg.pool_timeout[level] / SIM_MS));
     log_line(line);
+    flag_written(s, &s->flags_var);
+    flag_written(s, &s->retry_var);
     s->feature_flags[FEATURE_ANALYTICS] = level < REDUCED_SERVICE;
     s->feature_flags[FEATURE_RECOMMENDATIONS] = level < MINIMAL_SERVICE;
     s->feature_flags[FEATURE_NOTIFICATIONS] = level < MINIMAL_SERVICE;
@@ -414,6 +452,9 @@ degradable_service_t *degradable_service_create(const degradable_service_config_
     service->cfg.name = sched_intern(sched_current(), service->cfg.name ? service->cfg.name : "DegradableService");
     service->entity = entity_new("service", service->cfg.name, NULL);
     entity_set_state(service->entity, service->cfg.seed_variant ? "seed" : "corrected");
+    service->flags_var.name = "featureFlags";
+    service->retry_var.name = "retryEnabled";
+    service->pool_var.name = "workerPool";
     service->load_manager = load_manager_create();
     load_manager_set_hysteresis(service->load_manager, service->cfg.down_pct,
                                 service->cfg.min_dwell);
@@ -478,8 +519,10 @@ static const go_error_t *execute(degradable_service_t *s, bounded_executor_t *e,
         switch (level) {
         case FULL_SERVICE:
             process_step(s, 100 * SIM_MS); /* Full processing */
+            flag_read(s, &s->flags_var);
             if (s->feature_flags[FEATURE_ANALYTICS])
                 process_step(s, 50 * SIM_MS); /* Do analytics processing */
+            flag_read(s, &s->flags_var);
             if (s->feature_flags[FEATURE_RECOMMENDATIONS])
                 process_step(s, 50 * SIM_MS); /* Generate recommendations */
             break;
@@ -529,12 +572,15 @@ const go_error_t *degradable_service_handle_request(degradable_service_t *s, ctx
     load_manager_level_t level = load_manager_get_current_level(s->load_manager);
     s->st.by_level[level]++;
     /* Execute with bounded concurrency */
+    shared_read(&s->pool_var);
     const go_error_t *err = execute(s, s->worker_pool, ctx, JOB_REQUEST, level);
     if (err) {
         /* Handle error based on service level */
+        flag_read(s, &s->retry_var);
         if (s->retry_enabled && level < MINIMAL_SERVICE) {
             /* Retry once for less severe degradation levels */
             s->st.retries++;
+            shared_read(&s->pool_var);
             err = execute(s, s->worker_pool, ctx, JOB_RETRY, level);
             if (!err)
                 s->st.retries_succeeded++;

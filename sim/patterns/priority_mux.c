@@ -102,6 +102,7 @@ static void event_source_main(void *p)
     ticker_stop(ticker);      /* defer ticker.Stop() */
     chan_close(src->ch_orig); /* defer close(ch) */
     entity_set_state(src->entity, "closed");
+    src->finished = true;
 }
 
 /* An external source's channel closes once ctx is done and no emitter is
@@ -113,6 +114,7 @@ static void external_closer_main(void *p)
     waitgroup_wait(src->inflight);
     chan_close(src->ch_orig);
     entity_set_state(src->entity, "closed");
+    src->finished = true;
 }
 
 chan_t *priority_mux_event_source(ctx_t *ctx, priority_mux_source_t *src, const priority_mux_config_t *cfg)
@@ -412,6 +414,15 @@ priority_mux_t *priority_mux_start(ctx_t *ctx, const priority_mux_source_t *sour
 
 chan_t *priority_mux_chan(const priority_mux_t *pm) { return pm->multiplexed; }
 int priority_mux_count(const priority_mux_t *pm) { return pm->n; }
+
+void priority_mux_settle(const priority_mux_t *pm)
+{
+    if (!ctx_err(pm->ctx))
+        return;
+    for (int i = 0; i < pm->n; i++)
+        while (!pm->sources[i].finished)
+            go_yield();
+}
 const priority_mux_source_t *priority_mux_source(const priority_mux_t *pm, int i) { return &pm->sources[i]; }
 
 int priority_mux_find(const priority_mux_t *pm, const char *name)

@@ -93,6 +93,7 @@ typedef struct priority_mux_source {
     struct waitgroup *inflight;
     const priority_mux_config_t *cfg;
     ctx_t *ctx;
+    bool finished;          /* its goroutine (or closer) has closed its channel */
 } priority_mux_source_t;
 
 /* EventSource(ctx, name, interval, priority) for src (name, interval and
@@ -115,6 +116,11 @@ chan_t *priority_mux_chan(const priority_mux_t *pm);
 int priority_mux_count(const priority_mux_t *pm);
 /* Source i (counts readable at any time). */
 const priority_mux_source_t *priority_mux_source(const priority_mux_t *pm, int i);
+/* Once ctx is done, let every source finish its accounting (an event cut
+ * off by the deadline counts as canceled in the source's own goroutine,
+ * which may run after the multiplexer has closed its channel). Yields the
+ * caller until then; returns at once before ctx is done. */
+void priority_mux_settle(const priority_mux_t *pm);
 /* The index of the source named name, or -1. */
 int priority_mux_find(const priority_mux_t *pm, const char *name);
 /* One event of external source i, sent with the source's send-or-drop

@@ -17,6 +17,7 @@
 
 #include "mem.h"
 #include "pattern.h"
+#include "race.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -36,6 +37,13 @@ enum {
     M_AVERAGE_LATENCY,
     M_COUNT
 };
+
+/* One of the seed's atomic operations on v (see the struct). */
+static void atomic_op(race_var_t *v, race_atomic_op_t op)
+{
+    sched_point();
+    race_atomic(v, op);
+}
 
 /* AdaptiveWorkerPool implements a worker pool that scales based on load */
 struct worker_pool {
@@ -58,6 +66,11 @@ struct worker_pool {
     worker_pool_options_t opt;
     const char *name;          /* interned */
     bool closed;               /* corrected: Shutdown began */
+    /* The seed's atomics (atomic.AddInt32 / LoadInt32 on workerCount,
+     * activeWorkers, pendingJobs) and the corrected closed flag: each
+     * operation is a scheduling decision when exploring and synchronises
+     * for the race detector, as sync/atomic does in Go (race.h). */
+    race_var_t a_workers, a_active, a_pending, a_closed;
     int32_t retire_pending;    /* corrected: scale-downs no idle worker took yet */
     int64_t rejected;          /* Submit calls that returned an error */
     int64_t buffer_high_water; /* max len(jobQueue) */
@@ -176,6 +189,10 @@ worker_pool_t *worker_pool_create(ctx_t *ctx, const worker_pool_options_t *opt)
     p->worker_count = 0;
     p->active_workers = 0;
     p->pending_jobs = 0;
+    p->a_workers.name = "workerCount";
+    p->a_active.name = "activeWorkers";
+    p->a_pending.name = "pendingJobs";
+    p->a_closed.name = "closed";
     p->mu = mutex_new();
     p->stop_ch = chan_make(0, 0);
     obj_set_name(p->stop_ch, "stopCh");
@@ -244,7 +261,9 @@ static void worker(void *arg)
             goto out; // Channel closed
 
         // Mark worker as active
+        atomic_op(&p->a_active, RACE_RMW);
         p->active_workers++;
+        atomic_op(&p->a_pending, RACE_RMW);
         p->pending_jobs--;
         active = true;
         set_worker_state(w, "busy");
@@ -282,6 +301,7 @@ static void worker(void *arg)
             goto out; /* the seed returns with activeWorkers still counting it */
 
         // Mark worker as inactive
+        atomic_op(&p->a_active, RACE_RMW);
         p->active_workers--;
         active = false;
         set_worker_state(w, "idle");
@@ -294,8 +314,11 @@ static void worker(void *arg)
         }
     }
 out:
-    if (active && !seed)
+    if (active && !seed) {
+        atomic_op(&p->a_active, RACE_RMW);
         p->active_workers--; /* corrected: every exit path */
+    }
+    atomic_op(&p->a_workers, RACE_RMW);
     p->worker_count--;       // defer atomic.AddInt32(&p.workerCount, -1)
     set_worker_state(w, "exited");
     publish(p);
@@ -306,6 +329,7 @@ out:
 static void start_worker(worker_pool_t *p, ctx_t *ctx)
 {
     waitgroup_add(p->worker_wg, 1);
+    atomic_op(&p->a_workers, RACE_RMW);
     p->worker_count++;
 
     worker_t *w = obj_alloc(sizeof *w, OBJ_NONE, NULL);
@@ -322,12 +346,18 @@ static void start_worker(worker_pool_t *p, ctx_t *ctx)
 static void adjust_worker_count(worker_pool_t *p, ctx_t *ctx)
 {
     bool seed = p->opt.seed_variant;
-    if (!seed && p->closed)
-        return; /* corrected: no scaling once Shutdown began */
+    if (!seed) {
+        atomic_op(&p->a_closed, RACE_LOAD);
+        if (p->closed)
+            return; /* corrected: no scaling once Shutdown began */
+    }
+    atomic_op(&p->a_workers, RACE_LOAD);
     int32_t current_workers = p->worker_count;
     if (!seed)
         current_workers -= p->retire_pending; /* corrected: those are leaving */
+    atomic_op(&p->a_active, RACE_LOAD);
     int32_t active_workers = p->active_workers;
+    atomic_op(&p->a_pending, RACE_LOAD);
     int32_t pending_jobs = p->pending_jobs;
 
     // Calculate utilization
@@ -418,6 +448,7 @@ const go_error_t *worker_pool_submit(worker_pool_t *p, ctx_t *ctx, worker_pool_j
             publish(p);
             return &WORKER_POOL_ERR_SHUT_DOWN;
         }
+        atomic_op(&p->a_pending, RACE_RMW);
         p->pending_jobs++;
     }
     select_case_t cases[2] = {
@@ -428,18 +459,23 @@ const go_error_t *worker_pool_submit(worker_pool_t *p, ctx_t *ctx, worker_pool_j
     const go_error_t *err = NULL;
     if (fired == 0) {
         p->metrics.total_jobs++;
-        if (seed)
+        if (seed) {
+            atomic_op(&p->a_pending, RACE_RMW);
             p->pending_jobs++;
+        }
 
         // Update high water mark for queue
+        atomic_op(&p->a_pending, RACE_LOAD);
         int32_t pending = p->pending_jobs;
         if (pending > p->metrics.queue_high_water)
             p->metrics.queue_high_water = pending;
         if (chan_len(p->job_queue) > p->buffer_high_water)
             p->buffer_high_water = chan_len(p->job_queue);
     } else {
-        if (!seed)
+        if (!seed) {
+            atomic_op(&p->a_pending, RACE_RMW);
             p->pending_jobs--;
+        }
         p->rejected++;
         err = fired == 1 ? ctx_err(ctx) : &WORKER_POOL_ERR_JOB_QUEUE_FULL;
     }
@@ -457,6 +493,7 @@ void worker_pool_shutdown(worker_pool_t *p)
 {
     if (!p->opt.seed_variant) {
         mutex_lock(p->mu);
+        atomic_op(&p->a_closed, RACE_STORE);
         p->closed = true;
         mutex_unlock(p->mu);
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "race.h"
 #include "rand.h"
 #include "timer.h"
 
@@ -442,7 +443,12 @@ static void deliver(tq_entry_t *e)
         net_msg_release(m);
         return;
     }
-    if (!chan_try_send(in, &m)) {
+    /* The race detector: the send happens before the receive of the
+     * delivered message (the delivery acts with the message's clock). */
+    race_proxy_begin(((msg_obj_t *)((char *)m - offsetof(msg_obj_t, m)))->hdr.id, 0);
+    bool sent = chan_try_send(in, &m);
+    race_proxy_end();
+    if (!sent) {
         drop(c, m, "inbox full", &c->st.lost);
         net_msg_release(m);
         return;
@@ -485,6 +491,7 @@ uint64_t net_send(net_node_t *src, net_node_t *dst, uint32_t port, void *payload
     m->payload = payload;
     m->free_payload = free_payload;
     m->refs = 1;
+    race_release(mo->hdr.id, 0); /* the sender's clock travels with the message */
     c->st.sent++;
     sched_emit(EV_NET_SEND, m->id, (int64_t)src->hdr.id, (int64_t)dst->hdr.id, NULL);
     const net_link_cfg_t *l = net_cluster_link(c, src, dst);
