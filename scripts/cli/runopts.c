@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "invariant.h"
 #include "mem.h"
 
 typedef struct runopts_flag runopts_flag_t;
@@ -172,6 +173,7 @@ static bool set_param(runopts_t *o, const runopts_flag_t *f, const char *v)
     const char *eq = strchr(v, '=');
     if (!eq || eq == v)
         return false;
+    ASSERT(o->host.nsets < o->argc); /* sets has a slot per argument */
     host_param_override_t *s = &o->host.sets[o->host.nsets++];
     s->name = mem_strndup(v, (size_t)(eq - v));
     s->value = eq + 1;

@@ -27,6 +27,7 @@
 
 #include <lauxlib.h>
 
+#include "invariant.h"
 #include "mem.h"
 
 /* ---- expectations ------------------------------------------------------- */
@@ -90,6 +91,7 @@ static void fail_check(host_t *h, lua_State *L, int ref, const char *msg, int ki
     lua_Debug ar;
     lua_getinfo(L, ">S", &ar);
     host_add_expect(h, L, false, msg, kind);
+    ASSERT(h->nexp > 0 && !h->exp[h->nexp - 1].ok);
     char at[300];
     snprintf(at, sizeof at, "%s:%d", ar.short_src, ar.linedefined);
     free(h->exp[h->nexp - 1].where);

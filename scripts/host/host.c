@@ -35,6 +35,7 @@
 
 #include "datadir.h"
 #include "lsim.h"
+#include "invariant.h"
 #include "mem.h"
 #include "race.h"
 
@@ -324,6 +325,7 @@ static int verdict(host_t *h)
 
 int host_run(host_t *h)
 {
+    ASSERT(!h->s); /* one run per host */
     FILE *f = fopen(h->opt.path, "r");
     if (!f) {
         fprintf(stderr, "%s:1: cannot open the scenario: %s\n", h->opt.path, strerror(errno));

@@ -28,6 +28,7 @@
 
 #include <lauxlib.h>
 
+#include "invariant.h"
 #include "mem.h"
 
 #define LGO_MAGIC 0x6c676f21u
@@ -257,6 +258,7 @@ static void lgo_fail(lgo_t *lg, int rc)
  * leaving nresults results on its thread; an error does not return. */
 static void lgo_call(lgo_t *lg, int nresults)
 {
+    ASSERT(lg->ref != LUA_NOREF); /* the thread is pinned until it returns */
     lua_State *T = lg->T;
     lg->g = go_self();
     go_set_userdata(lg->g, lg);
