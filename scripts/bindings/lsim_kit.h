@@ -38,9 +38,10 @@
  * main goroutine or any other, at load or at run time: the run ends at
  * once and pcall cannot recover it. A bad argument given to an ordinary
  * call at run time (sim.sleep("3 parsecs")) stays a Lua error, that is a
- * panic of the goroutine (exit 2), as in Go. Inside an invariant or a
- * finally check, which cannot park, the run is marked (exit 3) and the
- * message is raised as a Lua error of the check.
+ * panic of the goroutine (exit 2), as in Go. An invariant cannot park: the
+ * run is ended all the same (exit 3) and the message is also raised as a
+ * Lua error of the check. A finally check runs after the verdict: there the
+ * message fails the check (exit 1) and is shown with it.
  */
 #ifndef CHANSIM_LSIM_KIT_H
 #define CHANSIM_LSIM_KIT_H
