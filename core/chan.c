@@ -129,8 +129,34 @@ size_t chan_receivers(const chan_t *c) { return c ? waitq_len(&c->recvq) : 0; }
 
 /* ---- wait queues ------------------------------------------------------- */
 
+/* The queue's links agree in both directions and every sudog on it is
+ * queued on c; at most limit entries are visited (then the walk has checked
+ * a prefix). O(limit). */
+static void waitq_check(const waitq_t *q, const chan_t *c, size_t limit)
+{
+    const sudog_t *prev = NULL;
+    size_t n = 0;
+    for (const sudog_t *s = q->first; s && n < limit; prev = s, s = s->next, n++) {
+        ASSERT(s->prev == prev);
+        ASSERT(s->queued);
+        ASSERT(s->c == c);
+    }
+    if (n < limit)
+        ASSERT(q->last == prev);
+}
+
+/* Walks of the wait queues: every enqueue in debug builds (64 entries at
+ * most), and at power-of-two counts of enqueues in every build (all). */
+static unsigned long long waitq_walks;
+
 static void enqueue(waitq_t *q, sudog_t *s)
 {
+    ASSERT(!s->queued);
+    ASSERT((q->first == NULL) == (q->last == NULL));
+    if (INVARIANT_DEEP)
+        waitq_check(q, s->c, 64);
+    if (invariant_sparse(&waitq_walks))
+        waitq_check(q, s->c, SIZE_MAX);
     s->queued = true;
     s->next = NULL;
     s->prev = q->last;
@@ -145,6 +171,9 @@ static void unlink_sudog(waitq_t *q, sudog_t *s)
 {
     if (!s->queued)
         return;
+    /* s is on this queue: its neighbours, or the ends, point at it. */
+    ASSERT(s->prev ? s->prev->next == s : q->first == s);
+    ASSERT(s->next ? s->next->prev == s : q->last == s);
     s->queued = false;
     if (s->prev)
         s->prev->next = s->next;

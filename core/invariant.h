@@ -58,6 +58,16 @@
 #define NEVER(x) (!!(x))
 #endif
 
+/* For O(n) checks at low frequency in every build: true at the 1st, 2nd,
+ * 4th, 8th, ... call with the same counter, so k operations pay for
+ * O(log k) walks. The counter belongs to the structure checked; reading
+ * it changes nothing the simulation sees. */
+static inline int invariant_sparse(unsigned long long *counter)
+{
+    unsigned long long n = ++*counter;
+    return (n & (n - 1)) == 0;
+}
+
 /* Report a failed assertion (see above) and abort(). */
 void invariant_fail(const char *file, int line, const char *func, const char *expr)
     __attribute__((noreturn, cold));

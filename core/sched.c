@@ -101,8 +101,21 @@ static g_t *runq_take(sched_t *s, size_t i)
     return g;
 }
 
+/* Every goroutine in the run queue is RUNNABLE (the queue holds each
+ * runnable goroutine once, the running one never). O(runq_len). */
+static void runq_check(const sched_t *s)
+{
+    ASSERT(s->runq_len <= s->runq_cap && s->runq_head < s->runq_cap);
+    for (size_t i = 0; i < s->runq_len; i++)
+        ASSERT(s->runq[(s->runq_head + i) & (s->runq_cap - 1)]->state == G_RUNNABLE);
+}
+
 static g_t *pick_next(sched_t *s)
 {
+    /* The whole queue while short in debug builds; at power-of-two counts
+     * of picks in every build. */
+    if ((INVARIANT_DEEP && s->runq_len <= 64) || invariant_sparse(&s->runq_walks))
+        runq_check(s);
     uint32_t n = s->runq_len > UINT32_MAX ? UINT32_MAX : (uint32_t)s->runq_len;
     uint32_t hint = 0;
     if (s->cfg.policy == SCHED_PCT) {
@@ -205,7 +218,6 @@ g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
  * switches: the stack goes back to the pool as soon as the next one runs
  * (reap). */
 
-
 static inline bool canary_ok(const coro_stack_t *st)
 {
     return st->guarded || coro_stack_canary_ok(st);
@@ -234,6 +246,7 @@ static inline g_t *next_runnable(sched_t *s)
 {
     while (s->runq_len > 0) {
         g_t *g = pick_next(s);
+        ASSERT(g->state == G_RUNNABLE);
         if (g->killed) {
             g->state = G_KILLED;
             continue;
@@ -508,6 +521,8 @@ static sched_result_t loop(sched_t *s)
             }
             if (s->clock_hook)
                 s->clock_hook(s->clock_ud, s->now, next);
+            ASSERTF(next >= s->now, "the clock would go back from %lld to %lld",
+                    (long long)s->now, (long long)next);
             s->now = next;
             continue;
         }

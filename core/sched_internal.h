@@ -79,6 +79,7 @@ struct sched {
 
     g_t **runq;                 /* ring of RUNNABLE goroutines */
     size_t runq_head, runq_len, runq_cap;
+    unsigned long long runq_walks; /* invariant_sparse's counter for runq_check */
 
     g_t *running;               /* RUNNING goroutine or NULL */
     g_t *all_head, *all_tail;   /* live goroutines, creation order */
@@ -160,6 +161,7 @@ void sched_runq_grow(sched_t *s);
 
 static inline void runq_push(sched_t *s, g_t *g)
 {
+    ASSERT(g->state == G_RUNNABLE);
     if (s->runq_len == s->runq_cap)
         sched_runq_grow(s);
     s->runq[(s->runq_head + s->runq_len) & (s->runq_cap - 1)] = g;

@@ -31,6 +31,7 @@ struct timerq {
     tq_entry_t **due;    /* the batch being fired: [due_head, ndue) in (when, seq) order */
     size_t due_head, ndue, capdue;
     uint64_t seq;        /* arming counter */
+    unsigned long long walks; /* invariant_sparse's counter for timerq_check */
 };
 
 timerq_t *timerq_create(void)
@@ -99,8 +100,32 @@ static size_t sift_down(timerq_t *q, size_t i)
     return i;
 }
 
+/* The heap is ordered (no slot before its parent), every tracked entry
+ * knows its slot, and every entry of the due batch reads TQ_DUE. O(n). */
+static void timerq_check(const timerq_t *q)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        const tq_slot_t *x = &q->heap[i];
+        if (i > 0)
+            ASSERT(!before(x, &q->heap[(i - 1) / TQ_ARITY]));
+        if (x->tracked)
+            ASSERT(x->e->idx == (int64_t)i);
+    }
+    for (size_t i = q->due_head; i < q->ndue; i++)
+        ASSERT(q->due[i]->idx == TQ_DUE);
+}
+
+/* After a change: the whole heap while small in debug builds, and at
+ * power-of-two counts of changes in every build. */
+static inline void timerq_checkpoint(timerq_t *q)
+{
+    if ((INVARIANT_DEEP && q->n <= 64) || invariant_sparse(&q->walks))
+        timerq_check(q);
+}
+
 static void heap_add(timerq_t *q, tq_entry_t *e, simtime_t when, bool tracked)
 {
+    ASSERTF(e->idx == TQ_IDLE, "timer entry armed twice");
     if (q->n == q->cap) {
         q->cap = q->cap ? q->cap * 2 : 64;
         q->heap = mem_realloc(q->heap, q->cap * sizeof *q->heap);
@@ -111,6 +136,7 @@ static void heap_add(timerq_t *q, tq_entry_t *e, simtime_t when, bool tracked)
         e->idx = TQ_UNTRACKED;
     q->heap[q->n++] = (tq_slot_t){.when = when, .seq = e->seq, .e = e, .tracked = tracked};
     sift_up(q, q->n - 1);
+    timerq_checkpoint(q);
 }
 
 void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when)
@@ -136,8 +162,10 @@ bool timerq_remove(timerq_t *q, tq_entry_t *e)
 {
     ASSERTF(e->idx != TQ_UNTRACKED, "timerq_remove on an entry armed by timerq_add_untracked");
     if (e->idx >= 0) {
+        ASSERT((size_t)e->idx < q->n && q->heap[e->idx].e == e); /* e is in this queue */
         heap_remove_at(q, (size_t)e->idx);
         e->idx = TQ_IDLE;
+        timerq_checkpoint(q);
         return true;
     }
     if (e->idx == TQ_DUE) {
@@ -209,6 +237,7 @@ void timerq_fire_due(sched_t *s, timerq_t *q, simtime_t now)
         size_t left = q->ndue - q->due_head;
         size_t i = q->due_head + sched_decide(s, CHOICE_TIMER, (uint32_t)left);
         tq_entry_t *e = q->due[i];
+        ASSERT(e->idx == TQ_DUE && e->when <= now);
         /* Close the gap from the nearer end, keeping the order: taking the
          * first (FIFO) costs nothing, so a million timers due at once
          * fire in linear time. */
