@@ -34,7 +34,8 @@ share="$prefix/share/chansim"
 for f in bin/chansim share/man/man1/chansim.1 share/bash-completion/completions/chansim \
          share/chansim/lua/prelude.lua share/chansim/scenarios/hello.lua share/chansim/docs/README.md \
          share/chansim/docs/lua-api.md share/chansim/docs/types/sim.lua \
-         lib/libchansim-core.a lib/pkgconfig/chansim-core.pc include/chansim/chan.h include/chansim/sched.h; do
+         lib/libchansim-core.a lib/pkgconfig/chansim-core.pc include/chansim/chan.h include/chansim/sched.h \
+         lib/chansim/chansim-view.so; do
     check "installed $f" test -f "$prefix/$f"
 done
 check "coro.h stays internal" test ! -e "$prefix/include/chansim/coro.h"
@@ -49,6 +50,9 @@ check "installed chansim run NAME.lua" sh -c "'$bin' run deadlock.lua --quiet; t
 check "an unknown NAME is reported as a missing file" sh -c \
     "'$bin' run no_such_scenario 2>err.txt; test \$? = 3 && grep -q '^no_such_scenario:1: cannot open the scenario' err.txt"
 check "installed run loads the installed Lua library" sh -c "'$bin' run graceful_shutdown --quiet >/dev/null"
+check "installed chansim --record opens the installed view module" sh -c \
+    "'$bin' run hello --quiet --record frames --fps 2 >/dev/null && test -f frames/frame_000001.png"
+check "a run without the view loads no SDL" sh -c "! ldd '$bin' | grep -q SDL"
 
 # The manual page: every command of `chansim --help` and every option of each
 # command's --help, rendered by groff without warnings.

@@ -1,15 +1,17 @@
 /* viewrun: a run under the view. See viewrun.h. */
 #include "viewrun.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mem.h"
-#include "viz.h"
+#include "viz_module.h"
 
 /* The program's output through the runs: bytes up to `forwarded` were
  * printed by an earlier run and are skipped. */
@@ -35,6 +37,66 @@ static ssize_t out_write(void *cookie, const char *buf, size_t n)
     return (ssize_t)n;
 }
 
+/* ---- the view module -------------------------------------------------------- */
+
+/* The loaded view (viz_module.h); NULL until a run asks for it. */
+static const viz_module_t *V;
+
+#ifndef CHANSIM_VIEW_FROM_BIN
+#define CHANSIM_VIEW_FROM_BIN "../lib/chansim"
+#endif
+
+/* Open chansim-view.so: $CHANSIM_VIEW_MODULE if set, else beside the
+ * executable (the build tree), else in <prefix>/<libdir>/chansim when the
+ * executable is <prefix>/<bindir>/chansim (an installed prefix). */
+static const viz_module_t *view_load(char *err, size_t errsize)
+{
+    if (V)
+        return V;
+    char cand[3][PATH_MAX + 64];
+    int n = 0;
+    const char *env = getenv("CHANSIM_VIEW_MODULE");
+    if (env && *env) {
+        snprintf(cand[n++], sizeof cand[0], "%s", env);
+    } else {
+        char exe[PATH_MAX];
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (len > 0) {
+            exe[len] = '\0';
+            char *slash = strrchr(exe, '/');
+            if (slash) {
+                *slash = '\0';
+                snprintf(cand[n++], sizeof cand[0], "%s/" VIZ_MODULE_FILE, exe);
+                snprintf(cand[n++], sizeof cand[0], "%s/" CHANSIM_VIEW_FROM_BIN "/" VIZ_MODULE_FILE, exe);
+            }
+        }
+    }
+    char why[512] = "";
+    for (int i = 0; i < n; i++) {
+        if (access(cand[i], F_OK) != 0) {
+            if (!*why)
+                snprintf(why, sizeof why, "%.400s: %s", cand[i], strerror(errno));
+            continue;
+        }
+        void *lib = dlopen(cand[i], RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            snprintf(err, errsize, "cannot load the view: %s", dlerror());
+            return NULL;
+        }
+        const viz_module_t *m = dlsym(lib, VIZ_MODULE_SYMBOL);
+        if (!m || m->abi != VIZ_MODULE_ABI) {
+            snprintf(err, errsize, "cannot load the view: %.400s is not this chansim's view module", cand[i]);
+            dlclose(lib);
+            return NULL;
+        }
+        V = m; /* kept loaded for the life of the process */
+        return V;
+    }
+    snprintf(err, errsize, "cannot find the view module " VIZ_MODULE_FILE " (%s)",
+             *why ? why : "no candidate path");
+    return NULL;
+}
+
 void viewrun_init(viewrun_t *vr)
 {
     memset(vr, 0, sizeof *vr);
@@ -45,7 +107,8 @@ void viewrun_deinit(viewrun_t *vr)
     if (vr->out)
         fclose(vr->out);
     free(vr->sink_state);
-    viz_destroy(vr->viz);
+    if (vr->viz)
+        V->destroy(vr->viz);
     memset(vr, 0, sizeof *vr);
 }
 
@@ -84,7 +147,7 @@ static void begin(run_ctx_t *c)
     if (c->begun || !host_sched(c->h))
         return;
     c->begun = true;
-    viz_run_begin(c->vr->viz, host_sched(c->h), c->survey);
+    V->run_begin(c->vr->viz, host_sched(c->h), c->survey);
 }
 
 /* Between steps: the scenario's name, the failed expectations. */
@@ -93,7 +156,7 @@ static void sync_host(run_ctx_t *c)
     const char *t = host_scenario_name(c->h);
     if (t != c->title) {
         c->title = t;
-        viz_set_title(c->vr->viz, t);
+        V->set_title(c->vr->viz, t);
     }
     const host_expect_t *e;
     size_t n = host_expectations(c->h, &e);
@@ -101,7 +164,7 @@ static void sync_host(run_ctx_t *c)
     for (; c->nexp < n; c->nexp++)
         if (!e[c->nexp].ok) {
             uint64_t ev = s ? sched_trace_events(s) : 0;
-            viz_mark_failure(c->vr->viz, e[c->nexp].t, ev ? ev - 1 : 0, e[c->nexp].msg);
+            V->mark_failure(c->vr->viz, e[c->nexp].t, ev ? ev - 1 : 0, e[c->nexp].msg);
         }
 }
 
@@ -116,7 +179,7 @@ static void check_restart(run_ctx_t *c)
         sched_exit(host_sched(c->h));
         return;
     }
-    if (!viz_restart_requested(c->vr->viz))
+    if (!V->restart_requested(c->vr->viz))
         return;
     c->exiting = true;
     c->vr->sink_state->muted = true;
@@ -127,7 +190,7 @@ static void on_event(void *ud, const trace_event_t *ev)
 {
     run_ctx_t *c = ud;
     begin(c);
-    viz_on_event(c->vr->viz, ev);
+    V->on_event(c->vr->viz, ev);
 }
 
 static void on_step(void *ud)
@@ -138,7 +201,7 @@ static void on_step(void *ud)
     if (c->exiting)
         return;
     if (!c->survey)
-        viz_on_step(c->vr->viz);
+        V->on_step(c->vr->viz);
     check_restart(c);
 }
 
@@ -150,7 +213,7 @@ static void on_clock(void *ud, simtime_t from, simtime_t to)
     if (c->exiting)
         return;
     if (!c->survey)
-        viz_on_clock(c->vr->viz, from, to);
+        V->on_clock(c->vr->viz, from, to);
     check_restart(c);
 }
 
@@ -208,7 +271,12 @@ static bool open_view(viewrun_t *vr, const host_options_t *opt, int *status)
     };
     if (!vr->live)
         setenv("SDL_VIDEODRIVER", "dummy", 0); /* a recorder never needs a display */
-    vr->viz = viz_create(&vo, err, sizeof err);
+    if (!view_load(err, sizeof err)) {
+        fprintf(stderr, "chansim: %s%s\n", vr->live ? "--view: " : "--record: ", err);
+        *status = EXIT_USAGE;
+        return NULL;
+    }
+    vr->viz = V->create(&vo, err, sizeof err);
     if (!vr->viz) {
         fprintf(stderr, "chansim: %s%s\n", vr->live ? "--view: " : "--record: ", err);
         *status = EXIT_USAGE;
@@ -315,11 +383,11 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
         if (!c.exiting) {
             char oc[256];
             bool failed = outcome(h, st, oc, sizeof oc);
-            if (c.begun && !viz_run_end(vr->viz, oc, failed) && st == EXIT_OK)
+            if (c.begun && !V->run_end(vr->viz, oc, failed) && st == EXIT_OK)
                 st = EXIT_PROGRAM;
         }
-        viz_run_detach(vr->viz);
-        if (viz_restart_requested(vr->viz) || survey) {
+        V->run_detach(vr->viz);
+        if (V->restart_requested(vr->viz) || survey) {
             if (!survey)
                 outputs_deinit(outs);
             host_destroy(h);
@@ -328,7 +396,7 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
         }
         if (vr->record_dir)
             fprintf(stderr, "chansim: recorded %llu frames in %s\n",
-                    (unsigned long long)viz_frames_written(vr->viz), vr->record_dir);
+                    (unsigned long long)V->frames_written(vr->viz), vr->record_dir);
         *status = st;
         return h;
     }
