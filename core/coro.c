@@ -43,26 +43,31 @@
 /* Stacks are page-aligned, so without care every goroutine's descriptor
  * and top frames would sit at the same offset in their page and compete
  * for the same few cache sets. Stack i of a slab keeps its top (its
- * descriptor, then the goroutine's frames) STACK_COLOR_BYTES * (i %
+ * descriptor, then the goroutine's frames) STACK_COLOR_BYTES * (1 + i %
  * STACK_COLORS) bytes lower: a thousand goroutines spawned and ended in
  * turn cost about a third less. The top page still holds a parked
- * goroutine's descriptor and frames. */
+ * goroutine's descriptor and frames. The top STACK_COLOR_BYTES of every
+ * stack are never its own: in a slab without guard pages they are the
+ * next stack's canary. */
 #define STACK_COLORS 32
 #define STACK_COLOR_BYTES 64
-
-/* Where stack i of a slab keeps its descriptor. */
-static coro_stack_t *stack_desc(char *base, size_t stride, size_t i)
-{
-    size_t color = (i % STACK_COLORS) * STACK_COLOR_BYTES;
-    return (coro_stack_t *)(base + (i + 1) * stride - color) - 1;
-}
+_Static_assert(CORO_CANARY_BYTES <= STACK_COLOR_BYTES, "a canary fits above a descriptor");
 
 typedef struct slab {
     struct slab *next;  /* next slab of the same pool */
     char *base;         /* start of the mapping */
     size_t bytes;       /* length of the mapping */
-    size_t stride;      /* bytes from one stack's guard page to the next */
+    char *first;        /* lowest usable byte of stack 0 */
+    size_t stride;      /* bytes from one stack's lowest usable byte to the next's */
+    bool guarded;       /* a guard page below each stack (see slab_add) */
 } slab_t;
+
+/* Where stack i of a slab keeps its descriptor. */
+static coro_stack_t *stack_desc(const slab_t *s, size_t usable, size_t i)
+{
+    size_t color = (1 + i % STACK_COLORS) * STACK_COLOR_BYTES;
+    return (coro_stack_t *)(s->first + i * s->stride + usable - color) - 1;
+}
 
 struct coro_pool {
     size_t stack_size;     /* usable bytes per stack, page multiple */
@@ -103,9 +108,8 @@ void coro_pool_destroy(coro_pool_t *p)
     slab_t *s = p->slabs;
     while (s) {
         slab_t *next = s->next;
-        size_t n = s->bytes / s->stride;
-        for (size_t i = 0; i < n; i++) {
-            coro_stack_t *st = stack_desc(s->base, s->stride, i);
+        for (size_t i = 0; i < SLAB_STACKS; i++) {
+            coro_stack_t *st = stack_desc(s, p->stack_size, i);
             if (st->guarded)
                 guarded_total--;
 #ifdef CORO_VALGRIND
@@ -122,12 +126,25 @@ void coro_pool_destroy(coro_pool_t *p)
 size_t coro_pool_stack_size(const coro_pool_t *p) { return p->stack_size; }
 size_t coro_pool_stack_count(const coro_pool_t *p) { return p->count; }
 
-/* Map a slab of SLAB_STACKS stacks. Each stack is a guard page followed by
- * stack_size usable bytes; the descriptor sits in the top bytes. */
+/* Map a slab of SLAB_STACKS stacks, as one of two layouts.
+ *
+ * Guarded, while the process's budget of guard pages lasts: each stack is
+ * a PROT_NONE guard page followed by stack_size usable bytes.
+ *
+ * Unguarded: the stacks follow each other with no gap, after one page.
+ * Stack i's canary is the CORO_CANARY_BYTES just below its lowest usable
+ * byte: the top bytes of stack i - 1, above that stack's descriptor (or of
+ * the page before stack 0). Checking a canary so reads a page that its
+ * neighbour's descriptor and frames keep resident anyway: a canary in the
+ * stack's own bottom page would cost a page per goroutine on kernels that
+ * commit a page on a read fault instead of mapping the shared zero page.
+ *
+ * Either way the descriptor sits in the top bytes of its stack. */
 static void slab_add(coro_pool_t *p)
 {
-    size_t stride = p->page + p->stack_size;
-    size_t bytes = stride * SLAB_STACKS;
+    bool guard = guarded_total + SLAB_STACKS <= CORO_GUARDED_MAX;
+    size_t stride = guard ? p->page + p->stack_size : p->stack_size;
+    size_t bytes = guard ? stride * SLAB_STACKS : p->page + stride * SLAB_STACKS;
     char *base = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
@@ -135,18 +152,18 @@ static void slab_add(coro_pool_t *p)
     slab_t *s = mem_malloc(sizeof *s);
     s->base = base;
     s->bytes = bytes;
+    s->first = base + p->page;
     s->stride = stride;
+    s->guarded = guard;
     s->next = p->slabs;
     p->slabs = s;
     /* Push in reverse so that stacks are handed out in address order. */
     for (size_t i = SLAB_STACKS; i-- > 0;) {
-        char *guard = base + i * stride;
-        coro_stack_t *st = stack_desc(base, stride, i);
-        st->lo = guard + p->page;
+        coro_stack_t *st = stack_desc(s, p->stack_size, i);
+        st->lo = s->first + i * stride;
         st->size = (size_t)((char *)st - (char *)st->lo);
         st->guarded = false;
-        if (guarded_total < CORO_GUARDED_MAX &&
-            mprotect(guard, p->page, PROT_NONE) == 0) {
+        if (guard && mprotect((char *)st->lo - p->page, p->page, PROT_NONE) == 0) {
             st->guarded = true;
             guarded_total++;
         }
@@ -199,7 +216,7 @@ bool coro_stack_canary_ok(const coro_stack_t *st)
 {
     if (st->guarded)
         return true;
-    const uint64_t *w = st->lo;
+    const uint64_t *w = (const uint64_t *)((const char *)st->lo - CORO_CANARY_BYTES);
     uint64_t acc = 0;
     for (size_t i = 0; i < CORO_CANARY_BYTES / sizeof *w; i++)
         acc |= w[i];
@@ -371,7 +388,7 @@ static bool in_guard(void *addr)
             if (a < s->base || a >= s->base + s->bytes)
                 continue;
             size_t off = (size_t)(a - s->base) % s->stride;
-            return off < p->page;
+            return s->guarded && off < p->page;
         }
     }
     return false;

@@ -14,9 +14,11 @@
  * a PROT_NONE guard page below them, so an overflow faults at once and is
  * reported as "goroutine N: stack overflow". Guard pages split mappings and
  * the kernel allows about 65,530 per process, so the stacks beyond those get
- * a zero canary instead: the lowest bytes of the stack must still read as
- * zero whenever the goroutine is switched out. A read of an untouched page
- * maps the shared zero page, so the canary costs no resident memory.
+ * a zero canary instead: the bytes just below the stack must still read as
+ * zero whenever the goroutine is switched out. Those bytes lie in the top
+ * page of the stack below, which that stack's goroutine keeps resident, so
+ * the canary costs no page of its own (a parked goroutine costs its top
+ * page).
  *
  * Ownership: the pool owns every slab; coro_stack_get() lends a stack until
  * coro_stack_put(). Nothing here allocates per switch.
@@ -34,7 +36,7 @@
 
 /* Stacks that get a guard page; beyond this, a zero canary. */
 #define CORO_GUARDED_MAX 16384
-/* Bytes at the bottom of an unguarded stack that must stay zero. */
+/* Bytes just below an unguarded stack that must stay zero. */
 #define CORO_CANARY_BYTES 64
 
 typedef struct coro {

@@ -731,8 +731,9 @@ END_TEST
 
 /* Beyond CORO_GUARDED_MAX stacks there is no guard page: an overflow that
  * reaches the zero canary is caught at the goroutine's next switch. The
- * goroutine goes just below its stack (into the unprotected page below
- * it, no one's frames), then yields. */
+ * goroutine goes just below its stack (through the canary into the top of
+ * the stack below, a parked goroutine's that never runs again), then
+ * yields. */
 static void shallow_overflow(char *floor)
 {
     volatile char pad[256];
