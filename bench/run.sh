@@ -6,7 +6,11 @@
 #   chansim / Go for timer operations per second,
 #   chansim / Go for resident bytes per parked goroutine (target <= 2),
 #   SimGrid's 2,500 ns per message (the low end of its 2,500-3,800) /
-#   chansim's ping-pong (target >= 30).
+#   chansim's ping-pong (target >= 30);
+#   process start: `chansim run scenarios/hello.lua` (20 starts per rep)
+#   against the same command with the view module preloaded (the display,
+#   audio and font libraries every run used to load) and against
+#   `lua5.4 -e ''` (the floor: an interpreter that does nothing).
 # Environment: BUILD_DIR (default build-bench at the top), REPS,
 # STACK_KIB (goroutine stack size for chansim; default the scheduler's).
 # Needs cmake, a C compiler and Debian's golang-go; no network.
@@ -19,7 +23,7 @@ reps=${REPS:-5}
 stack_kib=${STACK_KIB:-}
 
 cmake -S "$root" -B "$build" >/dev/null
-cmake --build "$build" --target chansim-bench -j2 >/dev/null
+cmake --build "$build" --target chansim-bench chansim -j2 >/dev/null
 mkdir -p "$build/bench"
 (cd "$here/go" && GOFLAGS= GOCACHE="${GOCACHE:-$build/go-cache}" \
     go build -o "$build/bench/go-bench" bench.go)
@@ -36,6 +40,28 @@ while [ "$i" -le "$reps" ]; do
     fi
     echo "run $i/$reps: go" >&2
     GOMAXPROCS=1 "$build/bench/go-bench" >"$out/go.$i"
+    i=$((i + 1))
+done
+
+# starts CMD...: ms per start of CMD, over 20 starts.
+starts() {
+    t0=$(date +%s%N)
+    k=0
+    while [ $k -lt 20 ]; do
+        "$@" >/dev/null 2>&1
+        k=$((k + 1))
+    done
+    t1=$(date +%s%N)
+    awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f\n", d / 20 / 1e6 }'
+}
+i=1
+while [ "$i" -le "$reps" ]; do
+    echo "run $i/$reps: process start" >&2
+    {
+        echo "start_ms $(starts env "$build/chansim" run "$root/scenarios/hello.lua")"
+        echo "start_view_libs_ms $(starts env LD_PRELOAD="$build/chansim-view.so" "$build/chansim" run "$root/scenarios/hello.lua")"
+        echo "start_lua_ms $(starts env lua5.4 -e '')"
+    } >"$out/start.$i"
     i=$((i + 1))
 done
 
@@ -60,3 +86,8 @@ for name in pingpong_ns_per_msg buffered_ns_per_item spawn_exit_ns select4_ns \
 done
 pp=$(median pingpong_ns_per_msg c)
 awk -v c="$pp" 'BEGIN { printf "%-22s %14s %14s %10.1f  %s\n", "simgrid_pingpong", c, 2500, 2500 / c, "SimGrid 2,500 ns/chansim (target >= 30)" }'
+sv=$(median start_ms start)
+vl=$(median start_view_libs_ms start)
+lu=$(median start_lua_ms start)
+awk -v c="$sv" -v v="$vl" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", "start_ms", c, v, v / c, "with view libs/chansim (baseline: view module preloaded)" }'
+awk -v c="$sv" -v l="$lu" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", "start_ms_vs_lua", c, l, c / l, "chansim/lua5.4 -e \x27\x27 (the floor)" }'

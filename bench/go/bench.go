@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -111,7 +112,7 @@ func select4(n int) float64 {
 
 func million(n, rounds int) (opsPerSec, rssPerG float64) {
 	start, done := make(chan struct{}), make(chan struct{})
-	finished := 0
+	var finished int64 // atomic: with GOMAXPROCS=1 an async preemption inside finished++ could lose a count
 	rss0 := residentBytes()
 	for i := 0; i < n; i++ {
 		id := i + 2 // chansim's goroutine ids: main is 1
@@ -121,8 +122,7 @@ func million(n, rounds int) (opsPerSec, rssPerG float64) {
 			for r := 0; r < rounds; r++ {
 				time.Sleep(d)
 			}
-			finished++
-			if finished == n {
+			if atomic.AddInt64(&finished, 1) == int64(n) {
 				close(done)
 			}
 		}()
