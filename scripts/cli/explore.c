@@ -4,8 +4,13 @@
  * Runs one scenario under many seeds of a scheduling policy (seeded random
  * by default, or PCT) to find an interleaving that breaks an expectation,
  * an invariant or the program itself, and prints the command that
- * reproduces it. Each run is a child process (a panic or a stack overflow
- * in one run never takes the others down), --jobs of them at once; the
+ * reproduces it. The runs are made by --jobs worker processes, forked once
+ * each: a worker makes its runs one after another, each in a fresh host (a
+ * fresh Lua state and scheduler, as `chansim run` makes), so a run costs no
+ * process start and its hash is the one `chansim run` gives. A run that
+ * takes its worker down (a stack overflow, a crash of chansim itself) is
+ * reported with the worker's exit status and the worker replaced: the
+ * other runs never see it. At most --jobs runs at once; the
  * results are JSON lines on standard output, one per run in seed order, so
  * shards (--shard I/N, for GNU parallel, a Slurm array or a Kubernetes
  * indexed Job) merge by concatenation. Progress and the summary go to
@@ -16,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +32,12 @@
 #include "mem.h"
 
 typedef struct run_slot {
-    pid_t pid;        /* the child, 0 if free */
+    pid_t pid;        /* the worker, 0 if none */
+    int cmd;          /* write end of its command pipe: seeds to run */
     int fd;           /* read end of its result pipe */
-    uint64_t index;   /* which run */
-    char buf[4096];   /* its JSON line as it arrives */
+    bool busy;        /* a run was sent and its line has not come back */
+    uint64_t index;   /* which run, while busy */
+    char buf[4096];   /* its result line as it arrives */
     size_t len;
 } run_slot_t;
 
@@ -56,25 +64,18 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* In the child: one run, its JSON line written to fd. Returns the status. */
-static int one_run(const char *path, host_options_t opt, uint64_t seed, const char *strategy, int fd)
+/* In a worker: one run in a fresh host; its exit status, then a space and
+ * its JSON line, written to out as one line. */
+static void one_run(const char *path, host_options_t opt, uint64_t seed, const char *strategy,
+                    FILE *devnull, FILE *out)
 {
-    FILE *devnull = fopen("/dev/null", "w");
-    int err_fd = open("/dev/null", O_WRONLY);
-    if (err_fd >= 0) {
-        dup2(err_fd, 2); /* the program's panics and reports: counted, not shown */
-        close(err_fd);
-    }
     opt.path = path;
     opt.seed = seed;
     opt.seed_given = true;
     opt.quiet = true;
-    opt.out = devnull ? devnull : stdout;
+    opt.out = devnull;
     host_t *h = host_create(&opt);
     int status = host_run(h);
-    FILE *out = fdopen(fd, "w");
-    if (!out)
-        _exit(EXIT_PROGRAM);
     sched_t *s = host_sched(h);
     const host_expect_t *e;
     size_t n = host_expectations(h, &e);
@@ -91,7 +92,7 @@ static int one_run(const char *path, host_options_t opt, uint64_t seed, const ch
         first = sched_failure_message(s);
     if (!first && host_races(h))
         first = host_first_race(h);
-    fputs("{\"scenario\":", out);
+    fprintf(out, "%d {\"scenario\":", status);
     json_str(out, path);
     fprintf(out, ",\"seed\":%llu,\"strategy\":", (unsigned long long)seed);
     json_str(out, strategy);
@@ -107,80 +108,165 @@ static int one_run(const char *path, host_options_t opt, uint64_t seed, const ch
     else
         fputs("null", out);
     fputs("}\n", out);
-    fclose(out);
+    fflush(out);
     host_destroy(h);
-    if (devnull)
-        fclose(devnull);
-    return status;
 }
 
-static bool start(run_slot_t *slot, uint64_t index, const char *path, const host_options_t *opt,
-                  uint64_t seed, const char *strategy)
+/* A worker: reads seeds (8 bytes each) from cmd until it is closed, makes
+ * each run and writes its line to res. Never returns. */
+static void worker(int cmd, int res, const char *path, const host_options_t *opt, const char *strategy)
 {
-    int p[2];
-    if (pipe(p) != 0)
+    FILE *devnull = fopen("/dev/null", "w");
+    int err_fd = open("/dev/null", O_WRONLY);
+    if (err_fd >= 0) {
+        dup2(err_fd, 2); /* the program's panics and reports: counted, not shown */
+        close(err_fd);
+    }
+    FILE *out = fdopen(res, "w");
+    if (!out || !devnull)
+        _exit(EXIT_PROGRAM);
+    for (;;) {
+        uint64_t seed;
+        size_t got = 0;
+        while (got < sizeof seed) {
+            ssize_t n = read(cmd, (char *)&seed + got, sizeof seed - got);
+            if (n > 0)
+                got += (size_t)n;
+            else if (n == 0 || errno != EINTR)
+                _exit(EXIT_OK); /* no more runs */
+        }
+        one_run(path, *opt, seed, strategy, devnull, out);
+    }
+}
+
+/* Fork the worker of slot j (its pipes closed in every other worker). */
+static bool spawn_worker(run_slot_t *slots, uint64_t jobs, uint64_t j, const char *path,
+                         const host_options_t *opt, const char *strategy)
+{
+    int c[2], r[2];
+    if (pipe(c) != 0)
         return false;
+    if (pipe(r) != 0) {
+        close(c[0]);
+        close(c[1]);
+        return false;
+    }
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
+        close(c[0]);
+        close(c[1]);
+        close(r[0]);
+        close(r[1]);
         return false;
     }
     if (pid == 0) {
-        close(p[0]);
-        _exit(one_run(path, *opt, seed, strategy, p[1]));
+        /* Another worker's pipes held open here would hide its end. */
+        for (uint64_t k = 0; k < jobs; k++) {
+            if (k != j && slots[k].pid) {
+                close(slots[k].cmd);
+                close(slots[k].fd);
+            }
+        }
+        close(c[1]);
+        close(r[0]);
+        worker(c[0], r[1], path, opt, strategy);
     }
-    close(p[1]);
-    slot->pid = pid;
-    slot->fd = p[0];
+    close(c[0]);
+    close(r[1]);
+    fcntl(r[0], F_SETFL, O_NONBLOCK); /* one worker's half line never holds up the others */
+    slots[j].pid = pid;
+    slots[j].cmd = c[1];
+    slots[j].fd = r[0];
+    slots[j].busy = false;
+    slots[j].len = 0;
+    return true;
+}
+
+/* Send run index (seed seed) to slot's worker. */
+static bool send_run(run_slot_t *slot, uint64_t index, uint64_t seed)
+{
+    size_t put = 0;
+    while (put < sizeof seed) {
+        ssize_t n = write(slot->cmd, (const char *)&seed + put, sizeof seed - put);
+        if (n > 0)
+            put += (size_t)n;
+        else if (n < 0 && errno != EINTR)
+            return false;
+    }
+    slot->busy = true;
     slot->index = index;
     slot->len = 0;
     return true;
 }
 
-/* Read what a child wrote; true when its pipe is closed. */
-static bool drain(run_slot_t *slot)
+/* A worker is done (its result pipe closed, or it is told to stop): close
+ * its pipes and wait for it; its exit status, as a run's. */
+static int reap_worker(run_slot_t *slot, bool *signaled)
 {
-    for (;;) {
-        ssize_t n = read(slot->fd, slot->buf + slot->len, sizeof slot->buf - 1 - slot->len);
-        if (n > 0) {
-            slot->len += (size_t)n;
-            if (slot->len == sizeof slot->buf - 1)
-                return false;
-            continue;
-        }
-        if (n == 0)
-            return true;
-        if (errno == EINTR)
-            continue;
-        return true;
-    }
-}
-
-static void finish(run_slot_t *slot, result_t *results)
-{
+    close(slot->cmd);
+    close(slot->fd);
     int wst = 0;
     while (waitpid(slot->pid, &wst, 0) < 0 && errno == EINTR)
         ;
-    close(slot->fd);
-    result_t *r = &results[slot->index];
-    slot->buf[slot->len] = 0;
-    if (WIFEXITED(wst)) {
-        r->status = WEXITSTATUS(wst);
-    } else {
-        r->status = EXIT_PROGRAM; /* a crash of chansim itself: counted as a failure */
-    }
-    if (slot->len == 0) {
-        char line[160];
-        snprintf(line, sizeof line, "{\"exit\":%d,\"result\":\"the run ended without a report%s\"}\n",
-                 r->status, WIFSIGNALED(wst) ? " (killed by a signal)" : "");
-        r->line = mem_strdup(line);
-    } else {
-        r->line = mem_strdup(slot->buf);
-    }
     slot->pid = 0;
+    slot->busy = false;
+    *signaled = WIFSIGNALED(wst);
+    return WIFEXITED(wst) ? WEXITSTATUS(wst) : EXIT_PROGRAM; /* a crash: counted as a failure */
+}
+
+/* Read what a worker wrote. Returns 1 when a whole line (a run's result)
+ * is in the buffer, -1 when its pipe is closed (the worker is gone), 0 if
+ * more is to come. */
+static int drain(run_slot_t *slot)
+{
+    for (;;) {
+        char *nl = memchr(slot->buf, '\n', slot->len);
+        if (nl)
+            return 1;
+        if (slot->len == sizeof slot->buf - 1)
+            return 1; /* an over-long line: taken as it is */
+        ssize_t n = read(slot->fd, slot->buf + slot->len, sizeof slot->buf - 1 - slot->len);
+        if (n > 0) {
+            slot->len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        return -1;
+    }
+}
+
+/* The run in slot has its line: record it. */
+static void finish(run_slot_t *slot, result_t *results)
+{
+    result_t *r = &results[slot->index];
+    char *nl = memchr(slot->buf, '\n', slot->len);
+    size_t end = nl ? (size_t)(nl - slot->buf) + 1 : slot->len;
+    char *sp = memchr(slot->buf, ' ', end);
+    r->status = atoi(slot->buf);
+    r->line = sp ? mem_strndup(sp + 1, end - (size_t)(sp + 1 - slot->buf)) : mem_strndup(slot->buf, end);
+    memmove(slot->buf, slot->buf + end, slot->len - end);
+    slot->len -= end;
+    slot->busy = false;
+}
+
+/* The worker of slot died during its run: the run is reported with the
+ * worker's exit status. */
+static void finish_crashed(run_slot_t *slot, result_t *results)
+{
+    uint64_t index = slot->index;
+    bool signaled;
+    int status = reap_worker(slot, &signaled);
+    result_t *r = &results[index];
+    r->status = status == EXIT_OK ? EXIT_PROGRAM : status;
+    char line[160];
+    snprintf(line, sizeof line, "{\"exit\":%d,\"result\":\"the run ended without a report%s\"}\n",
+             r->status, signaled ? " (killed by a signal)" : "");
+    r->line = mem_strdup(line);
 }
 
 /* One exploration: the runs of this shard, in seed order, and where they
@@ -197,15 +283,23 @@ typedef struct explore {
     bool tty;             /* progress on stderr */
 } explore_t;
 
-/* Start runs in the free slots. */
+/* Send runs to the idle workers, starting a worker where there is none. */
 static void start_runs(explore_t *e)
 {
     for (uint64_t j = 0; j < e->o->jobs && e->next < e->count && !e->stopping; j++) {
-        if (e->slots[j].pid)
+        run_slot_t *sl = &e->slots[j];
+        if (sl->busy)
             continue;
-        if (!start(&e->slots[j], e->next, e->o->host.path, &e->o->host,
-                   e->first_seed + e->idx[e->next], e->o->strategy)) {
-            fprintf(stderr, "chansim explore: cannot start a run: %s\n", strerror(errno));
+        if (!sl->pid && !spawn_worker(e->slots, e->o->jobs, j, e->o->host.path, &e->o->host,
+                                      e->o->strategy)) {
+            fprintf(stderr, "chansim explore: cannot start a worker: %s\n", strerror(errno));
+            e->stopping = true;
+            break;
+        }
+        if (!send_run(sl, e->next, e->first_seed + e->idx[e->next])) {
+            fprintf(stderr, "chansim explore: a worker is gone: %s\n", strerror(errno));
+            bool sig;
+            reap_worker(sl, &sig);
             e->stopping = true;
             break;
         }
@@ -220,7 +314,7 @@ static bool collect_runs(explore_t *e)
     struct pollfd pf[256];
     int map[256], np = 0;
     for (uint64_t j = 0; j < e->o->jobs; j++) {
-        if (e->slots[j].pid) {
+        if (e->slots[j].busy) {
             pf[np].fd = e->slots[j].fd;
             pf[np].events = POLLIN;
             map[np++] = (int)j;
@@ -234,11 +328,16 @@ static bool collect_runs(explore_t *e)
         if (!(pf[p].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         run_slot_t *sl = &e->slots[map[p]];
-        if (!drain(sl))
+        uint64_t index = sl->index;
+        int got = drain(sl);
+        if (got == 0)
             continue;
-        finish(sl, e->results);
+        if (got > 0)
+            finish(sl, e->results);
+        else
+            finish_crashed(sl, e->results);
         e->done++;
-        if (e->results[sl->index].status != EXIT_OK) {
+        if (e->results[index].status != EXIT_OK) {
             e->failed++;
             if (e->o->first)
                 e->stopping = true;
@@ -297,6 +396,7 @@ int explore_main(const runopts_t *o)
     for (uint64_t i = 0, k = 0; i < o->runs; i++)
         if (i % o->shard_n == o->shard_i)
             e.idx[k++] = i;
+    signal(SIGPIPE, SIG_IGN); /* a worker gone is seen as its closed pipe */
     while (e.done < e.next || (e.next < e.count && !e.stopping)) {
         start_runs(&e);
         if (!collect_runs(&e))
@@ -305,6 +405,12 @@ int explore_main(const runopts_t *o)
         if (e.tty)
             fprintf(stderr, "\rexplore: %llu/%llu runs, %llu failed", (unsigned long long)e.done,
                     (unsigned long long)e.count, (unsigned long long)e.failed);
+    }
+    for (uint64_t j = 0; j < o->jobs; j++) {
+        if (e.slots[j].pid) {
+            bool sig;
+            reap_worker(&e.slots[j], &sig); /* no more runs: it exits */
+        }
     }
     if (e.tty)
         fputc('\n', stderr);

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""chansim explore's workers: every run's line has the hash `chansim run`
+gives for its seed (runs made one after another in a long-lived worker,
+each in a fresh host), and a run that takes its worker down is reported
+with the worker's status while the other runs go on in a new worker.
+
+usage: explore_test.py CHANSIM SOURCE_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run_hash(chansim, scen, seed, extra=()):
+    p = subprocess.run([chansim, "run", scen, "--seed", str(seed), "--strategy", "random",
+                        "--quiet", *extra], capture_output=True, text=True, timeout=300)
+    for line in p.stdout.splitlines():
+        if line.startswith("trace hash:"):
+            return line.split()[-1], p.returncode
+    return None, p.returncode
+
+
+def cpu_seconds(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def main():
+    chansim, src = sys.argv[1], sys.argv[2]
+    passed = failed = 0
+
+    def report(ok, what, detail=""):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+            print("ok: " + what)
+        else:
+            failed += 1
+            print("FAIL: " + what + ("\n" + detail if detail else ""))
+
+    # Hashes: six runs of each pattern scenario on two workers.
+    for name in ["worker_pool", "circuit_breaker", "priority_mux", "graceful_shutdown"]:
+        scen = os.path.join(src, "scenarios", name + ".lua")
+        p = subprocess.run([chansim, "explore", scen, "--runs", "6", "--jobs", "2"],
+                           capture_output=True, text=True, timeout=600)
+        lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+        bad = []
+        if [l.get("seed") for l in lines] != [1, 2, 3, 4, 5, 6]:
+            bad.append("seeds %s" % [l.get("seed") for l in lines])
+        for l in lines:
+            h, code = run_hash(chansim, scen, l["seed"])
+            if h != l["hash"] or code != l["exit"]:
+                bad.append("seed %d: explore %s exit %d, run %s exit %d" %
+                           (l["seed"], l["hash"], l["exit"], h, code))
+        report(not bad, "explore %s: each run's hash and exit are chansim run's" % name,
+               "\n".join(bad) + "\n" + p.stderr)
+
+    # A run that takes its worker down: the scenario spins forever for some
+    # seeds; the test kills the worker that spins (it alone uses CPU for
+    # long), and explore reports that run and goes on with a new worker.
+    with tempfile.TemporaryDirectory() as tmp:
+        scen = os.path.join(tmp, "spin.lua")
+        with open(scen, "w") as f:
+            f.write('scenario{ name = "spin", description = "spins for some seeds" }\n'
+                    'sim.go(function() sim.sleep("1ms") end)\n'
+                    'sim.sleep("2ms")\n'
+                    'if math.random(1, 3) == 1 then while true do end end\n'
+                    'sim.log("done")\n')
+        spins = {}
+        for seed in range(1, 9):
+            pr = subprocess.run([chansim, "run", scen, "--seed", str(seed), "--strategy", "random",
+                                 "--quiet", "--instr-budget", "2000000"],
+                                capture_output=True, text=True, timeout=300)
+            spins[seed] = pr.returncode != 0
+        p = subprocess.Popen([chansim, "explore", scen, "--runs", "8", "--jobs", "2",
+                              "--instr-budget", "1000000000000000"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        killed = 0
+        deadline = time.time() + 300
+        while p.poll() is None and time.time() < deadline:
+            for c in children(p.pid):
+                if cpu_seconds(c) > 0.5:
+                    try:
+                        os.kill(c, 9)
+                        killed += 1
+                    except OSError:
+                        pass
+            time.sleep(0.05)
+        if p.poll() is None:
+            p.kill()
+        out, err = p.communicate()
+        lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+        bad = []
+        if len(lines) != 8:
+            bad.append("%d lines" % len(lines))
+        for seed, l in zip(range(1, 9), lines):
+            if spins[seed]:
+                if l.get("exit") != 2 or "killed by a signal" not in l.get("result", ""):
+                    bad.append("seed %d spins: %s" % (seed, l))
+            else:
+                h, code = run_hash(chansim, scen, seed)
+                if l.get("seed") != seed or l.get("hash") != h or l.get("exit") != code:
+                    bad.append("seed %d: %s, run gives %s exit %d" % (seed, l, h, code))
+        nspin = sum(spins.values())
+        report(nspin > 0 and nspin < 8 and killed == nspin and not bad and p.returncode == 1,
+               "explore: %d runs whose worker was killed reported, the %d others exact" %
+               (nspin, 8 - nspin),
+               "killed %d, exit %s\n%s\n%s\n%s" % (killed, p.returncode, "\n".join(bad), out, err))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
