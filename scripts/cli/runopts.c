@@ -229,7 +229,7 @@ static const runopts_flag_t flags[] = {
      "the first seed (default 1); run i uses seed N+i"},
     {"--strategy", "S", EXPLORE, set_strategy, 0, 0, 0, "fifo, random or pct:D (D from 1 to 64)",
      "random (default), pct:D or fifo"},
-    {"--jobs", "N", EXPLORE, set_u64, AT(jobs), 1, 256, "from 1 to 256", "runs at once, each in its own process (default 1)"},
+    {"--jobs", "N", EXPLORE, set_u64, AT(jobs), 1, 256, "from 1 to 256", "runs at once, on N worker processes (default 1)"},
     {"--shard", "I/N", EXPLORE, set_shard, 0, 0, 0, "I/N with I from 0 to N-1",
      "only the runs whose index is I modulo N (I from 0)"},
     {"--first", NULL, EXPLORE, set_switch, AT(first), 0, 0, NULL, "stop at the first failing run"},
