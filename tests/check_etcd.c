@@ -329,16 +329,19 @@ static void session_item68_main(void *arg)
     ck_assert_int_eq(info.ttl, 60);
     ck_assert_int_eq(sched_now(), 2 * MS);
     /* Done closes when keep-alive ends: here the lease is revoked by
-     * someone else at 1s; the next keep-alive (TTL/3 after the first
-     * reply: sent at 2.006s) is answered "not found" at 2.008s. */
-    concurrency_session_t *s6 = session(0, 6); /* granted at 4ms, first keep-alive 4ms..6ms */
+     * someone else at 1s. cli[0]'s keep-alive loop ticks every 500ms from
+     * its first KeepAlive (2ms), so this second lease's first keep-alive
+     * waits for the tick at 0.502s (replied 0.504s); the next is due TTL/3
+     * later (2.504s), sent at the tick 3.002s and answered "not found" at
+     * 3.004s. */
+    concurrency_session_t *s6 = session(0, 6); /* granted at 4ms */
     ck_assert_int_eq(sched_now(), 4 * MS);
     done_at = -1;
     go_spawn(wait_done, s6, "wait-done");
     go_sleep_until(SEC);
     ck_assert_ptr_null(etcd_revoke(cli[1], bg(), concurrency_session_lease(s6), NULL));
-    go_sleep_until(3 * SEC);
-    ck_assert_int_eq(done_at, 2 * SEC + 8 * MS);
+    go_sleep_until(4 * SEC);
+    ck_assert_int_eq(done_at, 3 * SEC + 4 * MS);
     ck_assert_str_eq(entity_state(concurrency_session_entity(s6)), "expired");
     /* Done closes when the session's context is cancelled. */
     ctx_t *ctx = ctx_with_cancel(bg());
@@ -358,16 +361,20 @@ static void session_item68_main(void *arg)
     ck_assert_ptr_null(kv_lookup(etcd_server_kv(srv), "/owned"));
     ck_assert_str_eq(entity_state(concurrency_session_entity(s2)), "closed");
     /* Done closes when no reply comes before the deadline (TTL after the
-     * last reply): cut n1 off after its first keep-alive. */
+     * last reply), seen by the deadline check that ticks every second from
+     * the client's first KeepAlive: cut n1 off after its first keep-alive. */
     go_sleep_until(10 * SEC);
-    concurrency_session_t *sp = session(1, 6); /* grant 10.000-10.002, keep-alive replied 10.004 */
+    concurrency_session_t *sp = session(1, 6); /* grant 10.000-10.002 */
+    /* cli[1]'s ticks count from 4.004s (s2's first keep-alive): this one
+     * goes at 10.004s, renewed at 10.005s, replied 10.006s */
     done_at = -1;
     go_spawn(wait_done, sp, "wait-done");
     go_sleep_until(11 * SEC);
     net_cluster_isolate(cl, cn[1]);
     go_sleep_until(20 * SEC);
-    ck_assert_int_eq(done_at, 16 * SEC + 4 * MS);
-    /* Renewed at the server at 10.003s: expired by the check at 16.5s. */
+    /* deadline 16.006s; the checks at 16.004s and 17.004s: ends at the second */
+    ck_assert_int_eq(done_at, 17 * SEC + 4 * MS);
+    /* Renewed at the server at 10.005s: expired by the check at 16.5s. */
     ck_assert(!lease_exists(concurrency_session_lease(sp)));
     net_cluster_heal(cl);
 }
@@ -410,19 +417,23 @@ static void ka_latency_main(void *arg)
     ck_assert_ptr_null(etcd_grant(cli[0], bg(), 10, &r)); /* replied at 2ms */
     chan_t *ka = etcd_keepalive(cli[0], bg(), r.lease);
     etcd_ka_resp_t resp;
-    simtime_t third = 10 * SEC / 3; /* 3.333333333s */
+    /* The send loop ticks every 500ms from 2ms (this first KeepAlive): the
+     * first keep-alive at once (replied 4ms); each next one is due TTL/3
+     * (3.333s) after a reply and goes at the first tick after that: 3.502s,
+     * 7.002s, 10.502s, each replied 2ms later. Every 3.5s, not 3.333s. */
+    static const simtime_t replies[] = {4 * MS, 3504 * MS, 7004 * MS, 10504 * MS};
     for (int i = 0; i < 4; i++) {
         ck_assert(chan_recv(ka, &resp));
-        /* first sent at 2ms, each reply 2ms after its send, the next send TTL/3 after a reply */
-        ck_assert_int_eq(sched_now(), 2 * MS + (i + 1) * 2 * MS + i * third);
+        ck_assert_int_eq(sched_now(), replies[i]);
     }
-    /* Lost keep-alives are resent every 500ms: cut the link and heal it. */
-    simtime_t last = sched_now(); /* next due at last + third */
+    /* An unanswered keep-alive stays due and goes again at every tick: cut
+     * the link from 10.504s to 15.2s; due 13.837s, sent at 14.002s,
+     * 14.502s, 15.002s (all lost), then 15.502s, replied 15.504s. */
     net_cluster_isolate(cl, cn[0]);
-    go_sleep_until(last + third + 1200 * MS); /* sent at +0, +500ms, +1000ms: all lost */
+    go_sleep_until(15200 * MS);
     net_cluster_heal(cl);
-    ck_assert(chan_recv(ka, &resp)); /* the one sent at +1500ms */
-    ck_assert_int_eq(sched_now(), last + third + 1500 * MS + 2 * MS);
+    ck_assert(chan_recv(ka, &resp));
+    ck_assert_int_eq(sched_now(), 15504 * MS);
 }
 RUN(ka_latency)
 
@@ -832,31 +843,51 @@ static void crash_holder_g(void *arg)
     go_sleep(SIMTIME_MAX / 4); /* holds it forever */
 }
 
+static simtime_t crash_at_t;
+static simtime_t handoff_at;
+
 static void crash_handoff_main(void *arg)
 {
     (void)arg;
     world(2, MS);
     net_node_go(cn[0], crash_holder_g, NULL, "holder");
-    /* n0: grant 0-2ms, keep-alive sent 2ms (renewed at 3ms), lock txn at
-     * 2ms..4ms; the keep-alive reply at 4ms schedules the next at 2.004s,
-     * renewed at the server at 2.005s. */
+    /* n0: grant 0-2ms; its keep-alive loop ticks from 2ms: the first
+     * keep-alive at 2ms (renewed at the server at 3ms, replied 4ms), the
+     * next due 2.004s and sent at the tick 2.502s (renewed 2.503s), then
+     * 5.002s (renewed 5.003s). The lock txn at 2ms..4ms. */
     go_sleep(500 * MS);
     static locker_t w;
     w = (locker_t){concurrency_mutex_new(session(1, 6), "/lk"), NULL, NULL, 0, false};
     net_node_go(cn[1], lock_g, &w, "waiter");
-    go_sleep_until(2005 * MS); /* the renewal has just reached the server */
+    go_sleep_until(crash_at_t);
     net_node_crash(cn[0]);
-    simtime_t crash = sched_now();
     go_sleep_until(30 * SEC);
     ck_assert(w.done);
     ck_assert_ptr_null(w.err);
-    /* Deadline 2.005s + 6s = 8.005s, expired at the 8.5s check; the
-     * delete reaches the waiter at 8.501s, a Get and a re-read: 8.505s. */
-    ck_assert_int_eq(w.at, 8505 * MS);
-    ck_assert_int_ge(w.at - crash, 6 * SEC);
+    handoff_at = w.at;
     net_node_restart(cn[0]);
 }
-RUN(crash_handoff)
+
+/* SEMANTICS item 97: the lock comes back between 2/3 TTL - 500ms and TTL
+ * (+ the expiry grid) after its holder crashed, depending on where the
+ * crash falls between two renewals. */
+START_TEST(crash_handoff)
+{
+    /* Just before the renewal at 2.503s: the last was at 3ms, deadline
+     * 6.003s, expired at the 6.5s check; the delete reaches the waiter at
+     * 6.501s, a Get and a re-read: 6.505s, 4.004s after the crash. */
+    crash_at_t = 2501 * MS;
+    run_ok(crash_handoff_main);
+    ck_assert_int_eq(handoff_at, 6505 * MS);
+    ck_assert_int_ge(handoff_at - crash_at_t, 4 * SEC - 500 * MS);
+    /* Just after it: deadline 8.503s, expired at 9s, held from 9.005s,
+     * 6.501s after the crash. */
+    crash_at_t = 2504 * MS;
+    run_ok(crash_handoff_main);
+    ck_assert_int_eq(handoff_at, 9005 * MS);
+    ck_assert_int_le(handoff_at - crash_at_t, 6 * SEC + 505 * MS); /* + the expiry grid, + 5ms of messages */
+}
+END_TEST
 
 /* A holder paused past its lease (a long GC pause): the lock passes on at
  * the expiry; when the holder wakes, its session is already done and a

@@ -163,6 +163,8 @@ struct etcd_client {
     chan_t *inbox;
     chan_t *closed_ch;      /* closed by etcd_client_close */
     bool closed;
+    bool ka_started;        /* the lessor's loops run (from the first KeepAlive) */
+    simtime_t ka_epoch;     /* when they started: their ticks count from here */
 };
 
 etcd_client_cfg_t etcd_client_cfg_default(void)
@@ -171,7 +173,8 @@ etcd_client_cfg_t etcd_client_cfg_default(void)
     memset(&c, 0, sizeof c);
     c.request_timeout = 7 * SIM_SEC;
     c.first_keepalive_timeout = 6 * SIM_SEC;
-    c.keepalive_retry = 500 * SIM_MS;
+    c.keepalive_tick = 500 * SIM_MS;
+    c.keepalive_check = SIM_SEC;
     c.watch_retry = 500 * SIM_MS;
     return c;
 }
@@ -397,8 +400,10 @@ etcd_client_t *etcd_client_new(etcd_server_t *srv, net_node_t *n, const etcd_cli
         c->cfg.request_timeout = d.request_timeout;
     if (c->cfg.first_keepalive_timeout <= 0)
         c->cfg.first_keepalive_timeout = d.first_keepalive_timeout;
-    if (c->cfg.keepalive_retry <= 0)
-        c->cfg.keepalive_retry = d.keepalive_retry;
+    if (c->cfg.keepalive_tick <= 0)
+        c->cfg.keepalive_tick = d.keepalive_tick;
+    if (c->cfg.keepalive_check <= 0)
+        c->cfg.keepalive_check = d.keepalive_check;
     if (c->cfg.watch_retry <= 0)
         c->cfg.watch_retry = d.watch_retry;
     c->id = etcd_server_register(srv);
@@ -579,18 +584,41 @@ static void unlink_ka(etcd_client_t *c, ka_t *k)
     }
 }
 
+/* The first tick of the grid epoch + k * period (k >= 0) at or after t. */
+static simtime_t tick_at_or_after(simtime_t epoch, simtime_t period, simtime_t t)
+{
+    if (t <= epoch)
+        return epoch;
+    return epoch + (t - epoch + period - 1) / period * period;
+}
+
+/* The first tick of the grid epoch + k * period (k >= 1) strictly after t. */
+static simtime_t tick_after(simtime_t epoch, simtime_t period, simtime_t t)
+{
+    if (t < epoch)
+        return epoch + period;
+    return epoch + ((t - epoch) / period + 1) * period;
+}
+
+/* clientv3's lessor for one lease (3.4 and 3.5 lease.go): sendKeepAliveLoop
+ * wakes every keepalive_tick from the client's first KeepAlive and sends a
+ * keep-alive for the lease when its nextKeepAlive has come (at once for a
+ * new lease, now + TTL/3 after each reply; no reply keeps it due, so an
+ * unanswered keep-alive is sent again at every tick); deadlineLoop wakes
+ * every keepalive_check and ends the lease's keep-alive when its deadline
+ * (TTL after the last reply, first_keepalive_timeout before the first) has
+ * passed; a reply with TTL <= 0 ends it at once. */
 static void ka_loop(void *arg)
 {
     ka_t *k = arg;
     etcd_client_t *c = k->c;
+    const simtime_t epoch = c->ka_epoch, tick = c->cfg.keepalive_tick;
     simtime_t deadline = sched_now() + c->cfg.first_keepalive_timeout;
-    simtime_t next = sched_now(), sent_at = 0;
-    bool waiting = false;
+    simtime_t next = sched_now(), sent_at = -1;
     while (!c->closed && !ctx_err(k->ctx)) {
         simtime_t now = sched_now();
         if (k->got) {
             k->got = false;
-            waiting = false;
             if (k->ttl <= 0)
                 break; /* the lease is gone */
             next = now + k->ttl * SIM_SEC / 3;
@@ -599,20 +627,20 @@ static void ka_loop(void *arg)
             chan_try_send(k->out, &resp);
             continue;
         }
-        if (now >= deadline)
+        simtime_t check = tick_after(epoch, c->cfg.keepalive_check, deadline);
+        if (now >= check)
             break; /* no reply in time: the lease may have expired */
-        if (!waiting && now >= next) {
+        if (now >= next && now != sent_at && tick_at_or_after(epoch, tick, now) == now) {
             etcd_req_t *q = etcd_req_new(RQ_KEEPALIVE);
             q->lease = k->lease;
             q->stream = true;
             q->id = ++c->next_req;
             send_req(c, q);
-            waiting = true;
             sent_at = now;
         }
-        simtime_t until = waiting ? sent_at + c->cfg.keepalive_retry : next;
-        if (until > deadline)
-            until = deadline;
+        simtime_t until = tick_at_or_after(epoch, tick, next > now ? next : now + 1);
+        if (until > check)
+            until = check;
         sim_timer_t *t = timer_new(until - now);
         select_case_t cs[4] = {
             {k->wake, SELECT_RECV, NULL, false},
@@ -620,11 +648,9 @@ static void ka_loop(void *arg)
             {c->closed_ch, SELECT_RECV, NULL, false},
             {timer_chan(t), SELECT_RECV, NULL, false},
         };
-        int i = chan_select(cs, 4, false);
+        chan_select(cs, 4, false);
         timer_stop(t);
         timer_free(t);
-        if (i == 3 && waiting && sched_now() >= sent_at + c->cfg.keepalive_retry)
-            waiting = false; /* unanswered: send again */
     }
     chan_close(k->out);
     unlink_ka(c, k);
@@ -642,6 +668,10 @@ chan_t *etcd_keepalive(etcd_client_t *c, ctx_t *ctx, int64_t lease)
     chan_t *out = k->out;
     k->next = c->kas;
     c->kas = k;
+    if (!c->ka_started) {
+        c->ka_started = true;
+        c->ka_epoch = sched_now();
+    }
     if (c->closed || !net_node_go(c->node, ka_loop, k, "etcd.keepalive")) {
         chan_close(out);
         unlink_ka(c, k);

@@ -32,13 +32,18 @@
  *   request timed out" after request_timeout (the write may still have
  *   happened, as with a real timeout). Keep-alives are resent every 500ms
  *   without a reply, as clientv3's send loop does.
- * - Keep-alive timing: clientv3 polls every 500ms for leases due; chansim
- *   sends each keep-alive at the instant it is due (at once, then TTL/3
- *   after each reply), so the times are exact. A keep-alive stream ends on
- *   a reply with TTL <= 0 ("requested lease not found"), when ctx is done,
- *   or when no reply came before its deadline (TTL after the last reply,
- *   first_keepalive_timeout before the first), checked at that instant
- *   (clientv3 checks every second).
+ * - Keep-alive timing, as clientv3 3.4 and 3.5 (lease.go) do it: from a
+ *   client's first KeepAlive, a send loop ticks every keepalive_tick
+ *   (500ms) and sends a keep-alive for each lease that is due: a new lease
+ *   at once (at the next tick for a lease added later), then the first tick
+ *   at or after TTL/3 from each reply; an unanswered keep-alive stays due
+ *   and goes again at every tick. So renewals come every TTL/3 rounded up to
+ *   the grid (TTL 10s: 3.5s; TTL 2s: 1s), and a crashed holder's lease
+ *   has between about 2/3 x TTL - 0.5s and TTL left. A keep-alive stream
+ *   ends on a reply with TTL <= 0 ("requested lease not found"), when ctx is
+ *   done, or when no reply came before its deadline (TTL after the last
+ *   reply, first_keepalive_timeout before the first), seen by the deadline
+ *   check that ticks every keepalive_check (1s) on the same origin.
  * - A keep-alive for a lease whose deadline has passed but that the expiry
  *   check has not revoked yet is answered after the revocation with "not
  *   found", as etcd's Renew waits for it; it never revives the lease.
@@ -149,7 +154,8 @@ typedef struct etcd_client_cfg {
                                           (etcd's request timeout: 5s + 2 x election timeout) */
     simtime_t first_keepalive_timeout; /* keep-alive deadline before the first reply; 6s
                                           (clientv3: DialTimeout + 1s, the seed's DialTimeout 5s) */
-    simtime_t keepalive_retry;         /* resend an unanswered keep-alive after; 500ms */
+    simtime_t keepalive_tick;          /* the keep-alive send loop's period; 500ms */
+    simtime_t keepalive_check;         /* the keep-alive deadline check's period; 1s */
     simtime_t watch_retry;             /* resend an unconfirmed watch creation after; 500ms */
     uint32_t port;                     /* the client's inbox port; 0: 40000 + client number */
 } etcd_client_cfg_t;
@@ -214,8 +220,9 @@ typedef struct etcd_ka_resp {
 } etcd_ka_resp_t;
 
 /* KeepAlive(ctx, lease): keeps the lease alive from a goroutine on the
- * client's node: the first keep-alive at once, each next one TTL/3 after
- * the previous reply, resent every keepalive_retry while unanswered.
+ * client's node, on the keep-alive ticks above: the first keep-alive at
+ * once, each next one at the first tick TTL/3 after the previous reply,
+ * sent again at every tick while unanswered.
  * Returns a channel of etcd_ka_resp_t (capacity 16; a reply is dropped if
  * it is full, as clientv3 does) that is closed when keeping alive ends:
  * ctx done, a reply with TTL <= 0, no reply before the deadline, or the
