@@ -429,6 +429,18 @@ static int l_go(lua_State *L)
     return 0;
 }
 
+/* sim._go_world(name, fn): a goroutine of the world, outside every node
+ * (sim.at and sim.every): a node's pause or crash neither holds nor ends
+ * it, even when a goroutine of that node started it. */
+static int l_go_world(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    g_t *g = host_spawn(L, 2, lua_gettop(L) - 2, name, NULL);
+    go_set_group(g, NULL);
+    return 0;
+}
+
 static int l_yield(lua_State *L)
 {
     lsim_need_goroutine(L, "yield");
@@ -820,6 +832,7 @@ const char *lsim_tolstring(lua_State *L, int idx, size_t *len)
 static const luaL_Reg sim_funcs[] = {
     {"scenario", l_scenario},
     {"go", l_go},
+    {"_go_world", l_go_world},
     {"yield", l_yield},
     {"exit", l_exit},
     {"self", l_self},

@@ -24,12 +24,14 @@ end
 ---------------------------------------------------------------------------
 -- Time: sim.at(t, fn) runs fn in its own goroutine at simulated time t;
 -- sim.every(d, fn) runs fn every d (first at d), until fn returns false.
+-- Both belong to the world, not to a node: scheduled from a node's
+-- goroutine, they still run on time while the node is paused or crashed.
 ---------------------------------------------------------------------------
 
 function sim.at(t, fn, name)
   local when = ns(t, "sim.at")
   assert(type(fn) == "function", "sim.at: want a function")
-  sim.go(name or "sim.at", function()
+  sim._go_world(name or "sim.at", function()
     local wait = when - sim.now()
     if wait > 0 then sim.sleep(wait) end
     fn()
@@ -40,7 +42,7 @@ function sim.every(d, fn, name)
   local period = ns(d, "sim.every")
   assert(period > 0, "sim.every: the period must be positive")
   assert(type(fn) == "function", "sim.every: want a function")
-  sim.go(name or "sim.every", function()
+  sim._go_world(name or "sim.every", function()
     local t = sim.ticker(period)
     while true do
       t.c:recv()
