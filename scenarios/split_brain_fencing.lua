@@ -12,13 +12,17 @@
 -- accepts node1's stale write after node2's: two writers, a violation
 -- reported with the moment it happened. With fencing, each write carries
 -- the lock's revision (m:token()); the resource refuses a token lower than
--- one it has seen, and node1's late write is rejected.
+-- one it has seen, and node1's late write is rejected. The other fix
+-- (--set fencing=false --set owner_guard=true): the resource lives in the
+-- store, and each write is a transaction guarded by the lock,
+-- Txn(If(IsOwner()).Then(Put)) (m:is_owner()); node1's lock key went with
+-- its lease, so the store refuses its late write.
 scenario{
   name = "split brain: a paused lock holder",
   description = "a holder paused past its lease writes after the new holder; fencing tokens stop it",
   seed = 1,
   duration = "30s",
-  params = { fencing = true, ttl = 3, pause_at = "2s", pause_for = "10s" },
+  params = { fencing = true, owner_guard = false, ttl = 3, pause_at = "2s", pause_for = "10s" },
 }
 
 local c = sim.cluster{ nodes = { "etcd", "node1", "node2" }, latency = "2ms", jitter = "1ms" }
@@ -37,7 +41,19 @@ local function holder(n, writes, delay)
     local token = m:token()
     sim.log(string.format("holds the lock with token %d", token))
     for i = 1, writes do
-      local ok, err = res:write(n:name(), token)
+      local ok, err
+      if sim.params.owner_guard then
+        -- the write itself, in the store, only while the lock key is ours
+        local r = assert(cli:txn{ compare = { m:is_owner() },
+                                  success = { { put = "/storage", value = n:name() .. " " .. i } } })
+        if r.succeeded then
+          ok, err = res:write(n:name(), token) -- the checker sees what the store took
+        else
+          ok, err = false, "refused by the store: not the lock's owner"
+        end
+      else
+        ok, err = res:write(n:name(), token)
+      end
       outcomes[#outcomes + 1] = string.format("%s write %d: %s", n:name(), i, ok and "accepted" or err)
       sim.log(outcomes[#outcomes])
       sim.sleep("1s")
@@ -57,7 +73,14 @@ sim.finally(function()
   local st = res:stats()
   print(string.format("resource: %d writes accepted, %d rejected, highest token %d",
     st.accepted, st.rejected, st.max_token))
-  if sim.params.fencing then
+  if sim.params.owner_guard then
+    local refused = 0
+    for _, o in ipairs(outcomes) do
+      if o:find("refused by the store", 1, true) then refused = refused + 1 end
+    end
+    sim.expect(refused > 0, "the store refuses the paused holder's guarded writes")
+    sim.expect(#res:violations() == 0, "the resource never saw a stale write")
+  elseif sim.params.fencing then
     sim.expect(st.rejected > 0, "fencing rejects the paused holder's stale writes")
     sim.expect(#res:violations() == 0, "the resource never saw a stale write")
   else

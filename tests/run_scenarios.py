@@ -224,7 +224,10 @@ SCENARIOS = {
     "split_brain_fencing": dict(
         exit=0,
         out=["node1 write 3: stale token 2 < 4", "expectations: 2 passed, 0 failed"],
-        variants=[(["--set", "fencing=false"], 1,
+        variants=[(["--set", "fencing=false", "--set", "owner_guard=true"], 0,
+                   ["node1 write 3: refused by the store: not the lock's owner",
+                    "expectations: 2 passed, 0 failed"], []),
+                  (["--set", "fencing=false"], 1,
                    ["node1 write 3: accepted",
                     "[FAIL] invariant storage: one writer at a time: stale write: node1 wrote with token 2 "
                     "after node2 wrote with token 4 (checker, at 12.000000000s, and 12 times more)"], [])],

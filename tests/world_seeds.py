@@ -22,6 +22,7 @@ SEEDS = range(1, 9)
 CASES = [
     ("split_brain_fencing.lua", ["--set", "fencing=true"], "all"),
     ("split_brain_fencing.lua", ["--set", "fencing=false"], "some"),
+    ("split_brain_fencing.lua", ["--set", "fencing=false", "--set", "owner_guard=true"], "all"),
     ("election_partition.lua", ["--set", "fault=partition"], "some"),
     ("election_partition.lua", ["--set", "fault=none"], "all"),
     ("election_partition.lua", ["--set", "fault=pause"], "some"),

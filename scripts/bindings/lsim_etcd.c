@@ -7,7 +7,9 @@
  *   cli:put("/k", "v"); local kvs, rev = cli:get("/k", { prefix = true })
  *   local s = sim.etcd_session(cli, { ttl = 10 })
  *   local m = sim.etcd_mutex(s, "/locks/x"); m:lock(ctx); m:token(); m:unlock(ctx)
- *   local e = sim.etcd_election(s, "/elections/x"); e:campaign(ctx, "me")
+ *   local e = sim.etcd_election(s, "/elections/x"); e:campaign("me", ctx)
+ *   local r = cli:txn{ compare = { m:is_owner() }, success = { { put = "/k", value = "v" } } }
+ *   local w = cli:watch("/k", { prefix = true, rev = 5 }); local resp = w:recv()
  *   local dm = sim.distributed_mutex{ client = cli, lock_path = "/locks/x" }
  *   local le = sim.leader_election{ client = cli, election_id = "/elections/x", track = lead }
  *   local sem = sim.distributed_semaphore{ client = cli, path = "/sem", count = 3, fair = true }
@@ -44,6 +46,8 @@
 #define LEADERSHIP_MT "chansim.leadership"
 #define FENCED_MT "chansim.fenced_resource"
 #define ACKED_MT "chansim.acked_writes"
+#define WATCH_MT "chansim.etcd_watch"
+#define OBSERVE_MT "chansim.etcd_observe"
 #define NODE_MT "chansim.node" /* lsim_cluster.c's */
 
 /* Every userdata here is a box (lsim_pushbox) holding a pointer to a
@@ -245,6 +249,254 @@ static int cli_revoke(lua_State *L)
     return 1;
 }
 
+
+/* ---- transactions ------------------------------------------------------------ */
+
+/* A compare: { key = k, target = "value"|"version"|"create"|"mod"|"lease",
+ * op = "="|"!="|"<"|">", value = v }, clientv3.Compare(Target(k), op, v). */
+static kv_cmp_t read_cmp(lua_State *L, int idx)
+{
+    static const char *const keys[] = {"key", "target", "op", "value", NULL};
+    static const char *const targets[] = {"value", "version", "create", "mod", "lease", NULL};
+    static const char *const ops[] = {"=", "!=", "<", ">", NULL};
+    lsim_opts_t o = lsim_opts(L, idx, "cli:txn compare", keys);
+    if (!lsim_opt_has(&o, "key"))
+        lsim_opts_error(&o, "key is required");
+    const char *key = lsim_opt_str(&o, "key", "");
+    int target = lsim_opt_enum(&o, "target", targets, 0);
+    kv_cmp_result_t res = (kv_cmp_result_t)lsim_opt_enum(&o, "op", ops, 0);
+    if (target == 0) {
+        lsim_opt_push(&o, "value");
+        if (lua_type(L, -1) != LUA_TSTRING && !lua_isnil(L, -1))
+            lsim_opt_fail(&o, "value", -1, "a string for target \"value\"");
+        lua_pop(L, 1);
+        return kv_cmp_value(key, res, lsim_opt_str(&o, "value", ""));
+    }
+    static const kv_cmp_target_t tmap[] = {KV_CMP_VALUE, KV_CMP_VERSION, KV_CMP_CREATE, KV_CMP_MOD,
+                                           KV_CMP_LEASE};
+    int64_t num = lsim_opt_int(&o, "value", 0, LUA_MININTEGER, LUA_MAXINTEGER);
+    return kv_cmp_num(key, tmap[target], res, num);
+}
+
+/* An op: { put = k, value = v, lease = id } | { get = k, prefix =, sort =,
+ * order =, limit = } | { delete = k, prefix = }. */
+static kv_op_t read_op(lua_State *L, int idx)
+{
+    static const char *const keys[] = {"put", "get", "delete", "value", "lease", "prefix",
+                                       "sort", "order", "limit", NULL};
+    static const char *const sorts[] = {"key", "create", "mod", NULL};
+    static const char *const orders[] = {"asc", "desc", NULL};
+    lsim_opts_t o = lsim_opts(L, idx, "cli:txn op", keys);
+    int kinds = lsim_opt_has(&o, "put") + lsim_opt_has(&o, "get") + lsim_opt_has(&o, "delete");
+    if (kinds != 1)
+        lsim_opts_error(&o, "an op has exactly one of put, get, delete");
+    kv_op_t op;
+    if (lsim_opt_has(&o, "put")) {
+        op = kv_op_put(lsim_opt_str(&o, "put", ""), lsim_opt_str(&o, "value", ""),
+                       lsim_opt_int(&o, "lease", 0, 0, LUA_MAXINTEGER));
+    } else if (lsim_opt_has(&o, "delete")) {
+        op = kv_op_delete(lsim_opt_str(&o, "delete", ""), lsim_opt_bool(&o, "prefix", false));
+    } else {
+        kv_range_opts_t ro = {0};
+        ro.prefix = lsim_opt_bool(&o, "prefix", false);
+        ro.limit = lsim_opt_int(&o, "limit", 0, 0, LUA_MAXINTEGER);
+        int sort = lsim_opt_enum(&o, "sort", sorts, 0);
+        ro.sort_target = sort == 1 ? KV_SORT_CREATE : sort == 2 ? KV_SORT_MOD : KV_SORT_KEY;
+        ro.sort_order = lsim_opt_enum(&o, "order", orders, 0) == 1 ? KV_SORT_DESCEND : KV_SORT_ASCEND;
+        op = kv_op_get(lsim_opt_str(&o, "get", ""), &ro);
+    }
+    return op;
+}
+
+/* The list at key of the txn table, read into a scratch userdata left on
+ * the stack (collected after the call); *n its length. Strings stay in the
+ * tables. */
+static void *read_list(const lsim_opts_t *o, const char *key, size_t elem, size_t *n, int is_cmp)
+{
+    lua_State *L = o->L;
+    int t = lsim_opt_push(o, key);
+    *n = 0;
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (t != LUA_TTABLE)
+        lsim_opt_fail(o, key, -1, "a list of tables");
+    int list = lua_gettop(L);
+    size_t len = (size_t)lua_rawlen(L, list);
+    void *arr = lua_newuserdatauv(L, len ? len * elem : 1, 0); /* stays on the stack */
+    for (size_t i = 0; i < len; i++) {
+        if (lua_rawgeti(L, list, (lua_Integer)i + 1) != LUA_TTABLE)
+            lsim_opt_fail(o, key, -1, "a list of tables");
+        int e = lua_gettop(L);
+        if (is_cmp)
+            ((kv_cmp_t *)arr)[i] = read_cmp(L, e);
+        else
+            ((kv_op_t *)arr)[i] = read_op(L, e);
+        lua_pop(L, 1);
+    }
+    lua_remove(L, list);
+    *n = len;
+    return arr;
+}
+
+static void push_op_result(lua_State *L, const kv_op_result_t *r)
+{
+    lua_createtable(L, 0, 4);
+    switch (r->type) {
+    case KV_OP_RANGE:
+        push_kvs(L, r);
+        lua_setfield(L, -2, "kvs");
+        lsim_set_int(L, "count", r->count);
+        lua_pushboolean(L, r->more);
+        lua_setfield(L, -2, "more");
+        lua_pushliteral(L, "get");
+        break;
+    case KV_OP_PUT:
+        lua_pushliteral(L, "put");
+        break;
+    case KV_OP_DELETE:
+        lsim_set_int(L, "deleted", r->deleted);
+        lua_pushliteral(L, "delete");
+        break;
+    }
+    lua_setfield(L, -2, "type");
+}
+
+/* res = cli:txn{ compare = {...}, success = {...}, failure = {...} } [, ctx]:
+ * res.succeeded, res.revision (the store's revision after the txn: one new
+ * revision for all its writes), res.responses (one per op of the branch
+ * that ran: { type = "get", kvs =, count =, more = }, { type = "put" },
+ * { type = "delete", deleted = }). */
+static int cli_txn(lua_State *L)
+{
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
+    static const char *const keys[] = {"compare", "success", "failure", NULL};
+    lsim_opts_t o = lsim_opts(L, 2, "cli:txn", keys);
+    ctx_t *ctx = opt_ctx(L, 3);
+    lua_settop(L, 3); /* the scratch arrays go above */
+    kv_txn_t t = {0};
+    t.cmps = read_list(&o, "compare", sizeof(kv_cmp_t), &t.ncmps, 1);
+    t.then_ops = read_list(&o, "success", sizeof(kv_op_t), &t.nthen, 0);
+    t.else_ops = read_list(&o, "failure", sizeof(kv_op_t), &t.nelse, 0);
+    lsim_need_goroutine(L, "etcd txn");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_txn(c, ctx, &t, &r);
+    if (err) {
+        kv_result_clear(&r);
+        return fail(L, err);
+    }
+    lua_createtable(L, 0, 3);
+    lua_pushboolean(L, r.succeeded);
+    lua_setfield(L, -2, "succeeded");
+    lsim_set_int(L, "revision", r.revision);
+    lua_createtable(L, (int)r.nops, 0);
+    for (size_t i = 0; i < r.nops; i++) {
+        push_op_result(L, &r.ops[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "responses");
+    kv_result_clear(&r);
+    return 1;
+}
+
+/* ttl, granted_ttl, nkeys = cli:time_to_live(lease [, ctx]): seconds left
+ * (rounded down; -1 when the lease is gone, with no error, as etcd). */
+static int cli_time_to_live(lua_State *L)
+{
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
+    int64_t lease = luaL_checkinteger(L, 2);
+    lsim_need_goroutine(L, "etcd time_to_live");
+    kv_result_t r = {0};
+    const go_error_t *err = etcd_time_to_live(c, opt_ctx(L, 3), lease, &r);
+    int64_t ttl = r.ttl, granted = r.granted_ttl, nkeys = r.lease_keys;
+    kv_result_clear(&r);
+    if (err)
+        return fail(L, err);
+    lua_pushinteger(L, ttl);
+    lua_pushinteger(L, granted);
+    lua_pushinteger(L, nkeys);
+    return 3;
+}
+
+/* ---- watches and Observe: a receiver with :recv() and :cancel() ---------------- */
+
+typedef struct lwatch {
+    chan_t *ch;   /* the C channel of response pointers */
+    ctx_t *ctx;   /* a child of the caller's context, cancelled by :cancel() */
+} lwatch_t;
+
+static lwatch_t *push_receiver(lua_State *L, const char *mt, ctx_t *parent)
+{
+    lwatch_t *w = lsim_newudata(L, sizeof *w, mt, 0);
+    w->ch = NULL;
+    w->ctx = ctx_with_cancel(parent);
+    return w;
+}
+
+/* w = cli:watch(key [, { prefix =, rev = }] [, ctx]): events from revision
+ * rev on (inclusive; default: the next one), in revision order, each
+ * revision once. w:recv() blocks for the next revision's response:
+ * { revision =, events = { { type = "put"|"delete", kv = {...} }, ... } },
+ * or { canceled = true, err =, compact_revision = } when the watch ends on
+ * an error; nil once it is closed. w:cancel() ends it. */
+static int cli_watch(lua_State *L)
+{
+    etcd_client_t *c = lsim_checkbox(L, 1, CLIENT_MT);
+    const char *key = luaL_checkstring(L, 2);
+    static const char *const keys[] = {"prefix", "rev", NULL};
+    lsim_opts_t o = lsim_opts_opt(L, 3, "cli:watch", keys);
+    etcd_watch_opts_t wo = {0};
+    wo.prefix = lsim_opt_bool(&o, "prefix", false);
+    wo.start_rev = lsim_opt_int(&o, "rev", 0, 0, LUA_MAXINTEGER);
+    lwatch_t *w = push_receiver(L, WATCH_MT, opt_ctx(L, 4));
+    w->ch = etcd_watch(c, w->ctx, key, &wo);
+    return 1;
+}
+
+static int wa_recv(lua_State *L)
+{
+    lwatch_t *w = luaL_checkudata(L, 1, WATCH_MT);
+    lsim_need_goroutine(L, "watch recv");
+    etcd_watch_resp_t *r = NULL;
+    if (!chan_recv(w->ch, &r) || !r) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, 0, 4);
+    lsim_set_int(L, "revision", r->revision);
+    lua_createtable(L, (int)r->nevents, 0);
+    for (size_t i = 0; i < r->nevents; i++) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, r->events[i].type == KV_EVENT_PUT ? "put" : "delete");
+        lua_setfield(L, -2, "type");
+        push_kv(L, &r->events[i].kv);
+        lua_setfield(L, -2, "kv");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "events");
+    if (r->canceled) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "canceled");
+        lsim_set_int(L, "compact_revision", r->compact_revision);
+        if (r->err) {
+            lua_pushstring(L, go_error_msg(r->err));
+            lua_setfield(L, -2, "err");
+        }
+    }
+    etcd_watch_resp_free(r);
+    return 1;
+}
+
+static int wa_cancel(lua_State *L)
+{
+    lwatch_t *w = lua_touserdata(L, 1);
+    if (!w || (!luaL_testudata(L, 1, WATCH_MT) && !luaL_testudata(L, 1, OBSERVE_MT)))
+        return luaL_typeerror(L, 1, "a watch or an observer");
+    ctx_cancel(w->ctx);
+    return 0;
+}
+
 /* ---- sessions, mutexes, elections -------------------------------------------- */
 
 static int l_session(lua_State *L)
@@ -344,6 +596,22 @@ static int em_token(lua_State *L)
     return 1;
 }
 
+/* m:is_owner(): IsOwner() as a compare for cli:txn: { key = m:key(),
+ * target = "create", op = "=", value = the key's create revision }. */
+static int em_is_owner(lua_State *L)
+{
+    kv_cmp_t c = concurrency_mutex_is_owner(lsim_checkbox(L, 1, EMUTEX_MT));
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, c.key);
+    lua_setfield(L, -2, "key");
+    lua_pushliteral(L, "create");
+    lua_setfield(L, -2, "target");
+    lua_pushliteral(L, "=");
+    lua_setfield(L, -2, "op");
+    lsim_set_int(L, "value", c.num);
+    return 1;
+}
+
 static int l_election(lua_State *L)
 {
     concurrency_session_t *s = lsim_checkbox(L, 1, SESSION_MT);
@@ -401,6 +669,33 @@ static int el_is_leader(lua_State *L)
 static int el_term(lua_State *L)
 {
     lua_pushinteger(L, concurrency_election_rev(lsim_checkbox(L, 1, ELECTION_MT)));
+    return 1;
+}
+
+/* o = e:observe([ctx]): the current leader once there is one, then every
+ * change of leader or of its value. o:recv() blocks for the next one:
+ * { key =, value =, create_rev = (the term), revision = }, or nil once it
+ * is closed; o:cancel() ends it. */
+static int el_observe(lua_State *L)
+{
+    concurrency_election_t *e = lsim_checkbox(L, 1, ELECTION_MT);
+    lwatch_t *w = push_receiver(L, OBSERVE_MT, opt_ctx(L, 2));
+    w->ch = concurrency_election_observe(e, w->ctx);
+    return 1;
+}
+
+static int ob_recv(lua_State *L)
+{
+    lwatch_t *w = luaL_checkudata(L, 1, OBSERVE_MT);
+    lsim_need_goroutine(L, "observe recv");
+    concurrency_observe_t *r = NULL;
+    if (!chan_recv(w->ch, &r) || !r) {
+        lua_pushnil(L);
+        return 1;
+    }
+    push_kv(L, &r->kv);
+    lsim_set_int(L, "revision", r->revision);
+    concurrency_observe_free(r);
     return 1;
 }
 
@@ -863,7 +1158,8 @@ void lsim_open_etcd(lua_State *L, int t)
     static const luaL_Reg client_m[] = {
         {"put", cli_put},       {"get", cli_get},     {"delete", cli_delete},
         {"grant", cli_grant},   {"keepalive_once", cli_keepalive_once},
-        {"revoke", cli_revoke}, {NULL, NULL},
+        {"revoke", cli_revoke}, {"txn", cli_txn}, {"time_to_live", cli_time_to_live},
+        {"watch", cli_watch},   {NULL, NULL},
     };
     static const luaL_Reg session_m[] = {
         {"lease", ses_lease}, {"done", ses_done}, {"close", ses_close}, {"orphan", ses_orphan},
@@ -871,12 +1167,13 @@ void lsim_open_etcd(lua_State *L, int t)
     };
     static const luaL_Reg emutex_m[] = {
         {"lock", em_lock}, {"try_lock", em_try_lock}, {"unlock", em_unlock},
-        {"key", em_key},   {"token", em_token},       {NULL, NULL},
+        {"key", em_key},   {"token", em_token},       {"is_owner", em_is_owner},
+        {NULL, NULL},
     };
     static const luaL_Reg election_m[] = {
         {"campaign", el_campaign},   {"proclaim", el_proclaim}, {"resign", el_resign},
         {"leader", el_leader},       {"is_leader", el_is_leader}, {"term", el_term},
-        {NULL, NULL},
+        {"observe", el_observe},     {NULL, NULL},
     };
     static const luaL_Reg dmutex_m[] = {
         {"lock", dm_lock},       {"unlock", dm_unlock},   {"close", dm_close},
@@ -922,6 +1219,10 @@ void lsim_open_etcd(lua_State *L, int t)
         {"violations", ak_violations}, {NULL, NULL},
     };
     lsim_createmeta(L, ACKED_MT, NULL, acked_m);
+    static const luaL_Reg watch_m[] = {{"recv", wa_recv}, {"cancel", wa_cancel}, {NULL, NULL}};
+    static const luaL_Reg observe_m[] = {{"recv", ob_recv}, {"cancel", wa_cancel}, {NULL, NULL}};
+    lsim_createmeta(L, WATCH_MT, NULL, watch_m);
+    lsim_createmeta(L, OBSERVE_MT, NULL, observe_m);
     static const luaL_Reg funcs[] = {
         {"etcd_server", l_server},       {"etcd_session", l_session},
         {"etcd_mutex", l_emutex},        {"etcd_election", l_election},
