@@ -15,20 +15,6 @@
 
 /* ---- scenario errors ----------------------------------------------------- */
 
-/* file:line of the innermost Lua code calling the running C function. */
-static void where(lua_State *L, char *buf, size_t size)
-{
-    lua_Debug ar;
-    buf[0] = 0;
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
-        lua_getinfo(L, "Sl", &ar);
-        if (ar.currentline > 0) {
-            snprintf(buf, size, "%s:%d: ", ar.short_src, ar.currentline);
-            return;
-        }
-    }
-}
-
 int lsim_scenario_error(lua_State *L, const char *fmt, ...)
 {
     char msg[900], at[300];
@@ -36,17 +22,18 @@ int lsim_scenario_error(lua_State *L, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    where(L, at, sizeof at);
+    host_where(L, at, sizeof at);
+    const char *sep = at[0] ? ": " : "";
     host_t *h = host_of(L);
     if (h) {
-        host_usage_fail(h, "%s%s", at, msg);
+        host_usage_fail(h, "%s%s%s", at, sep, msg);
         /* A goroutine parks for good: the run ends (host_usage_fail asked
          * the scheduler to stop) with nothing left that could recover the
          * error. A check between steps cannot park: it fails instead. */
         if (go_self() && !host_in_check(L))
             sched_park(WAIT_EXTERNAL, 0);
     }
-    lua_pushfstring(L, "%s%s", at, msg);
+    lua_pushfstring(L, "%s%s%s", at, sep, msg);
     return lua_error(L);
 }
 

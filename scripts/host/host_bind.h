@@ -62,5 +62,7 @@ int host_add_finally(lua_State *L, int fn_idx);
 /* An invariant or finally check is running on L: nothing may block or
  * change the run. */
 bool host_in_check(lua_State *L);
+/* file:line of the Lua code that called the running C function ("" if none). */
+void host_where(lua_State *L, char *buf, size_t size);
 
 #endif

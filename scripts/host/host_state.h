@@ -84,8 +84,6 @@ struct host {
 };
 
 /* host.c */
-/* file:line of the Lua code that called the running C function ("" if none). */
-void host_where(lua_State *L, char *buf, size_t size);
 /* The scheduler's one step hook: the invariants, then the step observers. */
 void host_step_fanout(void *ud);
 
