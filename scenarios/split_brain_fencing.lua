@@ -35,9 +35,11 @@ local function holder(n, writes, delay)
   n:go("main", function()
     sim.sleep(delay)
     local cli = store:client(n)
-    local s = assert(sim.etcd_session(cli, { ttl = sim.params.ttl }))
+    local s, serr = sim.etcd_session(cli, { ttl = sim.params.ttl })
+    if not s then sim.log("no session: " .. serr) return end
     local m = sim.etcd_mutex(s, "/locks/storage")
-    assert(m:lock())
+    local locked, lerr = m:lock()
+    if not locked then sim.log("no lock: " .. lerr) return end
     local token = m:token()
     sim.log(string.format("holds the lock with token %d", token))
     for i = 1, writes do

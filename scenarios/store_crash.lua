@@ -46,7 +46,8 @@ for i = 1, sim.params.writers do
       sim.sleep("100ms")
     end
     -- read everything back
-    local kvs = assert(cli:get(key))
+    local kvs, gerr = cli:get(key)
+    if not kvs then sim.log("read back failed: " .. gerr) return end
     acked:observe(key, kvs[1] and kvs[1].mod_rev or 0)
     sim.log(string.format("%s reads back %s", key, kvs[1] and kvs[1].value or "nothing"))
   end)
@@ -56,9 +57,11 @@ local held_through = false
 c:node("locker"):go("main", function()
   local n = c:node("locker")
   local cli = store:client(n)
-  local s = assert(sim.etcd_session(cli, { ttl = 5 }))
+  local s, serr = sim.etcd_session(cli, { ttl = 5 })
+  if not s then sim.log("no session: " .. serr) return end
   local m = sim.etcd_mutex(s, "/locks/outage")
-  assert(m:lock())
+  local locked, lerr = m:lock()
+  if not locked then sim.log("no lock: " .. lerr) return end
   sim.log("holds the lock through the outage")
   sim.sleep("15s")
   local ok, err = m:unlock()

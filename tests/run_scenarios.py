@@ -203,7 +203,7 @@ SCENARIOS = {
     "distributed_mutex": dict(
         exit=0,
         out=["lock order: node3, node1, node2", "owner says \"/locks/my-critical-section/",
-             "expectations: 3 passed, 0 failed"],
+             "expectations: 4 passed, 0 failed"],
         variants=[(["--set", "variant=seed"], 0, ["owner says \"\")"], [])],
     ),
     "leader_election": dict(
