@@ -8,6 +8,9 @@
  * from a client takes 2ms (request 1ms, reply 1ms); the server boots at 0
  * and checks lease expiry on the 500ms grid from 0.
  */
+#include <signal.h>
+#include <stdio.h>
+
 #include "etcd.h"
 #include "concurrency.h"
 #include "kv.h"
@@ -1396,6 +1399,80 @@ START_TEST(deterministic)
 }
 END_TEST
 
+/* The store's invariants (kv_check) hold through a seeded mix of every
+ * write, lease call and compaction; and a broken one aborts. */
+START_TEST(kv_invariants)
+{
+    kv_t *kv = kv_create(NULL);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    int64_t leases[8] = {0};
+    int64_t prev = kv_revision(kv);
+    for (int step = 0; step < 2000; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64: the test's own stream */
+        char key[16];
+        snprintf(key, sizeof key, "/k/%d", (int)(x % 23));
+        int64_t lease = leases[(x >> 8) % 8];
+        kv_result_t r;
+        switch ((x >> 16) % 7) {
+        case 0:
+        case 1:
+            kv_put(kv, key, "v", lease, NULL); /* LEASE_NOT_FOUND for a revoked one */
+            break;
+        case 2:
+            kv_delete(kv, key, (x >> 24) & 1, NULL);
+            break;
+        case 3:
+            if (kv_lease_grant(kv, 0, 2 + (int64_t)((x >> 24) % 10), step * SIM_MS, &r) == KV_OK)
+                leases[(x >> 32) % 8] = r.lease;
+            break;
+        case 4:
+            kv_lease_revoke(kv, lease, NULL);
+            break;
+        case 5: {
+            kv_cmp_t c = kv_cmp_num(key, KV_CMP_CREATE, KV_CMP_EQUAL, 0);
+            kv_op_t ops[2] = {kv_op_put(key, "t", lease), kv_op_delete("/k/1", true)};
+            kv_txn_t t = {&c, 1, ops, 2, ops + 1, 1};
+            if (kv_txn(kv, &t, &r) == KV_OK)
+                kv_result_clear(&r);
+            break;
+        }
+        case 6:
+            if ((x >> 40) % 50 == 0)
+                kv_compact(kv, kv_revision(kv) - (int64_t)((x >> 48) % 3));
+            break;
+        }
+        kv_check(kv);
+        ck_assert_int_ge(kv_revision(kv), prev);
+        ck_assert_int_le(kv_revision(kv), prev + 1);
+        prev = kv_revision(kv);
+    }
+    ck_assert_int_gt(kv_revision(kv), 400);
+    ck_assert_int_gt(kv_compact_revision(kv), 0);
+    kv_destroy(kv);
+}
+END_TEST
+
+/* A key whose mod revision is past the store's revision (written behind
+ * the store's back): kv_check aborts. */
+START_TEST(kv_invariant_broken)
+{
+    kv_t *kv = kv_create(NULL);
+    kv_put(kv, "/a", "1", 0, NULL);
+    ((kv_kv_t *)kv_lookup(kv, "/a"))->mod_rev = kv_revision(kv) + 1;
+    kv_check(kv);
+}
+END_TEST
+
+/* A key attached to a lease that does not exist: kv_check aborts. */
+START_TEST(kv_invariant_lease)
+{
+    kv_t *kv = kv_create(NULL);
+    kv_put(kv, "/a", "1", 0, NULL);
+    ((kv_kv_t *)kv_lookup(kv, "/a"))->lease = 0x1234;
+    kv_check(kv);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("etcd");
@@ -1405,6 +1482,9 @@ static Suite *suite(void)
     tcase_add_test(t, kv_txn_compares_atomic);
     tcase_add_test(t, kv_leases_item70);
     tcase_add_test(t, kv_history_item84);
+    tcase_add_test(t, kv_invariants);
+    tcase_add_test_raise_signal(t, kv_invariant_broken, SIGABRT);
+    tcase_add_test_raise_signal(t, kv_invariant_lease, SIGABRT);
     suite_add_tcase(s, t);
     t = tcase_create("leases");
     tcase_add_test(t, session_item68);

@@ -11,6 +11,16 @@
  * something, so a request that changes nothing (a delete that matched no
  * key, a revoke of a lease without keys, a transaction of reads) leaves
  * the revision alone, as etcd does.
+ *
+ * Invariants (kv_check, run after every change: in full in debug builds,
+ * at the 1st, 2nd, 4th, 8th, ... change otherwise; the O(1) ones on every
+ * write in every build): the revision only goes up, by one per request
+ * that changes something; every key has 0 < create_rev <= mod_rev <=
+ * revision and version >= 1, keys are in strictly increasing byte order,
+ * and a key's lease, if any, exists; leases are in increasing ID order;
+ * the history is in non-decreasing revision order, every event at most the
+ * revision and not before the compaction point; the compaction point is at
+ * most the revision.
  */
 #include "kv.h"
 
@@ -40,6 +50,7 @@ struct kv {
     int64_t next_lease;    /* counter for IDs from KV_LEASE_ID_BASE */
     /* the write in progress */
     bool writing;          /* a revision has been taken by the current request */
+    unsigned long long checks; /* kv_check's sparse counter */
 };
 
 #define GROW(arr, n, cap)                                                   \
@@ -386,18 +397,58 @@ static lease_t *lease_find(const kv_t *kv, int64_t id)
     return NULL;
 }
 
+void kv_check(const kv_t *kv)
+{
+    ASSERT(kv->rev >= 1);
+    ASSERTF(kv->compact_rev <= kv->rev, "compacted at %lld, revision %lld",
+            (long long)kv->compact_rev, (long long)kv->rev);
+    for (size_t i = 0; i < kv->nkeys; i++) {
+        const kv_kv_t *e = &kv->keys[i];
+        ASSERTF(e->create_rev > 0 && e->create_rev <= e->mod_rev && e->mod_rev <= kv->rev,
+                "key %s: create_rev %lld, mod_rev %lld, revision %lld", e->key,
+                (long long)e->create_rev, (long long)e->mod_rev, (long long)kv->rev);
+        ASSERTF(e->version >= 1, "key %s: version %lld", e->key, (long long)e->version);
+        ASSERTF(i == 0 || strcmp(kv->keys[i - 1].key, e->key) < 0, "keys out of order at %s", e->key);
+        ASSERTF(e->lease == 0 || lease_find(kv, e->lease),
+                "key %s attached to lease %llx, which does not exist", e->key,
+                (unsigned long long)e->lease);
+    }
+    for (size_t i = 1; i < kv->nleases; i++)
+        ASSERT(kv->leases[i - 1].id < kv->leases[i].id);
+    for (size_t i = 0; i < kv->nhist; i++) {
+        int64_t r = kv->hist[i].kv.mod_rev;
+        ASSERTF(r <= kv->rev && r >= kv->compact_rev, "event at revision %lld (revision %lld, compacted at %lld)",
+                (long long)r, (long long)kv->rev, (long long)kv->compact_rev);
+        ASSERT(i == 0 || kv->hist[i - 1].kv.mod_rev <= r);
+    }
+}
+
+/* kv_check after a change: every time in debug builds, sparsely otherwise. */
+static void checked(kv_t *kv)
+{
+    if (INVARIANT_DEEP || invariant_sparse(&kv->checks))
+        kv_check(kv);
+}
+
 /* The revision of the write in progress, taking it on the first change. */
 static int64_t write_rev(kv_t *kv)
 {
     if (!kv->writing) {
+        int64_t before = kv->rev;
         kv->writing = true;
         kv->rev++;
+        ASSERTF(kv->rev > before, "revision %lld after %lld", (long long)kv->rev, (long long)before);
     }
     return kv->rev;
 }
 
 static void record(kv_t *kv, kv_event_type_t type, const kv_kv_t *state)
 {
+    ASSERTF(state->mod_rev == kv->rev, "event at revision %lld, store at %lld",
+            (long long)state->mod_rev, (long long)kv->rev);
+    ASSERTF(kv->nhist == 0 || kv->hist[kv->nhist - 1].kv.mod_rev <= state->mod_rev,
+            "event at revision %lld after one at %lld", (long long)state->mod_rev,
+            (long long)kv->hist[kv->nhist - 1].kv.mod_rev);
     GROW(kv->hist, kv->nhist, kv->caphist);
     kv_event_t *ev = &kv->hist[kv->nhist++];
     ev->type = type;
@@ -427,6 +478,9 @@ static void do_put(kv_t *kv, const char *key, const char *value, int64_t lease)
         e->version = 1;
         e->lease = lease;
     }
+    ASSERT(e->create_rev > 0 && e->create_rev <= e->mod_rev && e->mod_rev == kv->rev);
+    ASSERTF(lease == 0 || lease_find(kv, lease), "key %s attached to lease %llx, which does not exist",
+            key, (unsigned long long)lease);
     record(kv, KV_EVENT_PUT, e);
 }
 
@@ -649,9 +703,13 @@ kv_err_t kv_txn(kv_t *kv, const kv_txn_t *t, kv_result_t *out)
         return err;
     kv->writing = false;
     kv_op_result_t *res = n ? mem_malloc(n * sizeof *res) : NULL;
+    int64_t before = kv->rev;
     for (size_t i = 0; i < n; i++)
         apply_op(kv, &ops[i], &res[i]);
     kv->writing = false;
+    ASSERTF(kv->rev == before || kv->rev == before + 1, "a transaction took %lld revisions",
+            (long long)(kv->rev - before));
+    checked(kv);
     if (out) {
         memset(out, 0, sizeof *out);
         out->revision = kv->rev;
@@ -734,6 +792,7 @@ kv_err_t kv_compact(kv_t *kv, int64_t rev)
     memmove(kv->hist, kv->hist + k, (kv->nhist - k) * sizeof *kv->hist);
     kv->nhist -= k;
     kv->compact_rev = rev;
+    checked(kv);
     return KV_OK;
 }
 
@@ -785,6 +844,7 @@ kv_err_t kv_lease_grant(kv_t *kv, int64_t id, int64_t ttl_s, simtime_t now, kv_r
     kv->leases[i].id = id;
     kv->leases[i].ttl = ttl_s;
     kv->leases[i].deadline = now + ttl_s * SIM_SEC;
+    checked(kv);
     if (out) {
         memset(out, 0, sizeof *out);
         out->revision = kv->rev;
@@ -824,6 +884,7 @@ kv_err_t kv_lease_revoke(kv_t *kv, int64_t id, kv_result_t *out)
     size_t k = (size_t)(l - kv->leases);
     memmove(&kv->leases[k], &kv->leases[k + 1], (kv->nleases - k - 1) * sizeof *kv->leases);
     kv->nleases--;
+    checked(kv);
     if (out) {
         memset(out, 0, sizeof *out);
         out->revision = kv->rev;

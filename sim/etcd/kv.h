@@ -280,6 +280,11 @@ kv_err_t kv_compact(kv_t *kv, int64_t rev);
  * before the compaction point. */
 kv_err_t kv_events(const kv_t *kv, const char *key, bool prefix, int64_t start_rev,
                    int64_t end_rev, kv_event_t **out, size_t *n);
+/* Check the store's invariants (kv.c lists them); a broken one aborts
+ * with a report (core/invariant.h). The store runs it itself after every
+ * change (sparsely in release builds); tests call it after their own. */
+void kv_check(const kv_t *kv);
+
 /* Whether a key matches a watch on key/prefix (byte order, "" prefix = all). */
 bool kv_key_matches(const char *key, const char *watch_key, bool prefix);
 
