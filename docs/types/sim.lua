@@ -19,6 +19,7 @@
 ---@field duration? sim.Duration stop here (--until overrides)
 ---@field gomaxprocs? integer simulated CPUs for sim.work
 ---@field leaks? "fail"|"report"|fun(params: table): "fail"|"report" goroutines left blocked: fail the run (exit 2) or report them
+---@field expect_failure? string the failure this scenario exists to show: "deadlock", "leak", "race", "panic: PREFIX", "fatal error: PREFIX" or "invariant: NAME" (exit 0 when exactly it happens)
 ---@field params? table<string, any> defaults of the parameters, read as sim.params.NAME, set with --set NAME=VALUE
 
 ---Declare the scenario's header (the global `scenario{...}` is the same function).

@@ -162,6 +162,9 @@ static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int s
     fprintf(out, "expectations: %zu passed, %zu failed\n", n - failed, failed);
     if (opt->race)
         fprintf(out, "data races:   %llu\n", (unsigned long long)host_races(h));
+    if (host_expected_failure(h))
+        fprintf(out, "expected failure: %s (%s)\n", host_expected_failure(h),
+                host_expected_happened(h) == 1 ? "happened" : "did not happen");
     for (size_t i = 0; i < n; i++) {
         char et[48];
         trace_format_time(e[i].t, et, sizeof et);

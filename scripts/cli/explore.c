@@ -15,6 +15,12 @@
  * shards (--shard I/N, for GNU parallel, a Slurm array or a Kubernetes
  * indexed Job) merge by concatenation. Progress and the summary go to
  * standard error.
+ *
+ * A scenario that declares the failure it exists to show (scenario{
+ * expect_failure }) is searched for that failure: a run where it happens
+ * is "expected" (reached), not a failure; a run where it does not is a
+ * pass; any other failure is a failure. Explore then fails (exit 1) when
+ * the expected failure was never reached, and --first stops at it.
  */
 #include "explore.h"
 
@@ -44,6 +50,7 @@ typedef struct run_slot {
 typedef struct result {
     char *line;       /* the JSON line (malloc'd), NULL until done */
     int status;       /* the run's exit status */
+    int expected;     /* the scenario's expected failure: -1 none declared, 0 not reached, 1 reached */
 } result_t;
 
 /* JSON string escaping for a message. */
@@ -64,8 +71,9 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* In a worker: one run in a fresh host; its exit status, then a space and
- * its JSON line, written to out as one line. */
+/* In a worker: one run in a fresh host; its exit status, whether the
+ * expected failure happened (-1, 0, 1), and its JSON line, separated by
+ * spaces, written to out as one line. */
 static void one_run(const char *path, host_options_t opt, uint64_t seed, const char *strategy,
                     FILE *devnull, FILE *out)
 {
@@ -74,6 +82,7 @@ static void one_run(const char *path, host_options_t opt, uint64_t seed, const c
     opt.seed_given = true;
     opt.quiet = true;
     opt.out = devnull;
+    opt.expect_optional = true;
     host_t *h = host_create(&opt);
     int status = host_run(h);
     sched_t *s = host_sched(h);
@@ -92,7 +101,10 @@ static void one_run(const char *path, host_options_t opt, uint64_t seed, const c
         first = sched_failure_message(s);
     if (!first && host_races(h))
         first = host_first_race(h);
-    fprintf(out, "%d {\"scenario\":", status);
+    int expected = host_expected_happened(h);
+    if (expected == 1 && first && host_expected_failure(h))
+        first = NULL; /* the demonstration is no failure */
+    fprintf(out, "%d %d {\"scenario\":", status, expected);
     json_str(out, path);
     fprintf(out, ",\"seed\":%llu,\"strategy\":", (unsigned long long)seed);
     json_str(out, strategy);
@@ -107,6 +119,11 @@ static void one_run(const char *path, host_options_t opt, uint64_t seed, const c
         json_str(out, first);
     else
         fputs("null", out);
+    if (host_expected_failure(h)) {
+        fputs(",\"expected_failure\":", out);
+        json_str(out, host_expected_failure(h));
+        fprintf(out, ",\"expected_happened\":%s", expected == 1 ? "true" : "false");
+    }
     fputs("}\n", out);
     fflush(out);
     host_destroy(h);
@@ -248,6 +265,11 @@ static void finish(run_slot_t *slot, result_t *results)
     size_t end = nl ? (size_t)(nl - slot->buf) + 1 : slot->len;
     char *sp = memchr(slot->buf, ' ', end);
     r->status = atoi(slot->buf);
+    r->expected = -1;
+    if (sp) {
+        r->expected = atoi(sp + 1);
+        sp = memchr(sp + 1, ' ', end - (size_t)(sp + 1 - slot->buf));
+    }
     r->line = sp ? mem_strndup(sp + 1, end - (size_t)(sp + 1 - slot->buf)) : mem_strndup(slot->buf, end);
     memmove(slot->buf, slot->buf + end, slot->len - end);
     slot->len -= end;
@@ -263,6 +285,7 @@ static void finish_crashed(run_slot_t *slot, result_t *results)
     int status = reap_worker(slot, &signaled);
     result_t *r = &results[index];
     r->status = status == EXIT_OK ? EXIT_PROGRAM : status;
+    r->expected = -1;
     char line[160];
     snprintf(line, sizeof line, "{\"exit\":%d,\"result\":\"the run ended without a report%s\"}\n",
              r->status, signaled ? " (killed by a signal)" : "");
@@ -279,6 +302,8 @@ typedef struct explore {
     result_t *results;    /* by position in idx */
     run_slot_t *slots;    /* o->jobs of them */
     uint64_t next, done, printed, failed;
+    uint64_t reached;     /* runs where the expected failure happened */
+    bool declared;        /* the scenario declares an expected failure */
     bool stopping;        /* --first saw a failure, or a run could not start */
     bool tty;             /* progress on stderr */
 } explore_t;
@@ -337,6 +362,12 @@ static bool collect_runs(explore_t *e)
         else
             finish_crashed(sl, e->results);
         e->done++;
+        e->declared = e->declared || e->results[index].expected >= 0;
+        if (e->results[index].expected == 1) {
+            e->reached++;
+            if (e->o->first)
+                e->stopping = true;
+        }
         if (e->results[index].status != EXIT_OK) {
             e->failed++;
             if (e->o->first)
@@ -356,8 +387,24 @@ static void print_ready(explore_t *e)
     fflush(stdout);
 }
 
+/* The command that reproduces run k, on stderr after what. */
+static void print_reproduce(const explore_t *e, uint64_t k, const char *what)
+{
+    const runopts_t *o = e->o;
+    fprintf(stderr, "  %s: chansim run %s --seed %llu --strategy %s", what, o->host.path,
+            (unsigned long long)(e->first_seed + e->idx[k]), o->strategy);
+    for (int s = 0; s < o->host.nsets; s++)
+        fprintf(stderr, " --set %s=%s", o->host.sets[s].name, o->host.sets[s].value);
+    if (o->host.race)
+        fputs(" --race", stderr);
+    if (o->host.preempt)
+        fprintf(stderr, " --preempt %d", o->host.preempt);
+    fputc('\n', stderr);
+}
+
 /* The summary on stderr, with the command that reproduces each of the
- * first five failures. */
+ * first five failures (and the first run that reached the expected
+ * failure of a scenario that declares one). */
 static void report(const explore_t *e)
 {
     const runopts_t *o = e->o;
@@ -368,16 +415,26 @@ static void report(const explore_t *e)
     for (uint64_t k = 0; k < e->count && shown < 5; k++) {
         if (!e->results[k].line || e->results[k].status == EXIT_OK)
             continue;
-        fprintf(stderr, "  exit %d: chansim run %s --seed %llu --strategy %s", e->results[k].status,
-                o->host.path, (unsigned long long)(e->first_seed + e->idx[k]), o->strategy);
-        for (int s = 0; s < o->host.nsets; s++)
-            fprintf(stderr, " --set %s=%s", o->host.sets[s].name, o->host.sets[s].value);
-        if (o->host.race)
-            fputs(" --race", stderr);
-        if (o->host.preempt)
-            fprintf(stderr, " --preempt %d", o->host.preempt);
-        fputc('\n', stderr);
+        char what[32];
+        snprintf(what, sizeof what, "exit %d", e->results[k].status);
+        print_reproduce(e, k, what);
         shown++;
+    }
+    if (!e->declared)
+        return;
+    if (!e->reached) {
+        fprintf(stderr, "explore: the expected failure was not reached in %llu runs\n",
+                (unsigned long long)e->done);
+        return;
+    }
+    for (uint64_t k = 0; k < e->count; k++) {
+        if (e->results[k].line && e->results[k].expected == 1) {
+            fprintf(stderr, "explore: the expected failure happened in %llu of %llu runs, first in run %llu\n",
+                    (unsigned long long)e->reached, (unsigned long long)e->done,
+                    (unsigned long long)e->idx[k] + 1);
+            print_reproduce(e, k, "expected");
+            break;
+        }
     }
 }
 
@@ -421,5 +478,6 @@ int explore_main(const runopts_t *o)
     free(e.idx);
     free(e.results);
     free(e.slots);
-    return e.failed ? EXIT_EXPECT : EXIT_OK;
+    bool unreached = e.declared && !e.reached;
+    return e.failed || unreached ? EXIT_EXPECT : EXIT_OK;
 }

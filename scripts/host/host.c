@@ -9,7 +9,11 @@
  * verdict follows, in this order: a scenario error (exit 3), a --set that
  * matched no parameter (exit 3), the program's failure (panic, fatal
  * error, deadlock, or leaks under leaks = "fail": exit 2), then the
- * finally checks, then any failed expectation (exit 1).
+ * finally checks, then any failed expectation (exit 1), then the race
+ * detector's reports (exit 66). A scenario that declares the failure it
+ * exists to show (scenario{ expect_failure }) is judged last: it passes
+ * when exactly that failure happened, and fails with the other failure's
+ * own status, or 1 when nothing failed (explore: passes).
  *
  * The observers the CLI attaches before the run (trace sinks, clock and
  * step observers) share the scheduler's one hook of each kind, in the
@@ -154,6 +158,7 @@ host_t *host_create(const host_options_t *opt)
     h->mem_limit = opt->mem_limit ? opt->mem_limit : HOST_DEFAULT_MEM_LIMIT;
     h->instr_budget = opt->instr_budget ? opt->instr_budget : HOST_DEFAULT_INSTR_BUDGET;
     h->result = SCHED_DONE;
+    h->expect_happened = -1;
     return h;
 }
 
@@ -182,6 +187,7 @@ void host_destroy(host_t *h)
     free(h->exp);
     free(h->name);
     free(h->description);
+    free(h->expect_failure);
     free(h->dir);
     free(h->libdir);
     free(h);
@@ -225,18 +231,22 @@ static void create_sched(host_t *h)
 {
     sched_config_t cfg = sched_config_default();
     cfg.seed = h->opt.seed_given ? h->opt.seed : 1;
-    if (!h->opt.seed_given) {
-        /* The header's seed seeds the streams from the start, so that the
-         * run is the one `--seed N` reproduces: reseeding when scenario{}
-         * runs would come after main's own start drew from them. */
-        char *nm, *desc, err[512];
-        uint64_t hs;
-        bool has;
-        if (scenario_scan(h->opt.path, &nm, &desc, &hs, &has, err, sizeof err) && has)
+    /* The header's seed seeds the streams from the start, so that the run
+     * is the one `--seed N` reproduces: reseeding when scenario{} runs
+     * would come after main's own start drew from them. A lesson that
+     * expects a race turns the detector on from the start as well. */
+    char *nm, *desc, *expect, err[512];
+    uint64_t hs;
+    bool has;
+    if (scenario_scan(h->opt.path, &nm, &desc, &hs, &has, &expect, err, sizeof err)) {
+        if (has && !h->opt.seed_given)
             cfg.seed = hs;
-        free(nm);
-        free(desc);
+        if (expect && host_expect_parse(expect) == HOST_EXPECT_RACE)
+            h->opt.race = true;
     }
+    free(nm);
+    free(desc);
+    free(expect);
     h->opt.seed = cfg.seed;
     cfg.policy = h->opt.policy;
     cfg.pct_depth = h->opt.pct_depth ? h->opt.pct_depth : 3;
@@ -323,6 +333,89 @@ static int verdict(host_t *h)
     }
 }
 
+/* A failure message matches the expected PREFIX at its start, or after
+ * the "file:line: " a Lua error puts before its own message. */
+static bool message_matches(const char *msg, const char *prefix)
+{
+    if (!msg)
+        return false;
+    size_t n = strlen(prefix);
+    if (strncmp(msg, prefix, n) == 0)
+        return true;
+    const char *colon = strstr(msg, ": ");
+    if (colon && colon > msg && colon[-1] >= '0' && colon[-1] <= '9')
+        return strncmp(colon + 2, prefix, n) == 0;
+    return false;
+}
+
+/* The run of a scenario with expect_failure, judged (status: the run's
+ * status as any other scenario's): the expected failure alone passes;
+ * any other failure keeps its own status; nothing at all fails the run
+ * (exit 1) unless explore asked otherwise. */
+static int judge_expected(host_t *h, int status)
+{
+    (void)status;
+    const char *v = h->expect_failure;
+    sched_result_t r = h->result;
+    bool program = r == SCHED_PANIC || r == SCHED_FATAL || r == SCHED_DEADLOCK;
+    bool leak = r == SCHED_IDLE && h->leaked && h->leaks_fail;
+    bool race = host_races(h) > 0;
+    bool happened = false;
+    switch (h->expect_kind) {
+    case HOST_EXPECT_DEADLOCK:
+        happened = r == SCHED_DEADLOCK;
+        break;
+    case HOST_EXPECT_PANIC:
+        happened = r == SCHED_PANIC && message_matches(sched_failure_message(h->s), v + 7);
+        break;
+    case HOST_EXPECT_FATAL:
+        happened = r == SCHED_FATAL && message_matches(sched_failure_message(h->s), v + 13);
+        break;
+    case HOST_EXPECT_LEAK:
+        happened = h->leaked > 0;
+        leak = false;
+        break;
+    case HOST_EXPECT_RACE:
+        happened = race;
+        race = false;
+        break;
+    default:
+        break;
+    }
+    if (happened && h->expect_kind != HOST_EXPECT_LEAK && h->expect_kind != HOST_EXPECT_RACE)
+        program = false;
+    /* The checks: the one the scenario names demonstrates the bug; every
+     * other one is a safety check and still fails the run. */
+    bool checks = false;
+    for (size_t i = 0; i < h->nexp; i++) {
+        if (h->exp[i].ok)
+            continue;
+        if (h->expect_kind == HOST_EXPECT_CHECK && message_matches(h->exp[i].msg, v + 11))
+            happened = true;
+        else
+            checks = true;
+    }
+    h->expect_happened = happened;
+    int other = program || leak ? EXIT_PROGRAM : checks ? EXIT_EXPECT : race ? EXIT_RACE : EXIT_OK;
+    if (other != EXIT_OK) {
+        fprintf(stderr, "chansim: %s, and the run failed otherwise (scenario{ expect_failure = \"%s\" })\n",
+                happened ? "the expected failure happened" : "the expected failure did not happen", v);
+        return other;
+    }
+    if (happened) {
+        fprintf(stderr, "expected failure happened: %s\n", v);
+        return EXIT_OK;
+    }
+    if (h->opt.expect_optional)
+        return EXIT_OK;
+    fprintf(stderr, "chansim: expected failure did not happen: %s (scenario{ expect_failure })%s\n", v,
+            h->opt.policy == SCHED_FIFO ? "; under fifo a race may never show: try chansim explore" : "");
+    return EXIT_EXPECT;
+}
+
+const char *host_expected_failure(const host_t *h) { return h->expect_failure; }
+int host_expected_happened(const host_t *h) { return h->expect_failure ? h->expect_happened : -1; }
+
 int host_run(host_t *h)
 {
     ASSERT(!h->s); /* one run per host */
@@ -362,6 +455,8 @@ int host_run(host_t *h)
         if (status == EXIT_OK)
             status = EXIT_RACE;
     }
+    if (h->expect_kind != HOST_EXPECT_NONE)
+        status = judge_expected(h, status);
     return status;
 }
 

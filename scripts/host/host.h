@@ -68,7 +68,24 @@ typedef struct host_options {
     bool race;                 /* --race: the race detector (core/race.h) */
     int preempt;               /* --preempt N: a decision point every N Lua instructions
                                   (Go's asynchronous preemption; 0: none) */
+    bool expect_optional;      /* explore: a scenario's expected failure that does not
+                                  happen is no failure of the run */
 } host_options_t;
+
+/* The failure a scenario declares it exists to show (scenario{
+ * expect_failure = ... }). */
+typedef enum host_expect_kind {
+    HOST_EXPECT_NONE,
+    HOST_EXPECT_DEADLOCK, /* "deadlock" */
+    HOST_EXPECT_LEAK,     /* "leak": goroutines blocked forever after main returned */
+    HOST_EXPECT_RACE,     /* "race": a report of the race detector (turned on by it) */
+    HOST_EXPECT_PANIC,    /* "panic: PREFIX" */
+    HOST_EXPECT_FATAL,    /* "fatal error: PREFIX" */
+    HOST_EXPECT_CHECK,    /* "invariant: NAME": a failed check whose message starts so */
+} host_expect_kind_t;
+
+/* The kind of an expect_failure value (HOST_EXPECT_NONE: not one). */
+host_expect_kind_t host_expect_parse(const char *v);
 
 typedef struct host_expect {
     bool ok;          /* held */
@@ -94,6 +111,13 @@ int host_run(host_t *h);
  * scenario{ name=..., description=... } or NULL. Returns false and fills
  * err on a load error. The strings are owned by the caller (free). */
 bool host_read_header(const char *path, char **name, char **description, char *err, size_t errsize);
+
+/* After host_run: the scenario's expect_failure (NULL if none) and whether
+ * it happened (-1 none declared, 0 no, 1 yes). When one is declared, the
+ * run passes (EXIT_OK) when exactly that failure happened; the checks it
+ * names are demonstrations, every other check still guards the run. */
+const char *host_expected_failure(const host_t *h);
+int host_expected_happened(const host_t *h);
 
 /* After host_run: facts for the summary and the outputs. */
 sched_t *host_sched(host_t *h);

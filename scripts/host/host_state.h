@@ -16,7 +16,8 @@
  *               every step, finally checks, the world checkers' violations,
  *               and the guard that keeps checks from changing the run
  *   scenario.c  the scenario{} header (name, seed, duration, gomaxprocs,
- *               params with --set, leaks) and its scan for `chansim list`
+ *               params with --set, leaks, expect_failure) and its scan for
+ *               `chansim list`
  *
  * host.h is the CLI's view of the host, host_bind.h the bindings'. The
  * host owns everything reachable from struct host: the Lua state, the
@@ -58,6 +59,9 @@ struct host {
     char *description;      /* scenario{ description } */
     bool header_seen;
     bool leaks_fail;        /* scenario{ leaks = "fail" } */
+    char *expect_failure;   /* scenario{ expect_failure }, or NULL */
+    host_expect_kind_t expect_kind;
+    int expect_happened;    /* after host_run: -1 none declared, 0 no, 1 yes */
     int gomaxprocs;         /* scenario{ gomaxprocs } (0: unlimited CPUs) */
     simtime_t duration;     /* scenario{ duration } */
     host_expect_t *exp;     /* expectations, in the order checked */
@@ -127,6 +131,6 @@ void check_violation_sink(void *ud, const trace_event_t *ev);
  * *has_seed true) when the header gives an integer seed. *name and
  * *description are the caller's to free (NULL if absent). */
 bool scenario_scan(const char *path, char **name, char **description, uint64_t *seed,
-                   bool *has_seed, char *err, size_t errsize);
+                   bool *has_seed, char **expect, char *err, size_t errsize);
 
 #endif

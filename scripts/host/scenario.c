@@ -2,13 +2,15 @@
  * scenario: the scenario{} header, a scenario's first statement.
  *
  *   scenario{ name = "...", description = "...", seed = 7, duration = "30s",
- *             gomaxprocs = 4, params = { workers = 3 }, leaks = "fail" }
+ *             gomaxprocs = 4, params = { workers = 3 }, leaks = "fail",
+ *             expect_failure = "panic: send on closed channel" }
  *
  * host_set_header applies it to the run (sim.scenario and the global
  * scenario call it): the seed unless --seed was given, the duration as the
  * run's limit unless --until was, the simulated CPUs, sim.params with the
- * --set overrides type-checked against each parameter's default, and
- * whether leaked goroutines fail the run. Any mistake (an unknown field, a
+ * --set overrides type-checked against each parameter's default, whether
+ * leaked goroutines fail the run, and the failure a lesson exists to show
+ * (expect_failure, judged by host_run). Any mistake (an unknown field, a
  * wrong type, a --set for no parameter) is a scenario error: exit 3 with
  * file:line, reported once.
  *
@@ -122,7 +124,7 @@ static bool apply_sets(host_t *h, lua_State *L, int idx, char *err, size_t errsi
 }
 
 static const char *const header_keys[] = {
-    "name", "description", "seed", "duration", "gomaxprocs", "params", "leaks", NULL,
+    "name", "description", "seed", "duration", "gomaxprocs", "params", "leaks", "expect_failure", NULL,
 };
 
 /* Unknown keys are mistakes worth naming. */
@@ -138,7 +140,7 @@ static bool header_known_keys(host_t *h, lua_State *L, int idx, const char *at)
         if (!known) {
             const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
             host_usage_fail(h, "%s: scenario{}: unknown field \"%s\" (known: name, description, "
-                               "seed, duration, gomaxprocs, params, leaks)", at, k);
+                               "seed, duration, gomaxprocs, params, leaks, expect_failure)", at, k);
             lua_pop(L, 1);
             return false;
         }
@@ -251,6 +253,53 @@ static void header_leaks(host_t *h, lua_State *L, int idx, int p, const char *at
     lua_pop(L, 1);
 }
 
+/* expect_failure: "deadlock", "leak", "race", "panic: PREFIX", "fatal
+ * error: PREFIX" or "invariant: NAME" (a check's message). */
+static void header_expect_failure(host_t *h, lua_State *L, int idx, const char *at)
+{
+    lua_getfield(L, idx, "expect_failure");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    host_expect_kind_t kind = v ? host_expect_parse(v) : HOST_EXPECT_NONE;
+    if (kind == HOST_EXPECT_NONE) {
+        host_usage_fail(h, "%s: scenario expect_failure: want \"deadlock\", \"leak\", \"race\", "
+                           "\"panic: MESSAGE\", \"fatal error: MESSAGE\" or \"invariant: NAME\"", at);
+        lua_pop(L, 1);
+        return;
+    }
+    if (kind == HOST_EXPECT_RACE && !h->opt.race) {
+        /* The detector is chosen before the run starts, from the scan. */
+        host_usage_fail(h, "%s: scenario expect_failure = \"race\": the scenario{} header must be "
+                           "the scenario's first statement (the race detector starts with the run)", at);
+        lua_pop(L, 1);
+        return;
+    }
+    free(h->expect_failure);
+    h->expect_failure = mem_strdup(v);
+    h->expect_kind = kind;
+    lua_pop(L, 1);
+}
+
+host_expect_kind_t host_expect_parse(const char *v)
+{
+    if (strcmp(v, "deadlock") == 0)
+        return HOST_EXPECT_DEADLOCK;
+    if (strcmp(v, "leak") == 0)
+        return HOST_EXPECT_LEAK;
+    if (strcmp(v, "race") == 0)
+        return HOST_EXPECT_RACE;
+    if (strncmp(v, "panic: ", 7) == 0 && v[7])
+        return HOST_EXPECT_PANIC;
+    if (strncmp(v, "fatal error: ", 13) == 0 && v[13])
+        return HOST_EXPECT_FATAL;
+    if (strncmp(v, "invariant: ", 11) == 0 && v[11])
+        return HOST_EXPECT_CHECK;
+    return HOST_EXPECT_NONE;
+}
+
 void host_set_header(host_t *h, lua_State *L, int idx)
 {
     char at[256];
@@ -271,6 +320,7 @@ void host_set_header(host_t *h, lua_State *L, int idx)
         return;
     header_leaks(h, L, idx, lua_gettop(L), at);
     lua_pop(L, 1); /* params */
+    header_expect_failure(h, L, idx, at);
 }
 
 /* ---- the scan (chansim list, and the seed before the run) ------------- */
@@ -284,6 +334,8 @@ static int l_header_only(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, "chansim.hdr.description");
     lua_getfield(L, 1, "seed");
     lua_setfield(L, LUA_REGISTRYINDEX, "chansim.hdr.seed");
+    lua_getfield(L, 1, "expect_failure");
+    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.hdr.expect_failure");
     lua_pushliteral(L, "chansim.header.done");
     return lua_error(L);
 }
@@ -302,11 +354,14 @@ static void header_hook(lua_State *L, lua_Debug *ar)
 }
 
 /* The header's fields without running the scenario; *seed is set (and
- * *has_seed true) when the header gives an integer seed. */
+ * *has_seed true) when the header gives an integer seed; *expect (if not
+ * NULL) is the expect_failure string, or NULL. */
 bool scenario_scan(const char *path, char **name, char **description, uint64_t *seed,
-                        bool *has_seed, char *err, size_t errsize)
+                   bool *has_seed, char **expect, char *err, size_t errsize)
 {
     *name = *description = NULL;
+    if (expect)
+        *expect = NULL;
     *has_seed = false;
     host_t bound; /* only its heap bound and count, for sandbox_alloc */
     memset(&bound, 0, sizeof bound);
@@ -358,6 +413,9 @@ bool scenario_scan(const char *path, char **name, char **description, uint64_t *
         *seed = (uint64_t)lua_tointeger(L, -1);
         *has_seed = true;
     }
+    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.hdr.expect_failure");
+    if (expect && lua_type(L, -1) == LUA_TSTRING)
+        *expect = mem_strdup(lua_tostring(L, -1));
     lua_close(L);
     return ok;
 }
@@ -366,5 +424,5 @@ bool host_read_header(const char *path, char **name, char **description, char *e
 {
     uint64_t seed;
     bool has_seed;
-    return scenario_scan(path, name, description, &seed, &has_seed, err, errsize);
+    return scenario_scan(path, name, description, &seed, &has_seed, NULL, err, errsize);
 }

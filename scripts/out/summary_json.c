@@ -109,6 +109,12 @@ void summary_json_write(FILE *out, host_t *h, const char *path, int status, cons
         fprintf(out, "%d}", e[i].repeats);
     }
     fputs("]}", out);
+    if (host_expected_failure(h)) {
+        key(out, "expected_failure", false);
+        fputs("{\"failure\":", out);
+        json_write_string(out, host_expected_failure(h));
+        fprintf(out, ",\"happened\":%s}", host_expected_happened(h) == 1 ? "true" : "false");
+    }
     key(out, "trace_hash", false);
     fprintf(out, "\"%016" PRIx64 "\"", s ? sched_trace_hash(s) : 0);
     key(out, "seed", false);
