@@ -397,6 +397,17 @@ static void adjust_worker_count(worker_pool_t *p, ctx_t *ctx)
 
         // Signal workers to stop
         int delivered = 0;
+        /* corrected: the signals are sent under mu while the pool is not
+         * closed; Shutdown marks it closed under mu before it closes
+         * stopCh, so no signal can meet the close (the seed's can: a
+         * send on a closed channel when Shutdown runs between the loads
+         * above and the send). */
+        if (!seed) {
+            mutex_lock(p->mu);
+            atomic_op(&p->a_closed, RACE_LOAD);
+            if (p->closed)
+                to_remove = 0;
+        }
         for (int i = 0; i < to_remove; i++) {
             char signal = 0; /* struct{}{} */
             if (chan_try_send(p->stop_ch, &signal))
@@ -407,6 +418,8 @@ static void adjust_worker_count(worker_pool_t *p, ctx_t *ctx)
              * enough workers" -- break only leaves the select; the signal
              * is lost */
         }
+        if (!seed)
+            mutex_unlock(p->mu);
         worker_pool_scale_event_t ev = {sched_now(), -1, to_remove, delivered, current_workers,
                                  active_workers, pending_jobs, utilization};
         record_event(p, &ev);
