@@ -235,9 +235,16 @@ static inline void reap(sched_t *s)
 
 /* The loop's part of a step that may run on a goroutine's stack: nothing
  * stops the run, no timer is due, something is runnable. */
+static inline bool over_instant(const sched_t *s)
+{
+    return s->cfg.max_steps_per_instant &&
+           s->steps - s->instant_first_step >= s->cfg.max_steps_per_instant;
+}
+
 static inline bool direct_ok(const sched_t *s)
 {
-    return !s->stop && !s->step_hook && s->runq_len > 0 && timerq_next(s->timers) > s->now;
+    return !s->stop && !s->step_hook && s->runq_len > 0 && timerq_next(s->timers) > s->now &&
+           !over_instant(s);
 }
 
 /* The next goroutine that may run, or NULL if the run queue holds none:
@@ -269,6 +276,11 @@ static inline g_t *next_runnable(sched_t *s)
 static inline void start_step(sched_t *s, g_t *g)
 {
     s->steps++;
+    if (g->instant_at != s->now) {
+        g->instant_at = s->now;
+        g->instant_steps = 0;
+    }
+    g->instant_steps++;
     s->last_g = g;
     s->running = g;
     g->state = G_RUNNING;
@@ -488,6 +500,10 @@ static sched_result_t loop(sched_t *s)
     for (;;) {
         if (s->stop)
             break;
+        if (__builtin_expect(over_instant(s), 0)) {
+            sched_livelock(s);
+            break;
+        }
         if (timerq_next(s->timers) <= s->now)
             timerq_fire_due(s, s->timers, s->now);
         if (s->runq_len == 0) {
@@ -515,6 +531,7 @@ static sched_result_t loop(sched_t *s)
                     if (s->clock_hook)
                         s->clock_hook(s->clock_ud, s->now, s->cfg.until);
                     s->now = s->cfg.until;
+                    s->instant_first_step = s->steps;
                 }
                 s->result = SCHED_UNTIL;
                 break;
@@ -524,6 +541,7 @@ static sched_result_t loop(sched_t *s)
             ASSERTF(next >= s->now, "the clock would go back from %lld to %lld",
                     (long long)s->now, (long long)next);
             s->now = next;
+            s->instant_first_step = s->steps;
             continue;
         }
         g_t *g = next_runnable(s);

@@ -112,6 +112,10 @@ typedef struct sched_config {
     simtime_t until;            /* stop at this simulated time; 0: no limit */
     bool sync_points;           /* every synchronising operation is a decision (sched_point) */
     bool race;                  /* run the race detector (race.h) */
+    uint64_t max_steps_per_instant; /* goroutine steps allowed while the clock stays at one
+                                       instant before the run stops as a livelock (a fatal
+                                       error naming the goroutines that ran); 0: no bound */
+    const char *max_steps_name; /* how the livelock message names that bound (a flag), or NULL */
 } sched_config_t;
 
 /* A config with Go's defaults: FIFO, seed 1, the program ends with main. */

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "duration.h"
+
 /* ---- the dump and failures --------------------------------------------- */
 
 typedef struct sbuf {
@@ -105,6 +107,50 @@ void sched_set_failure(sched_t *s, sched_result_t r, const char *header, const c
     s->failure = mem_strdup(msg);
     s->result = r;
     s->stop = true;
+}
+
+/* The goroutines that ran most at the current instant, most first (ties
+ * by id): at most n, into top; returns how many. */
+static int busiest(sched_t *s, g_t **top, int n)
+{
+    int k = 0;
+    for (g_t *g = s->all_head; g; g = g->next) {
+        if (g->instant_at != s->now || !g->instant_steps)
+            continue;
+        if (k == n && g->instant_steps <= top[n - 1]->instant_steps)
+            continue;
+        int i = k < n ? k++ : n - 1; /* full: the last one drops out */
+        while (i > 0 && top[i - 1]->instant_steps < g->instant_steps) {
+            top[i] = top[i - 1];
+            i--;
+        }
+        top[i] = g;
+    }
+    return k;
+}
+
+void sched_livelock(sched_t *s)
+{
+    enum { SHOWN = 5 };
+    g_t *top[SHOWN];
+    int k = busiest(s, top, SHOWN);
+    uint64_t total = s->steps - s->instant_first_step;
+    char at[64];
+    dur_format(s->now, at, sizeof at);
+    sbuf_t b = {0};
+    sb_printf(&b, "livelock: %llu goroutine steps at simulated time %s without the clock moving:",
+              (unsigned long long)total, at);
+    /* The goroutines that took a real share (at least 1%), the first always. */
+    for (int i = 0; i < k && (i == 0 || top[i]->instant_steps * 100 >= total); i++)
+        sb_printf(&b, "%s goroutine %llu (%s) ran %llu", i ? "," : "",
+                  (unsigned long long)top[i]->id, top[i]->name,
+                  (unsigned long long)top[i]->instant_steps);
+    sb_printf(&b, " (polling in a loop with no simulated time passing, as with yield() or a zero "
+                  "sleep?%s%s)", s->cfg.max_steps_name ? " the bound is " : "",
+              s->cfg.max_steps_name ? s->cfg.max_steps_name : "");
+    emit(s, EV_FATAL, k ? top[0]->id : 0, 0, 0, 0, b.p);
+    sched_set_failure(s, SCHED_FATAL, "fatal error: ", b.p);
+    free(b.p);
 }
 
 __attribute__((noreturn)) static void fail_running(sched_t *s, sched_result_t r, trace_kind_t ev,

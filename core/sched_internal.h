@@ -62,6 +62,8 @@ struct g {
     bool panicked;              /* stopped by its own panic or fatal error */
     bool killed;                /* its group was killed: it never runs again */
     ggroup_t *group;            /* its process, or NULL */
+    simtime_t instant_at;       /* the instant of its last step */
+    uint64_t instant_steps;     /* its steps at that instant (the livelock report) */
 };
 
 typedef struct intern_entry {
@@ -90,6 +92,7 @@ struct sched {
     bool main_goexit;           /* main called Goexit */
     uint64_t next_gid;
     uint64_t spawned, alive, steps;
+    uint64_t instant_first_step; /* steps when the clock last moved (livelock bound) */
     uint64_t points;            /* decision points reached (sched_point) */
     struct race *race;          /* the race detector, or NULL (cfg.race) */
     g_t *at_point;              /* the goroutine whose decision point ended the step */
@@ -155,6 +158,10 @@ static inline __attribute__((always_inline)) void emit(sched_t *s, trace_kind_t 
 {
     emit_dd(s, kind, gid, obj, a, b, detail, detail ? trace_hash_detail(detail) : 0);
 }
+
+/* Stop the run as a livelock: cfg.max_steps_per_instant steps with the
+ * clock unmoved (sched_fail.c). */
+void sched_livelock(sched_t *s);
 
 /* Double the run queue's ring (sched.c). */
 void sched_runq_grow(sched_t *s);

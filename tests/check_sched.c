@@ -969,6 +969,66 @@ START_TEST(exit_stops_at_end_of_step)
 }
 END_TEST
 
+/* A goroutine that yields forever while another sleeps: the clock cannot
+ * move, and the bound on steps at one instant stops the run. */
+static void sleeper_main(void *arg)
+{
+    (void)arg;
+    go_spawn(spinner, NULL, "main.spinner");
+    go_sleep(SIM_SEC);
+    note("woke");
+}
+
+START_TEST(livelock_stops_at_bound)
+{
+    order_len = 0;
+    order[0] = 0;
+    exit_after = 0;
+    sched_config_t cfg = sched_config_default();
+    cfg.max_steps_per_instant = 5000;
+    cfg.max_steps_name = "--the-bound";
+    sched_result_t r;
+    sched_t *s = run_with(&cfg, sleeper_main, NULL, &r);
+    ck_assert_int_eq(r, SCHED_FATAL);
+    ck_assert_str_eq(order, "");
+    ck_assert_int_eq(exit_after, 4999); /* main's first step, then the spinner's */
+    ck_assert_int_eq(sched_now_of(s), 0);
+    const char *rep = sched_report(s);
+    ck_assert_ptr_nonnull(strstr(rep, "fatal error: livelock: 5000 goroutine steps at simulated "
+                                      "time 0s without the clock moving: goroutine 2 "
+                                      "(main.spinner) ran 4999 ("));
+    ck_assert_ptr_nonnull(strstr(rep, "the bound is --the-bound)"));
+    ck_assert_ptr_nonnull(strstr(rep, "goroutine 2 [runnable]:"));
+    sched_destroy(s);
+}
+END_TEST
+
+/* Steps at earlier instants do not count: the bound is per instant. */
+static void ticker_spin(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 10; i++) {
+        for (int j = 0; j < 3000; j++)
+            go_yield();
+        go_sleep(SIM_MS);
+    }
+    note("done");
+}
+
+START_TEST(livelock_bound_is_per_instant)
+{
+    order_len = 0;
+    order[0] = 0;
+    sched_config_t cfg = sched_config_default();
+    cfg.max_steps_per_instant = 5000;
+    sched_result_t r;
+    sched_t *s = run_with(&cfg, ticker_spin, NULL, &r);
+    ck_assert_int_eq(r, SCHED_DONE);
+    ck_assert_str_eq(order, "done ");
+    sched_destroy(s);
+}
+END_TEST
+
 Suite *sched_suite(void)
 {
     Suite *s = suite_create("sched");
@@ -998,6 +1058,8 @@ Suite *sched_suite(void)
     tcase_add_test(l, yield_round_robin);
     tcase_add_test(l, until_stops_and_resumes);
     tcase_add_test(l, exit_stops_at_end_of_step);
+    tcase_add_test(l, livelock_stops_at_bound);
+    tcase_add_test(l, livelock_bound_is_per_instant);
     suite_add_tcase(s, l);
     return s;
 }

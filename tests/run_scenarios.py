@@ -370,6 +370,25 @@ BROKEN = {
                           ["chan:try_send cannot be called in an invariant or a finally check",
                            "chan:close cannot be called in an invariant or a finally check"]),
     "params.lua": ([], 0, [], ["4\t0.5\tfalse\t100ms\tx"]),
+    # Scenarios have no finalizers (a __gc would run outside the budget, or
+    # after the runtime is gone), and nothing gets around the refusal.
+    "gc_finalizer.lua": ([], 2, ["panic: gc_finalizer.lua:15: setmetatable: __gc finalizers are not "
+                                 "available in a scenario"], []),
+    "gc_metatable.lua": ([], 0, [], ["__gc = true:\tfalse\tsetmetatable: __gc finalizers are not available",
+                                     "assign:\tfalse\tgc_metatable.lua:9: the metatable of a sim object "
+                                     "is read-only (cannot set \"__gc\")",
+                                     "finalizers run:\t0", "methods still there:\tfunction"]),
+    "goroutine_many_args.lua": ([], 0, [], ["sim.go\t250\t31375", "errgroup:go\t250\t31375",
+                                            "node:go\t250\t31375"]),
+    # No progress in simulated time (the bound is --max-steps-per-instant).
+    "livelock_yield.lua": (["--max-steps-per-instant", "20000"], 2,
+                           ["fatal error: livelock: 20000 goroutine steps at simulated time 0s "
+                            "without the clock moving: goroutine 2 (poller) ran 19999",
+                            "--max-steps-per-instant", "goroutine 2 [runnable]:"], []),
+    "livelock_ping_pong.lua": (["--max-steps-per-instant", "20000"], 2,
+                               ["fatal error: livelock: 20000 goroutine steps",
+                                "goroutine 2 (ping) ran 10000, goroutine 3 (pong) ran 9999"],
+                               ["result:       fatal error", "exit status:  2"]),
     # Option tables are checked by one kit (scripts/bindings/lsim_kit.h):
     # a bad option is a scenario error, exit 3, wherever it is read.
     "option_breaker.lua": ([], 3, ["option_breaker.lua:6: sim.breaker: unknown option \"max_failurs\" "
@@ -397,6 +416,8 @@ USAGE_ERRORS = [
     ([PARAMS, "--seed", "-1"], 3, ["--seed: want a non-negative integer", "usage: chansim run"]),
     ([PARAMS, "--strategy", "chaos"], 3, ["--strategy: want fifo, random or pct:D", "usage:"]),
     ([PARAMS, "--until", "later"], 3, ["--until: want a positive duration", "usage:"]),
+    ([PARAMS, "--max-steps-per-instant", "999"], 3, ["--max-steps-per-instant: want an integer of "
+                                                     "at least 1000", "usage:"]),
     ([PARAMS, "--seed"], 3, ["--seed needs a value", "usage:"]),
     ([PARAMS, PARAMS], 3, ["one scenario at a time"]),
     ([], 3, ["run needs a scenario file", "usage: chansim run"]),

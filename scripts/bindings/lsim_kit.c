@@ -354,9 +354,16 @@ void *lsim_checkbox(lua_State *L, int idx, const char *mt)
     return *(void **)luaL_checkudata(L, idx, mt);
 }
 
+static int readonly_meta(lua_State *L)
+{
+    return luaL_error(L, "the metatable of a sim object is read-only (cannot set \"%s\")",
+                      luaL_optstring(L, 2, "?"));
+}
+
 void lsim_createmeta(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
 {
     luaL_newmetatable(L, name);
+    int mt = lua_gettop(L);
     if (meta)
         luaL_setfuncs(L, meta, 0);
     if (methods) {
@@ -365,9 +372,21 @@ void lsim_createmeta(lua_State *L, const char *name, const luaL_Reg *meta, const
             n++;
         lua_createtable(L, 0, n);
         luaL_setfuncs(L, methods, 0);
-        lua_setfield(L, -2, "__index");
+        lua_setfield(L, mt, "__index");
     }
-    lua_pop(L, 1);
+    /* getmetatable(obj) gives a read-only view: a scenario could otherwise
+     * add a __gc to it, which every object made after would carry. */
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, mt);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_meta);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, mt, "__metatable");
+    lua_settop(L, mt - 1);
 }
 
 /* ---- errors -------------------------------------------------------------- */

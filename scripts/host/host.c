@@ -167,8 +167,9 @@ void host_destroy(host_t *h)
     if (!h)
         return;
     /* The scheduler first: messages still in flight hold registry
-     * references that it releases into the live Lua state. Nothing in Lua
-     * needs the scheduler when closing (no userdata has a __gc). */
+     * references that it releases into the live Lua state. No Lua code
+     * runs when the state closes: scenarios have no finalizers (sandbox.c
+     * refuses __gc) and the bindings' userdata have none. */
     sched_destroy(h->s);
     h->s = NULL;
     if (h->L)
@@ -260,6 +261,9 @@ static void create_sched(host_t *h)
      * replay does too, since what it replays was recorded so. */
     cfg.sync_points = cfg.policy != SCHED_FIFO;
     cfg.race = h->opt.race;
+    cfg.max_steps_per_instant = h->opt.max_steps_per_instant ? h->opt.max_steps_per_instant
+                                                             : HOST_DEFAULT_MAX_STEPS_PER_INSTANT;
+    cfg.max_steps_name = "--max-steps-per-instant";
     h->s = sched_create(&cfg);
     sched_set_frames_hook(h->s, lgo_frames_hook);
     sched_add_sink(h->s, check_violation_sink, h);

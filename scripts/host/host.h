@@ -61,6 +61,8 @@ typedef struct host_options {
     int nsets;
     size_t mem_limit;          /* bytes of Lua heap; 0: default */
     int64_t instr_budget;      /* Lua instructions between events; 0: default */
+    uint64_t max_steps_per_instant; /* goroutine steps with the clock unmoved before the run
+                                       stops as a livelock; 0: default */
     bool record;               /* keep the decision list */
     const uint32_t *replay;    /* decisions to replay */
     size_t replay_len;

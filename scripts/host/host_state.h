@@ -39,6 +39,7 @@
 
 #define HOST_DEFAULT_MEM_LIMIT ((size_t)512 << 20)
 #define HOST_DEFAULT_INSTR_BUDGET ((int64_t)100000000)
+#define HOST_DEFAULT_MAX_STEPS_PER_INSTANT ((uint64_t)1000000)
 #define HOST_DEFAULT_UNTIL (3600 * SIM_SEC)
 /* Lua instructions between two calls of a count hook (goroutines, checks). */
 #define HOST_HOOK_EVERY 1000

@@ -297,11 +297,22 @@ lgo_t *lgo_new(host_t *h, lua_State *L, int fn_idx, int nargs, bool is_main)
     lg->next_all = h->all;
     h->all = lg;
     fn_idx = lua_absindex(L, fn_idx);
+    /* The function and its arguments are copied through L onto T, and T
+     * later takes the message handler too: both stacks must have room for
+     * a count the scenario chooses (sim.go(fn, table.unpack(t))). Callers
+     * that can raise a Lua error check L first (luaL_checkstack); this is
+     * the last line, where only the heap's bound can fail. */
+    if (!lua_checkstack(L, nargs + 2))
+        go_fatal("not enough memory: the scenario's Lua heap reached its bound of %zu MiB "
+                 "(--mem-limit) copying %d arguments", h->mem_limit >> 20, nargs);
     lua_State *T = lua_newthread(L);
     lg->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lg->T = T;
     *(lgo_t **)lua_getextraspace(T) = lg;
     lua_sethook(T, count_hook, LUA_MASKCOUNT, hook_every(h));
+    if (!lua_checkstack(T, nargs + 2))
+        go_fatal("not enough memory: the scenario's Lua heap reached its bound of %zu MiB "
+                 "(--mem-limit) copying %d arguments", h->mem_limit >> 20, nargs);
     lua_pushvalue(L, fn_idx);
     for (int i = 1; i <= nargs; i++)
         lua_pushvalue(L, fn_idx + i);
@@ -323,6 +334,7 @@ void lgo_free_all(host_t *h)
 g_t *host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const char *role)
 {
     host_t *h = host_of(L);
+    luaL_checkstack(L, nargs + 2, "too many arguments for a goroutine");
     char defname[256];
     if (!name) {
         lua_Debug ar;
@@ -415,6 +427,9 @@ char *host_run_here(lua_State *L, int packed_ref)
     lua_rawgeti(M, LUA_REGISTRYINDEX, packed_ref);
     int t = lua_gettop(M);
     int n = (int)lua_rawlen(M, t);
+    if (!lua_checkstack(M, n + 2))
+        go_fatal("not enough memory: the scenario's Lua heap reached its bound of %zu MiB "
+                 "(--mem-limit) copying %d arguments", h->mem_limit >> 20, n - 1);
     for (int i = 1; i <= n; i++)
         lua_rawgeti(M, t, i);
     lgo_t *lg = lgo_new(h, M, t + 1, n - 1, false);

@@ -315,6 +315,32 @@ static int l_pairs(lua_State *L)
     return 3;
 }
 
+/* setmetatable without finalizers. Lua runs a __gc where its collector
+ * happens to step, on whichever goroutine allocated, with debug hooks off:
+ * no instruction budget could stop a finalizer that loops, a finalizer
+ * that blocks would stop the collector for every goroutine, and one still
+ * pending at the end would run after the simulated runtime is gone. So a
+ * scenario has none: a metatable with a __gc field (of any value: Lua
+ * marks the object at this call, whatever the field holds later) is
+ * refused here, and the metatables of the sim module's objects cannot be
+ * given one (lsim_createmeta hands out read-only views of them). */
+static int l_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __gc finalizers are not available in a scenario: Lua "
+                                 "would run them at points of its collector's choosing, outside the "
+                                 "instruction budget (release resources explicitly, or with a "
+                                 "<close> variable)");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int l_tostring(lua_State *L)
 {
     luaL_checkany(L, 1);
@@ -337,6 +363,9 @@ static void open_base(lua_State *L, int G)
         lua_pushcfunction(L, r->func);
         lua_setfield(L, G, r->name);
     }
+    lua_getfield(L, G, "setmetatable");
+    lua_pushcclosure(L, l_setmetatable, 1);
+    lua_setfield(L, G, "setmetatable");
     /* package: no C loaders, no searchers that reach the file system. */
     lua_getfield(L, G, "package");
     lua_pushnil(L);
