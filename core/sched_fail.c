@@ -12,6 +12,8 @@
 #include "sched_internal.h"
 
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,12 +46,36 @@ static void sb_printf(sbuf_t *b, const char *fmt, ...)
     }
 }
 
+/* Goroutines shown one by one in a dump; the rest are grouped by their
+ * state and stack. Go prints every goroutine, which for a deadlock among
+ * 100,000 goroutines is megabytes no one reads. */
+#define DUMP_SHOWN 100
+/* Groups listed for the goroutines past DUMP_SHOWN, most numerous first. */
+#define DUMP_GROUPS 10
+
+/* A goroutine's state as Go's header shows it ("chan send", "running"). */
+static const char *g_state_text(const g_t *g)
+{
+    return g->state == G_RUNNING || g->panicked ? "running"
+         : g->state == G_RUNNABLE ? "runnable"
+         : wait_reason_string(g->reason);
+}
+
+/* g's frames as the dump prints them, into frames (size bytes). */
+static void g_frames(sched_t *s, g_t *g, char *frames, size_t size)
+{
+    frames[0] = 0;
+    if (s->frames_hook)
+        s->frames_hook(g, frames, size);
+    if (!frames[0])
+        snprintf(frames, size, "%s()\n", g->name);
+    else if (frames[strlen(frames) - 1] != '\n' && strlen(frames) + 1 < size)
+        strcat(frames, "\n");
+}
+
 static void dump_one(sched_t *s, sbuf_t *b, g_t *g)
 {
-    const char *state = g->state == G_RUNNING || g->panicked ? "running"
-                      : g->state == G_RUNNABLE ? "runnable"
-                      : wait_reason_string(g->reason);
-    sb_printf(b, "\ngoroutine %llu [%s", (unsigned long long)g->id, state);
+    sb_printf(b, "\ngoroutine %llu [%s", (unsigned long long)g->id, g_state_text(g));
     if (g->state == G_WAITING && !g->panicked) {
         simtime_t mins = (s->now - g->blocked_since) / (60 * SIM_SEC);
         if (mins >= 1)
@@ -57,29 +83,96 @@ static void dump_one(sched_t *s, sbuf_t *b, g_t *g)
     }
     sb_printf(b, "]:\n");
     char frames[4096];
-    frames[0] = 0;
-    if (s->frames_hook)
-        s->frames_hook(g, frames, sizeof frames);
-    if (frames[0]) {
-        sb_printf(b, "%s", frames);
-        if (frames[strlen(frames) - 1] != '\n')
-            sb_printf(b, "\n");
-    } else {
-        sb_printf(b, "%s()\n", g->name);
-    }
+    g_frames(s, g, frames, sizeof frames);
+    sb_printf(b, "%s", frames);
     if (g->created_by)
         sb_printf(b, "created by %s in goroutine %llu\n",
                   g->creator_name ? g->creator_name : "?",
                   (unsigned long long)g->created_by);
 }
 
+/* The goroutines past the ones shown, grouped by state and stack. */
+typedef struct dump_group {
+    uint64_t key;   /* hash of the state and the frames */
+    uint64_t count;
+    g_t *first;     /* the first of them, in creation order */
+} dump_group_t;
+
+static uint64_t fnv(uint64_t h, const char *p)
+{
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h;
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const dump_group_t *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return x->first->id < y->first->id ? -1 : x->first->id > y->first->id;
+}
+
+static void dump_rest(sched_t *s, sbuf_t *b, g_t *from, uint64_t nrest)
+{
+    size_t cap = 64, n = 0;
+    dump_group_t *gs = mem_calloc(cap, sizeof *gs);
+    char frames[4096];
+    for (g_t *g = from; g; g = g->next) {
+        if (g == s->running)
+            continue;
+        g_frames(s, g, frames, sizeof frames);
+        uint64_t key = fnv(fnv(0xcbf29ce484222325ull, g_state_text(g)), frames);
+        size_t i = 0;
+        while (i < n && gs[i].key != key)
+            i++;
+        if (i == n) {
+            if (n == cap) {
+                cap *= 2;
+                gs = mem_realloc(gs, cap * sizeof *gs);
+            }
+            gs[n++] = (dump_group_t){.key = key, .first = g};
+        }
+        gs[i].count++;
+        if (n > 4096)
+            break; /* stacks all different: enough to say so */
+    }
+    qsort(gs, n, sizeof *gs, by_count);
+    sb_printf(b, "\n...%llu more goroutines not shown one by one (the first %d are); by state "
+                 "and stack:\n", (unsigned long long)nrest, DUMP_SHOWN);
+    uint64_t listed = 0;
+    for (size_t i = 0; i < n && i < DUMP_GROUPS; i++) {
+        g_t *g = gs[i].first;
+        g_frames(s, g, frames, sizeof frames);
+        sb_printf(b, "\n%llu goroutine%s [%s] like goroutine %llu:\n%s",
+                  (unsigned long long)gs[i].count, gs[i].count == 1 ? "" : "s", g_state_text(g),
+                  (unsigned long long)g->id, frames);
+        listed += gs[i].count;
+    }
+    if (listed < nrest)
+        sb_printf(b, "\n...and %llu goroutines in other states or stacks\n",
+                  (unsigned long long)(nrest - listed));
+    free(gs);
+}
+
 static void dump_into(sched_t *s, sbuf_t *b)
 {
-    if (s->running)
+    uint64_t shown = 0;
+    if (s->running) {
         dump_one(s, b, s->running);
-    for (g_t *g = s->all_head; g; g = g->next)
-        if (g != s->running)
+        shown++;
+    }
+    g_t *g = s->all_head;
+    for (; g && shown < DUMP_SHOWN; g = g->next)
+        if (g != s->running) {
             dump_one(s, b, g);
+            shown++;
+        }
+    uint64_t rest = 0;
+    for (g_t *r = g; r; r = r->next)
+        rest += r != s->running;
+    if (rest)
+        dump_rest(s, b, g, rest);
 }
 
 size_t sched_dump(sched_t *s, char *buf, size_t size)

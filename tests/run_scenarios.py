@@ -380,6 +380,22 @@ BROKEN = {
                                      "finalizers run:\t0", "methods still there:\tfunction"]),
     "goroutine_many_args.lua": ([], 0, [], ["sim.go\t250\t31375", "errgroup:go\t250\t31375",
                                             "node:go\t250\t31375"]),
+    # Clear messages (issue: hardening, item 10).
+    "deadlock_many.lua": ([], 2, ["fatal error: all goroutines are asleep - deadlock!",
+                                  "goroutine 100 [chan send]:",
+                                  "\n...901 more goroutines not shown one by one (the first 100 are); "
+                                  "by state and stack:\n\n601 goroutines [chan receive] like goroutine 101:\n"
+                                  "recv(...)\n\t[C]\nreceiver(...)\n\tdeadlock_many.lua:11\n",
+                                  "\n300 goroutines [chan send] like goroutine 103:\n"], []),
+    "select_misspelt.lua": ([], 3, ["select_misspelt.lua:8: sim.select case 1: unknown option \"rcev\" "
+                                    "(known: recv, send, value)"], []),
+    "check_error_values.lua": ([], 1, [], [
+        "false\tcheck_error_values.lua:9: sim.every: the period must be positive",
+        "false\tcheck_error_values.lua:10: sim.every: want a function",
+        "false\tcheck_error_values.lua:11: sim.at: want a function",
+        "[FAIL] invariant table raised (the invariant raised: (error object is a table value))",
+        "[FAIL] invariant nil raised (the invariant raised: (error object is a nil value))",
+        "[FAIL] finally finally check raised: (error object is a table value)"]),
     # No progress in simulated time (the bound is --max-steps-per-instant).
     "livelock_yield.lua": (["--max-steps-per-instant", "20000"], 2,
                            ["fatal error: livelock: 20000 goroutine steps at simulated time 0s "
@@ -419,6 +435,10 @@ USAGE_ERRORS = [
     ([PARAMS, "--max-steps-per-instant", "999"], 3, ["--max-steps-per-instant: want an integer of "
                                                      "at least 1000", "usage:"]),
     ([PARAMS, "--seed"], 3, ["--seed needs a value", "usage:"]),
+    ([PARAMS, "--seed", " 5"], 3, ["--seed: want a non-negative integer, got \" 5\"", "usage:"]),
+    ([PARAMS, "--seed", "+5"], 3, ["--seed: want a non-negative integer, got \"+5\"", "usage:"]),
+    ([PARAMS, "--until", "99999999999h"], 3, ["--until: \"99999999999h\" is too large: durations go "
+                                              "up to 2562047h47m16.854775807s", "usage:"]),
     ([PARAMS, PARAMS], 3, ["one scenario at a time"]),
     ([], 3, ["run needs a scenario file", "usage: chansim run"]),
     (["{broken}/does_not_exist.lua"], 3, ["does_not_exist.lua:1: cannot open the scenario"]),
@@ -432,6 +452,8 @@ OTHER_USAGE_ERRORS = [
                                              "usage: chansim explore"]),
     (["explore", PARAMS, "--shard", "2/2"], 3, ["--shard: want I/N", "usage: chansim explore"]),
     (["explore", PARAMS, "--jobs"], 3, ["--jobs needs a value", "usage: chansim explore"]),
+    (["explore", PARAMS, "--seed", "18446744073709551615", "--runs", "2"], 3,
+     ["--seed 18446744073709551615 with --runs 2: the last run's seed would pass", "usage: chansim explore"]),
     (["explore"], 3, ["explore needs a scenario file", "usage: chansim explore"]),
     (["replay", PARAMS], 3, ["replay needs --seed N", "usage: chansim replay"]),
     (["replay", PARAMS, "--seed", "1", "--runs", "3"], 3, ["unknown option --runs",

@@ -356,6 +356,12 @@ static int l_select(lua_State *L)
             return luaL_error(L, "select case %d: want a table such as {recv = ch} or "
                                  "{send = ch, value = v}", i + 1);
         int k = lua_gettop(L);
+        /* A misspelt key ({rcev = ch}) would leave a nil-channel case that
+         * blocks forever in silence: the scenario's error instead. */
+        static const char *const case_keys[] = {"recv", "send", "value", NULL};
+        char what[48];
+        snprintf(what, sizeof what, "sim.select case %d", i + 1);
+        lsim_opts(L, k, what, case_keys);
         memset(&cases[i], 0, sizeof cases[i]);
         kinds[i] = LCHAN_VALUES;
         slots[i].ref = LUA_NOREF;

@@ -33,8 +33,8 @@ bool runopts_parse_u64(const char *s, uint64_t *out)
 {
     char *end;
     errno = 0;
-    if (!*s || *s == '-')
-        return false;
+    if (!(*s >= '0' && *s <= '9'))
+        return false; /* strtoull would skip spaces and take a sign */
     unsigned long long v = strtoull(s, &end, 10);
     if (*end || errno)
         return false;
@@ -137,12 +137,53 @@ static bool set_real(runopts_t *o, const runopts_flag_t *f, const char *v)
     return true;
 }
 
+/* Whether v is a well-formed Go duration too long for an int64_t of
+ * nanoseconds (dur_parse refuses both alike, as Go does). */
+static bool dur_too_large(const char *v)
+{
+    static const struct { const char *name; long double ns; } units[] = {
+        {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
+        {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
+    };
+    const char *s = v;
+    if (*s == '+')
+        s++;
+    long double total = 0;
+    while (*s) {
+        if (!((*s >= '0' && *s <= '9') || *s == '.'))
+            return false;
+        char *end;
+        long double x = strtold(s, &end);
+        if (end == s)
+            return false;
+        s = end;
+        size_t ulen = 0;
+        while (s[ulen] && s[ulen] != '.' && !(s[ulen] >= '0' && s[ulen] <= '9'))
+            ulen++;
+        long double unit = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+            if (strlen(units[i].name) == ulen && memcmp(units[i].name, s, ulen) == 0)
+                unit = units[i].ns;
+        if (unit == 0)
+            return false;
+        s += ulen;
+        total += x * unit;
+    }
+    return total > (long double)INT64_MAX;
+}
+
 /* A Go duration of at least min nanoseconds, into an int64_t. */
 static bool set_duration(runopts_t *o, const runopts_flag_t *f, const char *v)
 {
     char err[256];
     int64_t d;
-    if (!dur_parse(v, &d, err, sizeof err) || (double)d < f->min)
+    if (!dur_parse(v, &d, err, sizeof err)) {
+        if (dur_too_large(v))
+            snprintf(o->why, sizeof o->why, "\"%s\" is too large: durations go up to "
+                     "2562047h47m16.854775807s (about 292 years)", v);
+        return false;
+    }
+    if ((double)d < f->min)
         return false;
     *FIELD(o, f, int64_t) = d;
     return true;
@@ -411,6 +452,10 @@ static int check_combination(runopts_t *o)
         return runopts_fail(o, "replay needs --seed N (the seed of the run to reproduce)");
     if (o->view.live && o->view.record_dir)
         return runopts_fail(o, "--view and --record: one or the other");
+    if (o->cmd == RUNOPTS_EXPLORE && o->host.seed_given && o->runs - 1 > UINT64_MAX - o->host.seed)
+        return runopts_fail(o, "--seed %llu with --runs %llu: the last run's seed would pass "
+                               "18446744073709551615 (run i uses seed N+i)",
+                            (unsigned long long)o->host.seed, (unsigned long long)o->runs);
     return -1;
 }
 
@@ -438,8 +483,10 @@ int runopts_parse(runopts_t *o, unsigned cmd, int argc, char **argv)
                 return fail(cmd, "%s needs a value", a);
             v = argv[++i];
         }
+        o->why[0] = 0;
         if (!f->set(o, f, v))
-            return fail(cmd, "%s: want %s, got \"%s\"", a, f->want, v);
+            return o->why[0] ? fail(cmd, "%s: %s", a, o->why)
+                             : fail(cmd, "%s: want %s, got \"%s\"", a, f->want, v);
     }
     return check_combination(o);
 }

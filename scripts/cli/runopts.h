@@ -55,6 +55,7 @@ typedef struct runopts {
     bool first;                /* explore --first */
     int argc;                  /* the arguments after the subcommand */
     char **argv;
+    char why[160];             /* a setter's own reason for refusing a value ("" if none) */
 } runopts_t;
 
 /* Parse the arguments after the subcommand cmd into o (initialised here).

@@ -98,6 +98,19 @@ static void fail_check(host_t *h, lua_State *L, int ref, const char *msg, int ki
     h->exp[h->nexp - 1].where = mem_strdup(at);
 }
 
+/* The error value on top of L as text, pushed: a string or a number as it
+ * is, anything else as Lua's own interpreter shows it ("(error object is a
+ * table value)"); no metamethod runs, since nothing protects this call. */
+static const char *error_text(lua_State *L)
+{
+    int e = lua_gettop(L);
+    if (lua_type(L, e) == LUA_TSTRING || lua_type(L, e) == LUA_TNUMBER) {
+        lua_pushvalue(L, e);
+        return lua_tostring(L, -1);
+    }
+    return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, e));
+}
+
 /* Invariants after every step; the first failure of each is recorded. */
 void check_invariants(host_t *h)
 {
@@ -112,7 +125,8 @@ void check_invariants(host_t *h)
         char buf[1024];
         h->check_instr = 0;
         if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
-            snprintf(buf, sizeof buf, "%s (the invariant raised: %s)", msg, lua_tostring(L, -1));
+            snprintf(buf, sizeof buf, "%s (the invariant raised: %s)", msg, error_text(L));
+            lua_pop(L, 1);
             msg = buf;
             ok = false;
         } else {
@@ -136,8 +150,8 @@ void check_finally(host_t *h)
         h->check_instr = 0;
         if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
             char msg[1024];
-            snprintf(msg, sizeof msg, "finally check raised: %s", lua_tostring(L, -1));
-            lua_pop(L, 1);
+            snprintf(msg, sizeof msg, "finally check raised: %s", error_text(L));
+            lua_pop(L, 2);
             fail_check(h, L, h->finally[i], msg, 2);
         }
     }

@@ -30,7 +30,7 @@ end
 
 function sim.at(t, fn, name)
   local when = ns(t, "sim.at")
-  assert(type(fn) == "function", "sim.at: want a function")
+  if type(fn) ~= "function" then error("sim.at: want a function", 2) end
   sim._go_world(name or "sim.at", function()
     local wait = when - sim.now()
     if wait > 0 then sim.sleep(wait) end
@@ -40,8 +40,8 @@ end
 
 function sim.every(d, fn, name)
   local period = ns(d, "sim.every")
-  assert(period > 0, "sim.every: the period must be positive")
-  assert(type(fn) == "function", "sim.every: want a function")
+  if period == nil or period <= 0 then error("sim.every: the period must be positive", 2) end
+  if type(fn) ~= "function" then error("sim.every: want a function", 2) end
   sim._go_world(name or "sim.every", function()
     local t = sim.ticker(period)
     while true do
