@@ -10,7 +10,11 @@
 #   process start: `chansim run scenarios/hello.lua` (20 starts per rep)
 #   against the same command with the view module preloaded (the display,
 #   audio and font libraries every run used to load) and against
-#   `lua5.4 -e ''` (the floor: an interpreter that does nothing).
+#   `lua5.4 -e ''` (the floor: an interpreter that does nothing);
+#   Lua-level: each scenario of bench/lua/ as a whole `chansim run` process
+#   against its Go twin (bench/go/twins), by CPU time (bench/cputime.py),
+#   Go / chansim (how many times faster chansim is; target >= 1 for
+#   pingpong).
 # Environment: BUILD_DIR (default build-bench at the top), REPS,
 # STACK_KIB (goroutine stack size for chansim; default the scheduler's).
 # Needs cmake, a C compiler and Debian's golang-go; no network.
@@ -27,6 +31,8 @@ cmake --build "$build" --target chansim-bench chansim -j2 >/dev/null
 mkdir -p "$build/bench"
 (cd "$here/go" && GOFLAGS= GOCACHE="${GOCACHE:-$build/go-cache}" \
     go build -o "$build/bench/go-bench" bench.go)
+(cd "$here/go/twins" && GOFLAGS= GOCACHE="${GOCACHE:-$build/go-cache}" \
+    go build -o "$build/bench/go-twins" main.go)
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -65,6 +71,20 @@ while [ "$i" -le "$reps" ]; do
     i=$((i + 1))
 done
 
+# The Lua-level workloads and their sizes (bench/lua/NAME.lua, twins NAME N).
+lua_work="pingpong:1000000 buffered:2000000 select:2000000 spawn:1000000 timers:100000 mutex:2000000"
+i=1
+while [ "$i" -le "$reps" ]; do
+    echo "run $i/$reps: Lua-level workloads and their Go twins" >&2
+    for wn in $lua_work; do
+        w=${wn%%:*}
+        n=${wn#*:}
+        echo "lua_${w}_s $(python3 "$here/cputime.py" "$build/chansim" run --quiet "$here/lua/$w.lua" --set n="$n")" >>"$out/lua.$i"
+        echo "lua_${w}_s $(GOMAXPROCS=1 python3 "$here/cputime.py" "$build/bench/go-twins" "$w" "$n")" >>"$out/luago.$i"
+    done
+    i=$((i + 1))
+done
+
 # median NAME PREFIX: the median of NAME's values over the runs PREFIX.*
 median() {
     cat "$out/$2".* | awk -v n="$1" '$1 == n { print $2 }' | sort -g |
@@ -91,3 +111,9 @@ vl=$(median start_view_libs_ms start)
 lu=$(median start_lua_ms start)
 awk -v c="$sv" -v v="$vl" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", "start_ms", c, v, v / c, "with view libs/chansim (baseline: view module preloaded)" }'
 awk -v c="$sv" -v l="$lu" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", "start_ms_vs_lua", c, l, c / l, "chansim/lua5.4 -e \x27\x27 (the floor)" }'
+for wn in $lua_work; do
+    w=${wn%%:*}
+    c=$(median "lua_${w}_s" lua)
+    g=$(median "lua_${w}_s" luago)
+    awk -v w="lua_$w" -v n="${wn#*:}" -v c="$c" -v g="$g" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", w, c, g, g / c, "Go/chansim, CPU s of the whole process, n=" n }'
+done

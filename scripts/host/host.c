@@ -43,9 +43,13 @@
 #include "mem.h"
 #include "race.h"
 
+/* The host's key in the registry: a light userdata, so that host_of (on
+ * every operation's path) costs no string lookup. */
+const char host_registry_key = 0;
+
 host_t *host_of(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.host");
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &host_registry_key);
     host_t *h = lua_touserdata(L, -1);
     lua_pop(L, 1);
     return h;

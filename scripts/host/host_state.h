@@ -89,6 +89,8 @@ struct host {
 };
 
 /* host.c */
+/* The registry key of the host (sandbox.c sets it, host_of reads it). */
+extern const char host_registry_key;
 /* The scheduler's one step hook: the invariants, then the step observers. */
 void host_step_fanout(void *ud);
 

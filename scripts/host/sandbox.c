@@ -18,7 +18,7 @@
  * past the bound the allocator fails and Lua raises "not enough memory".
  *
  * Ownership: the state belongs to the host (host.c creates and closes it);
- * the registry holds the host ("chansim.host") and Lua's own load
+ * the registry holds the host (at &host_registry_key) and Lua's own load
  * ("chansim.load").
  */
 #include "host_state.h"
@@ -440,7 +440,7 @@ void sandbox_open(host_t *h, lua_State *L)
         lua_pop(L, 1);
     }
     lua_pushlightuserdata(L, h);
-    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.host");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &host_registry_key);
     lua_pushglobaltable(L);
     int G = lua_gettop(L);
     open_base(L, G);
