@@ -193,6 +193,7 @@ g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
     s->all_tail = g;
     s->spawned++;
     s->alive++;
+    s->world_idle = false;
     emit_dd(s, EV_GO_SPAWN, g->created_by, g->id, (int64_t)g->created_by, 0, g->name,
             name_digest(s, g->name));
     if (s->race) {
@@ -352,7 +353,8 @@ static void g_finish(sched_t *s, g_t *g)
         s->main_exited = true;
         if (s->cfg.main_exit_ends_run && !s->main_goexit && !s->stop) {
             s->stop = true;
-            s->result = SCHED_DONE;
+            /* alive still counts main here */
+            s->result = s->world_idle && s->alive > 1 ? SCHED_IDLE : SCHED_DONE;
         }
     }
     if (direct_ok(s)) {
@@ -451,6 +453,42 @@ void go_exit(void)
     g_finish(s, g);
 }
 
+bool go_wait_world(simtime_t deadline)
+{
+    sched_t *s = need_running("go_wait_world");
+    ASSERTF(!s->world_waiter, "two goroutines wait for the world at once");
+    s->world_waiter = s->running;
+    s->world_deadline = deadline;
+    s->world_timed_out = false;
+    sched_park(WAIT_WORLD, 0);
+    return !s->world_timed_out;
+}
+
+/* The loop found nothing runnable and the next event at next: wake the
+ * goroutine waiting for the world if the world is idle (no event at all)
+ * or its deadline comes first. True if it was woken. */
+static bool wake_world_waiter(sched_t *s, simtime_t next)
+{
+    g_t *w = s->world_waiter;
+    if (next != SIMTIME_MAX && next <= s->world_deadline)
+        return false;
+    if (next != SIMTIME_MAX) {
+        /* The deadline first, unless the run's limit comes before it. */
+        if (s->cfg.until > 0 && s->world_deadline > s->cfg.until)
+            return false;
+        if (s->world_deadline > s->now) {
+            if (s->clock_hook)
+                s->clock_hook(s->clock_ud, s->now, s->world_deadline);
+            s->now = s->world_deadline;
+        }
+        s->world_timed_out = true;
+    }
+    s->world_waiter = NULL;
+    sched_ready(w);
+    s->world_idle = next == SIMTIME_MAX;
+    return true;
+}
+
 void sched_park(wait_reason_t reason, uint64_t obj)
 {
     sched_park_until(reason, obj, -1);
@@ -478,6 +516,7 @@ void sched_ready(g_t *g)
             (unsigned long long)g->id);
     g->state = G_RUNNABLE;
     g->reason = WAIT_NONE;
+    s->world_idle = false;
     emit(s, EV_GO_WAKE, s->running ? s->running->id : 0, g->id, 0, 0, NULL);
     runq_push(s, g);
 }
@@ -510,6 +549,8 @@ static sched_result_t loop(sched_t *s)
             if (s->stop)
                 break;
             simtime_t next = timerq_next(s->timers);
+            if (s->world_waiter && wake_world_waiter(s, next))
+                continue;
             if (next == SIMTIME_MAX) {
                 if (s->main_g && !s->main_exited) {
                     sched_set_failure(s, SCHED_DEADLOCK, "fatal error: ",

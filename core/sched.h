@@ -81,6 +81,7 @@ typedef enum wait_reason {
     WAIT_WAITGROUP,
     WAIT_CPU,        /* chansim: waiting for a simulated CPU (sim.work) */
     WAIT_EXTERNAL,   /* chansim: parked by an extension (sim world, Lua) */
+    WAIT_WORLD,      /* chansim: main waits for the world (go_wait_world) */
     WAIT_REASON_COUNT
 } wait_reason_t;
 
@@ -89,7 +90,8 @@ const char *wait_reason_string(wait_reason_t r);
 
 typedef enum sched_result {
     SCHED_DONE,     /* main returned (Go: the program exits) or all finished */
-    SCHED_IDLE,     /* main returned earlier, nothing can run, no timer pending */
+    SCHED_IDLE,     /* nothing could run, no timer pending: main returned earlier
+                       (main_exit_ends_run off) or after go_wait_world found it so */
     SCHED_UNTIL,    /* the time limit was reached */
     SCHED_EXITED,   /* sched_exit() was called */
     SCHED_PANIC,    /* an unrecovered panic */
@@ -221,6 +223,15 @@ void go_set_userdata(g_t *g, void *ud);
 void go_yield(void);
 /* runtime.Goexit: end the running goroutine. Does not return. */
 void go_exit(void);
+/* Main hands the run to the world: the running goroutine parks until no
+ * goroutine can run and no timer is pending (returns true: the world is
+ * idle; goroutines still blocked then are blocked for good), or until the
+ * next event would come after deadline (absolute; SIMTIME_MAX: none), the
+ * clock then moved to deadline (returns false). The run's time limit ends
+ * the run while it waits. One waiter at a time. When main returns after
+ * the world was found idle, and nothing was woken or started since, with
+ * goroutines still alive, the run's result is SCHED_IDLE. */
+bool go_wait_world(simtime_t deadline);
 /* The current simulated time. */
 simtime_t sched_now(void);
 

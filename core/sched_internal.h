@@ -90,6 +90,10 @@ struct sched {
     g_t *last_g;                /* last goroutine resumed (PCT) */
     bool main_exited;           /* main returned or called Goexit */
     bool main_goexit;           /* main called Goexit */
+    g_t *world_waiter;          /* parked in go_wait_world, or NULL */
+    simtime_t world_deadline;   /* its deadline (SIMTIME_MAX: none) */
+    bool world_timed_out;       /* its wait ended at the deadline */
+    bool world_idle;            /* the world was found idle and nothing woke since */
     uint64_t next_gid;
     uint64_t spawned, alive, steps;
     uint64_t instant_first_step; /* steps when the clock last moved (livelock bound) */

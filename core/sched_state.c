@@ -31,6 +31,7 @@ static const char *const reason_text[WAIT_REASON_COUNT] = {
     [WAIT_WAITGROUP] = "sync.WaitGroup.Wait",
     [WAIT_CPU] = "runnable",
     [WAIT_EXTERNAL] = "wait",
+    [WAIT_WORLD] = "wait for the world",
 };
 
 const char *wait_reason_string(wait_reason_t r)

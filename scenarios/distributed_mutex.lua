@@ -66,3 +66,7 @@ sim.expect(#order == sim.params.contenders, "every node got the lock once")
 sim.expect(unlock_failed == 0, "every holder released the lock")
 sim.expect(increasing, "fencing tokens increase from holder to holder")
 sim.expect(#excl:violations() == 0, "one holder at a time")
+
+-- The cluster lives on after main's body: wait for the world until the
+-- scenario's duration (main returning would end the run at once, as in Go).
+sim.run()

@@ -95,3 +95,7 @@ if fair then
 else
   sim.expect(failed > 0, "under contention the seed's semaphore times some acquirers out")
 end
+
+-- The cluster lives on after main's body: wait for the world until the
+-- scenario's duration (main returning would end the run at once, as in Go).
+sim.run()

@@ -119,3 +119,7 @@ sim.finally(function()
     sim.expect(#per_instant == 0, "no overlap without faults")
   end
 end)
+
+-- The cluster lives on after main's body: wait for the world until the
+-- scenario's duration (main returning would end the run at once, as in Go).
+sim.run()

@@ -79,3 +79,7 @@ sim.finally(function()
     sim.expect(#stuck > 0, "the seed's Resign blocks a candidate on its own channel")
   end
 end)
+
+-- The cluster lives on after main's body: wait for the world until the
+-- scenario's duration (main returning would end the run at once, as in Go).
+sim.run()

@@ -160,3 +160,7 @@ end
 A.ref:stop()
 B.ref:stop()
 C.ref:stop()
+
+-- Wait until nothing else can run, so that the goroutines still blocked
+-- are reported as leaked (main returning would end the run at once, as in Go).
+sim.run()

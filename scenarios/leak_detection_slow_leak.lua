@@ -133,3 +133,7 @@ if P.run_for == "60s" and P.leak_every == 7 and P.alert_threshold == 40 then
   sim.expect(#b == 15, "the seed's detector fires on all 15 bursts, from the first one (3 leaked)")
   sim.expect(#c == 1 and c[1].t == sim.duration("32.6s"), "the corrected detector fires once, at 32.6s (46 leaked)")
 end
+
+-- Wait until nothing else can run, so that the goroutines still blocked
+-- are reported as leaked (main returning would end the run at once, as in Go).
+sim.run()

@@ -69,3 +69,7 @@ sim.finally(function()
   sim.expect(grow, "fence tokens grow")
   sim.expect(#excl:violations() == 0, "one holder at a time")
 end)
+
+-- The cluster lives on after main's body: wait for the world until the
+-- scenario's duration (main returning would end the run at once, as in Go).
+sim.run()

@@ -52,3 +52,7 @@ for i = 2, #ball.by do
 end
 sim.expect(alternated, "ping and pong took strict turns")
 sim.expect(sim.now() == 2 * rounds * sim.duration(hold), "each hit took exactly one hold")
+
+-- Let the other goroutines finish before the run ends (main returning
+-- would end it at once, as in Go): they then leave nothing behind.
+sim.run()

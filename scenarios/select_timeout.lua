@@ -68,3 +68,7 @@ sim.log(answered, "answered,", timed_out, "timed out")
 sim.expect(timed_out == want_late, "exactly the calls slower than the timeout timed out")
 sim.expect(answered + timed_out == #latencies, "every call ended one way or the other")
 sim.expect(exact, "each call took min(latency, timeout), to the nanosecond")
+
+-- Let the other goroutines finish before the run ends (main returning
+-- would end it at once, as in Go): they then leave nothing behind.
+sim.run()

@@ -89,3 +89,7 @@ sim.finally(function()
     sim.expect(#res:violations() > 0, "without fencing the resource accepts a stale write")
   end
 end)
+
+-- The cluster lives on after main's body: wait for the world until the
+-- scenario's duration (main returning would end the run at once, as in Go).
+sim.run()

@@ -78,3 +78,7 @@ sim.finally(function()
   sim.expect(#acked:violations() == 0, "no acknowledged write is lost")
   sim.expect(held_through, "the lease survived the outage: the lock was still held at 15s")
 end)
+
+-- The cluster lives on after main's body: wait for the world until the
+-- scenario's duration (main returning would end the run at once, as in Go).
+sim.run()

@@ -47,6 +47,13 @@ function sim.yield() end
 ---End the run now, as os.Exit(0).
 function sim.exit() end
 
+---Main waits for the world: returns true when no other goroutine can ever run
+---and no timer is pending (goroutines still blocked are then leaked), or false
+---once d has passed first. When main returns the run ends at once, as in Go.
+---@param d? sim.Duration wait at most this long
+---@return boolean idle
+function sim.run(d) end
+
 ---The running goroutine's id and name.
 ---@return integer id
 ---@return string name

@@ -462,6 +462,27 @@ static int l_exit(lua_State *L)
     return 0;
 }
 
+/* sim.run([d]): main waits for the world (go_wait_world): true when
+ * nothing else can ever run, false when d passed first. */
+static int l_run(lua_State *L)
+{
+    simtime_t deadline = SIMTIME_MAX;
+    if (!lua_isnoneornil(L, 1)) {
+        simtime_t d = lsim_checkduration(L, 1);
+        if (d < 0)
+            return luaL_argerror(L, 1, "want a duration >= 0");
+        simtime_t now = sched_now_of(sched_of(L));
+        deadline = d > SIMTIME_MAX - now ? SIMTIME_MAX : now + d;
+    }
+    lsim_need_goroutine(L, "run");
+    g_t *g = go_self();
+    if (go_id(g) != 1)
+        return luaL_error(L, "sim.run: only main waits for the world (this is goroutine %d, %s)",
+                          (int)go_id(g), go_name(g));
+    lua_pushboolean(L, go_wait_world(deadline));
+    return 1;
+}
+
 static int l_self(lua_State *L)
 {
     g_t *g = go_self();
@@ -841,6 +862,7 @@ static const luaL_Reg sim_funcs[] = {
     {"_go_world", l_go_world},
     {"yield", l_yield},
     {"exit", l_exit},
+    {"run", l_run},
     {"self", l_self},
     {"goroutines", l_goroutines},
     {"dump", l_dump},

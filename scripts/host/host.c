@@ -206,9 +206,14 @@ static void main_entry(void *arg)
     lgo_t *lg = lgo_new(h, h->L, -1, 0, true);
     lua_pop(h->L, 1); /* the chunk, now on the thread */
     lgo_entry(lg);
+    /* A scenario that declares leaks checks them as goleak does: main's
+     * return waits until nothing else can run, and what is still blocked
+     * then is leaked. Otherwise the run ends here, as a Go program does. */
+    if (h->leaks_declared)
+        go_wait_world(SIMTIME_MAX);
 }
 
-/* A goroutine blocked for good after main returned is a leak, unless it
+/* A goroutine blocked for good when main found the world idle is a leak, unless it
  * belongs to a simulated node: a node's servers wait for requests forever
  * by design, as processes do. */
 static void count_leak(void *ud, g_t *g)
@@ -259,7 +264,7 @@ static void create_sched(host_t *h)
     cfg.record = h->opt.record;
     cfg.replay = h->opt.replay;
     cfg.replay_len = h->opt.replay_len;
-    cfg.main_exit_ends_run = false;
+    cfg.main_exit_ends_run = true;
     cfg.until = h->opt.until ? h->opt.until : HOST_DEFAULT_UNTIL;
     /* Every policy but FIFO decides at each synchronising operation; a
      * replay does too, since what it replays was recorded so. */

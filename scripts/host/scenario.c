@@ -249,6 +249,7 @@ static void header_leaks(host_t *h, lua_State *L, int idx, int p, const char *at
             return;
         }
         h->leaks_fail = strcmp(v, "fail") == 0;
+        h->leaks_declared = true;
     }
     lua_pop(L, 1);
 }

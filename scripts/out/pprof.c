@@ -162,6 +162,7 @@ static const char *wait_function(wait_reason_t r)
     case WAIT_WAITGROUP: return "sync.(*WaitGroup).Wait";
     case WAIT_CPU: return "chansim.work";
     case WAIT_EXTERNAL: return "chansim.wait";
+    case WAIT_WORLD: return "chansim.run";
     default: return NULL;
     }
 }
