@@ -8,7 +8,7 @@ import (
 func main() {
 	go func() { time.Sleep(time.Second); fmt.Println("sleeper: woke (Go never prints this)") }()
 	go func() {
-		t := time.NewTicker(10 * time.Millisecond)
+		t := time.NewTicker(500 * time.Millisecond)
 		for range t.C {
 			fmt.Println("tick")
 		}

@@ -6,7 +6,7 @@
 --= twice
 sim.go("sleeper", function() sim.sleep("1s"); print("sleeper: woke (Go never prints this)") end)
 sim.go("ticker", function()
-  local t = sim.ticker("10ms")
+  local t = sim.ticker("500ms")
   while true do t.c:recv() print("tick") end
 end)
 sim.at("5ms", function() print("at 5ms (never)") end)
