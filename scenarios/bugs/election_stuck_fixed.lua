@@ -47,3 +47,7 @@ sim.finally(function()
   print("main loops blocked on their own leaderCh: " .. (#stuck > 0 and table.concat(stuck, ", ") or "none"))
   sim.expect(#stuck == 0, "no candidate is stuck on its own channel")
 end)
+
+-- The cluster lives on after main's body: wait for the world until the
+-- scenario's duration (main returning would end the run at once, as in Go).
+sim.run()
