@@ -802,17 +802,9 @@ void lsim_bind_math_random(lua_State *L)
 
 /* ---- tostring without addresses ------------------------------------------ */
 
-const char *lsim_tolstring(lua_State *L, int idx, size_t *len)
+lua_Integer lsim_object_number(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
-    int t = lua_type(L, idx);
-    if (t != LUA_TTABLE && t != LUA_TFUNCTION && t != LUA_TTHREAD && t != LUA_TUSERDATA &&
-        t != LUA_TLIGHTUSERDATA)
-        return luaL_tolstring(L, idx, len);
-    if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
-        lua_pop(L, 1);
-        return luaL_tolstring(L, idx, len);
-    }
     /* Number objects in the order they are first shown (weak keys). */
     if (lua_getfield(L, LUA_REGISTRYINDEX, "chansim.ids") != LUA_TTABLE) {
         lua_pop(L, 1);
@@ -841,6 +833,21 @@ const char *lsim_tolstring(lua_State *L, int idx, size_t *len)
         lua_rawset(L, -3);
     }
     lua_pop(L, 1);
+    return id;
+}
+
+const char *lsim_tolstring(lua_State *L, int idx, size_t *len)
+{
+    idx = lua_absindex(L, idx);
+    int t = lua_type(L, idx);
+    if (t != LUA_TTABLE && t != LUA_TFUNCTION && t != LUA_TTHREAD && t != LUA_TUSERDATA &&
+        t != LUA_TLIGHTUSERDATA)
+        return luaL_tolstring(L, idx, len);
+    if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
+        lua_pop(L, 1);
+        return luaL_tolstring(L, idx, len);
+    }
+    lua_Integer id = lsim_object_number(L, idx);
     const char *kind = luaL_typename(L, idx);
     int ty = luaL_getmetafield(L, idx, "__name");
     if (ty == LUA_TSTRING) {

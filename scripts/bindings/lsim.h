@@ -86,5 +86,8 @@ void lsim_open_etcd(lua_State *L, int simtable);
  * userdata without __tostring print as "table: #12", numbered in the order
  * first printed, so output is the same on every run. Pushes the string. */
 const char *lsim_tolstring(lua_State *L, int idx, size_t *len);
+/* The number tostring shows for a table, function, thread or userdata
+ * ("table: #12"), given in the order objects are first shown. */
+lua_Integer lsim_object_number(lua_State *L, int idx);
 
 #endif

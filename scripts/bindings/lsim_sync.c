@@ -325,6 +325,22 @@ static const go_error_t *eg_body(void *arg)
         return NULL;
     const go_error_t *err = lsim_go_error(r);
     free(r);
+    /* A non-string error stays a value: g:wait() returns the value the
+     * function returned, found by the error's identity. */
+    lua_State *M = job.L;
+    lua_getfield(M, LUA_REGISTRYINDEX, "chansim.last_result");
+    if (lua_type(M, -1) != LUA_TSTRING) {
+        if (lua_getfield(M, LUA_REGISTRYINDEX, "chansim.errgroup_values") != LUA_TTABLE) {
+            lua_pop(M, 1);
+            lua_newtable(M);
+            lua_pushvalue(M, -1);
+            lua_setfield(M, LUA_REGISTRYINDEX, "chansim.errgroup_values");
+        }
+        lua_pushvalue(M, -2);
+        lua_rawsetp(M, -2, err);
+        lua_pop(M, 1);
+    }
+    lua_pop(M, 1);
     return err;
 }
 
@@ -385,10 +401,14 @@ static int eg_wait(lua_State *L)
     errgroup_t *g = lsim_checkbox(L, 1, EG_MT);
     lsim_need_goroutine(L, "errgroup.Wait");
     const go_error_t *err = errgroup_wait(g);
-    if (err)
-        lua_pushstring(L, go_error_msg(err));
-    else
+    if (!err) {
         lua_pushnil(L);
+        return 1;
+    }
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "chansim.errgroup_values") == LUA_TTABLE &&
+        lua_rawgetp(L, -1, err) != LUA_TNIL)
+        return 1; /* the value the function returned */
+    lua_pushstring(L, go_error_msg(err));
     return 1;
 }
 

@@ -38,8 +38,11 @@ g_t *host_spawn(lua_State *L, int fn_idx, int nargs, const char *name, const cha
 /* Run a Lua function as the body of the running (C) goroutine, on a fresh
  * Lua thread with its own pcall. packed_ref is a registry reference in
  * host_lua's state to a sequence {fn, args...} (consumed). Returns fn's
- * first result as a string the caller frees, or NULL if it was nil. A Lua
- * error panics the program, as an error in any goroutine does. */
+ * first result as a string the caller frees (tostring's text: no
+ * address), or NULL if it was nil; the value itself is left in the
+ * registry as "chansim.last_result" until the next call, for a caller that
+ * keeps values as values (errgroup). A Lua error panics the program, as an
+ * error in any goroutine does. */
 char *host_run_here(lua_State *L, int packed_ref);
 
 /* scenario{...}: the header table at idx (name, description, seed,

@@ -29,6 +29,7 @@
 #include <lauxlib.h>
 
 #include "invariant.h"
+#include "lsim.h"
 #include "mem.h"
 
 #define LGO_MAGIC 0x6c676f21u
@@ -438,8 +439,13 @@ char *host_run_here(lua_State *L, int packed_ref)
     void *old_ud = go_userdata(go_self()); /* the C goroutine's own */
     lgo_call(lg, 1);
     char *result = NULL;
-    if (!lua_isnil(lg->T, -1))
-        result = mem_strdup(luaL_tolstring(lg->T, -1, NULL));
+    if (!lua_isnil(lg->T, -1)) {
+        /* The value itself stays reachable (host_last_result), its text is
+         * the deterministic one: never an address. */
+        lua_pushvalue(lg->T, -1);
+        lua_setfield(lg->T, LUA_REGISTRYINDEX, "chansim.last_result");
+        result = mem_strdup(lsim_tolstring(lg->T, -1, NULL));
+    }
     lgo_release(lg);
     go_set_userdata(lg->g, old_ud);
     go_set_panic_hook(lg->g, NULL);

@@ -348,6 +348,75 @@ static int l_tostring(lua_State *L)
     return 1;
 }
 
+/* string.format with no address: Lua's %s of a table, function, thread or
+ * userdata (luaL_tolstring) and its %p (lua_topointer) would print one.
+ * The arguments of %s go through tostring's numbering first, and %p
+ * prints that number ("#12"); everything else is Lua's own format (upvalue
+ * 1). Lua's str_format reads the format the same way: '%', flags, width,
+ * precision, then the conversion. */
+static int l_format(lua_State *L)
+{
+    size_t flen;
+    const char *fmt = luaL_checklstring(L, 1, &flen);
+    int top = lua_gettop(L), arg = 1;
+    /* the format with each %p made a %s: the same length */
+    char *nf = lua_newuserdatauv(L, flen + 1, 0);
+    memcpy(nf, fmt, flen + 1);
+    bool changed = false;
+    for (size_t i = 0; i < flen; i++) {
+        if (nf[i] != '%')
+            continue;
+        if (i + 1 < flen && nf[i + 1] == '%') {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < flen && nf[j] && strchr("-+ #0123456789.", nf[j]))
+            j++;
+        if (j >= flen)
+            break; /* Lua's own format reports it */
+        i = j;
+        arg++;
+        char conv = nf[j];
+        if ((conv != 's' && conv != 'p') || arg > top)
+            continue;
+        int t = lua_type(L, arg);
+        bool obj = t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD ||
+                   t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA;
+        if (conv == 's' && obj) {
+            lsim_tolstring(L, arg, NULL);
+            lua_replace(L, arg);
+        } else if (conv == 'p') {
+            if (obj) {
+                lua_pushfstring(L, "#%I", lsim_object_number(L, arg));
+            } else {
+                lua_pushliteral(L, "(null)"); /* Lua's %p of a value with no address */
+            }
+            lua_replace(L, arg);
+            nf[j] = 's';
+            changed = true;
+        }
+    }
+    if (changed) {
+        lua_pushlstring(L, nf, flen);
+        lua_replace(L, 1);
+    }
+    lua_pop(L, 1); /* nf */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, top, 1);
+    return 1;
+}
+
+static void open_string(lua_State *L, int G)
+{
+    lua_getfield(L, G, "string");
+    lua_getfield(L, -1, "format");
+    lua_pushcclosure(L, l_format, 1);
+    lua_setfield(L, -2, "format");
+    lua_pop(L, 1);
+}
+
 /* The base library's loaders, print, pairs and tostring replaced (Lua's
  * load kept in the registry for l_load); package without loaders. */
 static void open_base(lua_State *L, int G)
@@ -444,6 +513,7 @@ void sandbox_open(host_t *h, lua_State *L)
     lua_pushglobaltable(L);
     int G = lua_gettop(L);
     open_base(L, G);
+    open_string(L, G);
     open_os_io(L, G);
     open_debug(L, G);
     /* coroutines: tied to the goroutine that resumes them */
