@@ -553,7 +553,7 @@ static int l_ticker(lua_State *L)
 {
     simtime_t d = lsim_checkduration(L, 1);
     if (d <= 0)
-        return luaL_error(L, "non-positive interval for NewTicker");
+        return lsim_go_panic(L, "non-positive interval for NewTicker");
     push_timer(L, ticker_new(d), true);
     return 1;
 }
@@ -575,7 +575,7 @@ static int tm_reset(lua_State *L)
     simtime_t d = lsim_checkduration(L, 2);
     if (u->ticker) {
         if (d <= 0)
-            return luaL_error(L, "non-positive interval for Ticker.Reset");
+            return lsim_go_panic(L, "non-positive interval for Ticker.Reset");
         ticker_reset(u->t, d);
         return 0;
     }

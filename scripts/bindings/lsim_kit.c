@@ -398,6 +398,12 @@ int lsim_push_error(lua_State *L, const go_error_t *err)
     return 2;
 }
 
+int lsim_go_panic(lua_State *L, const char *msg)
+{
+    lua_pushstring(L, msg);
+    return lua_error(L);
+}
+
 const go_error_t *lsim_go_error(const char *msg)
 {
     if (strcmp(msg, GO_ERR_DEADLINE_EXCEEDED.msg) == 0)

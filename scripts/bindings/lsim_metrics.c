@@ -283,7 +283,7 @@ static metrics_series_t *need_series(lua_State *L, lmetric_t *m)
 static int checked(lua_State *L, lmetric_t *m, metrics_err_t e)
 {
     if (e == METRICS_EDECREASE)
-        return luaL_error(L, "counter cannot decrease in value"); /* Go's panic */
+        return lsim_go_panic(L, "counter cannot decrease in value"); /* Go's panic */
     if (e != METRICS_OK)
         return luaL_error(L, "%s %s: %s", metrics_type_name(metrics_family_type(m->f)),
                           metrics_family_name(m->f), metrics_strerror(e));
