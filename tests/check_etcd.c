@@ -1399,6 +1399,157 @@ START_TEST(deterministic)
 }
 END_TEST
 
+/* ---- a store of several members (etcd_server_new_cluster) ------------------------ */
+
+static net_node_t *mn[5];
+
+/* n members e0.. and one client node c0 (cli[0], endpoints in member
+ * order, starting at e0), 1ms links; returns once a leader is elected. */
+static void world_members(int n)
+{
+    cl = net_cluster_new("test");
+    net_link_cfg_t l = net_link_cfg_default();
+    l.latency = MS;
+    net_cluster_set_default_link(cl, &l);
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "e%d", i);
+        mn[i] = net_cluster_add_node(cl, name);
+        net_node_start(mn[i]);
+    }
+    srv = etcd_server_new_cluster(mn, (size_t)n, NULL);
+    cn[0] = net_cluster_add_node(cl, "c0");
+    net_node_start(cn[0]);
+    cli[0] = etcd_client_new(srv, cn[0], NULL);
+    while (etcd_server_leader(srv, NULL) < 0)
+        go_sleep(MS);
+}
+
+static simtime_t timed_put(const char *k, const go_error_t **err)
+{
+    simtime_t t0 = sched_now();
+    *err = etcd_put(cli[0], bg(), k, "v", 0, NULL);
+    return sched_now() - t0;
+}
+
+/* The first election, and what a write costs: a round to a majority. */
+static void members_write_main(void *arg)
+{
+    (void)arg;
+    world_members(3);
+    uint64_t term;
+    int leader = etcd_server_leader(srv, &term);
+    ck_assert_int_eq(term, 1);
+    /* a follower times out after [1s, 2s) without a leader, then a
+     * pre-vote and a vote, 2ms each */
+    ck_assert_int_ge(etcd_server_leader_since(srv), SEC + 4 * MS);
+    ck_assert_int_lt(etcd_server_leader_since(srv), 2 * SEC + 4 * MS);
+    const go_error_t *err;
+    /* at the leader: request 1ms, a heartbeat round to a majority 2ms,
+     * reply 1ms; at a follower, forwarded and relayed: 2ms more */
+    simtime_t dt = timed_put("/a", &err);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(dt, leader == 0 ? 4 * MS : 6 * MS);
+    ck_assert_int_eq(kv_revision(etcd_server_kv(srv)), 2);
+    /* a linearizable read costs the same round */
+    kv_result_t r;
+    simtime_t t0 = sched_now();
+    ck_assert_ptr_null(etcd_get(cli[0], bg(), "/a", NULL, &r));
+    ck_assert_int_eq(sched_now() - t0, leader == 0 ? 4 * MS : 6 * MS);
+    ck_assert_str_eq(r.op.kvs[0].value, "v");
+    kv_result_clear(&r);
+}
+RUN(members_write)
+
+/* The leader crashes: a request forwarded to it is lost (the client's
+ * timeout, 7s), the other two elect a leader of term 2 within two
+ * election timeouts, which extends every lease (Promote: now + 1s + TTL);
+ * a client whose member is down moves to the next at once. */
+static void members_crash_main(void *arg)
+{
+    (void)arg;
+    world_members(3);
+    uint64_t term;
+    int leader = etcd_server_leader(srv, &term);
+    kv_result_t r;
+    ck_assert_ptr_null(etcd_grant(cli[0], bg(), 30, &r));
+    int64_t lease = r.lease;
+    simtime_t crash = sched_now();
+    net_node_crash(mn[leader]);
+    while (etcd_server_leader(srv, &term) < 0)
+        go_sleep(MS);
+    ck_assert_int_eq(term, 2);
+    simtime_t since = etcd_server_leader_since(srv);
+    /* the followers last heard from it at most 100ms before the crash */
+    ck_assert_int_gt(since - crash, SEC - 100 * MS);
+    ck_assert_int_le(since - crash, 2 * SEC + 4 * MS);
+    kv_lease_info_t info;
+    ck_assert(kv_lease_lookup(etcd_server_kv(srv), lease, &info));
+    ck_assert_int_eq(info.deadline, since + SEC + 30 * SEC);
+    /* writes go on through the surviving members */
+    const go_error_t *err;
+    simtime_t dt = timed_put("/after", &err);
+    ck_assert_ptr_null(err);
+    ck_assert_int_le(dt, 6 * MS);
+    /* the old leader comes back as a follower of term 2 */
+    net_node_restart(mn[leader]);
+    go_sleep(3 * SEC);
+    ck_assert_int_ne(etcd_server_leader(srv, &term), leader);
+    ck_assert_int_eq(term, 2);
+}
+RUN(members_crash)
+
+/* A member cut off from the others (not from its client): while it still
+ * follows the old leader its forwards are lost; once it has no leader, a
+ * keep-alive is answered "etcdserver: no leader" at once, a write times
+ * out (7s) and the client moves to the next member, where it succeeds. */
+static void members_minority_main(void *arg)
+{
+    (void)arg;
+    world_members(3);
+    int leader = etcd_server_leader(srv, NULL);
+    if (leader == 0) {
+        /* make e0 a follower: crash the leader, wait for another, restart it */
+        net_node_crash(mn[0]);
+        while (etcd_server_leader(srv, NULL) < 0)
+            go_sleep(MS);
+        net_node_restart(mn[0]);
+        go_sleep(SEC);
+        leader = etcd_server_leader(srv, NULL);
+    }
+    ck_assert_int_ne(leader, 0);
+    kv_result_t r;
+    ck_assert_ptr_null(etcd_grant(cli[0], bg(), 30, &r));
+    int64_t lease = r.lease;
+    net_node_t *others[2] = {mn[1], mn[2]};
+    net_cluster_partition(cl, &mn[0], 1, others, 2, false);
+    go_sleep(3 * SEC); /* e0's election timeout (< 2s) has passed: no leader */
+    simtime_t t0 = sched_now();
+    ck_assert_ptr_eq(etcd_keepalive_once(cli[0], bg(), lease, NULL), &ETCD_ERR_NO_LEADER);
+    ck_assert_int_eq(sched_now() - t0, 2 * MS);
+    ck_assert_str_eq(go_error_msg(&ETCD_ERR_NO_LEADER), "etcdserver: no leader");
+    /* "no leader" moved the client on: this put goes to e1 */
+    const go_error_t *err;
+    simtime_t dt = timed_put("/majority", &err);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(dt, leader == 1 ? 4 * MS : 6 * MS);
+    /* back to e0 (its turn again after e2): a write there times out */
+    etcd_client_t *c2 = etcd_client_new(srv, cn[0], NULL); /* starts at e0 */
+    t0 = sched_now();
+    ck_assert_ptr_eq(etcd_put(c2, bg(), "/minority", "v", 0, NULL), &ETCD_ERR_TIMEOUT);
+    ck_assert_int_eq(sched_now() - t0, 7 * SEC);
+    ck_assert_ptr_null(kv_lookup(etcd_server_kv(srv), "/minority"));
+    /* ... and the next one goes to e1 */
+    t0 = sched_now();
+    ck_assert_ptr_null(etcd_put(c2, bg(), "/minority", "v", 0, NULL));
+    ck_assert_int_le(sched_now() - t0, 6 * MS);
+    net_cluster_heal(cl);
+    go_sleep(3 * SEC);
+    uint64_t term;
+    ck_assert_int_ge(etcd_server_leader(srv, &term), 0);
+}
+RUN(members_minority)
+
 /* The store's invariants (kv_check) hold through a seeded mix of every
  * write, lease call and compaction; and a broken one aborts. */
 START_TEST(kv_invariants)
@@ -1511,6 +1662,11 @@ static Suite *suite(void)
     tcase_add_test(t, proclaim_item80);
     tcase_add_test(t, resign_leader_item81);
     tcase_add_test(t, observe_item82);
+    suite_add_tcase(s, t);
+    t = tcase_create("members");
+    tcase_add_test(t, members_write);
+    tcase_add_test(t, members_crash);
+    tcase_add_test(t, members_minority);
     suite_add_tcase(s, t);
     t = tcase_create("store");
     tcase_add_test(t, revisions_item83);

@@ -237,6 +237,14 @@ SCENARIOS = {
         out=["node1#0  got the lock", "node2#0  got the lock at 6.512530395s",
              "expectations: 4 passed, 0 failed"],
     ),
+    "etcd_leader_crash": dict(
+        exit=0,
+        out=["[4.000000s] fault: crashing the etcd leader e1 (term 1)", "lock order: node1, node2, node3",
+             "etcd leader: e1 then e3 (term 1 then 2)",
+             "failure: node1 unlock: failed to release lock: etcdserver: request timed out",
+             "expectations: 4 passed, 0 failed"],
+        variants=[(["--set", "members=5"], 0, ["(term 1 then 2)", "expectations: 4 passed, 0 failed"], [])],
+    ),
     "store_crash": dict(
         exit=0,
         out=["put failed: etcdserver: request timed out", "/counters/client1 reads back 60",

@@ -30,6 +30,7 @@ CASES = [
     ("lock_handoff_crash.lua", [], "all"),
     ("distributed_semaphore.lua", ["--set", "fair=true"], "all"),
     ("store_crash.lua", [], "all"),
+    ("etcd_leader_crash.lua", [], "all"),
 ]
 
 

@@ -465,9 +465,9 @@ function sim.leadership(name) end
 ---@return table resource
 function sim.fenced_resource(o) end
 
----An etcd server on a node of a cluster.
----@param node sim.Node
----@param o? table
+---An etcd server on a node of a cluster, or a store of several members (a list of nodes) with its own leader.
+---@param node sim.Node|sim.Node[]
+---@param o? {expiry_interval?: string|integer, service_time?: string|integer, heartbeat_interval?: string|integer, election_timeout?: string|integer}
 ---@return table server
 function sim.etcd_server(node, o) end
 

@@ -88,19 +88,58 @@ static void push_kvs(lua_State *L, const kv_op_result_t *op)
 
 /* ---- server and client ---------------------------------------------------- */
 
-/* sim.etcd_server(node [, { expiry_interval =, service_time = }]) */
+/* sim.etcd_server(node [, { expiry_interval =, service_time = }]): a store
+ * of one; sim.etcd_server({ node, node, node } [, { ...,
+ * heartbeat_interval =, election_timeout = }]): a store of 3 (or 5, up to
+ * 7) members with its own leader. */
 static int l_server(lua_State *L)
 {
-    net_node_t *n = lsim_checkbox(L, 1, NODE_MT);
     etcd_server_cfg_t cfg = etcd_server_cfg_default();
-    static const char *const keys[] = {"expiry_interval", "service_time", NULL};
+    static const char *const keys[] = {"expiry_interval", "service_time", "heartbeat_interval",
+                                       "election_timeout", NULL};
     lsim_opts_t o = lsim_opts_opt(L, 2, "sim.etcd_server", keys);
     cfg.expiry_interval = lsim_opt_dur(&o, "expiry_interval", cfg.expiry_interval, 1, INT64_MAX);
     cfg.service_time = lsim_opt_dur(&o, "service_time", cfg.service_time, 0, INT64_MAX);
+    cfg.heartbeat_interval =
+        lsim_opt_dur(&o, "heartbeat_interval", cfg.heartbeat_interval, 1, INT64_MAX);
+    cfg.election_timeout = lsim_opt_dur(&o, "election_timeout", cfg.election_timeout, 1, INT64_MAX);
+    if (lua_istable(L, 1) && !luaL_testudata(L, 1, NODE_MT)) {
+        net_node_t *nodes[7];
+        lua_Integer n = luaL_len(L, 1);
+        if (n < 2 || n > 7)
+            return lsim_scenario_error(L, "sim.etcd_server: a store of several members takes 2 to 7 "
+                                          "nodes (got %lld)", (long long)n);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, 1, i);
+            nodes[i - 1] = lsim_checkbox(L, -1, NODE_MT);
+            lua_pop(L, 1);
+        }
+        lsim_pushbox(L, etcd_server_new_cluster(nodes, (size_t)n, &cfg), SERVER_MT, 1);
+        return 1;
+    }
+    net_node_t *n = lsim_checkbox(L, 1, NODE_MT);
     etcd_server_t *srv = etcd_server_new(n, &cfg);
     net_node_set_boot(n, etcd_server_boot, srv);
     lsim_pushbox(L, srv, SERVER_MT, 1);
     return 1;
+}
+
+/* name, term = store:leader(): the node of the member that leads and its
+ * term, or nil when there is none (a store of one: its node while up). */
+static int srv_leader(lua_State *L)
+{
+    etcd_server_t *srv = lsim_checkbox(L, 1, SERVER_MT);
+    uint64_t term;
+    int i = etcd_server_leader(srv, &term);
+    if (i < 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    net_node_t *n = etcd_server_endpoints(srv) ? etcd_server_endpoint(srv, (size_t)i)
+                                                : etcd_server_node(srv);
+    lua_pushstring(L, net_node_name(n));
+    lua_pushinteger(L, (lua_Integer)term);
+    return 2;
 }
 
 /* store:client(node [, { request_timeout = }]) */
@@ -1153,7 +1192,8 @@ static int ak_violations(lua_State *L)
 void lsim_open_etcd(lua_State *L, int t)
 {
     static const luaL_Reg server_m[] = {
-        {"client", srv_client}, {"revision", srv_revision}, {"keys", srv_keys}, {NULL, NULL},
+        {"client", srv_client}, {"revision", srv_revision}, {"keys", srv_keys},
+        {"leader", srv_leader}, {NULL, NULL},
     };
     static const luaL_Reg client_m[] = {
         {"put", cli_put},       {"get", cli_get},     {"delete", cli_delete},

@@ -30,6 +30,7 @@ const go_error_t ETCD_ERR_FUTURE_REV = {"mvcc: required revision is a future rev
 const go_error_t ETCD_ERR_DUPLICATE_KEY = {"etcdserver: duplicate key given in txn request"};
 const go_error_t ETCD_ERR_EMPTY_KEY = {"etcdserver: key is not provided"};
 const go_error_t ETCD_ERR_TIMEOUT = {"etcdserver: request timed out"};
+const go_error_t ETCD_ERR_NO_LEADER = {"etcdserver: no leader"};
 
 const go_error_t *etcd_error(kv_err_t e)
 {
@@ -42,6 +43,7 @@ const go_error_t *etcd_error(kv_err_t e)
     case KV_ERR_FUTURE_REV: return &ETCD_ERR_FUTURE_REV;
     case KV_ERR_DUPLICATE_KEY: return &ETCD_ERR_DUPLICATE_KEY;
     case KV_ERR_EMPTY_KEY: return &ETCD_ERR_EMPTY_KEY;
+    case KV_ERR_NO_LEADER: return &ETCD_ERR_NO_LEADER;
     case KV_ERR_COUNT: break;
     }
     return go_errorf("%s", kv_strerror(e));
@@ -69,6 +71,33 @@ void etcd_req_free(void *p)
 size_t etcd_req_size(const etcd_req_t *r)
 {
     return 48 + (r->txn ? kv_txn_size(r->txn) : 0) + (r->key ? strlen(r->key) : 0);
+}
+
+etcd_req_t *etcd_req_dup(const etcd_req_t *r)
+{
+    etcd_req_t *d = mem_malloc(sizeof *d);
+    *d = *r;
+    d->txn = r->txn ? kv_txn_dup(r->txn) : NULL;
+    d->key = r->key ? mem_strdup(r->key) : NULL;
+    return d;
+}
+
+etcd_resp_t *etcd_resp_dup(const etcd_resp_t *r)
+{
+    etcd_resp_t *d = mem_malloc(sizeof *d);
+    *d = *r;
+    kv_result_copy(&d->result, &r->result);
+    d->events = NULL;
+    d->nevents = 0;
+    if (r->nevents) {
+        d->events = mem_malloc(r->nevents * sizeof *d->events);
+        for (size_t i = 0; i < r->nevents; i++) {
+            d->events[i].type = r->events[i].type;
+            kv_kv_copy(&d->events[i].kv, &r->events[i].kv);
+        }
+        d->nevents = r->nevents;
+    }
+    return d;
 }
 
 etcd_resp_t *etcd_resp_new(etcd_resp_kind_t kind)
@@ -163,6 +192,7 @@ struct etcd_client {
     chan_t *inbox;
     chan_t *closed_ch;      /* closed by etcd_client_close */
     bool closed;
+    size_t ep;              /* a store of several members: the endpoint in use */
     bool ka_started;        /* the lessor's loops run (from the first KeepAlive) */
     simtime_t ka_epoch;     /* when they started: their ticks count from here */
 };
@@ -184,12 +214,38 @@ etcd_server_t *etcd_client_server(const etcd_client_t *c) { return c->srv; }
 const etcd_client_cfg_t *etcd_client_cfg(const etcd_client_t *c) { return &c->cfg; }
 uint64_t etcd_client_id(const etcd_client_t *c) { return c->id; }
 
+/* The member requests go to: a store of one has one; with several, the
+ * endpoint in use, or the next one whose node is up (a crashed member
+ * refuses the connection, and the client moves on at once). */
+static net_node_t *ep_node(etcd_client_t *c)
+{
+    size_t n = etcd_server_endpoints(c->srv);
+    if (n == 0)
+        return c->srv_node;
+    for (size_t k = 0; k < n; k++) {
+        net_node_t *e = etcd_server_endpoint(c->srv, (c->ep + k) % n);
+        if (net_node_up(e)) {
+            c->ep = (c->ep + k) % n;
+            return e;
+        }
+    }
+    return etcd_server_endpoint(c->srv, c->ep);
+}
+
+/* The member in use did not answer (or knows no leader): the next one. */
+static void ep_fail(etcd_client_t *c)
+{
+    size_t n = etcd_server_endpoints(c->srv);
+    if (n)
+        c->ep = (c->ep + 1) % n;
+}
+
 static void send_req(etcd_client_t *c, etcd_req_t *q)
 {
     q->client = c->id;
     q->reply_port = c->port;
     q->incarnation = c->incarnation;
-    net_send(c->node, c->srv_node, c->srv_port, q, etcd_req_size(q), etcd_req_free);
+    net_send(c->node, ep_node(c), c->srv_port, q, etcd_req_size(q), etcd_req_free);
 }
 
 static void send_watch_msg(etcd_client_t *c, etcd_req_kind_t kind, uint64_t watch, int64_t num)
@@ -219,6 +275,10 @@ static void reply_call(etcd_client_t *c, etcd_resp_t *r)
 
 static void reply_keepalive(etcd_client_t *c, const etcd_resp_t *r)
 {
+    if (r->err == KV_ERR_NO_LEADER) {
+        ep_fail(c); /* the stream goes to another member; the tick resends */
+        return;
+    }
     for (ka_t *k = c->kas; k; k = k->next) {
         if (k->lease != r->lease)
             continue;
@@ -488,6 +548,8 @@ static const go_error_t *call(etcd_client_t *c, ctx_t *ctx, etcd_req_t *q, kv_re
         err = ctx_err(ctx);
     else
         err = &ETCD_ERR_TIMEOUT;
+    if ((i != 0 && err != &GO_ERR_CANCELED) || (i == 0 && !k->closed && k->err == KV_ERR_NO_LEADER))
+        ep_fail(c); /* no answer from that member, or no leader: the next one next time */
     if (!err && out) {
         *out = k->result;
         memset(&k->result, 0, sizeof k->result);

@@ -98,6 +98,7 @@ extern const go_error_t ETCD_ERR_FUTURE_REV;      /* "mvcc: required revision is
 extern const go_error_t ETCD_ERR_DUPLICATE_KEY;   /* "etcdserver: duplicate key given in txn request" */
 extern const go_error_t ETCD_ERR_EMPTY_KEY;       /* "etcdserver: key is not provided" */
 extern const go_error_t ETCD_ERR_TIMEOUT;         /* "etcdserver: request timed out" */
+extern const go_error_t ETCD_ERR_NO_LEADER;       /* "etcdserver: no leader" (a keep-alive at a member without one) */
 
 /* The error value for a store error code (NULL for KV_OK). */
 const go_error_t *etcd_error(kv_err_t e);
@@ -113,6 +114,8 @@ typedef struct etcd_server_cfg {
     simtime_t promote_extend;   /* added to lease deadlines at a restart; 1s */
     simtime_t service_time;     /* time to serve one request (fsync, apply); 0 */
     simtime_t watch_retransmit; /* resend unacknowledged watch events after; 500ms */
+    simtime_t heartbeat_interval; /* several members: the leader's heartbeats; 100ms (etcd's) */
+    simtime_t election_timeout;   /* several members: 1s (etcd's); drawn in [1x, 2x) */
 } etcd_server_cfg_t;
 
 etcd_server_cfg_t etcd_server_cfg_default(void);
@@ -127,6 +130,29 @@ etcd_server_t *etcd_server_new(net_node_t *n, const etcd_server_cfg_t *cfg);
  * on n and returns. */
 void etcd_server_boot(net_node_t *n, void *srv);
 
+/* A store of n members (3 or 5, at most 7), one on each node, electing a
+ * leader as etcd's Raft does (etcd_server.c says what is kept of it):
+ * terms, heartbeats, pre-vote, CheckQuorum; a leader that is crashed or cut
+ * off is replaced by a majority; a minority serves nothing (writes and
+ * linearizable reads time out, keep-alives get "etcdserver: no leader");
+ * a new leader extends every lease as etcd's Promote. Each node boots its
+ * member (net_node_set_boot). Clients (etcd_client_new) talk to one member
+ * and fail over to the next when it is down or does not answer. NULL if n
+ * is not in 2..7. Owned by the scheduler. */
+etcd_server_t *etcd_server_new_cluster(net_node_t *const *nodes, size_t n, const etcd_server_cfg_t *cfg);
+/* The member that leads (its index; for a store of one: 0 while its node
+ * is up), or -1; *term its term (1 for a store of one). */
+int etcd_server_leader(const etcd_server_t *srv, uint64_t *term);
+/* When the member that leads (or led last) began to lead: its lessor's
+ * Promote; a store of one: its last boot. */
+simtime_t etcd_server_leader_since(const etcd_server_t *srv);
+/* A store of several members: the endpoints a client can talk to (every
+ * member's node, in order); 0 for a store of one. */
+size_t etcd_server_endpoints(const etcd_server_t *srv);
+net_node_t *etcd_server_endpoint(const etcd_server_t *srv, size_t i);
+
+/* The node of a store of one; of a store of several, the node of the
+ * member that leads or led last. */
 net_node_t *etcd_server_node(const etcd_server_t *srv);
 entity_t *etcd_server_entity(const etcd_server_t *srv);
 /* The store itself, for checkers and tests: read it, never write it (a

@@ -51,6 +51,11 @@ typedef struct etcd_req {
     uint64_t watch;       /* watch messages: the client's watch number */
     char *key;            /* RQ_WATCH_CREATE: owned */
     bool prefix;          /* RQ_WATCH_CREATE */
+    /* A store of several members: a request a follower forwards to the
+     * leader carries its client's node and port here (reply_port is then
+     * the follower's relay port); NULL for a request from a client. */
+    net_node_t *origin;
+    uint32_t origin_port;
 } etcd_req_t;
 
 typedef enum etcd_resp_kind {
@@ -73,12 +78,17 @@ typedef struct etcd_resp {
     int64_t last_rev;
     kv_event_t *events;   /* RS_WATCH: owned */
     size_t nevents;
+    net_node_t *origin;   /* RS_REPLY to a forwarded request: where the relay sends it */
+    uint32_t origin_port;
 } etcd_resp_t;
 
 /* Allocate zeroed; free (with what they own). */
 etcd_req_t *etcd_req_new(etcd_req_kind_t kind);
 void etcd_req_free(void *req);
 size_t etcd_req_size(const etcd_req_t *r);
+/* Deep copies (a forwarded request, a relayed reply). */
+etcd_req_t *etcd_req_dup(const etcd_req_t *r);
+etcd_resp_t *etcd_resp_dup(const etcd_resp_t *r);
 etcd_resp_t *etcd_resp_new(etcd_resp_kind_t kind);
 void etcd_resp_free(void *resp);
 size_t etcd_resp_size(const etcd_resp_t *r);
@@ -87,6 +97,7 @@ size_t etcd_resp_size(const etcd_resp_t *r);
  * number, from 1; and the port requests go to. */
 uint64_t etcd_server_register(etcd_server_t *srv);
 uint32_t etcd_server_port(const etcd_server_t *srv);
+
 
 /* The lease ID as etcd prints it in keys: lowercase hex, no padding. */
 void etcd_lease_hex(int64_t lease, char *buf, size_t size);

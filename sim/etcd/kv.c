@@ -66,6 +66,7 @@ const char *kv_strerror(kv_err_t e)
     switch (e) {
     case KV_OK: return "";
     case KV_ERR_LEASE_NOT_FOUND: return "etcdserver: requested lease not found";
+    case KV_ERR_NO_LEADER: return "etcdserver: no leader";
     case KV_ERR_LEASE_EXISTS: return "etcdserver: lease already exists";
     case KV_ERR_TTL_TOO_LARGE: return "etcdserver: too large lease TTL";
     case KV_ERR_COMPACTED: return "mvcc: required revision has been compacted";

@@ -52,6 +52,7 @@ typedef enum kv_err {
     KV_ERR_FUTURE_REV,      /* "mvcc: required revision is a future revision" */
     KV_ERR_DUPLICATE_KEY,   /* "etcdserver: duplicate key given in txn request" */
     KV_ERR_EMPTY_KEY,       /* "etcdserver: key is not provided" */
+    KV_ERR_NO_LEADER,       /* "etcdserver: no leader" (a member of a store of several; never the store's own) */
     KV_ERR_COUNT
 } kv_err_t;
 
