@@ -24,6 +24,14 @@
 #include <string.h>
 
 race_t *race_active;
+shared_observer_fn shared_observer;
+void *shared_observer_ud;
+
+void shared_set_observer(shared_observer_fn fn, void *ud)
+{
+    shared_observer = fn;
+    shared_observer_ud = ud;
+}
 
 typedef struct vc {
     uint32_t *c;     /* c[tid]: the latest event of tid known here */

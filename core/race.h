@@ -154,6 +154,26 @@ void race_chan_send_check_slow(uint64_t chan, const char *name);
 void race_proxy_begin(uint64_t obj, uint64_t sub);
 void race_proxy_end(void);
 
+/* ---- an observer of shared accesses --------------------------------------
+ * For tools that explain a failing run (the CLI's timeline): called after
+ * each access to shared memory or an atomic takes effect, with the
+ * variable's name, the operation ("read", "write", "atomic.Add", ...) and
+ * the C code location (func NULL: a binding's, the running goroutine's
+ * frames tell). Observation only; one process-wide observer, set around a
+ * run. One inline test when unset. */
+typedef void (*shared_observer_fn)(void *ud, const char *var, const char *op, const char *func,
+                                   const char *file, int line);
+extern shared_observer_fn shared_observer;
+extern void *shared_observer_ud;
+void shared_set_observer(shared_observer_fn fn, void *ud);
+
+static inline void shared_note(const char *var, const char *op, const char *func,
+                               const char *file, int line)
+{
+    if (__builtin_expect(shared_observer != NULL, 0))
+        shared_observer(shared_observer_ud, var, op, func, file, line);
+}
+
 /* ---- the hooks C code uses for memory Go shares between goroutines ------
  * shared_read(&v) / shared_write(&v) just before the program reads or
  * writes the value v shadows: a scheduling decision when exploring
@@ -170,6 +190,7 @@ static inline void shared_access_at(race_var_t *v, bool write, const char *func,
         race_write_at(v, func, file, line);
     else
         race_read_at(v, func, file, line);
+    shared_note(v->name, write ? "write" : "read", func, file, line);
 }
 
 #endif

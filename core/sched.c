@@ -46,11 +46,27 @@ static uint32_t decide(sched_t *s, sched_choice_t kind, uint32_t n, uint32_t hin
     if (n <= 1)
         return 0;
     uint32_t v;
+    if (s->cfg.chooser) {
+        /* An outside strategy (a shrinker); its default is a replay's. */
+        v = s->cfg.chooser(s->cfg.chooser_ud, s, kind, n);
+        if (v >= n)
+            v = kind == CHOICE_SELECT ? (uint32_t)rand_below(&s->rng[RAND_SCHED], n) : hint;
+        if (s->cfg.record)
+            record(s, v);
+        return v;
+    }
     switch (s->cfg.policy) {
     case SCHED_REPLAY:
-        if (s->replay_pos < s->cfg.replay_len && s->cfg.replay[s->replay_pos] < n) {
+        if (s->replay_pos < s->cfg.replay_len && s->cfg.replay[s->replay_pos] == SCHED_DECISION_DEFAULT) {
+            s->replay_pos++; /* asked for the default: not a divergence */
+            v = kind == CHOICE_SELECT ? (uint32_t)rand_below(&s->rng[RAND_SCHED], n) : hint;
+        } else if (s->replay_pos < s->cfg.replay_len && s->cfg.replay[s->replay_pos] < n) {
             v = s->cfg.replay[s->replay_pos++];
         } else {
+            /* Out of range for this decision: the entry is used up all
+             * the same, so that the ones after it keep their places. */
+            if (s->replay_pos < s->cfg.replay_len)
+                s->replay_pos++;
             s->replay_diverged = true;
             v = kind == CHOICE_SELECT ? (uint32_t)rand_below(&s->rng[RAND_SCHED], n) : hint;
         }
@@ -130,6 +146,12 @@ static g_t *pick_next(sched_t *s)
             if (a->pct_prio > b->pct_prio || (a->pct_prio == b->pct_prio && a->id < b->id))
                 hint = i;
         }
+    } else if (s->cfg.policy == SCHED_REPLAY && s->at_point) {
+        /* A replay's default at a decision point: the goroutine at the
+         * point goes on (no preemption). */
+        for (uint32_t i = 0; i < n; i++)
+            if (s->runq[(s->runq_head + i) & (s->runq_cap - 1)] == s->at_point)
+                hint = i;
     }
     /* One candidate: nothing to decide or record (as decide would). FIFO
      * takes the head, as decide would, without the general path. */
@@ -417,6 +439,21 @@ void go_yield(void)
 /* A decision point (see sched.h): the running goroutine goes back to the
  * run queue and the next step is chosen among every runnable goroutine,
  * itself included. Nothing to decide when nobody else can run now. */
+uint64_t sched_runq_gid(const sched_t *s, uint32_t i)
+{
+    return i < s->runq_len ? s->runq[(s->runq_head + i) & (s->runq_cap - 1)]->id : 0;
+}
+
+uint64_t sched_point_gid(const sched_t *s)
+{
+    return s->at_point ? s->at_point->id : 0;
+}
+
+uint64_t sched_last_gid(const sched_t *s)
+{
+    return s->running ? s->running->id : s->last_g ? s->last_g->id : 0;
+}
+
 void sched_point_slow(void)
 {
     sched_t *s = sched_cur;

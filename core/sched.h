@@ -101,6 +101,12 @@ typedef enum sched_result {
 
 const char *sched_result_string(sched_result_t r);
 
+/* An outside strategy (cfg.chooser, with the replay policy): called for
+ * every decision among n >= 2 alternatives; returns the choice, or n or
+ * more for the replay's default (see SCHED_DECISION_DEFAULT). It may look
+ * at the run queue (sched_runq_gid and the two after it). */
+typedef uint32_t (*sched_chooser_t)(void *ud, sched_t *s, sched_choice_t kind, uint32_t n);
+
 typedef struct sched_config {
     uint64_t seed;              /* seeds every random stream */
     sched_policy_t policy;      /* where decisions come from */
@@ -118,6 +124,8 @@ typedef struct sched_config {
                                        instant before the run stops as a livelock (a fatal
                                        error naming the goroutines that ran); 0: no bound */
     const char *max_steps_name; /* how the livelock message names that bound (a flag), or NULL */
+    sched_chooser_t chooser;    /* decides instead of the policy (NULL: the policy) */
+    void *chooser_ud;
 } sched_config_t;
 
 /* A config with Go's defaults: FIFO, seed 1, the program ends with main. */
@@ -157,6 +165,20 @@ uint64_t sched_steps(const sched_t *s);   /* goroutine resumptions */
  * next decision or sched_destroy. Only decisions among two or more
  * alternatives are listed. */
 const uint32_t *sched_decisions(const sched_t *s, size_t *len);
+/* In a replayed decision list: take the default choice here (the
+ * goroutine at a decision point goes on; the run queue's head otherwise;
+ * a select case from the seed's stream), as when the list has run out,
+ * but without counting as a divergence. Shrinking uses it. */
+#define SCHED_DECISION_DEFAULT UINT32_MAX
+/* For a run-queue decision a chooser may look at the queue: */
+/* The goroutine at place i of the run queue (0 past its end). */
+uint64_t sched_runq_gid(const sched_t *s, uint32_t i);
+/* The goroutine at the decision point being decided (it is in the queue
+ * too), 0 when the decision is not at a point (a goroutine parked or
+ * ended). */
+uint64_t sched_point_gid(const sched_t *s);
+/* The goroutine running, or that ran last. */
+uint64_t sched_last_gid(const sched_t *s);
 /* True if a replay ran out of, or contradicted, its decision list. */
 bool sched_replay_diverged(const sched_t *s);
 

@@ -56,7 +56,7 @@ def main():
     # Hashes: six runs of each pattern scenario on two workers.
     for name in ["worker_pool", "circuit_breaker", "priority_mux", "graceful_shutdown"]:
         scen = os.path.join(src, "scenarios", name + ".lua")
-        p = subprocess.run([chansim, "explore", scen, "--runs", "6", "--jobs", "2"],
+        p = subprocess.run([chansim, "explore", scen, "--runs", "6", "--jobs", "2", "--no-repro"],
                            capture_output=True, text=True, timeout=600)
         lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
         bad = []
@@ -87,7 +87,7 @@ def main():
                                  "--quiet", "--instr-budget", "2000000"],
                                 capture_output=True, text=True, timeout=300)
             spins[seed] = pr.returncode != 0
-        p = subprocess.Popen([chansim, "explore", scen, "--runs", "8", "--jobs", "2",
+        p = subprocess.Popen([chansim, "explore", scen, "--runs", "8", "--jobs", "2", "--no-repro",
                               "--instr-budget", "1000000000000000"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         killed = 0

@@ -616,8 +616,9 @@ def check_cli(c):
     c.expect_run(["run", "--help"], 0, ["usage: chansim run SCENARIO.lua", "--seed N",
                                         "--strategy", "--set NAME=VALUE", "--schedule-out",
                                         "--instr-budget", "--mem-limit", "--view", "--fps N"])
-    c.expect_run(["replay", "--help"], 0, ["usage: chansim replay SCENARIO.lua --seed N",
-                                           "--schedule FILE", "--view"])
+    c.expect_run(["replay", "--help"], 0, ["usage: chansim replay FILE.json",
+                                           "chansim replay SCENARIO.lua --seed N --strategy S",
+                                           "--schedule FILE", "--view", "--force"])
     c.expect_run(["explore", "--help"], 0, ["usage: chansim explore SCENARIO.lua", "--runs N",
                                             "--shard I/N", "--first", "--mem-limit MIB"])
     c.expect_run(["--version"], 0, ["chansim "])

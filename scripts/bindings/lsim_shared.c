@@ -67,6 +67,7 @@ static void shared_read_l(lua_State *L, lshared_t *sv)
 {
     sched_point();
     race_read_at(&sv->v, NULL, NULL, 0);
+    shared_note(sv->v.name, "read", NULL, NULL, 0);
     lua_getiuservalue(L, 1, 1);
 }
 
@@ -74,6 +75,7 @@ static void shared_write_l(lua_State *L, lshared_t *sv, int vidx)
 {
     sched_point();
     race_write_at(&sv->v, NULL, NULL, 0);
+    shared_note(sv->v.name, "write", NULL, NULL, 0);
     lua_pushvalue(L, vidx);
     lua_setiuservalue(L, 1, 1);
 }
@@ -142,24 +144,25 @@ static int l_atomic(lua_State *L)
 }
 
 /* One atomic operation: a decision point, then its clocks. */
-static latomic_t *atomic_op(lua_State *L, race_atomic_op_t op)
+static latomic_t *atomic_op(lua_State *L, race_atomic_op_t op, const char *what)
 {
     latomic_t *a = check_atomic(L, 1);
     sched_point();
     race_atomic(&a->v, op);
+    shared_note(a->v.name, what, NULL, NULL, 0);
     return a;
 }
 
 static int at_load(lua_State *L)
 {
-    lua_pushinteger(L, atomic_op(L, RACE_LOAD)->x);
+    lua_pushinteger(L, atomic_op(L, RACE_LOAD, "atomic.Load")->x);
     return 1;
 }
 
 static int at_store(lua_State *L)
 {
     lua_Integer x = luaL_checkinteger(L, 2);
-    atomic_op(L, RACE_STORE)->x = x;
+    atomic_op(L, RACE_STORE, "atomic.Store")->x = x;
     return 0;
 }
 
@@ -167,7 +170,7 @@ static int at_store(lua_State *L)
 static int at_add(lua_State *L)
 {
     lua_Integer d = luaL_checkinteger(L, 2);
-    latomic_t *a = atomic_op(L, RACE_RMW);
+    latomic_t *a = atomic_op(L, RACE_RMW, "atomic.Add");
     a->x = (lua_Integer)((lua_Unsigned)a->x + (lua_Unsigned)d);
     lua_pushinteger(L, a->x);
     return 1;
@@ -177,7 +180,7 @@ static int at_add(lua_State *L)
 static int at_swap(lua_State *L)
 {
     lua_Integer x = luaL_checkinteger(L, 2);
-    latomic_t *a = atomic_op(L, RACE_RMW);
+    latomic_t *a = atomic_op(L, RACE_RMW, "atomic.Swap");
     lua_pushinteger(L, a->x);
     a->x = x;
     return 1;
@@ -192,6 +195,7 @@ static int at_cas(lua_State *L)
     sched_point();
     bool swapped = a->x == old;
     race_atomic(&a->v, swapped ? RACE_RMW : RACE_LOAD);
+    shared_note(a->v.name, "atomic.CompareAndSwap", NULL, NULL, 0);
     if (swapped)
         a->x = x;
     lua_pushboolean(L, swapped);

@@ -3,6 +3,8 @@
  *
  *   chansim run SCENARIO.lua [options]   run a scenario and summarise it
  *   chansim replay SCENARIO.lua --seed N reproduce one run exactly
+ *   chansim replay FILE.json             re-run a reproducer (repro.c)
+ *   chansim shrink FILE.json             minimise a reproducer (repro.c)
  *   chansim explore SCENARIO.lua [opts]  search seeds for a failing schedule
  *   chansim list [DIR]                   name and description of each scenario
  *   chansim new NAME                     a scenario skeleton (newscen.c)
@@ -31,12 +33,12 @@
 #include "explore.h"
 #include "host.h"
 #include "newscen.h"
+#include "repro.h"
 #include "outputs.h"
 #include "summary_json.h"
 #include "runopts.h"
 #include "viewrun.h"
 
-#define CHANSIM_VERSION "0.1.0"
 
 static const char *prog = "chansim";
 
@@ -50,7 +52,10 @@ static void usage_main(FILE *f)
             "                                       runs scenarios/NAME.lua or the installed one\n"
             "  chansim list [DIR]                   list the scenarios in DIR (default: scenarios)\n"
             "  chansim explore SCENARIO.lua [opts]  search seeds for a failing schedule (explore --help)\n"
-            "  chansim replay SCENARIO.lua --seed N reproduce one run exactly (also --schedule FILE)\n"
+            "  chansim replay SCENARIO.lua --seed N reproduce one run exactly (with --strategy S\n"
+            "                                       or --schedule FILE)\n"
+            "  chansim replay FILE.json             re-run a reproducer written by explore\n"
+            "  chansim shrink FILE.json [-o OUT]    minimise a reproducer's schedule\n"
             "  chansim new NAME                     write NAME.lua, a scenario skeleton that passes\n"
             "  chansim --help | --version\n"
             "\n"
@@ -290,6 +295,8 @@ static int finish_run(runopts_t *o, host_t *h, int status)
  * reproduces one exactly: the line `chansim explore` prints). */
 static int cmd_run(runopts_t *o)
 {
+    if (o->cmd == RUNOPTS_REPLAY && repro_is_file(o->host.path))
+        return repro_replay_main(o);
     char found[4096]; /* `chansim run hello`: a scenario by name */
     chansim_find_scenario(o->host.path, found, sizeof found);
     o->host.path = found;
@@ -304,6 +311,13 @@ static int cmd_run(runopts_t *o)
         o->host.replay = replay;
         o->host.policy = SCHED_REPLAY;
     }
+    char bad[1024];
+    if (!host_check_sets(&o->host, bad, sizeof bad)) { /* before anything runs */
+        fprintf(stderr, "%s\n", bad);
+        free(replay);
+        o->host.path = NULL;
+        return EXIT_USAGE;
+    }
     o->host.out = o->json ? stderr : stdout; /* --json: standard output is the summary alone */
     int status;
     host_t *h;
@@ -314,6 +328,10 @@ static int cmd_run(runopts_t *o)
     /* A scenario error (exit 3) leaves no output and no summary. */
     if (h && status != EXIT_USAGE)
         status = finish_run(o, h, status);
+    /* The failing interleaving, from the same run made again with a
+     * recorder (a passing run pays nothing for it). */
+    if (h && status != EXIT_OK && status != EXIT_USAGE && !viewrun_wanted(&o->view))
+        repro_explain_run(&o->host, stderr);
     outputs_deinit(&o->outs); /* removes the temporary files of a run that never started */
     host_destroy(h);
     free(replay);
@@ -418,6 +436,8 @@ int main(int argc, char **argv)
         return cmd_with_runopts(RUNOPTS_REPLAY, argc - 2, argv + 2);
     if (strcmp(cmd, "explore") == 0)
         return cmd_with_runopts(RUNOPTS_EXPLORE, argc - 2, argv + 2);
+    if (strcmp(cmd, "shrink") == 0)
+        return repro_shrink_main(argc - 2, argv + 2);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 2, argv + 2);
     if (strcmp(cmd, "new") == 0)

@@ -36,6 +36,7 @@
 
 #include "host.h"
 #include "mem.h"
+#include "repro.h"
 
 typedef struct run_slot {
     pid_t pid;        /* the worker, 0 if none */
@@ -438,10 +439,33 @@ static void report(const explore_t *e)
     }
 }
 
+/* A reproducer of each failing run (repro.c), the runs made again. */
+static void write_reproducers(const explore_t *e)
+{
+    if (e->o->no_repro || !e->failed)
+        return;
+    uint64_t *seeds = mem_calloc(e->count, sizeof *seeds);
+    size_t n = 0;
+    for (uint64_t k = 0; k < e->count; k++) {
+        int st = e->results[k].status;
+        /* a run that took its worker down is not made again here */
+        if (e->results[k].line && st != EXIT_OK && st != EXIT_USAGE &&
+            !strstr(e->results[k].line, "ended without a report"))
+            seeds[n++] = e->first_seed + e->idx[k];
+    }
+    repro_explore_write(e->o, e->o->repro_dir, seeds, n);
+    free(seeds);
+}
+
 int explore_main(const runopts_t *o)
 {
     if (access(o->host.path, R_OK) != 0) {
         fprintf(stderr, "%s:1: cannot open the scenario: %s\n", o->host.path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    char bad[1024];
+    if (!host_check_sets(&o->host, bad, sizeof bad)) { /* once, before any run */
+        fprintf(stderr, "%s\n", bad);
         return EXIT_USAGE;
     }
     explore_t e = {.o = o, .first_seed = o->host.seed_given ? o->host.seed : 1, .tty = isatty(2)};
@@ -473,6 +497,7 @@ int explore_main(const runopts_t *o)
         fputc('\n', stderr);
     print_ready(&e);
     report(&e);
+    write_reproducers(&e);
     for (uint64_t k = 0; k < e.count; k++)
         free(e.results[k].line);
     free(e.idx);

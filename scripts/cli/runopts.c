@@ -10,6 +10,7 @@
 #include "duration.h"
 #include "invariant.h"
 #include "mem.h"
+#include "repro.h"
 
 typedef struct runopts_flag runopts_flag_t;
 
@@ -274,6 +275,11 @@ static const runopts_flag_t flags[] = {
     {"--shard", "I/N", EXPLORE, set_shard, 0, 0, 0, "I/N with I from 0 to N-1",
      "only the runs whose index is I modulo N (I from 0)"},
     {"--first", NULL, EXPLORE, set_switch, AT(first), 0, 0, NULL, "stop at the first failing run"},
+    {"--repro-dir", "DIR", EXPLORE, set_string, AT(repro_dir), 0, 0, NULL,
+     "write a reproducer of each failing run in DIR (default repro)"},
+    {"--no-repro", NULL, EXPLORE, set_switch, AT(no_repro), 0, 0, NULL, "write no reproducers"},
+    {"--force", NULL, RUNOPTS_REPLAY, set_switch, AT(force), 0, 0, NULL,
+     "replay FILE: even if the scenario changed since FILE was written"},
     {"--seed", "N", RUN, set_seed, 0, 0, 0, "a non-negative integer",
      "seed of every random stream (default: the scenario's, else 1)"},
     {"--until", "DURATION", ALL, set_duration, AT(host.until), 1, 0, "a positive duration such as 30s",
@@ -336,9 +342,14 @@ static const struct {
 } commands[] = {
     {RUNOPTS_RUN, "run", "usage: chansim run SCENARIO.lua [options]\n\n", ""},
     {RUNOPTS_REPLAY, "replay",
-     "usage: chansim replay SCENARIO.lua --seed N [options of chansim run]\n\n"
-     "Reproduces one run exactly: the seed (and strategy) a failing run of\n"
-     "`chansim explore` reported, or a schedule written by --schedule-out.\n\n",
+     "usage: chansim replay FILE.json [--force] [--quiet]\n"
+     "       chansim replay SCENARIO.lua --seed N --strategy S [options of chansim run]\n"
+     "       chansim replay SCENARIO.lua --seed N --schedule FILE [options of chansim run]\n\n"
+     "Reproduces one run exactly: a reproducer written by `chansim explore` (it\n"
+     "prints \"reproduced (hash ...)\" and exits 0, or \"diverged at event N: ...\"\n"
+     "and exits 1; a scenario changed since is refused without --force), or the\n"
+     "seed and strategy a failing run reported, or a schedule written by\n"
+     "--schedule-out.\n\n",
      ""},
     {RUNOPTS_EXPLORE, "explore",
      "usage: chansim explore SCENARIO.lua [options]\n\n"
@@ -436,6 +447,7 @@ static void init(runopts_t *o, unsigned cmd, int argc, char **argv)
     o->runs = 100;
     o->jobs = 1;
     o->shard_n = 1;
+    o->repro_dir = "repro";
     if (cmd == RUNOPTS_EXPLORE) {
         o->host.policy = SCHED_RANDOM;
         o->strategy = "random";
@@ -448,8 +460,16 @@ static int check_combination(runopts_t *o)
     const char *cmdname = commands[command_index(o->cmd)].name;
     if (!o->host.path)
         return runopts_fail(o, "%s needs a scenario file", cmdname);
-    if (o->cmd == RUNOPTS_REPLAY && !o->host.seed_given)
-        return runopts_fail(o, "replay needs --seed N (the seed of the run to reproduce)");
+    if (o->cmd == RUNOPTS_REPLAY && !repro_is_file(o->host.path)) {
+        if (!o->host.seed_given)
+            return runopts_fail(o, "replay needs --seed N (the seed of the run to reproduce)");
+        /* Without a strategy the seed alone would silently make a FIFO run. */
+        if (!o->strategy && !o->schedule_in)
+            return runopts_fail(o, "replay --seed N needs --strategy S (the strategy of the run to "
+                                   "reproduce) or --schedule FILE");
+    }
+    if (o->force && (o->cmd != RUNOPTS_REPLAY || !repro_is_file(o->host.path)))
+        return runopts_fail(o, "--force is for chansim replay FILE.json");
     if (o->view.live && o->view.record_dir)
         return runopts_fail(o, "--view and --record: one or the other");
     if (o->cmd == RUNOPTS_EXPLORE && o->host.seed_given && o->runs - 1 > UINT64_MAX - o->host.seed)

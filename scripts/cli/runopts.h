@@ -33,6 +33,8 @@
 #include "outputs.h"
 #include "viewrun.h"
 
+#define CHANSIM_VERSION "0.1.0"
+
 /* The subcommands, as bits of a flag's `cmds`. */
 enum {
     RUNOPTS_RUN = 1,     /* chansim run */
@@ -53,6 +55,9 @@ typedef struct runopts {
     uint64_t jobs;             /* explore --jobs (default 1) */
     uint64_t shard_i, shard_n; /* explore --shard I/N (default 0/1) */
     bool first;                /* explore --first */
+    const char *repro_dir;     /* explore --repro-dir (default "repro") */
+    bool no_repro;             /* explore --no-repro */
+    bool force;                /* replay FILE --force: the scenario may have changed */
     int argc;                  /* the arguments after the subcommand */
     char **argv;
     char why[160];             /* a setter's own reason for refusing a value ("" if none) */

@@ -273,6 +273,8 @@ static void create_sched(host_t *h)
     cfg.max_steps_per_instant = h->opt.max_steps_per_instant ? h->opt.max_steps_per_instant
                                                              : HOST_DEFAULT_MAX_STEPS_PER_INSTANT;
     cfg.max_steps_name = "--max-steps-per-instant";
+    cfg.chooser = h->opt.chooser;
+    cfg.chooser_ud = h->opt.chooser_ud;
     h->s = sched_create(&cfg);
     sched_set_frames_hook(h->s, lgo_frames_hook);
     sched_add_sink(h->s, check_violation_sink, h);

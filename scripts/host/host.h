@@ -72,6 +72,8 @@ typedef struct host_options {
                                   (Go's asynchronous preemption; 0: none) */
     bool expect_optional;      /* explore: a scenario's expected failure that does not
                                   happen is no failure of the run */
+    sched_chooser_t chooser;   /* decides instead of the policy (shrink), NULL: none */
+    void *chooser_ud;
 } host_options_t;
 
 /* The failure a scenario declares it exists to show (scenario{
@@ -120,6 +122,11 @@ bool host_read_header(const char *path, char **name, char **description, char *e
  * names are demonstrations, every other check still guards the run. */
 const char *host_expected_failure(const host_t *h);
 int host_expected_happened(const host_t *h);
+/* Check the --set names against the params the scenario's header
+ * declares, without running it: false and "file:1: --set ...: the
+ * scenario has no parameter ..." in err for the first unknown one. A
+ * scenario whose header the scan does not reach passes (its run checks). */
+bool host_check_sets(const host_options_t *opt, char *err, size_t errsize);
 
 /* After host_run: facts for the summary and the outputs. */
 sched_t *host_sched(host_t *h);

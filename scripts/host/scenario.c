@@ -337,6 +337,10 @@ static int l_header_only(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, "chansim.hdr.seed");
     lua_getfield(L, 1, "expect_failure");
     lua_setfield(L, LUA_REGISTRYINDEX, "chansim.hdr.expect_failure");
+    lua_getfield(L, 1, "params");
+    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.hdr.params");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "chansim.hdr.seen");
     lua_pushliteral(L, "chansim.header.done");
     return lua_error(L);
 }
@@ -354,11 +358,37 @@ static void header_hook(lua_State *L, lua_Debug *ar)
     l_header_stop(L);
 }
 
+static bool scan(const char *path, char **name, char **description, uint64_t *seed,
+                 bool *has_seed, char **expect, const host_param_override_t *sets, int nsets,
+                 char *bad, size_t badsize, char *err, size_t errsize);
+
 /* The header's fields without running the scenario; *seed is set (and
  * *has_seed true) when the header gives an integer seed; *expect (if not
  * NULL) is the expect_failure string, or NULL. */
 bool scenario_scan(const char *path, char **name, char **description, uint64_t *seed,
                    bool *has_seed, char **expect, char *err, size_t errsize)
+{
+    return scan(path, name, description, seed, has_seed, expect, NULL, 0, NULL, 0, err, errsize);
+}
+
+bool host_check_sets(const host_options_t *opt, char *err, size_t errsize)
+{
+    if (!opt->nsets)
+        return true;
+    char *name, *desc, e[512];
+    uint64_t seed;
+    bool has_seed;
+    err[0] = 0;
+    scan(opt->path, &name, &desc, &seed, &has_seed, NULL, opt->sets, opt->nsets, err, errsize, e,
+         sizeof e);
+    free(name);
+    free(desc);
+    return !err[0];
+}
+
+static bool scan(const char *path, char **name, char **description, uint64_t *seed,
+                 bool *has_seed, char **expect, const host_param_override_t *sets, int nsets,
+                 char *bad, size_t badsize, char *err, size_t errsize)
 {
     *name = *description = NULL;
     if (expect)
@@ -417,6 +447,50 @@ bool scenario_scan(const char *path, char **name, char **description, uint64_t *
     lua_getfield(L, LUA_REGISTRYINDEX, "chansim.hdr.expect_failure");
     if (expect && lua_type(L, -1) == LUA_TSTRING)
         *expect = mem_strdup(lua_tostring(L, -1));
+    /* --set names the header's params do not declare (only when the scan
+     * reached the header: a scenario that computes its header first is
+     * checked when it runs). */
+    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.hdr.seen");
+    bool seen = lua_toboolean(L, -1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.hdr.params");
+    int params = lua_gettop(L);
+    for (int i = 0; seen && i < nsets && bad && !bad[0]; i++) {
+        bool known = false;
+        if (lua_istable(L, params)) {
+            lua_getfield(L, params, sets[i].name);
+            known = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+        }
+        if (known)
+            continue;
+        size_t at = (size_t)snprintf(bad, badsize, "%s:1: --set %s=%s: the scenario has no parameter \"%s\"",
+                                     path, sets[i].name, sets[i].value, sets[i].name);
+        if (!lua_istable(L, params)) {
+            snprintf(bad + (at < badsize ? at : badsize - 1), at < badsize ? badsize - at : 1,
+                     " (it declares no params: scenario{ params = { ... } })");
+            continue;
+        }
+        /* The ones it has, in sorted order. */
+        char names[64][64];
+        int n = 0;
+        lua_pushnil(L);
+        while (lua_next(L, params) && n < 64) {
+            if (lua_type(L, -2) == LUA_TSTRING)
+                snprintf(names[n++], sizeof names[0], "%s", lua_tostring(L, -2));
+            lua_pop(L, 1);
+        }
+        for (int a = 1; a < n; a++)
+            for (int b = a; b > 0 && strcmp(names[b], names[b - 1]) < 0; b--) {
+                char t[64];
+                memcpy(t, names[b], sizeof t);
+                memcpy(names[b], names[b - 1], sizeof t);
+                memcpy(names[b - 1], t, sizeof t);
+            }
+        for (int k = 0; k < n && at + 1 < badsize; k++)
+            at += (size_t)snprintf(bad + at, badsize - at, "%s%s", k ? ", " : " (it has: ", names[k]);
+        if (n && at + 1 < badsize)
+            snprintf(bad + at, badsize - at, ")");
+    }
     lua_close(L);
     return ok;
 }

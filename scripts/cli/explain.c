@@ -1,0 +1,454 @@
+/* explain: the failing interleaving, explained (see explain.h). */
+#include "explain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "race.h"
+
+typedef struct gname {
+    uint64_t id;
+    char name[48];
+    uint64_t blocked_on; /* the object of its last block while it waits, else 0 */
+    bool waiting;
+} gname_t;
+
+struct explain {
+    explain_step_t *steps; /* a ring of EXPLAIN_KEEP */
+    size_t head, len;
+    gname_t *gs;
+    size_t ng, capg;
+    sched_t *s;
+    uint64_t events; /* events seen so far */
+};
+
+explain_t *explain_new(void)
+{
+    explain_t *x = mem_calloc(1, sizeof *x);
+    x->steps = mem_calloc(EXPLAIN_KEEP, sizeof *x->steps);
+    return x;
+}
+
+void explain_free(explain_t *x)
+{
+    if (!x)
+        return;
+    free(x->steps);
+    free(x->gs);
+    free(x);
+}
+
+static gname_t *gfind(explain_t *x, uint64_t id, bool add)
+{
+    for (size_t i = x->ng; i-- > 0;)
+        if (x->gs[i].id == id)
+            return &x->gs[i];
+    if (!add)
+        return NULL;
+    if (x->ng == x->capg) {
+        x->capg = x->capg ? x->capg * 2 : 64;
+        x->gs = mem_realloc(x->gs, x->capg * sizeof *x->gs);
+    }
+    gname_t *g = &x->gs[x->ng++];
+    memset(g, 0, sizeof *g);
+    g->id = id;
+    return g;
+}
+
+static explain_step_t *push(explain_t *x)
+{
+    size_t at = (x->head + x->len) % EXPLAIN_KEEP;
+    if (x->len == EXPLAIN_KEEP)
+        x->head = (x->head + 1) % EXPLAIN_KEEP;
+    else
+        x->len++;
+    explain_step_t *st = &x->steps[at];
+    memset(st, 0, sizeof *st);
+    return st;
+}
+
+/* Where the running goroutine is in the scenario: its innermost Lua frame
+ * outside chansim's prelude. */
+static void site_of_running(char *buf, size_t size)
+{
+    buf[0] = 0;
+    g_t *g = go_self();
+    if (!g)
+        return;
+    host_frame_t fr[8];
+    int n = host_goroutine_frames(g, fr, 8);
+    for (int i = 0; i < n; i++) {
+        if (strstr(fr[i].file, "prelude.lua"))
+            continue;
+        snprintf(buf, size, "%s:%d", fr[i].file, fr[i].line);
+        return;
+    }
+}
+
+static void add_step(explain_t *x, uint64_t g, const char *op, uint64_t obj, const char *var)
+{
+    explain_step_t *st = push(x);
+    st->seq = x->events;
+    st->g = g;
+    snprintf(st->op, sizeof st->op, "%s", op);
+    st->obj = obj;
+    if (var)
+        snprintf(st->var, sizeof st->var, "%s", var);
+    g_t *self = go_self();
+    if (self && go_id(self) == g)
+        site_of_running(st->site, sizeof st->site);
+}
+
+static void on_event(void *ud, const trace_event_t *ev)
+{
+    explain_t *x = ud;
+    x->events = ev->seq + 1;
+    gname_t *gn;
+    char op[40];
+    switch (ev->kind) {
+    case EV_GO_SPAWN:
+        if ((gn = gfind(x, ev->obj, true)))
+            snprintf(gn->name, sizeof gn->name, "%s", ev->detail ? ev->detail : "goroutine");
+        if (ev->g) {
+            char who[64];
+            snprintf(who, sizeof who, "g%llu", (unsigned long long)ev->obj);
+            add_step(x, ev->g, "go", 0, who);
+        }
+        break;
+    case EV_GO_RUN:
+        if ((gn = gfind(x, ev->g, false)))
+            gn->waiting = false;
+        break;
+    case EV_GO_BLOCK:
+        if ((gn = gfind(x, ev->g, true))) {
+            gn->waiting = true;
+            gn->blocked_on = ev->obj;
+        }
+        snprintf(op, sizeof op, "blocks [%s]", wait_reason_string((wait_reason_t)ev->a));
+        add_step(x, ev->g, op, ev->obj, NULL);
+        break;
+    case EV_GO_WAKE: {
+        char who[64];
+        snprintf(who, sizeof who, "g%llu", (unsigned long long)ev->obj);
+        if (ev->g)
+            add_step(x, ev->g, "wakes", 0, who);
+        if ((gn = gfind(x, ev->obj, false)))
+            gn->waiting = false;
+        break;
+    }
+    case EV_GO_YIELD:
+        if (ev->a == 1)
+            add_step(x, ev->g, "preempted", 0, NULL);
+        break;
+    case EV_GO_EXIT:
+        add_step(x, ev->g, "exits", 0, NULL);
+        break;
+    case EV_CHAN_SEND:
+        add_step(x, ev->g, "send", ev->obj, NULL);
+        break;
+    case EV_CHAN_RECV:
+        add_step(x, ev->g, ev->b ? "recv" : "recv (closed)", ev->obj, NULL);
+        break;
+    case EV_CHAN_CLOSE:
+        add_step(x, ev->g, "close", ev->obj, NULL);
+        break;
+    case EV_LOCK:
+        add_step(x, ev->g, ev->a ? "RLock" : "Lock", ev->obj, NULL);
+        break;
+    case EV_UNLOCK:
+        add_step(x, ev->g, ev->a ? "RUnlock" : "Unlock", ev->obj, NULL);
+        break;
+    case EV_CTX_CANCEL:
+        add_step(x, ev->g, "cancel", ev->obj, NULL);
+        break;
+    case EV_PANIC:
+    case EV_FATAL:
+        add_step(x, ev->g, ev->kind == EV_PANIC ? "panic" : "fatal", 0,
+                 ev->detail ? ev->detail : NULL);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_access(void *ud, const char *var, const char *op, const char *func,
+                      const char *file, int line)
+{
+    explain_t *x = ud;
+    g_t *g = go_self();
+    if (!g)
+        return;
+    add_step(x, go_id(g), op, 0, var);
+    explain_step_t *st = &x->steps[(x->head + x->len - 1) % EXPLAIN_KEEP];
+    if (!st->site[0] && func) {
+        const char *base = file ? strrchr(file, '/') : NULL;
+        snprintf(st->site, sizeof st->site, "%s (%s:%d)", func, base ? base + 1 : file ? file : "?",
+                 line);
+    }
+}
+
+bool explain_attach(explain_t *x, host_t *h)
+{
+    shared_set_observer(on_access, x);
+    return host_add_sink(h, on_event, x);
+}
+
+typedef struct names_ctx {
+    explain_t *x;
+} names_ctx_t;
+
+static const char *kind_word(trace_obj_kind_t k)
+{
+    switch (k) {
+    case OBJ_CHAN: return "chan";
+    case OBJ_MUTEX: return "mutex";
+    case OBJ_RWMUTEX: return "rwmutex";
+    case OBJ_WAITGROUP: return "waitgroup";
+    case OBJ_ONCE: return "once";
+    case OBJ_COND: return "cond";
+    case OBJ_SEMAPHORE: return "semaphore";
+    case OBJ_CONTEXT: return "context";
+    default: return "object";
+    }
+}
+
+static void name_object(void *ud, obj_t *o)
+{
+    explain_t *x = ud;
+    for (size_t i = 0; i < x->len; i++) {
+        explain_step_t *st = &x->steps[(x->head + i) % EXPLAIN_KEEP];
+        if (st->obj == o->id && !st->var[0]) {
+            if (o->name)
+                snprintf(st->var, sizeof st->var, "%s", o->name);
+            else
+                snprintf(st->var, sizeof st->var, "%s#%llu", kind_word(o->kind),
+                         (unsigned long long)o->id);
+        }
+    }
+}
+
+void explain_detach(explain_t *x, host_t *h)
+{
+    shared_set_observer(NULL, NULL);
+    sched_t *s = host_sched(h);
+    if (s)
+        sched_each_object(s, name_object, x);
+    for (size_t i = 0; i < x->len; i++) {
+        explain_step_t *st = &x->steps[(x->head + i) % EXPLAIN_KEEP];
+        if (st->obj && !st->var[0])
+            snprintf(st->var, sizeof st->var, "#%llu", (unsigned long long)st->obj);
+    }
+}
+
+static const explain_step_t *step_at(const explain_t *x, size_t i)
+{
+    return &x->steps[(x->head + i) % EXPLAIN_KEEP];
+}
+
+/* ---- what the failure involves ------------------------------------------ */
+
+#define MAX_INVOLVED 32
+
+typedef struct involved {
+    char names[MAX_INVOLVED][64];
+    int n;
+} involved_t;
+
+static void inv_add(involved_t *v, const char *name)
+{
+    if (!name || !name[0])
+        return;
+    for (int i = 0; i < v->n; i++)
+        if (strcmp(v->names[i], name) == 0)
+            return;
+    if (v->n < MAX_INVOLVED)
+        snprintf(v->names[v->n++], sizeof v->names[0], "%s", name);
+}
+
+static bool inv_has(const involved_t *v, const char *name)
+{
+    for (int i = 0; i < v->n; i++)
+        if (strcmp(v->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static bool is_access(const explain_step_t *st)
+{
+    return !st->obj && st->var[0] &&
+           (strcmp(st->op, "read") == 0 || strcmp(st->op, "write") == 0 ||
+            strncmp(st->op, "atomic.", 7) == 0);
+}
+
+/* Names touched by two goroutines or more; accesses only if shared_only. */
+static void touched_by_many(const explain_t *x, involved_t *v, bool shared_only)
+{
+    for (size_t i = 0; i < x->len; i++) {
+        const explain_step_t *a = step_at(x, i);
+        if (!a->var[0] || (shared_only && !is_access(a)) || (!a->obj && !is_access(a)))
+            continue;
+        if (inv_has(v, a->var))
+            continue;
+        for (size_t j = i + 1; j < x->len; j++) {
+            const explain_step_t *b = step_at(x, j);
+            if (b->g != a->g && strcmp(b->var, a->var) == 0) {
+                inv_add(v, a->var);
+                break;
+            }
+        }
+    }
+}
+
+static void involved_of(const explain_t *x, const char *kind, const char *message, involved_t *v)
+{
+    v->n = 0;
+    if (strcmp(kind, "race") == 0 && message) {
+        /* "Read at counter by goroutine 3 (...)": the variable. */
+        const char *at = strstr(message, " at ");
+        const char *by = at ? strstr(at, " by ") : NULL;
+        if (at && by) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(by - at - 4), at + 4);
+            inv_add(v, name);
+        }
+        return;
+    }
+    if (strcmp(kind, "deadlock") == 0) {
+        for (size_t i = 0; i < x->ng; i++) {
+            if (!x->gs[i].waiting || !x->gs[i].blocked_on)
+                continue;
+            for (size_t k = x->len; k-- > 0;) {
+                const explain_step_t *st = step_at(x, k);
+                if (st->obj == x->gs[i].blocked_on) {
+                    inv_add(v, st->var);
+                    break;
+                }
+            }
+        }
+        return;
+    }
+    if (strcmp(kind, "panic") == 0 || strcmp(kind, "fatal") == 0) {
+        /* What the failing goroutine touched last, and for a closed
+         * channel every channel closed. */
+        uint64_t who = 0;
+        for (size_t k = x->len; k-- > 0;) {
+            const explain_step_t *st = step_at(x, k);
+            if (strcmp(st->op, "panic") == 0 || strcmp(st->op, "fatal") == 0) {
+                who = st->g;
+                break;
+            }
+        }
+        int got = 0;
+        for (size_t k = x->len; k-- > 0 && got < 2;) {
+            const explain_step_t *st = step_at(x, k);
+            if (st->g == who && st->var[0] && (st->obj || is_access(st))) {
+                inv_add(v, st->var);
+                got++;
+            }
+        }
+        if (message && strstr(message, "closed channel"))
+            for (size_t k = 0; k < x->len; k++)
+                if (strcmp(step_at(x, k)->op, "close") == 0)
+                    inv_add(v, step_at(x, k)->var);
+        if (v->n)
+            return;
+    }
+    /* An expectation, an invariant, a leak: the shared variables several
+     * goroutines touched, else any object they shared. */
+    touched_by_many(x, v, true);
+    if (!v->n)
+        touched_by_many(x, v, false);
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+#define COLW 34
+#define MAX_COLS 8
+
+static const char *gname_of(const explain_t *x, uint64_t id)
+{
+    for (size_t i = 0; i < x->ng; i++)
+        if (x->gs[i].id == id)
+            return x->gs[i].name;
+    return "";
+}
+
+void explain_print(const explain_t *x, FILE *out, const char *kind, const char *message, int max)
+{
+    involved_t v;
+    involved_of(x, kind, message, &v);
+    if (!v.n || max <= 0)
+        return;
+    /* The last max steps on those objects, with the preemptions and the
+     * failure among them. */
+    size_t *rows = mem_calloc((size_t)max, sizeof *rows);
+    int nrows = 0;
+    for (size_t k = x->len; k-- > 0 && nrows < max;) {
+        const explain_step_t *st = step_at(x, k);
+        bool keep = (st->var[0] && inv_has(&v, st->var)) || strcmp(st->op, "panic") == 0 ||
+                    strcmp(st->op, "fatal") == 0;
+        if (!keep && strcmp(st->op, "preempted") == 0) {
+            /* a preemption of a goroutine that touches them */
+            for (size_t j = k + 1; j < x->len; j++) {
+                const explain_step_t *n = step_at(x, j);
+                if (n->g == st->g && strcmp(n->op, "preempted") != 0) {
+                    keep = n->var[0] && inv_has(&v, n->var); /* its next step */
+                    break;
+                }
+            }
+        }
+        if (keep)
+            rows[nrows++] = k;
+    }
+    if (!nrows) {
+        free(rows);
+        return;
+    }
+    uint64_t cols[MAX_COLS];
+    int ncols = 0;
+    for (int r = nrows; r-- > 0;) {
+        uint64_t g = step_at(x, rows[r])->g;
+        bool have = false;
+        for (int c = 0; c < ncols; c++)
+            have |= cols[c] == g;
+        if (!have && ncols < MAX_COLS)
+            cols[ncols++] = g;
+    }
+    for (int a = 1; a < ncols; a++) /* by goroutine id */
+        for (int b = a; b > 0 && cols[b] < cols[b - 1]; b--) {
+            uint64_t t = cols[b];
+            cols[b] = cols[b - 1];
+            cols[b - 1] = t;
+        }
+    fprintf(out, "\n--- the failing interleaving: the last %d steps on", nrows);
+    for (int i = 0; i < v.n; i++)
+        fprintf(out, "%s %s", i ? "," : "", v.names[i]);
+    fprintf(out, " ---\n%7s", "event");
+    for (int c = 0; c < ncols; c++) {
+        char head[96];
+        snprintf(head, sizeof head, "g%llu %s", (unsigned long long)cols[c], gname_of(x, cols[c]));
+        if (c + 1 < ncols)
+            fprintf(out, "  %-*.*s", COLW, COLW, head);
+        else
+            fprintf(out, "  %.*s", COLW, head);
+    }
+    fputc('\n', out);
+    for (int r = nrows; r-- > 0;) {
+        const explain_step_t *st = step_at(x, rows[r]);
+        int col = -1;
+        for (int c = 0; c < ncols; c++)
+            if (cols[c] == st->g)
+                col = c;
+        if (col < 0)
+            continue;
+        fprintf(out, "%7llu", (unsigned long long)st->seq);
+        for (int c = 0; c < col; c++)
+            fprintf(out, "  %-*s", COLW, "");
+        char cell[256];
+        snprintf(cell, sizeof cell, "%s%s%s%s%s", st->op, st->var[0] ? " " : "", st->var,
+                 st->site[0] ? "  " : "", st->site);
+        fprintf(out, "  %s\n", cell);
+    }
+    free(rows);
+}
