@@ -6,7 +6,9 @@ an expectation or an invariant, deadlock, panic and leak: standard output
 is one line, one object, valid against the schema, whose exit equals the
 exit status, whose hash and counts equal the text summary's, the same bytes
 on a second run; its reproduce line gives the same trace hash again.
-explore-line.schema.json: every line of `chansim explore`. Both schemas are
+explore-line.schema.json: every line of `chansim explore`.
+reproducer.schema.json: the reproducers explore writes for failing runs
+and the minimal one shrink writes. The schemas are
 valid Draft 2020-12 schemas, and reject objects with a field missing, an
 unknown field or a malformed hash (so they are not vacuous).
 
@@ -131,7 +133,7 @@ check(first_line and first_line in r.stderr and first_line not in r.stdout,
 # explore's lines.
 for scen, extra in (("scenarios/deadlock.lua", []), ("scenarios/hello.lua", ["--strategy", "pct:2"]),
                     ("scenarios/split_brain_fencing.lua", ["--until", "3s"]), (failing, [])):
-    r = subprocess.run([chansim, "explore", scen, "--runs", "4", "--jobs", "2"] + extra,
+    r = subprocess.run([chansim, "explore", scen, "--runs", "4", "--jobs", "2", "--no-repro"] + extra,
                        capture_output=True, text=True)
     lines = r.stdout.splitlines()
     check(len(lines) == 4, f"explore {scen}: four lines ({len(lines)})")
@@ -159,6 +161,47 @@ for v, base, what in ((explore_v, good, "explore-line"), (summary_v, good_summar
         bad = copy.deepcopy(base)
         mutate(bad)
         check(bool(valid(v, bad)), f"{what}.schema.json rejects {why}")
+
+# reproducer.schema.json: the files explore writes for failing runs, and
+# the one shrink writes.
+repro_v = load("reproducer.schema.json")
+rdir = os.path.join(tmp, "repro")
+r = subprocess.run([chansim, "explore", "tests/scenarios/lost_update.lua", "--runs", "20",
+                    "--repro-dir", rdir], capture_output=True, text=True)
+files = sorted(os.listdir(rdir)) if os.path.isdir(rdir) else []
+nfail = sum(1 for line in r.stdout.splitlines() if json.loads(line)["exit"] != 0)
+check(nfail > 0 and len(files) == nfail, f"explore: a reproducer per failing run ({len(files)} for {nfail})")
+good_repro = None
+for name in files:
+    with open(os.path.join(rdir, name)) as f:
+        obj = json.load(f)
+    err = valid(repro_v, obj)
+    check(not err, f"{name}: valid against reproducer.schema.json: {err}")
+    good_repro = good_repro or obj
+if files:
+    first = os.path.join(rdir, files[0])
+    out = os.path.join(tmp, "min.json")
+    s = subprocess.run([chansim, "shrink", first, "-o", out], capture_output=True, text=True)
+    check(s.returncode == 0 and os.path.exists(out), f"shrink {first}: exit {s.returncode}: {s.stderr}")
+    if os.path.exists(out):
+        with open(out) as f:
+            err = valid(repro_v, json.load(f))
+        check(not err, f"the shrunk reproducer: valid against reproducer.schema.json: {err}")
+        os.unlink(out)
+if good_repro:
+    for mutate, why in ((lambda o: o.pop("decisions"), "a missing field"),
+                        (lambda o: o.update(extra=1), "an unknown field"),
+                        (lambda o: o.update(trace_hash="xyz"), "a malformed hash"),
+                        (lambda o: o.update(format="chansim-reproducer/0"), "another format"),
+                        (lambda o: o["failure"].update(kind="oops"), "an unknown failure kind"),
+                        (lambda o: o.update(exit=0), "a run that passed")):
+        bad = copy.deepcopy(good_repro)
+        mutate(bad)
+        check(bool(valid(repro_v, bad)), f"reproducer.schema.json rejects {why}")
+for name in files:
+    os.unlink(os.path.join(rdir, name))
+if os.path.isdir(rdir):
+    os.rmdir(rdir)
 
 os.unlink(failing)
 os.rmdir(tmp)
