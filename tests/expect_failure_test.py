@@ -130,13 +130,14 @@ def main():
             ["expected failure happened: invariant: no update lost"])
         run(["run", s("check.lua"), "--strategy", "random", "--seed", str(seed), "--set", "safety=true"],
             1, ["the expected failure happened, and the run failed otherwise"])
-    run(["explore", s("check.lua"), "--runs", "40", "--strategy", "random", "--set", "safety=true"], 1,
+    run(["explore", s("check.lua"), "--runs", "40", "--strategy", "random", "--set", "safety=true",
+         "--no-repro"], 1,
         ["40 failed"])
     # --first stops at the first run that reaches it.
     p = run(["explore", s("check.lua"), "--runs", "40", "--strategy", "random", "--first"], 0,
             ["first in run"])
     # Never reached: explore fails.
-    run(["explore", s("deadlock.lua"), "--runs", "5", "--set", "fixed=true"], 1,
+    run(["explore", s("deadlock.lua"), "--runs", "5", "--set", "fixed=true", "--no-repro"], 1,
         ["the expected failure was not reached in 5 runs"])
     if failures:
         print("%d failed" % len(failures))

@@ -488,6 +488,11 @@ bool repro_failure_of(host_t *h, int status, const char **kind, const char **mes
             return true;
         }
     }
+    if (host_expected_failure(h) && host_expected_happened(h) == 0) {
+        *kind = "expected_failure";
+        *message = host_expected_failure(h);
+        return true;
+    }
     if (status == EXIT_PROGRAM && host_leaked(h)) {
         *kind = "leak";
         *message = "goroutines blocked forever after main returned";

@@ -62,7 +62,8 @@ typedef struct repro {
     size_t ndigests;
     int exit;
     char *failure_kind;    /* "expectation", "invariant", "finally", "panic",
-                              "fatal", "deadlock", "leak", "race" */
+                              "fatal", "deadlock", "leak", "race", "expected_failure"
+                              (a declared expect_failure did not happen) */
     char *failure_message;
     char *failure_where;   /* file:line of a failed check, "" otherwise */
 } repro_t;
