@@ -1550,6 +1550,42 @@ static void members_minority_main(void *arg)
 }
 RUN(members_minority)
 
+/* The leader cut off from the other members (not from clients): the two
+ * elect a leader of term 2; the old one steps down (CheckQuorum) and, with
+ * pre-vote, cannot raise the term while cut off, so after the heal it
+ * follows term 2 and the term stays 2. */
+static void members_leader_partition_main(void *arg)
+{
+    (void)arg;
+    world_members(3);
+    uint64_t term;
+    int old = etcd_server_leader(srv, &term);
+    net_node_t *others[2];
+    for (int i = 0, k = 0; i < 3; i++)
+        if (i != old)
+            others[k++] = mn[i];
+    simtime_t cut = sched_now();
+    net_cluster_partition(cl, &mn[old], 1, others, 2, false);
+    int now_leader;
+    while ((now_leader = etcd_server_leader(srv, &term)) < 0 || now_leader == old)
+        go_sleep(MS);
+    ck_assert_int_eq(term, 2);
+    ck_assert_int_gt(etcd_server_leader_since(srv) - cut, SEC - 100 * MS);
+    ck_assert_int_le(etcd_server_leader_since(srv) - cut, 2 * SEC + 4 * MS);
+    go_sleep(5 * SEC); /* the old leader, alone, keeps trying (pre-votes only) */
+    net_cluster_heal(cl);
+    go_sleep(SEC);
+    ck_assert_int_eq(etcd_server_leader(srv, &term), now_leader);
+    ck_assert_int_eq(term, 2);
+    /* and the store serves again through its first member: 4ms at the
+     * leader, 6ms through a follower */
+    const go_error_t *err;
+    simtime_t dt = timed_put("/y", &err);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(dt, now_leader == 0 ? 4 * MS : 6 * MS);
+}
+RUN(members_leader_partition)
+
 /* The store's invariants (kv_check) hold through a seeded mix of every
  * write, lease call and compaction; and a broken one aborts. */
 START_TEST(kv_invariants)
@@ -1667,6 +1703,7 @@ static Suite *suite(void)
     tcase_add_test(t, members_write);
     tcase_add_test(t, members_crash);
     tcase_add_test(t, members_minority);
+    tcase_add_test(t, members_leader_partition);
     suite_add_tcase(s, t);
     t = tcase_create("store");
     tcase_add_test(t, revisions_item83);

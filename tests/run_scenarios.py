@@ -243,7 +243,12 @@ SCENARIOS = {
              "etcd leader: e1 then e3 (term 1 then 2)",
              "failure: node1 unlock: failed to release lock: etcdserver: request timed out",
              "expectations: 4 passed, 0 failed"],
-        variants=[(["--set", "members=5"], 0, ["(term 1 then 2)", "expectations: 4 passed, 0 failed"], [])],
+        variants=[(["--set", "members=5"], 0, ["(term 1 then 2)", "expectations: 4 passed, 0 failed"], []),
+                  (["--set", "fault=partition"], 0,
+                   ["[4.000000s] fault: cutting off the etcd leader e1 (term 1)",
+                    "etcd leader: e1 then e3 (term 1 then 2)",
+                    "failure: node2 lock: failed to acquire lock: etcdserver: request timed out",
+                    "expectations: 3 passed, 0 failed"], [])],
     ),
     "store_crash": dict(
         exit=0,

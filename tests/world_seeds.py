@@ -31,6 +31,7 @@ CASES = [
     ("distributed_semaphore.lua", ["--set", "fair=true"], "all"),
     ("store_crash.lua", [], "all"),
     ("etcd_leader_crash.lua", [], "all"),
+    ("etcd_leader_crash.lua", ["--set", "fault=partition"], "all"),
 ]
 
 
