@@ -462,7 +462,9 @@ int lsim_pcall(lua_State *L, int nargs, int nresults)
     g_t *g = go_self();
     ASSERTF(g && go_userdata(g) && *(void **)lua_getextraspace(L) == go_userdata(g),
             "a Lua callback on a thread that the running goroutine does not run");
-    return lua_pcall(L, nargs, nresults, 0);
+    int rc = lua_pcall(L, nargs, nresults, 0);
+    host_oom_check(L);
+    return rc;
 }
 
 int lsim_pack_call(lua_State *L, int first)

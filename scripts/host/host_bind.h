@@ -65,6 +65,12 @@ int host_add_finally(lua_State *L, int fn_idx);
 /* An invariant or finally check is running on L: nothing may block or
  * change the run. */
 bool host_in_check(lua_State *L);
+/* After a protected call (pcall, a coroutine's resume, a callback): if the
+ * Lua heap ran out for good, end the run with Go's fatal out-of-memory
+ * error (in a check, raise the memory error again). Go cannot recover
+ * from running out of memory, and a scenario that caught it and went on
+ * would only make Lua collect the full heap at every allocation. */
+void host_oom_check(lua_State *L);
 /* file:line of the Lua code that called the running C function ("" if none). */
 void host_where(lua_State *L, char *buf, size_t size);
 

@@ -52,6 +52,8 @@ struct host {
     lua_State *L;           /* the main state, idle during the run */
     sched_t *s;             /* the scheduler of the run */
     size_t mem, mem_limit;  /* Lua heap in use and its bound */
+    bool alloc_refused;     /* the last growth was refused (Lua collects, then asks again) */
+    bool oom;               /* refused again after that collection: out of memory for good */
     int64_t instr_budget;
     char *dir;              /* the scenario's folder (realpath) */
     char *libdir;           /* chansim's Lua library folder (realpath) */

@@ -243,15 +243,33 @@ static void count_hook(lua_State *T, lua_Debug *ar)
 
 /* ---- Lua goroutines ----------------------------------------------------- */
 
+__attribute__((noreturn)) static void oom_fatal(host_t *h)
+{
+    go_fatal("not enough memory: the scenario's Lua heap reached its bound of %zu MiB "
+             "(--mem-limit)", h->mem_limit >> 20);
+    UNREACHABLE();
+}
+
+void host_oom_check(lua_State *L)
+{
+    host_t *h = host_of(L);
+    if (!h || !h->oom)
+        return;
+    if (h->in_check || !go_self()) {
+        lua_pushliteral(L, "not enough memory");
+        lua_error(L);
+    }
+    oom_fatal(h);
+}
+
 /* An error left a goroutine's function: a panic of the program, or, for
  * Lua's memory error, Go's fatal out-of-memory naming the bound. */
 static void lgo_fail(lgo_t *lg, int rc)
 {
     const char *msg = lua_tostring(lg->T, -1);
     go_set_panic_hook(lg->g, NULL);
-    if (rc == LUA_ERRMEM || (msg && strcmp(msg, "not enough memory") == 0))
-        go_fatal("not enough memory: the scenario's Lua heap reached its bound of %zu MiB "
-                 "(--mem-limit)", lg->h->mem_limit >> 20);
+    if (rc == LUA_ERRMEM || lg->h->oom || (msg && strcmp(msg, "not enough memory") == 0))
+        oom_fatal(lg->h);
     go_panic("%s", msg ? msg : "?");
 }
 
@@ -376,6 +394,7 @@ static int co_call(lua_State *L, lua_State *co)
     int rc = lua_pcall(L, n, LUA_MULTRET, 0);
     if (lg && co)
         lg->cur = prev;
+    host_oom_check(L); /* resume returns a coroutine's errors, the memory error too */
     if (rc != LUA_OK)
         return lua_error(L); /* wrap's error, passed on */
     return lua_gettop(L);

@@ -45,8 +45,22 @@ void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         h->mem -= old;
         return NULL;
     }
-    if (nsize > old && h->mem - old + nsize > h->mem_limit)
-        return NULL; /* Lua raises "not enough memory" */
+    if (nsize > old) {
+        /* Out of memory for good, the error unwinds with a reserve of a
+         * sixteenth of the bound: refusing every allocation on the way
+         * would cost a full collection each. */
+        size_t bound = h->oom ? h->mem_limit + h->mem_limit / 16 : h->mem_limit;
+        if (h->mem - old + nsize > bound) {
+            /* Lua answers a refusal with a full collection and asks once
+             * more (nothing grows in between): a second refusal in a row
+             * is the heap full of live data. */
+            if (h->alloc_refused)
+                h->oom = true;
+            h->alloc_refused = true;
+            return NULL; /* Lua raises "not enough memory" */
+        }
+        h->alloc_refused = false;
+    }
     void *p = realloc(ptr, nsize);
     if (!p)
         return NULL;
@@ -341,6 +355,24 @@ static int l_setmetatable(lua_State *L)
     return 1;
 }
 
+/* pcall and xpcall: Lua's own (upvalue 1), then the out-of-memory check;
+ * with a continuation, so that a coroutine may still yield inside. */
+static int pcall_done(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    host_oom_check(L);
+    return lua_gettop(L);
+}
+
+static int l_pcall(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, pcall_done);
+    return pcall_done(L, LUA_OK, 0);
+}
+
 static int l_tostring(lua_State *L)
 {
     luaL_checkany(L, 1);
@@ -435,6 +467,12 @@ static void open_base(lua_State *L, int G)
     lua_getfield(L, G, "setmetatable");
     lua_pushcclosure(L, l_setmetatable, 1);
     lua_setfield(L, G, "setmetatable");
+    lua_getfield(L, G, "pcall");
+    lua_pushcclosure(L, l_pcall, 1);
+    lua_setfield(L, G, "pcall");
+    lua_getfield(L, G, "xpcall");
+    lua_pushcclosure(L, l_pcall, 1);
+    lua_setfield(L, G, "xpcall");
     /* package: no C loaders, no searchers that reach the file system. */
     lua_getfield(L, G, "package");
     lua_pushnil(L);
