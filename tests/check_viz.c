@@ -151,6 +151,99 @@ static int pixels_near(viz_t *v, int x, int y, int r, uint32_t want)
     return n;
 }
 
+/* ---- the flow of values ------------------------------------------------------ */
+
+/* Four producers, each into its own channel ("in-0" .. "in-3"), a merger
+ * taking ten values a second from them into "merged", and main
+ * draining "merged": a fan-in like a priority multiplexer's (in turn, so
+ * that every input has carried a value by the first frame checked). */
+static chan_t *flow_in[4], *flow_merged;
+
+static void flow_producer(void *arg)
+{
+    chan_t *ch = arg;
+    for (int64_t v = 0;; v++)
+        chan_send(ch, &v);
+}
+
+static void flow_merger(void *arg)
+{
+    (void)arg;
+    for (int i = 0;; i = (i + 1) % 4) {
+        int64_t v;
+        chan_recv(flow_in[i], &v);
+        chan_send(flow_merged, &v);
+        go_sleep(SIM_SEC / 10);
+    }
+}
+
+static void flow_main(void *arg)
+{
+    (void)arg;
+    flow_merged = chan_make(sizeof(int64_t), 0);
+    obj_set_name(flow_merged, "merged");
+    static const char *const names[] = {"in-0", "in-1", "in-2", "in-3"};
+    static const char *const gnames[] = {"producer-0", "producer-1", "producer-2", "producer-3"};
+    for (int i = 0; i < 4; i++) {
+        flow_in[i] = chan_make(sizeof(int64_t), 0);
+        obj_set_name(flow_in[i], names[i]);
+        go_spawn(flow_producer, flow_in[i], gnames[i]);
+    }
+    go_spawn(flow_merger, NULL, "merger");
+    for (;;) {
+        int64_t v;
+        chan_recv(flow_merged, &v);
+    }
+}
+
+START_TEST(flow_left_to_right)
+{
+    fixture_t f = start(flow_main, NULL, 3 * SIM_SEC, NULL);
+    ck_assert(viz_render(f.v, 3 * SIM_SEC));
+    if (getenv("CHECK_VIZ_SAVE")) {
+        char err[256];
+        viz_save_png(f.v, getenv("CHECK_VIZ_SAVE"), err, sizeof err);
+    }
+    viz_box_t merger, mainbox, mbar;
+    ck_assert(viz_find(f.v, "goroutine", "merger", &merger, NULL));
+    ck_assert(viz_find(f.v, "goroutine", "main.main", &mainbox, NULL));
+    static const char *const names[] = {"in-0", "in-1", "in-2", "in-3"};
+    static const char *const gnames[] = {"producer-0", "producer-1", "producer-2", "producer-3"};
+    viz_box_t bars[4];
+    for (int i = 0; i < 4; i++) {
+        /* Every input drawn (none folded into "+N more"), between its
+         * producer and the merger. */
+        viz_box_t p, bar = part_of(f.v, "chan", names[i]);
+        bars[i] = bar;
+        ck_assert(viz_find(f.v, "goroutine", gnames[i], &p, NULL));
+        ck_assert_int_le(p.x + p.w, bar.x);
+        ck_assert_int_le(bar.x + bar.w, merger.x);
+        /* A path runs level from the producer's side into the bar's left
+         * end (the way its values go, and its wait's arrow), with nothing
+         * but the ground above and below it. */
+        int y = bar.y + bar.h / 2;
+        ck_assert_msg(y > p.y && y < p.y + p.h, "the bar of %s is not level with its producer", names[i]);
+        int mid = (p.x + p.w + bar.x) / 2;
+        ck_assert_int_lt(pixels_near(f.v, mid, y, 2, VIZ_BG), 25);
+        ck_assert_color(f.v, mid, y - 14, VIZ_BG);
+        ck_assert_color(f.v, mid, y + 14, VIZ_BG);
+    }
+    mbar = part_of(f.v, "chan", "merged");
+    ck_assert_int_le(merger.x + merger.w, mbar.x);
+    ck_assert_int_le(mbar.x + mbar.w, mainbox.x);
+    /* Stable: later, every channel is where it was. */
+    ck_assert(viz_render(f.v, 3 * SIM_SEC));
+    advance(&f, 6 * SIM_SEC);
+    ck_assert(viz_render(f.v, 6 * SIM_SEC));
+    for (int i = 0; i < 4; i++) {
+        viz_box_t b = part_of(f.v, "chan", names[i]);
+        ck_assert_int_eq(b.x, bars[i].x);
+        ck_assert_int_eq(b.y, bars[i].y);
+    }
+    finish(&f);
+}
+END_TEST
+
 /* A wait's arrow leaves the token's bottom centre and enters the target
  * from above at frac of its width (3 pixels short): its curve has vertical
  * tangents at both ends, so its middle is the middle of the two ends. */
@@ -617,6 +710,7 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, leader_crown_moves);
     tcase_add_test(draw, wait_arrow_and_countdown);
     tcase_add_test(draw, deadlock_cycle_in_red);
+    tcase_add_test(draw, flow_left_to_right);
     suite_add_tcase(s, draw);
     TCase *rec = tcase_create("recording");
     tcase_set_timeout(rec, 240);

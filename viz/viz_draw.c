@@ -307,9 +307,35 @@ static void draw_chan(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
         snprintf(name, sizeof name, "%s", c->name);
     else
         snprintf(name, sizeof name, "chan #%llu", (unsigned long long)c->id);
+    bool full = c->cap > 0 && c->len >= c->cap && !c->closed;
+    if (it->compact) {
+        /* A connector of the flow: its name over the pipe, its state under. */
+        viz_font_t nf = viz_gfx_text_width(g, VIZ_FONT_SMALL, name) <= r.w + viz_px(L, 8) ? VIZ_FONT_SMALL
+                                                                                          : VIZ_FONT_MONO;
+        viz_gfx_text_center(g, nf, VIZ_INK, r.x + r.w / 2, r.y, r.w + viz_px(L, 10), name);
+        if (c->cap > 0)
+            viz_bar(g, b, c->len, c->cap, full ? VIZ_C_FAIL : VIZ_C_QUEUE, c->closed);
+        else {
+            viz_gfx_fill_rect(g, b.x, b.y, b.w, b.h, c->closed ? 0xDDDDDDu : VIZ_PANEL);
+            viz_gfx_rect(g, b.x, b.y, b.w, b.h, 2, VIZ_INK);
+        }
+        char info[64];
+        if (c->closed)
+            snprintf(info, sizeof info, "closed");
+        else if (full)
+            snprintf(info, sizeof info, "FULL");
+        else if (c->cap > 0)
+            snprintf(info, sizeof info, "%lld/%lld", (long long)c->len, (long long)c->cap);
+        else
+            snprintf(info, sizeof info, "unbuffered");
+        viz_gfx_text_center(g, VIZ_FONT_MONO, c->closed || full ? VIZ_C_FAIL : VIZ_INK_MUTED, r.x + r.w / 2,
+                            b.y + b.h + 1, r.w + viz_px(L, 10), info);
+        if (viz_selected(f, it))
+            viz_gfx_rect(g, r.x - 3, r.y - 1, r.w + 6, r.h + 2, 2, VIZ_SELECT);
+        return;
+    }
     int ty = r.y + (r.h - viz_gfx_line_height(g, VIZ_FONT_BODY)) / 2;
     viz_gfx_text_fit(g, VIZ_FONT_BODY, VIZ_INK, r.x, ty, b.x - r.x - viz_px(L, 6), name);
-    bool full = c->cap > 0 && c->len >= c->cap && !c->closed;
     if (c->cap > 0) {
         viz_bar(g, b, c->len, c->cap, full ? VIZ_C_FAIL : VIZ_C_QUEUE, c->closed);
     } else {
@@ -561,13 +587,48 @@ static void draw_entity(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *s
     int x = r.x + viz_px(L, 8), w = r.w - viz_px(L, 16), y = r.y + viz_px(L, 4);
     viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, x, y, w, e->kind);
     y += viz_gfx_line_height(g, VIZ_FONT_SMALL);
-    viz_gfx_text_fit(g, VIZ_FONT_BOLD, VIZ_INK, x, y, w, e->name);
+    /* The name whole: a smaller type before an ellipsis. */
+    viz_font_t nf = VIZ_FONT_BOLD;
+    if (viz_gfx_text_width(g, nf, e->name) > w)
+        nf = VIZ_FONT_BODY;
+    if (viz_gfx_text_width(g, nf, e->name) > w)
+        nf = VIZ_FONT_SMALL;
+    viz_gfx_text_fit(g, nf, VIZ_INK, x, y + (viz_gfx_line_height(g, VIZ_FONT_BOLD) - viz_gfx_line_height(g, nf)) / 2,
+                     w, e->name);
     y += viz_gfx_line_height(g, VIZ_FONT_BOLD) + viz_px(L, 2);
+    const viz_sg_t *eg = it->compact && e->g ? viz_snap_g(sn, e->g) : NULL;
     if (e->state[0]) {
         viz_badge(g, VIZ_FONT_BOLD, x, y, w, e->state, viz_entity_state_color(e));
         y += viz_gfx_line_height(g, VIZ_FONT_BOLD) + viz_px(L, 6);
     }
-    for (int i = 0; i < e->nfields && i < 5; i++) {
+    if (it->compact && e->g) {
+        /* In the flow: what its goroutine does (or that it has exited). */
+        int sz = viz_px(L, 16);
+        if (eg) {
+            uint32_t gc = viz_gstate_color(eg->st);
+            viz_gfx_shape(g, (viz_shape_t)viz_gstate_shape(eg->st), x + sz / 2, y + sz / 2 + 1, sz, gc, VIZ_INK);
+            viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK, x + sz + viz_px(L, 6), y, w - sz - viz_px(L, 6), eg->tag);
+            if (eg->wake_at >= 0 && (eg->st == VIZ_G_SLEEP || eg->st == VIZ_G_SELECT || eg->st == VIZ_G_RECV)) {
+                SDL_Rect tr_ = {x, y + sz + 2, w, viz_px(L, 5) + 2};
+                viz_draw_countdown(g, L, tr_, eg->since, eg->wake_at, f->p, VIZ_C_TIMER);
+            }
+        } else {
+            viz_gfx_ring(g, x + sz / 2, y + sz / 2 + 1, sz / 2 - 1, 2, VIZ_INK_MUTED);
+            viz_gfx_line(g, (float)x + 3, (float)(y + sz - 2), (float)(x + sz - 3), (float)y + 4, 2, VIZ_INK_MUTED);
+            viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, x + sz + viz_px(L, 6), y, w - sz - viz_px(L, 6),
+                             "exited");
+        }
+        y += viz_px(L, 22);
+    }
+    const viz_series_t *s = chart_series(tr, e);
+    int chart_h = s ? viz_px(L, 46) : 0;
+    int room = r.y + r.h - viz_px(L, 4) - y; /* a card of the flow may be short: fields while they fit */
+    int rows = e->nfields < 5 ? e->nfields : 5;
+    if (rows * viz_px(L, 21) + chart_h > room)
+        chart_h = 0;
+    if (rows * viz_px(L, 21) > room)
+        rows = room / viz_px(L, 21);
+    for (int i = 0; i < rows; i++) {
         char v[48];
         viz_format_field(e->fname[i], e->fval[i], v, sizeof v);
         int vw = viz_gfx_text_width(g, VIZ_FONT_BODY, v);
@@ -575,8 +636,7 @@ static void draw_entity(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *s
         viz_gfx_text(g, VIZ_FONT_BODY, VIZ_INK, x + w - vw, y, v);
         y += viz_px(L, 21);
     }
-    const viz_series_t *s = chart_series(tr, e);
-    if (s) {
+    if (s && chart_h) {
         SDL_Rect sr = {x, r.y + r.h - viz_px(L, 44), w, viz_px(L, 38)};
         viz_sparkline(g, L, sr, s, f->p);
     }
@@ -596,6 +656,18 @@ static void draw_panel(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn
         snprintf(title, sizeof title, "%s", e->name);
     else
         snprintf(title, sizeof title, "%s %s", e->kind, e->name);
+    if (it->compact) {
+        /* A stage of the flow, narrow: the name whole (smaller type before
+         * an ellipsis), the state under it, then the tokens. */
+        int w = r.w - viz_px(L, 20);
+        viz_font_t nf = viz_gfx_text_width(g, VIZ_FONT_BOLD, e->name) <= w   ? VIZ_FONT_BOLD
+                        : viz_gfx_text_width(g, VIZ_FONT_BODY, e->name) <= w ? VIZ_FONT_BODY
+                                                                             : VIZ_FONT_SMALL;
+        viz_gfx_text_fit(g, nf, VIZ_INK, x, y, w, e->name);
+        if (e->state[0])
+            viz_badge(g, VIZ_FONT_SMALL, x, y + viz_px(L, 24), w, e->state, viz_entity_state_color(e));
+        return;
+    }
     int tw = viz_gfx_text_fit(g, VIZ_FONT_BOLD, VIZ_INK, x, y, r.w / 2, title);
     if (e->state[0])
         viz_badge(g, VIZ_FONT_BOLD, x + tw + viz_px(L, 10), y - 1, r.w / 3, e->state, viz_entity_state_color(e));
@@ -660,6 +732,12 @@ static void draw_group(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn
     SDL_Rect r = it->r;
     int w = viz_gfx_text(g, VIZ_FONT_BOLD, VIZ_INK, r.x, r.y + viz_px(L, 3), it->label);
     bool chans = strcmp(it->label, "channels") == 0 || strcmp(it->label, "locks and groups") == 0;
+    if (it->count < 0) { /* the flow's heading */
+        viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, r.x + w + viz_px(L, 10), r.y + viz_px(L, 5),
+                         r.w - w - viz_px(L, 10),
+                         "left to right: a stage sends into a channel, the next stage receives from it");
+        return;
+    }
     if (chans)
         return;
     /* Counts by state, in words (they read without the colours). */
@@ -704,7 +782,10 @@ static void draw_flashes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *
          * goroutine into the bar's left, a receive out of its right. */
         double t = (double)(f->p - fl.t) / (double)f->flash_ns;
         float path[8];
-        viz_wait_path(gi->r, c->part, 0.5f, fl.send ? 0.2f : 0.8f, 0, path);
+        if (c->compact)
+            viz_flow_path(gi->r, c->part, 0, path);
+        else
+            viz_wait_path(gi->r, c->part, 0.5f, fl.send ? 0.2f : 0.8f, 0, path);
         double at = fl.send ? t : 1 - t;
         float x, y;
         viz_path_point(path, at, &x, &y);
@@ -717,6 +798,35 @@ static void draw_flashes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *
         viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 6), VIZ_INK);
         viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 4), dc);
         drawn++;
+    }
+}
+
+/* The paths of the flow: from each stage that sent into a channel of the
+ * flow to it, and from it to each stage that received from it, drawn
+ * lasting and faint, so a value is seen to travel on a way that is there. */
+static void draw_flow_paths(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn)
+{
+    for (size_t i = 0; i < sn->nflow; i++) {
+        const viz_flow_edge_t *e = &sn->flow[i];
+        const viz_item_t *c = viz_layout_find(L, VIZ_ITEM_CHAN, e->chan);
+        if (!c || !c->compact)
+            continue;
+        const viz_item_t *gi = viz_g_item(L, sn, e->g);
+        if (!gi) {
+            /* A stage whose goroutine has exited: its card still stands. */
+            for (size_t k = 0; k < sn->nent && !gi; k++)
+                if (sn->ents[k].g == e->g)
+                    gi = viz_layout_find(L, VIZ_ITEM_ENTITY, sn->ents[k].id);
+        }
+        if (!gi)
+            continue;
+        float p[8];
+        viz_flow_path(gi->r, c->part, 2, p);
+        uint32_t col = viz_gfx_mix(VIZ_INK_MUTED, VIZ_BG, 0.45);
+        if (e->send)
+            viz_draw_path(g, p, 0, 1, (float)viz_px(L, 2), col, (float)viz_px(L, 8));
+        else
+            viz_draw_path(g, p, 1, 0, (float)viz_px(L, 2), col, (float)viz_px(L, 8));
     }
 }
 
@@ -734,6 +844,7 @@ void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const v
         if (L->items[i].kind == VIZ_ITEM_CLUSTER)
             viz_draw_cluster(g, L, sn, f, &L->items[i]);
     viz_draw_links(g, L, sn, tr, f, false);
+    draw_flow_paths(g, L, sn);
     for (size_t i = 0; i < L->n; i++) {
         const viz_item_t *it = &L->items[i];
         switch (it->kind) {

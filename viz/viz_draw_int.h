@@ -44,6 +44,9 @@ void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, c
  * curve, 8 floats: start, two controls, end), leaving a at ax_frac of its
  * width and entering b at bx_frac of its width, gap pixels short of b. */
 void viz_wait_path(SDL_Rect a, SDL_Rect b, float ax_frac, float bx_frac, float gap, float pts[8]);
+/* The same between a stage of the flow and a channel of the flow: always
+ * from side to side (a stage's side level with the channel). */
+void viz_flow_path(SDL_Rect a, SDL_Rect b, float gap, float pts[8]);
 void viz_path_point(const float p[8], double t, float *x, float *y);
 void viz_draw_path(viz_gfx_t *g, const float p[8], double t0, double t1, float thick, uint32_t rgb, float head);
 /* Where a goroutine is drawn (its token, or its worker's), or NULL. */

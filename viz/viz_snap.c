@@ -323,6 +323,9 @@ bool viz_snap_take(viz_snap_t *sn, sched_t *s, const viz_track_t *tr, bool mid_i
     sn->events = sched_trace_events(s);
     sn->spawned = sched_goroutines_spawned(s);
     take_ctx_t c = {sn, tr, true, 0, -1};
+    const viz_flow_edge_t *fl;
+    sn->nflow = viz_track_flow(tr, &fl, &sn->flow_overflow);
+    memcpy(sn->flow, fl, sn->nflow * sizeof *fl);
     sched_each_goroutine(s, take_g, &c);
     sched_each_object(s, take_obj, &c);
     entity_each(s, take_entity, &c);

@@ -62,6 +62,7 @@ typedef struct viz_sch {
     uint64_t last_sender, last_receiver;
     bool ctx_done;         /* a context's Done channel (named "ctx.Done()") */
     simtime_t due;         /* a deadline makes it ready then, -1 if none */
+    bool in_flow;          /* set by the layout: drawn as a connector of the flow */
 } viz_sch_t;
 
 /* A goroutine queued on a channel: a blocked send or receive, or one case
@@ -116,6 +117,11 @@ typedef struct viz_snap {
     viz_swait_t *waits;    /* by channel in creation order */
     size_t nwait, capwait;
     struct viz_arena *arena; /* the strings */
+    viz_flow_edge_t flow[VIZ_FLOW_MAX]; /* who sent to and received from
+                              which channel, over the whole run as far as
+                              known (a first pass knows it all) */
+    size_t nflow;
+    bool flow_overflow;    /* too many to draw as a flow */
 } viz_snap_t;
 
 viz_snap_t *viz_snap_create(void);

@@ -136,6 +136,10 @@ struct viz_track {
     viz_series_t *series[MAX_SERIES];
     size_t nseries;
     uint64_t seq;
+    viz_flow_edge_t flow[VIZ_FLOW_MAX]; /* kept across restarts */
+    size_t nflow;
+    bool flow_overflow;
+    idmap_t flowmap;          /* an edge's key -> 1 */
 };
 
 viz_track_t *viz_track_create(void)
@@ -183,6 +187,7 @@ void viz_track_destroy(viz_track_t *tr)
     if (!tr)
         return;
     viz_track_reset_run(tr);
+    map_clear(&tr->flowmap);
     free(tr->marks);
     free(tr->msgs);
     free(tr);
@@ -491,6 +496,32 @@ static void msg_drop(viz_track_t *tr, uint64_t id, simtime_t t, bool delivered)
         }
 }
 
+static void flow_add(viz_track_t *tr, uint64_t chan, uint64_t g, bool send)
+{
+    if (!g || !chan || tr->flow_overflow)
+        return;
+    uint64_t key = (chan * 0x9e3779b97f4a7c15ull) ^ (g * 0xc2b2ae3d27d4eb4full) ^ (send ? 1u : 2u);
+    if (!key)
+        key = 1;
+    if (map_find(&tr->flowmap, key))
+        return; /* seen (a key collision only hides an edge) */
+    if (tr->nflow == VIZ_FLOW_MAX) {
+        tr->flow_overflow = true;
+        return;
+    }
+    if (!map_put(&tr->flowmap, key, 1))
+        return;
+    tr->flow[tr->nflow++] = (viz_flow_edge_t){chan, g, send};
+}
+
+size_t viz_track_flow(const viz_track_t *tr, const viz_flow_edge_t **list, bool *overflow)
+{
+    *list = tr->flow;
+    if (overflow)
+        *overflow = tr->flow_overflow;
+    return tr->nflow;
+}
+
 void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
 {
     tr->seq = ev->seq;
@@ -548,6 +579,8 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
         bool send = ev->kind == EV_CHAN_SEND;
         if ((o = o_get(tr, ev->obj, true))) {
             o->is_chan = true;
+            if (send && !ev->g)
+                o->runtime_sent = true;
             if (send) {
                 o->sends++;
                 o->last_sender = ev->g;
@@ -556,6 +589,8 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
                 o->last_receiver = ev->g;
             }
         }
+        if (!o || !o->runtime_sent) /* not a timer's channel */
+            flow_add(tr, ev->obj, ev->g, send);
         if ((g = g_get(tr, ev->g, false)))
             hist_add(g, ev);
         viz_flash_t *f = &tr->flashes[tr->flash_pos];

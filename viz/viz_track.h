@@ -88,6 +88,7 @@ typedef struct viz_otrack {
     uint64_t parent;        /* entity: parent entity id */
     char kind[24];          /* entity: its kind */
     uint64_t state_changes; /* entity: state words set */
+    bool runtime_sent;      /* channel: the runtime sent on it (a timer's) */
 } viz_otrack_t;
 
 /* A channel operation, for the moving dots. */
@@ -160,6 +161,20 @@ simtime_t viz_track_msg_latency(const viz_track_t *tr);
 size_t viz_track_cuts(const viz_track_t *tr, const viz_cut_t **list);
 /* The history of an entity's field, or NULL. */
 const viz_series_t *viz_track_series(const viz_track_t *tr, uint64_t entity, const char *field);
+/* A goroutine that sent to or received from a channel (the flow of
+ * values: who feeds which channel, who drains it). Kept across restarts,
+ * like the markers, so that a first pass knows the whole flow and the
+ * layout reserves its place from the start. */
+typedef struct viz_flow_edge {
+    uint64_t chan, g;
+    bool send;
+} viz_flow_edge_t;
+
+#define VIZ_FLOW_MAX 256 /* edges kept; past this the run is no flow to draw */
+
+/* The edges seen so far, in the order first seen; *overflow is set when
+ * more than VIZ_FLOW_MAX were seen. */
+size_t viz_track_flow(const viz_track_t *tr, const viz_flow_edge_t **list, bool *overflow);
 /* The last trace position seen. */
 uint64_t viz_track_seq(const viz_track_t *tr);
 

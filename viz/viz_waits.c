@@ -55,6 +55,33 @@ void viz_wait_path(SDL_Rect a, SDL_Rect b, float ax_frac, float bx_frac, float g
     pts[6] = x1, pts[7] = y1;
 }
 
+void viz_flow_path(SDL_Rect a, SDL_Rect b, float gap, float pts[8])
+{
+    if (b.x < a.x + a.w && b.x + b.w > a.x) {
+        /* One over the other (the turn of a snaking flow): straight down or up. */
+        float bx = (float)b.x + (float)b.w / 2;
+        float x0 = fminf(fmaxf(bx, (float)a.x + 8), (float)(a.x + a.w) - 8);
+        bool below = b.y >= a.y + a.h / 2;
+        float y0 = below ? (float)(a.y + a.h) : (float)a.y;
+        float y1 = below ? (float)b.y - gap : (float)(b.y + b.h) + gap;
+        float d = (y1 - y0) / 3;
+        pts[0] = x0, pts[1] = y0, pts[2] = x0, pts[3] = y0 + d;
+        pts[4] = bx, pts[5] = y1 - d, pts[6] = bx, pts[7] = y1;
+        return;
+    }
+    bool right = b.x >= a.x + a.w / 2;
+    float y1 = (float)b.y + (float)b.h / 2;
+    float lo = (float)a.y + fminf(12, (float)a.h / 2), hi = (float)(a.y + a.h) - fminf(12, (float)a.h / 2);
+    float y0 = fminf(fmaxf(y1, lo), hi);
+    float x0 = right ? (float)(a.x + a.w) : (float)a.x;
+    float x1 = right ? (float)b.x - gap : (float)(b.x + b.w) + gap;
+    float d = fmaxf(fabsf(x1 - x0) / 2, 8);
+    pts[0] = x0, pts[1] = y0;
+    pts[2] = x0 + (right ? d : -d), pts[3] = y0;
+    pts[4] = x1 + (right ? -d : d), pts[5] = y1;
+    pts[6] = x1, pts[7] = y1;
+}
+
 void viz_path_point(const float p[8], double t, float *x, float *y)
 {
     double u = 1 - t;
@@ -95,7 +122,10 @@ const viz_item_t *viz_g_item(const viz_layout_t *L, const viz_snap_t *sn, uint64
     if (it)
         return it;
     const viz_sg_t *gs = viz_snap_g(sn, gid);
-    return gs && gs->entity ? viz_layout_find(L, VIZ_ITEM_CHILD, gs->entity) : NULL;
+    if (!gs || !gs->entity)
+        return NULL;
+    it = viz_layout_find(L, VIZ_ITEM_CHILD, gs->entity);
+    return it ? it : viz_layout_find(L, VIZ_ITEM_ENTITY, gs->entity); /* a stage's card */
 }
 
 static const viz_slock_t *find_lock(const viz_snap_t *sn, uint64_t id)
@@ -181,7 +211,10 @@ void viz_draw_waits(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, c
             if (!ci)
                 continue;
             float p[8];
-            viz_wait_path(gi->r, ci->part, 0.5f, chan_anchor(w->send), gap, p);
+            if (ci->compact)
+                viz_flow_path(gi->r, ci->part, gap, p);
+            else
+                viz_wait_path(gi->r, ci->part, 0.5f, chan_anchor(w->send), gap, p);
             viz_draw_path(g, p, 0, 1, thick, col, head);
         }
     }

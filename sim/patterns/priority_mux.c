@@ -148,7 +148,9 @@ chan_t *priority_mux_event_source(ctx_t *ctx, priority_mux_source_t *src, const 
     src->m_latency = pattern_series(METRICS_HISTOGRAM, "priority_mux_latency_seconds",
                                  "From an event's generation to its delivery.", "variant", v, "source", src->name);
     if (src->interval > 0) {
-        go_set_role(go_spawn(event_source_main, src, name), "source");
+        g_t *g = go_spawn(event_source_main, src, name);
+        go_set_role(g, "source");
+        entity_set_goroutine(src->entity, go_id(g)); /* the view draws it on its card */
     } else {
         src->inflight = waitgroup_new();
         entity_set_state(src->entity, "external");
@@ -387,7 +389,9 @@ chan_t *priority_mux(ctx_t *ctx, priority_mux_source_t *sources, int n, const pr
                                                                : "PriorityMultiplexer", NULL);
     entity_set(a->e, "forwarded", 0);
     entity_set(a->e, "lost", 0);
-    go_set_role(go_spawn(multiplexer_main, a, "PriorityMultiplexer"), "multiplexer");
+    g_t *g = go_spawn(multiplexer_main, a, "PriorityMultiplexer");
+    go_set_role(g, "multiplexer");
+    entity_set_goroutine(a->e, go_id(g));
     return multiplexed;
 }
 
