@@ -352,9 +352,12 @@ void sched_emit(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const cha
 /* Hash of every event so far. */
 uint64_t sched_trace_hash(const sched_t *s);
 uint64_t sched_trace_events(const sched_t *s);
-/* Receive every event as it happens (NULL to remove). One sink per slot. */
+/* Receive every event as it happens. At most 8 sinks; -1 when full. */
 typedef void (*trace_sink_t)(void *ud, const trace_event_t *ev);
 int sched_add_sink(sched_t *s, trace_sink_t sink, void *ud);
+/* The same for the events whose kind k has bit (1 << k) set in kinds: an
+ * event no sink wants costs only its fold into the trace hash. */
+int sched_add_sink_kinds(sched_t *s, trace_sink_t sink, void *ud, uint64_t kinds);
 
 /* Visit goroutines alive, in creation order (for dumps, views, leaks). */
 void sched_each_goroutine(sched_t *s, void (*fn)(void *ud, g_t *g), void *ud);

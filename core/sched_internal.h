@@ -126,8 +126,9 @@ struct sched {
                                    switch, pooled by whoever runs next (reap) */
 
     uint64_t hash, nevents;
-    struct { trace_sink_t fn; void *ud; } sinks[8];
+    struct { trace_sink_t fn; void *ud; uint64_t kinds; } sinks[8];
     int nsinks;
+    uint64_t sink_kinds;   /* the union of the sinks' kinds */
     go_frames_hook_t frames_hook;
     struct ctx *ctx_roots[2];   /* context.Background and TODO, lazily made by ctx.c */
     void (*step_hook)(void *ud);             /* after every goroutine step */
@@ -152,7 +153,7 @@ static inline __attribute__((always_inline)) void emit_dd(sched_t *s, trace_kind
 {
     uint64_t seq = s->nevents++;
     s->hash = trace_hash_fold(s->hash, trace_hash_digest(s->now, kind, gid, obj, a, b), detail_dd);
-    if (s->nsinks)
+    if ((s->sink_kinds >> kind) & 1)
         sched_emit_sinks(s, seq, kind, gid, obj, a, b, detail);
 }
 

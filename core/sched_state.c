@@ -284,7 +284,8 @@ void sched_emit_sinks(sched_t *s, uint64_t seq, trace_kind_t kind, uint64_t gid,
         .obj = obj, .a = a, .b = b, .detail = detail,
     };
     for (int i = 0; i < s->nsinks; i++)
-        s->sinks[i].fn(s->sinks[i].ud, &ev);
+        if ((s->sinks[i].kinds >> kind) & 1)
+            s->sinks[i].fn(s->sinks[i].ud, &ev);
 }
 
 void sched_emit(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const char *detail)
@@ -298,13 +299,22 @@ void sched_emit(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const cha
 uint64_t sched_trace_hash(const sched_t *s) { return s->hash; }
 uint64_t sched_trace_events(const sched_t *s) { return s->nevents; }
 
-int sched_add_sink(sched_t *s, trace_sink_t sink, void *ud)
+_Static_assert(EV_KIND_COUNT <= 64, "a sink's kinds are one bit each in a uint64_t");
+
+int sched_add_sink_kinds(sched_t *s, trace_sink_t sink, void *ud, uint64_t kinds)
 {
     if (s->nsinks == (int)(sizeof s->sinks / sizeof s->sinks[0]))
         return -1;
     s->sinks[s->nsinks].fn = sink;
     s->sinks[s->nsinks].ud = ud;
+    s->sinks[s->nsinks].kinds = kinds;
+    s->sink_kinds |= kinds;
     return s->nsinks++;
+}
+
+int sched_add_sink(sched_t *s, trace_sink_t sink, void *ud)
+{
+    return sched_add_sink_kinds(s, sink, ud, ~(uint64_t)0);
 }
 
 void sched_set_step_hook(sched_t *s, void (*fn)(void *ud), void *ud)

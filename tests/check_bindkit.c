@@ -103,6 +103,7 @@ static lua_State *new_state(void)
 {
     lua_State *L = luaL_newstate();
     ck_assert_ptr_nonnull(L);
+    *(void **)lua_getextraspace(L) = NULL; /* no goroutine runs this state */
     luaL_openlibs(L);
     static const luaL_Reg fns[] = {
         {"t", l_t}, {"req", l_req}, {"bad", l_bad}, {"errpair", l_errpair},

@@ -370,6 +370,34 @@ START_TEST(f60_trace_events)
 }
 END_TEST
 
+/* A sink that asks for some kinds gets exactly those; the trace hash folds
+ * every event whatever the sinks ask for. */
+static int kinds_seen[EV_KIND_COUNT];
+
+static void count_kinds(void *ud, const trace_event_t *ev)
+{
+    (void)ud;
+    kinds_seen[ev->kind]++;
+}
+
+START_TEST(sink_gets_only_its_kinds)
+{
+    memset(kinds_seen, 0, sizeof kinds_seen);
+    sched_config_t cfg = sched_config_default();
+    sched_t *all = sched_create(&cfg);
+    ck_assert_int_eq(sched_run(all, trace_main, NULL), SCHED_DONE);
+    sched_t *s = sched_create(&cfg);
+    ck_assert_int_ge(sched_add_sink_kinds(s, count_kinds, NULL, (uint64_t)1 << EV_UNLOCK), 0);
+    ck_assert_int_eq(sched_run(s, trace_main, NULL), SCHED_DONE);
+    ck_assert_uint_eq(sched_trace_hash(s), sched_trace_hash(all));
+    ck_assert_uint_eq(sched_trace_events(s), sched_trace_events(all));
+    sched_destroy(all);
+    sched_destroy(s);
+    for (int k = 0; k < EV_KIND_COUNT; k++)
+        ck_assert_int_eq(kinds_seen[k], k == EV_UNLOCK ? 5 : 0);
+}
+END_TEST
+
 /* ---- 62. RWMutex ------------------------------------------------------- */
 
 static struct {
@@ -954,6 +982,7 @@ Suite *sync_suite(void)
     tcase_add_test(m, f60_zero_value_and_not_owned);
     tcase_add_test(m, f60_trylock);
     tcase_add_test(m, f60_trace_events);
+    tcase_add_test(m, sink_gets_only_its_kinds);
     suite_add_tcase(s, m);
     TCase *f = tcase_create("fairness");
     tcase_add_test(f, f61_normal_mode_barging_and_front_requeue);

@@ -3,6 +3,8 @@
 #include "lsim_kit.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,9 +351,43 @@ void lsim_pushbox(lua_State *L, void *p, const char *mt, int keep_idx)
     }
 }
 
+/* luaL_checkudata finds the metatable by name, a string lookup in the
+ * registry on every method call. This cache remembers, per metatable name
+ * (by the address of its string), the address of the metatable last seen,
+ * so a check is one pointer comparison. A metatable lives as long as its
+ * state, and every metatable is made by lsim_createmeta, which moves the
+ * generation on: an entry filled before a state was made (or another
+ * state's) is never trusted for it. */
+static unsigned meta_gen = 1;
+static struct {
+    const char *name;
+    const void *meta;
+    unsigned gen;
+} meta_cache[64];
+
+void *lsim_checkudata(lua_State *L, int idx, const char *mt)
+{
+    unsigned slot = (unsigned)(((uintptr_t)mt >> 3) & 63);
+    void *p = lua_touserdata(L, idx);
+    if (p && meta_cache[slot].name == mt && meta_cache[slot].gen == meta_gen &&
+        lua_getmetatable(L, idx)) {
+        bool same = lua_topointer(L, -1) == meta_cache[slot].meta;
+        lua_pop(L, 1);
+        if (same)
+            return p;
+    }
+    p = luaL_checkudata(L, idx, mt); /* raises Lua's own message on a mismatch */
+    lua_getmetatable(L, idx);
+    meta_cache[slot].name = mt;
+    meta_cache[slot].meta = lua_topointer(L, -1);
+    meta_cache[slot].gen = meta_gen;
+    lua_pop(L, 1);
+    return p;
+}
+
 void *lsim_checkbox(lua_State *L, int idx, const char *mt)
 {
-    return *(void **)luaL_checkudata(L, idx, mt);
+    return *(void **)lsim_checkudata(L, idx, mt);
 }
 
 static int readonly_meta(lua_State *L)
@@ -363,6 +399,7 @@ static int readonly_meta(lua_State *L)
 void lsim_createmeta(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
 {
     luaL_newmetatable(L, name);
+    meta_gen++;
     int mt = lua_gettop(L);
     if (meta)
         luaL_setfuncs(L, meta, 0);

@@ -127,13 +127,16 @@ void *lsim_newudata(lua_State *L, size_t size, const char *mt, int nuv);
  * (by the scheduler), with metatable mt. keep_idx, unless 0, is a value
  * kept alive as the box's user value 1 (what p was made from). */
 void lsim_pushbox(lua_State *L, void *p, const char *mt, int keep_idx);
+/* The userdata at idx, which must have metatable mt (luaL_checkudata,
+ * with the metatable's address cached: no string lookup once warm). */
+void *lsim_checkudata(lua_State *L, int idx, const char *mt);
 /* The pointer in the box at idx, which must have metatable mt. */
 void *lsim_checkbox(lua_State *L, int idx, const char *mt);
 
 /* Declare `static T *fn(lua_State *L, int idx)` checking the userdata at
  * idx: UDATA for a userdata that is a T, BOX for one holding a T *. */
 #define LSIM_CHECK_UDATA(fn, T, mt)                                                               \
-    static inline T *fn(lua_State *L, int idx) { return (T *)luaL_checkudata(L, idx, (mt)); }
+    static inline T *fn(lua_State *L, int idx) { return (T *)lsim_checkudata(L, idx, (mt)); }
 #define LSIM_CHECK_BOX(fn, T, mt)                                                                 \
     static inline T *fn(lua_State *L, int idx) { return (T *)lsim_checkbox(L, idx, (mt)); }
 

@@ -49,8 +49,13 @@ const char host_registry_key = 0;
 
 host_t *host_of(lua_State *L)
 {
+    /* A goroutine's thread knows its goroutine, which knows the host: the
+     * hot path (every channel and lock operation) touches no table. */
+    host_t *h = lgo_host_of_thread(L);
+    if (h)
+        return h;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &host_registry_key);
-    host_t *h = lua_touserdata(L, -1);
+    h = lua_touserdata(L, -1);
     lua_pop(L, 1);
     return h;
 }
@@ -277,7 +282,7 @@ static void create_sched(host_t *h)
     cfg.chooser_ud = h->opt.chooser_ud;
     h->s = sched_create(&cfg);
     sched_set_frames_hook(h->s, lgo_frames_hook);
-    sched_add_sink(h->s, check_violation_sink, h);
+    sched_add_sink_kinds(h->s, check_violation_sink, h, (uint64_t)1 << EV_VIOLATION);
     for (int i = 0; i < h->nsinks; i++)
         sched_add_sink(h->s, h->sinks[i].fn, h->sinks[i].ud);
     if (h->nclocks)

@@ -22,7 +22,8 @@
 typedef struct host host_t;
 
 /* The host of the running scenario (every Lua state and thread of a run
- * knows it). */
+ * knows it). A Lua state's extra space holds the Lua goroutine its thread
+ * runs: a state made outside the host must set it to NULL. */
 host_t *host_of(lua_State *L);
 /* The main Lua state: idle during the run, the one to keep references in
  * that outlive a goroutine (host_run_here takes them from there). */

@@ -111,6 +111,9 @@ bool sandbox_load_prelude(host_t *h, lua_State *L);
 lgo_t *lgo_new(host_t *h, lua_State *L, int fn_idx, int nargs, bool is_main);
 /* The body of a Lua goroutine's core goroutine (arg: its lgo_t). */
 void lgo_entry(void *arg);
+/* The host of the Lua goroutine that thread T runs, or NULL when T is not a
+ * goroutine's thread (the main state, a coroutine not resumed yet). */
+host_t *lgo_host_of_thread(lua_State *T);
 /* The scheduler's frames hook: a Lua goroutine's Go-style traceback. */
 void lgo_frames_hook(g_t *g, char *buf, size_t size);
 /* Free every Lua goroutine record of h. */

@@ -56,6 +56,12 @@ static lgo_t *lgo_of_thread(lua_State *T)
     return *(lgo_t **)lua_getextraspace(T);
 }
 
+host_t *lgo_host_of_thread(lua_State *T)
+{
+    lgo_t *lg = lgo_of_thread(T);
+    return lg ? lg->h : NULL;
+}
+
 /* ---- frames (Go-style tracebacks of Lua goroutines) --------------------- */
 
 /* Frames shown at the top and at the bottom of a deep stack, with Go's

@@ -402,6 +402,7 @@ static bool scan(const char *path, char **name, char **description, uint64_t *se
         snprintf(err, errsize, "%s:1: cannot create a Lua state", path);
         return false;
     }
+    *(void **)lua_getextraspace(L) = NULL; /* no goroutine runs this state */
     luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
     luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
     lua_pop(L, 2);
