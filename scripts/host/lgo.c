@@ -59,7 +59,7 @@ static lgo_t *lgo_of_thread(lua_State *T)
 host_t *lgo_host_of_thread(lua_State *T)
 {
     lgo_t *lg = lgo_of_thread(T);
-    return lg ? lg->h : NULL;
+    return lg && lg->magic == LGO_MAGIC ? lg->h : NULL;
 }
 
 /* ---- frames (Go-style tracebacks of Lua goroutines) --------------------- */
