@@ -383,7 +383,11 @@ void runopts_usage(FILE *f, unsigned cmd)
         else
             snprintf(left, sizeof left, "%s%s%s", flags[i].name, flags[i].arg ? " " : "",
                      flags[i].arg ? flags[i].arg : "");
-        fprintf(f, "  %-22s", left);
+        /* A flag too long for its column gets a line of its own. */
+        if (strlen(left) > 21)
+            fprintf(f, "  %s\n%24s", left, "");
+        else
+            fprintf(f, "  %-22s", left);
         for (const char *h = flags[i].help; *h; h++) {
             fputc(*h, f);
             if (*h == '\n')
