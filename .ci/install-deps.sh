@@ -9,7 +9,7 @@ PKGS="build-essential cmake pkg-config
       libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core fontconfig zlib1g-dev libgif-dev
       check groff-base
       python3 python3-prometheus-client python3-jsonschema
-      xvfb xauth xdotool
+      xvfb xauth xdotool parallel
       golang-go
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 missing=""
