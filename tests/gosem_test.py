@@ -10,7 +10,7 @@ whose header comments say what Go does with the same program
 
 The scenario's output is standard output up to chansim's summary. Where
 the .go sibling exists and the installed Go can build it (a file may need a
-newer Go: `//go:build go1.21`), the Go program is run too and must print
+newer Go: a line `// needs go1.21`), the Go program is run too and must print
 the same lines and exit with the same status; otherwise only chansim is
 checked.
 
@@ -58,6 +58,11 @@ def program_output(out):
 tmp = tempfile.mkdtemp(prefix="chansim-gosem-")
 ADDR = re.compile(r"0x[0-9a-fA-F]{6,}")
 go = shutil.which("go")
+go_minor = 0
+if go:
+    v = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True).stdout
+    m = re.match(r"go1\.(\d+)", v.strip())
+    go_minor = int(m.group(1)) if m else 0
 for f in sorted(os.listdir(d)):
     if not f.endswith(".lua"):
         continue
@@ -80,6 +85,9 @@ for f in sorted(os.listdir(d)):
     if go and os.path.exists(gofile):
         exe = os.path.join(tmp, name)
         env = dict(os.environ, GO111MODULE="off", GOCACHE=os.environ.get("GOCACHE", os.path.join(tmp, "gocache")))
+        need = re.search(r"^// needs go1\.(\d+)", open(gofile).read(), re.M)
+        if need and int(need.group(1)) > go_minor:
+            continue  # needs a newer Go than the installed one
         b = subprocess.run([go, "build", "-o", exe, gofile], cwd=d, capture_output=True, timeout=300, env=env)
         be = b.stderr.decode("utf-8", "replace")
         if "build constraints exclude" in be:

@@ -44,8 +44,39 @@ function sim.go(name_or_fn, ...) end
 ---Let other runnable goroutines run first (runtime.Gosched).
 function sim.yield() end
 
----End the run now, as os.Exit(0).
-function sim.exit() end
+---End the run now, as os.Exit(code): the run's exit status is code (default 0).
+---@param code? integer 0 to 255
+function sim.exit(code) end
+
+---runtime.Goexit: end the running goroutine; its to-be-closed variables (Lua's
+---deferred calls) are closed on the way out and pcall does not stop it.
+function sim.goexit() end
+
+---Go's panic(v): raise v itself (a string gets no file:line in front), so that
+---recover (pcall) returns exactly v; panic(nil) is Go 1.21's PanicNilError.
+---@param v any
+function sim.panic(v) end
+
+---close(ch), with Go's panic "close of nil channel" for nil.
+---@param ch sim.Chan|nil
+function sim.close(ch) end
+
+---for v := range ch: an iterator; a nil channel blocks forever.
+---@param ch sim.Chan|nil
+---@return fun(): any
+function sim.range(ch) end
+
+---time.AfterFunc(d, f): f runs in its own goroutine when the timer fires; the
+---timer has stop and reset and no channel (t.c is nil).
+---@param d sim.Duration
+---@param f function
+---@return sim.Timer
+function sim.after_func(d, f) end
+
+---sync.Map: load, store, load_or_store, load_and_delete, delete, swap,
+---compare_and_swap, compare_and_delete, range, clear.
+---@return sim.SyncMap
+function sim.sync_map() end
 
 ---Main waits for the world: returns true when no other goroutine can ever run
 ---and no timer is pending (goroutines still blocked are then leaked), or false
@@ -71,8 +102,10 @@ function sim.dump() end
 
 ---A channel: unbuffered without a capacity (make(chan any, cap)).
 ---@param cap? integer buffer size, 0 by default
+---@param name? string shown in the trace, dumps and the view
+---@param zero? any the element type's zero value, received once closed and drained
 ---@return sim.Chan
-function sim.chan(cap) end
+function sim.chan(cap, name, zero) end
 
 ---Send v on ch; a nil channel blocks forever (ch <- v).
 ---@param ch sim.Chan|nil
@@ -229,6 +262,40 @@ function sim.context.with_value(parent, key, value) end
 ---@param parent sim.Context
 ---@return sim.Context
 function sim.context.without_cancel(parent) end
+
+---context.WithCancelCause: a child and its cancel function, cancel(cause).
+---@param parent sim.Context
+---@return sim.Context ctx
+---@return fun(cause?: string) cancel
+function sim.context.with_cancel_cause(parent) end
+
+---context.WithDeadlineCause: the cause is Cause(ctx) when the deadline passes.
+---@param parent sim.Context
+---@param t sim.Time
+---@param cause string
+---@return sim.Context ctx
+---@return fun(cause?: string) cancel
+function sim.context.with_deadline_cause(parent, t, cause) end
+
+---context.WithTimeoutCause: the cause is Cause(ctx) when the timeout passes.
+---@param parent sim.Context
+---@param d sim.Duration
+---@param cause string
+---@return sim.Context ctx
+---@return fun(cause?: string) cancel
+function sim.context.with_timeout_cause(parent, d, cause) end
+
+---context.Cause(ctx): the cause of its cancellation, or nil.
+---@param ctx sim.Context
+---@return string|nil
+function sim.context.cause(ctx) end
+
+---context.AfterFunc(ctx, f): f runs in its own goroutine once ctx is done;
+---stop() is true if it kept f from starting.
+---@param ctx sim.Context
+---@param f function
+---@return fun(): boolean stop
+function sim.context.after_func(ctx, f) end
 
 -- ---- sync --------------------------------------------------------------------
 
@@ -671,6 +738,55 @@ function Context:value(key) end
 ---Cancel the context (with an optional cause).
 ---@param cause? string
 function Context:cancel(cause) end
+
+---sync.Map (Range visits keys in the order first stored).
+---@class sim.SyncMap
+local SyncMap = {}
+---m.Load(key)
+---@param key any
+---@return any value
+---@return boolean ok
+function SyncMap:load(key) end
+---m.Store(key, value)
+---@param key any
+---@param value any
+function SyncMap:store(key, value) end
+---m.LoadOrStore(key, value)
+---@param key any
+---@param value any
+---@return any actual
+---@return boolean loaded
+function SyncMap:load_or_store(key, value) end
+---m.LoadAndDelete(key)
+---@param key any
+---@return any value
+---@return boolean loaded
+function SyncMap:load_and_delete(key) end
+---m.Delete(key)
+---@param key any
+function SyncMap:delete(key) end
+---m.Swap(key, value)
+---@param key any
+---@param value any
+---@return any previous
+---@return boolean loaded
+function SyncMap:swap(key, value) end
+---m.CompareAndSwap(key, old, new)
+---@param key any
+---@param old any
+---@param new any
+---@return boolean swapped
+function SyncMap:compare_and_swap(key, old, new) end
+---m.CompareAndDelete(key, old)
+---@param key any
+---@param old any
+---@return boolean deleted
+function SyncMap:compare_and_delete(key, old) end
+---m.Range(f): f(key, value) for each entry until it returns false.
+---@param f fun(key: any, value: any): boolean|nil
+function SyncMap:range(f) end
+---m.Clear()
+function SyncMap:clear() end
 
 ---sync.Mutex.
 ---@class sim.Mutex

@@ -133,11 +133,32 @@ chan_t *lsim_optchan(lua_State *L, int idx)
     return lua_isnoneornil(L, idx) ? NULL : lsim_checkchan(L, idx);
 }
 
-/* Push a received element: a Lua value (taking its ref back) or a time. */
-static void push_elem(lua_State *L, int kind, const void *elem, bool ok)
+/* The zero value a channel declared (sim.chan(cap, name, zero)): what a
+ * receive from it gives once it is closed and drained. Pushes nil if none. */
+static void push_zero(lua_State *L, chan_t *c)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "chansim.chan_zero") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return;
+    }
+    lua_rawgetp(L, -1, c);
+    lua_remove(L, -2);
+}
+
+/* Push a received element: a Lua value (taking its ref back) or a time;
+ * the channel's zero value for a receive that found it closed. */
+static void push_elem(lua_State *L, chan_t *c, int kind, const void *elem, bool ok)
 {
     if (!ok) {
-        lua_pushnil(L);
+        if (kind == LCHAN_VALUES && c)
+            push_zero(L, c);
+        else if (kind == LCHAN_BOOL || kind == LCHAN_EMPTY)
+            lua_pushboolean(L, 0);
+        else if (kind == LCHAN_TIME)
+            lua_pushinteger(L, 0);
+        else
+            lua_pushnil(L);
     } else if (kind == LCHAN_EMPTY) {
         lua_pushboolean(L, 1);
     } else if (kind == LCHAN_BOOL) {
@@ -151,13 +172,25 @@ static void push_elem(lua_State *L, int kind, const void *elem, bool ok)
 
 /* ---- channels ------------------------------------------------------------ */
 
-/* sim.chan([cap [, name]]) */
+/* sim.chan([cap [, name [, zero]]]): zero is the element type's zero
+ * value, received once the channel is closed and drained (default nil). */
 static int l_chan(lua_State *L)
 {
     lua_Integer cap = luaL_optinteger(L, 1, 0);
     chan_t *c = chan_make(sizeof(int), cap);
     if (lua_type(L, 2) == LUA_TSTRING)
         obj_set_name(c, lua_tostring(L, 2));
+    if (!lua_isnoneornil(L, 3)) {
+        if (lua_getfield(L, LUA_REGISTRYINDEX, "chansim.chan_zero") != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, "chansim.chan_zero");
+        }
+        lua_pushvalue(L, 3);
+        lua_rawsetp(L, -2, c);
+        lua_pop(L, 1);
+    }
     push_lchan(L, c, LCHAN_VALUES);
     return 1;
 }
@@ -185,7 +218,7 @@ static int recv_value(lua_State *L, chan_t *c, int kind)
         int64_t t;
     } elem;
     bool ok = chan_recv(c, &elem);
-    push_elem(L, kind, &elem, ok);
+    push_elem(L, c, kind, &elem, ok);
     lua_pushboolean(L, ok);
     return 2;
 }
@@ -232,7 +265,10 @@ static int ch_try_recv(lua_State *L)
     } elem;
     bool ok = false;
     bool done = chan_try_recv(u->c, &elem, &ok);
-    push_elem(L, u->kind, &elem, done && ok);
+    if (done)
+        push_elem(L, u->c, u->kind, &elem, ok);
+    else
+        lua_pushnil(L);
     lua_pushboolean(L, ok);
     lua_pushboolean(L, done);
     return 3;
@@ -329,6 +365,25 @@ static int l_recv(lua_State *L)
     return ch_recv(L);
 }
 
+/* sim.close(ch): as ch:close(), and Go's panic for a nil channel. */
+static int l_close(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1))
+        return lsim_go_panic(L, "close of nil channel");
+    return ch_close(L);
+}
+
+/* for v in sim.range(ch): as ch:range(); a nil channel blocks forever. */
+static int l_range(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lsim_need_goroutine(L, "receive");
+        chan_recv(NULL, NULL);
+        return 0;
+    }
+    return ch_range(L);
+}
+
 /* ---- select -------------------------------------------------------------- */
 
 /* i, v, ok = sim.select{ {recv = ch1}, {send = ch2, value = x}, default = true } */
@@ -405,7 +460,7 @@ static int l_select(lua_State *L)
     }
     lua_pushinteger(L, won + 1);
     if (cases[won].dir == SELECT_RECV) {
-        push_elem(L, kinds[won], &slots[won], cases[won].ok);
+        push_elem(L, cases[won].ch, kinds[won], &slots[won], cases[won].ok);
         lua_pushboolean(L, cases[won].ok);
         return 3;
     }
@@ -454,9 +509,13 @@ static int l_yield(lua_State *L)
     return 0;
 }
 
+/* sim.exit([code]): os.Exit(code), the run's exit status (0 by default). */
 static int l_exit(lua_State *L)
 {
+    lua_Integer code = luaL_optinteger(L, 1, 0);
+    luaL_argcheck(L, code >= 0 && code <= 255, 1, "want an exit status from 0 to 255");
     lsim_need_goroutine(L, "exit");
+    host_set_exit_code(host_of(L), (int)code);
     sched_exit(sched_of(L));
     sched_park(WAIT_EXTERNAL, 0); /* never resumed: the run ends */
     return 0;
@@ -481,6 +540,29 @@ static int l_run(lua_State *L)
                           (int)go_id(g), go_name(g));
     lua_pushboolean(L, go_wait_world(deadline));
     return 1;
+}
+
+/* sim.goexit(): runtime.Goexit. An error no pcall keeps (the sandbox's
+ * pcall raises it again), so that the goroutine's to-be-closed variables
+ * (Lua's deferred calls) are closed on the way out; the goroutine then
+ * ends (lgo.c). */
+static int l_goexit(lua_State *L)
+{
+    lsim_need_goroutine(L, "goexit");
+    lsim_push_goexit(L);
+    return lua_error(L);
+}
+
+/* sim.panic(v): Go's panic(v). The value itself is raised, a string with
+ * no "file:line:" in front, so that recover (pcall) returns what was
+ * given (an error such as ctx:err() stays equal to itself); panic(nil) is
+ * Go 1.21's *runtime.PanicNilError. */
+static int l_panic(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1))
+        return lsim_go_panic(L, "panic called with nil argument (use runtime.Goexit instead?)");
+    lua_settop(L, 1);
+    return lua_error(L);
 }
 
 static int l_self(lua_State *L)
@@ -541,6 +623,39 @@ static void push_timer(lua_State *L, sim_timer_t *t, bool ticker)
     push_lchan(L, timer_chan(t), LCHAN_TIME);
     lua_setiuservalue(L, -2, 1);
     luaL_setmetatable(L, TIMER_MT);
+}
+
+/* time.AfterFunc(d, f): f runs in its own goroutine ("time.goFunc") when
+ * the timer fires; the timer has stop and reset, and no channel. */
+typedef struct after_fn {
+    lua_State *M; /* the main state */
+    int ref;      /* the function, kept for the run (reset may fire it again) */
+} after_fn_t;
+
+static void after_func_entry(void *arg)
+{
+    after_fn_t *a = arg;
+    free(lsim_call_ref(a->M, a->ref, NULL, NULL));
+}
+
+static int l_after_func(lua_State *L)
+{
+    simtime_t d = lsim_checkduration(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    /* the closure's state lives as long as the run: a userdata kept in the
+     * registry with the function */
+    after_fn_t *a = lua_newuserdatauv(L, sizeof *a, 0);
+    a->M = host_lua(host_of(L));
+    lua_pushvalue(L, 2);
+    a->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    luaL_ref(L, LUA_REGISTRYINDEX); /* pins the userdata */
+    ltimer_t *u = lua_newuserdatauv(L, sizeof *u, 1);
+    u->t = timer_after_func(d, after_func_entry, a);
+    u->ticker = false;
+    lua_pushnil(L); /* t.c is nil, as AfterFunc's Timer.C */
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, TIMER_MT);
+    return 1;
 }
 
 static int l_timer(lua_State *L)
@@ -869,6 +984,11 @@ static const luaL_Reg sim_funcs[] = {
     {"_go_world", l_go_world},
     {"yield", l_yield},
     {"exit", l_exit},
+    {"goexit", l_goexit},
+    {"panic", l_panic},
+    {"close", l_close},
+    {"range", l_range},
+    {"after_func", l_after_func},
     {"run", l_run},
     {"self", l_self},
     {"goroutines", l_goroutines},

@@ -435,6 +435,18 @@ int lsim_push_error(lua_State *L, const go_error_t *err)
     return 2;
 }
 
+static const char goexit_key = 0;
+
+void lsim_push_goexit(lua_State *L)
+{
+    lua_pushlightuserdata(L, (void *)&goexit_key);
+}
+
+bool lsim_is_goexit(lua_State *L, int idx)
+{
+    return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == &goexit_key;
+}
+
 int lsim_go_panic(lua_State *L, const char *msg)
 {
     lua_pushstring(L, msg);

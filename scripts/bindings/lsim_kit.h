@@ -151,6 +151,9 @@ void lsim_createmeta(lua_State *L, const char *name, const luaL_Reg *meta, const
  * exactly as Go has it, with no Lua "file:line:" in front, both in the
  * value pcall recovers and in the final "panic:" line. Does not return. */
 int lsim_go_panic(lua_State *L, const char *msg);
+/* runtime.Goexit's error value (sim.goexit), and whether idx holds it. */
+void lsim_push_goexit(lua_State *L);
+bool lsim_is_goexit(lua_State *L, int idx);
 /* Push Go's `nil, err` (err's message) and return 2 (the count). */
 int lsim_push_error(lua_State *L, const go_error_t *err);
 /* A Go error for a message: context's sentinel errors by their text (so a

@@ -60,6 +60,8 @@ host_t *host_of(lua_State *L)
     return h;
 }
 
+void host_set_exit_code(host_t *h, int code) { h->exit_code = code; }
+
 void host_print(host_t *h, const char *s, size_t len)
 {
     if (!h->opt.quiet)
@@ -469,6 +471,9 @@ int host_run(host_t *h)
         for (size_t i = 0; i < h->nexp; i++)
             if (!h->exp[i].ok)
                 status = EXIT_EXPECT;
+    /* os.Exit(code): the program's own status wins. */
+    if (h->result == SCHED_EXITED && h->exit_code)
+        status = h->exit_code;
     /* Go's race detector: its reports fail a run that would have passed. */
     if (host_races(h)) {
         fprintf(stderr, "Found %llu data race(s)\n", (unsigned long long)host_races(h));

@@ -72,6 +72,8 @@ bool host_in_check(lua_State *L);
  * from running out of memory, and a scenario that caught it and went on
  * would only make Lua collect the full heap at every allocation. */
 void host_oom_check(lua_State *L);
+/* os.Exit(code): the status the run ends with (sim.exit). */
+void host_set_exit_code(host_t *h, int code);
 /* file:line of the Lua code that called the running C function ("" if none). */
 void host_where(lua_State *L, char *buf, size_t size);
 

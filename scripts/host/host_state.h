@@ -65,6 +65,7 @@ struct host {
     char *expect_failure;   /* scenario{ expect_failure }, or NULL */
     host_expect_kind_t expect_kind;
     int expect_happened;    /* after host_run: -1 none declared, 0 no, 1 yes */
+    int exit_code;          /* sim.exit(code) */
     bool leaks_declared;    /* scenario{ leaks = ... }: main's return waits for the world */
     int gomaxprocs;         /* scenario{ gomaxprocs } (0: unlimited CPUs) */
     simtime_t duration;     /* scenario{ duration } */

@@ -169,6 +169,8 @@ int host_goroutine_frames(g_t *g, host_frame_t *out, int max)
 static int msgh(lua_State *T)
 {
     lgo_t *lg = lgo_of_thread(T);
+    if (lsim_is_goexit(T, 1))
+        return 1; /* runtime.Goexit: no panic, no frames */
     const char *msg = lua_tostring(T, 1);
     if (!msg) {
         if (luaL_callmeta(T, 1, "__tostring") && lua_type(T, -1) == LUA_TSTRING)
@@ -281,6 +283,8 @@ static void lgo_fail(lgo_t *lg, int rc)
 
 /* Call lg's function on the running goroutine, under pcall with msgh,
  * leaving nresults results on its thread; an error does not return. */
+static void lgo_release(lgo_t *lg);
+
 static void lgo_call(lgo_t *lg, int nresults)
 {
     ASSERT(lg->ref != LUA_NOREF); /* the thread is pinned until it returns */
@@ -293,6 +297,19 @@ static void lgo_call(lgo_t *lg, int nresults)
     lua_pushcfunction(T, msgh);
     lua_insert(T, base);
     int rc = lua_pcall(T, lg->nargs, nresults, base);
+    if (rc != LUA_OK && lsim_is_goexit(T, -1)) {
+        /* runtime.Goexit: the to-be-closed variables were closed on the
+         * way out; main's Goexit is core's (the program goes on without
+         * it), any other goroutine just ends. */
+        lua_settop(T, 0);
+        if (lg->is_main) {
+            lgo_release(lg);
+            go_exit();
+        }
+        for (int i = 0; i < nresults; i++)
+            lua_pushnil(T);
+        return;
+    }
     if (rc != LUA_OK)
         lgo_fail(lg, rc);
 }
@@ -403,6 +420,11 @@ static int co_call(lua_State *L, lua_State *co)
     host_oom_check(L); /* resume returns a coroutine's errors, the memory error too */
     if (rc != LUA_OK)
         return lua_error(L); /* wrap's error, passed on */
+    /* runtime.Goexit inside the coroutine: it goes on out of the resume */
+    if (lua_gettop(L) >= 2 && lua_isboolean(L, 1) && !lua_toboolean(L, 1) && lsim_is_goexit(L, 2)) {
+        lua_settop(L, 2);
+        return lua_error(L);
+    }
     return lua_gettop(L);
 }
 

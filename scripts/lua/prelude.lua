@@ -52,6 +52,94 @@ function sim.every(d, fn, name)
 end
 
 ---------------------------------------------------------------------------
+-- sync.Map: sim.sync_map() with Go's methods in snake case. A nil value is
+-- a value (Go stores nil interfaces); Range visits keys in the order they
+-- were first stored (Go's order is unspecified; this one is the same on
+-- every run).
+---------------------------------------------------------------------------
+
+local NIL = setmetatable({}, { __name = "sync.Map nil" })
+local SyncMap = {}
+SyncMap.__index = SyncMap
+SyncMap.__name = "sync.Map"
+
+function sim.sync_map()
+  return setmetatable({ _v = {}, _keys = {}, _pos = {} }, SyncMap)
+end
+
+local GONE = {} -- a deleted key's place in the order
+
+local function sm_put(m, k, v)
+  if k == nil then error("sync.Map: nil key", 3) end
+  if m._v[k] == nil then
+    m._keys[#m._keys + 1] = k
+    m._pos[k] = #m._keys
+  end
+  m._v[k] = v == nil and NIL or v
+end
+
+local function sm_get(m, k)
+  local v = m._v[k]
+  if v == nil then return nil, false end
+  if v == NIL then return nil, true end
+  return v, true
+end
+
+local function sm_del(m, k)
+  if m._v[k] ~= nil then
+    m._v[k] = nil
+    m._keys[m._pos[k]] = GONE
+    m._pos[k] = nil
+  end
+end
+
+function SyncMap:load(k) return sm_get(self, k) end
+function SyncMap:store(k, v) sm_put(self, k, v) end
+function SyncMap:load_or_store(k, v)
+  local cur, ok = sm_get(self, k)
+  if ok then return cur, true end
+  sm_put(self, k, v)
+  return v, false
+end
+function SyncMap:load_and_delete(k)
+  local v, ok = sm_get(self, k)
+  sm_del(self, k)
+  return v, ok
+end
+function SyncMap:delete(k) sm_del(self, k) end
+function SyncMap:swap(k, v)
+  local prev, ok = sm_get(self, k)
+  sm_put(self, k, v)
+  return prev, ok
+end
+function SyncMap:compare_and_swap(k, old, new)
+  local cur, ok = sm_get(self, k)
+  if not ok or cur ~= old then return false end
+  sm_put(self, k, new)
+  return true
+end
+function SyncMap:compare_and_delete(k, old)
+  local cur, ok = sm_get(self, k)
+  if not ok or cur ~= old then return false end
+  sm_del(self, k)
+  return true
+end
+function SyncMap:range(fn)
+  local live, pos = {}, {}
+  for _, k in ipairs(self._keys) do
+    if k ~= GONE then live[#live + 1] = k; pos[k] = #live end
+  end
+  self._keys, self._pos = live, pos -- a key deleted and stored again goes last
+  for _, k in ipairs(live) do
+    local v, ok = sm_get(self, k)
+    if ok and fn(k, v) == false then return end
+  end
+end
+function SyncMap:clear()
+  self._v, self._keys, self._pos = {}, {}, {}
+end
+
+---------------------------------------------------------------------------
 -- Distributions: each is a table with :sample() (also callable). Numbers in,
 -- numbers out; give durations as strings and samples are integer ns >= 0.
 ---------------------------------------------------------------------------

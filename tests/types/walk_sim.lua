@@ -27,7 +27,7 @@ local instances = {
   WaitGroup = sim.waitgroup(), Once = sim.once(), Cond = sim.cond(mu), Semaphore = sim.semaphore(2),
   ErrGroup = sim.errgroup(sim.context.background()), Dist = sim.dist.constant("1ms"),
   Metric = sim.counter{ name = "walk_total" }, Cluster = cluster, Node = cluster:node("n1"),
-  Shared = sim.shared("walk", 0), Atomic = sim.atomic("walk", 0),
+  Shared = sim.shared("walk", 0), Atomic = sim.atomic("walk", 0), SyncMap = sim.sync_map(),
 }
 for class, obj in pairs(instances) do
   local mt = getmetatable(obj)
