@@ -6,13 +6,12 @@ import (
 )
 
 func main() {
-	t0 := time.Now()
+	fired := make(chan bool)
 	a := time.AfterFunc(5*time.Millisecond, func() { fmt.Println("never") })
 	fmt.Printf("stop before firing: %v\n", a.Stop())
-	_ = t0
-	b := time.AfterFunc(10*time.Millisecond, func() { fmt.Println("fired after 10ms") })
-	time.Sleep(20 * time.Millisecond)
+	b := time.AfterFunc(10*time.Millisecond, func() { fmt.Println("fired after 10ms"); fired <- true })
+	<-fired
 	fmt.Printf("reset after firing: %v\n", b.Reset(10*time.Millisecond))
-	time.Sleep(20 * time.Millisecond)
+	<-fired
 	fmt.Printf("stop after firing: %v\n", b.Stop())
 }

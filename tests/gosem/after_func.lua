@@ -7,10 +7,15 @@
 --| fired after 10ms
 --| stop after firing: false
 local t0 = sim.now()
+local fired = sim.chan()
 local a = sim.after_func("5ms", function() print("never") end)
 print("stop before firing: " .. tostring(a:stop()))
-local b = sim.after_func("10ms", function() print("fired after " .. sim.format_duration(sim.now() - t0)); t0 = sim.now() + sim.duration("10ms") end)
-sim.sleep("20ms")
+local b = sim.after_func("10ms", function()
+  print("fired after " .. sim.format_duration(sim.now() - t0))
+  fired:send(true)
+end)
+fired:recv()
+t0 = sim.now()
 print("reset after firing: " .. tostring(b:reset("10ms")))
-sim.sleep("20ms")
+fired:recv()
 print("stop after firing: " .. tostring(b:stop()))
