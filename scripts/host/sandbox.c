@@ -356,12 +356,19 @@ static int l_setmetatable(lua_State *L)
 }
 
 /* pcall and xpcall: Lua's own (upvalue 1), then the out-of-memory check;
- * with a continuation, so that a coroutine may still yield inside. */
+ * with a continuation, so that a coroutine may still yield inside. They
+ * let runtime.Goexit through: Go's recover returns nil during a Goexit and
+ * the goroutine goes on ending, so its error is raised again once the
+ * protected call has unwound (closing its to-be-closed variables). */
 static int pcall_done(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     (void)ctx;
     host_oom_check(L);
+    if (lua_gettop(L) >= 2 && lua_isboolean(L, 1) && !lua_toboolean(L, 1) && lsim_is_goexit(L, 2)) {
+        lua_settop(L, 2);
+        return lua_error(L);
+    }
     return lua_gettop(L);
 }
 
@@ -438,38 +445,6 @@ static int l_format(lua_State *L)
     lua_insert(L, 1);
     lua_call(L, top, 1);
     return 1;
-}
-
-/* pcall and xpcall (Lua's, upvalue 1) that let runtime.Goexit through:
- * Go's recover returns nil during a Goexit and the goroutine goes on
- * ending; here the error is raised again once the protected call has
- * unwound (closing its to-be-closed variables). */
-static int pcall_goexit_k(lua_State *L, int status, lua_KContext ctx)
-{
-    (void)status;
-    (void)ctx;
-    if (lua_gettop(L) >= 2 && lua_isboolean(L, 1) && !lua_toboolean(L, 1) && lsim_is_goexit(L, 2)) {
-        lua_settop(L, 2);
-        return lua_error(L);
-    }
-    return lua_gettop(L);
-}
-
-static int l_pcall_goexit(lua_State *L)
-{
-    int top = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    /* with a continuation: a coroutine may yield inside the pcall */
-    lua_callk(L, top, LUA_MULTRET, 0, pcall_goexit_k);
-    return pcall_goexit_k(L, LUA_OK, 0);
-}
-
-static void wrap_pcall(lua_State *L, int G, const char *name)
-{
-    lua_getfield(L, G, name);
-    lua_pushcclosure(L, l_pcall_goexit, 1);
-    lua_setfield(L, G, name);
 }
 
 static void open_string(lua_State *L, int G)
@@ -584,8 +559,6 @@ void sandbox_open(host_t *h, lua_State *L)
     int G = lua_gettop(L);
     open_base(L, G);
     open_string(L, G);
-    wrap_pcall(L, G, "pcall");
-    wrap_pcall(L, G, "xpcall");
     open_os_io(L, G);
     open_debug(L, G);
     /* coroutines: tied to the goroutine that resumes them */
