@@ -228,6 +228,17 @@ START_TEST(flow_left_to_right)
         ck_assert_color(f.v, mid, y - 14, VIZ_BG);
         ck_assert_color(f.v, mid, y + 14, VIZ_BG);
     }
+    /* The legend lists only what the run shows: no lock, no breaker, no
+     * panic here (orange and vermillion nowhere in the side panel). */
+    int side_orange = 0, side_red = 0;
+    for (int y = 60; y < 420; y++)
+        for (int x = 956; x < W; x++) {
+            uint32_t c = viz_pixel(f.v, x, y);
+            side_orange += c == VIZ_C_SYNC;
+            side_red += c == VIZ_C_FAIL;
+        }
+    ck_assert_int_eq(side_orange, 0);
+    ck_assert_int_eq(side_red, 0);
     mbar = part_of(f.v, "chan", "merged");
     ck_assert_int_le(merger.x + merger.w, mbar.x);
     ck_assert_int_le(mbar.x + mbar.w, mainbox.x);

@@ -206,12 +206,38 @@ static void kv(pen_t *p, const char *k, const char *v)
     p->y += lh;
 }
 
-static void legend(pen_t *p)
+/* The wait reasons that show as each state. */
+static uint64_t state_seen_bits(viz_gstate_t st)
 {
+    switch (st) {
+    case VIZ_G_RUNNING: return 1ull << VIZ_SEEN_CPU;
+    case VIZ_G_READY: return ~0ull; /* every goroutine is runnable at first */
+    case VIZ_G_RECV: return 1ull << WAIT_CHAN_RECV;
+    case VIZ_G_SEND: return 1ull << WAIT_CHAN_SEND;
+    case VIZ_G_SELECT: return 1ull << WAIT_SELECT;
+    case VIZ_G_SLEEP: return 1ull << WAIT_SLEEP;
+    case VIZ_G_SYNC:
+        return 1ull << WAIT_SEMACQUIRE | 1ull << WAIT_COND | 1ull << WAIT_MUTEX | 1ull << WAIT_RWMUTEX_RLOCK |
+               1ull << WAIT_RWMUTEX_LOCK | 1ull << WAIT_WAITGROUP;
+    case VIZ_G_WAIT:
+        return 1ull << WAIT_CHAN_RECV_NIL | 1ull << WAIT_CHAN_SEND_NIL | 1ull << WAIT_SELECT_NO_CASES |
+               1ull << WAIT_EXTERNAL | 1ull << WAIT_WORLD;
+    case VIZ_G_FAILED: return 1ull << VIZ_SEEN_PANIC;
+    default: return 0;
+    }
+}
+
+/* The legend: only what the run shows (over the whole run, as far as the
+ * first pass saw it, so it does not change as the run goes). */
+static void legend(pen_t *p, const viz_track_t *tr)
+{
+    uint64_t seen = viz_track_seen(tr);
     heading(p, "goroutines");
     int lh = viz_gfx_line_height(p->g, VIZ_FONT_BODY) + viz_px(p->L, 3);
     int icon = viz_px(p->L, 20);
     for (int s = 0; s < VIZ_G_STATE_COUNT; s++) {
+        if (!(seen & state_seen_bits((viz_gstate_t)s)))
+            continue;
         if (p->y + lh > p->bottom)
             return;
         uint32_t c = viz_gstate_color((viz_gstate_t)s);
@@ -229,14 +255,21 @@ static void legend(pen_t *p)
     textline(p, VIZ_FONT_SMALL, VIZ_INK_MUTED, "");
     p->y -= viz_gfx_line_height(p->g, VIZ_FONT_SMALL);
     viz_gfx_text_fit(p->g, VIZ_FONT_SMALL, VIZ_INK_MUTED, p->x + icon + viz_px(p->L, 8), p->y + viz_px(p->L, 2),
-                     p->w - icon, "ran just now \xc2\xb7 dots: values moving");
+                     p->w - icon,
+                     seen & (1ull << VIZ_SEEN_FLASH) ? "ran just now \xc2\xb7 dots: values moving" : "ran just now");
     p->y += lh;
     /* The arrows: waits on, held by, a deadlock's. */
     static const struct { uint32_t c; const char *w; } ar[3] = {
         {VIZ_C_WAIT, "waits on"}, {VIZ_C_HELD, "held by"}, {VIZ_C_FAIL, "deadlock"}};
-    if (p->y + lh <= p->bottom) {
+    uint64_t waits = state_seen_bits(VIZ_G_RECV) | state_seen_bits(VIZ_G_SEND) | state_seen_bits(VIZ_G_SELECT) |
+                     state_seen_bits(VIZ_G_SYNC);
+    bool show_ar[3] = {(seen & waits) != 0, (seen & (1ull << VIZ_SEEN_HELD)) != 0,
+                       (seen & (1ull << VIZ_SEEN_PANIC)) != 0 && (seen & waits) != 0};
+    if (p->y + lh <= p->bottom && show_ar[0]) {
         int x = p->x;
         for (int i = 0; i < 3; i++) {
+            if (!show_ar[i])
+                continue;
             float path[8] = {(float)x, (float)(p->y + lh / 2), (float)(x + 8), (float)(p->y + lh / 2),
                              (float)(x + icon), (float)(p->y + lh / 2), (float)(x + icon + viz_px(p->L, 8)),
                              (float)(p->y + lh / 2)};
@@ -246,27 +279,44 @@ static void legend(pen_t *p)
         }
         p->y += lh;
     }
-    heading(p, "breaker \xc2\xb7 timeline");
-    if (p->y + lh > p->bottom)
-        return;
-    static const struct { uint32_t c; const char *w; } br[3] = {
-        {VIZ_C_CLOSED, "closed"}, {VIZ_C_HALF, "half-open"}, {VIZ_C_OPEN, "open"}};
-    int x = p->x;
-    for (int i = 0; i < 3; i++) {
-        int tw = viz_gfx_text_width(p->g, VIZ_FONT_SMALL, br[i].w) + viz_px(p->L, 10);
-        viz_gfx_fill_rect(p->g, x, p->y, tw, lh - 2, br[i].c);
-        viz_gfx_text(p->g, VIZ_FONT_SMALL, viz_gfx_ink_on(br[i].c), x + viz_px(p->L, 5), p->y + viz_px(p->L, 2), br[i].w);
-        x += tw + viz_px(p->L, 6);
+    bool breaker = (seen & (1ull << VIZ_SEEN_BREAKER)) != 0;
+    const viz_mark_t *marks;
+    size_t nm = viz_track_marks(tr, &marks);
+    bool show_mk[3] = {false, false, false};
+    for (size_t i = 0; i < nm; i++) {
+        viz_mark_kind_t k = marks[i].kind;
+        show_mk[0] |= k == VIZ_MARK_STATE;
+        show_mk[1] |= k == VIZ_MARK_FAULT || k == VIZ_MARK_USER;
+        show_mk[2] |= k == VIZ_MARK_FAIL || k == VIZ_MARK_PANIC;
     }
-    p->y += lh + viz_px(p->L, 2);
+    if (!breaker && !show_mk[0] && !show_mk[1] && !show_mk[2])
+        return;
+    heading(p, breaker ? "breaker \xc2\xb7 timeline" : "timeline");
     if (p->y + lh > p->bottom)
         return;
+    int x = p->x;
+    if (breaker) {
+        static const struct { uint32_t c; const char *w; } br[3] = {
+            {VIZ_C_CLOSED, "closed"}, {VIZ_C_HALF, "half-open"}, {VIZ_C_OPEN, "open"}};
+        for (int i = 0; i < 3; i++) {
+            int tw = viz_gfx_text_width(p->g, VIZ_FONT_SMALL, br[i].w) + viz_px(p->L, 10);
+            viz_gfx_fill_rect(p->g, x, p->y, tw, lh - 2, br[i].c);
+            viz_gfx_text(p->g, VIZ_FONT_SMALL, viz_gfx_ink_on(br[i].c), x + viz_px(p->L, 5), p->y + viz_px(p->L, 2),
+                         br[i].w);
+            x += tw + viz_px(p->L, 6);
+        }
+        p->y += lh + viz_px(p->L, 2);
+        if (p->y + lh > p->bottom)
+            return;
+    }
     x = p->x;
     static const struct { int shape; uint32_t c; const char *w; } mk[3] = {
         {VIZ_SHAPE_TRIANGLE, VIZ_OI_ORANGE, "state"}, {VIZ_SHAPE_DIAMOND, VIZ_OI_PURPLE, "fault/event"},
         {VIZ_SHAPE_CROSS, VIZ_C_FAIL, "failure"}};
     int ms = viz_px(p->L, 14);
     for (int i = 0; i < 3; i++) {
+        if (!show_mk[i])
+            continue;
         viz_gfx_shape(p->g, (viz_shape_t)mk[i].shape, x + ms / 2, p->y + lh / 2, ms, mk[i].c, VIZ_INK);
         x += ms + viz_px(p->L, 4);
         x += viz_gfx_text(p->g, VIZ_FONT_SMALL, VIZ_INK, x, p->y + viz_px(p->L, 2), mk[i].w) + viz_px(p->L, 10);
@@ -451,7 +501,7 @@ static void draw_side(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
         if (p.y < p.bottom - events_h)
             p.y = p.bottom - events_h;
     } else {
-        legend(&p);
+        legend(&p, tr);
         p.bottom = s.y + s.h - viz_px(L, 8);
         p.y = s.y + s.h - events_h;
     }

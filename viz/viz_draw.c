@@ -585,18 +585,60 @@ static void draw_entity(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *s
     SDL_Rect r = it->r;
     viz_card(g, r, viz_selected(f, it));
     int x = r.x + viz_px(L, 8), w = r.w - viz_px(L, 16), y = r.y + viz_px(L, 4);
-    viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, x, y, w, e->kind);
-    y += viz_gfx_line_height(g, VIZ_FONT_SMALL);
+    /* Entities of one kind and name (a pattern run twice) told apart: the
+     * kind line says which of them this is. */
+    int same = 0, nth = 0;
+    for (size_t i = 0; i < sn->nent; i++)
+        if (strcmp(sn->ents[i].name, e->name) == 0 && strcmp(sn->ents[i].kind, e->kind) == 0) {
+            same++;
+            if (sn->ents[i].id == e->id)
+                nth = same;
+        }
+    char kind[96];
+    if (same > 1)
+        snprintf(kind, sizeof kind, "%s %d of %d", e->kind, nth, same);
+    else
+        snprintf(kind, sizeof kind, "%s", e->kind);
+    bool short_card = it->compact && r.h < viz_px(L, 112); /* a stage of a crowded flow */
+    if (!short_card) {
+        viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, x, y, w, kind);
+        y += viz_gfx_line_height(g, VIZ_FONT_SMALL);
+    }
     /* The name whole: a smaller type before an ellipsis. */
+    char name[160];
+    if (short_card && same > 1)
+        snprintf(name, sizeof name, "%s (%d of %d)", e->name, nth, same);
+    else
+        snprintf(name, sizeof name, "%s", e->name);
     viz_font_t nf = VIZ_FONT_BOLD;
-    if (viz_gfx_text_width(g, nf, e->name) > w)
+    if (viz_gfx_text_width(g, nf, name) > w)
         nf = VIZ_FONT_BODY;
-    if (viz_gfx_text_width(g, nf, e->name) > w)
+    if (viz_gfx_text_width(g, nf, name) > w)
         nf = VIZ_FONT_SMALL;
     viz_gfx_text_fit(g, nf, VIZ_INK, x, y + (viz_gfx_line_height(g, VIZ_FONT_BOLD) - viz_gfx_line_height(g, nf)) / 2,
-                     w, e->name);
+                     w, name);
     y += viz_gfx_line_height(g, VIZ_FONT_BOLD) + viz_px(L, 2);
     const viz_sg_t *eg = it->compact && e->g ? viz_snap_g(sn, e->g) : NULL;
+    if (short_card) {
+        /* State word and the goroutine's state on one line. */
+        int bw = 0;
+        if (e->state[0]) {
+            bw = viz_gfx_text_width(g, VIZ_FONT_SMALL, e->state) + viz_px(L, 12);
+            bw = bw > w / 2 ? w / 2 : bw;
+            viz_badge(g, VIZ_FONT_SMALL, x, y, bw, e->state, viz_entity_state_color(e));
+            bw += viz_px(L, 8);
+        }
+        int sz = viz_px(L, 14);
+        if (eg) {
+            viz_gfx_shape(g, (viz_shape_t)viz_gstate_shape(eg->st), x + bw + sz / 2, y + sz / 2 + 2, sz,
+                          viz_gstate_color(eg->st), VIZ_INK);
+            viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK, x + bw + sz + viz_px(L, 4), y, w - bw - sz - viz_px(L, 4),
+                             eg->tag);
+        } else if (e->g) {
+            viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, x + bw, y, w - bw, "exited");
+        }
+        return;
+    }
     if (e->state[0]) {
         viz_badge(g, VIZ_FONT_BOLD, x, y, w, e->state, viz_entity_state_color(e));
         y += viz_gfx_line_height(g, VIZ_FONT_BOLD) + viz_px(L, 6);

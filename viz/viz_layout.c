@@ -534,7 +534,7 @@ static int lay_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
         longest = n > longest ? n : longest;
     }
     /* A channel's name whole over its pipe when the stages keep 150 pixels. */
-    int cg = px(c, 16 + 8 * (int)(longest < 10 ? 10 : longest));
+    int cg = px(c, 52 + 8 * (int)(longest < 10 ? 10 : longest));
     if ((W - (ncols - 1) * cg) / ncols < px(c, 150))
         cg = (W - ncols * px(c, 150)) / (ncols - 1);
     if (cg < px(c, 120))
@@ -551,7 +551,7 @@ static int lay_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
     if (cw < px(c, 150) && ncols >= 4) {
         nrows = 2;
         per_row = (ncols + 1) / 2;
-        cg = px(c, 16 + 8 * (int)(longest < 10 ? 10 : longest));
+        cg = px(c, 52 + 8 * (int)(longest < 10 ? 10 : longest));
         if ((W - (per_row - 1) * cg) / per_row < px(c, 150))
             cg = (W - per_row * px(c, 150)) / (per_row > 1 ? per_row - 1 : 1);
         if (cg < px(c, 120))
@@ -583,7 +583,7 @@ static int lay_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
             stack = col_n[fw.a[a].col];
     int sgap = px(c, GAP) * 2;
     int budget = ((bottom - y - head - turn - 2 * px(c, GROUP_HEAD_H)) / nrows - (stack - 1) * sgap) / stack;
-    if (budget < px(c, 96))
+    if (budget < px(c, 60))
         return y; /* no room: the generic layout */
     int col_h[FLOW_COLS] = {0};
     for (size_t a = 0; a < fw.na; a++) {

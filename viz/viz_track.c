@@ -140,7 +140,13 @@ struct viz_track {
     size_t nflow;
     bool flow_overflow;
     idmap_t flowmap;          /* an edge's key -> 1 */
+    uint64_t seen;            /* kept across restarts: viz_track_seen */
 };
+
+uint64_t viz_track_seen(const viz_track_t *tr)
+{
+    return tr->seen;
+}
 
 viz_track_t *viz_track_create(void)
 {
@@ -416,6 +422,8 @@ static void on_state(viz_track_t *tr, const trace_event_t *ev)
         o->is_entity = true;
         o->parent = (uint64_t)ev->a;
         snprintf(o->kind, sizeof o->kind, "%s", d);
+        if (strcmp(d, "breaker") == 0 || strcmp(d, "circuit_breaker") == 0)
+            tr->seen |= 1ull << VIZ_SEEN_BREAKER;
         return;
     }
     if (ev->b == 1) {
@@ -557,6 +565,9 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
             if (g->cpu_pending && ev->a == WAIT_SLEEP) {
                 g->on_cpu = true;
                 g->cpu_pending = false;
+                tr->seen |= 1ull << VIZ_SEEN_CPU;
+            } else if (ev->a >= 0 && ev->a < WAIT_REASON_COUNT) {
+                tr->seen |= 1ull << ev->a;
             }
             hist_add(g, ev);
         }
@@ -591,6 +602,8 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
         }
         if (!o || !o->runtime_sent) /* not a timer's channel */
             flow_add(tr, ev->obj, ev->g, send);
+        if (ev->g)
+            tr->seen |= 1ull << VIZ_SEEN_FLASH;
         if ((g = g_get(tr, ev->g, false)))
             hist_add(g, ev);
         viz_flash_t *f = &tr->flashes[tr->flash_pos];
@@ -610,6 +623,8 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
             bool lock = ev->kind == EV_LOCK;
             if (ev->a == 0)
                 o->holder = lock ? ev->g : 0;
+            if (lock && ev->a == 0)
+                tr->seen |= 1ull << VIZ_SEEN_HELD;
             else
                 o->shared += lock ? 1 : (o->shared > 0 ? -1 : 0);
         }
@@ -623,6 +638,7 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
     case EV_FATAL:
         if ((g = g_get(tr, ev->g, true)))
             g->failed = true;
+        tr->seen |= 1ull << VIZ_SEEN_PANIC;
         mark_add(tr, ev->t, ev->seq, VIZ_MARK_PANIC, ev->g,
                  ev->detail ? ev->detail : (ev->kind == EV_PANIC ? "panic" : "fatal error"));
         break;

@@ -175,6 +175,17 @@ typedef struct viz_flow_edge {
 /* The edges seen so far, in the order first seen; *overflow is set when
  * more than VIZ_FLOW_MAX were seen. */
 size_t viz_track_flow(const viz_track_t *tr, const viz_flow_edge_t **list, bool *overflow);
+/* What the run has shown so far, over every restart (so a first pass knows
+ * it all): the legend lists only these. Bits 0 .. WAIT_REASON_COUNT-1: a
+ * goroutine parked for that reason; then the VIZ_SEEN_ bits. */
+enum {
+    VIZ_SEEN_CPU = 24,      /* worked on a simulated CPU */
+    VIZ_SEEN_PANIC = 25,    /* a panic or fatal error */
+    VIZ_SEEN_HELD = 26,     /* a lock held (the held-by arrow) */
+    VIZ_SEEN_BREAKER = 27,  /* a circuit breaker */
+    VIZ_SEEN_FLASH = 28,    /* a channel operation (the moving dots) */
+};
+uint64_t viz_track_seen(const viz_track_t *tr);
 /* The last trace position seen. */
 uint64_t viz_track_seq(const viz_track_t *tr);
 
