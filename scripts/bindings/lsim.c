@@ -838,7 +838,7 @@ static int l_seed(lua_State *L)
     return 1;
 }
 
-/* sim.emit(kind_text, obj, a, b): a user event in the trace. */
+/* sim.event(what, obj, a, b): a user event in the trace. */
 static int l_event(lua_State *L)
 {
     const char *what = luaL_checkstring(L, 1);
