@@ -149,6 +149,13 @@ void sched_set_until(sched_t *s, simtime_t until);
 const char *sched_report(const sched_t *s);
 /* The panic or fatal message alone ("send on closed channel"), or "". */
 const char *sched_failure_message(const sched_t *s);
+/* After a deadlock, what Go does not print, to print after its report:
+ * what each goroutine waits on, by name, and who holds it (a Mutex or
+ * RWMutex: the goroutine that locked it), then each wait-for cycle
+ * through held locks ("wait-for cycle: goroutine 2 (left) waits on mutex
+ * b held by goroutine 3 (right) waits on mutex a held by goroutine 2
+ * (left)"); "" otherwise. Borrowed until sched_destroy. */
+const char *sched_deadlock_waits(const sched_t *s);
 
 /* The scheduler running on this thread, or NULL outside sched_run. */
 sched_t *sched_current(void);

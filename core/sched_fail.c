@@ -17,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chan.h"
 #include "duration.h"
+#include "sync.h"
 
 /* ---- the dump and failures --------------------------------------------- */
 
@@ -189,11 +191,217 @@ size_t sched_dump(sched_t *s, char *buf, size_t size)
     return n;
 }
 
+/* ---- a deadlock's waits and the wait-for cycle ------------------------- */
+
+#define WAITS_SHOWN 100
+
+typedef struct waits {
+    obj_t **objs;  /* live objects by id (their list is in creation order) */
+    size_t nobjs;
+    g_t **gs;      /* goroutines by id */
+    size_t ngs;
+} waits_t;
+
+static obj_t *obj_by_id(const waits_t *w, uint64_t id)
+{
+    size_t lo = 0, hi = w->nobjs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (w->objs[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < w->nobjs && w->objs[lo]->id == id ? w->objs[lo] : NULL;
+}
+
+/* The place of goroutine id in w->gs, w->ngs if it is not there. */
+static size_t g_index(const waits_t *w, uint64_t id)
+{
+    size_t lo = 0, hi = w->ngs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (w->gs[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < w->ngs && w->gs[lo]->id == id ? lo : w->ngs;
+}
+
+static g_t *g_by_id(const waits_t *w, uint64_t id)
+{
+    size_t i = g_index(w, id);
+    return i < w->ngs ? w->gs[i] : NULL;
+}
+
+static const char *kind_name(trace_obj_kind_t k)
+{
+    switch (k) {
+    case OBJ_CHAN: return "chan";
+    case OBJ_MUTEX: return "mutex";
+    case OBJ_RWMUTEX: return "rwmutex";
+    case OBJ_WAITGROUP: return "waitgroup";
+    case OBJ_ONCE: return "once";
+    case OBJ_COND: return "cond";
+    case OBJ_SEMAPHORE: return "semaphore";
+    case OBJ_CONTEXT: return "context";
+    default: return "object";
+    }
+}
+
+static void obj_words(sbuf_t *b, const obj_t *o, uint64_t id)
+{
+    if (!o)
+        sb_printf(b, "object #%llu", (unsigned long long)id);
+    else if (o->name)
+        sb_printf(b, "%s %s", kind_name(o->kind), o->name);
+    else
+        sb_printf(b, "%s #%llu", kind_name(o->kind), (unsigned long long)o->id);
+}
+
+static void g_words(sbuf_t *b, const g_t *g)
+{
+    sb_printf(b, "goroutine %llu (%s)", (unsigned long long)g->id, g->name);
+}
+
+/* The goroutine g waits for, through a lock it waits on: its holder (0 if
+ * none or not a lock). */
+static uint64_t waits_for(const waits_t *w, const g_t *g)
+{
+    if (g->state != G_WAITING || !g->wait_obj)
+        return 0;
+    obj_t *o = obj_by_id(w, g->wait_obj);
+    if (!o)
+        return 0;
+    if (o->kind == OBJ_MUTEX)
+        return mutex_holder((const mutex_t *)o);
+    if (o->kind == OBJ_RWMUTEX)
+        return rwmutex_holder((const rwmutex_t *)o);
+    return 0;
+}
+
+static void collect_obj(void *ud, obj_t *o)
+{
+    waits_t *w = ud;
+    w->objs[w->nobjs++] = o;
+}
+
+static size_t count_obj(sched_t *s)
+{
+    size_t n = 0;
+    for (obj_t *o = s->objs.next; o != &s->objs; o = o->next)
+        n++;
+    return n;
+}
+
+/* After a deadlock's dump: what each goroutine waits on (by name) and who
+ * holds it, then every wait-for cycle through held locks. */
+static void waits_into(sched_t *s, sbuf_t *b)
+{
+    waits_t w = {0};
+    size_t no = count_obj(s);
+    w.objs = mem_calloc(no ? no : 1, sizeof *w.objs);
+    sched_each_object(s, collect_obj, &w);
+    for (g_t *g = s->all_head; g; g = g->next)
+        w.ngs++;
+    w.gs = mem_calloc(w.ngs ? w.ngs : 1, sizeof *w.gs);
+    size_t k = 0;
+    for (g_t *g = s->all_head; g; g = g->next)
+        w.gs[k++] = g;
+    /* objects and goroutines are listed in creation order: by id */
+    size_t shown = 0, more = 0;
+    for (size_t i = 0; i < w.ngs; i++) {
+        g_t *g = w.gs[i];
+        if (g->state != G_WAITING || g->panicked)
+            continue;
+        if (!shown)
+            sb_printf(b, "\nwhat each goroutine waits on:\n");
+        if (shown++ >= WAITS_SHOWN) {
+            more++;
+            continue;
+        }
+        sb_printf(b, "  ");
+        g_words(b, g);
+        sb_printf(b, " [%s]", wait_reason_string(g->reason));
+        if (g->wait_obj) {
+            obj_t *o = obj_by_id(&w, g->wait_obj);
+            sb_printf(b, ": ");
+            obj_words(b, o, g->wait_obj);
+            uint64_t h = waits_for(&w, g);
+            g_t *hg = h ? g_by_id(&w, h) : NULL;
+            if (hg) {
+                sb_printf(b, ", held by ");
+                g_words(b, hg);
+            } else if (o && o->kind == OBJ_RWMUTEX && rwmutex_readers((const rwmutex_t *)o) > 0) {
+                sb_printf(b, ", held by %lld reader(s)", (long long)rwmutex_readers((const rwmutex_t *)o));
+            } else if (o && o->kind == OBJ_CHAN) {
+                const chan_t *c = (const chan_t *)o;
+                if (g->reason == WAIT_CHAN_SEND)
+                    sb_printf(b, " (%s; no goroutine receives)", chan_cap(c) ? "full" : "unbuffered");
+                else if (g->reason == WAIT_CHAN_RECV)
+                    sb_printf(b, " (empty; no goroutine sends or closes it)");
+            } else if (o && o->kind == OBJ_WAITGROUP) {
+                sb_printf(b, " (counter %lld)", (long long)waitgroup_count((const waitgroup_t *)o));
+            }
+        }
+        sb_printf(b, "\n");
+    }
+    if (more)
+        sb_printf(b, "  ... and %zu more\n", more);
+    /* Cycles: each waiting goroutine has at most one edge (the holder of
+     * the lock it waits on); walk from each, in id order, marking. */
+    unsigned char *mark = mem_calloc(w.ngs ? w.ngs : 1, 1); /* 0 new, 1 on this walk, 2 done */
+    int cycles = 0;
+    for (size_t i = 0; i < w.ngs && cycles < 5; i++) {
+        if (mark[i])
+            continue;
+        size_t at = i;
+        for (;;) {
+            mark[at] = 1;
+            uint64_t h = waits_for(&w, w.gs[at]);
+            size_t next = h ? g_index(&w, h) : w.ngs;
+            if (next == w.ngs || mark[next] == 2)
+                break;
+            if (mark[next] == 1) {
+                /* a cycle from next back to it */
+                sb_printf(b, "%swait-for cycle: ", cycles ? "" : "\n");
+                size_t c = next;
+                do {
+                    g_words(b, w.gs[c]);
+                    sb_printf(b, " waits on ");
+                    obj_words(b, obj_by_id(&w, w.gs[c]->wait_obj), w.gs[c]->wait_obj);
+                    sb_printf(b, " held by ");
+                    c = g_index(&w, waits_for(&w, w.gs[c]));
+                } while (c != next && c < w.ngs);
+                g_words(b, w.gs[next]);
+                sb_printf(b, "\n");
+                cycles++;
+                break;
+            }
+            at = next;
+        }
+        for (size_t j = 0; j < w.ngs; j++)
+            if (mark[j] == 1)
+                mark[j] = 2;
+    }
+    free(mark);
+    free(w.objs);
+    free(w.gs);
+}
+
 void sched_set_failure(sched_t *s, sched_result_t r, const char *header, const char *msg)
 {
     sbuf_t b = {0};
     sb_printf(&b, "%s%s\n", header, msg);
     dump_into(s, &b);
+    free(s->waits);
+    s->waits = NULL;
+    if (r == SCHED_DEADLOCK) {
+        sbuf_t wb = {0};
+        waits_into(s, &wb);
+        s->waits = wb.p;
+    }
     free(s->report);
     s->report = b.p;
     free(s->failure);

@@ -106,6 +106,7 @@ struct sched {
     sched_result_t result;      /* why the run ended */
     char *report;               /* Go-style failure report ("" if none) */
     char *failure;              /* panic or fatal message alone */
+    char *waits;                /* a deadlock's waits and wait-for cycles (NULL if none) */
 
     uint32_t *decisions;        /* recorded decision list */
     size_t ndecisions, capdecisions;

@@ -144,6 +144,7 @@ void sched_destroy(sched_t *s)
     free(s->pct_changes);
     free(s->report);
     free(s->failure);
+    free(s->waits);
     free(s);
 }
 
@@ -156,6 +157,7 @@ uint64_t sched_goroutines_alive(const sched_t *s) { return s->alive; }
 uint64_t sched_steps(const sched_t *s) { return s->steps; }
 const char *sched_report(const sched_t *s) { return s->report; }
 const char *sched_failure_message(const sched_t *s) { return s->failure; }
+const char *sched_deadlock_waits(const sched_t *s) { return s->waits ? s->waits : ""; }
 bool sched_replay_diverged(const sched_t *s) { return s->replay_diverged; }
 rand_t *sched_rand(sched_t *s, rand_stream_t which) { return &s->rng[which]; }
 timerq_t *sched_timerq(sched_t *s) { return s->timers; }

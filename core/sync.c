@@ -204,7 +204,14 @@ static void mu_unlock(mu_core_t *m)
 struct mutex {
     obj_t hdr;     /* scheduler-owned object */
     mu_core_t mu;  /* the state and its waiters */
+    uint64_t holder; /* the goroutine that locked it last while locked, else 0 (reports) */
 };
+
+static uint64_t self_id(void)
+{
+    g_t *g = go_self();
+    return g ? go_id(g) : 0;
+}
 
 mutex_t *mutex_new(void)
 {
@@ -228,6 +235,7 @@ void mutex_lock(mutex_t *m)
 {
     sched_point();
     mu_lock(&m->mu, m->hdr.id);
+    m->holder = self_id();
     race_acquire(m->hdr.id, 0);
     sched_emit(EV_LOCK, m->hdr.id, 0, 0, NULL);
 }
@@ -239,6 +247,7 @@ static void unlock_here(mutex_t *m)
         go_fatal("sync: unlock of unlocked mutex");
     race_release(m->hdr.id, 0);
     sched_emit(EV_UNLOCK, m->hdr.id, 0, 0, NULL);
+    m->holder = 0;
     mu_unlock(&m->mu);
 }
 
@@ -253,12 +262,14 @@ bool mutex_try_lock(mutex_t *m)
     sched_point();
     if (!mu_try_lock(&m->mu))
         return false;
+    m->holder = self_id();
     race_acquire(m->hdr.id, 0);
     sched_emit(EV_LOCK, m->hdr.id, 0, 0, NULL);
     return true;
 }
 
 bool mutex_locked(const mutex_t *m) { return m->mu.locked; }
+uint64_t mutex_holder(const mutex_t *m) { return m->mu.locked ? m->holder : 0; }
 bool mutex_starving(const mutex_t *m) { return m->mu.starving; }
 uint64_t mutex_contended(const mutex_t *m) { return m->mu.contended; }
 simtime_t mutex_wait_ns(const mutex_t *m) { return m->mu.wait_ns; }
@@ -274,6 +285,7 @@ struct rwmutex {
     int64_t reader_wait;    /* readers the pending writer still waits for */
     int64_t readers;        /* readers holding the lock (for the view) */
     bool writer_holds;      /* a writer holds the lock */
+    uint64_t holder;        /* that writer (reports), else 0 */
     wqueue_t readerq;       /* readers queued behind a writer, FIFO */
     g_t *writer;            /* the pending writer parked for readers, or NULL */
     uint64_t contended;     /* acquisitions (either kind) that waited */
@@ -356,6 +368,7 @@ void rwmutex_lock(rwmutex_t *rw)
         rw->contended++;
         rw->wait_ns += sched_now() - start;
     }
+    rw->holder = self_id();
     race_acquire(rw->hdr.id, RW_READ);
     race_acquire(rw->hdr.id, RW_WRITE);
     sched_emit(EV_LOCK, rw->hdr.id, 0, 0, NULL);
@@ -372,6 +385,7 @@ bool rwmutex_try_lock(rwmutex_t *rw)
     }
     rw->reader_count = -RW_MAX_READERS;
     rw->writer_holds = true;
+    rw->holder = self_id();
     race_acquire(rw->hdr.id, RW_READ);
     race_acquire(rw->hdr.id, RW_WRITE);
     sched_emit(EV_LOCK, rw->hdr.id, 0, 0, NULL);
@@ -387,6 +401,7 @@ void rwmutex_unlock(rwmutex_t *rw)
     race_release(rw->hdr.id, RW_READ);
     rw->reader_count = r;
     rw->writer_holds = false;
+    rw->holder = 0;
     sched_emit(EV_UNLOCK, rw->hdr.id, 0, 0, NULL);
     /* Release every reader that queued behind this writer: they already
      * counted themselves in reader_count. */
@@ -402,6 +417,7 @@ void rwmutex_unlock(rwmutex_t *rw)
 
 int64_t rwmutex_readers(const rwmutex_t *rw) { return rw->readers; }
 bool rwmutex_writer(const rwmutex_t *rw) { return rw->writer_holds; }
+uint64_t rwmutex_holder(const rwmutex_t *rw) { return rw->writer_holds ? rw->holder : 0; }
 uint64_t rwmutex_contended(const rwmutex_t *rw) { return rw->contended; }
 simtime_t rwmutex_wait_ns(const rwmutex_t *rw) { return rw->wait_ns; }
 

@@ -36,6 +36,9 @@ void mutex_lock(mutex_t *m);
 void mutex_unlock(mutex_t *m);
 bool mutex_try_lock(mutex_t *m);
 bool mutex_locked(const mutex_t *m);
+/* The goroutine that holds it (the last to lock it), 0 if unlocked: for
+ * deadlock reports (Go's Mutex has no owner; this is only who locked it). */
+uint64_t mutex_holder(const mutex_t *m);
 bool mutex_starving(const mutex_t *m);
 /* Contention figures for the mutex profile: acquisitions that had to wait
  * and the total simulated time spent waiting. */
@@ -52,6 +55,7 @@ bool rwmutex_try_lock(rwmutex_t *rw);
 bool rwmutex_try_rlock(rwmutex_t *rw);
 int64_t rwmutex_readers(const rwmutex_t *rw); /* active readers */
 bool rwmutex_writer(const rwmutex_t *rw);     /* a writer holds it */
+uint64_t rwmutex_holder(const rwmutex_t *rw); /* that writer's goroutine, else 0 */
 uint64_t rwmutex_contended(const rwmutex_t *rw);
 simtime_t rwmutex_wait_ns(const rwmutex_t *rw);
 

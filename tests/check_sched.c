@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "coro.h"
+#include "sync.h"
 #include "testutil.h"
 
 /* ---- a racy program ---------------------------------------------------- */
@@ -600,6 +601,66 @@ START_TEST(deadlock_report_format)
 }
 END_TEST
 
+/* A lock-order deadlock: left holds a and wants b, right the reverse;
+ * a third goroutine waits on a named channel nobody receives from. */
+static mutex_t *lo_a, *lo_b;
+
+static void lo_left(void *arg)
+{
+    (void)arg;
+    mutex_lock(lo_a);
+    go_sleep(SIM_MS);
+    mutex_lock(lo_b);
+}
+
+static void lo_right(void *arg)
+{
+    (void)arg;
+    mutex_lock(lo_b);
+    go_sleep(SIM_MS);
+    mutex_lock(lo_a);
+}
+
+static void lo_main(void *arg)
+{
+    (void)arg;
+    lo_a = mutex_new();
+    obj_set_name(lo_a, "a");
+    lo_b = mutex_new();
+    obj_set_name(lo_b, "b");
+    go_spawn(lo_left, NULL, "left");
+    go_spawn(lo_right, NULL, "right");
+    chan_t *c = chan_make(sizeof(int64_t), 0);
+    obj_set_name(c, "results");
+    chan_send_i64(c, 1);
+}
+
+START_TEST(deadlock_waits_and_cycle)
+{
+    sched_result_t r;
+    sched_t *s = run_with(NULL, lo_main, NULL, &r);
+    ck_assert_int_eq(r, SCHED_DEADLOCK);
+    /* Go's report first, unchanged; the waits and the cycle on their own. */
+    ck_assert_ptr_null(strstr(sched_report(s), "wait-for"));
+    ck_assert_str_eq(sched_deadlock_waits(s),
+                     "\n"
+                     "what each goroutine waits on:\n"
+                     "  goroutine 1 (main.main) [chan send]: chan results (unbuffered; no goroutine receives)\n"
+                     "  goroutine 2 (left) [sync.Mutex.Lock]: mutex b, held by goroutine 3 (right)\n"
+                     "  goroutine 3 (right) [sync.Mutex.Lock]: mutex a, held by goroutine 2 (left)\n"
+                     "\n"
+                     "wait-for cycle: goroutine 2 (left) waits on mutex b held by goroutine 3 (right) "
+                     "waits on mutex a held by goroutine 2 (left)\n");
+    sched_destroy(s);
+    /* No cycle in the WaitGroup-style deadlock above; no waits after a panic. */
+    s = run_with(NULL, dl_main, NULL, &r);
+    ck_assert_int_eq(r, SCHED_DEADLOCK);
+    ck_assert_ptr_nonnull(strstr(sched_deadlock_waits(s), "goroutine 3 (main.selector) [select]: chan #"));
+    ck_assert_ptr_null(strstr(sched_deadlock_waits(s), "wait-for cycle"));
+    sched_destroy(s);
+}
+END_TEST
+
 static void goexit_main(void *arg)
 {
     (void)arg;
@@ -1047,6 +1108,7 @@ Suite *sched_suite(void)
      * loaded machine, beyond Check's default 4 s. */
     tcase_set_timeout(e, 60);
     tcase_add_test(e, deadlock_report_format);
+    tcase_add_test(e, deadlock_waits_and_cycle);
     tcase_add_test(e, deadlock_main_goexit);
     tcase_add_test(e, stack_overflow_guarded);
     tcase_add_test(e, stack_overflow_canary);

@@ -340,6 +340,7 @@ static int verdict(host_t *h)
     case SCHED_FATAL:
     case SCHED_DEADLOCK:
         fputs(sched_report(h->s), stderr);
+        fputs(sched_deadlock_waits(h->s), stderr); /* after Go's text: the waits, the cycle */
         return EXIT_PROGRAM;
     case SCHED_IDLE:
         sched_each_goroutine(h->s, count_leak, h);
