@@ -289,6 +289,8 @@ static const runopts_flag_t flags[] = {
     {"--set", "NAME=VALUE", ALL, set_param, 0, 0, 0, "NAME=VALUE", "override a scenario parameter (repeatable)"},
     {"--log", "FILE", RUN, set_string, AT(outs.log_path), 0, 0, NULL, "the event trace as text, one event per line"},
     {"--trace", "FILE.json", RUN, set_string, AT(outs.trace_path), 0, 0, NULL, "Chrome trace-event JSON (open in Perfetto)"},
+    {"--diagram", "FILE.svg", RUN, set_string, AT(outs.diagram_path), 0, 0, NULL,
+     "a space-time diagram in SVG: a line per goroutine (or node),\nan arrow per value handed over (or message)"},
     {"--metrics", "FILE.prom", RUN, set_string, AT(outs.metrics_path), 0, 0, NULL,
      "Prometheus text-format metrics at the end of the run"},
     {"--csv", "FILE", RUN, set_string, AT(outs.csv_path), 0, 0, NULL, "time series of the metrics, sampled in simulated time"},

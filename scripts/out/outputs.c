@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diagram.h"
 #include "mem.h"
 #include "metrics_out.h"
 #include "pprof.h"
@@ -130,6 +131,13 @@ bool outputs_attach(outputs_t *o, host_t *h)
     }
     if (o->pprof_dir && !(o->pprof = pprof_attach(h, o->pprof_dir)))
         return attach_failed(o, NULL);
+    if (o->diagram_path) {
+        if (!open_buffered(&o->diagram_file, o->diagram_path))
+            return attach_failed(o, NULL);
+        o->diagram = diagram_create();
+        if (!host_add_sink(h, diagram_sink, o->diagram))
+            return attach_failed(o, "--diagram");
+    }
     return true;
 }
 
@@ -157,12 +165,17 @@ bool outputs_finish(outputs_t *o, host_t *h)
     }
     if (o->pprof && s)
         ok = pprof_finish(o->pprof, h) && ok;
+    if (o->diagram_file.f && s) {
+        if (!diagram_write(o->diagram, s, host_scenario_name(h), o->diagram_file.f))
+            o->diagram_file.failed = true;
+        ok = atomic_commit(&o->diagram_file) && ok;
+    }
     return ok;
 }
 
 void outputs_deinit(outputs_t *o)
 {
-    atomic_file_t *files[] = {&o->log, &o->trace, &o->metrics, &o->csv_file};
+    atomic_file_t *files[] = {&o->log, &o->trace, &o->metrics, &o->csv_file, &o->diagram_file};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (files[i]->f)
             atomic_abort(files[i]);
@@ -172,6 +185,8 @@ void outputs_deinit(outputs_t *o)
     o->csv = NULL;
     pprof_free(o->pprof);
     o->pprof = NULL;
+    diagram_destroy(o->diagram);
+    o->diagram = NULL;
 }
 
 bool outputs_write_schedule(const char *path, const uint32_t *d, size_t n)

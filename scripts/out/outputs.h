@@ -1,7 +1,8 @@
 /*
  * outputs: the files a run writes: the text event log (--log), the Chrome
  * trace-event JSON (--trace), Prometheus metrics (--metrics), CSV time
- * series (--csv), Go's pprof profiles (--pprof DIR, pprof.h) and the
+ * series (--csv), Go's pprof profiles (--pprof DIR, pprof.h), the
+ * space-time diagram (--diagram FILE.svg, diagram.h) and the
  * decision list (--schedule-out).
  *
  * Each file is written to a temporary name beside its final one and renamed
@@ -38,13 +39,16 @@ typedef struct outputs {
     const char *csv_path;     /* --csv */
     int64_t csv_interval;     /* --csv-interval, ns */
     const char *pprof_dir;    /* --pprof */
+    const char *diagram_path; /* --diagram */
     atomic_file_t log;        /* the files, open from attach to finish */
     atomic_file_t trace;
     atomic_file_t metrics;
     atomic_file_t csv_file;
+    atomic_file_t diagram_file;
     struct trace_json *json;  /* state of the --trace writer (scripts/trace_json.h) */
     struct csv_sampler *csv;  /* state of the --csv sampler (scripts/metrics_out.h) */
     struct pprof *pprof;      /* state of the --pprof profiles (scripts/out/pprof.h) */
+    struct diagram *diagram;  /* state of the --diagram writer (scripts/out/diagram.h) */
 } outputs_t;
 
 void outputs_init(outputs_t *o);
