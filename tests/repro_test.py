@@ -150,6 +150,37 @@ try:
     check(rp.returncode == 1 and "the failing interleaving" in rp.stderr
           and "write counter  lost_update.lua:14" in rp.stderr,
           f"run: the failing interleaving on stderr:\n{rp.stderr}")
+    # Under --race the failure is the race; the interleaving shows the
+    # racing variable's accesses.
+    r = run(["explore", "lost_update.lua", "--runs", "3", "--race", "--repro-dir", "race"], tmp)
+    rfiles = sorted(os.listdir(os.path.join(tmp, "race"))) if os.path.isdir(os.path.join(tmp, "race")) else []
+    check(len(rfiles) == 3, f"--race: every run races, a reproducer each: {rfiles}")
+    if rfiles:
+        rp = run(["replay", os.path.join("race", rfiles[0])], tmp)
+        check(rp.returncode == 0 and "): race: DATA RACE on counter" in rp.stdout
+              and "steps on counter ---" in rp.stdout and "read counter  lost_update.lua:13" in rp.stdout,
+              f"replay of a race: the race and its interleaving:\n{rp.stdout}")
+
+    # A lock-order deadlock: Go's report, then the waits, the cycle and the
+    # interleaving on the locks.
+    with open(os.path.join(tmp, "lockorder.lua"), "w") as fh:
+        fh.write('scenario{ name = "lock order", description = "opposite lock orders" }\n'
+                 'local a, b = sim.mutex("a"), sim.mutex("b")\n'
+                 'local wg = sim.waitgroup("wg")\n'
+                 'wg:add(2)\n'
+                 'sim.go("left", function() a:lock(); sim.sleep("1ms"); b:lock(); wg:done() end)\n'
+                 'sim.go("right", function() b:lock(); sim.sleep("1ms"); a:lock(); wg:done() end)\n'
+                 'wg:wait()\n')
+    rp = run(["run", "lockorder.lua"], tmp)
+    e = rp.stderr
+    check(rp.returncode == 2 and e.startswith("fatal error: all goroutines are asleep - deadlock!")
+          and "goroutine 2 (left) [sync.Mutex.Lock]: mutex b, held by goroutine 3 (right)" in e
+          and "wait-for cycle: goroutine 2 (left) waits on mutex b held by goroutine 3 (right) waits on "
+              "mutex a held by goroutine 2 (left)" in e
+          and e.index("goroutine 1 [") < e.index("what each goroutine waits on")
+          and "Lock a  lockorder.lua:5" in e and "blocks [sync.Mutex.Lock] b  lockorder.lua:5" in e,
+          f"a lock-order deadlock: waits, cycle and interleaving after Go's report:\n{e}")
+
     ok = run(["run", "lost_update.lua"], tmp)
     check(ok.returncode == 0 and "interleaving" not in ok.stderr, "a passing run explains nothing")
 finally:

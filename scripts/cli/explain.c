@@ -304,7 +304,16 @@ static void involved_of(const explain_t *x, const char *kind, const char *messag
 {
     v->n = 0;
     if (strcmp(kind, "race") == 0 && message) {
-        /* "Read at counter by goroutine 3 (...)": the variable. */
+        /* "DATA RACE on counter: ..." or "Read at counter by goroutine
+         * 3 (...)": the variable. */
+        if (strncmp(message, "DATA RACE on ", 13) == 0) {
+            const char *colon = strchr(message + 13, ':');
+            char name[64];
+            snprintf(name, sizeof name, "%.*s",
+                     (int)(colon ? colon - (message + 13) : (long)strlen(message + 13)), message + 13);
+            inv_add(v, name);
+            return;
+        }
         const char *at = strstr(message, " at ");
         const char *by = at ? strstr(at, " by ") : NULL;
         if (at && by) {
