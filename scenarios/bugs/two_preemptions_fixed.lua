@@ -8,24 +8,24 @@ scenario{
   description = "the monitor checks and uses one read of the connection",
 }
 
-local conn = sim.shared("conn", false)
+local conn = sim.atomic("conn", 0)        -- the connection's port, 0 when closed
 local wg = sim.waitgroup()
 wg:add(2)
 
 sim.go("monitor", function()
   sim.yield()
-  local c = conn.value                   -- one read: checked and used
-  if c then
-    print("monitor: connection " .. c)
+  local c = conn:load()                  -- one read: checked and used
+  if c ~= 0 then
+    print("monitor: connection on port " .. c)
   end
   wg:done()
 end)
 
 sim.go("opener", function()
-  conn.value = "db:5432"
+  conn:store(5432)
   local queries = 0
   for i = 1, 3 do queries = queries + 1 end
-  conn.value = false
+  conn:store(0)
   wg:done()
 end)
 
