@@ -22,4 +22,5 @@ sim.go("results", function() for _ in pool:results() do end end)
 for i = 1, 6 do pool:submit{ id = i, duration = "60ms" } end
 sim.sleep("300ms")          -- the pool scaled up; now idle: the next tick scales down
 pool:shutdown()             -- ... at the same instant as Shutdown
+sim.sleep("1ms")            -- main lives on a moment (the panic comes after Shutdown returns)
 print("shut down")

@@ -17,6 +17,7 @@ sim.go("results", function() for _ in pool:results() do got = got + 1 end end)
 for i = 1, 6 do pool:submit{ id = i, duration = "60ms" } end
 sim.sleep("300ms")
 pool:shutdown()
+sim.sleep("1ms")
 local ok, err = pool:submit{ id = 7 }
 print("shut down; a late submit: " .. tostring(err))
 sim.expect(not ok, "a submit after Shutdown is refused")
