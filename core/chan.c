@@ -361,7 +361,7 @@ static bool recv_now(chan_t *c, void *elem, bool *ok)
 
 void chan_send(chan_t *c, const void *elem)
 {
-    sched_point();
+    sched_point_on(c ? c->hdr.id : SCHED_KEY_NONE);
     if (!c) {
         sched_park(WAIT_CHAN_SEND_NIL, 0);
         go_fatal("unreachable: woke from a nil channel send");
@@ -378,7 +378,7 @@ void chan_send(chan_t *c, const void *elem)
 
 bool chan_recv(chan_t *c, void *elem)
 {
-    sched_point();
+    sched_point_on(c ? c->hdr.id : SCHED_KEY_NONE);
     if (!c) {
         sched_park(WAIT_CHAN_RECV_NIL, 0);
         go_fatal("unreachable: woke from a nil channel receive");
@@ -397,7 +397,7 @@ bool chan_recv(chan_t *c, void *elem)
 
 bool chan_try_send(chan_t *c, const void *elem)
 {
-    sched_point();
+    sched_point_on(c ? c->hdr.id : SCHED_KEY_NONE);
     if (!c)
         return false;
     return send_now(c, elem);
@@ -405,7 +405,7 @@ bool chan_try_send(chan_t *c, const void *elem)
 
 bool chan_try_recv(chan_t *c, void *elem, bool *ok)
 {
-    sched_point();
+    sched_point_on(c ? c->hdr.id : SCHED_KEY_NONE);
     bool okv = false;
     bool done = c && recv_now(c, elem, &okv);
     if (ok)
@@ -415,7 +415,7 @@ bool chan_try_recv(chan_t *c, void *elem, bool *ok)
 
 void chan_close(chan_t *c)
 {
-    sched_point();
+    sched_point_on(c ? c->hdr.id : SCHED_KEY_NONE);
     if (!c)
         go_panic("close of nil channel");
     if (c->closed)
@@ -465,6 +465,24 @@ static bool case_ready(const select_case_t *k)
 }
 
 #define SELECT_STACK_CASES 16
+#define SELECT_KEYS 4
+
+/* A select's decision point: its channels are its keys (many: any). */
+static void select_point(const select_case_t *cases, int n)
+{
+    uint64_t keys[SELECT_KEYS] = {0};
+    int nk = 0;
+    for (int i = 0; i < n; i++) {
+        if (!cases[i].ch)
+            continue;
+        if (nk == SELECT_KEYS) {
+            sched_point();
+            return;
+        }
+        keys[nk++] = cases[i].ch->hdr.id;
+    }
+    sched_point_keys(keys, nk);
+}
 
 int chan_select(select_case_t *cases, int n, bool has_default)
 {
@@ -478,8 +496,8 @@ int chan_select(select_case_t *cases, int n, bool has_default)
     }
     /* One case and no default compiles to a plain channel operation (whose
      * decision point is its own). */
-    if (!(n == 1 && !has_default))
-        sched_point();
+    if (!(n == 1 && !has_default) && sched_points_on)
+        select_point(cases, n);
     if (n == 1 && !has_default) {
         select_case_t *k = &cases[0];
         if (k->dir == SELECT_SEND)

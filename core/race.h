@@ -185,7 +185,7 @@ static inline void shared_note(const char *var, const char *op, const char *func
 static inline void shared_access_at(race_var_t *v, bool write, const char *func,
                                     const char *file, int line)
 {
-    sched_point();
+    sched_point_named(v->name);
     if (write)
         race_write_at(v, func, file, line);
     else

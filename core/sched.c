@@ -11,6 +11,7 @@
  */
 #include "sched_internal.h"
 
+#include "dfs.h"
 #include "race.h"
 
 #include <string.h>
@@ -74,6 +75,9 @@ static uint32_t decide(sched_t *s, sched_choice_t kind, uint32_t n, uint32_t hin
     case SCHED_RANDOM:
         v = (uint32_t)rand_below(&s->rng[RAND_SCHED], n);
         break;
+    case SCHED_DFS:
+        v = dfs_choose(s->cfg.dfs, s, kind, n);
+        break;
     case SCHED_FIFO:
     case SCHED_PCT:
     default:
@@ -135,11 +139,7 @@ static g_t *pick_next(sched_t *s)
     uint32_t n = s->runq_len > UINT32_MAX ? UINT32_MAX : (uint32_t)s->runq_len;
     uint32_t hint = 0;
     if (s->cfg.policy == SCHED_PCT) {
-        if (s->pct_next < s->pct_nchanges && (int64_t)s->steps >= s->pct_changes[s->pct_next]) {
-            if (s->last_g)
-                s->last_g->pct_prio = s->pct_nchanges - s->pct_next;
-            s->pct_next++;
-        }
+        /* The highest priority runs (change points: sched_point_slow). */
         for (uint32_t i = 1; i < n; i++) {
             g_t *a = s->runq[(s->runq_head + i) & (s->runq_cap - 1)];
             g_t *b = s->runq[(s->runq_head + hint) & (s->runq_cap - 1)];
@@ -156,6 +156,8 @@ static g_t *pick_next(sched_t *s)
     /* One candidate: nothing to decide or record (as decide would). FIFO
      * takes the head, as decide would, without the general path. */
     uint32_t i = 0;
+    if (n == 1 && s->cfg.policy == SCHED_DFS)
+        dfs_single(s->cfg.dfs, s, s->runq[s->runq_head]->id);
     if (n > 1) {
         if (s->cfg.policy == SCHED_FIFO) {
             if (s->cfg.record)
@@ -299,12 +301,19 @@ static inline g_t *next_runnable(sched_t *s)
 static inline void start_step(sched_t *s, g_t *g)
 {
     s->steps++;
+    s->last_g = g;
     if (g->instant_at != s->now) {
         g->instant_at = s->now;
         g->instant_steps = 0;
     }
     g->instant_steps++;
-    s->last_g = g;
+    if (s->cfg.policy == SCHED_DFS) {
+        /* The step does the operation g stopped at, as g. */
+        sched_fp_add(s, SCHED_KEY_G(g->id));
+        for (int i = 0; i < g->npend; i++)
+            sched_fp_add(s, g->pend[i]);
+        g->npend = 0;
+    }
     s->running = g;
     g->state = G_RUNNING;
     if (__builtin_expect(s->at_point != NULL, 0)) {
@@ -456,13 +465,70 @@ uint64_t sched_last_gid(const sched_t *s)
 
 void sched_point_slow(void)
 {
+    uint64_t any = SCHED_KEY_ANY;
+    sched_point_keys_slow(&any, 1);
+}
+
+void sched_point_named_slow(const char *name)
+{
+    /* FNV-1a of the name, tagged: never an object's id, never "any". */
+    uint64_t h = TRACE_HASH_INIT;
+    for (const char *p = name ? name : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    h = (h | ((uint64_t)1 << 63)) & ~((uint64_t)1 << 62);
+    sched_point_keys_slow(&h, 1);
+}
+
+/* The operation at the point (keys) is done in the current step, with no
+ * decision before it. */
+static void point_in_step(sched_t *s, const uint64_t *keys, int n)
+{
+    if (s->cfg.policy == SCHED_DFS)
+        for (int i = 0; i < n; i++)
+            sched_fp_add(s, keys[i]);
+}
+
+void sched_point_keys_slow(const uint64_t *keys, int n)
+{
     sched_t *s = sched_cur;
     g_t *g = s ? s->running : NULL;
-    if (!g || g->killed || s->stop || g->panicked || s->points_held)
+    if (!g || g->killed || s->stop || g->panicked || s->points_held) {
+        if (g)
+            point_in_step(s, keys, n);
         return;
+    }
     s->points++;
-    if (s->runq_len == 0 && timerq_next(s->timers) > s->now)
+    if (s->runq_len == 0 && timerq_next(s->timers) > s->now) {
+        point_in_step(s, keys, n);
         return;
+    }
+    if (s->cfg.policy == SCHED_DFS) {
+        /* Done by g's next step, whoever runs first. */
+        g->npend = 0;
+        for (int i = 0; i < n && g->npend >= 0; i++) {
+            if (keys[i] == SCHED_KEY_NONE)
+                continue;
+            if (keys[i] == SCHED_KEY_ANY || g->npend == SCHED_PEND_KEYS) {
+                g->pend[0] = SCHED_KEY_ANY;
+                g->npend = 1;
+                break;
+            }
+            g->pend[g->npend++] = keys[i];
+        }
+        /* The step that ends here also names what g does next: two steps
+         * that only start goroutines toward a common object are then
+         * dependent, so a preemption bound cannot hide the order that
+         * sleep sets would leave to an equivalent schedule past the bound. */
+        for (int i = 0; i < g->npend; i++)
+            sched_fp_add(s, g->pend[i]);
+    }
+    /* A point where another goroutine could run: PCT's step. At a change
+     * point the running goroutine drops to the change point's priority,
+     * before the pick below. */
+    s->choice_points++;
+    while (s->pct_next < s->pct_nchanges &&
+           (int64_t)s->choice_points >= s->pct_changes[s->pct_next].at)
+        g->pct_prio = s->pct_changes[s->pct_next++].prio;
     g->state = G_RUNNABLE;
     runq_push(s, g);
     s->at_point = g;
@@ -540,6 +606,8 @@ void sched_park_until(wait_reason_t reason, uint64_t obj, simtime_t wake_at)
     g->wait_obj = obj;
     g->blocked_since = s->now;
     g->wake_at = wake_at;
+    if (s->cfg.policy == SCHED_DFS)
+        sched_fp_add(s, obj);
     emit(s, EV_GO_BLOCK, g->id, obj, reason, 0, NULL);
     switch_out(s, g);
 }
@@ -580,8 +648,11 @@ static sched_result_t loop(sched_t *s)
             sched_livelock(s);
             break;
         }
-        if (timerq_next(s->timers) <= s->now)
+        if (timerq_next(s->timers) <= s->now) {
+            if (s->cfg.policy == SCHED_DFS)
+                sched_fp_add(s, SCHED_KEY_ANY); /* timers' effects: not tracked */
             timerq_fire_due(s, s->timers, s->now);
+        }
         if (s->runq_len == 0) {
             if (s->stop)
                 break;

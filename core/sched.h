@@ -54,6 +54,7 @@ typedef enum sched_policy {
     SCHED_RANDOM, /* every decision uniformly at random */
     SCHED_PCT,    /* probabilistic concurrency testing, depth pct_depth */
     SCHED_REPLAY, /* decisions read back from a recorded list */
+    SCHED_DFS,    /* decisions from an exhaustive search (dfs.h) */
 } sched_policy_t;
 
 /* The kinds of decision that pass through sched_decide(). */
@@ -111,7 +112,7 @@ typedef struct sched_config {
     uint64_t seed;              /* seeds every random stream */
     sched_policy_t policy;      /* where decisions come from */
     int pct_depth;              /* PCT's d (bug depth), >= 1 */
-    int64_t pct_steps;          /* PCT's estimate of the run's steps */
+    int64_t pct_steps;          /* PCT's horizon: the run's choice points (sched_choice_points) */
     size_t stack_size;          /* usable bytes per goroutine stack; 0: 64 KiB */
     bool record;                /* keep the decision list (sched_decisions) */
     const uint32_t *replay;     /* decisions to replay (SCHED_REPLAY); borrowed for the run */
@@ -126,6 +127,7 @@ typedef struct sched_config {
     const char *max_steps_name; /* how the livelock message names that bound (a flag), or NULL */
     sched_chooser_t chooser;    /* decides instead of the policy (NULL: the policy) */
     void *chooser_ud;
+    struct dfs *dfs;            /* SCHED_DFS: the search the decisions come from; borrowed */
 } sched_config_t;
 
 /* A config with Go's defaults: FIFO, seed 1, the program ends with main. */
@@ -211,13 +213,41 @@ static inline void sched_point(void)
     if (__builtin_expect(sched_points_on, 0))
         sched_point_slow();
 }
+/* The same for an operation on what keys name: the exhaustive search
+ * (dfs.h) does not reorder two steps that touch nothing in common. A key
+ * is an obj_t id; SCHED_KEY_NONE: nothing shared (a preemption between
+ * two Lua statements); sched_point() is SCHED_KEY_ANY (depends on
+ * everything). sched_point_named: a variable known by its name (a shared
+ * variable, an atomic), the same key in every run. */
+#define SCHED_KEY_NONE ((uint64_t)0)
+#define SCHED_KEY_ANY UINT64_MAX
+void sched_point_keys_slow(const uint64_t *keys, int n);
+void sched_point_named_slow(const char *name);
+static inline void sched_point_on(uint64_t key)
+{
+    if (__builtin_expect(sched_points_on, 0))
+        sched_point_keys_slow(&key, 1);
+}
+static inline void sched_point_keys(const uint64_t *keys, int n)
+{
+    if (__builtin_expect(sched_points_on, 0))
+        sched_point_keys_slow(keys, n);
+}
+static inline void sched_point_named(const char *name)
+{
+    if (__builtin_expect(sched_points_on, 0))
+        sched_point_named_slow(name);
+}
 /* Suspend decision points while a composite operation has a waiter
  * registered that must not be woken before it parks (Cond.Wait's unlock,
  * a context's cancel); nests. Internal to core. */
 void sched_points_hold(void);
 void sched_points_release(void);
-/* Decision points reached so far (a run's length for PCT's horizon). */
+/* Decision points reached so far. */
 uint64_t sched_points(const sched_t *s);
+/* Those of them at which another goroutine could run (others runnable or
+ * a timer due): PCT's steps, and a run's length for its horizon. */
+uint64_t sched_choice_points(const sched_t *s);
 /* The run's race detector, or NULL without cfg.race. */
 struct race *sched_race(const sched_t *s);
 

@@ -27,6 +27,13 @@
 #include "timer.h"
 #include "timerq.h"
 
+/* The keys a step may remember (sched_point_keys), and those of a whole
+ * step between two decisions (more: SCHED_KEY_ANY). */
+#define SCHED_PEND_KEYS 4
+#define SCHED_STEP_KEYS 24
+/* A goroutine's key in a step's footprint (it ran in that step). */
+#define SCHED_KEY_G(id) (((uint64_t)1 << 62) | (id))
+
 typedef enum g_state { G_RUNNABLE, G_RUNNING, G_WAITING, G_DEAD, G_KILLED } g_state_t;
 
 /* A group of goroutines that fail and pause together: a simulated
@@ -59,6 +66,8 @@ struct g {
     void *ud;                   /* extension data (the Lua host's) */
     go_panic_hook_t panic_hook; /* see go_set_panic_hook */
     int64_t pct_prio;           /* PCT priority: higher runs first */
+    uint64_t pend[SCHED_PEND_KEYS]; /* SCHED_DFS: keys of the operation it stopped at */
+    int npend;
     bool panicked;              /* stopped by its own panic or fatal error */
     bool killed;                /* its group was killed: it never runs again */
     ggroup_t *group;            /* its process, or NULL */
@@ -87,7 +96,7 @@ struct sched {
     g_t *all_head, *all_tail;   /* live goroutines, creation order */
     g_t *killed_head;           /* goroutines of killed groups, not yet gone */
     g_t *main_g;                /* goroutine 1 while it lives */
-    g_t *last_g;                /* last goroutine resumed (PCT) */
+    g_t *last_g;                /* last goroutine resumed (sched_last_gid) */
     bool main_exited;           /* main returned or called Goexit */
     bool main_goexit;           /* main called Goexit */
     g_t *world_waiter;          /* parked in go_wait_world, or NULL */
@@ -98,9 +107,13 @@ struct sched {
     uint64_t spawned, alive, steps;
     uint64_t instant_first_step; /* steps when the clock last moved (livelock bound) */
     uint64_t points;            /* decision points reached (sched_point) */
+    uint64_t choice_points;     /* those where another goroutine could run (PCT's steps) */
     struct race *race;          /* the race detector, or NULL (cfg.race) */
     g_t *at_point;              /* the goroutine whose decision point ended the step */
     int points_held;            /* sched_points_hold nesting */
+    uint64_t fp[SCHED_STEP_KEYS]; /* SCHED_DFS: what the steps since the last
+                                     decision touched (keys), and who ran */
+    int nfp;
 
     bool stop;                  /* end the loop before the next step */
     sched_result_t result;      /* why the run ended */
@@ -112,7 +125,10 @@ struct sched {
     size_t ndecisions, capdecisions;
     size_t replay_pos;
     bool replay_diverged;
-    int64_t *pct_changes;       /* PCT change points, ascending */
+    struct pct_change { int64_t at; int64_t prio; } *pct_changes;
+                                /* PCT's change points, ascending by `at` (a
+                                   count of decision points); prio is the
+                                   priority the running goroutine drops to */
     int pct_nchanges, pct_next;
 
     obj_t objs;                 /* sentinel of the live object list */
@@ -168,6 +184,23 @@ static inline __attribute__((always_inline)) void emit(sched_t *s, trace_kind_t 
 /* Stop the run as a livelock: cfg.max_steps_per_instant steps with the
  * clock unmoved (sched_fail.c). */
 void sched_livelock(sched_t *s);
+/* Add key to the footprint of the steps since the last decision. */
+static inline void sched_fp_add(sched_t *s, uint64_t key)
+{
+    if (key == SCHED_KEY_NONE)
+        return;
+    if (s->nfp > 0 && s->fp[0] == SCHED_KEY_ANY)
+        return;
+    for (int i = 0; i < s->nfp; i++)
+        if (s->fp[i] == key)
+            return;
+    if (key == SCHED_KEY_ANY || s->nfp == SCHED_STEP_KEYS) {
+        s->fp[0] = SCHED_KEY_ANY;
+        s->nfp = 1;
+        return;
+    }
+    s->fp[s->nfp++] = key;
+}
 
 /* Double the run queue's ring (sched.c). */
 void sched_runq_grow(sched_t *s);

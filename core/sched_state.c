@@ -90,14 +90,20 @@ sched_t *sched_create(const sched_config_t *cfg)
     s->report = mem_calloc(1, 1);
     s->failure = mem_calloc(1, 1);
     if (s->cfg.policy == SCHED_PCT && s->cfg.pct_depth > 1) {
+        /* Burckhardt et al. 2010: d-1 change points drawn uniformly over
+         * the run's k steps (here decision points, k = pct_steps); the
+         * i-th one drawn lowers the running goroutine to priority i, below
+         * every initial priority (d and up). */
         s->pct_nchanges = s->cfg.pct_depth - 1;
         s->pct_changes = mem_calloc((size_t)s->pct_nchanges, sizeof *s->pct_changes);
-        for (int i = 0; i < s->pct_nchanges; i++)
-            s->pct_changes[i] = rand_range(&s->rng[RAND_SCHED], 1, s->cfg.pct_steps);
-        /* insertion sort: a handful of entries */
+        for (int i = 0; i < s->pct_nchanges; i++) {
+            s->pct_changes[i].at = rand_range(&s->rng[RAND_SCHED], 1, s->cfg.pct_steps);
+            s->pct_changes[i].prio = i + 1;
+        }
+        /* insertion sort by step: a handful of entries */
         for (int i = 1; i < s->pct_nchanges; i++)
-            for (int j = i; j > 0 && s->pct_changes[j - 1] > s->pct_changes[j]; j--) {
-                int64_t t = s->pct_changes[j];
+            for (int j = i; j > 0 && s->pct_changes[j - 1].at > s->pct_changes[j].at; j--) {
+                struct pct_change t = s->pct_changes[j];
                 s->pct_changes[j] = s->pct_changes[j - 1];
                 s->pct_changes[j - 1] = t;
             }
@@ -166,6 +172,7 @@ void sched_set_until(sched_t *s, simtime_t until) { s->cfg.until = until; }
 void sched_exit(sched_t *s) { s->stop = true; s->result = SCHED_EXITED; }
 void sched_set_frames_hook(sched_t *s, go_frames_hook_t hook) { s->frames_hook = hook; }
 uint64_t sched_points(const sched_t *s) { return s->points; }
+uint64_t sched_choice_points(const sched_t *s) { return s->choice_points; }
 struct race *sched_race(const sched_t *s) { return s->race; }
 
 size_t sched_frames(sched_t *s, g_t *g, char *buf, size_t size)

@@ -195,7 +195,7 @@ const go_error_t *semaphore_acquire(semaphore_t *s, ctx_t *ctx, int64_t n)
 
 bool semaphore_try_acquire(semaphore_t *s, int64_t n)
 {
-    sched_point();
+    sched_point_on(s->hdr.id);
     if (s->size - s->cur < n || s->nwaiters != 0)
         return false;
     race_acquire(s->hdr.id, 0);
@@ -206,6 +206,6 @@ bool semaphore_try_acquire(semaphore_t *s, int64_t n)
 
 void semaphore_release(semaphore_t *s, int64_t n)
 {
-    sched_point();
+    sched_point_on(s->hdr.id);
     release(s, n);
 }

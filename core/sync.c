@@ -233,7 +233,7 @@ enum { RW_READ = 0, RW_WRITE = 1 };
 
 void mutex_lock(mutex_t *m)
 {
-    sched_point();
+    sched_point_on(m->hdr.id);
     mu_lock(&m->mu, m->hdr.id);
     m->holder = self_id();
     race_acquire(m->hdr.id, 0);
@@ -253,13 +253,13 @@ static void unlock_here(mutex_t *m)
 
 void mutex_unlock(mutex_t *m)
 {
-    sched_point();
+    sched_point_on(m->hdr.id);
     unlock_here(m);
 }
 
 bool mutex_try_lock(mutex_t *m)
 {
-    sched_point();
+    sched_point_on(m->hdr.id);
     if (!mu_try_lock(&m->mu))
         return false;
     m->holder = self_id();
@@ -304,7 +304,7 @@ void rwmutex_free(rwmutex_t *rw)
 
 void rwmutex_rlock(rwmutex_t *rw)
 {
-    sched_point();
+    sched_point_on(rw->hdr.id);
     if (++rw->reader_count < 0) {
         /* A writer is pending or active: wait until its Unlock, which
          * counts this reader in before waking it. */
@@ -322,7 +322,7 @@ void rwmutex_rlock(rwmutex_t *rw)
 
 bool rwmutex_try_rlock(rwmutex_t *rw)
 {
-    sched_point();
+    sched_point_on(rw->hdr.id);
     if (rw->reader_count < 0)
         return false;
     rw->reader_count++;
@@ -334,7 +334,7 @@ bool rwmutex_try_rlock(rwmutex_t *rw)
 
 void rwmutex_runlock(rwmutex_t *rw)
 {
-    sched_point();
+    sched_point_on(rw->hdr.id);
     int64_t r = rw->reader_count - 1;
     if (r < 0 && (r + 1 == 0 || r + 1 == -RW_MAX_READERS))
         go_fatal("sync: RUnlock of unlocked RWMutex");
@@ -352,7 +352,7 @@ void rwmutex_runlock(rwmutex_t *rw)
 
 void rwmutex_lock(rwmutex_t *rw)
 {
-    sched_point();
+    sched_point_on(rw->hdr.id);
     simtime_t start = sched_now();
     bool waited = mu_lock(&rw->w, rw->hdr.id);
     /* Announce the writer; r readers are still inside. */
@@ -376,7 +376,7 @@ void rwmutex_lock(rwmutex_t *rw)
 
 bool rwmutex_try_lock(rwmutex_t *rw)
 {
-    sched_point();
+    sched_point_on(rw->hdr.id);
     if (!mu_try_lock(&rw->w))
         return false;
     if (rw->reader_count != 0) {
@@ -394,7 +394,7 @@ bool rwmutex_try_lock(rwmutex_t *rw)
 
 void rwmutex_unlock(rwmutex_t *rw)
 {
-    sched_point();
+    sched_point_on(rw->hdr.id);
     int64_t r = rw->reader_count + RW_MAX_READERS;
     if (r >= RW_MAX_READERS)
         go_fatal("sync: Unlock of unlocked RWMutex");
@@ -441,7 +441,7 @@ void waitgroup_free(waitgroup_t *wg)
 
 void waitgroup_add(waitgroup_t *wg, int64_t delta)
 {
-    sched_point();
+    sched_point_on(wg->hdr.id);
     if (delta < 0)
         race_release_merge(wg->hdr.id, 0);
     int64_t v = wg->count + delta;
@@ -463,7 +463,7 @@ void waitgroup_done(waitgroup_t *wg)
 
 void waitgroup_wait(waitgroup_t *wg)
 {
-    sched_point();
+    sched_point_on(wg->hdr.id);
     if (wg->count == 0) {
         race_acquire(wg->hdr.id, 0);
         return;
@@ -577,7 +577,7 @@ void once_free(once_t *o)
 
 void once_do(once_t *o, void (*f)(void *), void *arg)
 {
-    sched_point();
+    sched_point_on(o->hdr.id);
     if (o->done) {
         race_acquire(o->hdr.id, 0);
         return;
@@ -635,7 +635,8 @@ void cond_wait(cond_t *c)
         go_panic("runtime error: invalid memory address or nil pointer dereference");
     /* Go takes its ticket before unlocking L, so a Signal sent between
      * the Unlock and the park is not lost; here nothing runs in between. */
-    sched_point();
+    uint64_t keys[2] = {c->hdr.id, c->l->hdr.id};
+    sched_point_keys(keys, 2);
     waiter_t w = {.g = go_self()};
     wq_push_back(&c->q, &w);
     unlock_here(c->l);
@@ -646,7 +647,7 @@ void cond_wait(cond_t *c)
 
 void cond_signal(cond_t *c)
 {
-    sched_point();
+    sched_point_on(c->hdr.id);
     race_release_merge(c->hdr.id, 0);
     waiter_t *w = wq_pop_front(&c->q);
     if (w)
@@ -655,7 +656,7 @@ void cond_signal(cond_t *c)
 
 void cond_broadcast(cond_t *c)
 {
-    sched_point();
+    sched_point_on(c->hdr.id);
     race_release_merge(c->hdr.id, 0);
     wq_ready_all(&c->q);
 }

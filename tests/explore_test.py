@@ -70,6 +70,40 @@ def main():
         report(not bad, "explore %s: each run's hash and exit are chansim run's" % name,
                "\n".join(bad) + "\n" + p.stderr)
 
+    # PCT over the run's real choice points (a learned horizon) finds the
+    # lost update in a fair share of 100 runs; drawn over a fixed horizon
+    # of 10,000 steps (as before), its change points fall past the end of
+    # a run of a few choice points and it finds none. Each failing line is
+    # reproduced by `chansim run` with the horizon it names.
+    lost = os.path.join(src, "tests", "scenarios", "dfs_lost_update.lua")
+    counts = []
+    for extra in ([], ["--pct-steps", "10000"]):
+        p = subprocess.run([chansim, "explore", lost, "--strategy", "pct:2", "--runs", "100", "--jobs", "2",
+                            *extra], capture_output=True, text=True, timeout=600)
+        lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+        counts.append(sum(l["exit"] == 1 for l in lines))
+        if not extra:
+            learned = lines
+    bad = []
+    for l in [l for l in learned if l["exit"] == 1][:2]:
+        pr = subprocess.run([chansim, "run", lost, "--seed", str(l["seed"]), "--strategy", "pct:2",
+                             "--pct-steps", str(l["pct_steps"]), "--quiet"],
+                            capture_output=True, text=True, timeout=300)
+        if "trace hash:   " + l["hash"] not in pr.stdout or pr.returncode != 1:
+            bad.append("seed %d: run gives exit %d" % (l["seed"], pr.returncode))
+    report(counts[0] >= 5 and counts[1] == 0 and not bad,
+           "pct:2 finds the lost update in %d of 100 runs with a learned horizon, %d with 10,000 steps; "
+           "reproduced by chansim run --pct-steps" % tuple(counts), "\n".join(bad))
+    scen = os.path.join(src, "scenarios", "worker_pool.lua")
+    # The learned horizon does not depend on the number of workers.
+    outs = []
+    for jobs in ("1", "3"):
+        outs.append(subprocess.run([chansim, "explore", scen, "--set", "variant=seed", "--strategy",
+                                    "pct:3", "--runs", "24", "--jobs", jobs],
+                                   capture_output=True, text=True, timeout=600).stdout)
+    report(outs[0] == outs[1] and outs[0].count("\n") == 24,
+           "explore pct:3: the same lines with --jobs 1 and --jobs 3 (horizon learned in generations)")
+
     # A run that takes its worker down: the scenario spins forever for some
     # seeds; the test kills the worker that spins (it alone uses CPU for
     # long), and explore reports that run and goes on with a new worker.
@@ -91,13 +125,15 @@ def main():
                               "--instr-budget", "1000000000000000"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         killed = 0
+        gone = set()  # a killed worker stays a child until explore reaps it
         deadline = time.time() + 300
         while p.poll() is None and time.time() < deadline:
             for c in children(p.pid):
-                if cpu_seconds(c) > 0.5:
+                if c not in gone and cpu_seconds(c) > 0.5:
                     try:
                         os.kill(c, 9)
                         killed += 1
+                        gone.add(c)
                     except OSError:
                         pass
             time.sleep(0.05)

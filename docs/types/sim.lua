@@ -312,7 +312,7 @@ function sim.shared(name, init) end
 ---@return sim.Atomic
 function sim.atomic(name, init) end
 
----The run's strategy: "fifo", "random", "pct" or "replay".
+---The run's strategy: "fifo", "random", "pct", "replay" or "dfs".
 ---@return string
 function sim.strategy() end
 

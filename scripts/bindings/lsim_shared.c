@@ -18,7 +18,7 @@
  *   v = sim.shared(name, init)   v.value / v:read()   v.value = x / v:write(x)
  *   a = sim.atomic(name, init)   a:load() a:store(x) a:add(d) a:swap(x)
  *                                a:compare_and_swap(old, new)
- *   sim.strategy()               "fifo", "random", "pct" or "replay"
+ *   sim.strategy()               "fifo", "random", "pct", "replay" or "dfs"
  */
 #include <string.h>
 
@@ -65,7 +65,7 @@ static int l_shared(lua_State *L)
 
 static void shared_read_l(lua_State *L, lshared_t *sv)
 {
-    sched_point();
+    sched_point_named(sv->v.name);
     race_read_at(&sv->v, NULL, NULL, 0);
     shared_note(sv->v.name, "read", NULL, NULL, 0);
     lua_getiuservalue(L, 1, 1);
@@ -73,7 +73,7 @@ static void shared_read_l(lua_State *L, lshared_t *sv)
 
 static void shared_write_l(lua_State *L, lshared_t *sv, int vidx)
 {
-    sched_point();
+    sched_point_named(sv->v.name);
     race_write_at(&sv->v, NULL, NULL, 0);
     shared_note(sv->v.name, "write", NULL, NULL, 0);
     lua_pushvalue(L, vidx);
@@ -147,7 +147,7 @@ static int l_atomic(lua_State *L)
 static latomic_t *atomic_op(lua_State *L, race_atomic_op_t op, const char *what)
 {
     latomic_t *a = check_atomic(L, 1);
-    sched_point();
+    sched_point_named(a->v.name);
     race_atomic(&a->v, op);
     shared_note(a->v.name, what, NULL, NULL, 0);
     return a;
@@ -192,7 +192,7 @@ static int at_cas(lua_State *L)
     latomic_t *a = check_atomic(L, 1);
     lua_Integer old = luaL_checkinteger(L, 2);
     lua_Integer x = luaL_checkinteger(L, 3);
-    sched_point();
+    sched_point_named(a->v.name);
     bool swapped = a->x == old;
     race_atomic(&a->v, swapped ? RACE_RMW : RACE_LOAD);
     shared_note(a->v.name, "atomic.CompareAndSwap", NULL, NULL, 0);
@@ -209,14 +209,14 @@ static int at_tostring(lua_State *L)
     return 1;
 }
 
-/* sim.strategy() -> "fifo", "random", "pct" or "replay": whether every
+/* sim.strategy() -> "fifo", "random", "pct", "replay" or "dfs": whether every
  * synchronising operation is a scheduling decision in this run. */
 static int l_strategy(lua_State *L)
 {
     sched_t *s = sched_current();
-    static const char *const names[] = {"fifo", "random", "pct", "replay"};
+    static const char *const names[] = {"fifo", "random", "pct", "replay", "dfs"};
     sched_policy_t p = s ? sched_policy(s) : SCHED_FIFO;
-    lua_pushstring(L, (unsigned)p < 4 ? names[p] : "fifo");
+    lua_pushstring(L, (unsigned)p < 5 ? names[p] : "fifo");
     return 1;
 }
 

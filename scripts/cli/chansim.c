@@ -110,6 +110,8 @@ static void write_reproduce(FILE *out, host_t *h, const host_options_t *opt, int
     fprintf(out, "chansim run %s --seed %llu", opt->path, (unsigned long long)sched_seed(host_sched(h)));
     if (opt->policy != SCHED_REPLAY) /* a replay is reproduced by its --schedule, below */
         fprintf(out, " --strategy %s", strategy_name(opt->policy, opt->pct_depth, sb, sizeof sb));
+    if (opt->policy == SCHED_PCT && host_pct_steps(h) > 0)
+        fprintf(out, " --pct-steps %lld", (long long)host_pct_steps(h));
     for (int i = 0; i < argc; i++) {
         if ((strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--until") == 0 ||
              strcmp(argv[i], "--schedule") == 0) && i + 1 < argc) {

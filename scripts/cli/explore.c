@@ -32,10 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "dfs.h"
 #include "host.h"
 #include "mem.h"
+#include "outputs.h"
 #include "repro.h"
 
 typedef struct run_slot {
@@ -52,7 +55,16 @@ typedef struct result {
     char *line;       /* the JSON line (malloc'd), NULL until done */
     int status;       /* the run's exit status */
     int expected;     /* the scenario's expected failure: -1 none declared, 0 not reached, 1 reached */
+    int64_t points;   /* the decision points the run reached */
+    uint64_t hash;    /* its trace hash (0: no report) */
+    int64_t pct_steps; /* PCT's horizon it was given (0: not PCT) */
 } result_t;
+
+/* What a worker is told for one run. */
+typedef struct run_cmd {
+    uint64_t seed;
+    int64_t pct_steps; /* PCT's horizon, 0 under other policies */
+} run_cmd_t;
 
 /* JSON string escaping for a message. */
 static void json_str(FILE *f, const char *s)
@@ -72,20 +84,13 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* In a worker: one run in a fresh host; its exit status, whether the
- * expected failure happened (-1, 0, 1), and its JSON line, separated by
- * spaces, written to out as one line. */
-static void one_run(const char *path, host_options_t opt, uint64_t seed, const char *strategy,
-                    FILE *devnull, FILE *out)
+/* The JSON line of a run that ended with status in host h (its
+ * scheduler may be NULL: not started); extra: more fields (",\"k\":v") or
+ * "". Returns whether the scenario's expected failure happened (-1 none
+ * declared, 0, 1). */
+static int write_line(FILE *out, const char *path, host_t *h, int status, uint64_t seed,
+                      const char *strategy, int64_t pct_steps, const char *extra)
 {
-    opt.path = path;
-    opt.seed = seed;
-    opt.seed_given = true;
-    opt.quiet = true;
-    opt.out = devnull;
-    opt.expect_optional = true;
-    host_t *h = host_create(&opt);
-    int status = host_run(h);
     sched_t *s = host_sched(h);
     const host_expect_t *e;
     size_t n = host_expectations(h, &e);
@@ -105,7 +110,7 @@ static void one_run(const char *path, host_options_t opt, uint64_t seed, const c
     int expected = host_expected_happened(h);
     if (expected == 1 && first && host_expected_failure(h))
         first = NULL; /* the demonstration is no failure */
-    fprintf(out, "%d %d {\"scenario\":", status, expected);
+    fputs("{\"scenario\":", out);
     json_str(out, path);
     fprintf(out, ",\"seed\":%llu,\"strategy\":", (unsigned long long)seed);
     json_str(out, strategy);
@@ -125,12 +130,36 @@ static void one_run(const char *path, host_options_t opt, uint64_t seed, const c
         json_str(out, host_expected_failure(h));
         fprintf(out, ",\"expected_happened\":%s", expected == 1 ? "true" : "false");
     }
+    fprintf(out, ",\"points\":%llu", s ? (unsigned long long)sched_choice_points(s) : 0ull);
+    if (pct_steps > 0)
+        fprintf(out, ",\"pct_steps\":%lld", (long long)pct_steps);
+    fputs(extra, out);
     fputs("}\n", out);
+    return expected;
+}
+
+/* In a worker: one run in a fresh host; its exit status, whether the
+ * expected failure happened (-1, 0, 1), and its JSON line, separated by
+ * spaces, written to out as one line. */
+static void one_run(const char *path, host_options_t opt, run_cmd_t cmd, const char *strategy,
+                    FILE *devnull, FILE *out)
+{
+    opt.path = path;
+    opt.seed = cmd.seed;
+    opt.seed_given = true;
+    opt.pct_steps = cmd.pct_steps;
+    opt.quiet = true;
+    opt.out = devnull;
+    opt.expect_optional = true;
+    host_t *h = host_create(&opt);
+    int status = host_run(h);
+    fprintf(out, "%d %d ", status, host_expected_happened(h));
+    write_line(out, path, h, status, cmd.seed, strategy, cmd.pct_steps, "");
     fflush(out);
     host_destroy(h);
 }
 
-/* A worker: reads seeds (8 bytes each) from cmd until it is closed, makes
+/* A worker: reads runs (run_cmd_t) from cmd until it is closed, makes
  * each run and writes its line to res. Never returns. */
 static void worker(int cmd, int res, const char *path, const host_options_t *opt, const char *strategy)
 {
@@ -144,16 +173,16 @@ static void worker(int cmd, int res, const char *path, const host_options_t *opt
     if (!out || !devnull)
         _exit(EXIT_PROGRAM);
     for (;;) {
-        uint64_t seed;
+        run_cmd_t rc;
         size_t got = 0;
-        while (got < sizeof seed) {
-            ssize_t n = read(cmd, (char *)&seed + got, sizeof seed - got);
+        while (got < sizeof rc) {
+            ssize_t n = read(cmd, (char *)&rc + got, sizeof rc - got);
             if (n > 0)
                 got += (size_t)n;
             else if (n == 0 || errno != EINTR)
                 _exit(EXIT_OK); /* no more runs */
         }
-        one_run(path, *opt, seed, strategy, devnull, out);
+        one_run(path, *opt, rc, strategy, devnull, out);
     }
 }
 
@@ -202,12 +231,12 @@ static bool spawn_worker(run_slot_t *slots, uint64_t jobs, uint64_t j, const cha
     return true;
 }
 
-/* Send run index (seed seed) to slot's worker. */
-static bool send_run(run_slot_t *slot, uint64_t index, uint64_t seed)
+/* Send run index to slot's worker. */
+static bool send_run(run_slot_t *slot, uint64_t index, run_cmd_t rc)
 {
     size_t put = 0;
-    while (put < sizeof seed) {
-        ssize_t n = write(slot->cmd, (const char *)&seed + put, sizeof seed - put);
+    while (put < sizeof rc) {
+        ssize_t n = write(slot->cmd, (const char *)&rc + put, sizeof rc - put);
         if (n > 0)
             put += (size_t)n;
         else if (n < 0 && errno != EINTR)
@@ -272,6 +301,10 @@ static void finish(run_slot_t *slot, result_t *results)
         sp = memchr(sp + 1, ' ', end - (size_t)(sp + 1 - slot->buf));
     }
     r->line = sp ? mem_strndup(sp + 1, end - (size_t)(sp + 1 - slot->buf)) : mem_strndup(slot->buf, end);
+    const char *pts = strstr(r->line, ",\"points\":");
+    r->points = pts ? strtoll(pts + 10, NULL, 10) : 0;
+    const char *hs = strstr(r->line, ",\"hash\":\"");
+    r->hash = hs ? strtoull(hs + 9, NULL, 16) : 0;
     memmove(slot->buf, slot->buf + end, slot->len - end);
     slot->len -= end;
     slot->busy = false;
@@ -307,7 +340,43 @@ typedef struct explore {
     bool declared;        /* the scenario declares an expected failure */
     bool stopping;        /* --first saw a failure, or a run could not start */
     bool tty;             /* progress on stderr */
+    bool shown;           /* a progress line is on the terminal */
+    double t0;            /* wall clock at the start (runs/s, on stderr only) */
+    double last_progress; /* wall clock of the last progress line */
+    int64_t horizon;      /* PCT: the horizon of the runs sent now */
+    uint64_t horizon_upto; /* the runs before this one are in horizon */
 } explore_t;
+
+/* PCT's horizon for run i without --pct-steps: the longest run seen so
+ * far. To be the same whatever the number of workers, it is learned in
+ * generations: runs 2^g-1 .. 2^(g+1)-2 all get the longest of the runs
+ * before 2^g-1 (and of the calibration run), and start only once those
+ * have ended. False if run i must wait. */
+static bool pct_horizon(explore_t *e, uint64_t i, int64_t *out)
+{
+    *out = 0;
+    if (e->o->host.policy != SCHED_PCT)
+        return true;
+    if (e->o->host.pct_steps > 0) {
+        *out = e->o->host.pct_steps;
+        return true;
+    }
+    uint64_t start = 0;
+    while (start * 2 + 1 <= i)
+        start = start * 2 + 1;
+    if (start > e->horizon_upto) {
+        for (uint64_t k = e->horizon_upto; k < start; k++) {
+            if (!e->results[k].line)
+                return false;
+        }
+        for (uint64_t k = e->horizon_upto; k < start; k++)
+            if (e->results[k].points > e->horizon)
+                e->horizon = e->results[k].points;
+        e->horizon_upto = start;
+    }
+    *out = e->horizon;
+    return true;
+}
 
 /* Send runs to the idle workers, starting a worker where there is none. */
 static void start_runs(explore_t *e)
@@ -322,7 +391,11 @@ static void start_runs(explore_t *e)
             e->stopping = true;
             break;
         }
-        if (!send_run(sl, e->next, e->first_seed + e->idx[e->next])) {
+        run_cmd_t rc = {.seed = e->first_seed + e->idx[e->next]};
+        if (!pct_horizon(e, e->next, &rc.pct_steps))
+            break; /* the next generation waits for this one */
+        e->results[e->next].pct_steps = rc.pct_steps;
+        if (!send_run(sl, e->next, rc)) {
             fprintf(stderr, "chansim explore: a worker is gone: %s\n", strerror(errno));
             bool sig;
             reap_worker(sl, &sig);
@@ -400,7 +473,32 @@ static void print_reproduce(const explore_t *e, uint64_t k, const char *what)
         fputs(" --race", stderr);
     if (o->host.preempt)
         fprintf(stderr, " --preempt %d", o->host.preempt);
+    if (e->results[k].pct_steps > 0)
+        fprintf(stderr, " --pct-steps %lld", (long long)e->results[k].pct_steps);
     fputc('\n', stderr);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Distinct values among n hashes (0s left out): distinct schedules. */
+static uint64_t distinct(uint64_t *h, uint64_t n)
+{
+    qsort(h, n, sizeof *h, cmp_u64);
+    uint64_t d = 0;
+    for (uint64_t i = 0; i < n; i++)
+        d += h[i] && (i == 0 || h[i] != h[i - 1]);
+    return d;
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* The summary on stderr, with the command that reproduces each of the
@@ -409,9 +507,17 @@ static void print_reproduce(const explore_t *e, uint64_t k, const char *what)
 static void report(const explore_t *e)
 {
     const runopts_t *o = e->o;
-    fprintf(stderr, "explore: %llu runs of %s under %s from seed %llu: %llu failed\n",
+    uint64_t *h = mem_calloc(e->count ? e->count : 1, sizeof *h);
+    for (uint64_t k = 0; k < e->count; k++)
+        h[k] = e->results[k].line ? e->results[k].hash : 0;
+    uint64_t nd = distinct(h, e->count);
+    free(h);
+    double wall = wall_now() - e->t0;
+    fprintf(stderr, "explore: %llu runs of %s under %s from seed %llu: %llu failed, "
+                    "%llu distinct schedules (trace hashes), %.1f runs/s\n",
             (unsigned long long)e->done, o->host.path, o->strategy,
-            (unsigned long long)e->first_seed, (unsigned long long)e->failed);
+            (unsigned long long)e->first_seed, (unsigned long long)e->failed,
+            (unsigned long long)nd, wall > 0 ? (double)e->done / wall : 0.0);
     uint64_t shown = 0;
     for (uint64_t k = 0; k < e->count && shown < 5; k++) {
         if (!e->results[k].line || e->results[k].status == EXIT_OK)
@@ -457,6 +563,218 @@ static void write_reproducers(const explore_t *e)
     free(seeds);
 }
 
+/* ---- dfs:K: the exhaustive search, in this process ---------------------- */
+
+/* The command that reproduces a schedule written to file. */
+static void dfs_reproduce(FILE *f, const runopts_t *o, uint64_t seed, const char *file)
+{
+    fprintf(f, "chansim run %s --seed %llu --schedule %s", o->host.path, (unsigned long long)seed, file);
+    for (int s = 0; s < o->host.nsets; s++)
+        fprintf(f, " --set %s=%s", o->host.sets[s].name, o->host.sets[s].value);
+    if (o->host.race)
+        fputs(" --race", f);
+    if (o->host.preempt)
+        fprintf(f, " --preempt %d", o->host.preempt);
+}
+
+/* Every schedule with at most K preemptions, one run each from the start,
+ * until one fails: a JSON line per schedule on stdout, the verdict on
+ * stderr ("all N schedules up to K preemptions passed"). */
+static int explore_dfs(const runopts_t *o)
+{
+    int bound = o->host.pct_depth;
+    uint64_t seed = o->host.seed_given ? o->host.seed : 1;
+    dfs_t *d = dfs_new(bound, !o->no_sleep_sets);
+    FILE *devnull = fopen("/dev/null", "w");
+    /* The runs' own reports (panics, races) are counted, not shown: stderr
+     * goes to /dev/null while they run, our lines to the saved one. */
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *err = saved >= 0 ? fdopen(saved, "w") : NULL;
+    if (!err || !devnull) {
+        fprintf(stderr, "chansim explore: %s\n", strerror(errno));
+        return EXIT_USAGE;
+    }
+    int dn = open("/dev/null", O_WRONLY);
+    if (dn >= 0) {
+        dup2(dn, 2);
+        close(dn);
+    }
+    double t0 = wall_now(), last = t0;
+    bool tty = isatty(saved), shown = false;
+    uint64_t schedules = 0, pruned = 0, nh = 0, caph = 0;
+    uint64_t *hashes = NULL;
+    int status = EXIT_OK, fail_status = EXIT_OK;
+    bool limited = false, diverged = false, declared = false, reached = false;
+    char fail_msg[512] = "", fail_file[4096] = "";
+    int fail_preempt = 0;
+    for (;;) {
+        host_options_t opt = o->host;
+        opt.seed = seed;
+        opt.seed_given = true;
+        opt.quiet = true;
+        opt.out = devnull;
+        opt.policy = SCHED_DFS;
+        opt.dfs = d;
+        opt.expect_optional = true;
+        host_t *h = host_create(&opt);
+        int st = host_run(h);
+        sched_t *s = host_sched(h);
+        if (!s || st == EXIT_USAGE) {
+            /* The scenario does not load: run it plainly for its message. */
+            host_destroy(h);
+            dup2(saved, 2);
+            host_options_t plain = o->host;
+            plain.policy = SCHED_FIFO;
+            plain.quiet = true;
+            plain.out = devnull;
+            host_t *p = host_create(&plain);
+            status = host_run(p);
+            host_destroy(p);
+            status = status == EXIT_OK ? EXIT_USAGE : status;
+            goto out;
+        }
+        dfs_run_end(d, s);
+        if (dfs_run_diverged(d)) {
+            diverged = true;
+            host_destroy(h);
+            break;
+        }
+        if (dfs_run_pruned(d)) {
+            pruned++;
+        } else {
+            /* Its decisions: the list --schedule replays. */
+            char *extra = NULL;
+            size_t elen = 0, nd;
+            const uint32_t *dec = dfs_decisions(d, &nd);
+            FILE *m = open_memstream(&extra, &elen);
+            fprintf(m, ",\"schedule\":%llu,\"preemptions\":%d,\"decisions\":[",
+                    (unsigned long long)schedules, dfs_run_preemptions(d));
+            for (size_t i = 0; i < nd; i++)
+                fprintf(m, "%s%u", i ? "," : "", dec[i]);
+            fputc(']', m);
+            fclose(m);
+            int expected = write_line(stdout, o->host.path, h, st, seed, o->strategy, 0, extra);
+            free(extra);
+            declared = declared || expected >= 0;
+            fflush(stdout);
+            schedules++;
+            if (nh == caph) {
+                caph = caph ? caph * 2 : 256;
+                hashes = mem_realloc(hashes, caph * sizeof *hashes);
+            }
+            hashes[nh++] = sched_trace_hash(s);
+            if (expected == 1) {
+                /* A lesson's failure, shown: the search has done its job. */
+                reached = true;
+                fail_preempt = dfs_run_preemptions(d);
+            }
+            if (st != EXIT_OK || expected == 1) {
+                fail_status = st;
+                fail_preempt = dfs_run_preemptions(d);
+                const char *msg = *sched_failure_message(s) ? sched_failure_message(s) : "";
+                const host_expect_t *ex;
+                size_t ne = host_expectations(h, &ex);
+                for (size_t i = 0; i < ne && !*msg; i++)
+                    if (!ex[i].ok)
+                        msg = ex[i].msg;
+                if (!*msg && host_races(h))
+                    msg = host_first_race(h);
+                snprintf(fail_msg, sizeof fail_msg, "%s", msg);
+                if (o->schedule_out) {
+                    snprintf(fail_file, sizeof fail_file, "%s", o->schedule_out);
+                } else {
+                    const char *base = strrchr(o->host.path, '/');
+                    base = base ? base + 1 : o->host.path;
+                    size_t bl = strlen(base);
+                    if (bl > 4 && strcmp(base + bl - 4, ".lua") == 0)
+                        bl -= 4;
+                    snprintf(fail_file, sizeof fail_file, "%.*s.dfs.schedule", (int)bl, base);
+                }
+                if (!outputs_write_schedule(fail_file, dec, nd))
+                    fail_file[0] = 0;
+                host_destroy(h);
+                break;
+            }
+        }
+        host_destroy(h);
+        if (tty && wall_now() - last >= 0.5) {
+            last = wall_now();
+            fprintf(err, "\r\033[Kexplore: dfs:%d: %llu schedules, %llu cut by sleep sets, %.1f runs/s",
+                    bound, (unsigned long long)schedules, (unsigned long long)pruned,
+                    (double)(schedules + pruned) / (last - t0));
+            fflush(err);
+            shown = true;
+        }
+        if (o->runs_given && schedules >= o->runs) {
+            limited = dfs_next(d);
+            break;
+        }
+        if (!dfs_next(d))
+            break;
+    }
+    if (shown)
+        fputs("\r\033[K", err);
+    double wall = wall_now() - t0;
+    uint64_t nd = distinct(hashes, nh);
+    if (diverged) {
+        fprintf(err, "explore: dfs:%d: a run of %s left the decisions of the schedule it replayed "
+                     "(after %llu schedules): the scenario is not deterministic under replay\n",
+                bound, o->host.path, (unsigned long long)schedules);
+        status = EXIT_PROGRAM;
+    } else if (reached) {
+        fprintf(err, "explore: dfs:%d: the expected failure happened in schedule %llu of %s "
+                     "(%d preemption%s; %llu runs cut by sleep sets)\n",
+                bound, (unsigned long long)schedules - 1, o->host.path, fail_preempt,
+                fail_preempt == 1 ? "" : "s", (unsigned long long)pruned);
+        if (fail_file[0]) {
+            fputs("  expected: ", err);
+            dfs_reproduce(err, o, seed, fail_file);
+            fputc('\n', err);
+        }
+        status = EXIT_OK;
+    } else if (fail_status != EXIT_OK) {
+        fprintf(err, "explore: dfs:%d: schedule %llu of %s failed (exit %d, %d preemption%s): %s\n",
+                bound, (unsigned long long)schedules - 1, o->host.path, fail_status, fail_preempt,
+                fail_preempt == 1 ? "" : "s", fail_msg);
+        fprintf(err, "  %llu schedules passed before it, %llu runs cut by sleep sets, %.1f runs/s\n",
+                (unsigned long long)schedules - 1, (unsigned long long)pruned,
+                wall > 0 ? (double)(schedules + pruned) / wall : 0.0);
+        if (fail_file[0]) {
+            fputs("  reproduce: ", err);
+            dfs_reproduce(err, o, seed, fail_file);
+            fputc('\n', err);
+        } else {
+            fprintf(err, "  (the schedule could not be written: %s)\n", strerror(errno));
+        }
+        status = EXIT_EXPECT;
+    } else if (limited) {
+        fprintf(err, "explore: dfs:%d: %llu schedules of %s passed; stopped by --runs before the "
+                     "search ended (%llu cut by sleep sets, %llu distinct, %.1f runs/s)\n",
+                bound, (unsigned long long)schedules, o->host.path, (unsigned long long)pruned,
+                (unsigned long long)nd, wall > 0 ? (double)(schedules + pruned) / wall : 0.0);
+    } else if (declared) {
+        fprintf(err, "explore: dfs:%d: the expected failure was not reached in all %llu schedules "
+                     "up to %d preemption%s of %s\n", bound, (unsigned long long)schedules, bound,
+                bound == 1 ? "" : "s", o->host.path);
+        status = EXIT_EXPECT;
+    } else {
+        fprintf(err, "explore: all %llu schedules up to %d preemption%s passed (%s, seed %llu; "
+                     "%llu runs cut by sleep sets, %llu distinct traces, %.1f runs/s)\n",
+                (unsigned long long)schedules, bound, bound == 1 ? "" : "s", o->host.path,
+                (unsigned long long)seed, (unsigned long long)pruned, (unsigned long long)nd,
+                wall > 0 ? (double)(schedules + pruned) / wall : 0.0);
+    }
+out:
+    fflush(err);
+    dup2(saved, 2);
+    fclose(err); /* closes saved */
+    fclose(devnull);
+    free(hashes);
+    dfs_free(d);
+    return status;
+}
+
 int explore_main(const runopts_t *o)
 {
     if (access(o->host.path, R_OK) != 0) {
@@ -468,7 +786,11 @@ int explore_main(const runopts_t *o)
         fprintf(stderr, "%s\n", bad);
         return EXIT_USAGE;
     }
-    explore_t e = {.o = o, .first_seed = o->host.seed_given ? o->host.seed : 1, .tty = isatty(2)};
+    if (o->host.policy == SCHED_DFS)
+        return explore_dfs(o);
+    explore_t e = {.o = o, .first_seed = o->host.seed_given ? o->host.seed : 1, .tty = isatty(2),
+                   .t0 = wall_now()};
+    e.last_progress = e.t0;
     for (uint64_t i = 0; i < o->runs; i++)
         e.count += i % o->shard_n == o->shard_i;
     e.idx = mem_calloc(e.count ? e.count : 1, sizeof *e.idx);
@@ -477,15 +799,27 @@ int explore_main(const runopts_t *o)
     for (uint64_t i = 0, k = 0; i < o->runs; i++)
         if (i % o->shard_n == o->shard_i)
             e.idx[k++] = i;
+    if (o->host.policy == SCHED_PCT && o->host.pct_steps <= 0) {
+        /* The first horizon: a calibration run of the first seed. */
+        host_options_t c = o->host;
+        c.seed = e.first_seed;
+        c.seed_given = true;
+        e.horizon = host_pct_calibrate(&c);
+    }
     signal(SIGPIPE, SIG_IGN); /* a worker gone is seen as its closed pipe */
     while (e.done < e.next || (e.next < e.count && !e.stopping)) {
         start_runs(&e);
         if (!collect_runs(&e))
             break;
         print_ready(&e);
-        if (e.tty)
-            fprintf(stderr, "\rexplore: %llu/%llu runs, %llu failed", (unsigned long long)e.done,
-                    (unsigned long long)e.count, (unsigned long long)e.failed);
+        if (e.tty && e.done < e.count && wall_now() - e.last_progress >= 0.5) {
+            e.last_progress = wall_now();
+            double wall = e.last_progress - e.t0;
+            fprintf(stderr, "\r\033[Kexplore: %llu/%llu runs, %llu failed, %.1f runs/s",
+                    (unsigned long long)e.done, (unsigned long long)e.count,
+                    (unsigned long long)e.failed, wall > 0 ? (double)e.done / wall : 0.0);
+            e.shown = true;
+        }
     }
     for (uint64_t j = 0; j < o->jobs; j++) {
         if (e.slots[j].pid) {
@@ -493,8 +827,8 @@ int explore_main(const runopts_t *o)
             reap_worker(&e.slots[j], &sig); /* no more runs: it exits */
         }
     }
-    if (e.tty)
-        fputc('\n', stderr);
+    if (e.shown)
+        fputs("\r\033[K", stderr);
     print_ready(&e);
     report(&e);
     write_reproducers(&e);

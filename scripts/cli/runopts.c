@@ -66,6 +66,15 @@ bool runopts_parse_strategy(const char *s, sched_policy_t *p, int *depth)
         *depth = 3;
         return true;
     }
+    if (strncmp(s, "dfs:", 4) == 0) {
+        /* explore only: its preemption bound in depth */
+        uint64_t k;
+        if (!runopts_parse_u64(s + 4, &k) || k > 1000)
+            return false;
+        *p = SCHED_DFS;
+        *depth = (int)k;
+        return true;
+    }
     return false;
 }
 
@@ -243,6 +252,14 @@ static bool set_size(runopts_t *o, const runopts_flag_t *f, const char *v)
     return true;
 }
 
+static bool set_runs(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    if (!set_u64(o, f, v))
+        return false;
+    o->runs_given = true;
+    return true;
+}
+
 static bool set_shard(runopts_t *o, const runopts_flag_t *f, const char *v)
 {
     (void)f;
@@ -266,11 +283,14 @@ static bool set_shard(runopts_t *o, const runopts_flag_t *f, const char *v)
 /* In --help order. A name may have a row per subcommand (--seed means the
  * first seed to explore); the first row that the subcommand takes counts. */
 static const runopts_flag_t flags[] = {
-    {"--runs", "N", EXPLORE, set_u64, AT(runs), 1, U64_MAX, "an integer of at least 1", "runs to make (default 100)"},
+    {"--runs", "N", EXPLORE, set_runs, AT(runs), 1, U64_MAX, "an integer of at least 1",
+     "runs to make (default 100; dfs: every schedule)"},
     {"--seed", "N", EXPLORE, set_seed, 0, 0, 0, "a non-negative integer",
      "the first seed (default 1); run i uses seed N+i"},
-    {"--strategy", "S", EXPLORE, set_strategy, 0, 0, 0, "fifo, random or pct:D (D from 1 to 64)",
-     "random (default), pct:D or fifo"},
+    {"--strategy", "S", EXPLORE, set_strategy, 0, 0, 0, "fifo, random, pct:D (D from 1 to 64) or dfs:K",
+     "random (default), pct:D, fifo, or dfs:K: every schedule with\nat most K preemptions (docs/strategies.md)"},
+    {"--no-sleep-sets", NULL, EXPLORE, set_switch, AT(no_sleep_sets), 0, 0, NULL,
+     "dfs: no sleep sets (every interleaving, to compare counts)"},
     {"--jobs", "N", EXPLORE, set_u64, AT(jobs), 1, 256, "from 1 to 256", "runs at once, on N worker processes (default 1)"},
     {"--shard", "I/N", EXPLORE, set_shard, 0, 0, 0, "I/N with I from 0 to N-1",
      "only the runs whose index is I modulo N (I from 0)"},
@@ -286,6 +306,8 @@ static const runopts_flag_t flags[] = {
      "stop at this simulated time (Go syntax: 250ms, 1.5s, 2m)"},
     {"--strategy", "S", RUN, set_strategy, 0, 0, 0, "fifo, random or pct:D (D from 1 to 64)",
      "scheduling policy: fifo (default), random, pct:D"},
+    {"--pct-steps", "N", ALL, set_i64, AT(host.pct_steps), 1, (double)INT64_MAX, "an integer of at least 1",
+     "PCT's horizon: decision points its change points are drawn\nover (default: learned, see the manual)"},
     {"--set", "NAME=VALUE", ALL, set_param, 0, 0, 0, "NAME=VALUE", "override a scenario parameter (repeatable)"},
     {"--log", "FILE", RUN, set_string, AT(outs.log_path), 0, 0, NULL, "the event trace as text, one event per line"},
     {"--trace", "FILE.json", RUN, set_string, AT(outs.trace_path), 0, 0, NULL, "Chrome trace-event JSON (open in Perfetto)"},
@@ -300,6 +322,8 @@ static const runopts_flag_t flags[] = {
      "Go's profiles in simulated time: DIR/goroutine.pb.gz,\nDIR/mutex.pb.gz, DIR/block.pb.gz (go tool pprof -top FILE)"},
     {"--schedule-out", "FILE", RUN, set_schedule_out, 0, 0, 0, NULL,
      "write the scheduling decisions taken (for replay)"},
+    {"--schedule-out", "FILE", EXPLORE, set_string, AT(schedule_out), 0, 0, NULL,
+     "dfs: where the first failing schedule goes (default:\nSCENARIO.dfs.schedule in the current folder)"},
     {"--schedule", "FILE", RUN, set_string, AT(schedule_in), 0, 0, NULL,
      "replay the decisions in FILE (written by --schedule-out)"},
     {"--quiet", NULL, RUN, set_switch, AT(host.quiet), 0, 0, NULL, "no program output, only the summary"},
@@ -482,6 +506,10 @@ static int check_combination(runopts_t *o)
         return runopts_fail(o, "--seed %llu with --runs %llu: the last run's seed would pass "
                                "18446744073709551615 (run i uses seed N+i)",
                             (unsigned long long)o->host.seed, (unsigned long long)o->runs);
+    if (o->host.policy == SCHED_DFS && o->cmd != RUNOPTS_EXPLORE)
+        return runopts_fail(o, "--strategy dfs:K is explore's (an exhaustive search over runs)");
+    if (o->host.policy == SCHED_DFS && (o->jobs > 1 || o->shard_n > 1))
+        return runopts_fail(o, "dfs:K runs in one process: no --jobs or --shard");
     return -1;
 }
 

@@ -52,6 +52,8 @@ typedef struct runopts {
     const char *schedule_out;  /* --schedule-out FILE */
     bool json;                 /* --json: the summary as JSON, alone on stdout */
     uint64_t runs;             /* explore --runs (default 100) */
+    bool runs_given;           /* --runs was given (dfs: else no limit) */
+    bool no_sleep_sets;        /* explore --no-sleep-sets (dfs) */
     uint64_t jobs;             /* explore --jobs (default 1) */
     uint64_t shard_i, shard_n; /* explore --shard I/N (default 0/1) */
     bool first;                /* explore --first */

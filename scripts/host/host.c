@@ -29,11 +29,13 @@
 #include "host_state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -267,6 +269,8 @@ static void create_sched(host_t *h)
     h->opt.seed = cfg.seed;
     cfg.policy = h->opt.policy;
     cfg.pct_depth = h->opt.pct_depth ? h->opt.pct_depth : 3;
+    if (h->opt.pct_steps > 0)
+        cfg.pct_steps = h->opt.pct_steps;
     cfg.stack_size = 256 * 1024; /* Lua's C calls nest deeper than plain C goroutines */
     cfg.record = h->opt.record;
     cfg.replay = h->opt.replay;
@@ -282,6 +286,7 @@ static void create_sched(host_t *h)
     cfg.max_steps_name = "--max-steps-per-instant";
     cfg.chooser = h->opt.chooser;
     cfg.chooser_ud = h->opt.chooser_ud;
+    cfg.dfs = h->opt.dfs;
     h->s = sched_create(&cfg);
     sched_set_frames_hook(h->s, lgo_frames_hook);
     sched_add_sink_kinds(h->s, check_violation_sink, h, (uint64_t)1 << EV_VIOLATION);
@@ -452,6 +457,10 @@ int host_run(host_t *h)
         fprintf(stderr, "%s:1: cannot resolve the scenario's folder\n", h->opt.path);
         return EXIT_USAGE;
     }
+    /* PCT's change points are drawn over the run's length: measured by a
+     * calibration run unless given. */
+    if (h->opt.policy == SCHED_PCT && h->opt.pct_steps <= 0)
+        h->opt.pct_steps = host_pct_calibrate(&h->opt);
     create_sched(h);
     int status = open_lua(h);
     if (status >= 0)
@@ -484,6 +493,47 @@ int host_run(host_t *h)
     if (h->expect_kind != HOST_EXPECT_NONE)
         status = judge_expected(h, status);
     return status;
+}
+
+int64_t host_pct_steps(const host_t *h)
+{
+    return h->opt.policy == SCHED_PCT ? h->opt.pct_steps : 0;
+}
+
+int64_t host_pct_calibrate(const host_options_t *opt)
+{
+    host_options_t o = *opt;
+    o.policy = SCHED_PCT;
+    o.pct_depth = 1; /* no change points: the initial priorities alone */
+    o.pct_steps = 1;
+    o.quiet = true;
+    o.record = false;
+    o.replay = NULL;
+    o.replay_len = 0;
+    o.race = false; /* the detector changes no decision */
+    FILE *devnull = fopen("/dev/null", "w");
+    o.out = devnull;
+    /* The calibration's own failures and warnings are not the run's. */
+    fflush(stdout);
+    fflush(stderr);
+    int saved = dup(2);
+    int dn = open("/dev/null", O_WRONLY);
+    if (dn >= 0) {
+        dup2(dn, 2);
+        close(dn);
+    }
+    host_t *c = host_create(&o);
+    host_run(c);
+    int64_t k = c->s ? (int64_t)sched_choice_points(c->s) : 1;
+    host_destroy(c);
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
+    if (devnull)
+        fclose(devnull);
+    return k < 1 ? 1 : k;
 }
 
 uint64_t host_races(const host_t *h)

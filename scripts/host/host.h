@@ -55,6 +55,8 @@ typedef struct host_options {
     bool seed_given;
     sched_policy_t policy;     /* --strategy */
     int pct_depth;
+    int64_t pct_steps;         /* --pct-steps: PCT's horizon in decision points;
+                                  0: learned by a calibration run (host_pct_calibrate) */
     simtime_t until;           /* --until; 0: the scenario's duration */
     bool quiet;                /* --quiet: no program output, summary only */
     host_param_override_t *sets; /* --set name=value */
@@ -74,6 +76,7 @@ typedef struct host_options {
                                   happen is no failure of the run */
     sched_chooser_t chooser;   /* decides instead of the policy (shrink), NULL: none */
     void *chooser_ud;
+    struct dfs *dfs;           /* SCHED_DFS: the exhaustive search (core/dfs.h); borrowed */
 } host_options_t;
 
 /* The failure a scenario declares it exists to show (scenario{
@@ -111,6 +114,11 @@ void host_destroy(host_t *h);
  * EXIT_USAGE. */
 int host_run(host_t *h);
 
+/* PCT's horizon for a run of opt: the decision points of a calibration run
+ * (the same scenario, seed and options under PCT without change points),
+ * made silently (no output, stderr muted). At least 1. */
+int64_t host_pct_calibrate(const host_options_t *opt);
+
 /* Only read the scenario header (for `chansim list`): the values of
  * scenario{ name=..., description=... } or NULL. Returns false and fills
  * err on a load error. The strings are owned by the caller (free). */
@@ -134,6 +142,9 @@ const char *host_scenario_name(const host_t *h);
 sched_result_t host_result(const host_t *h);
 size_t host_expectations(const host_t *h, const host_expect_t **list);
 uint64_t host_leaked(const host_t *h);
+/* PCT's horizon the run used (--pct-steps or calibrated); 0 under other
+ * policies. */
+int64_t host_pct_steps(const host_t *h);
 /* Data races reported (--race), and the first one in one line ("" if none). */
 uint64_t host_races(const host_t *h);
 const char *host_first_race(const host_t *h);

@@ -362,7 +362,7 @@ static void flag_written(degradable_service_t *s, race_var_t *v)
     if (s->cfg.seed_variant) {
         shared_write(v);
     } else {
-        sched_point();
+        sched_point_named(v->name);
         race_atomic(v, RACE_STORE);
     }
 }
@@ -373,7 +373,7 @@ static void flag_read(degradable_service_t *s, race_var_t *v)
     if (s->cfg.seed_variant) {
         shared_read(v);
     } else {
-        sched_point();
+        sched_point_named(v->name);
         race_atomic(v, RACE_LOAD);
     }
 }

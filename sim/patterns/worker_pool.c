@@ -41,7 +41,7 @@ enum {
 /* One of the seed's atomic operations on v (see the struct). */
 static void atomic_op(race_var_t *v, race_atomic_op_t op)
 {
-    sched_point();
+    sched_point_named(v->name);
     race_atomic(v, op);
 }
 
