@@ -19,6 +19,8 @@ struct explain {
     size_t head, len;
     gname_t *gs;
     size_t ng, capg;
+    size_t *gidx;   /* the goroutines by id (gfind) */
+    size_t capidx;
     sched_t *s;
     uint64_t events; /* events seen so far */
 };
@@ -36,23 +38,43 @@ void explain_free(explain_t *x)
         return;
     free(x->steps);
     free(x->gs);
+    free(x->gidx);
     free(x);
+}
+
+/* x->gidx: open addressing over x->gs by id (index + 1; 0 empty). */
+static size_t gslot(const explain_t *x, uint64_t id)
+{
+    size_t mask = x->capidx - 1, j = (size_t)(id * 0x9e3779b97f4a7c15ull >> 17) & mask;
+    while (x->gidx[j] && x->gs[x->gidx[j] - 1].id != id)
+        j = (j + 1) & mask;
+    return j;
 }
 
 static gname_t *gfind(explain_t *x, uint64_t id, bool add)
 {
-    for (size_t i = x->ng; i-- > 0;)
-        if (x->gs[i].id == id)
-            return &x->gs[i];
+    if (x->capidx) {
+        size_t j = gslot(x, id);
+        if (x->gidx[j])
+            return &x->gs[x->gidx[j] - 1];
+    }
     if (!add)
         return NULL;
     if (x->ng == x->capg) {
         x->capg = x->capg ? x->capg * 2 : 64;
         x->gs = mem_realloc(x->gs, x->capg * sizeof *x->gs);
     }
+    if ((x->ng + 1) * 2 > x->capidx) {
+        free(x->gidx);
+        x->capidx = x->capidx ? x->capidx * 2 : 128;
+        x->gidx = mem_calloc(x->capidx, sizeof *x->gidx);
+        for (size_t i = 0; i < x->ng; i++)
+            x->gidx[gslot(x, x->gs[i].id)] = i + 1;
+    }
     gname_t *g = &x->gs[x->ng++];
     memset(g, 0, sizeof *g);
     g->id = id;
+    x->gidx[gslot(x, id)] = x->ng;
     return g;
 }
 
@@ -213,18 +235,46 @@ static const char *kind_word(trace_obj_kind_t k)
     }
 }
 
+/* The steps' objects, sorted by id, each with its step's index: objects
+ * are named by one pass over the live objects (a search each), not a
+ * pass over every kept step per object. */
+typedef struct obj_ref {
+    uint64_t obj;
+    size_t step;
+} obj_ref_t;
+
+typedef struct namer {
+    explain_t *x;
+    obj_ref_t *refs;
+    size_t n;
+} namer_t;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const obj_ref_t *p = a, *q = b;
+    if (p->obj != q->obj)
+        return p->obj < q->obj ? -1 : 1;
+    return p->step < q->step ? -1 : p->step > q->step;
+}
+
 static void name_object(void *ud, obj_t *o)
 {
-    explain_t *x = ud;
-    for (size_t i = 0; i < x->len; i++) {
-        explain_step_t *st = &x->steps[(x->head + i) % EXPLAIN_KEEP];
-        if (st->obj == o->id && !st->var[0]) {
-            if (o->name)
-                snprintf(st->var, sizeof st->var, "%s", o->name);
-            else
-                snprintf(st->var, sizeof st->var, "%s#%llu", kind_word(o->kind),
-                         (unsigned long long)o->id);
-        }
+    namer_t *nm = ud;
+    size_t lo = 0, hi = nm->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (nm->refs[mid].obj < o->id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < nm->n && nm->refs[k].obj == o->id; k++) {
+        explain_step_t *st = &nm->x->steps[nm->refs[k].step];
+        if (o->name)
+            snprintf(st->var, sizeof st->var, "%s", o->name);
+        else
+            snprintf(st->var, sizeof st->var, "%s#%llu", kind_word(o->kind),
+                     (unsigned long long)o->id);
     }
 }
 
@@ -232,8 +282,18 @@ void explain_detach(explain_t *x, host_t *h)
 {
     shared_set_observer(NULL, NULL);
     sched_t *s = host_sched(h);
-    if (s)
-        sched_each_object(s, name_object, x);
+    if (s && x->len) {
+        namer_t nm = {.x = x, .refs = mem_calloc(x->len, sizeof(obj_ref_t))};
+        for (size_t i = 0; i < x->len; i++) {
+            size_t at = (x->head + i) % EXPLAIN_KEEP;
+            if (x->steps[at].obj && !x->steps[at].var[0])
+                nm.refs[nm.n++] = (obj_ref_t){x->steps[at].obj, at};
+        }
+        qsort(nm.refs, nm.n, sizeof *nm.refs, ref_cmp);
+        if (nm.n)
+            sched_each_object(s, name_object, &nm);
+        free(nm.refs);
+    }
     for (size_t i = 0; i < x->len; i++) {
         explain_step_t *st = &x->steps[(x->head + i) % EXPLAIN_KEEP];
         if (st->obj && !st->var[0])
