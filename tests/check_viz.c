@@ -139,6 +139,42 @@ START_TEST(blocked_goroutine_color)
 }
 END_TEST
 
+/* ---- time you can watch: a published expiry -------------------------------- */
+
+static void lease_main(void *arg)
+{
+    (void)arg;
+    go_sleep(SIM_SEC);
+    entity_t *e = entity_new("lease", "lease-1", NULL);
+    entity_set_state(e, "alive");
+    entity_set(e, "ttl", 10);
+    entity_set(e, "deadline_ns", sched_now() + 10 * SIM_SEC); /* expires at 11 s */
+    go_sleep(100 * SIM_SEC);
+}
+
+START_TEST(expiry_counts_down)
+{
+    fixture_t f = start(lease_main, NULL, 2 * SIM_SEC, NULL);
+    ck_assert(viz_render(f.v, 2 * SIM_SEC));
+    viz_box_t whole;
+    ck_assert(viz_find(f.v, "entity", "lease-1", &whole, NULL));
+    /* 9 of 10 s left: the bar along the card's bottom is nearly full. */
+    int y = whole.y + whole.h - 4;
+    ck_assert_color(f.v, whole.x + whole.w * 8 / 10, y, VIZ_C_TIMER);
+    /* 3 of 10 s left at 8 s: it has emptied from the right. */
+    advance(&f, 8 * SIM_SEC);
+    ck_assert(viz_render(f.v, 8 * SIM_SEC));
+    ck_assert(viz_find(f.v, "entity", "lease-1", &whole, NULL));
+    ck_assert_color(f.v, whole.x + whole.w * 8 / 10, y, VIZ_PANEL);
+    ck_assert_color(f.v, whole.x + whole.w * 2 / 10, y, VIZ_C_TIMER);
+    /* Past it, no bar. */
+    advance(&f, 12 * SIM_SEC);
+    ck_assert(viz_render(f.v, 12 * SIM_SEC));
+    ck_assert_color(f.v, whole.x + whole.w * 2 / 10, y, VIZ_PANEL);
+    finish(&f);
+}
+END_TEST
+
 /* ---- who waits on what, and for how long -------------------------------------- */
 
 /* Pixels of colour want within r pixels of (x, y). */
@@ -722,6 +758,7 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, wait_arrow_and_countdown);
     tcase_add_test(draw, deadlock_cycle_in_red);
     tcase_add_test(draw, flow_left_to_right);
+    tcase_add_test(draw, expiry_counts_down);
     suite_add_tcase(s, draw);
     TCase *rec = tcase_create("recording");
     tcase_set_timeout(rec, 240);

@@ -218,12 +218,14 @@ static void draw_goroutine(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t
 
 /* An entity drawn as a token (a pool's worker): coloured by its goroutine
  * when it has one, else by its state word. */
-static void draw_child(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
+static void draw_child(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                        const viz_frame_t *f, const viz_item_t *it)
 {
     const viz_sent_t *e = viz_snap_entity(sn, it->id);
     if (!e)
         return;
+    simtime_t xfrom, xuntil;
+    bool expiring = viz_entity_expiry(e, tr, f->p, &xfrom, &xuntil);
     const viz_sg_t *gs = e->g ? viz_snap_g(sn, e->g) : NULL;
     uint32_t col = gs ? viz_gstate_color(gs->st) : viz_state_color(e->state);
     int shape = gs ? viz_gstate_shape(gs->st) : VIZ_SHAPE_HEX;
@@ -235,15 +237,26 @@ static void draw_child(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn
         viz_gfx_fill_rect(g, r.x, r.y, r.w, r.h, bg);
         viz_gfx_rect(g, r.x, r.y, r.w, r.h, 1, VIZ_BORDER);
         char line[160];
-        snprintf(line, sizeof line, "%s %s", e->kind, e->state);
+        int n = snprintf(line, sizeof line, "%s %s", e->kind, e->state);
+        if (expiring) {
+            char d[40];
+            viz_format_left(xuntil - f->p, d, sizeof d);
+            snprintf(line + n, sizeof line - (size_t)n, " %s", d);
+        }
         viz_gfx_text_fit(g, VIZ_FONT_SMALL, viz_gfx_ink_on(bg), r.x + viz_px(L, 4),
                          r.y + (r.h - viz_gfx_line_height(g, VIZ_FONT_SMALL)) / 2, r.w - viz_px(L, 8), line);
+        if (expiring)
+            viz_draw_countdown(g, L, r, xfrom, xuntil, f->p, VIZ_C_TIMER);
         if (viz_selected(f, it))
             viz_gfx_rect(g, r.x - 2, r.y - 2, r.w + 4, r.h + 4, 2, VIZ_SELECT);
         return;
     }
     if (it->compact) {
         viz_gfx_shape(g, (viz_shape_t)shape, r.x + r.w / 2, r.y + r.h / 2, r.w, col, VIZ_INK);
+        if (expiring) {
+            SDL_Rect under = {r.x, r.y + r.h, r.w, viz_px(L, 5) + 2};
+            viz_draw_countdown(g, L, under, xfrom, xuntil, f->p, VIZ_C_TIMER);
+        }
         if (viz_selected(f, it))
             viz_gfx_rect(g, r.x - 2, r.y - 2, r.w + 4, r.h + 4, 2, VIZ_SELECT);
         return;
@@ -263,12 +276,20 @@ static void draw_child(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn
     int l1 = viz_gfx_line_height(g, VIZ_FONT_BOLD), l2 = viz_gfx_line_height(g, VIZ_FONT_SMALL);
     int ty = r.y + (r.h - l1 - l2) / 2;
     viz_gfx_text_fit(g, VIZ_FONT_BOLD, ink, tx, ty, tw, name);
-    char line[96];
+    char line[160];
+    int n;
     if (gs)
-        snprintf(line, sizeof line, "%s \xc2\xb7 %s", e->state, gs->tag);
+        n = snprintf(line, sizeof line, "%s \xc2\xb7 %s", e->state, gs->tag);
     else
-        snprintf(line, sizeof line, "%s", e->state);
+        n = snprintf(line, sizeof line, "%s", e->state);
+    if (expiring) {
+        char d[40];
+        viz_format_left(xuntil - f->p, d, sizeof d);
+        snprintf(line + n, sizeof line - (size_t)n, " \xc2\xb7 %s", d);
+    }
     viz_gfx_text_fit(g, VIZ_FONT_SMALL, ink, tx, ty + l1, tw, line);
+    if (expiring)
+        viz_draw_countdown(g, L, r, xfrom, xuntil, f->p, VIZ_C_TIMER);
     if (viz_selected(f, it))
         viz_gfx_rect(g, r.x - 4, r.y - 4, r.w + 8, r.h + 8, 3, VIZ_SELECT);
 }
@@ -639,10 +660,21 @@ static void draw_entity(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *s
         }
         return;
     }
+    simtime_t xfrom, xuntil;
+    bool expiring = viz_entity_expiry(e, tr, f->p, &xfrom, &xuntil);
     if (e->state[0]) {
         viz_badge(g, VIZ_FONT_BOLD, x, y, w, e->state, viz_entity_state_color(e));
+        if (expiring) {
+            /* What it counts down to: the time left beside its state. */
+            char d[40];
+            viz_format_left(xuntil - f->p, d, sizeof d);
+            int bw = viz_gfx_text_width(g, VIZ_FONT_BOLD, e->state) + viz_px(L, 20);
+            viz_gfx_text_fit(g, VIZ_FONT_BOLD, VIZ_INK, x + bw, y + 1, w - bw, d);
+        }
         y += viz_gfx_line_height(g, VIZ_FONT_BOLD) + viz_px(L, 6);
     }
+    if (expiring)
+        viz_draw_countdown(g, L, r, xfrom, xuntil, f->p, VIZ_C_TIMER);
     if (it->compact && e->g) {
         /* In the flow: what its goroutine does (or that it has exited). */
         int sz = viz_px(L, 16);
@@ -897,7 +929,7 @@ void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const v
         case VIZ_ITEM_QUEUE: draw_queue(g, L, sn, f, it); break;
         case VIZ_ITEM_NODE: viz_draw_node(g, L, sn, f, it); break;
         case VIZ_ITEM_PANEL: draw_panel(g, L, sn, tr, f, it); break;
-        case VIZ_ITEM_CHILD: draw_child(g, L, sn, f, it); break;
+        case VIZ_ITEM_CHILD: draw_child(g, L, sn, tr, f, it); break;
         case VIZ_ITEM_ENTITY: draw_entity(g, L, sn, tr, f, it); break;
         case VIZ_ITEM_GROUP: draw_group(g, L, sn, it); break;
         case VIZ_ITEM_MORE: {

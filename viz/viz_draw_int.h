@@ -61,6 +61,12 @@ void viz_format_left(simtime_t left, char *buf, size_t size);
 /* A bar along r's bottom edge that empties from `from` to `until`. */
 void viz_draw_countdown(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, simtime_t from, simtime_t until,
                         simtime_t p, uint32_t fill);
+/* An entity's published expiry (docs/view.md): a field "deadline_ns",
+ * "expires_at" or "..._until" holding a simulated time still ahead of now
+ * (a breaker's open_until is its dial's). *from is when that value was
+ * set (from the field's history), or the expiry minus a "ttl" field in
+ * seconds, or now. */
+bool viz_entity_expiry(const viz_sent_t *e, const viz_track_t *tr, simtime_t now, simtime_t *from, simtime_t *until);
 /* Header, side panel, timeline and overlays (viz_chrome.c). */
 void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                      const viz_frame_t *f);

@@ -256,3 +256,40 @@ void viz_draw_countdown(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, simtime
     viz_gfx_fill_rect(g, r.x + 1, y, (int)lround((r.w - 2) * left), h, fill);
     viz_gfx_line(g, (float)r.x + 1, (float)y - 0.5f, (float)(r.x + r.w - 1), (float)y - 0.5f, 1, VIZ_INK);
 }
+
+bool viz_entity_expiry(const viz_sent_t *e, const viz_track_t *tr, simtime_t now, simtime_t *from, simtime_t *until)
+{
+    if (strcmp(e->kind, "breaker") == 0 || strcmp(e->kind, "circuit_breaker") == 0)
+        return false;
+    for (int i = 0; i < e->nfields; i++) {
+        const char *n = e->fname[i];
+        size_t len = strlen(n);
+        bool is = strcmp(n, "deadline_ns") == 0 || strcmp(n, "expires_at") == 0 ||
+                  (len > 6 && strcmp(n + len - 6, "_until") == 0);
+        if (!is || e->fval[i] <= now)
+            continue;
+        *until = e->fval[i];
+        *from = now;
+        const viz_series_t *s = tr ? viz_track_series(tr, e->id, n) : NULL;
+        bool found = false;
+        if (s) {
+            /* The earliest of the latest run of points equal to the value. */
+            for (int k = 0; k < s->n; k++) {
+                int j = (s->pos - 1 - k + 2 * VIZ_SERIES) % VIZ_SERIES;
+                if (s->t[j] > now)
+                    continue;
+                if (s->v[j] != *until)
+                    break;
+                *from = s->t[j];
+                found = true;
+            }
+        }
+        if (!found) {
+            int64_t ttl = viz_sent_get(e, "ttl", 0);
+            if (ttl > 0 && *until - ttl * 1000000000LL <= now)
+                *from = *until - ttl * 1000000000LL;
+        }
+        return true;
+    }
+    return false;
+}

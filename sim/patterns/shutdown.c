@@ -231,6 +231,7 @@ void shutdown_shutdown(shutdown_t *gs)
     chan_close(gs->shutdown_ch);
     gs->started = sched_now();
     entity_set_state(gs->entity, "shutting down");
+    entity_set(gs->entity, "deadline_ns", gs->started + gs->timeout); /* the view counts down to it */
 
     gs_logf(gs, "Starting graceful shutdown...");
 
@@ -259,10 +260,12 @@ void shutdown_shutdown(shutdown_t *gs)
     if (chan_select(cases, 2, false) == 0) {
         gs_logf(gs, "Graceful shutdown completed successfully");
         entity_set_state(gs->entity, "completed");
+        entity_set(gs->entity, "deadline_ns", 0);
     } else {
         gs_logf(gs, "Graceful shutdown timed out");
         gs->timed_out = true;
         entity_set_state(gs->entity, "timed out");
+        entity_set(gs->entity, "deadline_ns", 0);
     }
     ctx_cancel(ctx); // defer cancel()
     gs->finished = sched_now();
