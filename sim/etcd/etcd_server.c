@@ -856,9 +856,7 @@ static void peer_send(member_t *mb, int to, pm_kind_t kind, uint64_t term, bool 
     pm->kind = kind;
     pm->from = mb->idx;
     pm->term = term;
-    pm->rev = kv_revision(srv->kv) > mb->known_rev ? mb->known_rev : kv_revision(srv->kv);
-    if (mb->role == LEADER)
-        pm->rev = kv_revision(srv->kv);
+    pm->rev = mb->role == LEADER ? kv_revision(srv->kv) : mb->known_rev;
     pm->seq = mb->seq;
     pm->granted = granted;
     net_send(mb->node, srv->members[to].node, PEER_PORT, pm, 32, free);
@@ -894,6 +892,8 @@ static void step_down(member_t *mb, uint64_t term, int leader)
 {
     etcd_server_t *srv = mb->srv;
     bool led = mb->role == LEADER;
+    if (led)
+        mb->known_rev = kv_revision(srv->kv); /* it has what it committed */
     if (term > mb->term) {
         mb->term = term;
         mb->voted_for = -1;
@@ -976,7 +976,6 @@ static void peer_recv(member_t *mb, const peer_msg_t *pm)
 {
     etcd_server_t *srv = mb->srv;
     simtime_t now = sched_now();
-    bool is_vote = pm->kind == PM_VOTE || pm->kind == PM_PREVOTE;
     if (pm->kind != PM_PREVOTE && pm->kind != PM_PREVOTE_RESP && pm->term > mb->term) {
         if (pm->kind == PM_VOTE && in_lease(mb))
             return; /* a leader is alive: not disrupted */
@@ -1023,7 +1022,6 @@ static void peer_recv(member_t *mb, const peer_msg_t *pm)
                 mb->heard_at = now; /* granting resets its own timer */
             }
         }
-        (void)is_vote;
         peer_send(mb, pm->from, pm->kind == PM_VOTE ? PM_VOTE_RESP : PM_PREVOTE_RESP,
                   pm->kind == PM_VOTE ? mb->term : pm->term, grant);
         break;
@@ -1093,12 +1091,15 @@ static void raft_loop(void *arg)
 }
 
 /* The leader's round for one request: a heartbeat, and a majority's
- * answers to it (or to a later one). False if it stopped leading first. */
-static bool quorum_round(member_t *mb)
+ * answers to it (or to a later one). False if it stopped leading first.
+ * *round (if not NULL) is the heartbeat's number. */
+static bool quorum_round_n(member_t *mb, uint64_t *round)
 {
     etcd_server_t *srv = mb->srv;
     uint64_t term = mb->term;
     uint64_t seq = ++mb->seq;
+    if (round)
+        *round = seq;
     broadcast(mb, PM_HEARTBEAT, mb->term);
     for (;;) {
         if (mb->role != LEADER || mb->term != term)
@@ -1111,6 +1112,20 @@ static bool quorum_round(member_t *mb)
             return true;
         chan_recv(mb->acks, NULL); /* closed at the next ack or step-down */
     }
+}
+
+static bool quorum_round(member_t *mb) { return quorum_round_n(mb, NULL); }
+
+/* The members that answered round have the entry the request wrote: they
+ * have heard of its revision (what a vote compares). */
+static void committed(member_t *mb, uint64_t round)
+{
+    etcd_server_t *srv = mb->srv;
+    int64_t rev = kv_revision(srv->kv);
+    mb->known_rev = rev;
+    for (size_t i = 0; i < srv->nmembers; i++)
+        if ((int)i != mb->idx && mb->acked_seq[i] >= round && srv->members[i].known_rev < rev)
+            srv->members[i].known_rev = rev;
 }
 
 static bool leader_quorum(etcd_server_t *srv)
@@ -1135,11 +1150,15 @@ static void member_serve(void *arg)
         const etcd_req_t *q = m->payload;
         bool watch = q->kind == RQ_WATCH_CREATE || q->kind == RQ_WATCH_ACK || q->kind == RQ_WATCH_CANCEL;
         if (mb->role == LEADER) {
-            if ((watch || quorum_round(mb)) && mb->role == LEADER) {
+            uint64_t round = 0;
+            if ((watch || quorum_round_n(mb, &round)) && mb->role == LEADER) {
                 if (srv->cfg.service_time > 0)
                     go_sleep(srv->cfg.service_time);
-                if (mb->role == LEADER)
+                if (mb->role == LEADER) {
                     handle(srv, m);
+                    if (!watch)
+                        committed(mb, round);
+                }
             }
         } else if (q->origin) {
             /* forwarded to a member that no longer leads: lost */
