@@ -10,7 +10,7 @@ native=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 core="$src/core"
-files="coro.c rand.c trace.c invariant.c mem.c sched.c sched_state.c sched_fail.c ggroup.c timer.c chan.c goerr.c duration.c cpu.c entity.c race.c"
+files="coro.c rand.c trace.c invariant.c mem.c sched.c sched_state.c sched_fail.c ggroup.c timer.c chan.c goerr.c duration.c cpu.c entity.c race.c dfs.c sync.c"
 want=$("$native" | grep "trace hash")
 echo "native build:  $want"
 fail=0
