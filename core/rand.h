@@ -21,6 +21,7 @@ typedef enum rand_stream {
     RAND_SCHED, /* scheduling decisions */
     RAND_WORLD, /* workload, latencies, faults */
     RAND_USER,  /* the program's own draws (math.random) */
+    RAND_SLACK, /* timer slack (sched_config.slack) */
     RAND_STREAM_COUNT
 } rand_stream_t;
 

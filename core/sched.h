@@ -108,6 +108,26 @@ const char *sched_result_string(sched_result_t r);
  * at the run queue (sched_runq_gid and the two after it). */
 typedef uint32_t (*sched_chooser_t)(void *ud, sched_t *s, sched_choice_t kind, uint32_t n);
 
+/* Timer slack: how late each timer fires after its due time, as real
+ * sleeps overshoot (Linux's timer slack, Go's timer granularity). Off by
+ * default: a timer fires at exactly its time. */
+typedef enum slack_kind {
+    SLACK_OFF,
+    SLACK_CONSTANT, /* always a */
+    SLACK_UNIFORM,  /* uniform in [a, b] */
+    SLACK_EXP,      /* exponential with mean a */
+} slack_kind_t;
+
+typedef struct timer_slack {
+    slack_kind_t kind;
+    simtime_t a, b;
+} timer_slack_t;
+
+/* Parse "off", "D" (constant), "uniform:D1,D2", "exp:D" or "linux" (uniform
+ * 1us to 60us: Linux's default 50us slack and Go's timer granularity), D in
+ * Go's duration syntax. False with a message in err on a bad spec. */
+bool timer_slack_parse(const char *spec, timer_slack_t *out, char *err, size_t errsize);
+
 typedef struct sched_config {
     uint64_t seed;              /* seeds every random stream */
     sched_policy_t policy;      /* where decisions come from */
@@ -121,6 +141,7 @@ typedef struct sched_config {
     simtime_t until;            /* stop at this simulated time; 0: no limit */
     bool sync_points;           /* every synchronising operation is a decision (sched_point) */
     bool race;                  /* run the race detector (race.h) */
+    timer_slack_t slack;        /* timers fire late by a drawn amount (off: exactly) */
     uint64_t max_steps_per_instant; /* goroutine steps allowed while the clock stays at one
                                        instant before the run stops as a livelock (a fatal
                                        error naming the goroutines that ran); 0: no bound */
@@ -418,6 +439,10 @@ void sched_set_clock_hook(sched_t *s, void (*fn)(void *ud, simtime_t from, simti
 /* Reseed every random stream (a scenario's header may set its seed before
  * anything has been drawn). */
 void sched_reseed(sched_t *s, uint64_t seed);
+/* Set the timer slack model (before the timers it should affect are set). */
+void sched_set_timer_slack(sched_t *s, timer_slack_t slack);
+/* A draw of the slack model (0 when off), from its own random stream. */
+simtime_t sched_timer_slack(sched_t *s);
 simtime_t sched_until(const sched_t *s);
 bool sched_main_exited(const sched_t *s);
 

@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "duration.h"
+
 static const char *const reason_text[WAIT_REASON_COUNT] = {
     [WAIT_NONE] = "",
     [WAIT_CHAN_RECV] = "chan receive",
@@ -361,3 +363,95 @@ void sched_each_object(sched_t *s, void (*fn)(void *ud, obj_t *o), void *ud)
         fn(ud, o);
 }
 
+
+void sched_set_timer_slack(sched_t *s, timer_slack_t slack)
+{
+    s->cfg.slack = slack;
+}
+
+/* ln(x) for x > 0 in plain arithmetic (no libm in core, and the same bits
+ * on every platform): x = m * 2^e with m in [1, 2), ln m by atanh's series. */
+static double plain_log(double x)
+{
+    int e = 0;
+    while (x >= 2.0) {
+        x /= 2.0;
+        e++;
+    }
+    while (x < 1.0) {
+        x *= 2.0;
+        e--;
+    }
+    double z = (x - 1.0) / (x + 1.0), z2 = z * z, term = z, sum = 0.0;
+    for (int k = 1; k < 60; k += 2) {
+        sum += term / k;
+        term *= z2;
+    }
+    return 2.0 * sum + e * 0.69314718055994530942;
+}
+
+simtime_t sched_timer_slack(sched_t *s)
+{
+    const timer_slack_t *k = &s->cfg.slack;
+    rand_t *r = &s->rng[RAND_SLACK];
+    switch (k->kind) {
+    case SLACK_CONSTANT:
+        return k->a;
+    case SLACK_UNIFORM:
+        return rand_range(r, k->a, k->b);
+    case SLACK_EXP: {
+        double u = rand_double(r); /* [0, 1) */
+        double v = -(double)k->a * plain_log(1.0 - u);
+        return v > 1e18 ? (simtime_t)1e18 : (simtime_t)(v + 0.5);
+    }
+    default:
+        return 0;
+    }
+}
+
+bool timer_slack_parse(const char *spec, timer_slack_t *out, char *err, size_t errsize)
+{
+    timer_slack_t k = {SLACK_OFF, 0, 0};
+    char e[256];
+    if (strcmp(spec, "off") == 0) {
+        *out = k;
+        return true;
+    }
+    if (strcmp(spec, "linux") == 0) {
+        k.kind = SLACK_UNIFORM;
+        k.a = 1 * SIM_US;
+        k.b = 60 * SIM_US;
+        *out = k;
+        return true;
+    }
+    if (strncmp(spec, "uniform:", 8) == 0) {
+        char lo[64];
+        const char *comma = strchr(spec + 8, ',');
+        if (!comma || (size_t)(comma - spec - 8) >= sizeof lo) {
+            snprintf(err, errsize, "timer slack \"%s\": want uniform:MIN,MAX", spec);
+            return false;
+        }
+        snprintf(lo, sizeof lo, "%.*s", (int)(comma - spec - 8), spec + 8);
+        if (!dur_parse(lo, &k.a, e, sizeof e) || !dur_parse(comma + 1, &k.b, e, sizeof e) ||
+            k.a < 0 || k.b < k.a) {
+            snprintf(err, errsize, "timer slack \"%s\": want uniform:MIN,MAX with 0 <= MIN <= MAX", spec);
+            return false;
+        }
+        k.kind = SLACK_UNIFORM;
+    } else if (strncmp(spec, "exp:", 4) == 0) {
+        if (!dur_parse(spec + 4, &k.a, e, sizeof e) || k.a <= 0) {
+            snprintf(err, errsize, "timer slack \"%s\": want exp:MEAN with a positive mean", spec);
+            return false;
+        }
+        k.kind = SLACK_EXP;
+    } else {
+        if (!dur_parse(spec, &k.a, e, sizeof e) || k.a < 0) {
+            snprintf(err, errsize, "timer slack \"%s\": want off, a duration, uniform:MIN,MAX, "
+                                   "exp:MEAN or linux", spec);
+            return false;
+        }
+        k.kind = k.a ? SLACK_CONSTANT : SLACK_OFF;
+    }
+    *out = k;
+    return true;
+}

@@ -287,11 +287,20 @@ static simtime_t deadline_after(simtime_t d)
     return now + d;
 }
 
+/* A sleep's, a timer's or a ticker's first fire time: late by the run's
+ * timer slack, if any (a real sleep always overshoots). */
+static simtime_t deadline_late(simtime_t d)
+{
+    simtime_t when = deadline_after(d);
+    simtime_t late = d > 0 ? sched_timer_slack(sched_current()) : 0;
+    return late > SIMTIME_MAX - when ? SIMTIME_MAX : when + late;
+}
+
 void go_sleep(simtime_t d)
 {
     if (d <= 0)
         return;
-    go_sleep_until(deadline_after(d));
+    go_sleep_until(deadline_late(d));
 }
 
 /* ---- Timer, Ticker, AfterFunc ------------------------------------------ */
@@ -351,7 +360,7 @@ static sim_timer_t *timer_alloc(simtime_t d, simtime_t period, bool with_chan)
         t->c = chan_make(sizeof(int64_t), 1);
         chan_mark_timer(t->c);
     }
-    simtime_t when = deadline_after(d);
+    simtime_t when = deadline_late(d);
     timerq_add(sched_timerq(sched_current()), &t->e, when);
     chan_set_due(t->c, when);
     sched_emit(EV_TIMER_SET, t->hdr.id, when, period, NULL);
@@ -394,7 +403,7 @@ bool timer_reset(sim_timer_t *t, simtime_t d)
     bool active = timerq_remove(q, &t->e);
     if (t->c && chan_drain(t->c))
         active = true; /* as in Stop */
-    simtime_t when = deadline_after(d);
+    simtime_t when = deadline_late(d);
     timerq_add(q, &t->e, when);
     chan_set_due(t->c, when);
     sched_emit(EV_TIMER_SET, t->hdr.id, when, t->period, NULL);

@@ -123,6 +123,8 @@ static void write_reproduce(FILE *out, host_t *h, const host_options_t *opt, int
         fputs(" --race", out);
     if (opt->preempt)
         fprintf(out, " --preempt %d", opt->preempt);
+    if (opt->slack_spec)
+        fprintf(out, " --timer-slack %s", opt->slack_spec);
 }
 
 static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int status,

@@ -281,6 +281,7 @@ static void create_sched(host_t *h)
      * replay does too, since what it replays was recorded so. */
     cfg.sync_points = cfg.policy != SCHED_FIFO;
     cfg.race = h->opt.race;
+    cfg.slack = h->opt.slack;
     cfg.max_steps_per_instant = h->opt.max_steps_per_instant ? h->opt.max_steps_per_instant
                                                              : HOST_DEFAULT_MAX_STEPS_PER_INSTANT;
     cfg.max_steps_name = "--max-steps-per-instant";

@@ -70,6 +70,8 @@ typedef struct host_options {
     size_t replay_len;
     FILE *out;                 /* program output and summary (stdout) */
     bool race;                 /* --race: the race detector (core/race.h) */
+    const char *slack_spec;    /* --timer-slack SPEC (borrowed), or NULL */
+    timer_slack_t slack;       /* its model */
     int preempt;               /* --preempt N: a decision point every N Lua instructions
                                   (Go's asynchronous preemption; 0: none) */
     bool expect_optional;      /* explore: a scenario's expected failure that does not

@@ -124,7 +124,8 @@ static bool apply_sets(host_t *h, lua_State *L, int idx, char *err, size_t errsi
 }
 
 static const char *const header_keys[] = {
-    "name", "description", "seed", "duration", "gomaxprocs", "params", "leaks", "expect_failure", NULL,
+    "name", "description", "seed", "duration", "gomaxprocs", "params", "leaks", "expect_failure",
+    "timer_slack", NULL,
 };
 
 /* Unknown keys are mistakes worth naming. */
@@ -140,7 +141,7 @@ static bool header_known_keys(host_t *h, lua_State *L, int idx, const char *at)
         if (!known) {
             const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
             host_usage_fail(h, "%s: scenario{}: unknown field \"%s\" (known: name, description, "
-                               "seed, duration, gomaxprocs, params, leaks, expect_failure)", at, k);
+                               "seed, duration, gomaxprocs, params, leaks, expect_failure, timer_slack)", at, k);
             lua_pop(L, 1);
             return false;
         }
@@ -319,6 +320,22 @@ void host_set_header(host_t *h, lua_State *L, int idx)
     h->name = header_string(L, idx, "name");
     free(h->description);
     h->description = header_string(L, idx, "description");
+    /* timer_slack: the world's timers fire late (--timer-slack overrides) */
+    lua_getfield(L, idx, "timer_slack");
+    if (!lua_isnil(L, -1)) {
+        timer_slack_t k;
+        char err[256];
+        if (lua_type(L, -1) != LUA_TSTRING ||
+            !timer_slack_parse(lua_tostring(L, -1), &k, err, sizeof err)) {
+            host_usage_fail(h, "%s: scenario timer_slack: %s", at,
+                            lua_type(L, -1) == LUA_TSTRING ? err : "want a string such as \"linux\"");
+            lua_pop(L, 1);
+            return;
+        }
+        if (!h->opt.slack_spec)
+            sched_set_timer_slack(h->s, k);
+    }
+    lua_pop(L, 1);
     if (!header_run(h, L, idx, at) || !header_params(h, L, idx, at))
         return;
     header_leaks(h, L, idx, lua_gettop(L), at);
