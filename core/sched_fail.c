@@ -21,6 +21,13 @@
 #include "duration.h"
 #include "sync.h"
 
+/* sync.c's accessors, weak: a program built without sync.c (it has no
+ * locks to report) links without them. */
+extern uint64_t mutex_holder(const mutex_t *m) __attribute__((weak));
+extern uint64_t rwmutex_holder(const rwmutex_t *rw) __attribute__((weak));
+extern int64_t rwmutex_readers(const rwmutex_t *rw) __attribute__((weak));
+extern int64_t waitgroup_count(const waitgroup_t *wg) __attribute__((weak));
+
 /* ---- the dump and failures --------------------------------------------- */
 
 typedef struct sbuf {
@@ -274,9 +281,9 @@ static uint64_t waits_for(const waits_t *w, const g_t *g)
     obj_t *o = obj_by_id(w, g->wait_obj);
     if (!o)
         return 0;
-    if (o->kind == OBJ_MUTEX)
+    if (o->kind == OBJ_MUTEX && mutex_holder)
         return mutex_holder((const mutex_t *)o);
-    if (o->kind == OBJ_RWMUTEX)
+    if (o->kind == OBJ_RWMUTEX && rwmutex_holder)
         return rwmutex_holder((const rwmutex_t *)o);
     return 0;
 }
@@ -333,7 +340,8 @@ static void waits_into(sched_t *s, sbuf_t *b)
             if (hg) {
                 sb_printf(b, ", held by ");
                 g_words(b, hg);
-            } else if (o && o->kind == OBJ_RWMUTEX && rwmutex_readers((const rwmutex_t *)o) > 0) {
+            } else if (o && o->kind == OBJ_RWMUTEX && rwmutex_readers &&
+                       rwmutex_readers((const rwmutex_t *)o) > 0) {
                 sb_printf(b, ", held by %lld reader(s)", (long long)rwmutex_readers((const rwmutex_t *)o));
             } else if (o && o->kind == OBJ_CHAN) {
                 const chan_t *c = (const chan_t *)o;
@@ -341,7 +349,7 @@ static void waits_into(sched_t *s, sbuf_t *b)
                     sb_printf(b, " (%s; no goroutine receives)", chan_cap(c) ? "full" : "unbuffered");
                 else if (g->reason == WAIT_CHAN_RECV)
                     sb_printf(b, " (empty; no goroutine sends or closes it)");
-            } else if (o && o->kind == OBJ_WAITGROUP) {
+            } else if (o && o->kind == OBJ_WAITGROUP && waitgroup_count) {
                 sb_printf(b, " (counter %lld)", (long long)waitgroup_count((const waitgroup_t *)o));
             }
         }
