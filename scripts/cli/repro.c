@@ -765,7 +765,7 @@ static bool same_failure(const outcome_t *oc, const repro_t *r)
            strcmp(oc->message, r->failure_message) == 0;
 }
 
-/* Read FILE and check its scenario; an exit status on error, else -1. */
+/* Read FILE and check its scenario; an exit status on error (R freed), else -1. */
 static int load_checked(const char *cmd, const char *file, bool force, repro_t *r)
 {
     char err[512];
@@ -777,6 +777,7 @@ static int load_checked(const char *cmd, const char *file, bool force, repro_t *
     if (!file_hash(r->scenario, now, sizeof now)) {
         fprintf(stderr, "chansim %s: %s: cannot open the scenario %s: %s\n", cmd, file, r->scenario,
                 strerror(errno));
+        repro_free(r);
         return EXIT_USAGE;
     }
     if (strcmp(now, r->scenario_hash) != 0) {
@@ -784,6 +785,7 @@ static int load_checked(const char *cmd, const char *file, bool force, repro_t *
             fprintf(stderr, "chansim %s: %s: the scenario %s changed since the reproducer was written "
                             "(%s, now %s); --force replays it anyway\n",
                     cmd, file, r->scenario, r->scenario_hash, now);
+            repro_free(r);
             return EXIT_USAGE;
         }
         fprintf(stderr, "chansim %s: warning: the scenario %s changed since the reproducer was written\n",
