@@ -1,0 +1,377 @@
+/* viz_layout_flow: the flow of values, laid out left to right. See
+ * viz_layout.h and viz_layout_int.h. */
+#include "viz_layout_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the flow of values ---------------------------------------------------- */
+
+/* A run whose goroutines pass values along channels (a pipeline, a
+ * fan-out/fan-in, a multiplexer) is drawn left to right: each stage (an
+ * entity with its goroutine, or a goroutine alone) in a column after the
+ * stages that feed it, its channels between the columns as connectors, so
+ * a value travels on a short path from a stage into a channel and out to
+ * the next. The flow is what the tracker saw over the run (a first pass
+ * sees it all), so the columns stand from the first frame. */
+
+#define FLOW_ACTORS 16
+#define FLOW_CHANS 24
+#define FLOW_COLS 7
+
+typedef struct factor {
+    size_t ent;     /* the entity drawn (a card or a panel), or (size_t)-1 */
+    uint64_t g;     /* else the goroutine drawn as a token */
+    int col;
+    int h;
+    int y;
+} factor_t;
+
+typedef struct fchan {
+    uint64_t id;
+    uint32_t from, to; /* bit sets of actors sending into it, receiving from it */
+    int gap;           /* the gap (after column gap) it is drawn in */
+    int y;
+} fchan_t;
+
+typedef struct flow {
+    factor_t a[FLOW_ACTORS];
+    size_t na;
+    fchan_t ch[FLOW_CHANS];
+    size_t nch;
+} flow_t;
+
+/* The actor of goroutine gid: its entity's top card or panel, or itself;
+ * -1 when it is drawn elsewhere (on a node) or the flow is full. */
+static int flow_actor(flow_t *fw, const viz_snap_t *sn, const eplace_t *pl, uint64_t gid)
+{
+    size_t ent = (size_t)-1;
+    for (size_t i = 0; i < sn->nent; i++)
+        if (sn->ents[i].g == gid) {
+            size_t top = pl[i].top;
+            if (pl[top].place != PLACE_CARD && pl[top].place != PLACE_PANEL)
+                return -1;
+            if (viz_entity_is_breaker(&sn->ents[top]) || viz_entity_is_queue(&sn->ents[top]))
+                return -1;
+            ent = top;
+            break;
+        }
+    if (ent == (size_t)-1) {
+        const viz_sg_t *g = viz_snap_g(sn, gid);
+        if (!g || g->entity)
+            return -1; /* gone (its name with it), or a worker of something else */
+    }
+    for (size_t k = 0; k < fw->na; k++)
+        if (ent != (size_t)-1 ? fw->a[k].ent == ent : fw->a[k].ent == (size_t)-1 && fw->a[k].g == gid)
+            return (int)k;
+    if (fw->na == FLOW_ACTORS)
+        return -2;
+    fw->a[fw->na] = (factor_t){ent, ent == (size_t)-1 ? gid : 0, 0, 0, 0};
+    return (int)fw->na++;
+}
+
+static bool flow_dfs(const flow_t *fw, const uint32_t *adj, size_t k, uint8_t *mark, uint32_t *back)
+{
+    mark[k] = 1;
+    for (size_t j = 0; j < fw->na; j++) {
+        if (!(adj[k] & (1u << j)))
+            continue;
+        if (mark[j] == 1)
+            back[k] |= 1u << j; /* a value going back upstream: not a column edge */
+        else if (!mark[j])
+            flow_dfs(fw, adj, j, mark, back);
+    }
+    mark[k] = 2;
+    return true;
+}
+
+static int actor_w(const lay_t *c, const factor_t *a, int col_w)
+{
+    (void)c;
+    (void)a;
+    return col_w;
+}
+
+static int actor_h(lay_t *c, const viz_snap_t *sn, const eplace_t *pl, const factor_t *a, int w)
+{
+    if (a->ent == (size_t)-1)
+        return px(c, TOK_L_H);
+    if (pl[a->ent].place == PLACE_PANEL) {
+        /* As lay_panel lays it out at this width (its items taken back). */
+        size_t first = c->L->n;
+        int h = viz_layout_panel(c, a->ent, pl, 0, 0, w);
+        c->L->n = first;
+        return -h; /* a panel cannot be shortened */
+    }
+    return viz_layout_card_h(c, &sn->ents[a->ent]) + px(c, 22); /* and its goroutine's line */
+}
+
+/* Lay out the flow, if the run has one; returns the new y. */
+int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
+{
+    const viz_snap_t *sn = c->sn;
+    viz_layout_t *L = c->L;
+    if (sn->flow_overflow || sn->nflow < 2)
+        return y;
+    for (size_t i = 0; i < sn->nch; i++)
+        ((viz_sch_t *)&sn->chans[i])->in_flow = false;
+    flow_t fw;
+    memset(&fw, 0, sizeof fw);
+    for (size_t i = 0; i < sn->nflow; i++) {
+        const viz_flow_edge_t *e = &sn->flow[i];
+        const viz_sch_t *ch = viz_snap_chan(sn, e->chan);
+        if (!ch || ch->ctx_done)
+            continue;
+        int k = flow_actor(&fw, sn, pl, e->g);
+        if (k == -2)
+            return y; /* too many stages: the generic layout */
+        if (k < 0)
+            continue;
+        size_t j = 0;
+        while (j < fw.nch && fw.ch[j].id != e->chan)
+            j++;
+        if (j == fw.nch) {
+            if (fw.nch == FLOW_CHANS)
+                return y;
+            fw.ch[fw.nch++].id = e->chan;
+        }
+        if (e->send)
+            fw.ch[j].from |= 1u << k;
+        else
+            fw.ch[j].to |= 1u << k;
+    }
+    /* Channels joining two different stages; the stages they join. */
+    uint32_t used = 0, adj[FLOW_ACTORS] = {0};
+    size_t nc = 0;
+    for (size_t j = 0; j < fw.nch; j++) {
+        fchan_t *f = &fw.ch[j];
+        if (!f->from || !f->to || (f->from == f->to && !(f->from & (f->from - 1))))
+            continue;
+        used |= f->from | f->to;
+        for (size_t a = 0; a < fw.na; a++)
+            if (f->from & (1u << a))
+                adj[a] |= f->to & ~(1u << a);
+        fw.ch[nc++] = *f;
+    }
+    fw.nch = nc;
+    size_t nused = 0;
+    for (size_t a = 0; a < fw.na; a++)
+        nused += (used >> a) & 1u;
+    if (nc == 0 || nused < 2)
+        return y;
+    /* Columns: the longest chain of stages feeding each, values going back
+     * upstream (a reply) left out. */
+    uint8_t mark[FLOW_ACTORS] = {0};
+    uint32_t back[FLOW_ACTORS] = {0};
+    for (size_t a = 0; a < fw.na; a++)
+        if (!mark[a] && (used >> a & 1u))
+            flow_dfs(&fw, adj, a, mark, back);
+    for (size_t round = 0; round < fw.na; round++)
+        for (size_t a = 0; a < fw.na; a++)
+            for (size_t b = 0; b < fw.na; b++)
+                if ((adj[a] & ~back[a]) & (1u << b) && fw.a[b].col < fw.a[a].col + 1)
+                    fw.a[b].col = fw.a[a].col + 1;
+    int ncols = 0;
+    for (size_t a = 0; a < fw.na; a++)
+        if ((used >> a & 1u) && fw.a[a].col + 1 > ncols)
+            ncols = fw.a[a].col + 1;
+    if (ncols < 2 || ncols > FLOW_COLS)
+        return y;
+    /* Widths: the channels' gaps first, the stages share the rest. */
+    int W = L->main.w;
+    size_t longest = 0;
+    for (size_t j = 0; j < fw.nch; j++) {
+        const viz_sch_t *ch = viz_snap_chan(sn, fw.ch[j].id);
+        size_t n = ch && ch->name[0] ? strlen(ch->name) : 8;
+        longest = n > longest ? n : longest;
+    }
+    /* A channel's name whole over its pipe when the stages keep 150 pixels. */
+    int cg = px(c, 52 + 8 * (int)(longest < 10 ? 10 : longest));
+    if ((W - (ncols - 1) * cg) / ncols < px(c, 150))
+        cg = (W - ncols * px(c, 150)) / (ncols - 1);
+    if (cg < px(c, 120))
+        cg = px(c, 120);
+    int cw = (W - (ncols - 1) * cg) / ncols;
+    if (cw < px(c, 130)) {
+        cg = px(c, 120);
+        cw = (W - (ncols - 1) * cg) / ncols;
+    }
+    /* A long flow that would squeeze its stages snakes: the first half
+     * left to right, the rest right to left under it, the channel between
+     * the halves in the turn. */
+    int nrows = 1, per_row = ncols;
+    if (cw < px(c, 150) && ncols >= 4) {
+        nrows = 2;
+        per_row = (ncols + 1) / 2;
+        cg = px(c, 52 + 8 * (int)(longest < 10 ? 10 : longest));
+        if ((W - (per_row - 1) * cg) / per_row < px(c, 150))
+            cg = (W - per_row * px(c, 150)) / (per_row > 1 ? per_row - 1 : 1);
+        if (cg < px(c, 120))
+            cg = px(c, 120);
+        cw = (W - (per_row - 1) * cg) / per_row;
+    }
+    if (cw > px(c, ENTITY_W + 40))
+        cw = px(c, ENTITY_W + 40);
+    if (cw < px(c, 96))
+        return y;
+    int span = per_row * cw + (per_row - 1) * cg;
+    int x0 = L->main.x + (W - span) / 2;
+    int colx[FLOW_COLS], colrow[FLOW_COLS];
+    for (int k = 0; k < ncols; k++) {
+        colrow[k] = k < per_row ? 0 : 1;
+        int slot = k < per_row ? k : per_row - 1 - (k - per_row);
+        colx[k] = x0 + slot * (cw + cg);
+    }
+    /* Heights: each column's stages stacked, a row as tall as its tallest
+     * column; cards give up fields (not their name, state and goroutine)
+     * to leave the rest of the run a few rows. */
+    int head = px(c, SECTION_HEAD_H);
+    int bottom = L->main.y + L->main.h;
+    int ch_h = px(c, 46);
+    int turn = nrows > 1 ? ch_h + 2 * px(c, GAP) : 0;
+    int col_n[FLOW_COLS] = {0}, stack = 1;
+    for (size_t a = 0; a < fw.na; a++)
+        if (used >> a & 1u && ++col_n[fw.a[a].col] > stack)
+            stack = col_n[fw.a[a].col];
+    int sgap = px(c, GAP) * 2;
+    int budget = ((bottom - y - head - turn - 2 * px(c, GROUP_HEAD_H)) / nrows - (stack - 1) * sgap) / stack;
+    if (budget < px(c, 60))
+        return y; /* no room: the generic layout */
+    int col_h[FLOW_COLS] = {0};
+    for (size_t a = 0; a < fw.na; a++) {
+        if (!(used >> a & 1u))
+            continue;
+        factor_t *f = &fw.a[a];
+        f->h = actor_h(c, sn, pl, f, actor_w(c, f, cw));
+        if (f->h < 0) {
+            f->h = -f->h;
+            if (f->h > budget * stack)
+                return y; /* no room: the generic layout */
+        } else if (f->h > budget) {
+            f->h = budget;
+        }
+        if (col_h[f->col])
+            col_h[f->col] += sgap;
+        f->y = col_h[f->col];
+        col_h[f->col] += f->h;
+    }
+    int row_h[2] = {0, 0};
+    for (int k = 0; k < ncols; k++)
+        row_h[colrow[k]] = col_h[k] > row_h[colrow[k]] ? col_h[k] : row_h[colrow[k]];
+    int fh = row_h[0] + turn + row_h[1];
+    viz_item_t *hd = viz_layout_add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, W, head));
+    if (hd) {
+        snprintf(hd->label, sizeof hd->label, "flow of values");
+        hd->count = -1;
+    }
+    y += head;
+    int row_y[2] = {y, y + row_h[0] + turn};
+    /* The stages, each column centred on its row's height. */
+    for (size_t a = 0; a < fw.na; a++) {
+        if (!(used >> a & 1u))
+            continue;
+        factor_t *f = &fw.a[a];
+        int x = colx[f->col];
+        f->y += row_y[colrow[f->col]] + (row_h[colrow[f->col]] - col_h[f->col]) / 2;
+        if (f->ent == (size_t)-1) {
+            viz_item_t *it = viz_layout_add(c, VIZ_ITEM_GOROUTINE, f->g, rect(x, f->y, cw, f->h));
+            if (it)
+                it->large = true;
+            for (size_t i = 0; i < sn->ng; i++)
+                if (sn->gs[i].id == f->g)
+                    g_taken[i] = true;
+        } else if (pl[f->ent].place == PLACE_PANEL) {
+            size_t first = L->n;
+            viz_layout_panel(c, f->ent, pl, x, f->y, cw);
+            if (first < L->n && L->items[first].kind == VIZ_ITEM_PANEL)
+                L->items[first].compact = true;
+            pl[f->ent].place = PLACE_FLOW;
+        } else {
+            viz_item_t *it = viz_layout_add(c, VIZ_ITEM_ENTITY, sn->ents[f->ent].id, rect(x, f->y, cw, f->h));
+            if (it)
+                it->compact = true; /* drawn with its goroutine's state */
+            pl[f->ent].place = PLACE_FLOW;
+        }
+    }
+    /* The channels: in the gap after their first sender's column, level
+     * with the stages they join, one under the other when they share a gap;
+     * the channel of the turn under its sender. */
+    for (size_t j = 0; j < fw.nch; j++) {
+        fchan_t *f = &fw.ch[j];
+        int gap = FLOW_COLS, sum = 0, n = 0;
+        for (size_t a = 0; a < fw.na; a++) {
+            if (f->from & (1u << a)) {
+                gap = fw.a[a].col < gap ? fw.a[a].col : gap;
+                sum += fw.a[a].y + fw.a[a].h / 2;
+                n++;
+            }
+        }
+        int to_y = 0, tn = 0;
+        for (size_t a = 0; a < fw.na; a++)
+            if (f->to & (1u << a)) {
+                to_y += fw.a[a].y + fw.a[a].h / 2;
+                tn++;
+            }
+        if (gap >= ncols - 1)
+            gap = ncols - 2;
+        f->gap = gap;
+        if (colrow[gap] != colrow[gap + 1]) {
+            f->y = row_y[0] + row_h[0] + px(c, GAP);
+            continue;
+        }
+        int cy = (sum / (n ? n : 1) + to_y / (tn ? tn : 1)) / 2;
+        if (n == 1) {
+            /* Level with its one sender's card, so the value leaves it sideways. */
+            for (size_t a = 0; a < fw.na; a++)
+                if (f->from & (1u << a)) {
+                    int lo = fw.a[a].y + ch_h / 2, hi = fw.a[a].y + fw.a[a].h - ch_h / 2;
+                    cy = cy < lo ? lo : cy > hi ? hi : cy;
+                }
+        }
+        f->y = cy - ch_h / 2;
+    }
+    /* Keep channels of one gap apart (in order of their centre). */
+    for (int gcol = 0; gcol < ncols - 1; gcol++) {
+        for (;;) {
+            bool moved = false;
+            for (size_t j = 0; j < fw.nch; j++)
+                for (size_t k = 0; k < fw.nch; k++) {
+                    fchan_t *p = &fw.ch[j], *q = &fw.ch[k];
+                    if (j == k || p->gap != gcol || q->gap != gcol)
+                        continue;
+                    if (p->y <= q->y && (p->y < q->y || j < k) && q->y < p->y + ch_h + px(c, 8)) {
+                        q->y = p->y + ch_h + px(c, 8);
+                        moved = true;
+                    }
+                }
+            if (!moved)
+                break;
+        }
+    }
+    int end = y + fh;
+    for (size_t j = 0; j < fw.nch; j++) {
+        fchan_t *f = &fw.ch[j];
+        int x, w;
+        if (colrow[f->gap] != colrow[f->gap + 1]) {
+            w = cg - px(c, 12);
+            w = w > cw ? cw : w;
+            x = colx[f->gap] + (cw - w) / 2;
+        } else {
+            /* Room either side for the paths in and out. */
+            int left = colx[f->gap] < colx[f->gap + 1] ? colx[f->gap] : colx[f->gap + 1];
+            x = left + cw + px(c, 22);
+            w = cg - px(c, 44);
+        }
+        viz_item_t *it = viz_layout_add(c, VIZ_ITEM_CHAN, f->id, rect(x, f->y, w, ch_h));
+        if (it) {
+            it->compact = true;
+            it->part = rect(x, f->y + px(c, 18), w, px(c, 16));
+        }
+        viz_sch_t *ch = (viz_sch_t *)viz_snap_chan(sn, f->id);
+        if (ch)
+            ch->in_flow = true;
+        if (f->y + ch_h > end)
+            end = f->y + ch_h;
+    }
+    return end + px(c, GAP);
+}
