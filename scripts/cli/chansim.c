@@ -16,7 +16,8 @@
  * program's output and the summary), so two runs with one seed print the
  * same bytes; wall-clock figures and progress go to standard error.
  * Exit status: 0 expectations held, 1 an expectation failed, 2 the
- * simulated program failed, 3 a scenario or usage error.
+ * simulated program failed, 3 a scenario or usage error, 4 an output
+ * (a file or standard output) could not be written whole.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include "newscen.h"
 #include "repro.h"
 #include "outputs.h"
+#include "schedule_file.h"
 #include "summary_json.h"
 #include "runopts.h"
 #include "viewrun.h"
@@ -61,7 +63,8 @@ static void usage_main(FILE *f)
             "\n"
             "exit status: 0 expectations held, 1 an expectation failed,\n"
             "             2 the simulated program failed (deadlock, panic, leak),\n"
-            "             3 a scenario or usage error, 66 a data race (--race)\n",
+            "             3 a scenario or usage error, 4 an output could not be written\n"
+            "             (a file, or standard output), 66 a data race (--race)\n",
             CHANSIM_VERSION);
 }
 
@@ -74,33 +77,6 @@ static const char *strategy_name(sched_policy_t p, int depth, char *buf, size_t 
     case SCHED_REPLAY: return "replay";
     default: return "fifo";
     }
-}
-
-/* Read a decision list: whitespace-separated unsigned integers. */
-static uint32_t *read_schedule(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    size_t cap = 1024, n = 0;
-    uint32_t *v = malloc(cap * sizeof *v);
-    unsigned long x;
-    while (v && fscanf(f, "%lu", &x) == 1) {
-        if (n == cap) {
-            cap *= 2;
-            uint32_t *nv = realloc(v, cap * sizeof *v);
-            if (!nv) {
-                free(v);
-                v = NULL;
-                break;
-            }
-            v = nv;
-        }
-        v[n++] = (uint32_t)x;
-    }
-    fclose(f);
-    *len = n;
-    return v;
 }
 
 /* The command line that reproduces the run. */
@@ -127,6 +103,10 @@ static void write_reproduce(FILE *out, host_t *h, const host_options_t *opt, int
         fprintf(out, " --timer-slack %s", opt->slack_spec);
 }
 
+/* An output reached --max-output and stopped the run (its result reads
+ * SCHED_EXITED, as sim.exit's). */
+static bool output_limited;
+
 static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int status,
                           int argc, char **argv)
 {
@@ -138,11 +118,12 @@ static void print_summary(FILE *out, host_t *h, const host_options_t *opt, int s
             opt->path);
     const char *res;
     switch (host_result(h)) {
+    case SCHED_EXITED: res = output_limited ? "stopped: an output reached its limit (--max-output)"
+                                            : "sim.exit()"; break;
     case SCHED_PANIC: res = "panic"; break;
     case SCHED_FATAL: res = "fatal error"; break;
     case SCHED_DEADLOCK: res = "deadlock"; break;
     case SCHED_UNTIL: res = "time limit reached"; break;
-    case SCHED_EXITED: res = "sim.exit()"; break;
     case SCHED_IDLE: res = "finished (nothing left to run)"; break;
     default: res = "finished"; break;
     }
@@ -271,16 +252,25 @@ static host_t *run_plain(runopts_t *o, int *status)
 
 /* After a run that started: the outputs, the schedule, the summary, and
  * the wall-clock figures on stderr. Returns the exit status. */
-static int finish_run(runopts_t *o, host_t *h, int status)
+static int finish_run(runopts_t *o, host_t *h, int status, schedule_meta_t *meta)
 {
-    if (!outputs_finish(&o->outs, h))
-        status = status ? status : EXIT_PROGRAM;
-    if (o->schedule_out) {
+    bool out_ok = out_stream_check(o->host.out); /* the program's output, before the summary */
+    out_ok = outputs_finish(&o->outs, h) && out_ok;
+    output_limited = outputs_limited(&o->outs) || out_stream_limited(o->host.out);
+    if (o->schedule_out && !output_limited) {
         size_t n;
         const uint32_t *d = sched_decisions(host_sched(h), &n);
-        if (!outputs_write_schedule(o->schedule_out, d, n))
-            status = status ? status : EXIT_PROGRAM;
+        char sb[32];
+        meta->seed = sched_seed(host_sched(h));
+        snprintf(meta->strategy, sizeof meta->strategy, "%s",
+                 strategy_name(o->host.policy, o->host.pct_depth, sb, sizeof sb));
+        out_ok = schedule_write(o->schedule_out, meta, d, n) && out_ok;
+    } else if (o->schedule_out) {
+        fprintf(stderr, "%s: %s was not written: the run was stopped\n", prog, o->schedule_out);
+        out_ok = false;
     }
+    if (!out_ok)
+        status = EXIT_OUTPUT; /* what the run found did not all reach its files */
     if (o->json)
         print_summary_json(stdout, h, &o->host, status, o->argc, o->argv);
     else
@@ -295,6 +285,24 @@ static int finish_run(runopts_t *o, host_t *h, int status)
     return status;
 }
 
+/* Every output path of the run, checked before it starts (outfile.h). */
+static bool check_output_paths(const runopts_t *o)
+{
+    const char *rec = o->view.record_dir;
+    size_t rl = rec ? strlen(rec) : 0;
+    bool rec_file = rl > 4 && (strcmp(rec + rl - 4, ".gif") == 0 || strcmp(rec + rl - 4, ".mp4") == 0);
+    const out_claim_t claims[] = {
+        {"--log", o->outs.log_path, false},
+        {"--trace", o->outs.trace_path, false},
+        {"--metrics", o->outs.metrics_path, false},
+        {"--csv", o->outs.csv_path, false},
+        {"--schedule-out", o->schedule_out, false},
+        {"--pprof", o->outs.pprof_dir, true},
+        {"--record", rec, !rec_file},
+    };
+    return out_check_paths(o->host.path, claims, sizeof claims / sizeof claims[0]);
+}
+
 /* chansim run, and chansim replay (a run that names its seed, so that it
  * reproduces one exactly: the line `chansim explore` prints). */
 static int cmd_run(runopts_t *o)
@@ -304,13 +312,28 @@ static int cmd_run(runopts_t *o)
     char found[4096]; /* `chansim run hello`: a scenario by name */
     chansim_find_scenario(o->host.path, found, sizeof found);
     o->host.path = found;
+    if (!check_output_paths(o))
+        return EXIT_USAGE;
+    out_set_limit((uint64_t)o->max_output);
     uint32_t *replay = NULL;
+    schedule_meta_t meta;
+    char err[1024];
+    if ((o->schedule_in || o->schedule_out) &&
+        !schedule_meta_of(&o->host, o->strategy, &meta, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return EXIT_USAGE;
+    }
     if (o->schedule_in) {
-        replay = read_schedule(o->schedule_in, &o->host.replay_len);
+        schedule_meta_t got;
+        replay = schedule_read(o->schedule_in, &meta, o->host.seed_given, &got, &o->host.replay_len, err,
+                               sizeof err);
         if (!replay) {
-            fprintf(stderr, "%s: cannot read the schedule %s: %s\n", prog, o->schedule_in,
-                    strerror(errno));
+            fprintf(stderr, "%s: %s\n", prog, err);
             return EXIT_USAGE;
+        }
+        if (!o->host.seed_given) { /* the schedule's seed */
+            o->host.seed = got.seed;
+            o->host.seed_given = true;
         }
         o->host.replay = replay;
         o->host.policy = SCHED_REPLAY;
@@ -322,7 +345,12 @@ static int cmd_run(runopts_t *o)
         o->host.path = NULL;
         return EXIT_USAGE;
     }
-    o->host.out = o->json ? stderr : stdout; /* --json: standard output is the summary alone */
+    /* --json: standard output is the summary alone. The program's output is
+     * bounded and checked (outfile.h). */
+    FILE *std = o->json ? stderr : stdout;
+    fflush(std);
+    FILE *prog_out = out_wrap_stream(fileno(std), o->json ? "standard error" : "standard output");
+    o->host.out = prog_out ? prog_out : std;
     int status;
     host_t *h;
     if (viewrun_wanted(&o->view)) /* it may run the scenario more than once */
@@ -331,13 +359,15 @@ static int cmd_run(runopts_t *o)
         h = run_plain(o, &status);
     /* A scenario error (exit 3) leaves no output and no summary. */
     if (h && status != EXIT_USAGE)
-        status = finish_run(o, h, status);
+        status = finish_run(o, h, status, &meta);
     /* The failing interleaving, from the same run made again with a
      * recorder (a passing run pays nothing for it). */
     if (h && status != EXIT_OK && status != EXIT_USAGE && !viewrun_wanted(&o->view))
         repro_explain_run(&o->host, stderr);
     outputs_deinit(&o->outs); /* removes the temporary files of a run that never started */
     host_destroy(h);
+    out_stream_close(prog_out);
+    o->host.out = NULL;
     free(replay);
     o->host.path = NULL; /* found goes out of scope */
     return status;
@@ -419,7 +449,20 @@ static int cmd_list(int argc, char **argv)
 }
 
 
+static int run_main(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    out_process_init();
+    int status = run_main(argc, argv);
+    /* Standard output lost (a full disk, /dev/full, a closed descriptor, a
+     * file-size limit) is a failed output, never a silent success. */
+    if (!out_close_stdio(stdout, "standard output"))
+        status = EXIT_OUTPUT;
+    return status;
+}
+
+static int run_main(int argc, char **argv)
 {
     if (argc < 2) {
         usage_main(stderr);

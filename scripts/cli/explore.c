@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,6 +201,7 @@ static bool spawn_worker(run_slot_t *slots, uint64_t jobs, uint64_t j, const cha
     }
     fflush(stdout);
     fflush(stderr);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(c[0]);
@@ -209,6 +211,11 @@ static bool spawn_worker(run_slot_t *slots, uint64_t jobs, uint64_t j, const cha
         return false;
     }
     if (pid == 0) {
+        /* A worker dies with chansim explore, however that ends (a signal,
+         * a crash): none is left running on its own. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(EXIT_OK);
         /* Another worker's pipes held open here would hide its end. */
         for (uint64_t k = 0; k < jobs; k++) {
             if (k != j && slots[k].pid) {

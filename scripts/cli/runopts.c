@@ -336,6 +336,8 @@ static const runopts_flag_t flags[] = {
      "dfs: where the first failing schedule goes (default:\nSCENARIO.dfs.schedule in the current folder)"},
     {"--schedule", "FILE", RUN, set_string, AT(schedule_in), 0, 0, NULL,
      "replay the decisions in FILE (written by --schedule-out)"},
+    {"--max-output", "MIB", RUN, set_mib, AT(max_output), 1, 1048576, "MiB from 1 to 1048576",
+     "bound on each output file and on the program's output\n(default 1024); past it the run stops, exit 4"},
     {"--quiet", NULL, RUN, set_switch, AT(host.quiet), 0, 0, NULL, "no program output, only the summary"},
     {"--json", NULL, RUN, set_switch, AT(json), 0, 0, NULL,
      "the summary as one JSON object on standard output, the\nprogram's output on standard error (docs/schemas/)"},
@@ -503,8 +505,8 @@ static int check_combination(runopts_t *o)
     if (!o->host.path)
         return runopts_fail(o, "%s needs a scenario file", cmdname);
     if (o->cmd == RUNOPTS_REPLAY && !repro_is_file(o->host.path)) {
-        if (!o->host.seed_given)
-            return runopts_fail(o, "replay needs --seed N (the seed of the run to reproduce)");
+        if (!o->host.seed_given && !o->schedule_in)
+            return runopts_fail(o, "replay needs --seed N (the seed of the run to reproduce) or --schedule FILE");
         /* Without a strategy the seed alone would silently make a FIFO run. */
         if (!o->strategy && !o->schedule_in)
             return runopts_fail(o, "replay --seed N needs --strategy S (the strategy of the run to "

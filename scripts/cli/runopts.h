@@ -51,6 +51,7 @@ typedef struct runopts {
     const char *schedule_in;   /* --schedule FILE */
     const char *schedule_out;  /* --schedule-out FILE */
     bool json;                 /* --json: the summary as JSON, alone on stdout */
+    size_t max_output;         /* --max-output, bytes (0: the default, outfile.h) */
     uint64_t runs;             /* explore --runs (default 100) */
     bool runs_given;           /* --runs was given (dfs: else no limit) */
     bool no_sleep_sets;        /* explore --no-sleep-sets (dfs) */

@@ -40,6 +40,7 @@ enum {
     EXIT_EXPECT = 1,   /* an expectation failed */
     EXIT_PROGRAM = 2,  /* the simulated program failed: deadlock, panic, leak */
     EXIT_USAGE = 3,    /* a scenario that does not load, or a usage error */
+    EXIT_OUTPUT = 4,   /* an output could not be written whole (a file, standard output) */
     EXIT_RACE = 66,    /* --race found a data race and nothing else failed (Go's status) */
 };
 

@@ -13,57 +13,6 @@
 #include "trace.h"
 #include "trace_json.h"
 
-bool atomic_open(atomic_file_t *a, const char *path)
-{
-    memset(a, 0, sizeof *a);
-    size_t n = strlen(path) + 32;
-    a->path = mem_strdup(path);
-    a->tmp = mem_malloc(n);
-    snprintf(a->tmp, n, "%s.partial-%d", path, (int)getpid());
-    a->f = fopen(a->tmp, "w");
-    if (!a->f) {
-        fprintf(stderr, "chansim: cannot create %s: %s\n", path, strerror(errno));
-        free(a->path);
-        free(a->tmp);
-        a->path = a->tmp = NULL;
-        return false;
-    }
-    return true;
-}
-
-bool atomic_commit(atomic_file_t *a)
-{
-    if (!a->f)
-        return false;
-    bool ok = !a->failed && !ferror(a->f);
-    if (fclose(a->f) != 0)
-        ok = false;
-    a->f = NULL;
-    if (ok && rename(a->tmp, a->path) != 0) {
-        fprintf(stderr, "chansim: cannot write %s: %s\n", a->path, strerror(errno));
-        ok = false;
-    }
-    if (!ok) {
-        fprintf(stderr, "chansim: %s was not written\n", a->path);
-        unlink(a->tmp);
-    }
-    free(a->path);
-    free(a->tmp);
-    a->path = a->tmp = NULL;
-    return ok;
-}
-
-void atomic_abort(atomic_file_t *a)
-{
-    if (a->f) {
-        fclose(a->f);
-        unlink(a->tmp);
-    }
-    free(a->path);
-    free(a->tmp);
-    memset(a, 0, sizeof *a);
-}
-
 /* ---- --log ---------------------------------------------------------------- */
 
 static void log_sink(void *ud, const trace_event_t *ev)
@@ -189,13 +138,7 @@ void outputs_deinit(outputs_t *o)
     o->diagram = NULL;
 }
 
-bool outputs_write_schedule(const char *path, const uint32_t *d, size_t n)
+bool outputs_limited(const outputs_t *o)
 {
-    atomic_file_t a;
-    if (!atomic_open(&a, path))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (fprintf(a.f, "%u%c", d[i], (i % 32 == 31 || i + 1 == n) ? '\n' : ' ') < 0)
-            a.failed = true;
-    return atomic_commit(&a);
+    return o->log.limited || o->trace.limited || o->metrics.limited || o->csv_file.limited;
 }

@@ -5,8 +5,9 @@
  * space-time diagram (--diagram FILE.svg, diagram.h) and the
  * decision list (--schedule-out).
  *
- * Each file is written to a temporary name beside its final one and renamed
- * only when complete, so an output is whole or absent, never half-written.
+ * Each file is written through outfile.h: to a temporary name beside its
+ * final one, renamed only when complete (an output is whole or absent,
+ * never half-written), bounded by --max-output, every write checked.
  * Outputs observe the run through trace sinks and the clock; they never
  * change it, so a run with outputs has the same trace hash as one without.
  */
@@ -18,19 +19,7 @@
 #include <stdio.h>
 
 #include "host.h"
-
-/* A file written under a temporary name and renamed when complete. */
-typedef struct atomic_file {
-    char *path;  /* final name */
-    char *tmp;   /* temporary name beside it */
-    FILE *f;     /* open while writing */
-    bool failed; /* a write failed: the file will not be kept */
-} atomic_file_t;
-
-bool atomic_open(atomic_file_t *a, const char *path);
-/* Close and rename into place (or remove on failure); true if kept. */
-bool atomic_commit(atomic_file_t *a);
-void atomic_abort(atomic_file_t *a);
+#include "outfile.h"
 
 typedef struct outputs {
     const char *log_path;     /* --log */
@@ -61,6 +50,7 @@ bool outputs_finish(outputs_t *o, host_t *h);
 /* Remove the temporary files of outputs not finished (a run that did not
  * start) and free the writers. Always call it, after finish or instead. */
 void outputs_deinit(outputs_t *o);
-bool outputs_write_schedule(const char *path, const uint32_t *d, size_t n);
+/* True if an output reached the limit (--max-output) and stopped the run. */
+bool outputs_limited(const outputs_t *o);
 
 #endif
