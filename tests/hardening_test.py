@@ -78,6 +78,11 @@ for flag in ["--trace", "--log", "--metrics", "--csv", "--schedule-out", "--ppro
     rc, out, err = run(["run", "mine.lua", flag, os.path.join(tmp, "no", "such", "x.out")])
     check(rc == 3 and "No such file or directory" in err and "hi" not in out,
           f"{flag} in a missing folder: exit 3 before the run", err)
+rc, out, err = run(["explore", "mine.lua", "--runs", "2", "--repro-dir", os.path.join(tmp, "no", "such", "r")])
+check(rc == 3 and "--repro-dir" in err and "No such file or directory" in err and out == "",
+      "explore --repro-dir in a missing folder: exit 3 before any run", err)
+rc, out, err = run(["explore", "mine.lua", "--runs", "2", "--repro-dir", "spin.lua"])
+check(rc == 3 and "not a folder" in err, "explore --repro-dir FILE: exit 3", err)
 rc, out, err = run(["run", "mine.lua", "--trace", tmp])
 check(rc == 3 and "Is a directory" in err, "--trace FOLDER refused", err)
 rc, out, err = run(["run", "mine.lua", "--quiet", "--trace", "/dev/null", "--log", "/dev/null"])

@@ -361,8 +361,9 @@ static int cmd_run(runopts_t *o)
     if (h && status != EXIT_USAGE)
         status = finish_run(o, h, status, &meta);
     /* The failing interleaving, from the same run made again with a
-     * recorder (a passing run pays nothing for it). */
-    if (h && status != EXIT_OK && status != EXIT_USAGE && !viewrun_wanted(&o->view))
+     * recorder (a passing run pays nothing for it; a run stopped by its
+     * outputs is not made again). */
+    if (h && status != EXIT_OK && status != EXIT_USAGE && status != EXIT_OUTPUT && !viewrun_wanted(&o->view))
         repro_explain_run(&o->host, stderr);
     outputs_deinit(&o->outs); /* removes the temporary files of a run that never started */
     host_destroy(h);

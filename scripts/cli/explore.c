@@ -40,6 +40,7 @@
 #include "host.h"
 #include "mem.h"
 #include "outputs.h"
+#include "outfile.h"
 #include "repro.h"
 
 typedef struct run_slot {
@@ -786,6 +787,12 @@ int explore_main(const runopts_t *o)
 {
     if (access(o->host.path, R_OK) != 0) {
         fprintf(stderr, "%s:1: cannot open the scenario: %s\n", o->host.path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    /* The reproducers' folder, checked before any run (outfile.h). */
+    out_claim_t repro_dir = {"--repro-dir", o->repro_dir, true};
+    if (!o->no_repro && o->repro_dir && !out_check_paths(o->host.path, &repro_dir, 1)) {
+        fprintf(stderr, "chansim explore: (--no-repro writes no reproducers)\n");
         return EXIT_USAGE;
     }
     char bad[1024];

@@ -13,6 +13,7 @@
 
 #include "explain.h"
 #include "mem.h"
+#include "outfile.h"
 #include "summary_json.h"
 
 /* ---- the scenario's content hash ------------------------------------------ */
@@ -65,11 +66,10 @@ bool repro_is_file(const char *path)
 
 bool repro_write(const char *path, const repro_t *r)
 {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
+    atomic_file_t af; /* whole or not at all, bounded, removed on a signal (outfile.h) */
+    if (!atomic_open(&af, path))
         return false;
+    FILE *f = af.f;
     fprintf(f, "{\n  \"format\": \"%s\",\n  \"chansim\": ", REPRO_FORMAT);
     json_write_string(f, r->version);
     fputs(",\n  \"scenario\": ", f);
@@ -101,12 +101,8 @@ bool repro_write(const char *path, const repro_t *r)
     fputs(", \"where\": ", f);
     json_write_string(f, r->failure_where ? r->failure_where : "");
     fputs("}\n}\n", f);
-    bool ok = !ferror(f);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
+    if (!atomic_commit(&af)) {
+        errno = af.err ? af.err : EIO;
         return false;
     }
     return true;
