@@ -42,6 +42,7 @@
 #include "outputs.h"
 #include "outfile.h"
 #include "repro.h"
+#include "schedule_file.h"
 
 typedef struct run_slot {
     pid_t pid;        /* the worker, 0 if none */
@@ -699,8 +700,16 @@ static int explore_dfs(const runopts_t *o)
                         bl -= 4;
                     snprintf(fail_file, sizeof fail_file, "%.*s.dfs.schedule", (int)bl, base);
                 }
-                if (!outputs_write_schedule(fail_file, dec, nd))
+                schedule_meta_t meta; /* the run it belongs to (schedule_file.h) */
+                char merr[512];
+                if (!schedule_meta_of(&o->host, "dfs", &meta, merr, sizeof merr)) {
+                    fprintf(stderr, "%s\n", merr);
                     fail_file[0] = 0;
+                } else {
+                    meta.seed = sched_seed(host_sched(h));
+                    if (!schedule_write(fail_file, &meta, dec, nd))
+                        fail_file[0] = 0;
+                }
                 host_destroy(h);
                 break;
             }
