@@ -404,11 +404,31 @@ static void g_finish(sched_t *s, g_t *g)
     coro_exit_to(&g->ctx, &s->ctx);
 }
 
+/* main has returned; the run ends when it exits. In Go the process exits
+ * after runtime.main's own work (exit hooks, a wait for a panic printing
+ * elsewhere), while the goroutines on the other Ps go on: so under the
+ * exploring strategies main's return is a decision point like any
+ * synchronising operation, where the goroutines runnable at that instant
+ * may run first. Under PCT the exit has the lowest priority of all (below
+ * the change points' too): whatever is runnable then runs until it blocks,
+ * so that a goroutine preempted by a change point before a step that fails
+ * after main's last operation (the adaptive pool's autoscaler, whose send
+ * on stopCh comes after Shutdown closed it) still takes that step, instead
+ * of needing a second change point on main's last few steps. */
+static void main_return_point(sched_t *s, g_t *g)
+{
+    if (g != s->main_g || !s->cfg.sync_points || !s->cfg.main_exit_ends_run || s->main_goexit)
+        return;
+    s->main_exiting = true;
+    sched_point_slow();
+}
+
 static void g_entry(void *arg)
 {
     g_t *g = arg;
     reap(sched_cur);
     g->fn(g->arg);
+    main_return_point(sched_cur, g);
     g_finish(sched_cur, g);
 }
 
@@ -529,6 +549,8 @@ void sched_point_keys_slow(const uint64_t *keys, int n)
     while (s->pct_next < s->pct_nchanges &&
            (int64_t)s->choice_points >= s->pct_changes[s->pct_next].at)
         g->pct_prio = s->pct_changes[s->pct_next++].prio;
+    if (g == s->main_g && s->main_exiting)
+        g->pct_prio = PCT_PRIO_EXIT; /* the exit comes last (main_return_point) */
     g->state = G_RUNNABLE;
     runq_push(s, g);
     s->at_point = g;

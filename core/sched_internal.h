@@ -29,6 +29,10 @@
 
 /* The keys a step may remember (sched_point_keys), and those of a whole
  * step between two decisions (more: SCHED_KEY_ANY). */
+/* PCT's lowest priority: main's exit (sched.c, main_return_point), below
+ * the change points' (1 .. d-1) and every starting priority (d and up). */
+#define PCT_PRIO_EXIT (INT64_MIN / 2)
+
 #define SCHED_PEND_KEYS 4
 #define SCHED_STEP_KEYS 24
 /* A goroutine's key in a step's footprint (it ran in that step). */
@@ -130,6 +134,7 @@ struct sched {
                                    count of decision points); prio is the
                                    priority the running goroutine drops to */
     int pct_nchanges, pct_next;
+    bool main_exiting;          /* main returned, at its exit's decision point */
 
     obj_t objs;                 /* sentinel of the live object list */
     uint64_t next_obj;
