@@ -1,7 +1,7 @@
 /*
  * etcd: the client library (clientv3's KV, Lease and Watch) and the wire
  * helpers. See etcd.h for the model, etcd_wire.h for the messages and
- * etcd_server.c for the server.
+ * etcd_server.c (and its etcd_server_*.c) for the server.
  *
  * One receiving goroutine per client takes every message from the client's
  * inbox and hands it on without ever blocking: a reply to the pending call

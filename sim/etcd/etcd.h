@@ -131,7 +131,7 @@ etcd_server_t *etcd_server_new(net_node_t *n, const etcd_server_cfg_t *cfg);
 void etcd_server_boot(net_node_t *n, void *srv);
 
 /* A store of n members (3 or 5, at most 7), one on each node, electing a
- * leader as etcd's Raft does (etcd_server.c says what is kept of it):
+ * leader as etcd's Raft does (etcd_server_raft.c says what is kept of it):
  * terms, heartbeats, pre-vote, CheckQuorum; a leader that is crashed or cut
  * off is replaced by a majority; a minority serves nothing (writes and
  * linearizable reads time out, keep-alives get "etcdserver: no leader");

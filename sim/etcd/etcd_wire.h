@@ -1,6 +1,6 @@
 /*
  * etcd_wire: the messages between the etcd client (etcd.c) and server
- * (etcd_server.c). Private to those two files.
+ * (etcd_server.c and etcd_server_*.c). Private to them.
  *
  * Every message payload is malloc'd by its sender and handed to net_send
  * with its free function, so the network owns it until the receiver's
