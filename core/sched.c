@@ -207,7 +207,7 @@ g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
     /* rand_below(r, 1 << 30) is exactly the top 30 bits of one draw (a
      * power of two never rejects); every policy draws it, so that the
      * scheduler's stream does not depend on the policy. */
-    g->pct_prio = s->cfg.pct_depth + (int64_t)(rand_u64(&s->rng[RAND_SCHED]) >> 34);
+    g->pct_prio = PCT_PRIO_START + (int64_t)(rand_u64(&s->rng[RAND_SCHED]) >> 34);
     coro_init(&g->ctx, st->lo, g, g_entry, g);
     g->prev = s->all_tail;
     if (s->all_tail)
@@ -460,6 +460,20 @@ void go_yield(void)
     sched_t *s = need_running("go_yield");
     g_t *g = s->running;
     emit(s, EV_GO_YIELD, g->id, 0, 0, 0, NULL);
+    if (s->cfg.policy == SCHED_PCT) {
+        /* Strict priorities would pick the yielder again at once, and a
+         * polling loop (yield until a flag is set) would spin forever. As
+         * PCT implementations do, a yield demotes: just below every
+         * goroutine runnable now (a change point's level or main's exit
+         * included), so that what it waits for runs; it keeps that level,
+         * so a yield before any change point still leaves it above the
+         * change points' levels. */
+        for (size_t i = 0; i < s->runq_len; i++) {
+            const g_t *o = s->runq[(s->runq_head + i) & (s->runq_cap - 1)];
+            if (o->pct_prio <= g->pct_prio)
+                g->pct_prio = o->pct_prio - 1;
+        }
+    }
     g->state = G_RUNNABLE;
     runq_push(s, g);
     switch_out(s, g);

@@ -29,8 +29,12 @@
 
 /* The keys a step may remember (sched_point_keys), and those of a whole
  * step between two decisions (more: SCHED_KEY_ANY). */
-/* PCT's lowest priority: main's exit (sched.c, main_return_point), below
- * the change points' (1 .. d-1) and every starting priority (d and up). */
+/* PCT's priority levels, highest first: a goroutine's starting priority
+ * (PCT_PRIO_START plus a 30-bit draw); the change points' (1 .. d-1);
+ * main's exit (sched.c, main_return_point). A yield demotes the goroutine
+ * just below every runnable one (go_yield), so a yield before any change
+ * point lands between the starting priorities and the change points'. */
+#define PCT_PRIO_START ((int64_t)1 << 40)
 #define PCT_PRIO_EXIT (INT64_MIN / 2)
 
 #define SCHED_PEND_KEYS 4

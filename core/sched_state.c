@@ -95,7 +95,7 @@ sched_t *sched_create(const sched_config_t *cfg)
         /* Burckhardt et al. 2010: d-1 change points drawn uniformly over
          * the run's k steps (here decision points, k = pct_steps); the
          * i-th one drawn lowers the running goroutine to priority i, below
-         * every initial priority (d and up). */
+         * every starting priority (PCT_PRIO_START and up). */
         s->pct_nchanges = s->cfg.pct_depth - 1;
         s->pct_changes = mem_calloc((size_t)s->pct_nchanges, sizeof *s->pct_changes);
         for (int i = 0; i < s->pct_nchanges; i++) {
