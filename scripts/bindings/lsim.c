@@ -4,6 +4,7 @@
  */
 #include "lsim.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +98,53 @@ void lsim_push_ref(lua_State *L, int ref)
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
 }
 
+/* A Lua value in a channel slot (one int, as the core channel was made
+ * with): nil, a boolean or a small non-negative integer is carried in the
+ * int itself; anything else is a registry reference (> 0). A channel's
+ * element size is in its trace, so the slot stays one int; the common
+ * values then cost no registry traffic at all. */
+enum { CV_NIL = LUA_REFNIL, CV_FALSE = -2, CV_TRUE = -3, CV_INT0 = -8 };
+
+static int chan_value_take(lua_State *L, int idx)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        return CV_NIL;
+    case LUA_TBOOLEAN:
+        return lua_toboolean(L, idx) ? CV_TRUE : CV_FALSE;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            lua_Integer v = lua_tointeger(L, idx);
+            if (v >= 0 && v <= (lua_Integer)CV_INT0 - INT_MIN)
+                return (int)((lua_Integer)CV_INT0 - v);
+        }
+        break;
+    default:
+        break;
+    }
+    return lsim_ref_value(L, idx);
+}
+
+/* Push the value of a slot and release its reference, if it has one. */
+static void chan_value_push(lua_State *L, int e)
+{
+    if (e > 0)
+        lsim_push_ref(L, e);
+    else if (e <= CV_INT0)
+        lua_pushinteger(L, (lua_Integer)CV_INT0 - e);
+    else if (e == CV_TRUE || e == CV_FALSE)
+        lua_pushboolean(L, e == CV_TRUE);
+    else
+        lua_pushnil(L);
+}
+
+/* Drop a slot's value that was never delivered. */
+static void chan_value_drop(lua_State *L, int e)
+{
+    if (e > 0)
+        luaL_unref(L, LUA_REGISTRYINDEX, e);
+}
+
 LSIM_CHECK_UDATA(check_lchan, lchan_t, CHAN_MT)
 LSIM_CHECK_UDATA(check_timer, ltimer_t, TIMER_MT)
 
@@ -166,7 +214,7 @@ static void push_elem(lua_State *L, chan_t *c, int kind, const void *elem, bool 
     } else if (kind == LCHAN_TIME) {
         lua_pushinteger(L, *(const int64_t *)elem);
     } else {
-        lsim_push_ref(L, *(const int *)elem);
+        chan_value_push(L, *(const int *)elem);
     }
 }
 
@@ -206,7 +254,7 @@ static void send_value(lua_State *L, chan_t *c, int kind, int idx)
         lua_pushliteral(L, "send on closed channel");
         lua_error(L);
     }
-    int ref = lsim_ref_value(L, idx);
+    int ref = chan_value_take(L, idx);
     chan_send(c, &ref);
 }
 
@@ -247,10 +295,10 @@ static int ch_try_send(lua_State *L)
         lua_pushliteral(L, "send on closed channel");
         return lua_error(L);
     }
-    int ref = lsim_ref_value(L, 2);
+    int ref = chan_value_take(L, 2);
     bool done = chan_try_send(u->c, &ref);
     if (!done)
-        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+        chan_value_drop(L, ref);
     lua_pushboolean(L, done);
     return 1;
 }
@@ -433,7 +481,8 @@ static int l_select(lua_State *L)
             cases[i].ch = u->c;
             cases[i].dir = SELECT_SEND;
             lua_getfield(L, k, "value");
-            slots[i].ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            slots[i].ref = chan_value_take(L, -1);
+            lua_pop(L, 1);
         } else if (!lua_isnil(L, -1)) {
             lchan_t *u = luaL_testudata(L, -1, CHAN_MT);
             if (!u)
@@ -452,8 +501,8 @@ static int l_select(lua_State *L)
     }
     int won = chan_select(cases, n, has_default);
     for (int i = 0; i < n; i++)
-        if (i != won && cases[i].dir == SELECT_SEND && slots[i].ref != LUA_NOREF)
-            luaL_unref(L, LUA_REGISTRYINDEX, slots[i].ref);
+        if (i != won && cases[i].dir == SELECT_SEND)
+            chan_value_drop(L, slots[i].ref);
     if (won < 0) {
         lua_pushnil(L);
         return 1;
