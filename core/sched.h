@@ -121,11 +121,15 @@ typedef enum slack_kind {
 typedef struct timer_slack {
     slack_kind_t kind;
     simtime_t a, b;
+    simtime_t round; /* > 0: a wait first lasts its duration rounded up to a multiple of this */
 } timer_slack_t;
 
-/* Parse "off", "D" (constant), "uniform:D1,D2", "exp:D" or "linux" (uniform
- * 1us to 60us: Linux's default 50us slack and Go's timer granularity), D in
- * Go's duration syntax. False with a message in err on a bad spec. */
+/* Parse "off", "D" (constant), "uniform:D1,D2", "exp:D", "linux" (uniform
+ * 1us to 60us: Linux's default 50us slack and Go's timer granularity) or
+ * "go-linux" (Go 1.19's sleeps on Linux as measured: the netpoller waits
+ * in whole milliseconds, so a wait lasts its duration rounded up to a
+ * whole millisecond, plus 100us to 250us), D in Go's duration syntax.
+ * False with a message in err on a bad spec. */
 bool timer_slack_parse(const char *spec, timer_slack_t *out, char *err, size_t errsize);
 
 typedef struct sched_config {
@@ -441,8 +445,10 @@ void sched_set_clock_hook(sched_t *s, void (*fn)(void *ud, simtime_t from, simti
 void sched_reseed(sched_t *s, uint64_t seed);
 /* Set the timer slack model (before the timers it should affect are set). */
 void sched_set_timer_slack(sched_t *s, timer_slack_t slack);
-/* A draw of the slack model (0 when off), from its own random stream. */
-simtime_t sched_timer_slack(sched_t *s);
+/* How late a wait of d > 0 ends under the slack model (0 when off): a
+ * draw from its own random stream, after rounding d up if the model
+ * rounds. */
+simtime_t sched_timer_slack(sched_t *s, simtime_t d);
 simtime_t sched_until(const sched_t *s);
 bool sched_main_exited(const sched_t *s);
 

@@ -390,7 +390,7 @@ static double plain_log(double x)
     return 2.0 * sum + e * 0.69314718055994530942;
 }
 
-simtime_t sched_timer_slack(sched_t *s)
+static simtime_t slack_draw(sched_t *s)
 {
     const timer_slack_t *k = &s->cfg.slack;
     rand_t *r = &s->rng[RAND_SLACK];
@@ -409,9 +409,20 @@ simtime_t sched_timer_slack(sched_t *s)
     }
 }
 
+simtime_t sched_timer_slack(sched_t *s, simtime_t d)
+{
+    simtime_t late = slack_draw(s);
+    simtime_t g = s->cfg.slack.round;
+    if (g > 0 && d > 0 && d % g != 0) {
+        simtime_t up = g - d % g;
+        late = late > SIMTIME_MAX - up ? SIMTIME_MAX : late + up;
+    }
+    return late;
+}
+
 bool timer_slack_parse(const char *spec, timer_slack_t *out, char *err, size_t errsize)
 {
-    timer_slack_t k = {SLACK_OFF, 0, 0};
+    timer_slack_t k = {SLACK_OFF, 0, 0, 0};
     char e[256];
     if (strcmp(spec, "off") == 0) {
         *out = k;
@@ -421,6 +432,17 @@ bool timer_slack_parse(const char *spec, timer_slack_t *out, char *err, size_t e
         k.kind = SLACK_UNIFORM;
         k.a = 1 * SIM_US;
         k.b = 60 * SIM_US;
+        *out = k;
+        return true;
+    }
+    if (strcmp(spec, "go-linux") == 0) {
+        /* Measured with Go 1.19 on Linux (median of 300 sleeps): 100us
+         * and 500us take 1.12ms, 1ms 1.12ms, 1.5ms 2.24ms, 3ms 3.24ms,
+         * 20ms 20.29ms. */
+        k.kind = SLACK_UNIFORM;
+        k.a = 100 * SIM_US;
+        k.b = 250 * SIM_US;
+        k.round = SIM_MS;
         *out = k;
         return true;
     }
@@ -447,7 +469,7 @@ bool timer_slack_parse(const char *spec, timer_slack_t *out, char *err, size_t e
     } else {
         if (!dur_parse(spec, &k.a, e, sizeof e) || k.a < 0) {
             snprintf(err, errsize, "timer slack \"%s\": want off, a duration, uniform:MIN,MAX, "
-                                   "exp:MEAN or linux", spec);
+                                   "exp:MEAN, linux or go-linux", spec);
             return false;
         }
         k.kind = k.a ? SLACK_CONSTANT : SLACK_OFF;

@@ -292,7 +292,7 @@ static simtime_t deadline_after(simtime_t d)
 static simtime_t deadline_late(simtime_t d)
 {
     simtime_t when = deadline_after(d);
-    simtime_t late = d > 0 ? sched_timer_slack(sched_current()) : 0;
+    simtime_t late = d > 0 ? sched_timer_slack(sched_current(), d) : 0;
     return late > SIMTIME_MAX - when ? SIMTIME_MAX : when + late;
 }
 

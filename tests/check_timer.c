@@ -556,6 +556,55 @@ START_TEST(callback_timers_fire_by_deadline_then_arming_order)
 }
 END_TEST
 
+/* ---- timer slack -------------------------------------------------------- */
+
+/* go-linux: a wait lasts its duration rounded up to a whole millisecond,
+ * then 100us to 250us more (Go 1.19's sleeps on Linux, measured). */
+static void slack_go_main(void *arg)
+{
+    (void)arg;
+    static const struct {
+        simtime_t d, lo; /* the sleep, the least it lasts */
+    } cases[] = {
+        {100 * SIM_US, 1100 * SIM_US}, {500 * SIM_US, 1100 * SIM_US}, {SIM_MS, 1100 * SIM_US},
+        {1500 * SIM_US, 2100 * SIM_US}, {3 * SIM_MS, 3100 * SIM_US}, {20 * SIM_MS, 20100 * SIM_US},
+    };
+    for (int round = 0; round < 20; round++) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            simtime_t t0 = sched_now();
+            go_sleep(cases[i].d);
+            simtime_t took = sched_now() - t0;
+            ck_assert_int_ge(took, cases[i].lo);
+            ck_assert_int_le(took, cases[i].lo + 150 * SIM_US);
+        }
+    }
+    /* A timer's fire time is late the same way. */
+    simtime_t t0 = sched_now();
+    sim_timer_t *t = timer_new(400 * SIM_US);
+    int64_t at = recv_time(timer_chan(t));
+    ck_assert_int_ge(at - t0, 1100 * SIM_US);
+    ck_assert_int_le(at - t0, 1250 * SIM_US);
+    timer_free(t);
+}
+
+START_TEST(slack_go_linux_rounds_up_to_milliseconds)
+{
+    timer_slack_t k;
+    char err[128];
+    ck_assert(timer_slack_parse("go-linux", &k, err, sizeof err));
+    ck_assert_int_eq(k.round, SIM_MS);
+    ck_assert(!timer_slack_parse("go-windows", &k, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "go-linux"));
+    ck_assert(timer_slack_parse("linux", &k, err, sizeof err));
+    ck_assert_int_eq(k.round, 0);
+    sched_config_t c = sched_config_default();
+    ck_assert(timer_slack_parse("go-linux", &c.slack, err, sizeof err));
+    sched_t *s = sched_create(&c);
+    ck_assert_int_eq(sched_run(s, slack_go_main, NULL), SCHED_DONE);
+    sched_destroy(s);
+}
+END_TEST
+
 Suite *timer_suite(void)
 {
     Suite *s = suite_create("timer");
@@ -583,6 +632,9 @@ Suite *timer_suite(void)
     tcase_add_test(ord, fifo_simultaneous_timers_fire_in_arming_order);
     tcase_add_test(ord, random_simultaneous_timers_vary_with_seed);
     suite_add_tcase(s, ord);
+    TCase *sl = tcase_create("slack");
+    tcase_add_test(sl, slack_go_linux_rounds_up_to_milliseconds);
+    suite_add_tcase(s, sl);
     return s;
 }
 

@@ -114,10 +114,24 @@ SCENARIOS = {
              "3.00s Service level changed from Full to Emergency: cpu 99 >= 95 (Emergency)",
              "admissions over the bound in force: 0; executors created: 1",
              "Level changes in the calm tail: 1", "expectations: 8 passed, 0 failed"],
-        variants=[(["--set", "variant=seed"], 0,
+        variants=[(["--set", "variant=seed_measured"], 0,
                    ["5.00s Service level changed from Full to Emergency: cpu 99 >= 95 (Emergency)",
                     "Most requests executing at once: 25 (bound at Full: 20); admissions over the bound in force: 109",
-                    "Level changes in the calm tail: 4", "expectations: 7 passed, 0 failed"], [])],
+                    "Level changes in the calm tail: 4", "expectations: 7 passed, 0 failed"], []),
+                  # the seed proper: its own made-up cpu and memory, its own lines
+                  (["--set", "variant=seed"], 0,
+                   ["  1.00s Load: CPU 32%, Mem 41%, Rate 50 req/s, Errors 4%, Level 0",
+                    "  9.00s Service level changed from 0 to 3  (errorRate 23 >= 20 (Emergency))",
+                    " 17.00s Load: CPU 90%, Mem 71%, Rate 1999 req/s, Errors 85%, Level 3",
+                    "Requests in the load test: 15483 ", "Level changes: 1; metrics updates: 16",
+                    "After the test: level Emergency, pool 5", "expectations: 7 passed, 0 failed"], []),
+                  # and as real Go 1.19 on Linux runs it: its sub-millisecond
+                  # sleeps last a millisecond, so ~11,000 requests, a line every ~2.6s
+                  (["--set", "variant=seed", "--timer-slack", "go-linux"], 0,
+                   [" 10.58s Service level changed from 0 to 3  (errorRate 24 >= 20 (Emergency))",
+                    "Requests in the load test: 11298 ", "Level changes: 1; metrics updates: 12",
+                    "expectations: 7 passed, 0 failed"], []),
+                  (["--set", "variant=seeds"], 3, [], ["variant", "seed_measured"])],
     ),
     "graceful_degradation_flapping": dict(
         exit=0,

@@ -11,15 +11,17 @@
  *
  * Options (the seed's values as defaults): name ("DegradableService": the
  * entity's name and the service label of its degradation_* metrics),
- * variant ("corrected" | "seed"),
+ * variant ("corrected" | "seed": the seed's logic and made-up cpu and memory |
+ * "seed_measured": the seed's logic, measured cpu and memory),
  * cpu_pct, request_bytes, memory_budget, failure_pct, request_timeout,
  * update_interval, base_rate, peak_rate, pool_size = {20,15,10,5},
  * pool_timeout = {"1s","800ms","500ms","300ms"}, thresholds = { reduced =
  * { cpu = 70, memory = 80, requestRate = 1000, errorRate = 5 }, minimal =
  * {...}, emergency = {...} } (any subset), down_pct and min_dwell
- * (hysteresis, 0 by default as in the seed). The service needs the
- * scenario's simulated CPUs (scenario{ gomaxprocs = N }): its cpu figure is
- * their measured utilisation. Times in results are integer ns.
+ * (hysteresis, 0 by default as in the seed). Unless variant = "seed" the
+ * service needs the scenario's simulated CPUs (scenario{ gomaxprocs = N }):
+ * its cpu figure is their measured utilisation. Times in results are
+ * integer ns.
  */
 #include <string.h>
 
@@ -243,7 +245,12 @@ static int l_degradable_service(lua_State *L)
     const char *what = "sim.degradable_service";
     lsim_opts_t o = lsim_opts_opt(L, 1, what, keys);
     degradable_service_config_t cfg = degradable_service_config_default();
-    cfg.seed_variant = lsim_opt_seed_variant(&o);
+    /* seed: the seed's logic with its made-up cpu and memory; seed_measured:
+     * its logic with the measured ones; corrected: measured. */
+    static const char *const variants[] = {"corrected", "seed", "seed_measured", NULL};
+    int variant = lsim_opt_enum(&o, "variant", variants, 0);
+    cfg.seed_variant = variant != 0;
+    cfg.inputs = variant == 1 ? DEGRADATION_INPUTS_SEED : DEGRADATION_INPUTS_MEASURED;
     cfg.name = lsim_opt_str(&o, "name", "DegradableService"); /* reachable from the options table */
     if (!*cfg.name)
         return lsim_opts_error(&o, "name must be a non-empty string");
@@ -251,7 +258,7 @@ static int l_degradable_service(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, "chansim.cpu");
     cfg.cpu = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    if (!cfg.cpu)
+    if (!cfg.cpu && cfg.inputs == DEGRADATION_INPUTS_MEASURED)
         return luaL_error(L, "%s: the cpu figure is the measured utilisation of the simulated CPUs: "
                              "set scenario{ gomaxprocs = N }", what);
     cfg.cpu_pct = (int)lsim_opt_int(&o, "cpu_pct", cfg.cpu_pct, 0, 100);

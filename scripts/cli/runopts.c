@@ -352,7 +352,7 @@ static const runopts_flag_t flags[] = {
      "Go's race detector: report unsynchronised accesses to shared\nvariables (exit 66 if it finds one and nothing else failed)"},
     {"--preempt", "N", ALL, set_int, AT(host.preempt), 1, 1000000, "Lua instructions from 1 to 1000000",
      "Go's asynchronous preemption: a scheduling decision every N\nLua instructions (under random, pct and replay)"},
-    {"--timer-slack", "SPEC", ALL, set_slack, 0, 0, 0, "off, a duration, uniform:MIN,MAX, exp:MEAN or linux",
+    {"--timer-slack", "SPEC", ALL, set_slack, 0, 0, 0, "off, a duration, uniform:MIN,MAX, exp:MEAN, linux or go-linux",
      "every sleep and timer fires late by a drawn amount, as real\nsleeps overshoot: off (default), 50us, uniform:1us,60us,\nexp:20us, or linux (uniform 1us to 60us)"},
     {"--help", NULL, ALL, NULL, 0, 0, 0, NULL, "this text"},
     {"--view", NULL, RUN, set_switch, AT(view.live), 0, 0, NULL, "animate the run in a window (keys: ? in the window)"},

@@ -451,7 +451,9 @@ degradable_service_t *degradable_service_create(const degradable_service_config_
     service->cfg = cfg ? *cfg : degradable_service_config_default();
     service->cfg.name = sched_intern(sched_current(), service->cfg.name ? service->cfg.name : "DegradableService");
     service->entity = entity_new("service", service->cfg.name, NULL);
-    entity_set_state(service->entity, service->cfg.seed_variant ? "seed" : "corrected");
+    entity_set_state(service->entity, !service->cfg.seed_variant ? "corrected"
+                                      : service->cfg.inputs == DEGRADATION_INPUTS_SEED ? "seed"
+                                                                                        : "seed_measured");
     service->flags_var.name = "featureFlags";
     service->retry_var.name = "retryEnabled";
     service->pool_var.name = "workerPool";
@@ -499,6 +501,10 @@ load_manager_t *degradable_service_load_manager(degradable_service_t *s) { retur
  * (queueing when all are busy), the rest waiting. */
 static void process_step(degradable_service_t *s, simtime_t d)
 {
+    if (s->cfg.inputs == DEGRADATION_INPUTS_SEED) {
+        go_sleep(d); /* the seed's time.Sleep: no CPU */
+        return;
+    }
     simtime_t cpu = d * s->cfg.cpu_pct / 100;
     cpu_work(s->cfg.cpu, cpu);
     go_sleep(d - cpu);
@@ -613,7 +619,9 @@ const go_error_t *degradable_service_handle_request(degradable_service_t *s, ctx
     return err;
 }
 
-void degradable_service_update_metrics(degradable_service_t *s)
+/* One metrics update: cpu and memory are given (the seed's synthetic
+ * figures) when synth is not NULL, measured otherwise. */
+static void update_metrics(degradable_service_t *s, const int64_t *synth)
 {
     simtime_t now = sched_now();
     simtime_t window = now - s->window_start;
@@ -625,6 +633,10 @@ void degradable_service_update_metrics(degradable_service_t *s)
     int64_t memory = s->cfg.memory_budget_bytes > 0
                          ? s->in_flight * s->cfg.request_bytes * 100 / s->cfg.memory_budget_bytes
                          : 0;
+    if (synth) {
+        cpu = synth[0];
+        memory = synth[1];
+    }
     int64_t rate, errors = 0;
     if (s->cfg.seed_variant) {
         /* Calculate request rate (requests per second): the counter, as
@@ -668,6 +680,8 @@ void degradable_service_update_metrics(degradable_service_t *s)
     u->capacity = s->worker_pool->max_concurrent;
 }
 
+void degradable_service_update_metrics(degradable_service_t *s) { update_metrics(s, NULL); }
+
 /* ---- SimulateLoad ------------------------------------------------------- */
 
 /* What the load's goroutines share; lives as long as the run. */
@@ -708,13 +722,15 @@ static int64_t curve_rate(const load_run_t *run, simtime_t elapsed)
 }
 
 /* The seed's generator: a "second" of requests spaced over a full
- * second, then the metrics, then another second of sleep. */
+ * second, then the metrics, then another second of sleep. Its arithmetic
+ * is Go's: progress a float64, each figure truncated by int64(). */
 static void seed_generator(void *arg)
 {
     load_run_t *run = arg;
     degradable_service_t *s = run->s;
     int64_t rate = s->cfg.base_rate; /* requests per second */
     simtime_t end_time = run->start + run->duration;
+    double span = (double)(s->cfg.peak_rate - s->cfg.base_rate);
     s->current_rate = rate;
     while (sched_now() < end_time) {
         /* Calculate how many requests to send this second */
@@ -727,9 +743,24 @@ static void seed_generator(void *arg)
             go_sleep(interval);
         }
         /* Increase load over time */
-        rate = curve_rate(run, sched_now() - run->start);
+        double progress = (double)(sched_now() - run->start) / (double)run->duration;
+        /* Simulate a load curve that peaks in the middle */
+        if (progress < 0.5)
+            rate = s->cfg.base_rate + (int64_t)(progress * 2 * span); /* Ramp up to peak */
+        else
+            rate = s->cfg.base_rate + (int64_t)((1 - progress) * 2 * span); /* Ramp down from peak */
         s->current_rate = rate;
-        degradable_service_update_metrics(s);
+        if (s->cfg.inputs == DEGRADATION_INPUTS_SEED) {
+            /* Update load metrics every second: the seed's made-up figures */
+            int64_t synth[2];
+            synth[0] = 30 + (int64_t)(progress * 70); /* Simulate CPU increasing with load */
+            if (progress > 0.5)
+                synth[0] = 30 + (int64_t)((1 - progress) * 140);
+            synth[1] = 40 + (int64_t)(progress * 55); /* Memory grows and stays high */
+            update_metrics(s, synth);
+        } else {
+            update_metrics(s, NULL);
+        }
         /* Wait for next second */
         go_sleep(SIM_SEC);
     }

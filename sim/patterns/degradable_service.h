@@ -5,8 +5,14 @@
  * (20/1s, 15/800ms, 10/500ms, 5/300ms) as the level rises, under the seed's load curve (50 requests per second rising
  * to 2000 mid-run and back, 30s).
  *
- * What is measured, not invented (the seed makes up cpu = 30 + 70*progress
- * and memory = 40 + 55*progress):
+ * Inputs. The seed feeds its LoadManager made-up figures: inside SimulateLoad
+ * cpu = 30 + int64(70*progress) up to the middle of the test and
+ * 30 + int64(140*(1-progress)) after it, memory = 40 + int64(55*progress),
+ * progress being the elapsed fraction of the test (a float64, as in Go),
+ * and its processing steps are plain time.Sleep calls. inputs = SEED keeps
+ * that (the seed variant proper: its logic with its inputs). inputs =
+ * MEASURED (the corrected service, and the seed's logic as "seed_measured")
+ * measures instead:
  * - cpu: the utilisation of the simulated CPUs (scenario gomaxprocs) over
  *   the window since the last update: busy CPU-ns / (procs * window).
  *   Every processing step of a request (the seed's time.Sleep of 100, 50,
@@ -84,9 +90,16 @@ typedef enum degradable_service_feature {
 /* "analytics", "notifications", "recommendations", "fullHistory". */
 const char *degradable_service_feature_string(degradable_service_feature_t f);
 
+/* Where cpu and memory come from (see above). */
+typedef enum degradable_service_inputs {
+    DEGRADATION_INPUTS_MEASURED, /* the simulated CPUs' utilisation, the requests in flight */
+    DEGRADATION_INPUTS_SEED,     /* the seed's synthetic curves; processing is plain sleeps */
+} degradable_service_inputs_t;
+
 typedef struct degradable_service_config {
     const char *name;                            /* the service's name (entity, metrics' service label); copied */
     bool seed_variant;                           /* keep the seed's four bugs (see above) */
+    degradable_service_inputs_t inputs;          /* measured (default) or the seed's synthetic figures */
     cpu_pool_t *cpu;                             /* the CPUs whose utilisation is "cpu"; NULL: cpu is 0 */
     int cpu_pct;                                 /* percent of each processing step that is CPU work */
     int64_t request_bytes;                       /* memory held by a request in flight */
@@ -157,7 +170,9 @@ const go_error_t *degradable_service_handle_request(degradable_service_t *s, ctx
  * generator may outlive it, as the seed's does. */
 void degradable_service_simulate_load(degradable_service_t *s, ctx_t *ctx, simtime_t duration);
 /* Take one metrics sample now and update the load manager (the body of
- * the corrected monitor; for scenarios that drive their own load). */
+ * the corrected monitor; for scenarios that drive their own load). It
+ * measures cpu and memory whatever the inputs: the seed's synthetic
+ * figures exist only inside its SimulateLoad. */
 void degradable_service_update_metrics(degradable_service_t *s);
 
 bool degradable_service_feature(const degradable_service_t *s, degradable_service_feature_t f);
