@@ -7,7 +7,7 @@ import (
 
 func main() {
 	fired := make(chan bool)
-	a := time.AfterFunc(5*time.Millisecond, func() { fmt.Println("never") })
+	a := time.AfterFunc(time.Hour, func() { fmt.Println("never") })
 	fmt.Printf("stop before firing: %v\n", a.Stop())
 	b := time.AfterFunc(10*time.Millisecond, func() { fmt.Println("fired after 10ms"); fired <- true })
 	<-fired

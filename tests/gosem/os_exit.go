@@ -7,7 +7,7 @@ import (
 )
 
 func main() {
-	go func() { time.Sleep(time.Millisecond); fmt.Println("never") }()
+	go func() { time.Sleep(time.Hour); fmt.Println("never") }()
 	fmt.Println("before")
 	defer fmt.Println("never: deferred")
 	os.Exit(3)

@@ -2,7 +2,7 @@
 -- and other goroutines do not run (os_exit.go).
 --| before
 --! exit 3
-sim.go("other", function() sim.sleep("1ms"); print("never") end)
+sim.go("other", function() sim.sleep("1h"); print("never") end)
 print("before")
 local d <close> = setmetatable({}, { __close = function() print("never: deferred") end })
 sim.exit(3)
