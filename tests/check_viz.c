@@ -12,6 +12,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,102 @@ START_TEST(flow_left_to_right)
         viz_box_t b = part_of(f.v, "chan", names[i]);
         ck_assert_int_eq(b.x, bars[i].x);
         ck_assert_int_eq(b.y, bars[i].y);
+    }
+    finish(&f);
+}
+END_TEST
+
+/* A pipeline of six stages (a generator, two stages, a parallel stage of
+ * three workers drawn as a panel, a stage, main) is too long for one row:
+ * it snakes, and the narrow panel draws its workers small rather than
+ * falling back to the generic layout. Live, the flow is what was seen so
+ * far: checked once every channel has carried a value, and again later
+ * while the stages still run: nothing has moved. */
+static chan_t *pipe_c[5];
+static entity_t *pipe_par;
+static int pipe_workers_left;
+
+static void pipe_gen(void *arg)
+{
+    (void)arg;
+    for (int64_t v = 0; v < 20; v++)
+        chan_send(pipe_c[0], &v);
+    chan_close(pipe_c[0]);
+}
+
+static void pipe_stage(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    int64_t v;
+    while (chan_recv(pipe_c[i], &v))
+        chan_send(pipe_c[i + 1], &v);
+    chan_close(pipe_c[i + 1]);
+}
+
+static void pipe_worker(void *arg)
+{
+    entity_set_goroutine(arg, go_id(go_self()));
+    int64_t v;
+    while (chan_recv(pipe_c[2], &v)) {
+        go_sleep(SIM_SEC);
+        chan_send(pipe_c[3], &v);
+    }
+    if (--pipe_workers_left == 0)
+        chan_close(pipe_c[3]);
+}
+
+static void pipe_main(void *arg)
+{
+    (void)arg;
+    static const char *const names[] = {"c0", "c1", "c2", "c3", "c4"};
+    for (int i = 0; i < 5; i++) {
+        pipe_c[i] = chan_make(sizeof(int64_t), 0);
+        obj_set_name(pipe_c[i], names[i]);
+    }
+    pipe_par = entity_new("stage", "par", NULL);
+    pipe_workers_left = 3;
+    for (int i = 0; i < 3; i++) {
+        char wn[8];
+        snprintf(wn, sizeof wn, "w%d", i);
+        go_spawn(pipe_worker, entity_new("worker", wn, pipe_par), "worker");
+    }
+    go_spawn(pipe_gen, NULL, "gen");
+    go_spawn(pipe_stage, (void *)(intptr_t)0, "s1");
+    go_spawn(pipe_stage, (void *)(intptr_t)1, "s2");
+    go_spawn(pipe_stage, (void *)(intptr_t)3, "s4");
+    int64_t v;
+    while (chan_recv(pipe_c[4], &v))
+        ;
+    go_sleep(100 * SIM_SEC);
+}
+
+START_TEST(flow_snakes_and_stands)
+{
+    fixture_t f = start(pipe_main, NULL, 3 * SIM_SEC / 2, NULL);
+    ck_assert(viz_render(f.v, 3 * SIM_SEC / 2));
+    if (getenv("CHECK_VIZ_SAVE")) {
+        char err[256];
+        viz_save_png(f.v, getenv("CHECK_VIZ_SAVE"), err, sizeof err);
+    }
+    /* In the flow: each stage's channel level with it, on its right
+     * (the generic layout puts channels in rows under the goroutines). */
+    viz_box_t gen, par, b[5];
+    ck_assert(viz_find(f.v, "goroutine", "gen", &gen, NULL));
+    ck_assert(viz_find(f.v, "panel", "par", &par, NULL));
+    static const char *const names[] = {"c0", "c1", "c2", "c3", "c4"};
+    for (int i = 0; i < 5; i++)
+        b[i] = part_of(f.v, "chan", names[i]);
+    int y = b[0].y + b[0].h / 2;
+    ck_assert_msg(y > gen.y && y < gen.y + gen.h, "c0 is not level with its sender: no flow");
+    ck_assert_int_le(gen.x + gen.w, b[0].x);
+    /* The parallel stage is on the second row (the flow turned). */
+    ck_assert_int_gt(par.y, gen.y + gen.h);
+    advance(&f, 4 * SIM_SEC);
+    ck_assert(viz_render(f.v, 4 * SIM_SEC));
+    for (int i = 0; i < 5; i++) {
+        viz_box_t c = part_of(f.v, "chan", names[i]);
+        ck_assert_msg(c.x == b[i].x && c.y == b[i].y, "%s moved from (%d, %d) to (%d, %d)", names[i], b[i].x,
+                      b[i].y, c.x, c.y);
     }
     finish(&f);
 }
@@ -758,6 +855,7 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, wait_arrow_and_countdown);
     tcase_add_test(draw, deadlock_cycle_in_red);
     tcase_add_test(draw, flow_left_to_right);
+    tcase_add_test(draw, flow_snakes_and_stands);
     tcase_add_test(draw, expiry_counts_down);
     suite_add_tcase(s, draw);
     TCase *rec = tcase_create("recording");

@@ -883,7 +883,7 @@ static void draw_flow_paths(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_
     for (size_t i = 0; i < sn->nflow; i++) {
         const viz_flow_edge_t *e = &sn->flow[i];
         const viz_item_t *c = viz_layout_find(L, VIZ_ITEM_CHAN, e->chan);
-        if (!c || !c->compact)
+        if (!c || !c->compact || !viz_snap_chan(sn, e->chan))
             continue;
         const viz_item_t *gi = viz_g_item(L, sn, e->g);
         if (!gi) {

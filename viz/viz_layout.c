@@ -242,7 +242,7 @@ int viz_layout_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int 
         qper = 1;
     int qrows = nq ? (int)((nq + (size_t)qper - 1) / (size_t)qper) : 0;
     int inner_rows = (int)((nt * (size_t)px(c, TOK_W + TOK_GAP) + (size_t)inner - 1) / (size_t)(inner > 0 ? inner : 1));
-    bool compact = nt > 24 || inner_rows > 3;
+    bool compact = c->small_tokens || nt > 24 || inner_rows > 3;
     int tw = compact ? px(c, SMALL_TOK) : px(c, TOK_W), th = compact ? px(c, SMALL_TOK) : px(c, TOK_H);
     int tg = compact ? px(c, SMALL_GAP) : px(c, TOK_GAP);
     int tper = inner / (tw + tg);
@@ -343,7 +343,7 @@ static int lay_cards(lay_t *c, const eplace_t *pl, int y)
 
 void viz_layout_build(viz_layout_t *L, const viz_snap_t *sn, int w, int h, double scale)
 {
-    lay_t c = {L, sn, scale, false};
+    lay_t c = {L, sn, scale, false, false};
     L->n = 0;
     L->w = w;
     L->h = h;

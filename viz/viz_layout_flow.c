@@ -25,6 +25,7 @@ typedef struct factor {
     int col;
     int h;
     int y;
+    bool small;     /* a panel whose tokens are drawn small to fit */
 } factor_t;
 
 typedef struct fchan {
@@ -66,7 +67,7 @@ static int flow_actor(flow_t *fw, const viz_snap_t *sn, const eplace_t *pl, uint
             return (int)k;
     if (fw->na == FLOW_ACTORS)
         return -2;
-    fw->a[fw->na] = (factor_t){ent, ent == (size_t)-1 ? gid : 0, 0, 0, 0};
+    fw->a[fw->na] = (factor_t){ent, ent == (size_t)-1 ? gid : 0, 0, 0, 0, false};
     return (int)fw->na++;
 }
 
@@ -97,9 +98,12 @@ static int actor_h(lay_t *c, const viz_snap_t *sn, const eplace_t *pl, const fac
     if (a->ent == (size_t)-1)
         return px(c, TOK_L_H);
     if (pl[a->ent].place == PLACE_PANEL) {
-        /* As lay_panel lays it out at this width (its items taken back). */
+        /* As viz_layout_panel lays it out at this width (its items taken
+         * back). */
         size_t first = c->L->n;
+        c->small_tokens = a->small;
         int h = viz_layout_panel(c, a->ent, pl, 0, 0, w);
+        c->small_tokens = false;
         c->L->n = first;
         return -h; /* a panel cannot be shortened */
     }
@@ -120,8 +124,8 @@ int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
     for (size_t i = 0; i < sn->nflow; i++) {
         const viz_flow_edge_t *e = &sn->flow[i];
         const viz_sch_t *ch = viz_snap_chan(sn, e->chan);
-        if (!ch || ch->ctx_done)
-            continue;
+        if (ch && ch->ctx_done)
+            continue; /* a channel gone since (freed) keeps its place: the flow stands */
         int k = flow_actor(&fw, sn, pl, e->g);
         if (k == -2)
             return y; /* too many stages: the generic layout */
@@ -243,6 +247,12 @@ int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
             continue;
         factor_t *f = &fw.a[a];
         f->h = actor_h(c, sn, pl, f, actor_w(c, f, cw));
+        if (f->h < 0 && -f->h > budget * stack) {
+            /* A narrow panel stacks its tokens one to a row: small
+             * shapes side by side instead (a pipeline's parallel stage). */
+            f->small = true;
+            f->h = actor_h(c, sn, pl, f, actor_w(c, f, cw));
+        }
         if (f->h < 0) {
             f->h = -f->h;
             if (f->h > budget * stack)
@@ -282,7 +292,9 @@ int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
                     g_taken[i] = true;
         } else if (pl[f->ent].place == PLACE_PANEL) {
             size_t first = L->n;
+            c->small_tokens = f->small;
             viz_layout_panel(c, f->ent, pl, x, f->y, cw);
+            c->small_tokens = false;
             if (first < L->n && L->items[first].kind == VIZ_ITEM_PANEL)
                 L->items[first].compact = true;
             pl[f->ent].place = PLACE_FLOW;

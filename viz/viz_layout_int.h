@@ -51,6 +51,8 @@ typedef struct lay {
     const viz_snap_t *sn;
     double s;
     bool flow;          /* a flow was laid out (its channels are placed) */
+    bool small_tokens;  /* viz_layout_panel draws its tokens small (a flow's
+                           stage that would not fit otherwise) */
 } lay_t;
 
 /* n pixels at scale 1, at the layout's scale (never 0 for n > 0). */
