@@ -8,17 +8,25 @@
 
 #include "entity.h"
 #include "lsim.h"
+#include "net.h"
 
 #define ENTITY_MT "chansim.entity"
 
 LSIM_CHECK_BOX(check_entity, entity_t, ENTITY_MT)
 
-/* sim.entity(kind, name [, parent]) */
+/* sim.entity(kind, name [, parent]): parent is an entity, or a cluster's
+ * node (the entity goes under the node's own, drawn with the node). */
 static int l_entity(lua_State *L)
 {
     const char *kind = luaL_checkstring(L, 1);
     const char *name = luaL_checkstring(L, 2);
-    entity_t *parent = lua_isnoneornil(L, 3) ? NULL : check_entity(L, 3);
+    entity_t *parent = NULL;
+    if (luaL_testudata(L, 3, "chansim.node"))
+        parent = net_node_entity(lsim_checkbox(L, 3, "chansim.node"));
+    else if (!lua_isnoneornil(L, 3) && !luaL_testudata(L, 3, ENTITY_MT))
+        return luaL_typeerror(L, 3, "a sim.entity or a cluster's node");
+    else if (!lua_isnoneornil(L, 3))
+        parent = check_entity(L, 3);
     lsim_pushbox(L, entity_new(kind, name, parent), ENTITY_MT, 0);
     return 1;
 }
