@@ -70,7 +70,7 @@ static void task_entry(void *arg)
     waitgroup_done(g->wg);
 }
 
-static void start(errgroup_t *g, errgroup_fn_t f, void *arg)
+static g_t *start(errgroup_t *g, errgroup_fn_t f, void *arg, const char *name)
 {
     waitgroup_add(g->wg, 1);
     g->active++;
@@ -78,22 +78,28 @@ static void start(errgroup_t *g, errgroup_fn_t f, void *arg)
     t->g = g;
     t->f = f;
     t->arg = arg;
-    go_spawn(task_entry, t, "errgroup.(*Group).Go.func1");
+    return go_spawn(task_entry, t, name ? name : "errgroup.(*Group).Go.func1");
 }
 
-void errgroup_go(errgroup_t *g, errgroup_fn_t f, void *arg)
+g_t *errgroup_go_named(errgroup_t *g, errgroup_fn_t f, void *arg, const char *name)
 {
     if (g->sem)
         chan_send(g->sem, NULL);
-    start(g, f, arg);
+    return start(g, f, arg, name);
 }
+
+g_t *errgroup_try_go_named(errgroup_t *g, errgroup_fn_t f, void *arg, const char *name)
+{
+    if (g->sem && !chan_try_send(g->sem, NULL))
+        return NULL;
+    return start(g, f, arg, name);
+}
+
+void errgroup_go(errgroup_t *g, errgroup_fn_t f, void *arg) { (void)errgroup_go_named(g, f, arg, NULL); }
 
 bool errgroup_try_go(errgroup_t *g, errgroup_fn_t f, void *arg)
 {
-    if (g->sem && !chan_try_send(g->sem, NULL))
-        return false;
-    start(g, f, arg);
-    return true;
+    return errgroup_try_go_named(g, f, arg, NULL) != NULL;
 }
 
 void errgroup_set_limit(errgroup_t *g, int n)

@@ -28,6 +28,11 @@ errgroup_t *errgroup_with_context(ctx_t *parent, ctx_t **ctx);
 void errgroup_go(errgroup_t *g, errgroup_fn_t f, void *arg);
 /* TryGo(f): false (and f not started) if at the limit. */
 bool errgroup_try_go(errgroup_t *g, errgroup_fn_t f, void *arg);
+/* Go and TryGo with the new goroutine named name (copied; NULL: Go's
+ * "errgroup.(*Group).Go.func1"); they return it (TryGo: NULL if at the
+ * limit), valid while it lives, for its role to be set. */
+g_t *errgroup_go_named(errgroup_t *g, errgroup_fn_t f, void *arg, const char *name);
+g_t *errgroup_try_go_named(errgroup_t *g, errgroup_fn_t f, void *arg, const char *name);
 /* SetLimit(n). */
 void errgroup_set_limit(errgroup_t *g, int n);
 /* Wait(): blocks until every goroutine returned; the first error or NULL.

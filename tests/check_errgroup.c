@@ -212,6 +212,31 @@ START_TEST(try_go)
 }
 END_TEST
 
+/* Named goroutines: the name given, or Go's errgroup.(*Group).Go.func1. */
+static void named_main(void *arg)
+{
+    (void)arg;
+    errgroup_t *g = errgroup_new();
+    g_t *a = errgroup_go_named(g, ok_fn, NULL, "fetcher");
+    ck_assert_str_eq(go_name(a), "fetcher");
+    g_t *b = errgroup_go_named(g, ok_fn, NULL, NULL);
+    ck_assert_str_eq(go_name(b), "errgroup.(*Group).Go.func1");
+    errgroup_set_limit(g, -1);
+    ck_assert_ptr_null(errgroup_wait(g));
+    errgroup_set_limit(g, 1);
+    g_t *c = errgroup_try_go_named(g, ok_fn, NULL, "indexer");
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(go_name(c), "indexer");
+    ck_assert_ptr_null(errgroup_try_go_named(g, ok_fn, NULL, "refused")); /* at the limit */
+    ck_assert_ptr_null(errgroup_wait(g));
+}
+
+START_TEST(go_named)
+{
+    ck_assert_int_eq(run_main(named_main, NULL), SCHED_DONE);
+}
+END_TEST
+
 static void set_limit_active(void *arg)
 {
     (void)arg;
@@ -315,6 +340,7 @@ Suite *errgroup_suite(void)
     tcase_add_test(x, with_context_first_error_cancels);
     tcase_add_test(x, go_limit);
     tcase_add_test(x, try_go);
+    tcase_add_test(x, go_named);
     suite_add_tcase(s, x);
     TCase *l = tcase_create("limits");
     tcase_add_test(l, set_limit_while_active_panics);

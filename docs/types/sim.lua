@@ -911,15 +911,15 @@ function Semaphore:held() end
 ---errgroup.Group.
 ---@class sim.ErrGroup
 local ErrGroup = {}
----g.Go(fn): fn's error (a returned string or a raised error) cancels the group.
----@param fn function
----@param ... any
-function ErrGroup:go(fn, ...) end
----g.TryGo(fn)
----@param fn function
----@param ... any
+---g.Go(fn): fn's error (a returned string or a raised error) cancels the group; the first argument may be the goroutine's name or {name=, role=}.
+---@param name_or_fn string|{name?: string, role?: string}|function
+---@param ... any the function (after a name) and its arguments
+function ErrGroup:go(name_or_fn, ...) end
+---g.TryGo(fn); named as g:go
+---@param name_or_fn string|{name?: string, role?: string}|function
+---@param ... any the function (after a name) and its arguments
 ---@return boolean started
-function ErrGroup:try_go(fn, ...) end
+function ErrGroup:try_go(name_or_fn, ...) end
 ---g.SetLimit(n)
 ---@param n integer
 function ErrGroup:set_limit(n) end

@@ -367,20 +367,55 @@ static eg_job_t *pack_job(lua_State *L, int first)
     return job;
 }
 
+/* g:go(fn, ...), g:go("name", fn, ...), g:go({ name =, role = }, fn, ...),
+ * as sim.go names its goroutines; the same for g:try_go. Returns the index
+ * of the function; *name and *role are interned (or NULL). */
+static int eg_name(lua_State *L, const char *what, const char **name, const char **role)
+{
+    *name = *role = NULL;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        *name = lua_tostring(L, 2);
+    } else if (lua_istable(L, 2)) {
+        static const char *const keys[] = {"name", "role", NULL};
+        lsim_opts_t o = lsim_opts(L, 2, what, keys);
+        *name = lsim_opt_str(&o, "name", NULL);
+        *role = lsim_opt_str(&o, "role", NULL);
+    } else {
+        luaL_checktype(L, 2, LUA_TFUNCTION);
+        return 2;
+    }
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    sched_t *s = sched_current();
+    if (*name)
+        *name = sched_intern(s, *name);
+    if (*role)
+        *role = sched_intern(s, *role);
+    return 3;
+}
+
 static int eg_go(lua_State *L)
 {
     errgroup_t *g = lsim_checkbox(L, 1, EG_MT);
     lsim_need_goroutine(L, "errgroup.Go");
-    eg_job_t *job = pack_job(L, 2);
-    errgroup_go(g, eg_body, job);
+    const char *name, *role;
+    int fn = eg_name(L, "errgroup.Go", &name, &role);
+    eg_job_t *job = pack_job(L, fn);
+    g_t *t = errgroup_go_named(g, eg_body, job, name);
+    if (role)
+        go_set_role(t, role);
     return 0;
 }
 
 static int eg_try_go(lua_State *L)
 {
     errgroup_t *g = lsim_checkbox(L, 1, EG_MT);
-    eg_job_t *job = pack_job(L, 2);
-    bool ok = errgroup_try_go(g, eg_body, job);
+    const char *name, *role;
+    int fn = eg_name(L, "errgroup.TryGo", &name, &role);
+    eg_job_t *job = pack_job(L, fn);
+    g_t *t = errgroup_try_go_named(g, eg_body, job, name);
+    bool ok = t != NULL;
+    if (ok && role)
+        go_set_role(t, role);
     if (!ok) {
         luaL_unref(L, LUA_REGISTRYINDEX, job->packed);
         free(job);
