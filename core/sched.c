@@ -66,6 +66,13 @@ static uint32_t decide(sched_t *s, sched_choice_t kind, uint32_t n, uint32_t hin
         } else {
             /* Out of range for this decision: the entry is used up all
              * the same, so that the ones after it keep their places. */
+            if (!s->replay_diverged) {
+                s->replay_div_at = s->replay_pos;
+                s->replay_div_value = s->replay_pos < s->cfg.replay_len ? s->cfg.replay[s->replay_pos] : UINT32_MAX;
+                s->replay_div_offered = n;
+                if (s->cfg.replay_strict)
+                    sched_exit(s); /* the rest would follow no recorded decision */
+            }
             if (s->replay_pos < s->cfg.replay_len)
                 s->replay_pos++;
             s->replay_diverged = true;

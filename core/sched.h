@@ -141,6 +141,7 @@ typedef struct sched_config {
     bool record;                /* keep the decision list (sched_decisions) */
     const uint32_t *replay;     /* decisions to replay (SCHED_REPLAY); borrowed for the run */
     size_t replay_len;          /* number of entries in replay */
+    bool replay_strict;         /* stop the run where it leaves the list (sched_replay_divergence) */
     bool main_exit_ends_run;    /* Go: the program ends when main returns */
     simtime_t until;            /* stop at this simulated time; 0: no limit */
     bool sync_points;           /* every synchronising operation is a decision (sched_point) */
@@ -215,6 +216,10 @@ uint64_t sched_point_gid(const sched_t *s);
 uint64_t sched_last_gid(const sched_t *s);
 /* True if a replay ran out of, or contradicted, its decision list. */
 bool sched_replay_diverged(const sched_t *s);
+/* Where a replay first left its list: the entry's index, its value
+ * (UINT32_MAX when the list had run out) and the choices the run offered
+ * there. False if it did not. */
+bool sched_replay_divergence(const sched_t *s, size_t *index, uint32_t *value, uint32_t *offered);
 
 /* The one choice function: a number in [0, n) for a decision of the given
  * kind, from the run's policy. n must be >= 1. */

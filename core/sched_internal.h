@@ -133,6 +133,9 @@ struct sched {
     size_t ndecisions, capdecisions;
     size_t replay_pos;
     bool replay_diverged;
+    size_t replay_div_at;       /* the first divergence: its index in the list, */
+    uint32_t replay_div_value;  /* the value there (UINT32_MAX: the list had run out) */
+    uint32_t replay_div_offered; /* and the choices the run offered */
     struct pct_change { int64_t at; int64_t prio; } *pct_changes;
                                 /* PCT's change points, ascending by `at` (a
                                    count of decision points); prio is the

@@ -167,6 +167,15 @@ const char *sched_report(const sched_t *s) { return s->report; }
 const char *sched_failure_message(const sched_t *s) { return s->failure; }
 const char *sched_deadlock_waits(const sched_t *s) { return s->waits ? s->waits : ""; }
 bool sched_replay_diverged(const sched_t *s) { return s->replay_diverged; }
+bool sched_replay_divergence(const sched_t *s, size_t *index, uint32_t *value, uint32_t *offered)
+{
+    if (!s->replay_diverged)
+        return false;
+    *index = s->replay_div_at;
+    *value = s->replay_div_value;
+    *offered = s->replay_div_offered;
+    return true;
+}
 rand_t *sched_rand(sched_t *s, rand_stream_t which) { return &s->rng[which]; }
 timerq_t *sched_timerq(sched_t *s) { return s->timers; }
 struct ctx **sched_ctx_roots(sched_t *s) { return s->ctx_roots; }

@@ -168,7 +168,33 @@ START_TEST(record_then_replay_is_identical)
         memset(&racy, 0, sizeof racy);
         s = run_with(&rep, racy_main, NULL, &r);
         ck_assert(sched_replay_diverged(s));
+        size_t at;
+        uint32_t value, offered;
+        ck_assert(sched_replay_divergence(s, &at, &value, &offered));
+        ck_assert_uint_eq(at, nd / 2);
+        ck_assert_uint_eq(value, UINT32_MAX); /* it ran out */
+        ck_assert_uint_ge(offered, 2);
+        ck_assert_int_eq(r, SCHED_DONE); /* not strict: the run goes on */
         sched_destroy(s);
+
+        /* Strict (--schedule): an entry the run cannot take stops it there,
+         * and the divergence names the entry, its value and the choices. */
+        uint32_t *edited = malloc(nd * sizeof *edited);
+        memcpy(edited, d, nd * sizeof *edited);
+        edited[nd / 3] = 999999;
+        rep.replay = edited;
+        rep.replay_len = nd;
+        rep.replay_strict = true;
+        memset(&racy, 0, sizeof racy);
+        s = run_with(&rep, racy_main, NULL, &r);
+        ck_assert_int_eq(r, SCHED_EXITED);
+        ck_assert(sched_replay_divergence(s, &at, &value, &offered));
+        ck_assert_uint_eq(at, nd / 3);
+        ck_assert_uint_eq(value, 999999);
+        ck_assert_uint_ge(offered, 2);
+        ck_assert_uint_lt(sched_trace_events(s), a.events);
+        sched_destroy(s);
+        free(edited);
         free(d);
     }
 }

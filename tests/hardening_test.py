@@ -13,7 +13,8 @@ usage: hardening_test.py CHANSIM SOURCE_DIR
   with a message, never 0;
 - --max-output stops a run that writes without end: exit 4, no file;
 - bad schedule files (empty, binary, a folder, truncated, corrupt, another
-  scenario's or seed's) are refused with exit 3 naming what does not match.
+  scenario's or seed's, an edited decision, one that runs out) are refused
+  with exit 3 naming what does not match.
 """
 import os
 import resource
@@ -207,6 +208,34 @@ bad = [("empty", [pool], "an empty file"), ("bin", [pool], "binary data"), ("adi
 for name, args, why in bad:
     rc, out, err = run(["run"] + args + ["--schedule", name])
     check(rc == 3 and why in err and "summary" not in out, f"--schedule {name} {args[1:]}: exit 3, {why}", err)
+
+# A schedule whose header matches but whose decisions do not: a decision the
+# run cannot take (an edited file), or a run that needs more decisions than
+# recorded. Refused (exit 3) where the run leaves it, naming the decision, and
+# no output kept.
+first = lines[1].split()
+with open("edited", "w") as f:
+    f.write(lines[0] + "\n" + " ".join(["999999"] + first[1:]) + "\n" + "\n".join(lines[2:]))
+rc, out, err = run(["run", pool, "--schedule", "edited", "--trace", "e.json", "--log", "e.log"])
+check(rc == 3 and "decision 1 of " in err and "is 999999, but the run offers" in err and
+      "does not belong to this run" in err and "summary" not in out,
+      "--schedule with an edited decision: exit 3 naming it", f"{rc} {err}")
+check(not os.path.exists("e.json") and not os.path.exists("e.log") and partials(tmp) == [],
+      "--schedule with an edited decision: no output kept", str(os.listdir(tmp)))
+with open("two.lua", "w") as f:
+    f.write('scenario{ name = "two", duration = "1s" }\n'
+            'local ch = sim.chan(0)\n'
+            'for w = 1, 2 do sim.go(function() while true do sim.sleep("1ms"); ch:send(w) end end) end\n'
+            'for i = 1, 800 do ch:recv() end\n')
+rc, out, err = run(["run", "two.lua", "--quiet", "--strategy", "random", "--seed", "3", "--until", "100ms",
+                    "--schedule-out", "short.txt"])
+check(rc == 0, "a schedule recorded with --until", err)
+rc, out, err = run(["run", "two.lua", "--quiet", "--schedule", "short.txt", "--until", "100ms"])
+check(rc == 0 and "left the recorded schedule" not in err, "replayed as recorded", err)
+rc, out, err = run(["run", "two.lua", "--schedule", "short.txt", "--trace", "s.json"])
+check(rc == 3 and "the run needs more than its" in err and "shorter --until" in err and
+      not os.path.exists("s.json") and partials(tmp) == [],
+      "--schedule that runs out: exit 3, no output kept", f"{rc} {err}")
 
 print(f"{checks - failures} passed, {failures} failed")
 sys.exit(1 if failures else 0)

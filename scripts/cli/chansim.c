@@ -254,6 +254,24 @@ static host_t *run_plain(runopts_t *o, int *status)
  * the wall-clock figures on stderr. Returns the exit status. */
 static int finish_run(runopts_t *o, host_t *h, int status, schedule_meta_t *meta)
 {
+    size_t at;
+    uint32_t value, offered;
+    if (o->host.replay_strict && sched_replay_divergence(host_sched(h), &at, &value, &offered)) {
+        /* The schedule matched the run's header but not the run: refused as
+         * a bad schedule; no output is kept (outputs_deinit removes them). */
+        out_stream_check(o->host.out);
+        if (value == UINT32_MAX)
+            fprintf(stderr, "%s: %s: the run needs more than its %zu decisions: the schedule does not "
+                            "belong to this run (recorded with a shorter --until, or by another version "
+                            "of chansim or of the scenario's modules?); nothing was written\n",
+                    prog, o->schedule_in, o->host.replay_len);
+        else
+            fprintf(stderr, "%s: %s: decision %zu of %zu is %u, but the run offers %u choices there: the "
+                            "schedule does not belong to this run (edited, or recorded by another version "
+                            "of chansim or of the scenario's modules?); nothing was written\n",
+                    prog, o->schedule_in, at + 1, o->host.replay_len, (unsigned)value, (unsigned)offered);
+        return EXIT_USAGE;
+    }
     bool out_ok = out_stream_check(o->host.out); /* the program's output, before the summary */
     out_ok = outputs_finish(&o->outs, h) && out_ok;
     output_limited = outputs_limited(&o->outs) || out_stream_limited(o->host.out);
@@ -336,6 +354,7 @@ static int cmd_run(runopts_t *o)
             o->host.seed_given = true;
         }
         o->host.replay = replay;
+        o->host.replay_strict = true; /* leaving it is a refused schedule (finish_run) */
         o->host.policy = SCHED_REPLAY;
     }
     char bad[1024];

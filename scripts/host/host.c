@@ -275,6 +275,7 @@ static void create_sched(host_t *h)
     cfg.record = h->opt.record;
     cfg.replay = h->opt.replay;
     cfg.replay_len = h->opt.replay_len;
+    cfg.replay_strict = h->opt.replay_strict;
     cfg.main_exit_ends_run = true;
     cfg.until = h->opt.until ? h->opt.until : HOST_DEFAULT_UNTIL;
     /* Every policy but FIFO decides at each synchronising operation; a

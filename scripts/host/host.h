@@ -69,6 +69,7 @@ typedef struct host_options {
     bool record;               /* keep the decision list */
     const uint32_t *replay;    /* decisions to replay */
     size_t replay_len;
+    bool replay_strict;        /* stop where the run leaves the list (--schedule) */
     FILE *out;                 /* program output and summary (stdout) */
     bool race;                 /* --race: the race detector (core/race.h) */
     const char *slack_spec;    /* --timer-slack SPEC (borrowed), or NULL */
