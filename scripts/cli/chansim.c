@@ -3,8 +3,8 @@
  *
  *   chansim run SCENARIO.lua [options]   run a scenario and summarise it
  *   chansim replay SCENARIO.lua --seed N reproduce one run exactly
- *   chansim replay FILE.json             re-run a reproducer (repro.c)
- *   chansim shrink FILE.json             minimise a reproducer (repro.c)
+ *   chansim replay FILE.json             re-run a reproducer (repro_run.c)
+ *   chansim shrink FILE.json             minimise a reproducer (repro_shrink.c)
  *   chansim explore SCENARIO.lua [opts]  search seeds for a failing schedule
  *   chansim list [DIR]                   name and description of each scenario
  *   chansim new NAME                     a scenario skeleton (newscen.c)

@@ -554,7 +554,7 @@ static void report(const explore_t *e)
     }
 }
 
-/* A reproducer of each failing run (repro.c), the runs made again. */
+/* A reproducer of each failing run (repro_run.c), the runs made again. */
 static void write_reproducers(const explore_t *e)
 {
     if (e->o->no_repro || !e->failed)
