@@ -23,6 +23,7 @@
 enum { LCHAN_VALUES, LCHAN_TIME, LCHAN_EMPTY, LCHAN_BOOL };
 
 typedef struct lchan {
+    const void *tag; /* &lchan_tag: what check_lchan looks at first */
     chan_t *c;  /* the core channel (owned by the scheduler) */
     int kind;   /* LCHAN_VALUES: registry refs; LCHAN_TIME: int64 times */
 } lchan_t;
@@ -145,12 +146,27 @@ static void chan_value_drop(lua_State *L, int e)
         luaL_unref(L, LUA_REGISTRYINDEX, e);
 }
 
-LSIM_CHECK_UDATA(check_lchan, lchan_t, CHAN_MT)
+/* Every channel operation checks its receiver: a full userdata of a
+ * channel's size whose first word is this tag is a channel (a scenario
+ * cannot make userdata nor change one's metatable, and no other type starts
+ * with this address), without the metatable lookup; anything else goes
+ * through the kit's check and its error. */
+static const char lchan_tag;
+
+static inline lchan_t *check_lchan(lua_State *L, int idx)
+{
+    lchan_t *u = lua_touserdata(L, idx);
+    if (u && lua_rawlen(L, idx) == sizeof *u && u->tag == &lchan_tag)
+        return u;
+    return lsim_checkudata(L, idx, CHAN_MT);
+}
+
 LSIM_CHECK_UDATA(check_timer, ltimer_t, TIMER_MT)
 
 static void push_lchan(lua_State *L, chan_t *c, int kind)
 {
     lchan_t *u = lsim_newudata(L, sizeof *u, CHAN_MT, 0);
+    u->tag = &lchan_tag;
     u->c = c;
     u->kind = kind;
 }
