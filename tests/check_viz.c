@@ -28,6 +28,7 @@
 #include "testutil.h"
 #include "timer.h"
 #include "viz.h"
+#include "viz_gfx.h"
 #include "viz_palette.h"
 #include "viz_png.h"
 
@@ -832,6 +833,45 @@ END_TEST
 
 /* ---- errors --------------------------------------------------------------------- */
 
+/* A token's text is never cut into ambiguity: a smaller font first, then
+ * a dotted name's qualifiers by their first letter, then the middle elided
+ * with the end kept (worker-11 and worker-12 stay apart). */
+START_TEST(names_told_whole)
+{
+    SDL_Surface *surf = SDL_CreateRGBSurfaceWithFormat(0, 200, 100, 32, SDL_PIXELFORMAT_ARGB8888);
+    ck_assert_ptr_nonnull(surf);
+    SDL_Renderer *r = SDL_CreateSoftwareRenderer(surf);
+    ck_assert_ptr_nonnull(r);
+    char err[1024], buf[128];
+    viz_gfx_t *g = viz_gfx_create(r, NULL, err, sizeof err);
+    ck_assert_msg(g != NULL, "%s", err);
+    viz_font_t fo;
+    /* Too wide in bold, whole in the small font. */
+    const char *tag = "RECV resultQueue";
+    int w = viz_gfx_text_width(g, VIZ_FONT_SMALL, tag);
+    ck_assert_int_gt(viz_gfx_text_width(g, VIZ_FONT_BOLD, tag), w);
+    ck_assert_str_eq(viz_gfx_fit_whole(g, VIZ_FONT_BOLD, VIZ_FONT_SMALL, w, tag, buf, sizeof buf, &fo), tag);
+    ck_assert_int_eq(fo, VIZ_FONT_SMALL);
+    /* A dotted name: its qualifier abbreviated, the name whole. */
+    w = viz_gfx_text_width(g, VIZ_FONT_SMALL, "P.closer");
+    ck_assert_str_eq(viz_gfx_fit_whole(g, VIZ_FONT_SMALL, VIZ_FONT_SMALL, w, "ParallelStage.closer", buf, sizeof buf,
+                                       &fo), "P.closer");
+    /* Names that differ at the end still differ when elided. */
+    char a[128], b[128];
+    w = viz_gfx_text_width(g, VIZ_FONT_SMALL, "worker-1");
+    snprintf(a, sizeof a, "%s", viz_gfx_fit_whole(g, VIZ_FONT_SMALL, VIZ_FONT_SMALL, w, "background-worker-11",
+                                                  buf, sizeof buf, &fo));
+    snprintf(b, sizeof b, "%s", viz_gfx_fit_whole(g, VIZ_FONT_SMALL, VIZ_FONT_SMALL, w, "background-worker-12",
+                                                  buf, sizeof buf, &fo));
+    ck_assert_int_le(viz_gfx_text_width(g, VIZ_FONT_SMALL, a), w);
+    ck_assert_str_ne(a, b);
+    ck_assert_msg(strlen(a) >= 2 && strcmp(a + strlen(a) - 2, "11") == 0, "%s does not keep its end", a);
+    viz_gfx_destroy(g);
+    SDL_DestroyRenderer(r);
+    SDL_FreeSurface(surf);
+}
+END_TEST
+
 START_TEST(missing_fonts_are_named)
 {
     viz_options_t o = {.mode = VIZ_OFFSCREEN, .width = 320, .height = 200, .font_dir = "/nonexistent"};
@@ -856,6 +896,7 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, deadlock_cycle_in_red);
     tcase_add_test(draw, flow_left_to_right);
     tcase_add_test(draw, flow_snakes_and_stands);
+    tcase_add_test(draw, names_told_whole);
     tcase_add_test(draw, expiry_counts_down);
     suite_add_tcase(s, draw);
     TCase *rec = tcase_create("recording");

@@ -198,8 +198,10 @@ static void draw_goroutine(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t
     viz_font_t f1 = it->large ? VIZ_FONT_LARGE : VIZ_FONT_BOLD, f2 = it->large ? VIZ_FONT_BODY : VIZ_FONT_SMALL;
     int l1 = viz_gfx_line_height(g, f1), l2 = viz_gfx_line_height(g, f2);
     int ty = r.y + (r.h - l1 - l2) / 2;
-    viz_gfx_text_fit(g, f1, ink, tx, ty, tw, tag);
-    viz_gfx_text_fit(g, f2, ink, tx, ty + l1, tw, gs->name);
+    /* Never cut into ambiguity: a smaller font, qualifiers abbreviated,
+     * the middle elided with the end kept. */
+    viz_gfx_text_whole(g, f1, VIZ_FONT_SMALL, ink, tx, ty, tw, tag);
+    viz_gfx_text_whole(g, f2, VIZ_FONT_SMALL, ink, tx, ty + l1, tw, gs->name);
     if (recent) {
         /* It ran a moment ago: a spark in the corner. */
         int sr = viz_px(L, 6);

@@ -321,6 +321,81 @@ int viz_gfx_text_fit(viz_gfx_t *g, viz_font_t f, uint32_t rgb, int x, int y, int
     return viz_gfx_text(g, f, rgb, x, y, fit(g, f, maxw, s ? s : "", buf, sizeof buf));
 }
 
+/* s with its middle elided to at most maxw pixels in f: n characters kept,
+ * the first half from the start and the rest from the end. */
+static const char *fit_middle(viz_gfx_t *g, viz_font_t f, int maxw, const char *s, char *buf, size_t size)
+{
+    size_t len = strlen(s);
+    size_t lo = 0, hi = len < size - 4 ? len : size - 4;
+    while (lo < hi) {
+        size_t n = (lo + hi + 1) / 2;
+        size_t head = (n + 1) / 2, tail = n / 2;
+        while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
+            head--;
+        size_t from = len - tail;
+        while (from < len && ((unsigned char)s[from] & 0xC0) == 0x80)
+            from++;
+        memcpy(buf, s, head);
+        memcpy(buf + head, "\xe2\x80\xa6", 3);
+        memcpy(buf + head + 3, s + from, len - from + 1);
+        if (viz_gfx_text_width(g, f, buf) <= maxw)
+            lo = n;
+        else
+            hi = n - 1;
+    }
+    size_t head = (lo + 1) / 2, tail = lo / 2;
+    while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
+        head--;
+    size_t from = len - tail;
+    while (from < len && ((unsigned char)s[from] & 0xC0) == 0x80)
+        from++;
+    memcpy(buf, s, head);
+    memcpy(buf + head, "\xe2\x80\xa6", 3);
+    memcpy(buf + head + 3, s + from, len - from + 1);
+    return buf;
+}
+
+const char *viz_gfx_fit_whole(viz_gfx_t *g, viz_font_t f, viz_font_t fmin, int maxw, const char *s, char *buf,
+                              size_t size, viz_font_t *fo)
+{
+    s = s ? s : "";
+    *fo = fmin;
+    for (int i = (int)f; i <= (int)fmin; i++)
+        if (viz_gfx_text_width(g, (viz_font_t)i, s) <= maxw) {
+            *fo = (viz_font_t)i;
+            return s;
+        }
+    if (size < 8)
+        return s;
+    /* A dotted name: each qualifier by its first letter, the last part whole. */
+    const char *last = strrchr(s, '.');
+    if (last && last != s && last[1]) {
+        size_t k = 0;
+        for (const char *p = s; p < last && k + 3 < size; p++)
+            if (p == s || p[-1] == '.')
+                buf[k++] = *p, buf[k++] = '.';
+        snprintf(buf + k, size - k, "%s", last + 1);
+        if (viz_gfx_text_width(g, fmin, buf) <= maxw)
+            return buf;
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s", buf);
+        return fit_middle(g, fmin, maxw, tmp, buf, size);
+    }
+    return fit_middle(g, fmin, maxw, s, buf, size);
+}
+
+int viz_gfx_text_whole(viz_gfx_t *g, viz_font_t f, viz_font_t fmin, uint32_t rgb, int x, int y, int maxw,
+                       const char *s)
+{
+    char buf[512];
+    if (maxw <= 0)
+        return 0;
+    viz_font_t fo;
+    const char *t = viz_gfx_fit_whole(g, f, fmin, maxw, s, buf, sizeof buf, &fo);
+    int dy = (viz_gfx_line_height(g, f) - viz_gfx_line_height(g, fo)) / 2;
+    return viz_gfx_text(g, fo, rgb, x, y + dy, t);
+}
+
 void viz_gfx_text_center(viz_gfx_t *g, viz_font_t f, uint32_t rgb, int cx, int y, int maxw, const char *s)
 {
     char buf[512];

@@ -79,6 +79,18 @@ void viz_gfx_shape(viz_gfx_t *g, viz_shape_t s, int cx, int cy, int size, uint32
 int viz_gfx_text(viz_gfx_t *g, viz_font_t f, uint32_t rgb, int x, int y, const char *s);
 /* Text cut to at most maxw pixels (ending in an ellipsis when cut). */
 int viz_gfx_text_fit(viz_gfx_t *g, viz_font_t f, uint32_t rgb, int x, int y, int maxw, const char *s);
+/* s told whole where it can be: in the largest font from f down to fmin
+ * (by the enum's order) in which it fits; else a dotted name's qualifiers
+ * cut to their first letter ("ParallelStage.collector" becomes
+ * "P.collector"); else its middle elided, start and end kept (the end
+ * tells worker-11 from worker-12). Returns the text (s or buf) and sets
+ * *fo to its font. */
+const char *viz_gfx_fit_whole(viz_gfx_t *g, viz_font_t f, viz_font_t fmin, int maxw, const char *s, char *buf,
+                              size_t size, viz_font_t *fo);
+/* Draw viz_gfx_fit_whole's text at x, y (centred on the height of f's
+ * line); returns its width. */
+int viz_gfx_text_whole(viz_gfx_t *g, viz_font_t f, viz_font_t fmin, uint32_t rgb, int x, int y, int maxw,
+                       const char *s);
 /* Text centred on cx within maxw pixels. */
 void viz_gfx_text_center(viz_gfx_t *g, viz_font_t f, uint32_t rgb, int cx, int y, int maxw, const char *s);
 int viz_gfx_text_width(viz_gfx_t *g, viz_font_t f, const char *s);
