@@ -321,29 +321,12 @@ int viz_gfx_text_fit(viz_gfx_t *g, viz_font_t f, uint32_t rgb, int x, int y, int
     return viz_gfx_text(g, f, rgb, x, y, fit(g, f, maxw, s ? s : "", buf, sizeof buf));
 }
 
-/* s with its middle elided to at most maxw pixels in f: n characters kept,
- * the first half from the start and the rest from the end. */
-static const char *fit_middle(viz_gfx_t *g, viz_font_t f, int maxw, const char *s, char *buf, size_t size)
+/* buf = s (len bytes) with n characters' worth kept, the first half from
+ * the start and the rest from the end, an ellipsis between; cuts fall on
+ * UTF-8 character boundaries. buf holds at least n + 4 bytes. */
+static void elide_middle(const char *s, size_t len, size_t n, char *buf)
 {
-    size_t len = strlen(s);
-    size_t lo = 0, hi = len < size - 4 ? len : size - 4;
-    while (lo < hi) {
-        size_t n = (lo + hi + 1) / 2;
-        size_t head = (n + 1) / 2, tail = n / 2;
-        while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
-            head--;
-        size_t from = len - tail;
-        while (from < len && ((unsigned char)s[from] & 0xC0) == 0x80)
-            from++;
-        memcpy(buf, s, head);
-        memcpy(buf + head, "\xe2\x80\xa6", 3);
-        memcpy(buf + head + 3, s + from, len - from + 1);
-        if (viz_gfx_text_width(g, f, buf) <= maxw)
-            lo = n;
-        else
-            hi = n - 1;
-    }
-    size_t head = (lo + 1) / 2, tail = lo / 2;
+    size_t head = (n + 1) / 2, tail = n / 2;
     while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
         head--;
     size_t from = len - tail;
@@ -352,6 +335,23 @@ static const char *fit_middle(viz_gfx_t *g, viz_font_t f, int maxw, const char *
     memcpy(buf, s, head);
     memcpy(buf + head, "\xe2\x80\xa6", 3);
     memcpy(buf + head + 3, s + from, len - from + 1);
+}
+
+/* s with its middle elided to at most maxw pixels in f: n characters kept,
+ * the first half from the start and the rest from the end. */
+static const char *fit_middle(viz_gfx_t *g, viz_font_t f, int maxw, const char *s, char *buf, size_t size)
+{
+    size_t len = strlen(s);
+    size_t lo = 0, hi = len < size - 4 ? len : size - 4;
+    while (lo < hi) {
+        size_t n = (lo + hi + 1) / 2;
+        elide_middle(s, len, n, buf);
+        if (viz_gfx_text_width(g, f, buf) <= maxw)
+            lo = n;
+        else
+            hi = n - 1;
+    }
+    elide_middle(s, len, lo, buf);
     return buf;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "outfile.h"
 
 /* ---- failures --------------------------------------------------------------- */
 
@@ -140,29 +141,6 @@ void repro_run_free_sets(host_param_override_t *sets, int n)
         free((char *)sets[i].name);
 }
 
-/* Standard error to /dev/null around quiet runs (the program's panics and
- * race reports); returns the saved descriptor. */
-static int mute_stderr(void)
-{
-    fflush(stderr);
-    int saved = dup(2);
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) {
-        dup2(null, 2);
-        close(null);
-    }
-    return saved;
-}
-
-static void unmute_stderr(int saved)
-{
-    fflush(stderr);
-    if (saved >= 0) {
-        dup2(saved, 2);
-        close(saved);
-    }
-}
-
 void repro_run_outcome_free(outcome_t *o)
 {
     free(o->decisions);
@@ -183,7 +161,7 @@ void repro_run_quiet(host_options_t opt, explain_t *ex, FILE *devnull, outcome_t
     for (int i = 0; i < opt.nsets; i++)
         opt.sets[i].used = false;
     observed_t ob = {.diverged_at = UINT64_MAX};
-    int saved = mute_stderr();
+    int saved = out_mute_stderr();
     host_t *h = host_create(&opt);
     host_add_sink(h, observe, &ob);
     if (ex)
@@ -191,7 +169,7 @@ void repro_run_quiet(host_options_t opt, explain_t *ex, FILE *devnull, outcome_t
     out->status = host_run(h);
     if (ex)
         explain_detach(ex, h);
-    unmute_stderr(saved);
+    out_unmute_stderr(saved);
     sched_t *s = host_sched(h);
     if (s) {
         out->hash = sched_trace_hash(s);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "outfile.h"
 #include "viz_module.h"
 
 /* The program's output through the runs: bytes up to `forwarded` were
@@ -295,29 +296,6 @@ static bool open_view(viewrun_t *vr, const host_options_t *opt, int *status)
     return true;
 }
 
-/* Standard error to /dev/null (the silent pass: its reports come again);
- * returns the saved descriptor for unmute_stderr. */
-static int mute_stderr(void)
-{
-    fflush(stderr);
-    int saved = dup(2);
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) {
-        dup2(null, 2);
-        close(null);
-    }
-    return saved;
-}
-
-static void unmute_stderr(int saved)
-{
-    if (saved < 0)
-        return;
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-}
-
 /* One pass of the scenario under the view: the survey or a real run.
  * Returns its host with *st as host_run's, or NULL (and *st) if the pass
  * could not be set up. c is filled for the caller to look at. */
@@ -346,9 +324,9 @@ static host_t *one_pass(viewrun_t *vr, const host_options_t *opt, outputs_t *out
         *st = EXIT_PROGRAM;
         return NULL;
     }
-    int saved_err = survey ? mute_stderr() : -1;
+    int saved_err = survey ? out_mute_stderr() : -1;
     *st = host_run(h);
-    unmute_stderr(saved_err);
+    out_unmute_stderr(saved_err);
     return h;
 }
 

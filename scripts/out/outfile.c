@@ -515,3 +515,24 @@ bool out_check_paths(const char *scenario, const out_claim_t *claims, size_t n)
     free(info);
     return ok;
 }
+
+int out_mute_stderr(void)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, 2);
+        close(null);
+    }
+    return saved;
+}
+
+void out_unmute_stderr(int saved)
+{
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
+}

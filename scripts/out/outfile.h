@@ -74,6 +74,12 @@ void out_stream_close(FILE *f);
  * at exit). False, after "chansim: WHAT: reason", if anything was lost. */
 bool out_close_stdio(FILE *f, const char *what);
 
+/* Standard error sent to /dev/null around a silent pass (a run made again
+ * whose reports come another way); returns the saved descriptor, which
+ * out_unmute_stderr restores (a negative one: nothing to restore). */
+int out_mute_stderr(void);
+void out_unmute_stderr(int saved);
+
 /* At start: file descriptors 0, 1 and 2 that are closed are taken by a
  * read-only /dev/null, so that no output file can become "standard output"
  * and a write to a closed one fails (EBADF) rather than vanishing; a

@@ -415,14 +415,14 @@ void etcd_server_deinit(obj_t *o)
     /* srv->cur is a scheduler object: the scheduler frees it itself. */
 }
 
-etcd_server_t *etcd_server_new(net_node_t *n, const etcd_server_cfg_t *cfg)
+etcd_server_t *etcd_server_alloc(net_node_t *n, const etcd_server_cfg_t *cfg, const char *state)
 {
     etcd_server_t *srv = obj_alloc(sizeof *srv, OBJ_NONE, etcd_server_deinit);
     char name[160];
     snprintf(name, sizeof name, "etcd@%s", net_node_name(n));
     obj_set_name(srv, name);
     srv->node = n;
-    srv->cfg = cfg ? *cfg : etcd_server_cfg_default();
+    srv->cfg = *cfg;
     if (srv->cfg.port == 0)
         srv->cfg.port = ETCD_PORT;
     if (srv->cfg.expiry_interval <= 0)
@@ -432,7 +432,14 @@ etcd_server_t *etcd_server_new(net_node_t *n, const etcd_server_cfg_t *cfg)
     kv_cfg_t kc = {srv->cfg.min_ttl_s};
     srv->kv = kv_create(&kc);
     srv->entity = entity_new("etcd", name, net_node_entity(n));
-    entity_set_state(srv->entity, "down");
+    entity_set_state(srv->entity, state);
+    return srv;
+}
+
+etcd_server_t *etcd_server_new(net_node_t *n, const etcd_server_cfg_t *cfg)
+{
+    etcd_server_cfg_t c = cfg ? *cfg : etcd_server_cfg_default();
+    etcd_server_t *srv = etcd_server_alloc(n, &c, "down");
     etcd_server_publish_store(srv);
     net_node_set_boot(n, boot_fn, srv);
     if (net_node_up(n))

@@ -128,6 +128,10 @@ void etcd_server_after_write(etcd_server_t *srv, int64_t before);
 /* Serve one request (the leader's, in a store of several members). */
 void etcd_server_handle(etcd_server_t *srv, net_msg_t *m);
 void etcd_server_deinit(obj_t *o);
+/* A store on node n with cfg's defaults filled in, its key space and its
+ * entity (in state), not yet booted: etcd_server_new and the store of
+ * several members build on it. */
+etcd_server_t *etcd_server_alloc(net_node_t *n, const etcd_server_cfg_t *cfg, const char *state);
 
 /* ---- etcd_server_lease.c ------------------------------------------------------ */
 

@@ -473,22 +473,7 @@ etcd_server_t *etcd_server_new_cluster(net_node_t *const *nodes, size_t n, const
     if (c.election_timeout <= 0)
         c.election_timeout = d.election_timeout;
     /* Built as a store of one on the first node, which it then is not. */
-    etcd_server_t *srv = obj_alloc(sizeof *srv, OBJ_NONE, etcd_server_deinit);
-    char name[160];
-    snprintf(name, sizeof name, "etcd@%s", net_node_name(nodes[0]));
-    obj_set_name(srv, name);
-    srv->node = nodes[0];
-    srv->cfg = c;
-    if (srv->cfg.port == 0)
-        srv->cfg.port = ETCD_PORT;
-    if (srv->cfg.expiry_interval <= 0)
-        srv->cfg.expiry_interval = 500 * SIM_MS;
-    if (srv->cfg.watch_retransmit <= 0)
-        srv->cfg.watch_retransmit = 500 * SIM_MS;
-    kv_cfg_t kc = {srv->cfg.min_ttl_s};
-    srv->kv = kv_create(&kc);
-    srv->entity = entity_new("etcd", name, net_node_entity(nodes[0]));
-    entity_set_state(srv->entity, "no leader");
+    etcd_server_t *srv = etcd_server_alloc(nodes[0], &c, "no leader");
     srv->members = mem_calloc(n, sizeof *srv->members);
     srv->nmembers = n;
     srv->leader = -1;
