@@ -119,6 +119,19 @@ typedef struct shrinker {
     outcome_t best;       /* the smallest failing run so far */
 } shrinker_t;
 
+/* One quiet run of the reproducer's scenario with its decisions made by ch
+ * instead of the recorded ones; counted against the run budget. */
+static void run_chosen(shrinker_t *sh, chooser_t *ch, outcome_t *oc)
+{
+    host_options_t opt = sh->base;
+    opt.replay = NULL;
+    opt.replay_len = 0;
+    opt.chooser = choose;
+    opt.chooser_ud = ch;
+    repro_run_quiet(opt, NULL, sh->devnull, oc);
+    sh->runs++;
+}
+
 /* Run with rules: true if it fails the same way with no more preemptions
  * than the best so far (fewer if fewer). */
 static bool try_rules(shrinker_t *sh, const rule_t *rules, size_t nrules, bool fewer)
@@ -126,14 +139,8 @@ static bool try_rules(shrinker_t *sh, const rule_t *rules, size_t nrules, bool f
     if (sh->runs >= sh->max_runs)
         return false;
     chooser_t ch = {.rules = rules, .nrules = nrules};
-    host_options_t opt = sh->base;
-    opt.replay = NULL;
-    opt.replay_len = 0;
-    opt.chooser = choose;
-    opt.chooser_ud = &ch;
     outcome_t oc;
-    repro_run_quiet(opt, NULL, sh->devnull, &oc);
-    sh->runs++;
+    run_chosen(sh, &ch, &oc);
     free(ch.counts);
     bool ok = repro_run_same_failure(&oc, sh->r) &&
               (fewer ? oc.preemptions < sh->best_preemptions : oc.preemptions <= sh->best_preemptions);
@@ -166,14 +173,8 @@ static void one_switch(shrinker_t *sh)
     if (sh->best_preemptions <= 1)
         return;
     chooser_t alt = {.alternatives = true};
-    host_options_t opt = sh->base;
-    opt.replay = NULL;
-    opt.replay_len = 0;
-    opt.chooser = choose;
-    opt.chooser_ud = &alt;
     outcome_t oc;
-    repro_run_quiet(opt, NULL, sh->devnull, &oc);
-    sh->runs++;
+    run_chosen(sh, &alt, &oc);
     repro_run_outcome_free(&oc);
     for (size_t i = 0; i < alt.nseen && sh->runs < sh->max_runs; i++)
         if (try_rules(sh, &alt.seen[i], 1, true) && sh->best_preemptions <= 1)
