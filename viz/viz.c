@@ -95,6 +95,8 @@ viz_t *viz_create(const viz_options_t *opt, char *err, size_t errsize)
     if (v->frame_ns < 1)
         v->frame_ns = 1;
     v->known_end = -1;
+    v->record_steps = opt->record_steps;
+    v->story_at = -1;
     v->record_dir = dup_or_null(opt->record_dir);
     v->font_dir = dup_or_null(opt->font_dir);
     v->tr = viz_track_create();
@@ -161,6 +163,7 @@ void viz_destroy(viz_t *v)
     viz_track_destroy(v->tr);
     for (int i = 0; i < v->nscript; i++)
         free(v->script[i]);
+    free(v->story);
     free(v->record_dir);
     free(v->font_dir);
     free(v);
@@ -179,6 +182,8 @@ void viz_run_begin(viz_t *v, sched_t *s, bool survey)
         v->frames = 0;
         v->next_frame = 0;
         v->last_at_end = false;
+        v->story_next = 0;
+        v->story_at = -1;
     }
     if (v->mode == VIZ_WINDOW)
         viz_live_begin(v);
@@ -194,6 +199,28 @@ void viz_set_title(viz_t *v, const char *title)
         snprintf(t, sizeof t, "chansim: %s", title);
         SDL_SetWindowTitle(v->win, t);
     }
+}
+
+void viz_set_story(viz_t *v, const viz_story_t *story)
+{
+    free(v->story);
+    v->story = NULL;
+    if (!story || story->nrows <= 0)
+        return;
+    v->story = malloc(sizeof *v->story);
+    if (v->story)
+        *v->story = *story;
+}
+
+int viz_story_reached(const viz_t *v)
+{
+    if (!v->story || !v->s)
+        return -1;
+    uint64_t steps = sched_steps(v->s);
+    int at = -1;
+    for (int i = 0; i < v->story->nrows && v->story->rows[i].step <= steps; i++)
+        at = i;
+    return at;
 }
 
 void viz_on_event(void *ud, const trace_event_t *ev)
@@ -297,6 +324,8 @@ void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p)
     }
     if (f->flash_ns < 1)
         f->flash_ns = 1;
+    f->story = v->story;
+    f->story_at = v->mode == VIZ_RECORD ? v->story_at : viz_story_reached(v);
     if (v->ended && p >= v->end_t && v->outcome[0]) {
         f->outcome = v->outcome;
         f->outcome_failed = v->outcome_failed;
@@ -340,6 +369,24 @@ static bool write_frame(viz_t *v, simtime_t p)
     return true;
 }
 
+/* Recording a story: a frame for each row whose step has run, in order. */
+static bool story_frames(viz_t *v)
+{
+    uint64_t steps = sched_steps(v->s);
+    bool fresh = false;
+    while (v->story_next < v->story->nrows && v->story->rows[v->story_next].step <= steps) {
+        if (!fresh) {
+            viz_refresh(v, true);
+            fresh = true;
+        }
+        v->story_at = v->story_next;
+        if (!write_frame(v, sched_now_of(v->s)))
+            return false;
+        v->story_next++;
+    }
+    return true;
+}
+
 void viz_on_clock(void *ud, simtime_t from, simtime_t to)
 {
     viz_t *v = ud;
@@ -349,7 +396,8 @@ void viz_on_clock(void *ud, simtime_t from, simtime_t to)
         viz_live_clock(v, from, to);
         return;
     }
-    if (v->mode != VIZ_RECORD || v->error[0] || v->next_frame >= to)
+    /* A story is told by its steps, not by the clock. */
+    if (v->mode != VIZ_RECORD || v->story || v->error[0] || v->next_frame >= to)
         return;
     /* The state holds from `from` until `to`: draw every frame due. */
     viz_refresh(v, false);
@@ -361,8 +409,19 @@ void viz_on_clock(void *ud, simtime_t from, simtime_t to)
 void viz_on_step(void *ud)
 {
     viz_t *v = ud;
-    if (v->s && !v->survey && v->mode == VIZ_WINDOW)
+    if (!v->s || v->survey)
+        return;
+    if (v->mode == VIZ_WINDOW) {
         viz_live_step(v);
+    } else if (v->mode == VIZ_RECORD && !v->error[0]) {
+        if (v->story) {
+            story_frames(v);
+        } else if (v->record_steps) {
+            /* One frame per step: a race at one instant is seen step by step. */
+            viz_refresh(v, true);
+            write_frame(v, sched_now_of(v->s));
+        }
+    }
 }
 
 bool viz_run_end(viz_t *v, const char *outcome, bool failed)
@@ -379,8 +438,15 @@ bool viz_run_end(viz_t *v, const char *outcome, bool failed)
     if (v->survey)
         return true;
     if (v->mode == VIZ_RECORD) {
+        if (v->story) {
+            /* The rows not drawn yet, then the end: the failure shown. */
+            if (!story_frames(v))
+                return false;
+            v->story_at = v->story->nrows - 1;
+            v->next_frame = v->end_t + 1; /* no frames at fixed times */
+        }
         viz_refresh(v, false);
-        simtime_t last = -1;
+        simtime_t last = v->story ? v->end_t - 1 : -1;
         for (; v->next_frame <= v->end_t; v->next_frame += v->frame_ns) {
             last = v->next_frame;
             if (!write_frame(v, v->next_frame))

@@ -68,7 +68,32 @@ typedef struct viz_options {
                                 "wait 1s,space,s,shot a.png,end,quit"; borrowed */
     const char *font_dir;    /* NULL: $CHANSIM_FONT_DIR, else fonts-dejavu-core's */
     bool paused;             /* VIZ_WINDOW: start paused */
+    bool record_steps;       /* VIZ_RECORD: also a frame after every goroutine step, so
+                                that what happens at one instant gets a frame per step */
 } viz_options_t;
+
+/* The decisive steps of a failing run (a reproducer's explanation): one
+ * row per step, in the order they happened, each in its goroutine's lane.
+ * The last row is where the run fails. Recorded, such a run gets one
+ * frame per row (and one at its end) instead of frames at fixed times; in
+ * a window, the decision key goes from row to row. */
+#define VIZ_STORY_LANES 8
+#define VIZ_STORY_ROWS 32
+typedef struct viz_story_row {
+    uint64_t step;           /* the goroutine step it happened in (sched_steps) */
+    int lane;                /* its goroutine's lane */
+    char text[96];           /* what it did: "read balance", "Lock mu", "preempted" */
+    char site[64];           /* where, "check_then_act.lua:22", or "" */
+} viz_story_row_t;
+
+typedef struct viz_story {
+    char about[120];                     /* what the steps touch ("balance") */
+    char failure[160];                   /* how the run fails */
+    int nlanes;
+    char lanes[VIZ_STORY_LANES][48];     /* "g3 withdraw2" */
+    int nrows;
+    viz_story_row_t rows[VIZ_STORY_ROWS];
+} viz_story_t;
 
 /* Open the window or the offscreen surface. Returns NULL and fills err
  * (no display, no font, a folder that cannot be made). */
@@ -82,6 +107,8 @@ void viz_destroy(viz_t *v);
 void viz_run_begin(viz_t *v, sched_t *s, bool survey);
 /* The scenario's name, for the header (copied). */
 void viz_set_title(viz_t *v, const char *title);
+/* The decisive steps to show and step through (copied; NULL: none). */
+void viz_set_story(viz_t *v, const viz_story_t *story);
 /* The observers. */
 void viz_on_event(void *ud, const trace_event_t *ev);
 void viz_on_step(void *ud);

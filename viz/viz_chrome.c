@@ -11,6 +11,7 @@
 #include "duration.h"
 #include "viz_draw_int.h"
 #include "viz_palette.h"
+#include "viz_story.h"
 
 /* ---- text helpers --------------------------------------------------------------- */
 
@@ -500,6 +501,10 @@ static void draw_side(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn,
         p.bottom = s.y + s.h - viz_px(L, 8);
         if (p.y < p.bottom - events_h)
             p.y = p.bottom - events_h;
+    } else if (f->story) {
+        p.y = viz_draw_story(g, L, f, p.x, p.y, p.w, p.bottom);
+        p.bottom = s.y + s.h - viz_px(L, 8);
+        p.y = s.y + s.h - events_h;
     } else {
         legend(&p, tr);
         p.bottom = s.y + s.h - viz_px(L, 8);
@@ -677,6 +682,7 @@ static void draw_help(viz_gfx_t *g, const viz_layout_t *L)
         {"Space", "play / pause"},
         {"S  or  .", "step: run one goroutine step"},
         {"N", "run to the next marker (state change, fault, failure)"},
+        {"D", "next decision (a reproducer: its next decisive step)"},
         {"+  /  -", "faster / slower (from 1/100 to as fast as it runs)"},
         {"1", "real time (1 simulated second per second)"},
         {"Left / Right", "seek back / forward (Shift: 5 times as far)"},

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "viz.h"
 #include "viz_gfx.h"
 #include "viz_layout.h"
 #include "viz_snap.h"
@@ -34,6 +35,8 @@ typedef struct viz_frame {
     const char *toast;       /* a short message ("saved shot.png") or NULL */
     const char *outcome;     /* how the run ended, once p reached its end */
     bool outcome_failed;     /* the end is a failure (deadlock, panic) */
+    const viz_story_t *story; /* a reproducer's decisive steps, or NULL */
+    int story_at;            /* the row reached (-1: none yet) */
 } viz_frame_t;
 
 void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,

@@ -54,6 +54,10 @@ struct viz {
     uint64_t frames;        /* written so far */
     simtime_t next_frame;   /* time of the next frame */
     bool last_at_end;       /* a frame was drawn at the run's end */
+    bool record_steps;      /* a frame after every goroutine step too */
+    viz_story_t *story;     /* owned: the decisive steps, or NULL */
+    int story_next;         /* recording: the next row to draw */
+    int story_at;           /* the row a recorded frame shows (-1: none) */
 
     /* live */
     simtime_t p;            /* the playhead */
@@ -63,6 +67,9 @@ struct viz {
     bool stop_at_step;
     bool next_req;          /* run to the next marker */
     bool stop_at_mark;
+    bool decision_req;      /* run to the next decision (or decisive step) */
+    bool stop_at_decision;
+    uint64_t decision_base; /* choice points (or steps) when it was asked */
     bool seeking;           /* going to seek_target */
     simtime_t seek_target;
     bool restart_req;
@@ -97,6 +104,9 @@ void viz_refresh(viz_t *v, bool mid_instant);
 void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p);
 /* The timeline's extent. */
 simtime_t viz_extent(const viz_t *v, simtime_t p);
+/* The story's row the run has reached: the last whose step has run (-1:
+ * none yet, or no story). */
+int viz_story_reached(const viz_t *v);
 
 /* viz_live.c */
 bool viz_live_open(viz_t *v, const viz_options_t *opt, char *err, size_t errsize);

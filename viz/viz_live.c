@@ -137,6 +137,7 @@ static void script_tick(viz_t *v)
             {"home", SDLK_HOME, 0}, {"end", SDLK_END, 0}, {"esc", SDLK_ESCAPE, 0},
             {"escape", SDLK_ESCAPE, 0}, {"?", SDLK_SLASH, KMOD_LSHIFT}, {"+", SDLK_PLUS, 0},
             {"-", SDLK_MINUS, 0}, {"step", SDLK_s, 0}, {"next", SDLK_n, 0}, {"help", SDLK_h, 0},
+            {"decision", SDLK_d, 0},
         };
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
             if (strcmp(c, keys[i].name) == 0) {
@@ -239,6 +240,7 @@ void viz_live_begin(viz_t *v)
     v->restart_req = false;
     v->step_req = v->stop_at_step = false;
     v->next_req = v->stop_at_mark = false;
+    v->decision_req = v->stop_at_decision = false;
     if (!v->seeking)
         v->p = 0;
     /* Opened paused: stop after the first step. */
@@ -262,6 +264,8 @@ static void set_status(viz_t *v)
         snprintf(v->status, sizeof v->status, "seeking...");
     else if (v->stop_at_mark)
         snprintf(v->status, sizeof v->status, "to the next marker...");
+    else if (v->stop_at_decision)
+        snprintf(v->status, sizeof v->status, "to the next decision...");
     else if (v->playing)
         snprintf(v->status, sizeof v->status, "\xe2\x96\xb6 %s", spd);
     else
@@ -379,7 +383,7 @@ static void seek_to(viz_t *v, simtime_t t)
         t = v->known_end;
     v->seeking = true;
     v->seek_target = t;
-    v->stop_at_mark = v->stop_at_step = false;
+    v->stop_at_mark = v->stop_at_step = v->stop_at_decision = false;
     v->dirty = true;
 }
 
@@ -420,6 +424,14 @@ static void on_key(viz_t *v, const SDL_Keysym *k)
             toast(v, "%s", "the run has ended: Home replays it");
         else
             v->step_req = true;
+        break;
+    case SDLK_d:
+        if (v->ended)
+            toast(v, "%s", "the run has ended: Home replays it");
+        else if (v->story && viz_story_reached(v) >= v->story->nrows - 1)
+            toast(v, "%s", "that was the last decisive step: End shows how the run ends");
+        else
+            v->decision_req = true;
         break;
     case SDLK_n:
         if (v->ended)
@@ -573,8 +585,15 @@ static void pump(viz_t *v, simtime_t lo, simtime_t hi, bool mid_instant)
             }
         }
         if (v->ended) {
-            v->step_req = v->next_req = false;
+            v->step_req = v->next_req = v->decision_req = false;
             v->playing = false;
+        }
+        if (v->decision_req) {
+            v->decision_req = false;
+            v->stop_at_decision = true;
+            v->playing = false;
+            v->decision_base = v->story ? (uint64_t)(viz_story_reached(v) + 1) : sched_choice_points(v->s);
+            return;
         }
         if (v->step_req) {
             v->step_req = false;
@@ -638,11 +657,23 @@ void viz_live_clock(viz_t *v, simtime_t from, simtime_t to)
         pump(v, from, to, false);
         return;
     }
-    if (v->stop_at_mark || v->stop_at_step) {
+    if (v->stop_at_mark || v->stop_at_step || v->stop_at_decision) {
         keep_alive(v, false);
         return;
     }
     pump(v, from, to, false);
+}
+
+/* The step just taken reached what the decision key asked for: the next
+ * decisive step of a story, else the next decision point at which another
+ * goroutine could have run (under FIFO, which has none, the next step). */
+static bool decision_reached(const viz_t *v)
+{
+    if (v->story)
+        return viz_story_reached(v) >= (int)v->decision_base;
+    if (sched_policy(v->s) == SCHED_FIFO)
+        return true;
+    return sched_choice_points(v->s) > v->decision_base;
 }
 
 void viz_live_step(viz_t *v)
@@ -652,6 +683,12 @@ void viz_live_step(viz_t *v)
     simtime_t now = sched_now_of(v->s);
     if (v->stop_at_step) {
         v->stop_at_step = false;
+        v->p = now;
+        pump(v, now, now, true);
+        return;
+    }
+    if (v->stop_at_decision && decision_reached(v)) {
+        v->stop_at_decision = false;
         v->p = now;
         pump(v, now, now, true);
         return;
@@ -667,7 +704,8 @@ void viz_live_step(viz_t *v)
         return;
     v->steps_since_poll = 0;
     keep_alive(v, true);
-    if (!v->closed && !v->restart_req && !v->playing && !v->seeking && !v->stop_at_mark) {
+    if (!v->closed && !v->restart_req && !v->playing && !v->seeking && !v->stop_at_mark &&
+        !v->stop_at_decision) {
         /* Paused while running flat out: stop here. */
         v->p = now;
         pump(v, now, now, true);
@@ -678,7 +716,7 @@ void viz_live_end(viz_t *v)
 {
     if (v->closed)
         return;
-    v->stop_at_mark = v->stop_at_step = false;
+    v->stop_at_mark = v->stop_at_step = v->stop_at_decision = false;
     if (v->seeking && v->seek_target >= v->end_t)
         v->seeking = false;
     if (!v->seeking)

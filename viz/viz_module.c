@@ -17,4 +17,5 @@ const viz_module_t chansim_view_module = {
     .run_detach = viz_run_detach,
     .restart_requested = viz_restart_requested,
     .frames_written = viz_frames_written,
+    .set_story = viz_set_story,
 };

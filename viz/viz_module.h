@@ -22,7 +22,7 @@
 #define VIZ_MODULE_SYMBOL "chansim_view_module"
 #define VIZ_MODULE_FILE "chansim-view.so"
 /* Bump when viz_module_t, viz_options_t or the observed core types change. */
-#define VIZ_MODULE_ABI 1
+#define VIZ_MODULE_ABI 2
 
 typedef struct viz_module {
     int abi;
@@ -38,6 +38,7 @@ typedef struct viz_module {
     void (*run_detach)(viz_t *v);
     bool (*restart_requested)(const viz_t *v);
     uint64_t (*frames_written)(const viz_t *v);
+    void (*set_story)(viz_t *v, const viz_story_t *story);
 } viz_module_t;
 
 #endif

@@ -55,3 +55,15 @@ shot contention contention.lua 12
 shot graceful_degradation graceful_degradation.lua 19.5
 shot leader_election leader_election.lua 34.5
 shot election_partition election_partition.lua 9
+
+# A reproducer replayed step by step (docs/view.md, "Replaying a
+# reproducer"): the frame of its fourth decisive step.
+"$chansim" explore scenarios/bugs/check_then_act.lua --strategy random --runs 3 --race \
+    --repro-dir "$tmp/repro" >/dev/null 2>&1 || true
+rm -rf "$tmp/frames"
+"$chansim" replay "$tmp/repro/check_then_act-random-seed3.json" --record "$tmp/frames" >/dev/null 2>"$tmp/err" || {
+    cat "$tmp/err" >&2
+    exit 1
+}
+cp "$tmp/frames/frame_000004.png" "$out/replay_check_then_act.png"
+echo "$out/replay_check_then_act.png  (bugs/check_then_act.lua, a reproducer's step 4)"

@@ -112,6 +112,8 @@ static void add_step(explain_t *x, uint64_t g, const char *op, uint64_t obj, con
 {
     explain_step_t *st = push(x);
     st->seq = x->events;
+    sched_t *cur = sched_current();
+    st->step = cur ? sched_steps(cur) : 0;
     st->g = g;
     snprintf(st->op, sizeof st->op, "%s", op);
     st->obj = obj;
@@ -160,8 +162,13 @@ static void on_event(void *ud, const trace_event_t *ev)
         break;
     }
     case EV_GO_YIELD:
-        if (ev->a == 1)
+        if (ev->a == 1) {
             add_step(x, ev->g, "preempted", 0, NULL);
+            /* told as the next goroutine's step starts: it ended the step before */
+            explain_step_t *st = &x->steps[(x->head + x->len - 1) % EXPLAIN_KEEP];
+            if (st->step)
+                st->step--;
+        }
         break;
     case EV_GO_EXIT:
         add_step(x, ev->g, "exits", 0, NULL);
@@ -433,7 +440,6 @@ static void involved_of(const explain_t *x, const char *kind, const char *messag
 /* ---- printing ------------------------------------------------------------ */
 
 #define COLW 34
-#define MAX_COLS 8
 
 static const char *gname_of(const explain_t *x, uint64_t id)
 {
@@ -443,12 +449,21 @@ static const char *gname_of(const explain_t *x, uint64_t id)
     return "";
 }
 
-void explain_print(const explain_t *x, FILE *out, const char *kind, const char *message, int max)
+const char *explain_gname(const explain_t *x, uint64_t id)
+{
+    return gname_of(x, id);
+}
+
+int explain_pick(const explain_t *x, const char *kind, const char *message, int max,
+                 const explain_step_t **out, uint64_t *cols, int *ncols_out, char *heading, size_t hsize)
 {
     involved_t v;
     involved_of(x, kind, message, &v);
+    *ncols_out = 0;
+    if (heading && hsize)
+        heading[0] = 0;
     if (!v.n || max <= 0)
-        return;
+        return 0;
     /* The last max steps on those objects, with the preemptions and the
      * failure among them. */
     size_t *rows = mem_calloc((size_t)max, sizeof *rows);
@@ -470,18 +485,13 @@ void explain_print(const explain_t *x, FILE *out, const char *kind, const char *
         if (keep)
             rows[nrows++] = k;
     }
-    if (!nrows) {
-        free(rows);
-        return;
-    }
-    uint64_t cols[MAX_COLS];
     int ncols = 0;
     for (int r = nrows; r-- > 0;) {
         uint64_t g = step_at(x, rows[r])->g;
         bool have = false;
         for (int c = 0; c < ncols; c++)
             have |= cols[c] == g;
-        if (!have && ncols < MAX_COLS)
+        if (!have && ncols < EXPLAIN_COLS)
             cols[ncols++] = g;
     }
     for (int a = 1; a < ncols; a++) /* by goroutine id */
@@ -490,10 +500,36 @@ void explain_print(const explain_t *x, FILE *out, const char *kind, const char *
             cols[b] = cols[b - 1];
             cols[b - 1] = t;
         }
-    fprintf(out, "\n--- the failing interleaving: the last %d steps on", nrows);
-    for (int i = 0; i < v.n; i++)
-        fprintf(out, "%s %s", i ? "," : "", v.names[i]);
-    fprintf(out, " ---\n%7s", "event");
+    for (int r = 0; r < nrows; r++) /* oldest first */
+        out[r] = step_at(x, rows[nrows - 1 - r]);
+    free(rows);
+    *ncols_out = ncols;
+    if (heading && hsize) {
+        size_t at = 0;
+        for (int i = 0; i < v.n && at + 1 < hsize; i++) {
+            int k = snprintf(heading + at, hsize - at, "%s%s", i ? ", " : "", v.names[i]);
+            if (k < 0)
+                break;
+            at += (size_t)k;
+        }
+    }
+    return nrows;
+}
+
+void explain_print(const explain_t *x, FILE *out, const char *kind, const char *message, int max)
+{
+    if (max <= 0)
+        return;
+    const explain_step_t **rows = mem_calloc((size_t)max, sizeof *rows);
+    uint64_t cols[EXPLAIN_COLS];
+    int ncols;
+    char names[512];
+    int nrows = explain_pick(x, kind, message, max, rows, cols, &ncols, names, sizeof names);
+    if (!nrows) {
+        free(rows);
+        return;
+    }
+    fprintf(out, "\n--- the failing interleaving: the last %d steps on %s ---\n%7s", nrows, names, "event");
     for (int c = 0; c < ncols; c++) {
         char head[96];
         snprintf(head, sizeof head, "g%llu %s", (unsigned long long)cols[c], gname_of(x, cols[c]));
@@ -503,8 +539,8 @@ void explain_print(const explain_t *x, FILE *out, const char *kind, const char *
             fprintf(out, "  %.*s", COLW, head);
     }
     fputc('\n', out);
-    for (int r = nrows; r-- > 0;) {
-        const explain_step_t *st = step_at(x, rows[r]);
+    for (int r = 0; r < nrows; r++) {
+        const explain_step_t *st = rows[r];
         int col = -1;
         for (int c = 0; c < ncols; c++)
             if (cols[c] == st->g)

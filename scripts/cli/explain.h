@@ -32,9 +32,11 @@
 #include "host.h"
 
 #define EXPLAIN_KEEP 65536
+#define EXPLAIN_ROWS 16 /* the rows printed after a failure, and shown by the view */
 
 typedef struct explain_step {
     uint64_t seq;     /* events of the run before it (its place) */
+    uint64_t step;    /* the goroutine step it happened in (sched_steps) */
     uint64_t g;       /* the goroutine */
     char op[40];      /* "send", "write", "Lock", "preempted", ... */
     uint64_t obj;     /* the object's id (0: a shared variable, see var) */
@@ -56,5 +58,16 @@ void explain_detach(explain_t *x, host_t *h);
  * max rows. kind and message: the failure (repro.h's kinds). Prints
  * nothing if no step touches what the failure involves. */
 void explain_print(const explain_t *x, FILE *out, const char *kind, const char *message, int max);
+
+/* The same steps as data, for the view: rows[] (room for max) gets them
+ * in the order they happened, cols[] (room for EXPLAIN_COLS) the
+ * goroutines' columns by id, heading what they touch ("balance, mu").
+ * Returns the number of rows (0: nothing to show). The pointers are
+ * valid until explain_free. */
+#define EXPLAIN_COLS 8
+int explain_pick(const explain_t *x, const char *kind, const char *message, int max,
+                 const explain_step_t **rows, uint64_t *cols, int *ncols, char *heading, size_t hsize);
+/* A goroutine's name ("" if unknown). */
+const char *explain_gname(const explain_t *x, uint64_t id);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "mem.h"
 #include "outfile.h"
+#include "viz.h"
 
 /* ---- failures --------------------------------------------------------------- */
 
@@ -292,6 +293,69 @@ void repro_explore_write(const runopts_t *o, const char *dir, const uint64_t *se
 
 /* ---- replay FILE ----------------------------------------------------------------- */
 
+/* The explanation's steps as the view shows them. */
+static void story_of(const explain_t *ex, const char *kind, const char *message, viz_story_t *st)
+{
+    memset(st, 0, sizeof *st);
+    const explain_step_t *rows[VIZ_STORY_ROWS];
+    uint64_t cols[EXPLAIN_COLS];
+    int ncols;
+    char about[512];
+    int n = explain_pick(ex, kind, message, EXPLAIN_ROWS < VIZ_STORY_ROWS ? EXPLAIN_ROWS : VIZ_STORY_ROWS, rows, cols, &ncols, about, sizeof about);
+    if (n <= 0)
+        return;
+    snprintf(st->about, sizeof st->about, "%.*s", (int)sizeof st->about - 1, about);
+    snprintf(st->failure, sizeof st->failure, "%s: %s", kind, message);
+    st->nlanes = ncols < VIZ_STORY_LANES ? ncols : VIZ_STORY_LANES;
+    for (int c = 0; c < st->nlanes; c++)
+        snprintf(st->lanes[c], sizeof st->lanes[c], "g%llu %s", (unsigned long long)cols[c],
+                 explain_gname(ex, cols[c]));
+    for (int r = 0; r < n; r++) {
+        int lane = -1;
+        for (int c = 0; c < st->nlanes; c++)
+            if (cols[c] == rows[r]->g)
+                lane = c;
+        if (lane < 0)
+            continue;
+        viz_story_row_t *row = &st->rows[st->nrows++];
+        row->step = rows[r]->step;
+        row->lane = lane;
+        snprintf(row->text, sizeof row->text, "%.39s%s%.54s", rows[r]->op, rows[r]->var[0] ? " " : "", rows[r]->var);
+        const char *site = strrchr(rows[r]->site, '/');
+        snprintf(row->site, sizeof row->site, "%.63s", site ? site + 1 : rows[r]->site);
+    }
+}
+
+/* replay FILE --view or --record: the same run again under the view,
+ * stepping through the decisive steps (its output was printed by the
+ * replay already). Returns the exit status the view adds (EXIT_OK if
+ * none). */
+static int replay_view(runopts_t *o, const host_options_t *base, const viz_story_t *st)
+{
+    FILE *devnull = fopen("/dev/null", "w");
+    if (!devnull) {
+        fprintf(stderr, "chansim replay: cannot open /dev/null: %s\n", strerror(errno));
+        return EXIT_PROGRAM;
+    }
+    host_options_t opt = *base;
+    opt.out = devnull;
+    o->view.story = st->nrows ? st : NULL;
+    o->view.mute_reports = true;
+    outputs_t none;
+    outputs_init(&none);
+    int status;
+    host_t *h = viewrun_run(&o->view, &opt, &none, &status);
+    if (h && status != EXIT_USAGE && !outputs_finish(&none, h))
+        status = EXIT_OUTPUT;
+    outputs_deinit(&none);
+    host_destroy(h);
+    o->view.story = NULL;
+    fclose(devnull);
+    if (!h || status == EXIT_USAGE || status == EXIT_OUTPUT)
+        return status;
+    return EXIT_OK;
+}
+
 bool repro_run_same_failure(const outcome_t *oc, const repro_t *r)
 {
     return strcmp(oc->kind, r->failure_kind) == 0 && oc->message &&
@@ -335,7 +399,7 @@ int repro_replay_main(runopts_t *o)
     const char *file = o->host.path;
     if (o->host.seed_given || o->host.nsets || o->strategy || o->schedule_in)
         return runopts_fail(o, "a reproducer carries its own seed, strategy, schedule and --set "
-                               "values: chansim replay FILE [--force] [--quiet]");
+                               "values: chansim replay FILE [--force] [--quiet] [--view | --record DIR]");
     repro_t r;
     int st = repro_run_load_checked("replay", file, o->force, &r);
     if (st >= 0)
@@ -354,6 +418,7 @@ int repro_replay_main(runopts_t *o)
     fflush(stdout);
     sched_t *s = host_sched(h);
     int result;
+    viz_story_t *story = viewrun_wanted(&o->view) ? mem_calloc(1, sizeof *story) : NULL;
     if (status == EXIT_USAGE) {
         result = EXIT_USAGE;
     } else {
@@ -382,10 +447,19 @@ int repro_replay_main(runopts_t *o)
             result = EXIT_EXPECT;
         }
         if (failed)
-            explain_print(ex, stdout, k, m, 16);
+            explain_print(ex, stdout, k, m, EXPLAIN_ROWS);
+        if (failed && story)
+            story_of(ex, k, m, story);
     }
     host_destroy(h);
     explain_free(ex);
+    if (story && result != EXIT_USAGE) {
+        fflush(stdout);
+        int vs = replay_view(o, &opt, story);
+        if (vs != EXIT_OK)
+            result = vs;
+    }
+    free(story);
     free(ob.digests);
     repro_run_free_sets(sets, r.nsets);
     free(sets);
@@ -407,7 +481,7 @@ void repro_explain_run(const host_options_t *base, FILE *out)
     outcome_t oc;
     repro_run_quiet(opt, ex, devnull, &oc);
     if (oc.kind[0])
-        explain_print(ex, out, oc.kind, oc.message, 16);
+        explain_print(ex, out, oc.kind, oc.message, EXPLAIN_ROWS);
     repro_run_outcome_free(&oc);
     explain_free(ex);
     if (devnull)

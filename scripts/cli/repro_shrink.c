@@ -391,7 +391,7 @@ int repro_shrink_main(int argc, char **argv)
                    (unsigned long long)fin.preemptions, fin.preemptions == 1 ? "" : "s", keep,
                    (unsigned long long)sh.runs);
             printf("  wrote %s (chansim replay %s)\n", out, out);
-            explain_print(ex, stdout, fin.kind, fin.message, 16);
+            explain_print(ex, stdout, fin.kind, fin.message, EXPLAIN_ROWS);
         }
         repro_free(&m);
     }

@@ -365,6 +365,8 @@ static const runopts_flag_t flags[] = {
      "simulated seconds per second of video or of playback (default 1)"},
     {"--size", "WxH", RUN, set_size, 0, 0, 0, "WIDTHxHEIGHT from 320x200 to 7680x4320",
      "frame or window size (default 1280x720)"},
+    {"--record-steps", NULL, RUN, set_switch, AT(view.record_steps), 0, 0, NULL,
+     "--record: also a frame after every goroutine step (a race at\none instant gets a frame per step)"},
     {"--paused", NULL, RUN, set_switch, AT(view.paused), 0, 0, NULL, "--view: start paused (step with S, play with Space)"},
     {"--view-script", "CMDS", RUN, set_string, AT(view.script), 0, 0, NULL,
      "--view: scripted input, e.g. \"wait 1s,space,s,shot a.png,quit\""},
@@ -382,7 +384,7 @@ static const struct {
 } commands[] = {
     {RUNOPTS_RUN, "run", "usage: chansim run SCENARIO.lua [options]\n\n", ""},
     {RUNOPTS_REPLAY, "replay",
-     "usage: chansim replay FILE.json [--force] [--quiet]\n"
+     "usage: chansim replay FILE.json [--force] [--quiet] [--view | --record DIR]\n"
      "       chansim replay SCENARIO.lua --seed N --strategy S [options of chansim run]\n"
      "       chansim replay SCENARIO.lua --seed N --schedule FILE [options of chansim run]\n\n"
      "Reproduces one run exactly: a reproducer written by `chansim explore` (it\n"
@@ -516,6 +518,8 @@ static int check_combination(runopts_t *o)
         return runopts_fail(o, "--force is for chansim replay FILE.json");
     if (o->view.live && o->view.record_dir)
         return runopts_fail(o, "--view and --record: one or the other");
+    if (o->view.record_steps && !o->view.record_dir)
+        return runopts_fail(o, "--record-steps is for --record (a window steps with S and D)");
     if (o->cmd == RUNOPTS_EXPLORE && o->host.seed_given && o->runs - 1 > UINT64_MAX - o->host.seed)
         return runopts_fail(o, "--seed %llu with --runs %llu: the last run's seed would pass "
                                "18446744073709551615 (run i uses seed N+i)",

@@ -269,6 +269,7 @@ static bool open_view(viewrun_t *vr, const host_options_t *opt, int *status)
         .record_dir = vr->record_dir,
         .script = vr->script,
         .paused = vr->paused,
+        .record_steps = vr->record_steps,
     };
     if (!vr->live)
         setenv("SDL_VIDEODRIVER", "dummy", 0); /* a recorder never needs a display */
@@ -283,6 +284,8 @@ static bool open_view(viewrun_t *vr, const host_options_t *opt, int *status)
         *status = EXIT_USAGE;
         return false;
     }
+    if (vr->story)
+        V->set_story(vr->viz, vr->story);
     vr->sink_state = mem_calloc(1, sizeof *vr->sink_state);
     vr->sink_state->real = opt->out ? opt->out : stdout;
     cookie_io_functions_t io = {.write = out_write};
@@ -324,7 +327,7 @@ static host_t *one_pass(viewrun_t *vr, const host_options_t *opt, outputs_t *out
         *st = EXIT_PROGRAM;
         return NULL;
     }
-    int saved_err = survey ? out_mute_stderr() : -1;
+    int saved_err = survey || vr->mute_reports ? out_mute_stderr() : -1;
     *st = host_run(h);
     out_unmute_stderr(saved_err);
     return h;
@@ -361,8 +364,12 @@ host_t *viewrun_run(viewrun_t *vr, const host_options_t *opt, outputs_t *outs, i
         if (!c.exiting) {
             char oc[256];
             bool failed = outcome(h, st, oc, sizeof oc);
-            if (c.begun && !V->run_end(vr->viz, oc, failed) && st == EXIT_OK)
-                st = EXIT_PROGRAM;
+            if (c.begun && !V->run_end(vr->viz, oc, failed)) {
+                if (vr->mute_reports)
+                    fprintf(stderr, "chansim: --record: the frames could not all be written\n");
+                if (st == EXIT_OK)
+                    st = EXIT_PROGRAM;
+            }
         }
         V->run_detach(vr->viz);
         if (V->restart_requested(vr->viz) || survey) {

@@ -42,6 +42,9 @@ typedef struct viewrun {
     double speed;           /* --speed X */
     const char *script;     /* --view-script "cmd,cmd,..." (borrowed) */
     bool paused;            /* --paused */
+    bool record_steps;      /* --record-steps */
+    const struct viz_story *story; /* replay FILE: the decisive steps to show (borrowed) */
+    bool mute_reports;      /* the run's reports on stderr were printed already (replay FILE) */
     struct viz *viz;        /* the view while it lives */
     FILE *out;              /* the program's output, passed on once */
     struct viewrun_out *sink_state;
