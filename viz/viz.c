@@ -100,9 +100,11 @@ viz_t *viz_create(const viz_options_t *opt, char *err, size_t errsize)
     v->record_dir = dup_or_null(opt->record_dir);
     v->font_dir = dup_or_null(opt->font_dir);
     v->tr = viz_track_create();
+    v->lanes = viz_lanes_create();
+    v->show_lanes = opt->lanes;
     v->snap = viz_snap_create();
     viz_layout_init(&v->lay);
-    if (!v->tr || !v->snap) {
+    if (!v->tr || !v->snap || !v->lanes) {
         snprintf(err, errsize, "out of memory");
         goto fail;
     }
@@ -161,6 +163,7 @@ void viz_destroy(viz_t *v)
     viz_layout_deinit(&v->lay);
     viz_snap_destroy(v->snap);
     viz_track_destroy(v->tr);
+    viz_lanes_destroy(v->lanes);
     for (int i = 0; i < v->nscript; i++)
         free(v->script[i]);
     free(v->story);
@@ -226,8 +229,10 @@ int viz_story_reached(const viz_t *v)
 void viz_on_event(void *ud, const trace_event_t *ev)
 {
     viz_t *v = ud;
-    if (v->s)
+    if (v->s) {
         viz_track_event(v->tr, ev);
+        viz_lanes_event(v->lanes, ev);
+    }
 }
 
 void viz_mark_failure(viz_t *v, simtime_t t, uint64_t seq, const char *text)
@@ -259,10 +264,22 @@ void viz_refresh(viz_t *v, bool mid_instant)
     v->lay_valid = false;
 }
 
+int viz_lanes_rows(const viz_t *v)
+{
+    if (!v->show_lanes)
+        return 0;
+    const viz_lane_t *all;
+    size_t n = viz_lanes_list(v->lanes, &all, NULL);
+    if (v->story && v->story->nlanes > 0)
+        n = (size_t)v->story->nlanes;
+    return n < VIZ_LANES_ROWS_MAX ? (int)n : VIZ_LANES_ROWS_MAX;
+}
+
 static void ensure_layout(viz_t *v, int w, int h)
 {
     if (v->lay_valid && v->lay_w == w && v->lay_h == h)
         return;
+    v->lay.lanes_rows = viz_lanes_rows(v);
     double scale = fmin((double)w / DEFAULT_W, (double)h / DEFAULT_H);
     char err[256];
     if (!viz_gfx_set_scale(v->gfx, scale, err, sizeof err))
@@ -325,6 +342,7 @@ void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p)
     if (f->flash_ns < 1)
         f->flash_ns = 1;
     f->story = v->story;
+    f->lanes = v->show_lanes ? v->lanes : NULL;
     f->story_at = v->mode == VIZ_RECORD ? v->story_at : viz_story_reached(v);
     if (v->ended && p >= v->end_t && v->outcome[0]) {
         f->outcome = v->outcome;

@@ -70,6 +70,7 @@ typedef struct viz_options {
     bool paused;             /* VIZ_WINDOW: start paused */
     bool record_steps;       /* VIZ_RECORD: also a frame after every goroutine step, so
                                 that what happens at one instant gets a frame per step */
+    bool lanes;              /* per-goroutine timeline lanes above the timeline */
 } viz_options_t;
 
 /* The decisive steps of a failing run (a reproducer's explanation): one
@@ -91,6 +92,7 @@ typedef struct viz_story {
     char failure[160];                   /* how the run fails */
     int nlanes;
     char lanes[VIZ_STORY_LANES][48];     /* "g3 withdraw2" */
+    uint64_t lane_g[VIZ_STORY_LANES];    /* their goroutines */
     int nrows;
     viz_story_row_t rows[VIZ_STORY_ROWS];
 } viz_story_t;

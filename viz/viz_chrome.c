@@ -312,7 +312,7 @@ static void legend(pen_t *p, const viz_track_t *tr)
     }
     x = p->x;
     static const struct { int shape; uint32_t c; const char *w; } mk[3] = {
-        {VIZ_SHAPE_TRIANGLE, VIZ_OI_ORANGE, "state"}, {VIZ_SHAPE_DIAMOND, VIZ_OI_PURPLE, "fault/event"},
+        {VIZ_SHAPE_TRIANGLE, VIZ_OI_ORANGE, "new state (its colour)"}, {VIZ_SHAPE_DIAMOND, VIZ_OI_PURPLE, "fault/event"},
         {VIZ_SHAPE_CROSS, VIZ_C_FAIL, "failure"}};
     int ms = viz_px(p->L, 14);
     for (int i = 0; i < 3; i++) {
@@ -620,7 +620,16 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
             int shape;
             uint32_t c;
             switch (m[i].kind) {
-            case VIZ_MARK_STATE: shape = VIZ_SHAPE_TRIANGLE; c = VIZ_OI_ORANGE; break;
+            case VIZ_MARK_STATE: {
+                /* coloured by the new state ("breaker: open") */
+                const char *w = strrchr(m[i].text, ':');
+                const char *word = w ? w + 1 + (w[1] == ' ') : m[i].text;
+                static const uint32_t dial[3] = {VIZ_C_CLOSED, VIZ_C_HALF, VIZ_C_OPEN};
+                int bs = strstr(m[i].text, "breaker:") ? viz_breaker_state(word) : -1;
+                shape = VIZ_SHAPE_TRIANGLE;
+                c = bs >= 0 ? dial[bs] : viz_state_color(word);
+                break;
+            }
             case VIZ_MARK_FAULT: shape = VIZ_SHAPE_DIAMOND; c = VIZ_OI_PURPLE; break;
             case VIZ_MARK_USER: shape = VIZ_SHAPE_DIAMOND; c = VIZ_OI_SKY; break;
             case VIZ_MARK_END: shape = VIZ_SHAPE_SQUARE; c = VIZ_INK; break;
@@ -683,6 +692,7 @@ static void draw_help(viz_gfx_t *g, const viz_layout_t *L)
         {"S  or  .", "step: run one goroutine step"},
         {"N", "run to the next marker (state change, fault, failure)"},
         {"D", "next decision (a reproducer: its next decisive step)"},
+        {"L", "show / hide a timeline lane per goroutine"},
         {"+  /  -", "faster / slower (from 1/100 to as fast as it runs)"},
         {"1", "real time (1 simulated second per second)"},
         {"Left / Right", "seek back / forward (Shift: 5 times as far)"},
@@ -729,6 +739,7 @@ void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, 
     draw_header(g, L, f);
     draw_side(g, L, sn, tr, f);
     draw_timeline(g, L, sn, tr, f);
+    viz_draw_lanes(g, L, sn, f);
     if (f->toast && *f->toast)
         draw_toast(g, L, f->toast);
     if (f->help)

@@ -37,6 +37,7 @@ typedef struct viz_frame {
     bool outcome_failed;     /* the end is a failure (deadlock, panic) */
     const viz_story_t *story; /* a reproducer's decisive steps, or NULL */
     int story_at;            /* the row reached (-1: none yet) */
+    const struct viz_lanes *lanes; /* per-goroutine lanes to draw, or NULL */
 } viz_frame_t;
 
 void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,

@@ -70,6 +70,8 @@ bool viz_entity_expiry(const viz_sent_t *e, const viz_track_t *tr, simtime_t now
 /* Header, side panel, timeline and overlays (viz_chrome.c). */
 void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                      const viz_frame_t *f);
+/* The per-goroutine lanes (viz_lanes_draw.c), in their band. */
+void viz_draw_lanes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f);
 /* The time of the timeline's x (and back). */
 int viz_timeline_x(const viz_layout_t *L, simtime_t t, simtime_t extent);
 simtime_t viz_timeline_t(const viz_layout_t *L, int x, simtime_t extent);

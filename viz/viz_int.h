@@ -11,6 +11,7 @@
 #include "viz.h"
 #include "viz_draw.h"
 #include "viz_gfx.h"
+#include "viz_lanes.h"
 #include "viz_layout.h"
 #include "viz_snap.h"
 #include "viz_track.h"
@@ -32,6 +33,8 @@ struct viz {
     bool sdl_video;         /* SDL_Init(SDL_INIT_VIDEO) done by us */
     viz_gfx_t *gfx;
     viz_track_t *tr;
+    struct viz_lanes *lanes; /* the per-goroutine lanes, learnt over every run */
+    bool show_lanes;        /* draw them */
     viz_snap_t *snap;
     viz_layout_t lay;
     bool lay_valid;         /* lay matches snap and the size */
@@ -98,6 +101,8 @@ struct viz {
 
 /* Speeds: simulated seconds per wall second (the last: unlimited). */
 double viz_speed_of(int idx);
+/* The goroutine lanes the layout makes room for (0: none shown). */
+int viz_lanes_rows(const viz_t *v);
 /* Make sure snap and layout show the current state of the run. */
 void viz_refresh(viz_t *v, bool mid_instant);
 /* Fill a frame's facts for the playhead p. */

@@ -353,9 +353,13 @@ void viz_layout_build(viz_layout_t *L, const viz_snap_t *sn, int w, int h, doubl
         side_w = w * 36 / 100;
     L->header = rect(0, 0, w, px(&c, HEADER_H));
     L->timeline = rect(0, h - px(&c, TIMELINE_H), w, px(&c, TIMELINE_H));
-    L->side = rect(w - side_w, L->header.h, side_w, h - L->header.h - L->timeline.h);
+    int lanes_h = L->lanes_rows > 0 ? L->lanes_rows * px(&c, LANE_H) + px(&c, 4) : 0;
+    if (lanes_h > (h - L->header.h - L->timeline.h) / 3)
+        lanes_h = (h - L->header.h - L->timeline.h) / 3;
+    L->lanes = rect(0, L->timeline.y - lanes_h, w, lanes_h);
+    L->side = rect(w - side_w, L->header.h, side_w, h - L->header.h - L->timeline.h - lanes_h);
     L->main = rect(px(&c, PAD), L->header.h + px(&c, PAD), w - side_w - 2 * px(&c, PAD),
-                   h - L->header.h - L->timeline.h - 2 * px(&c, PAD));
+                   h - L->header.h - L->timeline.h - lanes_h - 2 * px(&c, PAD));
     L->track = rect(px(&c, 24), L->timeline.y + px(&c, 40), w - px(&c, 48), px(&c, 6));
 
     eplace_t *pl = calloc(sn->nent + 1, sizeof *pl);

@@ -68,6 +68,8 @@ typedef struct viz_layout {
     SDL_Rect side;         /* legend, details, events */
     SDL_Rect timeline;     /* the timeline's band */
     SDL_Rect track;        /* the timeline's axis (time maps onto its x) */
+    int lanes_rows;        /* set before a build: goroutine lanes to make room for (0: none) */
+    SDL_Rect lanes;        /* their band, above the timeline */
     viz_item_t *items;
     size_t n, cap;
 } viz_layout_t;

@@ -15,6 +15,7 @@
 enum {
     HEADER_H = 56,
     TIMELINE_H = 78,
+    LANE_H = 17,           /* a goroutine's lane */
     SIDE_W = 330,
     PAD = 12,
     GAP = 10,

@@ -325,6 +325,7 @@ static void present(viz_t *v)
         char err[256];
         if (!viz_gfx_set_scale(v->gfx, scale, err, sizeof err))
             fprintf(stderr, "chansim: view: %s\n", err);
+        v->lay.lanes_rows = viz_lanes_rows(v);
         viz_layout_build(&v->lay, v->snap, w, h, viz_gfx_scale(v->gfx));
         v->lay_valid = true;
         v->lay_w = w;
@@ -432,6 +433,10 @@ static void on_key(viz_t *v, const SDL_Keysym *k)
             toast(v, "%s", "that was the last decisive step: End shows how the run ends");
         else
             v->decision_req = true;
+        break;
+    case SDLK_l:
+        v->show_lanes = !v->show_lanes;
+        v->lay_valid = false;
         break;
     case SDLK_n:
         if (v->ended)

@@ -21,14 +21,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fps=4
 
-# shot NAME SCENARIO SECONDS [SPEED]: the frame at SECONDS of simulated
-# time ("end": the last frame, how the run ended), recorded at SPEED
-# simulated seconds per second of video (default 1; below 1 the moving
-# values are drawn closer together in time).
+# shot NAME SCENARIO SECONDS [SPEED [FLAG]]: the frame at SECONDS of
+# simulated time ("end": the last frame, how the run ended), recorded at
+# SPEED simulated seconds per second of video (default 1; below 1 the
+# moving values are drawn closer together in time), with a view FLAG.
 shot() {
-    name=$1 scenario=$2 at=$3 speed=${4:-1}
+    name=$1 scenario=$2 at=$3 speed=${4:-1} flag=${5:-}
     rm -rf "$tmp/frames"
-    "$chansim" run "scenarios/$scenario" --record "$tmp/frames" --fps "$fps" --speed "$speed" \
+    "$chansim" run "scenarios/$scenario" --record "$tmp/frames" --fps "$fps" --speed "$speed" $flag \
         >/dev/null 2>"$tmp/err" || true
     if [ "$at" = end ]; then
         frame=$(ls "$tmp/frames" | tail -n 1)
@@ -49,6 +49,7 @@ shot deadlock deadlock.lua end
 shot circuit_breaker_open circuit_breaker.lua 5
 shot circuit_breaker_half_open circuit_breaker.lua 9.25
 shot worker_pool worker_pool.lua 2.5
+shot worker_pool_lanes worker_pool.lua 5 1 --lanes
 shot fan_out_fan_in fan_out_fan_in.lua 0.25 0.25
 shot pipeline pipeline.lua 0.1 0.1
 shot contention contention.lua 12

@@ -308,8 +308,11 @@ static void story_of(const explain_t *ex, const char *kind, const char *message,
     snprintf(st->failure, sizeof st->failure, "%s: %s", kind, message);
     st->nlanes = ncols < VIZ_STORY_LANES ? ncols : VIZ_STORY_LANES;
     for (int c = 0; c < st->nlanes; c++)
+    {
         snprintf(st->lanes[c], sizeof st->lanes[c], "g%llu %s", (unsigned long long)cols[c],
                  explain_gname(ex, cols[c]));
+        st->lane_g[c] = cols[c];
+    }
     for (int r = 0; r < n; r++) {
         int lane = -1;
         for (int c = 0; c < st->nlanes; c++)

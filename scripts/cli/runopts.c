@@ -367,6 +367,8 @@ static const runopts_flag_t flags[] = {
      "frame or window size (default 1280x720)"},
     {"--record-steps", NULL, RUN, set_switch, AT(view.record_steps), 0, 0, NULL,
      "--record: also a frame after every goroutine step (a race at\none instant gets a frame per step)"},
+    {"--lanes", NULL, RUN, set_switch, AT(view.lanes), 0, 0, NULL,
+     "--view, --record: a timeline lane per goroutine (L in the window)"},
     {"--paused", NULL, RUN, set_switch, AT(view.paused), 0, 0, NULL, "--view: start paused (step with S, play with Space)"},
     {"--view-script", "CMDS", RUN, set_string, AT(view.script), 0, 0, NULL,
      "--view: scripted input, e.g. \"wait 1s,space,s,shot a.png,quit\""},
@@ -518,6 +520,8 @@ static int check_combination(runopts_t *o)
         return runopts_fail(o, "--force is for chansim replay FILE.json");
     if (o->view.live && o->view.record_dir)
         return runopts_fail(o, "--view and --record: one or the other");
+    if (o->view.lanes && !viewrun_wanted(&o->view))
+        return runopts_fail(o, "--lanes is for --view or --record");
     if (o->view.record_steps && !o->view.record_dir)
         return runopts_fail(o, "--record-steps is for --record (a window steps with S and D)");
     if (o->cmd == RUNOPTS_EXPLORE && o->host.seed_given && o->runs - 1 > UINT64_MAX - o->host.seed)

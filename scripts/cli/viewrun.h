@@ -43,6 +43,7 @@ typedef struct viewrun {
     const char *script;     /* --view-script "cmd,cmd,..." (borrowed) */
     bool paused;            /* --paused */
     bool record_steps;      /* --record-steps */
+    bool lanes;             /* --lanes */
     const struct viz_story *story; /* replay FILE: the decisive steps to show (borrowed) */
     bool mute_reports;      /* the run's reports on stderr were printed already (replay FILE) */
     struct viz *viz;        /* the view while it lives */

@@ -1,0 +1,44 @@
+#!/bin/sh
+# viz_lanes: --lanes draws a timeline lane per goroutine above the
+# timeline. In worker_pool.lua's frame at 5s, the band holds the sleeping
+# colour (the workers' and main's sleeps) and select's blue (the workers
+# waiting for jobs, the autoscaler's ticker) over thousands of pixels; the
+# same frame without --lanes holds neither there. The timeline's first
+# marker (the pool's state "running") is drawn in the colour of its new
+# state (bluish green), not in one colour for every state change.
+#
+# usage: viz_lanes.sh CHANSIM SCENARIOS_DIR
+set -u
+chansim=$1
+here=$(cd "$(dirname "$0")" && pwd)
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+unset DISPLAY
+export SDL_VIDEODRIVER=dummy
+"$chansim" run "$2/worker_pool.lua" --record "$tmp/l" --fps 4 --lanes >/dev/null 2>"$tmp/err" ||
+    fail "--lanes: $(cat "$tmp/err")"
+"$chansim" run "$2/worker_pool.lua" --record "$tmp/n" --fps 4 >/dev/null 2>"$tmp/err" || fail "$(cat "$tmp/err")"
+f=frame_000021.png # 5s at 4 frames a second
+count() { python3 "$here/png_stats.py" "$1" --count "$2" 24 505 1256 640 || fail "cannot read $1"; }
+sleep_l=$(count "$tmp/l/$f" CC79A7)
+select_l=$(count "$tmp/l/$f" 0072B2)
+sleep_n=$(count "$tmp/n/$f" CC79A7)
+select_n=$(count "$tmp/n/$f" 0072B2)
+[ "$sleep_l" -ge 5000 ] || fail "the lanes hold $sleep_l sleeping pixels"
+[ "$select_l" -ge 3000 ] || fail "the lanes hold $select_l select pixels"
+[ "$sleep_n" -le 500 ] && [ "$select_n" -le 500 ] || fail "without --lanes the band holds $sleep_n, $select_n"
+green=$(python3 "$here/png_stats.py" "$tmp/l/$f" --count 009E73 12 660 36 684) || fail "png"
+[ "$green" -ge 10 ] || fail "the first state marker is not in its new state's colour ($green green pixels)"
+# L in a window (SDL's dummy driver, scripted) shows them
+"$chansim" run "$2/worker_pool.lua" --view --paused --view-script \
+    "seek 5s,wait 300ms,shot $tmp/a.png,l,wait 300ms,shot $tmp/b.png,quit" >/dev/null 2>"$tmp/err" ||
+    fail "--view: $(cat "$tmp/err")"
+a=$(count "$tmp/a.png" CC79A7)
+b=$(count "$tmp/b.png" CC79A7)
+[ "$b" -ge $((a + 3000)) ] || fail "L in the window: $a sleeping pixels in the band before, $b after"
+"$chansim" run "$2/worker_pool.lua" --lanes --until 1s >/dev/null 2>&1 && fail "--lanes without a view was accepted"
+echo "viz_lanes: ok (sleep $sleep_l, select $select_l pixels in the lanes; $sleep_n, $select_n without)"
