@@ -5,7 +5,8 @@
 # waiting for jobs, the autoscaler's ticker) over thousands of pixels; the
 # same frame without --lanes holds neither there. The timeline's first
 # marker (the pool's state "running") is drawn in the colour of its new
-# state (bluish green), not in one colour for every state change.
+# state (bluish green), not in one colour for every state change. An
+# event that recurs (a keep-alive's) is a small tick, not a marker.
 #
 # usage: viz_lanes.sh CHANSIM SCENARIOS_DIR
 set -u
@@ -41,4 +42,12 @@ a=$(count "$tmp/a.png" CC79A7)
 b=$(count "$tmp/b.png" CC79A7)
 [ "$b" -ge $((a + 3000)) ] || fail "L in the window: $a sleeping pixels in the band before, $b after"
 "$chansim" run "$2/worker_pool.lua" --lanes --until 1s >/dev/null 2>&1 && fail "--lanes without a view was accepted"
+# Chatter: leader_election's periodic events (keep-alives) are ticks on
+# the timeline, not diamonds burying the elections' markers.
+"$chansim" run "$2/leader_election.lua" --record "$tmp/e" --fps 2 >/dev/null 2>"$tmp/err" || fail "$(cat "$tmp/err")"
+e=frame_000070.png # 34.5s
+sky=$(python3 "$here/png_stats.py" "$tmp/e/$e" --count 56B4E9 24 660 730 684) || fail "png"
+ticks=$(python3 "$here/png_stats.py" "$tmp/e/$e" --count 555555 24 660 730 684) || fail "png"
+[ "$sky" -le 250 ] && [ "$ticks" -ge 40 ] ||
+    fail "leader_election's repeated events: $sky pixels of event diamonds, $ticks of ticks before the playhead"
 echo "viz_lanes: ok (sleep $sleep_l, select $select_l pixels in the lanes; $sleep_n, $select_n without)"

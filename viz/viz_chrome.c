@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "duration.h"
@@ -207,6 +208,8 @@ static void kv(pen_t *p, const char *k, const char *v)
     p->y += lh;
 }
 
+static bool *chatter_of(const viz_mark_t *m, size_t n);
+
 /* The wait reasons that show as each state. */
 static uint64_t state_seen_bits(viz_gstate_t st)
 {
@@ -323,6 +326,18 @@ static void legend(pen_t *p, const viz_track_t *tr)
         x += viz_gfx_text(p->g, VIZ_FONT_SMALL, VIZ_INK, x, p->y + viz_px(p->L, 2), mk[i].w) + viz_px(p->L, 10);
     }
     p->y += lh;
+    bool *chat = chatter_of(marks, nm);
+    bool any = false;
+    for (size_t i = 0; chat && i < nm && !any; i++)
+        any = chat[i];
+    free(chat);
+    if (any && p->y + lh <= p->bottom) {
+        viz_gfx_fill_rect(p->g, p->x + ms / 2, p->y + lh / 4, 1, lh / 2, VIZ_INK_MUTED);
+        viz_gfx_fill_rect(p->g, p->x + ms / 2 + viz_px(p->L, 4), p->y + lh / 4, 1, lh / 2, VIZ_INK_MUTED);
+        viz_gfx_text(p->g, VIZ_FONT_SMALL, VIZ_INK, p->x + ms + viz_px(p->L, 4), p->y + viz_px(p->L, 2),
+                     "the same event again and again");
+        p->y += lh;
+    }
 }
 
 static void details_goroutine(pen_t *p, const viz_snap_t *sn, const viz_track_t *tr, uint64_t id, simtime_t now)
@@ -560,6 +575,50 @@ static simtime_t nice_step(simtime_t extent, int max_ticks)
         }
 }
 
+/* Chatter: markers whose kind and text recur at least this often (a
+ * keep-alive's event, a ticker's) are drawn as small ticks and never
+ * written out, so they do not bury the story. */
+#define CHATTER 4
+
+/* For each marker, whether it is chatter (NULL if out of memory: none). */
+static bool *chatter_of(const viz_mark_t *m, size_t n)
+{
+    if (!n)
+        return NULL;
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    size_t *first = calloc(cap, sizeof *first); /* index + 1 of a text's first marker */
+    uint32_t *count = calloc(cap, sizeof *count);
+    size_t *slot = malloc(n * sizeof *slot);
+    bool *out = calloc(n, sizeof *out);
+    if (!first || !count || !slot || !out) {
+        free(first);
+        free(count);
+        free(slot);
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = 1469598103934665603ull ^ (uint64_t)m[i].kind;
+        for (const char *c = m[i].text; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        size_t j = (size_t)h & (cap - 1);
+        while (first[j] && (m[first[j] - 1].kind != m[i].kind || strcmp(m[first[j] - 1].text, m[i].text) != 0))
+            j = (j + 1) & (cap - 1);
+        if (!first[j])
+            first[j] = i + 1;
+        count[j]++;
+        slot[i] = j;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (m[i].kind == VIZ_MARK_USER || m[i].kind == VIZ_MARK_STATE) && count[slot[i]] >= CHATTER;
+    free(first);
+    free(count);
+    free(slot);
+    return out;
+}
+
 static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                           const viz_frame_t *f)
 {
@@ -604,6 +663,7 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
     size_t nm = viz_track_marks(tr, &m);
     int ms = viz_px(L, 14), my = k.y - viz_px(L, 4) - ms / 2;
     const viz_mark_t *last_seen = NULL;
+    bool *chat = chatter_of(m, nm);
     for (int pass = 1; pass <= 5; pass++) {
         int lastx[VIZ_MARK_KIND_COUNT];
         for (int i = 0; i < VIZ_MARK_KIND_COUNT; i++)
@@ -613,10 +673,16 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
             if (weight[m[i].kind] != pass)
                 continue;
             int x = viz_timeline_x(L, m[i].t, ext);
+            bool future = m[i].t > f->p;
+            if (chat && chat[i]) {
+                /* a small tick under the markers' line */
+                uint32_t tc = future ? VIZ_INK_FAINT : VIZ_INK_MUTED;
+                viz_gfx_fill_rect(g, x, my + ms / 4, 1, ms / 2, tc);
+                continue;
+            }
             if (x - lastx[m[i].kind] < 3)
                 continue;
             lastx[m[i].kind] = x;
-            bool future = m[i].t > f->p;
             int shape;
             uint32_t c;
             switch (m[i].kind) {
@@ -664,6 +730,8 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
             newest = m[i].t;
         if (newest - m[i].t > ext / 20)
             break;
+        if (chat && chat[i])
+            continue;
         if (!last_seen || weight[m[i].kind] > weight[last_seen->kind])
             last_seen = &m[i];
     }
@@ -674,6 +742,7 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
         uint32_t c = last_seen->kind == VIZ_MARK_FAIL || last_seen->kind == VIZ_MARK_PANIC ? VIZ_C_FAIL : VIZ_INK;
         viz_gfx_text_fit(g, VIZ_FONT_SMALL, c, k.x, b.y + viz_px(L, 3), k.w / 2, lab);
     }
+    free(chat);
     /* The playhead. */
     int ph = viz_px(L, 3);
     viz_gfx_fill_rect(g, xp - ph / 2, b.y + viz_px(L, 6), ph, k.y + k.h + viz_px(L, 4) - b.y - viz_px(L, 6), VIZ_INK);
