@@ -26,9 +26,11 @@
 #include "sched.h"
 #include "sync.h"
 #include "testutil.h"
+#include "net.h"
 #include "timer.h"
 #include "viz.h"
 #include "viz_gfx.h"
+#include "viz_layout.h"
 #include "viz_palette.h"
 #include "viz_png.h"
 
@@ -636,6 +638,171 @@ START_TEST(leader_crown_moves)
 }
 END_TEST
 
+/* ---- messages between nodes -------------------------------------------------- */
+
+static net_node_t *wn[4];
+
+/* n1 sends to n3 every 200ms (10ms on the wire). At 1.005s, with a message
+ * in flight, n3 is cut off from n1 (the message is lost at its delivery,
+ * 1.010s); the partition heals at 1.1s. */
+static void wire_sender(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 10; i++) {
+        net_send(wn[0], wn[2], 1, NULL, 0, NULL);
+        go_sleep(200 * SIM_MS);
+    }
+}
+
+static void wire_main(void *arg)
+{
+    (void)arg;
+    net_cluster_t *c = net_cluster_new("cl");
+    const char *names[4] = {"n1", "n2", "n3", "n4"};
+    for (int i = 0; i < 4; i++)
+        wn[i] = net_cluster_add_node(c, names[i]);
+    net_link_cfg_t l = net_link_cfg_default();
+    l.latency = 10 * SIM_MS;
+    net_cluster_set_default_link(c, &l);
+    for (int i = 0; i < 4; i++)
+        net_node_start(wn[i]);
+    net_node_go(wn[0], wire_sender, NULL, "sender");
+    go_sleep(SIM_SEC + 5 * SIM_MS);
+    net_cluster_partition(c, &wn[2], 1, &wn[0], 1, false);
+    go_sleep(95 * SIM_MS);
+    net_cluster_heal(c);
+    go_sleep(SIM_SEC);
+}
+
+/* How many pixels of a colour within r of (x, y). */
+static int colour_near(viz_t *v, int x, int y, int r, uint32_t want)
+{
+    int n = 0;
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++)
+            n += viz_pixel(v, x + dx, y + dy) == want;
+    return n;
+}
+
+START_TEST(links_clear_of_nodes)
+{
+    /* The lanes: links whose spans overlap never share one. */
+    int nl = 0;
+    ck_assert_int_eq(viz_node_lane(4, 0, 1, &nl), -1);
+    ck_assert_int_eq(nl, 3);
+    ck_assert_int_ne(viz_node_lane(4, 0, 2, NULL), viz_node_lane(4, 1, 3, NULL));
+    ck_assert_int_ne(viz_node_lane(4, 0, 3, NULL), viz_node_lane(4, 0, 2, NULL));
+    ck_assert_int_ne(viz_node_lane(4, 0, 3, NULL), viz_node_lane(4, 1, 3, NULL));
+    ck_assert_int_eq(viz_node_lane(5, 0, 2, NULL), viz_node_lane(5, 2, 4, NULL)); /* they only touch */
+    fixture_t f = start(wire_main, NULL, SIM_SEC / 2, NULL);
+    ck_assert(viz_render(f.v, SIM_SEC / 2));
+    const char *names[4] = {"n1", "n2", "n3", "n4"};
+    viz_box_t box[4];
+    for (int i = 0; i < 4; i++)
+        ck_assert(viz_find(f.v, "node", names[i], &box[i], NULL));
+    /* No link passes over another node: its crown and circle (the top 120
+     * pixels of its box). */
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            if (i == j)
+                continue;
+            int xy[2 * 64];
+            ck_assert_msg(viz_link_points(f.v, names[i], names[j], xy, 64), "%s-%s not drawn", names[i], names[j]);
+            for (int k = 0; k < 64; k++)
+                for (int o = 0; o < 4; o++) {
+                    if (o == i || o == j)
+                        continue;
+                    bool inside = xy[2 * k] >= box[o].x && xy[2 * k] < box[o].x + box[o].w &&
+                                  xy[2 * k + 1] >= box[o].y && xy[2 * k + 1] < box[o].y + 120;
+                    ck_assert_msg(!inside, "the link %s-%s passes over %s at (%d, %d)", names[i], names[j],
+                                  names[o], xy[2 * k], xy[2 * k + 1]);
+                }
+        }
+    finish(&f);
+}
+END_TEST
+
+START_TEST(messages_fly_and_die_at_the_cut)
+{
+    /* The first message, sent at 0 and delivered at 10ms, is still drawn
+     * on its way at 100ms (the least flight on screen is half a second of
+     * video: 0.5s here), a fifth of the way. */
+    fixture_t f = start(wire_main, NULL, 100 * SIM_MS, NULL);
+    ck_assert(viz_render(f.v, 100 * SIM_MS));
+    int xy[2 * 101];
+    ck_assert(viz_link_points(f.v, "n1", "n3", xy, 101));
+    ck_assert_msg(colour_near(f.v, xy[2 * 20], xy[2 * 20 + 1], 4, VIZ_C_QUEUE) > 10,
+                  "no message a fifth of the way from n1 to n3");
+    ck_assert_int_eq(colour_near(f.v, xy[2 * 80], xy[2 * 80 + 1], 4, VIZ_C_QUEUE), 0);
+    /* Cut: the link is dashed red, n3 set apart on a tinted ground. */
+    advance(&f, SIM_SEC + 8 * SIM_MS);
+    ck_assert(viz_render(f.v, SIM_SEC + 8 * SIM_MS));
+    ck_assert(viz_link_points(f.v, "n1", "n3", xy, 101));
+    int red = 0;
+    for (int k = 10; k < 90; k++)
+        red += viz_pixel(f.v, xy[2 * k], xy[2 * k + 1]) == VIZ_C_FAIL;
+    ck_assert_msg(red > 20, "the cut link is not red (%d of 80 points)", red);
+    viz_box_t n3, n2;
+    ck_assert(viz_find(f.v, "node", "n3", &n3, NULL));
+    ck_assert(viz_find(f.v, "node", "n2", &n2, NULL));
+    ck_assert_color(f.v, n3.x + 8, n3.y + 40, 0xFBE3D6u);
+    ck_assert_uint_ne(viz_pixel(f.v, n2.x + 8, n2.y + 40), 0xFBE3D6u);
+    /* The message sent at 1.0s was lost at 1.010s. Healed at 1.1s, the
+     * link is plain again, and the lost message dies at its middle, in
+     * red, a quarter of a second after it was sent (half its flight). */
+    advance(&f, SIM_SEC + 300 * SIM_MS);
+    ck_assert(viz_render(f.v, SIM_SEC + 150 * SIM_MS));
+    ck_assert(viz_link_points(f.v, "n1", "n3", xy, 101));
+    ck_assert_int_eq(colour_near(f.v, xy[2 * 50], xy[2 * 50 + 1], 12, VIZ_C_FAIL), 0);
+    ck_assert_msg(colour_near(f.v, xy[2 * 30], xy[2 * 30 + 1], 4, VIZ_C_QUEUE) > 10, "the lost message is not on its way");
+    ck_assert(viz_render(f.v, SIM_SEC + 300 * SIM_MS));
+    ck_assert_msg(colour_near(f.v, xy[2 * 50], xy[2 * 50 + 1], 12, VIZ_C_FAIL) > 20, "the lost message does not die at the cut");
+    ck_assert_int_eq(colour_near(f.v, xy[2 * 50], xy[2 * 50 + 1], 4, VIZ_C_QUEUE), 0);
+    finish(&f);
+}
+END_TEST
+
+/* Record wire_main into dir at 10 frames a second, slowed around faults by
+ * `slow`; the frames written. */
+static uint64_t record_wire(const char *dir, double slow)
+{
+    viz_options_t o = {.mode = VIZ_RECORD, .width = 640, .height = 360, .record_dir = dir, .fps = 10, .slowdown = slow};
+    char err[1024];
+    viz_t *v = viz_create(&o, err, sizeof err);
+    ck_assert_msg(v != NULL, "%s", err);
+    sched_config_t cfg = sched_config_default();
+    cfg.main_exit_ends_run = false;
+    sched_t *s = sched_create(&cfg);
+    sched_add_sink(s, viz_on_event, v);
+    sched_set_clock_hook(s, viz_on_clock, v);
+    sched_set_step_hook(s, viz_on_step, v);
+    viz_run_begin(v, s, false);
+    sched_run(s, wire_main, NULL);
+    ck_assert(viz_run_end(v, "finished", false));
+    uint64_t n = viz_frames_written(v);
+    viz_run_detach(v);
+    sched_destroy(s);
+    viz_destroy(v);
+    return n;
+}
+
+static void remove_dir(const char *dir);
+
+START_TEST(recording_slows_down_at_faults)
+{
+    char dir[] = "/tmp/check_viz_slow_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    uint64_t plain = record_wire(dir, 1), slowed = record_wire(dir, 4);
+    remove_dir(dir);
+    /* The run lasts 2.1s: 22 frames at 10 a second. The partition and the
+     * heal are a tenth of a second apart: from the first to a second
+     * after the second (its quarter before falls on the first), 1.195s
+     * played four times slower: 36 frames more. */
+    ck_assert_uint_eq(plain, 22);
+    ck_assert_uint_ge(slowed, plain + 30);
+}
+END_TEST
+
 /* ---- recording ------------------------------------------------------------------ */
 
 static chan_t *ping_ch, *pong_ch;
@@ -898,11 +1065,14 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, flow_snakes_and_stands);
     tcase_add_test(draw, names_told_whole);
     tcase_add_test(draw, expiry_counts_down);
+    tcase_add_test(draw, links_clear_of_nodes);
+    tcase_add_test(draw, messages_fly_and_die_at_the_cut);
     suite_add_tcase(s, draw);
     TCase *rec = tcase_create("recording");
     tcase_set_timeout(rec, 240);
     tcase_add_test(rec, recorded_twice_identical);
     tcase_add_test(rec, png_decodes);
+    tcase_add_test(rec, recording_slows_down_at_faults);
     suite_add_tcase(s, rec);
     TCase *errs = tcase_create("errors");
     tcase_add_test(errs, missing_fonts_are_named);

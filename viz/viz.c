@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "mem.h"
+#include "viz_draw_int.h"
 #include "viz_movie.h"
 #include "viz_palette.h"
 #include "viz_png.h"
@@ -17,6 +18,8 @@
 #define DEFAULT_W 1280
 #define DEFAULT_H 720
 #define FLASH_FRAMES 8 /* a recorded operation's dot travels for this many frames */
+#define MSG_WALL 0.5   /* a message between nodes travels at least this long
+                          (seconds of video or of playback) */
 
 static char *dup_or_null(const char *s)
 {
@@ -91,6 +94,7 @@ viz_t *viz_create(const viz_options_t *opt, char *err, size_t errsize)
     v->height = opt->height > 0 ? opt->height : DEFAULT_H;
     v->fps = opt->fps > 0 ? opt->fps : 30;
     v->speed = opt->speed > 0 ? opt->speed : 1.0;
+    v->slowdown = opt->slowdown >= 1 ? opt->slowdown : 4.0;
     v->frame_ns = (simtime_t)llround((double)SIM_SEC * v->speed / v->fps);
     if (v->frame_ns < 1)
         v->frame_ns = 1;
@@ -329,6 +333,8 @@ void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p)
     if (v->mode == VIZ_WINDOW) {
         double sp = viz_speed_of(v->speed_idx);
         f->flash_ns = sp > 0 ? (simtime_t)(sp * 0.4 * SIM_SEC) : 50 * SIM_MS;
+        f->msg_ns = sp > 0 ? (simtime_t)(sp * MSG_WALL * SIM_SEC) : 60 * SIM_MS;
+        f->slow = viz_slow_at(v, p, sp > 0 ? sp : 1);
         f->live = true;
         f->status = v->status;
         f->help = v->help;
@@ -338,16 +344,48 @@ void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p)
         f->toast = v->toast_until > SDL_GetTicks64() ? v->toast : NULL;
     } else {
         f->flash_ns = FLASH_FRAMES * v->frame_ns;
+        f->msg_ns = (simtime_t)(v->speed * MSG_WALL * SIM_SEC);
+        if (f->msg_ns < 2 * v->frame_ns)
+            f->msg_ns = 2 * v->frame_ns;
+        f->slow = viz_slow_at(v, p, v->speed);
     }
     if (f->flash_ns < 1)
         f->flash_ns = 1;
     f->story = v->story;
     f->lanes = v->show_lanes ? v->lanes : NULL;
     f->story_at = v->mode == VIZ_RECORD ? v->story_at : viz_story_reached(v);
+    if (f->msg_ns < 1)
+        f->msg_ns = 1;
     if (v->ended && p >= v->end_t && v->outcome[0]) {
         f->outcome = v->outcome;
         f->outcome_failed = v->outcome_failed;
     }
+}
+
+double viz_slow_at(const viz_t *v, simtime_t t, double sp)
+{
+    if (v->slowdown <= 1)
+        return 1;
+    /* A second of playback at the normal speed after it, a quarter before. */
+    simtime_t after = (simtime_t)(sp * SIM_SEC), before = after / 4;
+    const viz_mark_t *m;
+    size_t n = viz_track_marks(v->tr, &m);
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].kind != VIZ_MARK_FAULT && m[i].kind != VIZ_MARK_FAIL && m[i].kind != VIZ_MARK_PANIC)
+            continue;
+        if (m[i].kind == VIZ_MARK_FAULT && strncmp(m[i].text, "start ", 6) == 0)
+            continue; /* a node booting is no fault */
+        if (t >= m[i].t - before && t <= m[i].t + after)
+            return v->slowdown;
+    }
+    return 1;
+}
+
+/* The simulated time from a recorded frame at t to the next. */
+static simtime_t frame_step(const viz_t *v, simtime_t t)
+{
+    simtime_t d = (simtime_t)((double)v->frame_ns / viz_slow_at(v, t, v->speed));
+    return d > 0 ? d : 1;
 }
 
 /* Draw the current snapshot with the playhead at p. */
@@ -419,7 +457,7 @@ void viz_on_clock(void *ud, simtime_t from, simtime_t to)
         return;
     /* The state holds from `from` until `to`: draw every frame due. */
     viz_refresh(v, false);
-    for (; v->next_frame < to; v->next_frame += v->frame_ns)
+    for (; v->next_frame < to; v->next_frame += frame_step(v, v->next_frame))
         if (!write_frame(v, v->next_frame))
             return;
 }
@@ -465,7 +503,7 @@ bool viz_run_end(viz_t *v, const char *outcome, bool failed)
         }
         viz_refresh(v, false);
         simtime_t last = v->story ? v->end_t - 1 : -1;
-        for (; v->next_frame <= v->end_t; v->next_frame += v->frame_ns) {
+        for (; v->next_frame <= v->end_t; v->next_frame += frame_step(v, v->next_frame)) {
             last = v->next_frame;
             if (!write_frame(v, v->next_frame))
                 return false;
@@ -566,6 +604,20 @@ bool viz_find(const viz_t *v, const char *kind, const char *name, viz_box_t *who
         return true;
     }
     return false;
+}
+
+bool viz_link_points(const viz_t *v, const char *a, const char *b, int *xy, int n)
+{
+    if (!v->lay_valid || n < 2)
+        return false;
+    for (int i = 0; i < n; i++) {
+        float x, y;
+        if (!viz_link_point(&v->lay, v->snap, a, b, (double)i / (n - 1), &x, &y))
+            return false;
+        xy[2 * i] = (int)lroundf(x);
+        xy[2 * i + 1] = (int)lroundf(y);
+    }
+    return true;
 }
 
 bool viz_save_png(const viz_t *v, const char *path, char *err, size_t errsize)

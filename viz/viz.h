@@ -71,6 +71,8 @@ typedef struct viz_options {
     bool record_steps;       /* VIZ_RECORD: also a frame after every goroutine step, so
                                 that what happens at one instant gets a frame per step */
     bool lanes;              /* per-goroutine timeline lanes above the timeline */
+    double slowdown;         /* play this many times slower around a fault or a
+                                failure (known from the first pass); 0: 4, 1: never */
 } viz_options_t;
 
 /* The decisive steps of a failing run (a reproducer's explanation): one
@@ -152,6 +154,9 @@ uint32_t viz_pixel(const viz_t *v, int x, int y);
  * name. whole: the item; part: its telling part (a token's body, a bar, a
  * dial's hub, a node's crown). False if not drawn. */
 bool viz_find(const viz_t *v, const char *kind, const char *name, viz_box_t *whole, viz_box_t *part);
+/* The link between nodes a and b as the last frame drew it: n points (x, y
+ * pairs into xy) evenly spaced along it from a to b. False if not drawn. */
+bool viz_link_points(const viz_t *v, const char *a, const char *b, int *xy, int n);
 /* Save the last frame as PNG. */
 bool viz_save_png(const viz_t *v, const char *path, char *err, size_t errsize);
 /* The frame size. */

@@ -150,6 +150,15 @@ static void draw_header(viz_gfx_t *g, const viz_layout_t *L, const viz_frame_t *
         viz_gfx_text(g, VIZ_FONT_BOLD, VIZ_INK, right - sw, sy, f->status);
         right -= sw + viz_px(L, 14);
     }
+    if (f->slow > 1) {
+        /* Played slower around a fault or a failure: say so. */
+        char slow[48];
+        snprintf(slow, sizeof slow, "slow motion 1/%g", f->slow);
+        int sw = viz_gfx_text_width(g, VIZ_FONT_BOLD, slow) + viz_px(L, 12);
+        viz_badge(g, VIZ_FONT_BOLD, right - sw, h.y + (h.h - viz_gfx_line_height(g, VIZ_FONT_BOLD)) / 2 - 1, sw,
+                  slow, VIZ_C_SLEEP);
+        right -= sw + viz_px(L, 14);
+    }
     if (f->live) {
         const char *hint = "? keys";
         int hw = viz_gfx_text_width(g, VIZ_FONT_SMALL, hint);

@@ -25,6 +25,10 @@ typedef struct viz_frame {
     simtime_t extent;        /* the timeline's right end */
     simtime_t known_end;     /* where the run ends if known, else -1 */
     simtime_t flash_ns;      /* how long an operation stays animated */
+    simtime_t msg_ns;        /* the least time a message between nodes is
+                                drawn travelling (and a lost one dying) */
+    double slow;             /* playback slowed by this factor around a fault
+                                or failure (0 or 1: not slowed) */
     const char *title;       /* the scenario's name */
     const char *status;      /* "paused", "playing 2x", "recording", ... */
     bool live;               /* a window: hints for the keys */

@@ -40,6 +40,10 @@ void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, co
                    const viz_item_t *it);
 void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                     const viz_frame_t *f, bool messages);
+/* The point at fraction t along the link from node a to node b (by
+ * name), as drawn; false if they are not joined. */
+bool viz_link_point(const viz_layout_t *L, const viz_snap_t *sn, const char *a, const char *b, double t, float *x,
+                    float *y);
 /* Who waits on what (viz_waits.c). A path between two items (a cubic
  * curve, 8 floats: start, two controls, end), leaving a at ax_frac of its
  * width and entering b at bx_frac of its width, gap pixels short of b. */

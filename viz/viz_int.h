@@ -24,6 +24,7 @@ struct viz {
     int width, height;      /* frame (record, offscreen) or initial window size */
     int fps;
     double speed;
+    double slowdown;        /* around faults and failures; 1: never */
     char *record_dir;       /* owned: a folder of PNG frames, or a movie's file */
     struct viz_movie *movie; /* recording into a GIF or an MP4 */
     char *font_dir;         /* owned, or NULL */
@@ -107,6 +108,10 @@ int viz_lanes_rows(const viz_t *v);
 void viz_refresh(viz_t *v, bool mid_instant);
 /* Fill a frame's facts for the playhead p. */
 void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p);
+/* How many times slower playback goes at simulated time t (1: not
+ * slowed): around faults and failures, from a little before to a
+ * second of playback (at speed sp) after. */
+double viz_slow_at(const viz_t *v, simtime_t t, double sp);
 /* The timeline's extent. */
 simtime_t viz_extent(const viz_t *v, simtime_t p);
 /* The story's row the run has reached: the last whose step has run (-1:

@@ -115,6 +115,52 @@ int viz_layout_card_h(const lay_t *c, const viz_sent_t *e)
     return px(c, 40 + 30 + 21 * rows + 46);
 }
 
+int viz_node_lane(int n, int i, int j, int *nlanes)
+{
+    if (i > j) {
+        int t = i;
+        i = j;
+        j = t;
+    }
+    enum { N = 9 };
+    if (n > N) {
+        /* Too many to keep apart: one lane per span. */
+        if (nlanes)
+            *nlanes = n - 2 < VIZ_LANES_MAX ? n - 2 : VIZ_LANES_MAX;
+        int l = j - i - 2;
+        return j - i < 2 ? -1 : l < VIZ_LANES_MAX - 1 ? l : VIZ_LANES_MAX - 1;
+    }
+    /* Shorter spans lower, each in the lowest lane where no link already
+     * there overlaps it (touching at a node is no overlap). */
+    int lane_of[N][N], used = 0;
+    int lo[N * N], hi[N * N], ln[N * N], nl = 0;
+    for (int span = 2; span < n; span++)
+        for (int a = 0; a + span < n; a++) {
+            int b = a + span, l = 0;
+            for (bool clash = true; clash; ) {
+                clash = false;
+                for (int k = 0; k < nl; k++)
+                    if (ln[k] == l && a < hi[k] && lo[k] < b) {
+                        clash = true;
+                        l++;
+                        break;
+                    }
+            }
+            lo[nl] = a;
+            hi[nl] = b;
+            ln[nl++] = l;
+            lane_of[a][b] = l;
+            if (l + 1 > used)
+                used = l + 1;
+        }
+    if (nlanes)
+        *nlanes = used < VIZ_LANES_MAX ? used : VIZ_LANES_MAX;
+    if (j - i < 2 || j >= n || i < 0)
+        return -1;
+    int l = lane_of[i][j];
+    return l < VIZ_LANES_MAX ? l : VIZ_LANES_MAX - 1;
+}
+
 /* Goroutines drawn on a node: those whose role is the node's name. */
 static bool on_node(const viz_sg_t *g, const viz_sent_t *node)
 {
@@ -148,7 +194,12 @@ static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
         int avail = L->main.w;
         if ((int)nn * node_w > avail)
             node_w = avail / (int)nn;
-        int row_h = px(c, CLUSTER_TITLE_H + NODE_H);
+        /* Lanes above the nodes for the links that pass others: room for
+         * all but the first, between the row's title and the crowns. */
+        int nlanes = 0;
+        viz_node_lane((int)nn, 0, 0, &nlanes);
+        int lanes_h = nlanes > 1 ? (nlanes - 1) * VIZ_LANE_GAP : 0;
+        int row_h = px(c, CLUSTER_TITLE_H + lanes_h + NODE_H);
         viz_item_t *row = viz_layout_add(c, VIZ_ITEM_CLUSTER, cluster, rect(L->main.x, y, L->main.w, row_h));
         (void)row;
         int k = 0;
@@ -157,7 +208,7 @@ static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
                 continue;
             const viz_sent_t *e = &sn->ents[i];
             int x = L->main.x + k * node_w;
-            int ny = y + px(c, CLUSTER_TITLE_H);
+            int ny = y + px(c, CLUSTER_TITLE_H + lanes_h);
             viz_item_t *it = viz_layout_add(c, VIZ_ITEM_NODE, e->id, rect(x, ny, node_w - px(c, GAP), px(c, NODE_H)));
             if (!it)
                 return y + row_h;

@@ -85,6 +85,16 @@ const viz_item_t *viz_layout_find(const viz_layout_t *L, viz_item_kind_t kind, u
 /* The item showing an object of any kind (goroutine, channel, entity). */
 const viz_item_t *viz_layout_find_any(const viz_layout_t *L, uint64_t id, bool goroutine);
 
+/* The links of a row of n nodes: neighbours are joined straight; a link
+ * between nodes i < j further apart runs above the row in a lane of its
+ * own (no two links whose spans overlap share one), so that it never
+ * passes over a node between them. Returns the lane of (i, j) from 0 (the
+ * lowest), -1 for neighbours; *nlanes (if not NULL) gets the lanes the
+ * row needs. */
+int viz_node_lane(int n, int i, int j, int *nlanes);
+#define VIZ_LANE_GAP 7   /* pixels between lanes, at scale 1 */
+#define VIZ_LANES_MAX 6  /* lanes drawn apart; more share the top one */
+
 /* How an entity is drawn (by kind and fields). */
 bool viz_entity_is_queue(const viz_sent_t *e);
 bool viz_entity_is_breaker(const viz_sent_t *e);

@@ -626,7 +626,7 @@ static void pump(viz_t *v, simtime_t lo, simtime_t hi, bool mid_instant)
                 v->wall_last = now;
                 return;
             }
-            simtime_t adv = (simtime_t)((double)(now - v->wall_last) * sp * 1e6);
+            simtime_t adv = (simtime_t)((double)(now - v->wall_last) * sp * 1e6 / viz_slow_at(v, v->p, sp));
             v->wall_last = now;
             if (v->p + adv >= hi) {
                 v->p = hi;

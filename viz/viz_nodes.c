@@ -123,14 +123,135 @@ void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, co
     viz_gfx_text_center(g, VIZ_FONT_SMALL, VIZ_INK_MUTED, cx, y, w, line);
 }
 
-/* A point on the arc joining two nodes of a row (a quadratic curve above
- * them), at t in [0, 1]. */
-static void arc_point(float x0, float y0, float x1, float y1, float lift, float t, float *x, float *y)
+/* ---- links and messages -------------------------------------------------------- */
+
+/* A link's path: a polyline from one node's circle to the other's. */
+typedef struct route {
+    float x[8], y[8];
+    int n;
+    float len;
+} route_t;
+
+static void route_add(route_t *r, float x, float y)
 {
-    float mx = (x0 + x1) / 2, my = (y0 + y1) / 2 - lift;
-    float u = 1 - t;
-    *x = u * u * x0 + 2 * u * t * mx + t * t * x1;
-    *y = u * u * y0 + 2 * u * t * my + t * t * y1;
+    if (r->n > 0)
+        r->len += hypotf(x - r->x[r->n - 1], y - r->y[r->n - 1]);
+    r->x[r->n] = x;
+    r->y[r->n] = y;
+    r->n++;
+}
+
+/* The point at fraction t of the route's length. */
+static void route_point(const route_t *r, double t, float *x, float *y)
+{
+    if (t < 0)
+        t = 0;
+    if (t > 1)
+        t = 1;
+    float want = (float)t * r->len;
+    for (int i = 1; i < r->n; i++) {
+        float seg = hypotf(r->x[i] - r->x[i - 1], r->y[i] - r->y[i - 1]);
+        if (want <= seg || i == r->n - 1) {
+            float u = seg > 0 ? want / seg : 0;
+            if (u > 1)
+                u = 1;
+            *x = r->x[i - 1] + (r->x[i] - r->x[i - 1]) * u;
+            *y = r->y[i - 1] + (r->y[i] - r->y[i - 1]) * u;
+            return;
+        }
+        want -= seg;
+    }
+    *x = r->x[0];
+    *y = r->y[0];
+}
+
+/* The route between t0 and t1, solid or dashed. */
+static void route_stroke(viz_gfx_t *g, const route_t *r, double t0, double t1, float thick, uint32_t rgb,
+                         float dash)
+{
+    if (dash <= 0 && t0 <= 0 && t1 >= 1) {
+        for (int i = 1; i < r->n; i++)
+            viz_gfx_line(g, r->x[i - 1], r->y[i - 1], r->x[i], r->y[i], thick, rgb);
+        return;
+    }
+    int steps = (int)(r->len / (dash > 0 ? dash : 6.0f)) + 2;
+    float px0, py0;
+    route_point(r, t0, &px0, &py0);
+    for (int s = 1; s <= steps; s++) {
+        float x, y;
+        route_point(r, t0 + (t1 - t0) * s / steps, &x, &y);
+        if (dash <= 0 || s % 2)
+            viz_gfx_line(g, px0, py0, x, y, thick, rgb);
+        px0 = x;
+        py0 = y;
+    }
+}
+
+/* The nodes of a's row, left to right: a's index and the row's size. */
+static void row_index(const viz_layout_t *L, const viz_item_t *a, int *index, int *count)
+{
+    *index = 0;
+    *count = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        const viz_item_t *it = &L->items[i];
+        if (it->kind != VIZ_ITEM_NODE || it->r.y != a->r.y)
+            continue;
+        if (it->r.x < a->r.x)
+            (*index)++;
+        (*count)++;
+    }
+}
+
+/* The route of the link between two nodes of a row: straight between
+ * neighbours; else up from a's top, along its lane above the row (clear
+ * of the crowns), and down into b's top. */
+static bool link_route(const viz_layout_t *L, const viz_item_t *a, const viz_item_t *b, route_t *r)
+{
+    memset(r, 0, sizeof *r);
+    if (a->r.y != b->r.y || a == b)
+        return false;
+    bool rev = b->r.x < a->r.x;
+    if (rev) {
+        const viz_item_t *t = a;
+        a = b;
+        b = t;
+    }
+    int ia, ib, n;
+    row_index(L, a, &ia, &n);
+    row_index(L, b, &ib, &n);
+    int x0, y0, x1, y1;
+    node_center(L, a, &x0, &y0);
+    node_center(L, b, &x1, &y1);
+    float rad = (float)viz_px(L, 38) + 1.0f;
+    int lane = viz_node_lane(n, ia, ib, NULL);
+    if (lane < 0) {
+        route_add(r, (float)x0 + rad, (float)y0);
+        route_add(r, (float)x1 - rad, (float)y1);
+    } else {
+        /* Higher lanes leave nearer the top, so risers do not cross. */
+        float dx = rad * (0.9f - 0.1f * (float)lane);
+        if (dx < rad * 0.66f)
+            dx = rad * 0.66f;
+        float dy = sqrtf(rad * rad - dx * dx);
+        float ly = (float)y0 - (float)viz_px(L, 74 + VIZ_LANE_GAP * lane);
+        float ch = (float)viz_px(L, 5);
+        route_add(r, (float)x0 + dx, (float)y0 - dy);
+        route_add(r, (float)x0 + dx, ly + ch);
+        route_add(r, (float)x0 + dx + ch, ly);
+        route_add(r, (float)x1 - dx - ch, ly);
+        route_add(r, (float)x1 - dx, ly + ch);
+        route_add(r, (float)x1 - dx, (float)y1 - dy);
+    }
+    if (rev) {
+        for (int i = 0; i < r->n / 2; i++) {
+            float tx = r->x[i], ty = r->y[i];
+            r->x[i] = r->x[r->n - 1 - i];
+            r->y[i] = r->y[r->n - 1 - i];
+            r->x[r->n - 1 - i] = tx;
+            r->y[r->n - 1 - i] = ty;
+        }
+    }
+    return true;
 }
 
 static const viz_item_t *node_item_by_name(const viz_layout_t *L, const viz_snap_t *sn, const char *name)
@@ -146,13 +267,203 @@ static const viz_item_t *node_item_by_name(const viz_layout_t *L, const viz_snap
     return NULL;
 }
 
-/* Links between the nodes of each row, the cut ones marked, and the
- * messages travelling on them. Drawn under the nodes. */
+bool viz_link_point(const viz_layout_t *L, const viz_snap_t *sn, const char *a, const char *b, double t, float *x,
+                    float *y)
+{
+    const viz_item_t *ia = node_item_by_name(L, sn, a), *ib = node_item_by_name(L, sn, b);
+    route_t r;
+    if (!ia || !ib || !link_route(L, ia, ib, &r))
+        return false;
+    route_point(&r, t, x, y);
+    return true;
+}
+
+static bool link_cut(const viz_cut_t *cuts, size_t ncuts, const char *a, const char *b)
+{
+    for (size_t k = 0; k < ncuts; k++)
+        if ((!strcmp(cuts[k].a, a) && !strcmp(cuts[k].b, b)) || (!strcmp(cuts[k].b, a) && !strcmp(cuts[k].a, b)))
+            return true;
+    return false;
+}
+
+/* The side a partition sets apart: the smaller of the two sides its cuts
+ * join (the first side on a tie, the one a fault names first: an isolated
+ * node, the leader cut off from the store). */
+static bool set_apart(const viz_cut_t *cuts, size_t ncuts, const char *name, char *from, size_t fromsize)
+{
+    char seen_a[16][24], seen_b[16][24];
+    size_t na = 0, nb = 0;
+    bool in_a = false, in_b = false;
+    for (size_t k = 0; k < ncuts; k++) {
+        bool fa = false, fb = false;
+        for (size_t i = 0; i < na; i++)
+            fa |= !strcmp(seen_a[i], cuts[k].a);
+        for (size_t i = 0; i < nb; i++)
+            fb |= !strcmp(seen_b[i], cuts[k].b);
+        if (!fa && na < 16)
+            memcpy(seen_a[na++], cuts[k].a, sizeof seen_a[0]);
+        if (!fb && nb < 16)
+            memcpy(seen_b[nb++], cuts[k].b, sizeof seen_b[0]);
+        in_a |= !strcmp(cuts[k].a, name);
+        in_b |= !strcmp(cuts[k].b, name);
+    }
+    bool apart = na <= nb ? in_a : in_b;
+    if (apart && from) {
+        size_t w = 0;
+        from[0] = 0;
+        size_t no = na <= nb ? nb : na;
+        for (size_t i = 0; i < no && w + 2 < fromsize; i++)
+            w += (size_t)snprintf(from + w, fromsize - w, "%s%s", i ? " " : "", na <= nb ? seen_b[i] : seen_a[i]);
+    }
+    return apart;
+}
+
+/* How far along its route a dropped message dies: at the cut (the link's
+ * middle) for a partition or a loss on the wire, at the receiver when it
+ * was down or its inbox full. */
+static double death_point(const char *why)
+{
+    return !strcmp(why, "partition") || !strcmp(why, "loss") || !why[0] ? 0.5 : 0.9;
+}
+
+/* One message at the playhead: its dot on the way, or a dropped one's end.
+ * Messages take at least the frame's minimum flight time on screen; a
+ * message still in flight on a cut link stops at the cut (it will be lost
+ * there when due). */
+static void draw_message(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f,
+                         const viz_msg_t *m, simtime_t lat, const viz_cut_t *cuts, size_t ncuts)
+{
+    const char *sa = viz_snap_obj_name(sn, m->src), *sb = viz_snap_obj_name(sn, m->dst);
+    if (!sa || !sb)
+        return;
+    const viz_item_t *a = node_item_by_name(L, sn, sa), *b = node_item_by_name(L, sn, sb);
+    route_t r;
+    if (!a || !b || !link_route(L, a, b, &r))
+        return;
+    simtime_t p = f->p, min = f->msg_ns > 0 ? f->msg_ns : 1;
+    if (p < m->sent)
+        return;
+    double t;
+    if (m->fate == VIZ_MSG_DROPPED) {
+        double at = death_point(m->why);
+        simtime_t travel = m->end - m->sent;
+        if (travel < (simtime_t)(at * (double)min))
+            travel = (simtime_t)(at * (double)min);
+        if (travel < 1)
+            travel = 1;
+        simtime_t burst = min;
+        if (p <= m->sent + travel) {
+            t = at * (double)(p - m->sent) / (double)travel;
+        } else if (p <= m->sent + travel + burst) {
+            /* It dies: a red cross and a ring, and why. */
+            float x, y;
+            route_point(&r, at, &x, &y);
+            double u = (double)(p - m->sent - travel) / (double)burst;
+            float k = (float)viz_px(L, 8);
+            viz_gfx_ring(g, (int)x, (int)y, viz_px(L, 9) + (int)(u * viz_px(L, 10)), viz_px(L, 2), VIZ_C_FAIL);
+            viz_gfx_line(g, x - k, y - k, x + k, y + k, (float)viz_px(L, 4), VIZ_C_FAIL);
+            viz_gfx_line(g, x - k, y + k, x + k, y - k, (float)viz_px(L, 4), VIZ_C_FAIL);
+            char txt[40];
+            snprintf(txt, sizeof txt, "lost: %s", m->why[0] ? m->why : "dropped");
+            viz_gfx_text(g, VIZ_FONT_SMALL, VIZ_C_FAIL, (int)x + viz_px(L, 12), (int)y + viz_px(L, 4), txt);
+            return;
+        } else {
+            return;
+        }
+    } else {
+        simtime_t dur = m->fate == VIZ_MSG_DELIVERED ? m->end - m->sent : lat;
+        if (dur < min)
+            dur = min;
+        if (p > m->sent + dur)
+            return;
+        t = (double)(p - m->sent) / (double)dur;
+        if (m->fate == VIZ_MSG_FLIGHT) {
+            if (t > 0.95)
+                t = 0.95;
+            if (t > 0.5 && link_cut(cuts, ncuts, sa, sb))
+                t = 0.5;
+        }
+    }
+    float x, y;
+    route_point(&r, t, &x, &y);
+    viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 7), VIZ_INK);
+    viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 5), VIZ_C_QUEUE);
+}
+
+/* Links between the nodes of each row, the cut ones marked, the side a
+ * partition sets apart, and the messages travelling on them. Drawn under
+ * the nodes (messages: over them). */
 void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                        const viz_frame_t *f, bool messages)
 {
     const viz_cut_t *cuts;
     size_t ncuts = viz_track_cuts(tr, &cuts);
+    if (messages) {
+        const viz_msg_t *msgs;
+        size_t nm = viz_track_msgs(tr, &msgs);
+        simtime_t lat = viz_track_msg_latency(tr);
+        size_t drawn = 0;
+        for (size_t i = 0; i < nm && drawn < 400; i++, drawn++)
+            draw_message(g, L, sn, f, &msgs[i], lat, cuts, ncuts);
+        viz_msg_t m;
+        for (size_t i = 0; drawn < 600 && viz_track_msg_done(tr, i, &m); i++) {
+            if (m.end + 2 * f->msg_ns < f->p && m.sent + 2 * f->msg_ns < f->p)
+                continue;
+            draw_message(g, L, sn, f, &m, lat, cuts, ncuts);
+            drawn++;
+        }
+        return;
+    }
+    /* The side set apart: a tinted ground behind its nodes, and who is cut
+     * off from whom at the right of the row's title. */
+    char said[160];
+    size_t nsaid = 0;
+    said[0] = 0;
+    for (size_t i = 0; i < L->n && ncuts; i++) {
+        const viz_item_t *a = &L->items[i];
+        const viz_sent_t *ea = a->kind == VIZ_ITEM_NODE ? viz_snap_entity(sn, a->id) : NULL;
+        char from[96];
+        if (!ea || !set_apart(cuts, ncuts, ea->name, from, sizeof from))
+            continue;
+        SDL_Rect r = {a->r.x + viz_px(L, 2), a->r.y - viz_px(L, 2), a->r.w - viz_px(L, 4), viz_px(L, 157)};
+        viz_gfx_fill_rect(g, r.x, r.y, r.w, r.h, 0xFBE3D6u);
+        for (int x = r.x; x < r.x + r.w; x += viz_px(L, 12)) {
+            int w = viz_px(L, 6) < r.x + r.w - x ? viz_px(L, 6) : r.x + r.w - x;
+            viz_gfx_fill_rect(g, x, r.y, w, viz_px(L, 2), VIZ_C_FAIL);
+            viz_gfx_fill_rect(g, x, r.y + r.h - viz_px(L, 2), w, viz_px(L, 2), VIZ_C_FAIL);
+        }
+        for (int y = r.y; y < r.y + r.h; y += viz_px(L, 12)) {
+            int h = viz_px(L, 6) < r.y + r.h - y ? viz_px(L, 6) : r.y + r.h - y;
+            viz_gfx_fill_rect(g, r.x, y, viz_px(L, 2), h, VIZ_C_FAIL);
+            viz_gfx_fill_rect(g, r.x + r.w - viz_px(L, 2), y, viz_px(L, 2), h, VIZ_C_FAIL);
+        }
+        if (nsaid < sizeof said)
+            nsaid += (size_t)snprintf(said + nsaid, sizeof said - nsaid, "%s%s", nsaid ? " " : "", ea->name);
+        if (nsaid < sizeof said && !strchr(said, '|'))
+            snprintf(said + nsaid, sizeof said - nsaid, "|%s", from);
+    }
+    if (nsaid) {
+        /* "node3 cut off from etcd", in the title band of the row. */
+        char *bar = strchr(said, '|');
+        char text[200];
+        if (bar) {
+            *bar = 0;
+            snprintf(text, sizeof text, "%s cut off from %s", said, bar + 1);
+        } else {
+            snprintf(text, sizeof text, "%s cut off", said);
+        }
+        for (size_t i = 0; i < L->n; i++) {
+            const viz_item_t *row = &L->items[i];
+            if (row->kind != VIZ_ITEM_CLUSTER)
+                continue;
+            int tw = viz_gfx_text_width(g, VIZ_FONT_BOLD, text);
+            if (tw > row->r.w / 2)
+                tw = row->r.w / 2;
+            viz_gfx_text_fit(g, VIZ_FONT_BOLD, VIZ_C_FAIL, row->r.x + row->r.w - tw - viz_px(L, 10),
+                             row->r.y + viz_px(L, 4), tw, text);
+            break;
+        }
+    }
     for (size_t i = 0; i < L->n; i++) {
         const viz_item_t *a = &L->items[i];
         if (a->kind != VIZ_ITEM_NODE)
@@ -163,66 +474,21 @@ void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, c
             if (b->kind != VIZ_ITEM_NODE || b->r.y != a->r.y)
                 continue;
             const viz_sent_t *eb = viz_snap_entity(sn, b->id);
-            if (!eb)
+            route_t r;
+            if (!eb || !link_route(L, a, b, &r))
                 continue;
-            bool cut = false;
-            for (size_t k = 0; k < ncuts; k++)
-                if ((!strcmp(cuts[k].a, ea->name) && !strcmp(cuts[k].b, eb->name)) ||
-                    (!strcmp(cuts[k].b, ea->name) && !strcmp(cuts[k].a, eb->name)))
-                    cut = true;
-            int x0, y0, x1, y1;
-            node_center(L, a, &x0, &y0);
-            node_center(L, b, &x1, &y1);
-            float lift = (float)viz_px(L, 30) + (float)(x1 - x0) * 0.12f;
-            if (messages)
+            bool cut = link_cut(cuts, ncuts, ea->name, eb->name);
+            if (!cut) {
+                route_stroke(g, &r, 0, 1, 2.0f, 0xB0B0B0u, 0);
                 continue;
-            float px0 = (float)x0, py0 = (float)y0;
-            for (int s = 1; s <= 24; s++) {
-                float x, y;
-                arc_point((float)x0, (float)y0, (float)x1, (float)y1, lift, (float)s / 24, &x, &y);
-                if (!cut || s % 2)
-                    viz_gfx_line(g, px0, py0, x, y, cut ? (float)viz_px(L, 3) : 2.0f, cut ? VIZ_C_FAIL : 0xB0B0B0u);
-                px0 = x;
-                py0 = y;
             }
-            if (cut) {
-                float x, y;
-                arc_point((float)x0, (float)y0, (float)x1, (float)y1, lift, 0.5f, &x, &y);
-                float k = (float)viz_px(L, 9);
-                viz_gfx_line(g, x - k, y - k, x + k, y + k, (float)viz_px(L, 4), VIZ_C_FAIL);
-                viz_gfx_line(g, x - k, y + k, x + k, y - k, (float)viz_px(L, 4), VIZ_C_FAIL);
-            }
+            route_stroke(g, &r, 0, 1, (float)viz_px(L, 3), VIZ_C_FAIL, (float)viz_px(L, 7));
+            float x, y;
+            route_point(&r, 0.5, &x, &y);
+            float k = (float)viz_px(L, 9);
+            viz_gfx_line(g, x - k, y - k, x + k, y + k, (float)viz_px(L, 4), VIZ_C_FAIL);
+            viz_gfx_line(g, x - k, y + k, x + k, y - k, (float)viz_px(L, 4), VIZ_C_FAIL);
         }
-    }
-    if (!messages)
-        return;
-    const viz_msg_t *msgs;
-    size_t nm = viz_track_msgs(tr, &msgs);
-    simtime_t lat = viz_track_msg_latency(tr);
-    for (size_t i = 0; i < nm && i < 400; i++) {
-        const char *sa = viz_snap_obj_name(sn, msgs[i].src), *sb = viz_snap_obj_name(sn, msgs[i].dst);
-        if (!sa || !sb)
-            continue;
-        const viz_item_t *a = node_item_by_name(L, sn, sa), *b = node_item_by_name(L, sn, sb);
-        if (!a || !b || a == b)
-            continue;
-        int x0, y0, x1, y1;
-        node_center(L, a, &x0, &y0);
-        node_center(L, b, &x1, &y1);
-        bool rev = x1 < x0;
-        float lift = (float)viz_px(L, 30) + (float)abs(x1 - x0) * 0.12f;
-        double t = lat > 0 ? (double)(f->p - msgs[i].sent) / (double)lat : 0.5;
-        if (t < 0.05)
-            t = 0.05;
-        if (t > 0.95)
-            t = 0.95;
-        float x, y;
-        if (rev)
-            arc_point((float)x1, (float)y1, (float)x0, (float)y0, lift, (float)(1 - t), &x, &y);
-        else
-            arc_point((float)x0, (float)y0, (float)x1, (float)y1, lift, (float)t, &x, &y);
-        viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 7), VIZ_INK);
-        viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 5), VIZ_C_QUEUE);
     }
 }
 

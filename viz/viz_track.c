@@ -129,6 +129,8 @@ struct viz_track {
     size_t nrecent, recent_pos;
     viz_msg_t *msgs;
     size_t nmsgs;
+    viz_msg_t done[VIZ_MSG_DONE]; /* ring of finished messages */
+    size_t ndone, done_pos;
     simtime_t lat_sum;
     uint64_t lat_n;
     viz_cut_t cuts[MAX_CUTS];
@@ -179,6 +181,7 @@ void viz_track_reset_run(viz_track_t *tr)
     tr->nflash = tr->flash_pos = 0;
     tr->nrecent = tr->recent_pos = 0;
     tr->nmsgs = 0;
+    tr->ndone = tr->done_pos = 0;
     tr->lat_sum = 0;
     tr->lat_n = 0;
     tr->ncuts = 0;
@@ -490,7 +493,7 @@ static void on_fault(viz_track_t *tr, const char *d)
         }
 }
 
-static void msg_drop(viz_track_t *tr, uint64_t id, simtime_t t, bool delivered)
+static void msg_drop(viz_track_t *tr, uint64_t id, simtime_t t, bool delivered, const char *why)
 {
     for (size_t i = 0; i < tr->nmsgs; i++)
         if (tr->msgs[i].id == id) {
@@ -498,6 +501,14 @@ static void msg_drop(viz_track_t *tr, uint64_t id, simtime_t t, bool delivered)
                 tr->lat_sum += t - tr->msgs[i].sent;
                 tr->lat_n++;
             }
+            viz_msg_t *d = &tr->done[tr->done_pos];
+            *d = tr->msgs[i];
+            d->end = t;
+            d->fate = delivered ? VIZ_MSG_DELIVERED : VIZ_MSG_DROPPED;
+            snprintf(d->why, sizeof d->why, "%s", why && !delivered ? why : "");
+            tr->done_pos = (tr->done_pos + 1) % VIZ_MSG_DONE;
+            if (tr->ndone < VIZ_MSG_DONE)
+                tr->ndone++;
             memmove(&tr->msgs[i], &tr->msgs[i + 1], (tr->nmsgs - i - 1) * sizeof *tr->msgs);
             tr->nmsgs--;
             return;
@@ -660,11 +671,14 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev)
             m->src = (uint64_t)ev->a;
             m->dst = (uint64_t)ev->b;
             m->sent = ev->t;
+            m->end = -1;
+            m->fate = VIZ_MSG_FLIGHT;
+            m->why[0] = 0;
         }
         break;
     case EV_NET_DELIVER:
     case EV_NET_DROP:
-        msg_drop(tr, ev->obj, ev->t, ev->kind == EV_NET_DELIVER);
+        msg_drop(tr, ev->obj, ev->t, ev->kind == EV_NET_DELIVER, ev->detail);
         break;
     default:
         break;
@@ -709,6 +723,14 @@ size_t viz_track_msgs(const viz_track_t *tr, const viz_msg_t **list)
 {
     *list = tr->msgs;
     return tr->nmsgs;
+}
+
+bool viz_track_msg_done(const viz_track_t *tr, size_t i, viz_msg_t *out)
+{
+    if (i >= tr->ndone)
+        return false;
+    *out = tr->done[(tr->done_pos + VIZ_MSG_DONE - 1 - i) % VIZ_MSG_DONE];
+    return true;
 }
 
 size_t viz_track_cuts(const viz_track_t *tr, const viz_cut_t **list)

@@ -98,12 +98,24 @@ typedef struct viz_flash {
     bool send;
 } viz_flash_t;
 
+/* What became of a message between nodes. */
+typedef enum viz_msg_fate {
+    VIZ_MSG_FLIGHT,    /* in flight */
+    VIZ_MSG_DELIVERED, /* reached its inbox */
+    VIZ_MSG_DROPPED,   /* lost: why says where (partition, loss, node down, inbox full) */
+} viz_msg_fate_t;
+
 /* A message between nodes (EV_NET_SEND until delivered or dropped). */
 typedef struct viz_msg {
     uint64_t id;
     uint64_t src, dst;   /* node object ids */
     simtime_t sent;
+    simtime_t end;       /* when it was delivered or dropped (fate not FLIGHT) */
+    viz_msg_fate_t fate;
+    char why[16];        /* VIZ_MSG_DROPPED: the drop's reason */
 } viz_msg_t;
+
+#define VIZ_MSG_DONE 512 /* finished messages remembered (they stay drawn a little longer) */
 
 /* A cut link of a partition, by node names (from the fault's text). */
 typedef struct viz_cut {
@@ -155,6 +167,10 @@ bool viz_track_flash(const viz_track_t *tr, size_t i, viz_flash_t *out);
 const viz_recent_t *viz_track_recent(const viz_track_t *tr, size_t i);
 /* Messages in flight. */
 size_t viz_track_msgs(const viz_track_t *tr, const viz_msg_t **list);
+/* The i-th most recently finished message (0: the latest); false past
+ * the end. The view keeps drawing a message for a minimum flight time
+ * after it arrived, and a dropped one dying where it was lost. */
+bool viz_track_msg_done(const viz_track_t *tr, size_t i, viz_msg_t *out);
 /* Average delivery time of messages so far (0: none delivered). */
 simtime_t viz_track_msg_latency(const viz_track_t *tr);
 /* Links cut by partitions in force (healed ones are forgotten). */

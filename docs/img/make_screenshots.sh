@@ -28,7 +28,7 @@ fps=4
 shot() {
     name=$1 scenario=$2 at=$3 speed=${4:-1} flag=${5:-}
     rm -rf "$tmp/frames"
-    "$chansim" run "scenarios/$scenario" --record "$tmp/frames" --fps "$fps" --speed "$speed" $flag \
+    "$chansim" run "scenarios/$scenario" --record "$tmp/frames" --fps "$fps" --speed "$speed" --slowdown 1 $flag \
         >/dev/null 2>"$tmp/err" || true
     if [ "$at" = end ]; then
         frame=$(ls "$tmp/frames" | tail -n 1)

@@ -363,6 +363,8 @@ static const runopts_flag_t flags[] = {
      "frames per second of --record's video (default 30)"},
     {"--speed", "X", RUN, set_real, AT(view.speed), 0.001, 1e6, "a factor from 0.001 to 1000000",
      "simulated seconds per second of video or of playback (default 1)"},
+    {"--slowdown", "X", RUN, set_real, AT(view.slowdown), 1, 100, "a factor from 1 to 100",
+     "play X times slower around faults and failures (default 4;\n1: never slow down)"},
     {"--size", "WxH", RUN, set_size, 0, 0, 0, "WIDTHxHEIGHT from 320x200 to 7680x4320",
      "frame or window size (default 1280x720)"},
     {"--record-steps", NULL, RUN, set_switch, AT(view.record_steps), 0, 0, NULL,

@@ -266,6 +266,7 @@ static bool open_view(viewrun_t *vr, const host_options_t *opt, int *status)
         .height = vr->height,
         .fps = vr->fps,
         .speed = vr->speed,
+        .slowdown = vr->slowdown,
         .record_dir = vr->record_dir,
         .script = vr->script,
         .paused = vr->paused,

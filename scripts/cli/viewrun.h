@@ -40,6 +40,7 @@ typedef struct viewrun {
     int fps;                /* --fps N */
     int width, height;      /* --size WxH */
     double speed;           /* --speed X */
+    double slowdown;        /* --slowdown X (0: the view's default) */
     const char *script;     /* --view-script "cmd,cmd,..." (borrowed) */
     bool paused;            /* --paused */
     bool record_steps;      /* --record-steps */
