@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-viz_item_t *viz_layout_add(lay_t *c, viz_item_kind_t kind, uint64_t id, SDL_Rect r)
+viz_item_t *viz_layout_add(viz_lay_t *c, viz_item_kind_t kind, uint64_t id, SDL_Rect r)
 {
     viz_layout_t *L = c->L;
     if (L->n == L->cap) {
@@ -62,7 +62,7 @@ static size_t ent_index(const viz_snap_t *sn, uint64_t id)
     return e ? (size_t)(e - sn->ents) : (size_t)-1;
 }
 
-static void classify(const viz_snap_t *sn, eplace_t *pl)
+static void classify(const viz_snap_t *sn, viz_eplace_t *pl)
 {
     size_t n = sn->nent;
     bool *has_desc = calloc(n + 1, sizeof *has_desc);
@@ -91,25 +91,25 @@ static void classify(const viz_snap_t *sn, eplace_t *pl)
     for (size_t i = 0; i < n; i++) {
         const viz_sent_t *e = &sn->ents[i];
         if (viz_entity_is_node(e))
-            pl[i].place = PLACE_NODE;
+            pl[i].place = VIZ_PLACE_NODE;
         else if (pl[i].node != (size_t)-1)
-            pl[i].place = PLACE_ON_NODE;
+            pl[i].place = VIZ_PLACE_ON_NODE;
         else if (pl[i].top == i && has_node && has_node[i])
-            pl[i].place = PLACE_CLUSTER;
+            pl[i].place = VIZ_PLACE_CLUSTER;
         else if (pl[i].top != i && has_node && has_node[pl[i].top])
-            pl[i].place = PLACE_CARD; /* beside a cluster, not on a node */
+            pl[i].place = VIZ_PLACE_CARD; /* beside a cluster, not on a node */
         else if (pl[i].top != i)
-            pl[i].place = PLACE_CHILD;
+            pl[i].place = VIZ_PLACE_CHILD;
         else if (has_desc && has_desc[i])
-            pl[i].place = PLACE_PANEL;
+            pl[i].place = VIZ_PLACE_PANEL;
         else
-            pl[i].place = PLACE_CARD;
+            pl[i].place = VIZ_PLACE_CARD;
     }
     free(has_desc);
     free(has_node);
 }
 
-int viz_layout_card_h(const lay_t *c, const viz_sent_t *e)
+int viz_layout_card_h(const viz_lay_t *c, const viz_sent_t *e)
 {
     int rows = e->nfields < 5 ? e->nfields : 5;
     return px(c, 40 + 30 + 21 * rows + 46);
@@ -168,7 +168,7 @@ static bool on_node(const viz_sg_t *g, const viz_sent_t *node)
 }
 
 /* Lay out the cluster rows; returns the new y. */
-static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
+static int lay_clusters(viz_lay_t *c, const viz_eplace_t *pl, int y, bool *g_taken)
 {
     const viz_snap_t *sn = c->sn;
     viz_layout_t *L = c->L;
@@ -177,7 +177,7 @@ static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
         uint64_t cluster = 0;
         size_t ci = pass;
         if (pass < sn->nent) {
-            if (pl[pass].place != PLACE_CLUSTER)
+            if (pl[pass].place != VIZ_PLACE_CLUSTER)
                 continue;
             cluster = sn->ents[pass].id;
         } else {
@@ -185,7 +185,7 @@ static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
         }
         size_t nn = 0;
         for (size_t i = 0; i < sn->nent; i++)
-            if (pl[i].place == PLACE_NODE &&
+            if (pl[i].place == VIZ_PLACE_NODE &&
                 (ci == (size_t)-1 ? pl[i].top == i : pl[i].top == ci))
                 nn++;
         if (!nn)
@@ -204,7 +204,7 @@ static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
         (void)row;
         int k = 0;
         for (size_t i = 0; i < sn->nent; i++) {
-            if (pl[i].place != PLACE_NODE || (ci == (size_t)-1 ? pl[i].top != i : pl[i].top != ci))
+            if (pl[i].place != VIZ_PLACE_NODE || (ci == (size_t)-1 ? pl[i].top != i : pl[i].top != ci))
                 continue;
             const viz_sent_t *e = &sn->ents[i];
             int x = L->main.x + k * node_w;
@@ -218,7 +218,7 @@ static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
             /* What runs on it (a candidate, a session), one line each. */
             int cy = ny + px(c, 156), chips = 0;
             for (size_t j = 0; j < sn->nent; j++) {
-                if (pl[j].place != PLACE_ON_NODE || pl[j].node != i)
+                if (pl[j].place != VIZ_PLACE_ON_NODE || pl[j].node != i)
                     continue;
                 if (chips++ >= NODE_CHIPS)
                     continue;
@@ -272,12 +272,12 @@ static int lay_clusters(lay_t *c, const eplace_t *pl, int y, bool *g_taken)
 
 /* A panel: an entity and its descendants (queues as bars, the rest as
  * tokens). Returns its height. */
-int viz_layout_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int w)
+int viz_layout_panel(viz_lay_t *c, size_t pi, const viz_eplace_t *pl, int x, int y, int w)
 {
     const viz_snap_t *sn = c->sn;
     size_t nq = 0, nt = 0;
     for (size_t i = 0; i < sn->nent; i++) {
-        if (pl[i].place != PLACE_CHILD || pl[i].top != pi)
+        if (pl[i].place != VIZ_PLACE_CHILD || pl[i].top != pi)
             continue;
         if (viz_entity_is_queue(&sn->ents[i]))
             nq++;
@@ -306,7 +306,7 @@ int viz_layout_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int 
         return h;
     int qy = y + px(c, PANEL_TITLE_H), k = 0;
     for (size_t i = 0; i < sn->nent; i++) {
-        if (pl[i].place != PLACE_CHILD || pl[i].top != pi || !viz_entity_is_queue(&sn->ents[i]))
+        if (pl[i].place != VIZ_PLACE_CHILD || pl[i].top != pi || !viz_entity_is_queue(&sn->ents[i]))
             continue;
         int col = k % qper, row = k / qper;
         viz_item_t *q = viz_layout_add(c, VIZ_ITEM_QUEUE, sn->ents[i].id,
@@ -320,7 +320,7 @@ int viz_layout_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int 
     int ty = qy + qrows * (qh + px(c, GAP));
     k = 0;
     for (size_t i = 0; i < sn->nent; i++) {
-        if (pl[i].place != PLACE_CHILD || pl[i].top != pi || viz_entity_is_queue(&sn->ents[i]))
+        if (pl[i].place != VIZ_PLACE_CHILD || pl[i].top != pi || viz_entity_is_queue(&sn->ents[i]))
             continue;
         int col = k % tper, row = k / tper;
         viz_item_t *t = viz_layout_add(c, VIZ_ITEM_CHILD, sn->ents[i].id,
@@ -336,7 +336,7 @@ int viz_layout_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int 
 
 
 /* The cards and panels, flowing left to right; returns the new y. */
-static int lay_cards(lay_t *c, const eplace_t *pl, int y)
+static int lay_cards(viz_lay_t *c, const viz_eplace_t *pl, int y)
 {
     const viz_snap_t *sn = c->sn;
     viz_layout_t *L = c->L;
@@ -344,7 +344,7 @@ static int lay_cards(lay_t *c, const eplace_t *pl, int y)
     int right = L->main.x + L->main.w;
     for (size_t i = 0; i < sn->nent; i++) {
         const viz_sent_t *e = &sn->ents[i];
-        if (pl[i].place == PLACE_PANEL) {
+        if (pl[i].place == VIZ_PLACE_PANEL) {
             if (x != L->main.x) {
                 y += row_h + px(c, GAP);
                 x = L->main.x;
@@ -353,7 +353,7 @@ static int lay_cards(lay_t *c, const eplace_t *pl, int y)
             y += viz_layout_panel(c, i, pl, L->main.x, y, L->main.w) + px(c, GAP);
             continue;
         }
-        if (pl[i].place != PLACE_CARD)
+        if (pl[i].place != VIZ_PLACE_CARD)
             continue;
         int w, h;
         viz_item_kind_t kind;
@@ -394,7 +394,7 @@ static int lay_cards(lay_t *c, const eplace_t *pl, int y)
 
 void viz_layout_build(viz_layout_t *L, const viz_snap_t *sn, int w, int h, double scale)
 {
-    lay_t c = {L, sn, scale, false, false};
+    viz_lay_t c = {L, sn, scale, false, false};
     L->n = 0;
     L->w = w;
     L->h = h;
@@ -413,7 +413,7 @@ void viz_layout_build(viz_layout_t *L, const viz_snap_t *sn, int w, int h, doubl
                    h - L->header.h - L->timeline.h - lanes_h - 2 * px(&c, PAD));
     L->track = rect(px(&c, 24), L->timeline.y + px(&c, 40), w - px(&c, 48), px(&c, 6));
 
-    eplace_t *pl = calloc(sn->nent + 1, sizeof *pl);
+    viz_eplace_t *pl = calloc(sn->nent + 1, sizeof *pl);
     bool *g_taken = calloc(sn->ng + 1, sizeof *g_taken);
     if (!pl || !g_taken) {
         free(pl);

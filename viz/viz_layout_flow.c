@@ -19,38 +19,38 @@
 #define FLOW_CHANS 24
 #define FLOW_COLS 7
 
-typedef struct factor {
+typedef struct viz_factor {
     size_t ent;     /* the entity drawn (a card or a panel), or (size_t)-1 */
     uint64_t g;     /* else the goroutine drawn as a token */
     int col;
     int h;
     int y;
     bool small;     /* a panel whose tokens are drawn small to fit */
-} factor_t;
+} viz_factor_t;
 
-typedef struct fchan {
+typedef struct viz_fchan {
     uint64_t id;
     uint32_t from, to; /* bit sets of actors sending into it, receiving from it */
     int gap;           /* the gap (after column gap) it is drawn in */
     int y;
-} fchan_t;
+} viz_fchan_t;
 
-typedef struct flow {
-    factor_t a[FLOW_ACTORS];
+typedef struct viz_flow {
+    viz_factor_t a[FLOW_ACTORS];
     size_t na;
-    fchan_t ch[FLOW_CHANS];
+    viz_fchan_t ch[FLOW_CHANS];
     size_t nch;
-} flow_t;
+} viz_flow_t;
 
 /* The actor of goroutine gid: its entity's top card or panel, or itself;
  * -1 when it is drawn elsewhere (on a node) or the flow is full. */
-static int flow_actor(flow_t *fw, const viz_snap_t *sn, const eplace_t *pl, uint64_t gid)
+static int flow_actor(viz_flow_t *fw, const viz_snap_t *sn, const viz_eplace_t *pl, uint64_t gid)
 {
     size_t ent = (size_t)-1;
     for (size_t i = 0; i < sn->nent; i++)
         if (sn->ents[i].g == gid) {
             size_t top = pl[i].top;
-            if (pl[top].place != PLACE_CARD && pl[top].place != PLACE_PANEL)
+            if (pl[top].place != VIZ_PLACE_CARD && pl[top].place != VIZ_PLACE_PANEL)
                 return -1;
             if (viz_entity_is_breaker(&sn->ents[top]) || viz_entity_is_queue(&sn->ents[top]))
                 return -1;
@@ -67,11 +67,11 @@ static int flow_actor(flow_t *fw, const viz_snap_t *sn, const eplace_t *pl, uint
             return (int)k;
     if (fw->na == FLOW_ACTORS)
         return -2;
-    fw->a[fw->na] = (factor_t){ent, ent == (size_t)-1 ? gid : 0, 0, 0, 0, false};
+    fw->a[fw->na] = (viz_factor_t){ent, ent == (size_t)-1 ? gid : 0, 0, 0, 0, false};
     return (int)fw->na++;
 }
 
-static bool flow_dfs(const flow_t *fw, const uint32_t *adj, size_t k, uint8_t *mark, uint32_t *back)
+static bool flow_dfs(const viz_flow_t *fw, const uint32_t *adj, size_t k, uint8_t *mark, uint32_t *back)
 {
     mark[k] = 1;
     for (size_t j = 0; j < fw->na; j++) {
@@ -86,18 +86,18 @@ static bool flow_dfs(const flow_t *fw, const uint32_t *adj, size_t k, uint8_t *m
     return true;
 }
 
-static int actor_w(const lay_t *c, const factor_t *a, int col_w)
+static int actor_w(const viz_lay_t *c, const viz_factor_t *a, int col_w)
 {
     (void)c;
     (void)a;
     return col_w;
 }
 
-static int actor_h(lay_t *c, const viz_snap_t *sn, const eplace_t *pl, const factor_t *a, int w)
+static int actor_h(viz_lay_t *c, const viz_snap_t *sn, const viz_eplace_t *pl, const viz_factor_t *a, int w)
 {
     if (a->ent == (size_t)-1)
         return px(c, TOK_L_H);
-    if (pl[a->ent].place == PLACE_PANEL) {
+    if (pl[a->ent].place == VIZ_PLACE_PANEL) {
         /* As viz_layout_panel lays it out at this width (its items taken
          * back). */
         size_t first = c->L->n;
@@ -110,86 +110,107 @@ static int actor_h(lay_t *c, const viz_snap_t *sn, const eplace_t *pl, const fac
     return viz_layout_card_h(c, &sn->ents[a->ent]) + px(c, 22); /* and its goroutine's line */
 }
 
-/* Lay out the flow, if the run has one; returns the new y. */
-int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
+/* Where the flow goes: its columns, their widths and rows, their heights. */
+typedef struct viz_flow_geom {
+    uint32_t used;                 /* the stages joined by a channel (bits) */
+    uint32_t adj[FLOW_ACTORS];     /* stage a sends to the stages adj[a] */
+    int ncols, nrows, per_row;
+    int cw, cg;                    /* a column's width, a gap's */
+    int colx[FLOW_COLS], colrow[FLOW_COLS];
+    int col_h[FLOW_COLS];          /* a column's stages stacked */
+    int row_h[2], row_y[2];
+    int ch_h, turn;                /* a channel's height; the turn's between rows */
+} viz_flow_geom_t;
+
+/* The flow's stages and channels from the edges the tracker saw. False
+ * when there are too many for a flow (the generic layout then). */
+static bool flow_collect(viz_lay_t *c, const viz_eplace_t *pl, viz_flow_t *fw)
 {
     const viz_snap_t *sn = c->sn;
-    viz_layout_t *L = c->L;
-    if (sn->flow_overflow || sn->nflow < 2)
-        return y;
     for (size_t i = 0; i < sn->nch; i++)
         ((viz_sch_t *)&sn->chans[i])->in_flow = false;
-    flow_t fw;
-    memset(&fw, 0, sizeof fw);
+    memset(fw, 0, sizeof *fw);
     for (size_t i = 0; i < sn->nflow; i++) {
         const viz_flow_edge_t *e = &sn->flow[i];
         const viz_sch_t *ch = viz_snap_chan(sn, e->chan);
         if (ch && ch->ctx_done)
             continue; /* a channel gone since (freed) keeps its place: the flow stands */
-        int k = flow_actor(&fw, sn, pl, e->g);
+        int k = flow_actor(fw, sn, pl, e->g);
         if (k == -2)
-            return y; /* too many stages: the generic layout */
+            return false; /* too many stages */
         if (k < 0)
             continue;
         size_t j = 0;
-        while (j < fw.nch && fw.ch[j].id != e->chan)
+        while (j < fw->nch && fw->ch[j].id != e->chan)
             j++;
-        if (j == fw.nch) {
-            if (fw.nch == FLOW_CHANS)
-                return y;
-            fw.ch[fw.nch++].id = e->chan;
+        if (j == fw->nch) {
+            if (fw->nch == FLOW_CHANS)
+                return false;
+            fw->ch[fw->nch++].id = e->chan;
         }
         if (e->send)
-            fw.ch[j].from |= 1u << k;
+            fw->ch[j].from |= 1u << k;
         else
-            fw.ch[j].to |= 1u << k;
+            fw->ch[j].to |= 1u << k;
     }
-    /* Channels joining two different stages; the stages they join. */
-    uint32_t used = 0, adj[FLOW_ACTORS] = {0};
+    return true;
+}
+
+/* Keep the channels joining two different stages, note the stages they
+ * join, and give each stage its column: the longest chain of stages
+ * feeding it, values going back upstream (a reply) left out. False if
+ * what is left is no flow. */
+static bool flow_columns(viz_flow_t *fw, viz_flow_geom_t *ge)
+{
     size_t nc = 0;
-    for (size_t j = 0; j < fw.nch; j++) {
-        fchan_t *f = &fw.ch[j];
+    for (size_t j = 0; j < fw->nch; j++) {
+        viz_fchan_t *f = &fw->ch[j];
         if (!f->from || !f->to || (f->from == f->to && !(f->from & (f->from - 1))))
             continue;
-        used |= f->from | f->to;
-        for (size_t a = 0; a < fw.na; a++)
+        ge->used |= f->from | f->to;
+        for (size_t a = 0; a < fw->na; a++)
             if (f->from & (1u << a))
-                adj[a] |= f->to & ~(1u << a);
-        fw.ch[nc++] = *f;
+                ge->adj[a] |= f->to & ~(1u << a);
+        fw->ch[nc++] = *f;
     }
-    fw.nch = nc;
+    fw->nch = nc;
     size_t nused = 0;
-    for (size_t a = 0; a < fw.na; a++)
-        nused += (used >> a) & 1u;
+    for (size_t a = 0; a < fw->na; a++)
+        nused += (ge->used >> a) & 1u;
     if (nc == 0 || nused < 2)
-        return y;
-    /* Columns: the longest chain of stages feeding each, values going back
-     * upstream (a reply) left out. */
+        return false;
     uint8_t mark[FLOW_ACTORS] = {0};
     uint32_t back[FLOW_ACTORS] = {0};
-    for (size_t a = 0; a < fw.na; a++)
-        if (!mark[a] && (used >> a & 1u))
-            flow_dfs(&fw, adj, a, mark, back);
-    for (size_t round = 0; round < fw.na; round++)
-        for (size_t a = 0; a < fw.na; a++)
-            for (size_t b = 0; b < fw.na; b++)
-                if ((adj[a] & ~back[a]) & (1u << b) && fw.a[b].col < fw.a[a].col + 1)
-                    fw.a[b].col = fw.a[a].col + 1;
-    int ncols = 0;
-    for (size_t a = 0; a < fw.na; a++)
-        if ((used >> a & 1u) && fw.a[a].col + 1 > ncols)
-            ncols = fw.a[a].col + 1;
-    if (ncols < 2 || ncols > FLOW_COLS)
-        return y;
-    /* Widths: the channels' gaps first, the stages share the rest. */
-    int W = L->main.w;
+    for (size_t a = 0; a < fw->na; a++)
+        if (!mark[a] && (ge->used >> a & 1u))
+            flow_dfs(fw, ge->adj, a, mark, back);
+    for (size_t round = 0; round < fw->na; round++)
+        for (size_t a = 0; a < fw->na; a++)
+            for (size_t b = 0; b < fw->na; b++)
+                if ((ge->adj[a] & ~back[a]) & (1u << b) && fw->a[b].col < fw->a[a].col + 1)
+                    fw->a[b].col = fw->a[a].col + 1;
+    ge->ncols = 0;
+    for (size_t a = 0; a < fw->na; a++)
+        if ((ge->used >> a & 1u) && fw->a[a].col + 1 > ge->ncols)
+            ge->ncols = fw->a[a].col + 1;
+    return ge->ncols >= 2 && ge->ncols <= FLOW_COLS;
+}
+
+/* Widths: the channels' gaps first (a channel's name whole over its pipe
+ * when the stages keep 150 pixels), the stages share the rest. A long
+ * flow that would squeeze its stages snakes: the first half left to
+ * right, the rest right to left under it, the channel between the halves
+ * in the turn. False if the stages would be too narrow. */
+static bool flow_widths(viz_lay_t *c, const viz_flow_t *fw, viz_flow_geom_t *ge)
+{
+    const viz_snap_t *sn = c->sn;
+    int W = c->L->main.w, ncols = ge->ncols;
     size_t longest = 0;
-    for (size_t j = 0; j < fw.nch; j++) {
-        const viz_sch_t *ch = viz_snap_chan(sn, fw.ch[j].id);
+    for (size_t j = 0; j < fw->nch; j++) {
+        const viz_sch_t *ch = viz_snap_chan(sn, fw->ch[j].id);
         size_t n = ch && ch->name[0] ? strlen(ch->name) : 8;
         longest = n > longest ? n : longest;
     }
-    /* A channel's name whole over its pipe when the stages keep 150 pixels. */
     int cg = px(c, 52 + 8 * (int)(longest < 10 ? 10 : longest));
     if ((W - (ncols - 1) * cg) / ncols < px(c, 150))
         cg = (W - ncols * px(c, 150)) / (ncols - 1);
@@ -200,9 +221,6 @@ int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
         cg = px(c, 120);
         cw = (W - (ncols - 1) * cg) / ncols;
     }
-    /* A long flow that would squeeze its stages snakes: the first half
-     * left to right, the rest right to left under it, the channel between
-     * the halves in the turn. */
     int nrows = 1, per_row = ncols;
     if (cw < px(c, 150) && ncols >= 4) {
         nrows = 2;
@@ -217,138 +235,148 @@ int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
     if (cw > px(c, ENTITY_W + 40))
         cw = px(c, ENTITY_W + 40);
     if (cw < px(c, 96))
-        return y;
+        return false;
     int span = per_row * cw + (per_row - 1) * cg;
-    int x0 = L->main.x + (W - span) / 2;
-    int colx[FLOW_COLS], colrow[FLOW_COLS];
+    int x0 = c->L->main.x + (W - span) / 2;
     for (int k = 0; k < ncols; k++) {
-        colrow[k] = k < per_row ? 0 : 1;
+        ge->colrow[k] = k < per_row ? 0 : 1;
         int slot = k < per_row ? k : per_row - 1 - (k - per_row);
-        colx[k] = x0 + slot * (cw + cg);
+        ge->colx[k] = x0 + slot * (cw + cg);
     }
-    /* Heights: each column's stages stacked, a row as tall as its tallest
-     * column; cards give up fields (not their name, state and goroutine)
-     * to leave the rest of the run a few rows. */
-    int head = px(c, SECTION_HEAD_H);
-    int bottom = L->main.y + L->main.h;
-    int ch_h = px(c, 46);
-    int turn = nrows > 1 ? ch_h + 2 * px(c, GAP) : 0;
+    ge->cw = cw;
+    ge->cg = cg;
+    ge->nrows = nrows;
+    ge->per_row = per_row;
+    return true;
+}
+
+/* Heights: each column's stages stacked, a row as tall as its tallest
+ * column; cards give up fields (not their name, state and goroutine) to
+ * leave the rest of the run a few rows. False if there is no room. */
+static bool flow_heights(viz_lay_t *c, const viz_eplace_t *pl, viz_flow_t *fw, viz_flow_geom_t *ge, int y)
+{
+    viz_layout_t *L = c->L;
+    int head = px(c, SECTION_HEAD_H), bottom = L->main.y + L->main.h;
+    ge->ch_h = px(c, 46);
+    ge->turn = ge->nrows > 1 ? ge->ch_h + 2 * px(c, GAP) : 0;
     int col_n[FLOW_COLS] = {0}, stack = 1;
-    for (size_t a = 0; a < fw.na; a++)
-        if (used >> a & 1u && ++col_n[fw.a[a].col] > stack)
-            stack = col_n[fw.a[a].col];
+    for (size_t a = 0; a < fw->na; a++)
+        if (ge->used >> a & 1u && ++col_n[fw->a[a].col] > stack)
+            stack = col_n[fw->a[a].col];
     int sgap = px(c, GAP) * 2;
-    int budget = ((bottom - y - head - turn - 2 * px(c, GROUP_HEAD_H)) / nrows - (stack - 1) * sgap) / stack;
+    int budget = ((bottom - y - head - ge->turn - 2 * px(c, GROUP_HEAD_H)) / ge->nrows - (stack - 1) * sgap) / stack;
     if (budget < px(c, 60))
-        return y; /* no room: the generic layout */
-    int col_h[FLOW_COLS] = {0};
-    for (size_t a = 0; a < fw.na; a++) {
-        if (!(used >> a & 1u))
+        return false;
+    for (size_t a = 0; a < fw->na; a++) {
+        if (!(ge->used >> a & 1u))
             continue;
-        factor_t *f = &fw.a[a];
-        f->h = actor_h(c, sn, pl, f, actor_w(c, f, cw));
+        viz_factor_t *f = &fw->a[a];
+        f->h = actor_h(c, c->sn, pl, f, actor_w(c, f, ge->cw));
         if (f->h < 0 && -f->h > budget * stack) {
             /* A narrow panel stacks its tokens one to a row: small
              * shapes side by side instead (a pipeline's parallel stage). */
             f->small = true;
-            f->h = actor_h(c, sn, pl, f, actor_w(c, f, cw));
+            f->h = actor_h(c, c->sn, pl, f, actor_w(c, f, ge->cw));
         }
         if (f->h < 0) {
             f->h = -f->h;
             if (f->h > budget * stack)
-                return y; /* no room: the generic layout */
+                return false;
         } else if (f->h > budget) {
             f->h = budget;
         }
-        if (col_h[f->col])
-            col_h[f->col] += sgap;
-        f->y = col_h[f->col];
-        col_h[f->col] += f->h;
+        if (ge->col_h[f->col])
+            ge->col_h[f->col] += sgap;
+        f->y = ge->col_h[f->col];
+        ge->col_h[f->col] += f->h;
     }
-    int row_h[2] = {0, 0};
-    for (int k = 0; k < ncols; k++)
-        row_h[colrow[k]] = col_h[k] > row_h[colrow[k]] ? col_h[k] : row_h[colrow[k]];
-    int fh = row_h[0] + turn + row_h[1];
-    viz_item_t *hd = viz_layout_add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, W, head));
-    if (hd) {
-        snprintf(hd->label, sizeof hd->label, "flow of values");
-        hd->count = -1;
-    }
-    y += head;
-    int row_y[2] = {y, y + row_h[0] + turn};
-    /* The stages, each column centred on its row's height. */
-    for (size_t a = 0; a < fw.na; a++) {
-        if (!(used >> a & 1u))
+    for (int k = 0; k < ge->ncols; k++)
+        if (ge->col_h[k] > ge->row_h[ge->colrow[k]])
+            ge->row_h[ge->colrow[k]] = ge->col_h[k];
+    return true;
+}
+
+/* The stages, each column centred on its row's height. */
+static void flow_place_stages(viz_lay_t *c, viz_eplace_t *pl, viz_flow_t *fw, const viz_flow_geom_t *ge,
+                              bool *g_taken)
+{
+    const viz_snap_t *sn = c->sn;
+    viz_layout_t *L = c->L;
+    for (size_t a = 0; a < fw->na; a++) {
+        if (!(ge->used >> a & 1u))
             continue;
-        factor_t *f = &fw.a[a];
-        int x = colx[f->col];
-        f->y += row_y[colrow[f->col]] + (row_h[colrow[f->col]] - col_h[f->col]) / 2;
+        viz_factor_t *f = &fw->a[a];
+        int x = ge->colx[f->col], row = ge->colrow[f->col];
+        f->y += ge->row_y[row] + (ge->row_h[row] - ge->col_h[f->col]) / 2;
         if (f->ent == (size_t)-1) {
-            viz_item_t *it = viz_layout_add(c, VIZ_ITEM_GOROUTINE, f->g, rect(x, f->y, cw, f->h));
+            viz_item_t *it = viz_layout_add(c, VIZ_ITEM_GOROUTINE, f->g, rect(x, f->y, ge->cw, f->h));
             if (it)
                 it->large = true;
             for (size_t i = 0; i < sn->ng; i++)
                 if (sn->gs[i].id == f->g)
                     g_taken[i] = true;
-        } else if (pl[f->ent].place == PLACE_PANEL) {
+        } else if (pl[f->ent].place == VIZ_PLACE_PANEL) {
             size_t first = L->n;
             c->small_tokens = f->small;
-            viz_layout_panel(c, f->ent, pl, x, f->y, cw);
+            viz_layout_panel(c, f->ent, pl, x, f->y, ge->cw);
             c->small_tokens = false;
             if (first < L->n && L->items[first].kind == VIZ_ITEM_PANEL)
                 L->items[first].compact = true;
-            pl[f->ent].place = PLACE_FLOW;
+            pl[f->ent].place = VIZ_PLACE_FLOW;
         } else {
-            viz_item_t *it = viz_layout_add(c, VIZ_ITEM_ENTITY, sn->ents[f->ent].id, rect(x, f->y, cw, f->h));
+            viz_item_t *it = viz_layout_add(c, VIZ_ITEM_ENTITY, sn->ents[f->ent].id, rect(x, f->y, ge->cw, f->h));
             if (it)
                 it->compact = true; /* drawn with its goroutine's state */
-            pl[f->ent].place = PLACE_FLOW;
+            pl[f->ent].place = VIZ_PLACE_FLOW;
         }
     }
-    /* The channels: in the gap after their first sender's column, level
-     * with the stages they join, one under the other when they share a gap;
-     * the channel of the turn under its sender. */
-    for (size_t j = 0; j < fw.nch; j++) {
-        fchan_t *f = &fw.ch[j];
-        int gap = FLOW_COLS, sum = 0, n = 0;
-        for (size_t a = 0; a < fw.na; a++) {
+}
+
+/* The channels' heights: in the gap after their first sender's column,
+ * level with the stages they join, one under the other when they share a
+ * gap; the channel of the turn under its sender. */
+static void flow_chan_heights(viz_lay_t *c, viz_flow_t *fw, const viz_flow_geom_t *ge)
+{
+    int ch_h = ge->ch_h;
+    for (size_t j = 0; j < fw->nch; j++) {
+        viz_fchan_t *f = &fw->ch[j];
+        int gap = FLOW_COLS, sum = 0, n = 0, to_y = 0, tn = 0;
+        for (size_t a = 0; a < fw->na; a++) {
             if (f->from & (1u << a)) {
-                gap = fw.a[a].col < gap ? fw.a[a].col : gap;
-                sum += fw.a[a].y + fw.a[a].h / 2;
+                gap = fw->a[a].col < gap ? fw->a[a].col : gap;
+                sum += fw->a[a].y + fw->a[a].h / 2;
                 n++;
             }
-        }
-        int to_y = 0, tn = 0;
-        for (size_t a = 0; a < fw.na; a++)
             if (f->to & (1u << a)) {
-                to_y += fw.a[a].y + fw.a[a].h / 2;
+                to_y += fw->a[a].y + fw->a[a].h / 2;
                 tn++;
             }
-        if (gap >= ncols - 1)
-            gap = ncols - 2;
+        }
+        if (gap >= ge->ncols - 1)
+            gap = ge->ncols - 2;
         f->gap = gap;
-        if (colrow[gap] != colrow[gap + 1]) {
-            f->y = row_y[0] + row_h[0] + px(c, GAP);
+        if (ge->colrow[gap] != ge->colrow[gap + 1]) {
+            f->y = ge->row_y[0] + ge->row_h[0] + px(c, GAP);
             continue;
         }
         int cy = (sum / (n ? n : 1) + to_y / (tn ? tn : 1)) / 2;
         if (n == 1) {
             /* Level with its one sender's card, so the value leaves it sideways. */
-            for (size_t a = 0; a < fw.na; a++)
+            for (size_t a = 0; a < fw->na; a++)
                 if (f->from & (1u << a)) {
-                    int lo = fw.a[a].y + ch_h / 2, hi = fw.a[a].y + fw.a[a].h - ch_h / 2;
+                    int lo = fw->a[a].y + ch_h / 2, hi = fw->a[a].y + fw->a[a].h - ch_h / 2;
                     cy = cy < lo ? lo : cy > hi ? hi : cy;
                 }
         }
         f->y = cy - ch_h / 2;
     }
     /* Keep channels of one gap apart (in order of their centre). */
-    for (int gcol = 0; gcol < ncols - 1; gcol++) {
-        for (;;) {
-            bool moved = false;
-            for (size_t j = 0; j < fw.nch; j++)
-                for (size_t k = 0; k < fw.nch; k++) {
-                    fchan_t *p = &fw.ch[j], *q = &fw.ch[k];
+    for (int gcol = 0; gcol < ge->ncols - 1; gcol++) {
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (size_t j = 0; j < fw->nch; j++)
+                for (size_t k = 0; k < fw->nch; k++) {
+                    viz_fchan_t *p = &fw->ch[j], *q = &fw->ch[k];
                     if (j == k || p->gap != gcol || q->gap != gcol)
                         continue;
                     if (p->y <= q->y && (p->y < q->y || j < k) && q->y < p->y + ch_h + px(c, 8)) {
@@ -356,21 +384,24 @@ int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
                         moved = true;
                     }
                 }
-            if (!moved)
-                break;
         }
     }
-    int end = y + fh;
-    for (size_t j = 0; j < fw.nch; j++) {
-        fchan_t *f = &fw.ch[j];
+}
+
+/* The channels' items, with room either side for the paths in and out;
+ * returns the lowest y they reach (at least end). */
+static int flow_place_chans(viz_lay_t *c, const viz_flow_t *fw, const viz_flow_geom_t *ge, int end)
+{
+    int cw = ge->cw, cg = ge->cg, ch_h = ge->ch_h;
+    for (size_t j = 0; j < fw->nch; j++) {
+        const viz_fchan_t *f = &fw->ch[j];
         int x, w;
-        if (colrow[f->gap] != colrow[f->gap + 1]) {
+        if (ge->colrow[f->gap] != ge->colrow[f->gap + 1]) {
             w = cg - px(c, 12);
             w = w > cw ? cw : w;
-            x = colx[f->gap] + (cw - w) / 2;
+            x = ge->colx[f->gap] + (cw - w) / 2;
         } else {
-            /* Room either side for the paths in and out. */
-            int left = colx[f->gap] < colx[f->gap + 1] ? colx[f->gap] : colx[f->gap + 1];
+            int left = ge->colx[f->gap] < ge->colx[f->gap + 1] ? ge->colx[f->gap] : ge->colx[f->gap + 1];
             x = left + cw + px(c, 22);
             w = cg - px(c, 44);
         }
@@ -379,11 +410,39 @@ int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken)
             it->compact = true;
             it->part = rect(x, f->y + px(c, 18), w, px(c, 16));
         }
-        viz_sch_t *ch = (viz_sch_t *)viz_snap_chan(sn, f->id);
+        viz_sch_t *ch = (viz_sch_t *)viz_snap_chan(c->sn, f->id);
         if (ch)
             ch->in_flow = true;
         if (f->y + ch_h > end)
             end = f->y + ch_h;
     }
+    return end;
+}
+
+/* Lay out the flow, if the run has one; returns the new y. */
+int viz_layout_flow(viz_lay_t *c, viz_eplace_t *pl, int y, bool *g_taken)
+{
+    const viz_snap_t *sn = c->sn;
+    viz_layout_t *L = c->L;
+    if (sn->flow_overflow || sn->nflow < 2)
+        return y;
+    viz_flow_t fw;
+    viz_flow_geom_t ge;
+    memset(&ge, 0, sizeof ge);
+    if (!flow_collect(c, pl, &fw) || !flow_columns(&fw, &ge) || !flow_widths(c, &fw, &ge) ||
+        !flow_heights(c, pl, &fw, &ge, y))
+        return y; /* no flow, or no room for it: the generic layout */
+    int head = px(c, SECTION_HEAD_H);
+    viz_item_t *hd = viz_layout_add(c, VIZ_ITEM_GROUP, 0, rect(L->main.x, y, L->main.w, head));
+    if (hd) {
+        snprintf(hd->label, sizeof hd->label, "flow of values");
+        hd->count = -1;
+    }
+    y += head;
+    ge.row_y[0] = y;
+    ge.row_y[1] = y + ge.row_h[0] + ge.turn;
+    flow_place_stages(c, pl, &fw, &ge, g_taken);
+    flow_chan_heights(c, &fw, &ge);
+    int end = flow_place_chans(c, &fw, &ge, y + ge.row_h[0] + ge.turn + ge.row_h[1]);
     return end + px(c, GAP);
 }

@@ -47,17 +47,17 @@ enum {
 };
 
 /* One build's state. */
-typedef struct lay {
+typedef struct viz_lay {
     viz_layout_t *L;
     const viz_snap_t *sn;
     double s;
     bool flow;          /* a flow was laid out (its channels are placed) */
     bool small_tokens;  /* viz_layout_panel draws its tokens small (a flow's
                            stage that would not fit otherwise) */
-} lay_t;
+} viz_lay_t;
 
 /* n pixels at scale 1, at the layout's scale (never 0 for n > 0). */
-static inline int px(const lay_t *c, int n)
+static inline int px(const viz_lay_t *c, int n)
 {
     int v = (int)lround(n * c->s);
     return n > 0 && v < 1 ? 1 : v;
@@ -70,34 +70,34 @@ static inline SDL_Rect rect(int x, int y, int w, int h)
 }
 
 /* How each entity is placed. */
-typedef enum place {
-    PLACE_CARD,    /* a card of its own in the flow */
-    PLACE_PANEL,   /* a panel with its descendants inside */
-    PLACE_CHILD,   /* inside its top ancestor's panel */
-    PLACE_NODE,    /* a node in its cluster's row */
-    PLACE_CLUSTER, /* the heading of a row of nodes */
-    PLACE_ON_NODE, /* listed on a node (its descendants) */
-    PLACE_FLOW,    /* a stage of the flow of values (viz_layout_flow.c) */
-} place_t;
+typedef enum viz_place {
+    VIZ_PLACE_CARD,    /* a card of its own in the flow */
+    VIZ_PLACE_PANEL,   /* a panel with its descendants inside */
+    VIZ_PLACE_CHILD,   /* inside its top ancestor's panel */
+    VIZ_PLACE_NODE,    /* a node in its cluster's row */
+    VIZ_PLACE_CLUSTER, /* the heading of a row of nodes */
+    VIZ_PLACE_ON_NODE, /* listed on a node (its descendants) */
+    VIZ_PLACE_FLOW,    /* a stage of the flow of values (viz_layout_flow.c) */
+} viz_place_t;
 
-typedef struct eplace {
-    place_t place;
+typedef struct viz_eplace {
+    viz_place_t place;
     size_t top;     /* index of the top ancestor (self if none) */
-    size_t node;    /* PLACE_ON_NODE: index of the node */
-} eplace_t;
+    size_t node;    /* VIZ_PLACE_ON_NODE: index of the node */
+} viz_eplace_t;
 
 /* A new item (its part the whole), or NULL when out of memory. */
-viz_item_t *viz_layout_add(lay_t *c, viz_item_kind_t kind, uint64_t id, SDL_Rect r);
+viz_item_t *viz_layout_add(viz_lay_t *c, viz_item_kind_t kind, uint64_t id, SDL_Rect r);
 /* The height of an entity's card (its fields, up to five). */
-int viz_layout_card_h(const lay_t *c, const viz_sent_t *e);
+int viz_layout_card_h(const viz_lay_t *c, const viz_sent_t *e);
 /* A panel: an entity and its descendants (queues as bars, the rest as
  * tokens) at x, y, w wide. Returns its height. */
-int viz_layout_panel(lay_t *c, size_t pi, const eplace_t *pl, int x, int y, int w);
+int viz_layout_panel(viz_lay_t *c, size_t pi, const viz_eplace_t *pl, int x, int y, int w);
 /* The flow of values, if the run has one (viz_layout_flow.c); marks the
- * stages it places (PLACE_FLOW, g_taken) and returns the new y. */
-int viz_layout_flow(lay_t *c, eplace_t *pl, int y, bool *g_taken);
+ * stages it places (VIZ_PLACE_FLOW, g_taken) and returns the new y. */
+int viz_layout_flow(viz_lay_t *c, viz_eplace_t *pl, int y, bool *g_taken);
 /* The goroutines not yet placed, grouped by role, then the channels and
  * the locks, in what is left from y down (viz_layout_rest.c). */
-void viz_layout_rest(lay_t *c, bool *g_taken, int y);
+void viz_layout_rest(viz_lay_t *c, bool *g_taken, int y);
 
 #endif
