@@ -347,7 +347,7 @@ void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p)
         f->msg_ns = (simtime_t)(v->speed * MSG_WALL * SIM_SEC);
         if (f->msg_ns < 2 * v->frame_ns)
             f->msg_ns = 2 * v->frame_ns;
-        f->slow = viz_slow_at(v, p, v->speed);
+        f->slow = v->story ? 1 : viz_slow_at(v, p, v->speed); /* a story's frames are its steps */
     }
     if (f->flash_ns < 1)
         f->flash_ns = 1;
