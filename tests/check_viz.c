@@ -762,6 +762,95 @@ START_TEST(messages_fly_and_die_at_the_cut)
 }
 END_TEST
 
+/* Split brain: n1 holds /locks/x (0.5s); at 1s n1 is paused, still
+ * believing it holds it, and n2 takes it too; at 2s n1 writes to the
+ * resource with its old token and is refused. */
+static entity_t *sb_res;
+
+static void sb_writer(void *arg)
+{
+    (void)arg;
+    go_sleep(2 * SIM_SEC);
+    entity_set(sb_res, "rejected", 1);
+    go_sleep(SIM_SEC);
+}
+
+static void split_main(void *arg)
+{
+    (void)arg;
+    entity_t *c = entity_new("cluster", "cl", NULL);
+    entity_t *n1 = entity_new("node", "n1", c), *n2 = entity_new("node", "n2", c);
+    entity_new("node", "n3", c);
+    entity_t *m1 = entity_new("mutex", "/locks/x", n1), *m2 = entity_new("mutex", "/locks/x", n2);
+    entity_set_state(m1, "idle");
+    entity_set_state(m2, "idle");
+    sb_res = entity_new("resource", "storage", NULL);
+    entity_set(sb_res, "accepted", 1);
+    entity_set(sb_res, "token", 4);
+    g_t *w = go_spawn(sb_writer, NULL, "writer");
+    go_set_role(w, "n1");
+    go_sleep(SIM_SEC / 2);
+    entity_set_state(m1, "held");
+    go_sleep(SIM_SEC / 2);
+    entity_set_state(n1, "paused");
+    entity_set_state(m2, "held");
+    go_sleep(3 * SIM_SEC);
+}
+
+/* The vermillion ring round a node's circle, at its right. */
+static bool ringed(viz_t *v, const char *node)
+{
+    viz_box_t whole, part;
+    ck_assert(viz_find(v, "node", node, &whole, &part));
+    int cx = part.x + part.w / 2, cy = whole.y + 72;
+    return colour_near(v, cx + 38 + 9, cy, 2, VIZ_C_FAIL) > 5;
+}
+
+static int colour_in(viz_t *v, viz_box_t b, uint32_t want)
+{
+    int n = 0;
+    for (int y = b.y; y < b.y + b.h; y++)
+        for (int x = b.x; x < b.x + b.w; x++)
+            n += viz_pixel(v, x, y) == want;
+    return n;
+}
+
+START_TEST(split_brain_and_refused_write)
+{
+    /* One holder: no split brain. */
+    fixture_t f = start(split_main, NULL, 700 * SIM_MS, NULL);
+    ck_assert(viz_render(f.v, 700 * SIM_MS));
+    ck_assert(!ringed(f.v, "n1"));
+    ck_assert(!ringed(f.v, "n2"));
+    /* Two nodes believe they hold the same lock: both marked at once. */
+    advance(&f, 1500 * SIM_MS);
+    ck_assert(viz_render(f.v, 1500 * SIM_MS));
+    ck_assert(ringed(f.v, "n1"));
+    ck_assert(ringed(f.v, "n2"));
+    ck_assert(!ringed(f.v, "n3"));
+    viz_box_t card;
+    ck_assert(viz_find(f.v, "entity", "storage", &card, NULL));
+    ck_assert_int_eq(colour_in(f.v, card, VIZ_C_FAIL), 0);
+    /* The stale write travels from n1 to the resource (half a second),
+     * then the resource refuses it in red. */
+    advance(&f, 2200 * SIM_MS);
+    ck_assert(viz_render(f.v, 2250 * SIM_MS));
+    ck_assert_int_eq(colour_in(f.v, card, VIZ_C_FAIL), 0);
+    viz_box_t n1;
+    ck_assert(viz_find(f.v, "node", "n1", &n1, NULL));
+    viz_box_t between = {n1.x, n1.y + 115, card.x + card.w - n1.x, card.y - n1.y - 115 + 20};
+    if (card.x < n1.x) {
+        between.x = card.x;
+        between.w = n1.x + n1.w - card.x;
+    }
+    ck_assert_msg(colour_in(f.v, between, VIZ_OI_BLUE) > 100, "the write is not on its way");
+    ck_assert(viz_render(f.v, 2600 * SIM_MS));
+    ck_assert_msg(colour_in(f.v, between, VIZ_OI_BLUE) < 20, "the write is still on its way");
+    ck_assert_msg(colour_in(f.v, card, VIZ_C_FAIL) > 300, "the refusal is not drawn on the resource");
+    finish(&f);
+}
+END_TEST
+
 /* Record wire_main into dir at 10 frames a second, slowed around faults by
  * `slow`; the frames written. */
 static uint64_t record_wire(const char *dir, double slow)
@@ -1067,6 +1156,7 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, expiry_counts_down);
     tcase_add_test(draw, links_clear_of_nodes);
     tcase_add_test(draw, messages_fly_and_die_at_the_cut);
+    tcase_add_test(draw, split_brain_and_refused_write);
     suite_add_tcase(s, draw);
     TCase *rec = tcase_create("recording");
     tcase_set_timeout(rec, 240);

@@ -61,6 +61,9 @@ static int flow_actor(viz_flow_t *fw, const viz_snap_t *sn, const viz_eplace_t *
         const viz_sg_t *g = viz_snap_g(sn, gid);
         if (!g || g->entity)
             return -1; /* gone (its name with it), or a worker of something else */
+        for (size_t i = 0; g->role[0] && i < sn->nent; i++)
+            if (viz_entity_is_node(&sn->ents[i]) && strcmp(sn->ents[i].name, g->role) == 0)
+                return -1; /* drawn on its node */
     }
     for (size_t k = 0; k < fw->na; k++)
         if (ent != (size_t)-1 ? fw->a[k].ent == ent : fw->a[k].ent == (size_t)-1 && fw->a[k].g == gid)

@@ -390,6 +390,173 @@ static void draw_message(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *
     viz_gfx_fill_circle(g, (int)x, (int)y, viz_px(L, 5), VIZ_C_QUEUE);
 }
 
+/* ---- who believes what: lock holders, leaders, split brain -------------------- */
+
+/* The node item an entity runs on (its nearest node ancestor), or NULL. */
+static const viz_item_t *node_of(const viz_layout_t *L, const viz_snap_t *sn, const viz_sent_t *e)
+{
+    const viz_sent_t *p = e;
+    for (int d = 0; d < 8 && p && p->parent; d++) {
+        p = viz_snap_entity(sn, p->parent);
+        if (p && viz_entity_is_node(p))
+            return viz_layout_find(L, VIZ_ITEM_NODE, p->id);
+    }
+    return NULL;
+}
+
+static bool holds(const viz_sent_t *e)
+{
+    return strcasecmp(e->state, "held") == 0 || strcasecmp(e->state, "locked") == 0 ||
+           strcasecmp(e->state, "owner") == 0;
+}
+
+/* A lock's short name: what follows its last slash. */
+static const char *short_name(const char *s)
+{
+    const char *sl = strrchr(s, '/');
+    return sl && sl[1] ? sl + 1 : s;
+}
+
+#define BELIEVERS 16
+
+/* The nodes that believe they hold a lock (an entity on them in state
+ * held), and whether another node believes it holds the same one (split
+ * brain); the nodes that believe they lead, two or more being split brain
+ * too. Fills text with the row's note ("split brain: node1 and node2 both
+ * hold storage"). */
+typedef struct belief {
+    const viz_item_t *node;
+    const viz_sent_t *lock; /* NULL: a leader */
+    bool split;
+} belief_t;
+
+static size_t beliefs(const viz_layout_t *L, const viz_snap_t *sn, belief_t *b, char *text, size_t size)
+{
+    size_t n = 0;
+    text[0] = 0;
+    for (size_t i = 0; i < sn->nent && n < BELIEVERS; i++) {
+        const viz_sent_t *e = &sn->ents[i];
+        /* A store's own record of a lock (kind "lock") is the authority,
+         * not a belief. */
+        if (!holds(e) || viz_entity_is_node(e) || strcmp(e->kind, "lock") == 0)
+            continue;
+        const viz_item_t *it = node_of(L, sn, e);
+        if (it)
+            b[n++] = (belief_t){it, e, false};
+    }
+    for (size_t i = 0; i < L->n && n < BELIEVERS; i++) {
+        const viz_item_t *it = &L->items[i];
+        const viz_sent_t *e = it->kind == VIZ_ITEM_NODE ? viz_snap_entity(sn, it->id) : NULL;
+        if (e && viz_node_leadership(sn, e))
+            b[n++] = (belief_t){it, NULL, false};
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            bool same = b[i].lock && b[j].lock ? strcmp(b[i].lock->name, b[j].lock->name) == 0
+                                               : !b[i].lock && !b[j].lock && b[i].node->r.y == b[j].node->r.y;
+            if (!same || b[i].node == b[j].node)
+                continue;
+            if (!text[0]) {
+                const viz_sent_t *ni = viz_snap_entity(sn, b[i].node->id), *nj = viz_snap_entity(sn, b[j].node->id);
+                if (b[i].lock)
+                    snprintf(text, size, "split brain: %s and %s both hold %s", ni ? ni->name : "?",
+                             nj ? nj->name : "?", short_name(b[i].lock->name));
+                else
+                    snprintf(text, size, "split brain: %s and %s both lead", ni ? ni->name : "?", nj ? nj->name : "?");
+            }
+            b[i].split = b[j].split = true;
+        }
+    return n;
+}
+
+/* The marks of belief on the nodes: a padlock and "holds NAME" at the top
+ * left of a holder; a thick vermillion ring round every node of a split
+ * brain. */
+static void draw_beliefs(viz_gfx_t *g, const viz_layout_t *L, const belief_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int cx, cy;
+        node_center(L, b[i].node, &cx, &cy);
+        int rad = viz_px(L, 38);
+        if (b[i].split) {
+            viz_gfx_ring(g, cx, cy, rad + viz_px(L, 9), viz_px(L, 5), VIZ_C_FAIL);
+        }
+        if (!b[i].lock)
+            continue;
+        uint32_t col = b[i].split ? VIZ_C_FAIL : VIZ_C_HELD;
+        int x = b[i].node->r.x + viz_px(L, 4), y = b[i].node->r.y + viz_px(L, 2);
+        int s = viz_px(L, 16);
+        viz_gfx_shape(g, VIZ_SHAPE_BAR, x + s / 2, y + s / 2 + viz_px(L, 2), s, col, VIZ_INK);
+        char t[64];
+        snprintf(t, sizeof t, "holds %s", short_name(b[i].lock->name));
+        /* Beside the crown's place on a leader, else the node's width. */
+        int right = b[i].node->r.x + b[i].node->r.w - viz_px(L, 4);
+        for (size_t j = 0; j < n; j++)
+            if (!b[j].lock && b[j].node == b[i].node)
+                right = cx - viz_px(L, 26);
+        viz_gfx_text_fit(g, VIZ_FONT_SMALL, col, x + s + viz_px(L, 3), y + viz_px(L, 1), right - (x + s + viz_px(L, 3)),
+                         t);
+    }
+}
+
+/* Writes to a guarded resource: each travels from its writer's node to the
+ * resource's card; a refused one is crossed out there ("REFUSED: stale
+ * token"), an accepted one ticked, for a while after it arrived. */
+static void draw_writes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
+                        const viz_frame_t *f)
+{
+    simtime_t fly = f->msg_ns > 0 ? f->msg_ns : 1, show = 3 * fly;
+    viz_write_t w;
+    for (size_t i = 0; viz_track_write(tr, i, &w); i++) {
+        if (f->p < w.t || f->p > w.t + fly + show)
+            continue;
+        const viz_item_t *res = viz_layout_find_any(L, w.entity, false);
+        if (!res)
+            continue;
+        const viz_sg_t *wg = viz_snap_g(sn, w.g);
+        const viz_item_t *from = wg && wg->role[0] ? node_item_by_name(L, sn, wg->role) : NULL;
+        if (f->p < w.t + fly) {
+            if (!from)
+                continue;
+            /* From the writer's circle, over what is listed under it. */
+            float pts[8], x, y;
+            int cx, cy, rad = viz_px(L, 38);
+            node_center(L, from, &cx, &cy);
+            SDL_Rect circle = {cx - rad, cy - rad, 2 * rad, 2 * rad};
+            viz_wait_path(circle, res->r, 0.5f, 0.5f, 2, pts);
+            viz_path_point(pts, (double)(f->p - w.t) / (double)fly, &x, &y);
+            const char *t = "write";
+            int tw = viz_gfx_text_width(g, VIZ_FONT_SMALL, t) + viz_px(L, 14);
+            int th = viz_gfx_line_height(g, VIZ_FONT_SMALL) + viz_px(L, 4);
+            viz_gfx_fill_rect(g, (int)x - tw / 2 - 2, (int)y - th / 2 - 2, tw + 4, th + 4, VIZ_INK);
+            viz_badge(g, VIZ_FONT_SMALL, (int)x - tw / 2, (int)y - th / 2, tw, t, VIZ_OI_BLUE);
+            continue;
+        }
+        /* Arrived: the verdict on the card. */
+        SDL_Rect r = res->r;
+        int by = r.y + r.h - viz_px(L, 30);
+        if (w.refused) {
+            float k = (float)viz_px(L, 26), cx = (float)(r.x + r.w - viz_px(L, 36)), cy = (float)(r.y + viz_px(L, 36));
+            viz_gfx_line(g, cx - k, cy - k, cx + k, cy + k, (float)viz_px(L, 7), VIZ_C_FAIL);
+            viz_gfx_line(g, cx - k, cy + k, cx + k, cy - k, (float)viz_px(L, 7), VIZ_C_FAIL);
+            char t[80];
+            const viz_sent_t *e = viz_snap_entity(sn, w.entity);
+            const char *who = from ? viz_snap_entity(sn, from->id)->name : NULL;
+            if (e && viz_sent_has(e, "token"))
+                snprintf(t, sizeof t, "REFUSED: token < %lld", (long long)viz_sent_get(e, "token", 0));
+            else
+                snprintf(t, sizeof t, "REFUSED");
+            viz_badge(g, VIZ_FONT_BOLD, r.x + viz_px(L, 6), by, r.w - viz_px(L, 12), t, VIZ_C_FAIL);
+            snprintf(t, sizeof t, "%s%sstale write", who ? who : "a", who ? "'s " : " ");
+            viz_gfx_text_fit(g, VIZ_FONT_SMALL, VIZ_C_FAIL, r.x + viz_px(L, 8),
+                             by - viz_gfx_line_height(g, VIZ_FONT_SMALL) - viz_px(L, 1), r.w - viz_px(L, 16), t);
+        } else if (f->p < w.t + fly + show / 3) {
+            viz_badge(g, VIZ_FONT_SMALL, r.x + viz_px(L, 6), by, r.w - viz_px(L, 12), "write accepted",
+                      VIZ_C_RUNNING);
+        }
+    }
+}
+
 /* Links between the nodes of each row, the cut ones marked, the side a
  * partition sets apart, and the messages travelling on them. Drawn under
  * the nodes (messages: over them). */
@@ -399,6 +566,7 @@ void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, c
     const viz_cut_t *cuts;
     size_t ncuts = viz_track_cuts(tr, &cuts);
     if (messages) {
+        draw_writes(g, L, sn, tr, f);
         const viz_msg_t *msgs;
         size_t nm = viz_track_msgs(tr, &msgs);
         simtime_t lat = viz_track_msg_latency(tr);
@@ -442,15 +610,23 @@ void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, c
         if (nsaid < sizeof said && !strchr(said, '|'))
             snprintf(said + nsaid, sizeof said - nsaid, "|%s", from);
     }
-    if (nsaid) {
-        /* "node3 cut off from etcd", in the title band of the row. */
+    belief_t bel[BELIEVERS];
+    char split[160];
+    size_t nbel = beliefs(L, sn, bel, split, sizeof split);
+    if (nsaid || split[0]) {
+        /* "node3 cut off from etcd", "split brain: ...", in the title band
+         * of the row. */
         char *bar = strchr(said, '|');
-        char text[200];
+        char text[360];
+        size_t w = 0;
+        text[0] = 0;
+        if (split[0])
+            w = (size_t)snprintf(text, sizeof text, "%s", split);
         if (bar) {
             *bar = 0;
-            snprintf(text, sizeof text, "%s cut off from %s", said, bar + 1);
-        } else {
-            snprintf(text, sizeof text, "%s cut off", said);
+            snprintf(text + w, sizeof text - w, "%s%s cut off from %s", w ? " \xc2\xb7 " : "", said, bar + 1);
+        } else if (nsaid) {
+            snprintf(text + w, sizeof text - w, "%s%s cut off", w ? " \xc2\xb7 " : "", said);
         }
         for (size_t i = 0; i < L->n; i++) {
             const viz_item_t *row = &L->items[i];
@@ -490,6 +666,7 @@ void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, c
             viz_gfx_line(g, x - k, y + k, x + k, y - k, (float)viz_px(L, 4), VIZ_C_FAIL);
         }
     }
+    draw_beliefs(g, L, bel, nbel);
 }
 
 void viz_draw_cluster(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f,

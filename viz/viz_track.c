@@ -130,6 +130,8 @@ struct viz_track {
     viz_msg_t *msgs;
     size_t nmsgs;
     viz_msg_t done[VIZ_MSG_DONE]; /* ring of finished messages */
+    viz_write_t writes[VIZ_WRITES]; /* ring of writes to resources */
+    size_t nwrites, write_pos;
     size_t ndone, done_pos;
     simtime_t lat_sum;
     uint64_t lat_n;
@@ -182,6 +184,7 @@ void viz_track_reset_run(viz_track_t *tr)
     tr->nrecent = tr->recent_pos = 0;
     tr->nmsgs = 0;
     tr->ndone = tr->done_pos = 0;
+    tr->nwrites = tr->write_pos = 0;
     tr->lat_sum = 0;
     tr->lat_n = 0;
     tr->ncuts = 0;
@@ -431,6 +434,16 @@ static void on_state(viz_track_t *tr, const trace_event_t *ev)
     }
     if (ev->b == 1) {
         series_add(tr, ev->obj, d, ev->t, ev->a);
+        bool refused = strcmp(d, "rejected") == 0;
+        if (strcmp(o->kind, "resource") == 0 && (refused || strcmp(d, "accepted") == 0)) {
+            viz_write_t *w = &tr->writes[tr->write_pos];
+            *w = (viz_write_t){.t = ev->t, .g = ev->g, .entity = ev->obj, .refused = refused};
+            tr->write_pos = (tr->write_pos + 1) % VIZ_WRITES;
+            if (tr->nwrites < VIZ_WRITES)
+                tr->nwrites++;
+            if (refused)
+                mark_add(tr, ev->t, ev->seq, VIZ_MARK_STATE, ev->obj, "resource: stale write refused");
+        }
         return;
     }
     o->state_changes++;
@@ -723,6 +736,14 @@ size_t viz_track_msgs(const viz_track_t *tr, const viz_msg_t **list)
 {
     *list = tr->msgs;
     return tr->nmsgs;
+}
+
+bool viz_track_write(const viz_track_t *tr, size_t i, viz_write_t *out)
+{
+    if (i >= tr->nwrites)
+        return false;
+    *out = tr->writes[(tr->write_pos + VIZ_WRITES - 1 - i) % VIZ_WRITES];
+    return true;
 }
 
 bool viz_track_msg_done(const viz_track_t *tr, size_t i, viz_msg_t *out)

@@ -167,6 +167,18 @@ bool viz_track_flash(const viz_track_t *tr, size_t i, viz_flash_t *out);
 const viz_recent_t *viz_track_recent(const viz_track_t *tr, size_t i);
 /* Messages in flight. */
 size_t viz_track_msgs(const viz_track_t *tr, const viz_msg_t **list);
+/* A write to a guarded resource (an entity of kind "resource" whose
+ * field accepted or rejected grows): who wrote (the goroutine, whose
+ * role names its node) and whether the resource refused it. */
+typedef struct viz_write {
+    simtime_t t;
+    uint64_t g, entity;
+    bool refused;
+} viz_write_t;
+#define VIZ_WRITES 64
+
+/* The i-th most recent write (0: the latest); false past the end. */
+bool viz_track_write(const viz_track_t *tr, size_t i, viz_write_t *out);
 /* The i-th most recently finished message (0: the latest); false past
  * the end. The view keeps drawing a message for a minimum flight time
  * after it arrived, and a dropped one dying where it was lost. */

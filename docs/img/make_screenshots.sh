@@ -68,3 +68,5 @@ rm -rf "$tmp/frames"
 }
 cp "$tmp/frames/frame_000004.png" "$out/replay_check_then_act.png"
 echo "$out/replay_check_then_act.png  (bugs/check_then_act.lua, a reproducer's step 4)"
+shot split_brain split_brain_fencing.lua 7.25
+shot fencing_refused split_brain_fencing.lua 12.75
