@@ -1156,9 +1156,12 @@ static void watch_item84_main(void *arg)
     etcd_watch_opts_t o = {.prefix = true, .start_rev = 2}; /* inclusive */
     chan_t *w = etcd_watch(cli[1], ctx, "/w/", &o);
     etcd_watch_resp_t *wr;
+    /* The history comes stamped with the store's revision (etcd's header). */
     ck_assert(chan_recv(w, &wr));
-    ck_assert_int_eq(wr->revision, 2);
+    ck_assert_int_eq(wr->revision, 3);
+    ck_assert_uint_eq(wr->nevents, 1);
     ck_assert_str_eq(wr->events[0].kv.key, "/w/a");
+    ck_assert_int_eq(wr->events[0].kv.mod_rev, 2);
     etcd_watch_resp_free(wr);
     /* A transaction's writes arrive together, in one response. */
     kv_op_t ops[3] = {kv_op_put("/w/b", "1", 0), kv_op_put("/w/c", "1", 0),
@@ -1191,6 +1194,68 @@ static void watch_item84_main(void *arg)
     etcd_watch_resp_free(wr);
 }
 RUN(watch_item84)
+
+/* A watch from an old revision, as etcd 3.4's client sees it (measured
+ * with etcdctl watch --rev -w json against etcd 3.4.23): the whole history
+ * in one response stamped with the store's current revision, events in
+ * revision order and a transaction's in its own order, up to 1000
+ * revisions per response; then one response per revision. */
+static void watch_catch_up_main(void *arg)
+{
+    (void)arg;
+    world(2, MS);
+    etcd_put(cli[0], bg(), "/c/a", "1", 0, NULL); /* rev 2 */
+    kv_op_t ops[2] = {kv_op_put("/c/z", "1", 0), kv_op_put("/c/m", "1", 0)};
+    kv_txn_t t = {NULL, 0, ops, 2, NULL, 0};
+    ck_assert_ptr_null(etcd_txn(cli[0], bg(), &t, NULL)); /* rev 3 */
+    etcd_put(cli[0], bg(), "/x", "1", 0, NULL);   /* rev 4 */
+    etcd_delete(cli[0], bg(), "/c/a", false, NULL); /* rev 5 */
+    etcd_put(cli[0], bg(), "/x", "2", 0, NULL);   /* rev 6 */
+    ctx_t *ctx = ctx_with_cancel(bg());
+    etcd_watch_opts_t o = {.prefix = true, .start_rev = 1};
+    chan_t *w = etcd_watch(cli[1], ctx, "/c/", &o);
+    etcd_watch_resp_t *wr;
+    ck_assert(chan_recv(w, &wr));
+    ck_assert_int_eq(wr->revision, 6);
+    ck_assert_uint_eq(wr->nevents, 4);
+    static const char *const keys[] = {"/c/a", "/c/z", "/c/m", "/c/a"};
+    static const int64_t revs[] = {2, 3, 3, 5};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_str_eq(wr->events[i].kv.key, keys[i]);
+        ck_assert_int_eq(wr->events[i].kv.mod_rev, revs[i]);
+    }
+    ck_assert_int_eq(wr->events[3].type, KV_EVENT_DELETE);
+    etcd_watch_resp_free(wr);
+    etcd_put(cli[0], bg(), "/c/d", "1", 0, NULL); /* rev 7: live */
+    etcd_put(cli[0], bg(), "/x", "3", 0, NULL);   /* rev 8 */
+    etcd_put(cli[0], bg(), "/c/e", "1", 0, NULL); /* rev 9 */
+    ck_assert(chan_recv(w, &wr));
+    ck_assert_int_eq(wr->revision, 7);
+    ck_assert_uint_eq(wr->nevents, 1);
+    etcd_watch_resp_free(wr);
+    ck_assert(chan_recv(w, &wr));
+    ck_assert_int_eq(wr->revision, 9);
+    etcd_watch_resp_free(wr);
+    ctx_cancel(ctx);
+    /* 1100 revisions of history: 1000 in the first response, 100 in the
+     * second, both stamped with the store's revision. */
+    for (int i = 0; i < 1100; i++)
+        ck_assert_ptr_null(etcd_put(cli[0], bg(), "/b/k", "v", 0, NULL)); /* revs 10..1109 */
+    etcd_put(cli[0], bg(), "/x", "4", 0, NULL); /* rev 1110 */
+    w = etcd_watch(cli[1], bg(), "/b/", &o);
+    ck_assert(chan_recv(w, &wr));
+    ck_assert_int_eq(wr->revision, 1110);
+    ck_assert_uint_eq(wr->nevents, 1000);
+    ck_assert_int_eq(wr->events[0].kv.mod_rev, 10);
+    ck_assert_int_eq(wr->events[999].kv.mod_rev, 1009);
+    etcd_watch_resp_free(wr);
+    ck_assert(chan_recv(w, &wr));
+    ck_assert_int_eq(wr->revision, 1110);
+    ck_assert_uint_eq(wr->nevents, 100);
+    ck_assert_int_eq(wr->events[99].kv.mod_rev, 1109);
+    etcd_watch_resp_free(wr);
+}
+RUN(watch_catch_up)
 
 /* Watches over a link that loses, duplicates and reorders: every revision
  * once, in order, no gaps. */
@@ -1708,6 +1773,7 @@ static Suite *suite(void)
     t = tcase_create("store");
     tcase_add_test(t, revisions_item83);
     tcase_add_test(t, watch_item84);
+    tcase_add_test(t, watch_catch_up);
     tcase_add_test(t, watch_lossy);
     tcase_add_test(t, duplicates);
     tcase_add_test(t, timeouts);

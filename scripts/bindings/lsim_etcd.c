@@ -452,7 +452,9 @@ lwatch_t *lsim_etcd_push_receiver(lua_State *L, const char *mt, ctx_t *parent)
 
 /* w = cli:watch(key [, { prefix =, rev = }] [, ctx]): events from revision
  * rev on (inclusive; default: the next one), in revision order, each
- * revision once. w:recv() blocks for the next revision's response:
+ * revision once, batched as etcd 3.4 sends them (etcd_watch_resp_t: the
+ * history in one response stamped with the store's revision, then one per
+ * revision). w:recv() blocks for the next response:
  * { revision =, events = { { type = "put"|"delete", kv = {...} }, ... } },
  * or { canceled = true, err =, compact_revision = } when the watch ends on
  * an error; nil once it is closed. w:cancel() ends it. */

@@ -263,14 +263,17 @@ typedef struct etcd_watch_opts {
                           store's revision when the server registers the watch */
 } etcd_watch_opts_t;
 
-/* A watch response: the events of one revision (all of them: a
- * transaction's writes arrive together), or the watch's end. A scheduler
- * object: the receiver may free it with etcd_watch_resp_free; otherwise it
- * lives until sched_destroy. */
+/* A watch response, as etcd 3.4 sends them: the history the watch starts
+ * with (from start_rev up to the store's revision when the watch was made)
+ * in one response of up to 1000 revisions (more follow in the next ones),
+ * stamped with that store revision; after it, the events of one revision
+ * per response (a transaction's writes together), stamped with the
+ * revision; or the watch's end. A scheduler object: the receiver may free
+ * it with etcd_watch_resp_free; otherwise it lives until sched_destroy. */
 typedef struct etcd_watch_resp {
     obj_t obj;                /* scheduler bookkeeping, not for users */
-    int64_t revision;         /* the revision of the events */
-    kv_event_t *events;       /* in the order the revision made them */
+    int64_t revision;         /* header.revision: the store's when it was sent */
+    kv_event_t *events;       /* in revision order, a revision's in the order it made them */
     size_t nevents;
     bool canceled;            /* the watch ends with this response */
     int64_t compact_revision; /* set if it ended because of compaction */
@@ -283,7 +286,7 @@ void etcd_watch_resp_free(etcd_watch_resp_t *r);
  * in the background and is resent until confirmed) a channel of
  * etcd_watch_resp_t pointers, unbuffered as clientv3's WatchChan, that
  * receives the events from start_rev on in revision order, each revision
- * once, without gaps. The channel is closed when ctx is done, the client is
+ * once, without gaps (batched as etcd_watch_resp_t says). The channel is closed when ctx is done, the client is
  * closed, or after a response with canceled set (start_rev or the watch's
  * position compacted: "mvcc: required revision has been compacted"). A
  * goroutine on the client's node feeds it. The channel is owned by the

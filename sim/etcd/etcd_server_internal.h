@@ -40,6 +40,7 @@ typedef struct watcher {
     int64_t start;          /* first revision reported */
     int64_t acked;          /* revision the client has; -1 until it has the creation */
     int64_t sent;           /* revisions covered by messages sent so far */
+    int64_t synced;         /* the store's revision when it was made */
     simtime_t last_tx;      /* when a message last went out */
     bool canceled;          /* ended by the server; resent until the client cancels */
     int64_t compact_rev;    /* the compaction point that ended it */

@@ -20,6 +20,7 @@ static void send_watch(etcd_server_t *srv, watcher_t *w, bool created, int64_t a
     r->created = created;
     r->after_rev = after;
     r->last_rev = last;
+    r->synced_rev = w->synced;
     r->canceled = w->canceled;
     r->compact_rev = w->compact_rev;
     if (!w->canceled && last >= after + 1 && last >= w->start)
@@ -99,6 +100,7 @@ static void watch_create(etcd_server_t *srv, net_msg_t *m, const etcd_req_t *q)
     w->prefix = q->prefix;
     w->start = q->num > 0 ? q->num : rev + 1;
     w->acked = -1;
+    w->synced = rev;
     w->sent = w->start - 1 > rev ? w->start - 1 : rev;
     if (w->start < kv_compact_revision(srv->kv)) {
         w->canceled = true;

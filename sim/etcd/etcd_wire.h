@@ -76,6 +76,8 @@ typedef struct etcd_resp {
     int64_t compact_rev;  /* RS_WATCH canceled by compaction: the compaction point */
     int64_t after_rev;    /* RS_WATCH: covers (after_rev, last_rev] */
     int64_t last_rev;
+    int64_t synced_rev;   /* RS_WATCH: the store's revision when the watch was made: the
+                           * history up to it is the catch-up, delivered in batches */
     kv_event_t *events;   /* RS_WATCH: owned */
     size_t nevents;
     net_node_t *origin;   /* RS_REPLY to a forwarded request: where the relay sends it */
