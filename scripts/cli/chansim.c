@@ -101,6 +101,8 @@ static void write_reproduce(FILE *out, host_t *h, const host_options_t *opt, int
         fprintf(out, " --preempt %d", opt->preempt);
     if (opt->slack_spec)
         fprintf(out, " --timer-slack %s", opt->slack_spec);
+    if (host_faults_path(h))
+        fprintf(out, " --faults %s", host_faults_path(h));
 }
 
 /* An output reached --max-output and stopped the run (its result reads

@@ -352,6 +352,8 @@ static const runopts_flag_t flags[] = {
      "Go's race detector: report unsynchronised accesses to shared\nvariables (exit 66 if it finds one and nothing else failed)"},
     {"--preempt", "N", ALL, set_int, AT(host.preempt), 1, 1000000, "Lua instructions from 1 to 1000000",
      "Go's asynchronous preemption: a scheduling decision every N\nLua instructions (under random, pct and replay)"},
+    {"--faults", "FILE", ALL, set_string, AT(host.faults_path), 0, 0, NULL,
+     "faults injected by node name, one a line: TIME crash|restart|\npause|resume|isolate NODE, TIME partition A.. | B.., TIME heal\n(the view writes one when a fault is injected by clicking)"},
     {"--timer-slack", "SPEC", ALL, set_slack, 0, 0, 0, "off, a duration, uniform:MIN,MAX, exp:MEAN, linux or go-linux",
      "every sleep and timer fires late by a drawn amount, as real\nsleeps overshoot: off (default), 50us, uniform:1us,60us,\nexp:20us, or linux (uniform 1us to 60us)"},
     {"--help", NULL, ALL, NULL, 0, 0, 0, NULL, "this text"},

@@ -202,6 +202,7 @@ void host_destroy(host_t *h)
     free(h->name);
     free(h->description);
     free(h->expect_failure);
+    faults_free(&h->faults);
     free(h->dir);
     free(h->libdir);
     free(h);
@@ -214,6 +215,7 @@ static void main_entry(void *arg)
     host_t *h = arg;
     lgo_t *lg = lgo_new(h, h->L, -1, 0, true);
     lua_pop(h->L, 1); /* the chunk, now on the thread */
+    faults_arm(&h->faults);
     lgo_entry(lg);
     /* A scenario that declares leaks checks them as goleak does: main's
      * return waits until nothing else can run, and what is still blocked
@@ -446,6 +448,42 @@ static int judge_expected(host_t *h, int status)
 const char *host_expected_failure(const host_t *h) { return h->expect_failure; }
 int host_expected_happened(const host_t *h) { return h->expect_failure ? h->expect_happened : -1; }
 
+/* --faults FILE: read and checked before the run (FILE:LINE: message). */
+static bool read_faults(host_t *h)
+{
+    const char *path = h->opt.faults_path;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s:1: cannot open the faults: %s\n", path, strerror(errno));
+        return false;
+    }
+    size_t cap = 4096, n = 0;
+    char *text = mem_malloc(cap);
+    size_t got;
+    while ((got = fread(text + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            cap *= 2;
+            text = mem_realloc(text, cap);
+        }
+    }
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    text[n] = 0;
+    char err[512];
+    if (bad) {
+        fprintf(stderr, "%s:1: cannot read the faults\n", path);
+        free(text);
+        return false;
+    }
+    faults_free(&h->faults);
+    bool ok = faults_parse(text, &h->faults, err, sizeof err);
+    free(text);
+    if (!ok)
+        fprintf(stderr, "%s:%s\n", path, err);
+    return ok;
+}
+
 int host_run(host_t *h)
 {
     ASSERT(!h->s); /* one run per host */
@@ -455,6 +493,8 @@ int host_run(host_t *h)
         return EXIT_USAGE;
     }
     fclose(f);
+    if (h->opt.faults_path && !read_faults(h))
+        return EXIT_USAGE;
     if (!set_dirs(h)) {
         fprintf(stderr, "%s:1: cannot resolve the scenario's folder\n", h->opt.path);
         return EXIT_USAGE;
@@ -495,6 +535,11 @@ int host_run(host_t *h)
     if (h->expect_kind != HOST_EXPECT_NONE)
         status = judge_expected(h, status);
     return status;
+}
+
+const char *host_faults_path(const host_t *h)
+{
+    return h->opt.faults_path;
 }
 
 int64_t host_pct_steps(const host_t *h)

@@ -81,6 +81,7 @@ typedef struct host_options {
     sched_chooser_t chooser;   /* decides instead of the policy (shrink), NULL: none */
     void *chooser_ud;
     struct dfs *dfs;           /* SCHED_DFS: the exhaustive search (core/dfs.h); borrowed */
+    const char *faults_path;   /* --faults FILE: faults injected by node name (sim/world/faults.h) */
 } host_options_t;
 
 /* The failure a scenario declares it exists to show (scenario{
@@ -122,6 +123,8 @@ int host_run(host_t *h);
  * (the same scenario, seed and options under PCT without change points),
  * made silently (no output, stderr muted). At least 1. */
 int64_t host_pct_calibrate(const host_options_t *opt);
+/* The faults the run was given (--faults FILE, or the view's), or NULL. */
+const char *host_faults_path(const host_t *h);
 
 /* Only read the scenario header (for `chansim list`): the values of
  * scenario{ name=..., description=... } or NULL. Returns false and fills

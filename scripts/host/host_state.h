@@ -35,6 +35,7 @@
 
 #include "host.h"
 #include "host_bind.h"
+#include "faults.h"
 #include "sched.h"
 
 #define HOST_DEFAULT_MEM_LIMIT ((size_t)512 << 20)
@@ -50,6 +51,7 @@ typedef struct lgo lgo_t;
 struct host {
     host_options_t opt;     /* as given; strings borrowed */
     lua_State *L;           /* the main state, idle during the run */
+    faults_t faults;        /* --faults: armed when main starts */
     sched_t *s;             /* the scheduler of the run */
     size_t mem, mem_limit;  /* Lua heap in use and its bound */
     bool alloc_refused;     /* the last growth was refused (Lua collects, then asks again) */

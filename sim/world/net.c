@@ -160,6 +160,39 @@ static void fault(net_node_t *n, net_cluster_t *c, const char *what)
     sched_emit(EV_FAULT, n ? n->hdr.id : c->hdr.id, 0, 0, buf);
 }
 
+/* ---- finding nodes by name --------------------------------------------------- */
+
+typedef struct find {
+    const char *name;
+    net_node_t *node;
+} find_t;
+
+static void find_node(void *ud, obj_t *o)
+{
+    find_t *f = ud;
+    if (!f->node && o->deinit == node_deinit && o->name && strcmp(o->name, f->name) == 0)
+        f->node = (net_node_t *)o;
+}
+
+net_node_t *net_node_find(const char *name)
+{
+    find_t f = {name, NULL};
+    sched_each_object(sched_current(), find_node, &f);
+    return f.node;
+}
+
+static void heal_one(void *ud, obj_t *o)
+{
+    (void)ud;
+    if (o->deinit == cluster_deinit && ((net_cluster_t *)o)->ncuts)
+        net_cluster_heal((net_cluster_t *)o);
+}
+
+void net_heal_all(void)
+{
+    sched_each_object(sched_current(), heal_one, NULL);
+}
+
 /* ---- goroutines on nodes ---------------------------------------------------- */
 
 g_t *net_node_go(net_node_t *n, void (*fn)(void *), void *arg, const char *name)

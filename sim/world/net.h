@@ -140,6 +140,12 @@ uint64_t net_send(net_node_t *src, net_node_t *dst, uint32_t port, void *payload
 chan_t *net_node_inbox(net_node_t *n, uint32_t port);
 void net_msg_release(net_msg_t *m);
 
+/* The node of that name in any cluster of the running scheduler (the
+ * first made), or NULL. */
+net_node_t *net_node_find(const char *name);
+/* Heal every cluster of the running scheduler. */
+void net_heal_all(void);
+
 /* Counters of the whole cluster. */
 typedef struct net_stats {
     uint64_t sent, delivered, lost, cut, dropped_down, duplicated, reordered;
