@@ -391,6 +391,85 @@ START_TEST(flow_snakes_and_stands)
 }
 END_TEST
 
+/* A flow with a channel that would skip a column: "src" -> c1 -> "mid"
+ * -> c2 -> main, and "far" -> "long" -> main (nothing feeds "far" or
+ * "src"). No path crosses a stage: "far" stands beside "mid" when that
+ * column has room, or else "long" is drawn in the gap before main with
+ * its path from "far" level at a height where "mid" is not. (Before, "far"
+ * stood with "src" and the path from "long" to main crossed "mid".) */
+static chan_t *skip_c1, *skip_c2, *skip_long;
+
+static void skip_src(void *arg)
+{
+    (void)arg;
+    for (int64_t v = 0;; v++)
+        chan_send(skip_c1, &v);
+}
+
+static void skip_mid(void *arg)
+{
+    (void)arg;
+    for (int64_t v;;) {
+        chan_recv(skip_c1, &v);
+        chan_send(skip_c2, &v);
+    }
+}
+
+static void skip_far(void *arg)
+{
+    (void)arg;
+    for (int64_t v = 0;; v++)
+        chan_send(skip_long, &v);
+}
+
+static void skip_main(void *arg)
+{
+    (void)arg;
+    skip_c1 = chan_make(sizeof(int64_t), 0);
+    skip_c2 = chan_make(sizeof(int64_t), 0);
+    skip_long = chan_make(sizeof(int64_t), 0);
+    obj_set_name(skip_c1, "c1");
+    obj_set_name(skip_c2, "c2");
+    obj_set_name(skip_long, "long");
+    go_spawn(skip_far, NULL, "far");
+    go_spawn(skip_src, NULL, "src");
+    go_spawn(skip_mid, NULL, "mid");
+    for (int64_t v;;) {
+        chan_recv(skip_c2, &v);
+        chan_recv(skip_long, &v);
+        go_sleep(SIM_SEC / 10);
+    }
+}
+
+START_TEST(flow_path_skips_no_card)
+{
+    fixture_t f = start(skip_main, NULL, SIM_SEC, NULL);
+    ck_assert(viz_render(f.v, SIM_SEC));
+    if (getenv("CHECK_VIZ_SAVE")) {
+        char err[256];
+        viz_save_png(f.v, getenv("CHECK_VIZ_SAVE"), err, sizeof err);
+    }
+    viz_box_t far, mid, mainbox;
+    ck_assert(viz_find(f.v, "goroutine", "far", &far, NULL));
+    ck_assert(viz_find(f.v, "goroutine", "mid", &mid, NULL));
+    ck_assert(viz_find(f.v, "goroutine", "main.main", &mainbox, NULL));
+    /* "long" in the gap before main; "far" beside "mid" in the second
+     * column (it has room there), or else left of it with the path level
+     * at a height clear of "mid". */
+    viz_box_t lng = part_of(f.v, "chan", "long");
+    ck_assert_msg(lng.x >= mid.x + mid.w && lng.x + lng.w <= mainbox.x,
+                  "long is not in the gap before main (x %d, mid ends at %d)", lng.x, mid.x + mid.w);
+    int y = lng.y + lng.h / 2;
+    ck_assert_msg(y > far.y && y < far.y + far.h, "the path of long is not level with far");
+    if (far.x + far.w < mid.x)
+        ck_assert_msg(y < mid.y || y > mid.y + mid.h, "the path of long (y %d) crosses mid (%d..%d)", y, mid.y,
+                      mid.y + mid.h);
+    else
+        ck_assert_int_eq(far.x, mid.x);
+    finish(&f);
+}
+END_TEST
+
 /* A wait's arrow leaves the token's bottom centre and enters the target
  * from above at frac of its width (3 pixels short): its curve has vertical
  * tangents at both ends, so its middle is the middle of the two ends. */
@@ -1152,6 +1231,7 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, deadlock_cycle_in_red);
     tcase_add_test(draw, flow_left_to_right);
     tcase_add_test(draw, flow_snakes_and_stands);
+    tcase_add_test(draw, flow_path_skips_no_card);
     tcase_add_test(draw, names_told_whole);
     tcase_add_test(draw, expiry_counts_down);
     tcase_add_test(draw, links_clear_of_nodes);

@@ -117,6 +117,7 @@ static int actor_h(viz_lay_t *c, const viz_snap_t *sn, const viz_eplace_t *pl, c
 typedef struct viz_flow_geom {
     uint32_t used;                 /* the stages joined by a channel (bits) */
     uint32_t adj[FLOW_ACTORS];     /* stage a sends to the stages adj[a] */
+    uint32_t back[FLOW_ACTORS];    /* ... of which these go back upstream */
     int ncols, nrows, per_row;
     int cw, cg;                    /* a column's width, a gap's */
     int colx[FLOW_COLS], colrow[FLOW_COLS];
@@ -192,6 +193,7 @@ static bool flow_columns(viz_flow_t *fw, viz_flow_geom_t *ge)
             for (size_t b = 0; b < fw->na; b++)
                 if ((ge->adj[a] & ~back[a]) & (1u << b) && fw->a[b].col < fw->a[a].col + 1)
                     fw->a[b].col = fw->a[a].col + 1;
+    memcpy(ge->back, back, sizeof back);
     ge->ncols = 0;
     for (size_t a = 0; a < fw->na; a++)
         if ((ge->used >> a & 1u) && fw->a[a].col + 1 > ge->ncols)
@@ -253,6 +255,41 @@ static bool flow_widths(viz_lay_t *c, const viz_flow_t *fw, viz_flow_geom_t *ge)
     return true;
 }
 
+/* A stage that nothing feeds moves from the far left to just before
+ * the first stage it feeds, when that column has room for it (it grows
+ * no taller than the tallest) and it leaves its own column not empty:
+ * its channel then joins two neighbouring columns and its path crosses no
+ * other stage (fan_out_fan_in's first fan-out beside the merge). */
+static void flow_pull_sources(viz_flow_t *fw, const viz_flow_geom_t *ge, int sgap)
+{
+    int col_h[FLOW_COLS] = {0}, col_n[FLOW_COLS] = {0}, tallest = 0;
+    uint32_t fed = 0;
+    for (size_t a = 0; a < fw->na; a++) {
+        if (!(ge->used >> a & 1u))
+            continue;
+        fed |= ge->adj[a] & ~ge->back[a];
+        const viz_factor_t *f = &fw->a[a];
+        col_h[f->col] += (col_n[f->col]++ ? sgap : 0) + f->h;
+        tallest = col_h[f->col] > tallest ? col_h[f->col] : tallest;
+    }
+    for (size_t a = 0; a < fw->na; a++) {
+        viz_factor_t *f = &fw->a[a];
+        if (!(ge->used >> a & 1u) || (fed >> a & 1u) || col_n[f->col] < 2)
+            continue;
+        int first = -1;
+        for (size_t b = 0; b < fw->na; b++)
+            if ((ge->adj[a] & ~ge->back[a]) >> b & 1u && (first < 0 || fw->a[b].col < first))
+                first = fw->a[b].col;
+        int to = first - 1;
+        if (to <= f->col || col_h[to] + (col_n[to] ? sgap : 0) + f->h > tallest)
+            continue;
+        col_h[f->col] -= f->h + sgap;
+        col_n[f->col]--;
+        col_h[to] += (col_n[to]++ ? sgap : 0) + f->h;
+        f->col = to;
+    }
+}
+
 /* Heights: each column's stages stacked, a row as tall as its tallest
  * column; cards give up fields (not their name, state and goroutine) to
  * leave the rest of the run a few rows. False if there is no room. */
@@ -288,6 +325,12 @@ static bool flow_heights(viz_lay_t *c, const viz_eplace_t *pl, viz_flow_t *fw, v
         } else if (f->h > budget) {
             f->h = budget;
         }
+    }
+    flow_pull_sources(fw, ge, sgap);
+    for (size_t a = 0; a < fw->na; a++) {
+        if (!(ge->used >> a & 1u))
+            continue;
+        viz_factor_t *f = &fw->a[a];
         if (ge->col_h[f->col])
             ge->col_h[f->col] += sgap;
         f->y = ge->col_h[f->col];
@@ -335,6 +378,57 @@ static void flow_place_stages(viz_lay_t *c, viz_eplace_t *pl, viz_flow_t *fw, co
     }
 }
 
+/* A channel whose one sender is columns away from its first receiver
+ * moves to the gap just before that receiver, at a height level with its
+ * sender where no stage of the columns between stands: its path then runs
+ * straight past them instead of across a card (fan_out_fan_in's first
+ * fan-out sends past the second to the merge). Left where it is if there
+ * is no such height. */
+static void flow_skip_columns(viz_lay_t *c, const viz_flow_t *fw, const viz_flow_geom_t *ge, viz_fchan_t *f,
+                              const viz_factor_t *snd, int *cy)
+{
+    int r = FLOW_COLS;
+    for (size_t a = 0; a < fw->na; a++)
+        if (f->to & (1u << a) && fw->a[a].col > snd->col && fw->a[a].col < r)
+            r = fw->a[a].col;
+    if (r == FLOW_COLS || r <= snd->col + 1)
+        return;
+    for (int k = snd->col; k <= r; k++)
+        if (ge->colrow[k] != ge->colrow[snd->col])
+            return;
+    /* Only the path passes the columns between (the bar is in the gap
+     * after them): it keeps clear of their stages by a few pixels. */
+    int half = px(c, 8);
+    int lo = snd->y + px(c, 12), hi = snd->y + snd->h - px(c, 12);
+    /* Candidates: where it is, the sender's ends, either side of each stage between. */
+    int cand[2 + 2 * FLOW_ACTORS], nc = 0;
+    cand[nc++] = *cy;
+    cand[nc++] = lo;
+    cand[nc++] = hi;
+    for (size_t a = 0; a < fw->na && nc + 2 <= (int)(sizeof cand / sizeof cand[0]); a++)
+        if (ge->used >> a & 1u && fw->a[a].col > snd->col && fw->a[a].col < r) {
+            cand[nc++] = fw->a[a].y - half - 1;
+            cand[nc++] = fw->a[a].y + fw->a[a].h + half + 1;
+        }
+    int best = -1, bestd = 0;
+    for (int i = 0; i < nc; i++) {
+        int y = cand[i];
+        bool ok = y >= lo && y <= hi;
+        for (size_t a = 0; ok && a < fw->na; a++)
+            if (ge->used >> a & 1u && fw->a[a].col > snd->col && fw->a[a].col < r)
+                ok = y + half <= fw->a[a].y || y - half >= fw->a[a].y + fw->a[a].h;
+        int d = y > *cy ? y - *cy : *cy - y;
+        if (ok && (best < 0 || d < bestd)) {
+            best = i;
+            bestd = d;
+        }
+    }
+    if (best < 0)
+        return;
+    *cy = cand[best];
+    f->gap = r - 1;
+}
+
 /* The channels' heights: in the gap after their first sender's column,
  * level with the stages they join, one under the other when they share a
  * gap; the channel of the turn under its sender. */
@@ -369,6 +463,7 @@ static void flow_chan_heights(viz_lay_t *c, viz_flow_t *fw, const viz_flow_geom_
                 if (f->from & (1u << a)) {
                     int lo = fw->a[a].y + ch_h / 2, hi = fw->a[a].y + fw->a[a].h - ch_h / 2;
                     cy = cy < lo ? lo : cy > hi ? hi : cy;
+                    flow_skip_columns(c, fw, ge, f, &fw->a[a], &cy);
                 }
         }
         f->y = cy - ch_h / 2;
