@@ -60,6 +60,7 @@ typedef struct rslot {
 
 typedef struct rsync {
     uint64_t obj, sub;      /* the key */
+    struct rsync *sib;      /* the object's other clocks, from its head (sub SUB_HEAD) */
     vc_t vc;                /* the sync clock */
     uint64_t nsend, nrecv;  /* channels: sends and receives so far (sub META) */
     race_var_t state;       /* channels: send against close (sub META) */
@@ -106,6 +107,9 @@ struct race {
 /* Channel sync clocks: sub 0 is close, 1 the counters and the state, 2 + i
  * the buffer slot i (unbuffered: slot 0). */
 enum { SUB_CLOSE = 0, SUB_META = 1, SUB_SLOT = 2 };
+/* An object's list of clocks (an entry without a clock), so that they go
+ * when the object does (race_obj_free_slow). Atomics (obj 0) have none. */
+#define SUB_HEAD UINT64_MAX
 
 static uint32_t next_gen;
 
@@ -150,12 +154,13 @@ static void vc_join(vc_t *dst, const vc_t *src)
             dst->c[i] = src->c[i];
 }
 
+/* A sync clock is mostly written whole by a release and kept as long as
+ * its object (a cancelled context until the run ends): its buffer is the
+ * clock's exact length, not the next power of two. */
 static void vc_copy(vc_t *dst, const vc_t *src)
 {
     if (src->n > dst->cap) {
-        uint32_t cap = dst->cap ? dst->cap : 8;
-        while (cap < src->n)
-            cap *= 2;
+        uint32_t cap = src->n;
         free(dst->c);
         dst->c = xalloc(NULL, (size_t)cap * sizeof *dst->c);
         dst->cap = cap;
@@ -211,6 +216,7 @@ void race_free(race_t *r)
     free(r);
 }
 
+size_t race_sync_clocks(const race_t *r) { return r ? r->tablen : 0; }
 uint64_t race_reports(const race_t *r) { return r ? r->nreports : 0; }
 const char *race_first(const race_t *r) { return r ? r->first : ""; }
 void race_set_output(race_t *r, void *file) { r->out = file; }
@@ -235,11 +241,74 @@ static rsync_t *sync_find(race_t *r, uint64_t obj, uint64_t sub)
     }
 }
 
+static rsync_t *sync_insert(race_t *r, uint64_t obj, uint64_t sub);
+
 static rsync_t *sync_get(race_t *r, uint64_t obj, uint64_t sub)
 {
     rsync_t *e = sync_find(r, obj, sub);
     if (e)
         return e;
+    rsync_t *head = NULL;
+    if (obj != 0) {
+        head = sync_find(r, obj, SUB_HEAD);
+        if (!head)
+            head = sync_insert(r, obj, SUB_HEAD);
+    }
+    e = sync_insert(r, obj, sub);
+    if (head) {
+        e->sib = head->sib;
+        head->sib = e;
+    }
+    return e;
+}
+
+/* Remove entry e from the table (backward-shift deletion: the entries
+ * after it in its probe run move up, so lookups need no tombstones). */
+static void sync_remove(race_t *r, rsync_t *e)
+{
+    size_t mask = r->tabcap - 1;
+    size_t i = key_hash(e->obj, e->sub) & mask;
+    while (r->tab[i] != e)
+        i = (i + 1) & mask;
+    size_t j = i;
+    for (;;) {
+        r->tab[i] = NULL;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!r->tab[j])
+                goto done;
+            size_t k = key_hash(r->tab[j]->obj, r->tab[j]->sub) & mask;
+            /* tab[j] stays if its home k lies cyclically in (i, j] */
+            bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+            if (!stays)
+                break;
+        }
+        r->tab[i] = r->tab[j];
+        i = j;
+    }
+done:
+    r->tablen--;
+    free(e->vc.c);
+    free(e);
+}
+
+void race_obj_free_slow(race_t *r, uint64_t obj)
+{
+    rsync_t *head = obj ? sync_find(r, obj, SUB_HEAD) : NULL;
+    if (!head)
+        return;
+    rsync_t *e = head->sib;
+    while (e) {
+        rsync_t *next = e->sib;
+        sync_remove(r, e);
+        e = next;
+    }
+    sync_remove(r, head);
+}
+
+static rsync_t *sync_insert(race_t *r, uint64_t obj, uint64_t sub)
+{
+    rsync_t *e;
     if ((r->tablen + 1) * 2 > r->tabcap) {
         size_t ncap = r->tabcap ? r->tabcap * 2 : 256;
         rsync_t **n = xalloc(NULL, ncap * sizeof *n);
@@ -695,7 +764,10 @@ void race_release_merge_slow(g_t *g, uint64_t obj, uint64_t sub)
     if (!c)
         return;
     rsync_t *s = sync_get(r, obj, sub);
-    vc_join(&s->vc, c);
+    if (s->vc.n == 0)
+        vc_copy(&s->vc, c); /* the first release: the same, at the exact size */
+    else
+        vc_join(&s->vc, c);
     tick(c, tid);
 }
 

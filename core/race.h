@@ -32,8 +32,9 @@
  * their frames, where each goroutine was created) on standard error.
  *
  * Costs: nothing when --race is off (one predictable test of race_active at
- * each hook). On: a clock per goroutine and per synchronising object, whose
- * length is the number of goroutines in its causal past.
+ * each hook). On: a clock per live goroutine (slots are reused) and per
+ * live synchronising object (freed with it: race_obj_free_slow), whose
+ * length is the number of goroutine slots in its causal past.
  *
  * Ownership: the detector is owned by its scheduler (sched_config.race).
  */
@@ -78,6 +79,13 @@ uint64_t race_reports(const race_t *r);
 const char *race_first(const race_t *r);
 /* Where reports go (default stderr; NULL: nowhere, counted only). */
 void race_set_output(race_t *r, void *file);
+
+/* An object (obj_t id) is freed: its sync clocks go with it, so that the
+ * detector's memory follows the live objects, not all that ever were
+ * (called by obj_free). */
+void race_obj_free_slow(race_t *r, uint64_t obj);
+/* Sync clocks held now (objects' and atomics'), for tests. */
+size_t race_sync_clocks(const race_t *r);
 
 /* ---- goroutines (called by the scheduler) ------------------------------ */
 void race_go_start_slow(g_t *parent, g_t *child);

@@ -277,6 +277,8 @@ void obj_free(void *p)
         return;
     o->prev->next = o->next;
     o->next->prev = o->prev;
+    if (sched_cur && sched_cur->race)
+        race_obj_free_slow(sched_cur->race, o->id);
     if (o->deinit)
         o->deinit(o);
     free(o);

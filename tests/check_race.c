@@ -240,6 +240,38 @@ static void nohandoff_main(void *arg)
     increment(arg);
 }
 
+/* Channels made, used and freed one after another, each handing a value
+ * from a goroutine to main (a sync clock per buffer slot): the detector
+ * keeps the clocks of the live channels only. */
+static void churn_sender(void *arg)
+{
+    int v = 1;
+    chan_send(arg, &v);
+}
+
+static void churn_main(void *arg)
+{
+    size_t *held = arg;
+    for (int i = 0; i < 200; i++) {
+        chan_t *c = chan_make(sizeof(int), i % 3);
+        go_spawn(churn_sender, c, "main.sender");
+        int v;
+        chan_recv(c, &v);
+        chan_free(c);
+    }
+    *held = race_sync_clocks(sched_race(sched_current()));
+}
+
+START_TEST(freed_objects_free_their_clocks)
+{
+    size_t held = 0;
+    run_t r = race_run(churn_main, &held);
+    ck_assert_uint_eq(r.reports, 0);
+    ck_assert_uint_le(held, 2);
+    run_done(&r);
+}
+END_TEST
+
 START_TEST(unsynchronised_handoff_reported)
 {
     run_t r = race_run(nohandoff_main, prog_new());
@@ -534,6 +566,7 @@ static Suite *race_suite(void)
     tcase_add_test(d, semaphore_of_two_reported);
     tcase_add_test(d, once_cond_ctx_atomic_not_reported);
     tcase_add_test(d, send_and_close_unordered_reported);
+    tcase_add_test(d, freed_objects_free_their_clocks);
     suite_add_tcase(s, d);
     TCase *p = tcase_create("points");
     tcase_add_test(p, fifo_ignores_decision_points);
