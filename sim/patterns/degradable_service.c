@@ -246,6 +246,12 @@ static const go_error_t *executor_acquire(bounded_executor_t *e, ctx_t *ctx)
             executor_publish(e);
         }
         err = fired == 2 ? rejected(ctx_err(ctx)) : &ERR_REJECTED_DEADLINE;
+        /* Granted, the grant not sent yet: the releaser stopped at the
+         * send's decision point in executor_admit (exploring strategies)
+         * and sends on this channel when it resumes, after this frame is
+         * gone. The channel stays; the run frees it with its objects. */
+        if (w.granted && chan_len(w.grant) == 0)
+            return err;
     }
     chan_free(w.grant);
     return err;
