@@ -28,8 +28,9 @@
 
 /* Open the module: returns the `sim` table. */
 int luaopen_chansim(lua_State *L);
-/* Give the module its scheduler (before the run). */
+/* Give the module its scheduler (before the run); lsim_sched returns it. */
 void lsim_attach(lua_State *L, sched_t *s);
+sched_t *lsim_sched(lua_State *L);
 /* Bind math.random and math.randomseed to the run's user stream. */
 void lsim_bind_math_random(lua_State *L);
 /* Simulated CPUs for sim.work (scenario{ gomaxprocs }). */
@@ -47,6 +48,8 @@ void lsim_pushchan(lua_State *L, chan_t *c);
 chan_t *lsim_checkchan(lua_State *L, int idx);
 /* A channel of int64 flags made in C, read from Lua as booleans. */
 void lsim_pushchan_bool(lua_State *L, chan_t *c);
+/* A timer's channel of int64 times, read from Lua as times (lsim_time.c). */
+void lsim_pushchan_time(lua_State *L, chan_t *c);
 chan_t *lsim_optchan(lua_State *L, int idx);
 /* t[k] = v for the table on top of the stack (results as Lua tables). */
 void lsim_set_int(lua_State *L, const char *k, lua_Integer v);
@@ -54,8 +57,12 @@ void lsim_set_int(lua_State *L, const char *k, lua_Integer v);
 int lsim_ref_value(lua_State *L, int idx);
 void lsim_push_ref(lua_State *L, int ref);
 
-/* Register more functions into the sim table (for the sync, context,
- * pattern and world bindings, each in its own file). */
+/* Register more functions into the sim table (for the channel, time,
+ * sync, context, pattern and world bindings, each in its own file). */
+/* sim.chan, send, recv, close, range, select (lsim_chan.c). */
+void lsim_open_chan(lua_State *L, int simtable);
+/* sim.now, sleep, after, timer, ticker, after_func (lsim_time.c). */
+void lsim_open_time(lua_State *L, int simtable);
 void lsim_open_sync(lua_State *L, int simtable);
 /* sim.shared and sim.atomic (lsim_shared.c). */
 void lsim_open_shared(lua_State *L, int simtable);

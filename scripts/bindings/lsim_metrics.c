@@ -34,14 +34,6 @@ typedef struct lmetric {
     metrics_series_t *s; /* the series, or NULL for a vector without labels picked */
 } lmetric_t;
 
-static sched_t *sched_of(lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, "chansim.sched");
-    sched_t *s = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return s;
-}
-
 LSIM_CHECK_UDATA(check_metric, lmetric_t, METRIC_MT)
 
 static void push_metric(lua_State *L, metrics_family_t *f, metrics_series_t *s)
@@ -111,7 +103,7 @@ static int new_metric(lua_State *L, metrics_type_t type, const char *what)
             o.nbuckets = list_field(&opt, "buckets", true, NULL, buckets, METRICS_MAX_BUCKETS);
         }
     }
-    metrics_registry_t *r = metrics_registry_of(sched_of(L));
+    metrics_registry_t *r = metrics_registry_of(lsim_sched(L));
     if (!r)
         return luaL_error(L, "%s: metrics are registered while the scenario runs (not in "
                              "finally checks)", what);
@@ -178,7 +170,7 @@ static int l_linear_buckets(lua_State *L)
 static int l_metrics_text(lua_State *L)
 {
     size_t len = 0;
-    char *text = metrics_text(metrics_registry_find(sched_of(L)), &len);
+    char *text = metrics_text(metrics_registry_find(lsim_sched(L)), &len);
     if (!text)
         return luaL_error(L, "sim.metrics_text: out of memory");
     lua_pushlstring(L, text, len);
@@ -347,7 +339,7 @@ static int m_set_to_current_time(lua_State *L)
 {
     lmetric_t *m = check_metric(L, 1);
     need_type(L, m, T_GAUGE, "set_to_current_time");
-    double now = (double)sched_now_of(sched_of(L)) / 1e9;
+    double now = (double)sched_now_of(lsim_sched(L)) / 1e9;
     return checked(L, m, metrics_set(need_series(L, m), now));
 }
 
