@@ -74,8 +74,10 @@ typedef struct read_ent {
 
 struct race_reads {
     struct race_reads *next_all; /* the detector's list, for freeing */
-    read_ent_t *e;
+    read_ent_t *e;               /* in the order the readers came (reports take the first) */
     uint32_t n, cap;
+    uint32_t *at;                /* at[tid]: 1 + tid's index in e, 0 if none */
+    uint32_t nat;
 };
 
 typedef struct pair {
@@ -146,12 +148,20 @@ static void vc_set(vc_t *v, uint32_t t, uint32_t x)
     v->c[t] = x;
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("tree-loop-vectorize")))
+#endif
 static void vc_join(vc_t *dst, const vc_t *src)
 {
     vc_reserve(dst, src->n);
-    for (uint32_t i = 0; i < src->n; i++)
-        if (src->c[i] > dst->c[i])
-            dst->c[i] = src->c[i];
+    /* a max per entry, stored unconditionally, as signed (clocks stay
+     * below 2^31): SSE2 vectorises it (clocks run to thousands of
+     * entries, the goroutines of a run at once) */
+    int32_t *restrict d = (int32_t *)dst->c;
+    const int32_t *restrict c = (const int32_t *)src->c;
+    uint32_t n = src->n;
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = c[i] > d[i] ? c[i] : d[i];
 }
 
 /* A sync clock is mostly written whole by a release and kept as long as
@@ -208,6 +218,7 @@ void race_free(race_t *r)
     while (rs) {
         struct race_reads *next = rs->next_all;
         free(rs->e);
+        free(rs->at);
         free(rs);
         rs = next;
     }
@@ -604,22 +615,44 @@ static struct race_reads *reads_new(race_t *r)
     return rs;
 }
 
+/* tid's entry in rs, NULL if none (an index by thread id: a variable that
+ * every request reads has as many entries as goroutines run at once). */
+static inline read_ent_t *reads_of(const struct race_reads *rs, uint32_t tid)
+{
+    return tid < rs->nat && rs->at[tid] ? &rs->e[rs->at[tid] - 1] : NULL;
+}
+
+static void reads_clear(struct race_reads *rs)
+{
+    for (uint32_t i = 0; i < rs->n; i++)
+        rs->at[rs->e[i].tid] = 0;
+    rs->n = 0;
+}
+
 static void reads_set(struct race_reads *rs, uint32_t tid, uint32_t clk, const char *site,
                       uint64_t gid)
 {
-    for (uint32_t i = 0; i < rs->n; i++) {
-        if (rs->e[i].tid == tid) {
-            rs->e[i].clk = clk;
-            rs->e[i].site = site;
-            rs->e[i].gid = gid;
-            return;
-        }
+    read_ent_t *x = reads_of(rs, tid);
+    if (x) {
+        x->clk = clk;
+        x->site = site;
+        x->gid = gid;
+        return;
     }
     if (rs->n == rs->cap) {
         rs->cap = rs->cap ? rs->cap * 2 : 4;
         rs->e = xalloc(rs->e, rs->cap * sizeof *rs->e);
     }
+    if (tid >= rs->nat) {
+        uint32_t nat = rs->nat ? rs->nat : 16;
+        while (nat <= tid)
+            nat *= 2;
+        rs->at = xalloc(rs->at, (size_t)nat * sizeof *rs->at);
+        memset(rs->at + rs->nat, 0, (size_t)(nat - rs->nat) * sizeof *rs->at);
+        rs->nat = nat;
+    }
     rs->e[rs->n++] = (read_ent_t){tid, clk, site, gid};
+    rs->at[tid] = rs->n;
 }
 
 void race_read_slow(race_var_t *v, const char *func, const char *file, int line)
@@ -635,9 +668,9 @@ void race_read_slow(race_var_t *v, const char *func, const char *file, int line)
     if (v->r_tid == tid && v->r_clk == e)
         return;
     if (v->r_tid == RACE_SHARED) {
-        for (uint32_t i = 0; i < v->rs->n; i++)
-            if (v->rs->e[i].tid == tid && v->rs->e[i].clk == e)
-                return;
+        const read_ent_t *x = reads_of(v->rs, tid);
+        if (x && x->clk == e)
+            return;
     }
     const char *site = site_of(r, g, func, file, line);
     uint64_t gid = go_id(g);
@@ -653,7 +686,7 @@ void race_read_slow(race_var_t *v, const char *func, const char *file, int line)
     } else {
         if (!v->rs)
             v->rs = reads_new(r);
-        v->rs->n = 0;
+        reads_clear(v->rs);
         reads_set(v->rs, v->r_tid, v->r_clk, v->r_site, v->r_gid);
         reads_set(v->rs, tid, e, site, gid);
         v->r_tid = RACE_SHARED;

@@ -385,7 +385,7 @@ static int cmd_run(runopts_t *o)
      * recorder (a passing run pays nothing for it; a run stopped by its
      * outputs is not made again). */
     if (h && status != EXIT_OK && status != EXIT_USAGE && status != EXIT_OUTPUT && !viewrun_wanted(&o->view))
-        repro_explain_run(&o->host, stderr);
+        repro_explain_run(&o->host, h, status, stderr);
     outputs_deinit(&o->outs); /* removes the temporary files of a run that never started */
     host_destroy(h);
     out_stream_close(prog_out);

@@ -90,8 +90,9 @@ void repro_explore_write(const runopts_t *o, const char *dir, const uint64_t *se
 int repro_replay_main(runopts_t *o);
 /* chansim shrink FILE [-o OUT] [--max-runs N] */
 int repro_shrink_main(int argc, char **argv);
-/* After a failed `chansim run`: the run made again with a recorder, and
- * the failing interleaving printed on out. */
-void repro_explain_run(const host_options_t *opt, FILE *out);
+/* After a failed `chansim run` (failed: its host, status: its exit
+ * status): the run made again with a recorder, without the race detector,
+ * and the interleaving of failed's failure printed on out. */
+void repro_explain_run(const host_options_t *opt, host_t *failed, int status, FILE *out);
 
 #endif
