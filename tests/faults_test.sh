@@ -13,6 +13,7 @@ fail() {
     echo "FAIL: $*" >&2
     exit 1
 }
+here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -42,4 +43,26 @@ printf 'soon crash node1\n' > bad2.txt
 printf '1s crash node9\n' > none.txt
 "$chansim" run "$scen" --until 2s --faults none.txt > /dev/null 2>none.err
 grep -q 'no node node9' none.err || fail "a node the run lacks is not reported"
+# The view: under SDL's dummy driver, paused at 2s, a click on node1 opens
+# the menu, a click on "crash" injects it; the run goes on as that branch.
+unset DISPLAY
+export SDL_VIDEODRIVER=dummy
+rm -f chansim-faults.txt
+"$chansim" run "$scen" --until 6s --view --paused --view-script \
+    "seek 2s,wait 300ms,click-on node node1,wait 200ms,shot menu.png,click-on menu crash,wait 300ms,seek 3s,wait 300ms,shot after.png,end,wait-end,quit" \
+    > view.txt 2> view.err
+[ -f chansim-faults.txt ] || fail "no chansim-faults.txt after the click: $(cat view.err)"
+grep -qx '2.000000000s crash node1' chansim-faults.txt || fail "the schedule is not the crash at 2s: $(cat chansim-faults.txt)"
+grep -q 'reproduce: .* --faults chansim-faults.txt' view.txt || fail "the view's run does not say --faults chansim-faults.txt"
+"$chansim" run "$scen" --until 6s --faults chansim-faults.txt > replay.txt 2>&1
+[ "$(hash_of view.txt)" = "$(hash_of replay.txt)" ] || fail "the branch made in the view is not the run --faults replays"
+"$chansim" run "$scen" --until 6s > plain.txt 2>&1
+[ "$(hash_of view.txt)" != "$(hash_of plain.txt)" ] || fail "the click changed nothing"
+python3 "$here/png_stats.py" menu.png >/dev/null || fail "the menu's shot is blank"
+# A click on the link between node1 and node2, then "cut": a partition.
+rm -f chansim-faults.txt
+"$chansim" run "$scen" --until 4s --view --paused --view-script \
+    "seek 1s,wait 300ms,click-on link node1 node2,wait 200ms,click-on menu cut,wait 300ms,end,wait-end,quit" \
+    > view2.txt 2> view2.err
+grep -qx '1.000000000s partition node1 | node2' chansim-faults.txt || fail "the link's cut is not in the schedule: $(cat view2.err)"
 echo "faults: ok"

@@ -95,6 +95,7 @@ viz_t *viz_create(const viz_options_t *opt, char *err, size_t errsize)
     v->fps = opt->fps > 0 ? opt->fps : 30;
     v->speed = opt->speed > 0 ? opt->speed : 1.0;
     v->slowdown = opt->slowdown >= 1 ? opt->slowdown : 4.0;
+    viz_inject_init(v, opt->faults_path);
     v->frame_ns = (simtime_t)llround((double)SIM_SEC * v->speed / v->fps);
     if (v->frame_ns < 1)
         v->frame_ns = 1;
@@ -171,6 +172,7 @@ void viz_destroy(viz_t *v)
     for (int i = 0; i < v->nscript; i++)
         free(v->script[i]);
     free(v->story);
+    viz_inject_deinit(v);
     free(v->record_dir);
     free(v->font_dir);
     free(v);
@@ -342,6 +344,7 @@ void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p)
         f->sel_kind = v->sel_kind;
         f->sel_id = v->sel_id;
         f->toast = v->toast_until > SDL_GetTicks64() ? v->toast : NULL;
+        f->menu = &v->menu;
     } else {
         f->flash_ns = FLASH_FRAMES * v->frame_ns;
         f->msg_ns = (simtime_t)(v->speed * MSG_WALL * SIM_SEC);

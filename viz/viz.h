@@ -71,6 +71,7 @@ typedef struct viz_options {
     bool record_steps;       /* VIZ_RECORD: also a frame after every goroutine step, so
                                 that what happens at one instant gets a frame per step */
     bool lanes;              /* per-goroutine timeline lanes above the timeline */
+    const char *faults_path; /* VIZ_WINDOW: the run's --faults file, continued by injected faults */
     double slowdown;         /* play this many times slower around a fault or a
                                 failure (known from the first pass); 0: 4, 1: never */
 } viz_options_t;
@@ -98,6 +99,10 @@ typedef struct viz_story {
     int nrows;
     viz_story_row_t rows[VIZ_STORY_ROWS];
 } viz_story_t;
+
+/* The view's fault schedule once a fault was injected by clicking (the
+ * file chansim-faults.txt), else NULL: the host runs again with it. */
+const char *viz_faults_path(const viz_t *v);
 
 /* Open the window or the offscreen surface. Returns NULL and fills err
  * (no display, no font, a folder that cannot be made). */

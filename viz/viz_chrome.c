@@ -820,6 +820,7 @@ void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, 
     viz_draw_lanes(g, L, sn, f);
     if (f->toast && *f->toast)
         draw_toast(g, L, f->toast);
+    viz_draw_menu(g, L, f->menu);
     if (f->help)
         draw_help(g, L);
 }

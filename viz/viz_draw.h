@@ -20,6 +20,18 @@
 #include "viz_snap.h"
 #include "viz_track.h"
 
+/* The window's menu of faults to inject into a node or a link
+ * (viz_inject.c): where it is and what each row does. */
+#define VIZ_MENU_ITEMS 6
+typedef struct viz_menu {
+    bool open;
+    int x, y, w, row_h, head_h;
+    int n;
+    char title[96];
+    char label[VIZ_MENU_ITEMS][64];  /* "crash", "cut node1 - node2" */
+    char what[VIZ_MENU_ITEMS][96];   /* the fault: "crash node1", "partition a | b" */
+} viz_menu_t;
+
 typedef struct viz_frame {
     simtime_t p;             /* the playhead: the instant shown */
     simtime_t extent;        /* the timeline's right end */
@@ -37,6 +49,7 @@ typedef struct viz_frame {
     viz_item_kind_t sel_kind;
     uint64_t sel_id;
     const char *toast;       /* a short message ("saved shot.png") or NULL */
+    const viz_menu_t *menu;  /* the fault menu, or NULL */
     const char *outcome;     /* how the run ended, once p reached its end */
     bool outcome_failed;     /* the end is a failure (deadlock, panic) */
     const viz_story_t *story; /* a reproducer's decisive steps, or NULL */

@@ -44,6 +44,8 @@ void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, c
  * name), as drawn; false if they are not joined. */
 bool viz_link_point(const viz_layout_t *L, const viz_snap_t *sn, const char *a, const char *b, double t, float *x,
                     float *y);
+/* The fault menu over everything (viz_inject.c). */
+void viz_draw_menu(viz_gfx_t *g, const viz_layout_t *L, const viz_menu_t *m);
 /* Who waits on what (viz_waits.c). A path between two items (a cubic
  * curve, 8 floats: start, two controls, end), leaving a at ax_frac of its
  * width and entering b at bx_frac of its width, gap pixels short of b. */

@@ -82,6 +82,10 @@ struct viz {
     bool has_sel;
     viz_item_kind_t sel_kind;
     uint64_t sel_id;
+    viz_menu_t menu;        /* the fault menu (viz_inject.c) */
+    char *faults_text;      /* the schedule of faults: the given one, then those injected */
+    size_t faults_len;
+    char faults_file[1024]; /* where it was written ("" until a fault is injected) */
     char toast[1600];
     uint64_t toast_until;   /* wall ms */
     uint64_t wall_last;     /* wall ms of the last playhead advance */
@@ -117,6 +121,17 @@ simtime_t viz_extent(const viz_t *v, simtime_t p);
 /* The story's row the run has reached: the last whose step has run (-1:
  * none yet, or no story). */
 int viz_story_reached(const viz_t *v);
+
+/* viz_inject.c: faults injected by clicking. */
+void viz_inject_init(viz_t *v, const char *given);
+void viz_inject_deinit(viz_t *v);
+/* A click on a node or a link opens the menu (true if it did). */
+bool viz_inject_open(viz_t *v, int x, int y);
+/* A click while the menu is open: a row injects its fault; the menu closes.
+ * True if the click was on the menu. */
+bool viz_inject_click(viz_t *v, int x, int y);
+/* The centre of the menu's row whose label starts with label. */
+bool viz_inject_point(const viz_t *v, const char *label, int *x, int *y);
 
 /* viz_live.c */
 bool viz_live_open(viz_t *v, const viz_options_t *opt, char *err, size_t errsize);

@@ -120,6 +120,28 @@ static void script_tick(viz_t *v)
         snprintf(v->shot_path, sizeof v->shot_path, "%s", arg);
     } else if (sscanf(c, "click %d %d", &x, &y) == 2) {
         push_click(v, x, y);
+    } else if (strncmp(c, "click-on ", 9) == 0) {
+        /* Where the last frame drew it: a node, a link, a row of the
+         * fault menu (by the start of its label). */
+        char a[128] = "", b[128] = "";
+        bool ok = false;
+        if (sscanf(c, "click-on node %127s", a) == 1) {
+            viz_box_t whole, part;
+            ok = viz_find(v, "node", a, &whole, &part);
+            x = part.x + part.w / 2;
+            y = part.y + part.h / 2;
+        } else if (sscanf(c, "click-on link %127s %127s", a, b) == 2) {
+            float fx, fy;
+            ok = v->lay_valid && viz_link_point(&v->lay, v->snap, a, b, 0.5, &fx, &fy);
+            x = (int)fx;
+            y = (int)fy;
+        } else if (strncmp(c, "click-on menu ", 14) == 0) {
+            ok = viz_inject_point(v, c + 14, &x, &y);
+        }
+        if (ok)
+            push_click(v, x, y);
+        else
+            fprintf(stderr, "chansim: --view-script: %s: not drawn\n", c);
     } else if (sscanf(c, "seek %1023s", arg) == 1) {
         if (dur_parse(arg, &d, err, sizeof err))
             seek_to(v, d);
@@ -392,10 +414,14 @@ static void select_at(viz_t *v, int x, int y)
 {
     if (!v->lay_valid)
         return;
+    if (viz_inject_click(v, x, y))
+        return;
     if (y >= v->lay.timeline.y) {
         seek_to(v, viz_timeline_t(&v->lay, x, viz_extent(v, v->p)));
         return;
     }
+    /* A node or a link: the menu of faults to inject. */
+    viz_inject_open(v, x, y);
     const viz_item_t *it = viz_layout_hit(&v->lay, x, y);
     if (!it || it->kind == VIZ_ITEM_CLUSTER) {
         v->has_sel = false;
@@ -486,7 +512,9 @@ static void on_key(viz_t *v, const SDL_Keysym *k)
             v->help = !v->help;
         break;
     case SDLK_ESCAPE:
-        if (v->help)
+        if (v->menu.open)
+            v->menu.open = false;
+        else if (v->help)
             v->help = false;
         else
             v->has_sel = false;

@@ -18,4 +18,5 @@ const viz_module_t chansim_view_module = {
     .restart_requested = viz_restart_requested,
     .frames_written = viz_frames_written,
     .set_story = viz_set_story,
+    .faults_path = viz_faults_path,
 };

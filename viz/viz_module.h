@@ -22,7 +22,7 @@
 #define VIZ_MODULE_SYMBOL "chansim_view_module"
 #define VIZ_MODULE_FILE "chansim-view.so"
 /* Bump when viz_module_t, viz_options_t or the observed core types change. */
-#define VIZ_MODULE_ABI 4
+#define VIZ_MODULE_ABI 5
 
 typedef struct viz_module {
     int abi;
@@ -39,6 +39,7 @@ typedef struct viz_module {
     bool (*restart_requested)(const viz_t *v);
     uint64_t (*frames_written)(const viz_t *v);
     void (*set_story)(viz_t *v, const viz_story_t *story);
+    const char *(*faults_path)(const viz_t *v);
 } viz_module_t;
 
 #endif

@@ -328,6 +328,13 @@ static void mark_add(viz_track_t *tr, simtime_t t, uint64_t seq, viz_mark_kind_t
     tr->any_marked = true;
 }
 
+void viz_track_forget_marks(viz_track_t *tr)
+{
+    tr->nmarks = 0;
+    tr->mark_seq = 0;
+    tr->any_marked = false;
+}
+
 void viz_track_mark(viz_track_t *tr, simtime_t t, uint64_t seq, viz_mark_kind_t kind, uint64_t obj,
                     const char *text)
 {

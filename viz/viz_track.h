@@ -153,6 +153,9 @@ void viz_track_event(viz_track_t *tr, const trace_event_t *ev);
 void viz_track_mark(viz_track_t *tr, simtime_t t, uint64_t seq, viz_mark_kind_t kind, uint64_t obj,
                     const char *text);
 size_t viz_track_marks(const viz_track_t *tr, const viz_mark_t **list);
+/* Forget every marker (a new branch of the run: what lay ahead is gone;
+ * the next execution marks again from its start). */
+void viz_track_forget_marks(viz_track_t *tr);
 /* True once after each event that made (or would have made) a marker. */
 bool viz_track_take_interesting(viz_track_t *tr);
 

@@ -267,6 +267,7 @@ static bool open_view(viewrun_t *vr, const host_options_t *opt, int *status)
         .fps = vr->fps,
         .speed = vr->speed,
         .slowdown = vr->slowdown,
+        .faults_path = opt->faults_path,
         .record_dir = vr->record_dir,
         .script = vr->script,
         .paused = vr->paused,
@@ -309,6 +310,9 @@ static host_t *one_pass(viewrun_t *vr, const host_options_t *opt, outputs_t *out
 {
     host_options_t o = *opt;
     o.out = vr->out;
+    /* Faults injected in the window: the run goes on as that branch. */
+    if (V->faults_path(vr->viz))
+        o.faults_path = V->faults_path(vr->viz);
     vr->sink_state->pos = 0;
     vr->sink_state->muted = survey;
     host_t *h = host_create(&o);
