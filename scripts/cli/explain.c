@@ -78,6 +78,16 @@ static gname_t *gfind(explain_t *x, uint64_t id, bool add)
     return g;
 }
 
+/* snprintf(dst, size, "%s", src) without the formatter (a step per event). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 static explain_step_t *push(explain_t *x)
 {
     size_t at = (x->head + x->len) % EXPLAIN_KEEP;
@@ -115,10 +125,10 @@ static void add_step(explain_t *x, uint64_t g, const char *op, uint64_t obj, con
     sched_t *cur = sched_current();
     st->step = cur ? sched_steps(cur) : 0;
     st->g = g;
-    snprintf(st->op, sizeof st->op, "%s", op);
+    copy_str(st->op, sizeof st->op, op);
     st->obj = obj;
     if (var)
-        snprintf(st->var, sizeof st->var, "%s", var);
+        copy_str(st->var, sizeof st->var, var);
     g_t *self = go_self();
     if (self && go_id(self) == g)
         site_of_running(st->site, sizeof st->site);
@@ -133,7 +143,7 @@ static void on_event(void *ud, const trace_event_t *ev)
     switch (ev->kind) {
     case EV_GO_SPAWN:
         if ((gn = gfind(x, ev->obj, true)))
-            snprintf(gn->name, sizeof gn->name, "%s", ev->detail ? ev->detail : "goroutine");
+            copy_str(gn->name, sizeof gn->name, ev->detail ? ev->detail : "goroutine");
         if (ev->g) {
             char who[64];
             snprintf(who, sizeof who, "g%llu", (unsigned long long)ev->obj);

@@ -42,6 +42,9 @@ void repro_run_outcome_free(outcome_t *o);
 /* A run with opt (its output and reports thrown away), observed; ex, if
  * given, records the steps. */
 void repro_run_quiet(host_options_t opt, explain_t *ex, FILE *devnull, outcome_t *out);
+/* The same, and digests false: no event digests kept (out's are empty;
+ * preemptions not counted). */
+void repro_run_observed(host_options_t opt, explain_t *ex, FILE *devnull, outcome_t *out, bool digests);
 /* A reproducer from a failing run's outcome. */
 void repro_run_fill(repro_t *r, const host_options_t *opt, const char *strategy,
                     const outcome_t *oc);
