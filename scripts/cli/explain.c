@@ -88,6 +88,47 @@ static void copy_str(char *dst, size_t size, const char *src)
     dst[n] = 0;
 }
 
+/* Appending to a bounded string as snprintf would have written it (cut at
+ * size - 1): *len is the length so far, never past size - 1. */
+static void put_str(char *dst, size_t size, size_t *len, const char *src)
+{
+    size_t n = strlen(src);
+    if (n > size - 1 - *len)
+        n = size - 1 - *len;
+    memcpy(dst + *len, src, n);
+    *len += n;
+    dst[*len] = 0;
+}
+
+static void put_int(char *dst, size_t size, size_t *len, long long v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    d[--i] = 0;
+    do
+        d[--i] = (char)('0' + u % 10);
+    while ((u /= 10) && i > 1);
+    if (v < 0)
+        d[--i] = '-';
+    put_str(dst, size, len, d + i);
+}
+
+/* "g<id>" */
+static void g_word(char *dst, size_t size, uint64_t id)
+{
+    size_t len = 0;
+    dst[0] = 0;
+    put_str(dst, size, &len, "g");
+    char d[24];
+    size_t i = sizeof d;
+    d[--i] = 0;
+    do
+        d[--i] = (char)('0' + id % 10);
+    while ((id /= 10) && i > 0);
+    put_str(dst, size, &len, d + i);
+}
+
 static explain_step_t *push(explain_t *x)
 {
     size_t at = (x->head + x->len) % EXPLAIN_KEEP;
@@ -113,7 +154,10 @@ static void site_of_running(char *buf, size_t size)
     for (int i = 0; i < n; i++) {
         if (strstr(fr[i].file, "prelude.lua"))
             continue;
-        snprintf(buf, size, "%s:%d", fr[i].file, fr[i].line);
+        size_t len = 0;
+        put_str(buf, size, &len, fr[i].file);
+        put_str(buf, size, &len, ":");
+        put_int(buf, size, &len, fr[i].line);
         return;
     }
 }
@@ -146,7 +190,7 @@ static void on_event(void *ud, const trace_event_t *ev)
             copy_str(gn->name, sizeof gn->name, ev->detail ? ev->detail : "goroutine");
         if (ev->g) {
             char who[64];
-            snprintf(who, sizeof who, "g%llu", (unsigned long long)ev->obj);
+            g_word(who, sizeof who, ev->obj);
             add_step(x, ev->g, "go", 0, who);
         }
         break;
@@ -159,12 +203,18 @@ static void on_event(void *ud, const trace_event_t *ev)
             gn->waiting = true;
             gn->blocked_on = ev->obj;
         }
-        snprintf(op, sizeof op, "blocks [%s]", wait_reason_string((wait_reason_t)ev->a));
+        {
+            size_t len = 0;
+            op[0] = 0;
+            put_str(op, sizeof op, &len, "blocks [");
+            put_str(op, sizeof op, &len, wait_reason_string((wait_reason_t)ev->a));
+            put_str(op, sizeof op, &len, "]");
+        }
         add_step(x, ev->g, op, ev->obj, NULL);
         break;
     case EV_GO_WAKE: {
         char who[64];
-        snprintf(who, sizeof who, "g%llu", (unsigned long long)ev->obj);
+        g_word(who, sizeof who, ev->obj);
         if (ev->g)
             add_step(x, ev->g, "wakes", 0, who);
         if ((gn = gfind(x, ev->obj, false)))
@@ -222,8 +272,13 @@ static void on_access(void *ud, const char *var, const char *op, const char *fun
     explain_step_t *st = &x->steps[(x->head + x->len - 1) % EXPLAIN_KEEP];
     if (!st->site[0] && func) {
         const char *base = file ? strrchr(file, '/') : NULL;
-        snprintf(st->site, sizeof st->site, "%s (%s:%d)", func, base ? base + 1 : file ? file : "?",
-                 line);
+        size_t len = 0;
+        put_str(st->site, sizeof st->site, &len, func);
+        put_str(st->site, sizeof st->site, &len, " (");
+        put_str(st->site, sizeof st->site, &len, base ? base + 1 : file ? file : "?");
+        put_str(st->site, sizeof st->site, &len, ":");
+        put_int(st->site, sizeof st->site, &len, line);
+        put_str(st->site, sizeof st->site, &len, ")");
     }
 }
 
