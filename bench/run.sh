@@ -16,8 +16,9 @@
 #   against its Go twin (bench/go/twins), by CPU time (bench/cputime.py),
 #   Go / chansim (how many times faster chansim is; target >= 1 for
 #   pingpong);
-#   the race detector's overhead: graceful_degradation --set variant=seed
-#   with --race against without, by CPU time (target <= 3).
+#   the race detector's overhead (bench/race_overhead.py): pattern scenarios
+#   with --race against the same runs without, by instructions (callgrind,
+#   when valgrind is installed) and maximum RSS (target <= 3).
 # Environment: BUILD_DIR (default build-bench at the top), REPS,
 # STACK_KIB (goroutine stack size for chansim; default the scheduler's).
 # Needs cmake, a C compiler and Debian's golang-go; no network.
@@ -88,22 +89,6 @@ while [ "$i" -le "$reps" ]; do
     i=$((i + 1))
 done
 
-# The race detector's overhead: a pattern scenario with --race against the
-# same run without it, alternately in the same reps, by CPU time (the
-# seed's races make --race exit 66: a passing status here).
-race_scen="$root/scenarios/graceful_degradation.lua"
-i=1
-while [ "$i" -le "$reps" ]; do
-    echo "run $i/$reps: race detector overhead" >&2
-    for mode in off on; do
-        flag=""
-        [ "$mode" = on ] && flag=--race
-        echo "race_${mode}_s $(python3 "$here/cputime.py" sh -c '"$@"; s=$?; [ $s -eq 0 ] || [ $s -eq 66 ]' sh \
-            "$build/chansim" run --quiet "$race_scen" --set variant=seed $flag)" >>"$out/race.$i"
-    done
-    i=$((i + 1))
-done
-
 # median NAME PREFIX: the median of NAME's values over the runs PREFIX.*
 median() {
     cat "$out/$2".* | awk -v n="$1" '$1 == n { print $2 }' | sort -g |
@@ -130,12 +115,14 @@ vl=$(median start_view_libs_ms start)
 lu=$(median start_lua_ms start)
 awk -v c="$sv" -v v="$vl" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", "start_ms", c, v, v / c, "with view libs/chansim (baseline: view module preloaded)" }'
 awk -v c="$sv" -v l="$lu" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", "start_ms_vs_lua", c, l, c / l, "chansim/lua5.4 -e \x27\x27 (the floor)" }'
-ron=$(median race_on_s race)
-roff=$(median race_off_s race)
-awk -v a="$ron" -v b="$roff" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", "race_overhead", a, b, a / b, "--race/plain, CPU s, graceful_degradation variant=seed (target <= 3)" }'
 for wn in $lua_work; do
     w=${wn%%:*}
     c=$(median "lua_${w}_s" lua)
     g=$(median "lua_${w}_s" luago)
     awk -v w="lua_$w" -v n="${wn#*:}" -v c="$c" -v g="$g" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", w, c, g, g / c, "Go/chansim, CPU s of the whole process, n=" n }'
 done
+
+# The race detector's overhead: each pattern scenario with --race against the
+# same run without it, measured here in the same invocation (instructions are
+# the same on a loaded machine; the seed's races make --race exit 66).
+python3 "$here/race_overhead.py" --chansim "$build/chansim"
