@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs every Debian package chansim needs to build, test, benchmark and
-# record its view headless. Run as root on Debian 12; idempotent. When all
+# record its view headless (clang-14 and its libFuzzer runtime for
+# tests/fuzz.sh). Run as root on Debian 12; idempotent. When all
 # packages are already present it does nothing (set CHANSIM_APT=force to run
 # apt-get anyway).
 set -eu
@@ -11,6 +12,7 @@ PKGS="build-essential cmake pkg-config
       python3 python3-prometheus-client python3-jsonschema
       xvfb xauth xdotool parallel
       golang-go
+      clang-14 libclang-rt-14-dev
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 missing=""
 for p in $PKGS; do

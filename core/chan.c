@@ -232,6 +232,8 @@ static inline void zero_elem(const chan_t *c, void *dst)
 
 static inline char *slot(const chan_t *c, int64_t i)
 {
+    if (!c->buf) /* elements of size 0 (chan struct{}) take no buffer */
+        return NULL;
     int64_t at = c->head + i; /* head < cap and i <= cap: no division */
     if (at >= c->cap)
         at -= c->cap;

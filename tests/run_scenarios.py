@@ -417,6 +417,8 @@ BROKEN = {
                                      "assign:\tfalse\tgc_metatable.lua:9: the metatable of a sim object "
                                      "is read-only (cannot set \"__gc\")",
                                      "finalizers run:\t0", "methods still there:\tfunction"]),
+    "errgroup_unstarted.lua": ([], 2, ["panic: errgroup_unstarted.lua:9: main fails before the errgroup's "
+                                       "goroutines run"], []),
     "goroutine_many_args.lua": ([], 0, [], ["sim.go\t250\t31375", "errgroup:go\t250\t31375",
                                             "node:go\t250\t31375"]),
     # Clear messages (issue: hardening, item 10).

@@ -314,12 +314,13 @@ static const luaL_Reg sema_methods[] = {
 typedef struct eg_job {
     lua_State *L; /* the main state (idle), to reach the host */
     int packed;   /* registry ref of {fn, args...} */
+    int pin;      /* registry ref of the job's own userdata, until its goroutine starts */
 } eg_job_t;
 
 static const go_error_t *eg_body(void *arg)
 {
     eg_job_t job = *(eg_job_t *)arg;
-    free(arg);
+    luaL_unref(job.L, LUA_REGISTRYINDEX, job.pin); /* arg is garbage from here */
     char *r = lsim_call_packed(job.L, job.packed);
     if (!r)
         return NULL;
@@ -361,9 +362,12 @@ static int l_errgroup(lua_State *L)
 static eg_job_t *pack_job(lua_State *L, int first)
 {
     int packed = lsim_pack_call(L, first);
-    eg_job_t *job = mem_malloc(sizeof *job);
+    /* A userdata pinned in the registry, not malloc'd: a goroutine that
+     * never starts (the run ends first) leaves it to lua_close to free. */
+    eg_job_t *job = lua_newuserdatauv(L, sizeof *job, 0);
     job->L = host_lua(host_of(L));
     job->packed = packed;
+    job->pin = luaL_ref(L, LUA_REGISTRYINDEX);
     return job;
 }
 
@@ -418,7 +422,7 @@ static int eg_try_go(lua_State *L)
         go_set_role(t, role);
     if (!ok) {
         luaL_unref(L, LUA_REGISTRYINDEX, job->packed);
-        free(job);
+        luaL_unref(L, LUA_REGISTRYINDEX, job->pin);
     }
     lua_pushboolean(L, ok);
     return 1;

@@ -273,7 +273,8 @@ static void create_sched(host_t *h)
     cfg.pct_depth = h->opt.pct_depth ? h->opt.pct_depth : 3;
     if (h->opt.pct_steps > 0)
         cfg.pct_steps = h->opt.pct_steps;
-    cfg.stack_size = 256 * 1024; /* Lua's C calls nest deeper than plain C goroutines */
+    /* Lua's C calls nest deeper than plain C goroutines */
+    cfg.stack_size = h->opt.stack_size ? h->opt.stack_size : 256 * 1024;
     cfg.record = h->opt.record;
     cfg.replay = h->opt.replay;
     cfg.replay_len = h->opt.replay_len;

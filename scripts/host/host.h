@@ -66,6 +66,9 @@ typedef struct host_options {
     int64_t instr_budget;      /* Lua instructions between events; 0: default */
     uint64_t max_steps_per_instant; /* goroutine steps with the clock unmoved before the run
                                        stops as a livelock; 0: default */
+    size_t stack_size;         /* usable bytes of each goroutine's stack; 0: 256 KiB (the
+                                  fuzz target gives more, so that Lua's own C-call limit
+                                  rather than the guard page stops a deep recursion) */
     bool record;               /* keep the decision list */
     const uint32_t *replay;    /* decisions to replay */
     size_t replay_len;
