@@ -419,6 +419,9 @@ BROKEN = {
                                      "finalizers run:\t0", "methods still there:\tfunction"]),
     "errgroup_unstarted.lua": ([], 2, ["panic: errgroup_unstarted.lua:9: main fails before the errgroup's "
                                        "goroutines run"], []),
+    "header_scan_pcall_loop.lua": (["--instr-budget", "200000"], 2,
+                                   ["fatal error: goroutine 1 (main.main) ran",
+                                    "header_scan_pcall_loop.lua:9", "an infinite loop?"], []),
     "goroutine_many_args.lua": ([], 0, [], ["sim.go\t250\t31375", "errgroup:go\t250\t31375",
                                             "node:go\t250\t31375"]),
     # Clear messages (issue: hardening, item 10).

@@ -370,10 +370,14 @@ static int l_header_stop(lua_State *L)
     return lua_error(L);
 }
 
-/* The scan runs a scenario's top-level code until its header: bound it. */
+/* The scan runs a scenario's top-level code until its header: bound it.
+ * Once the bound is reached the hook fires at every instruction, so that a
+ * pcall that catches the stop (in a loop: `while true do pcall(f) end`)
+ * stops again at its caller's next instruction, and the scan ends. */
 static void header_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
+    lua_sethook(L, header_hook, LUA_MASKCOUNT, 1);
     l_header_stop(L);
 }
 
