@@ -84,6 +84,11 @@ check(rc == 3 and "--repro-dir" in err and "No such file or directory" in err an
       "explore --repro-dir in a missing folder: exit 3 before any run", err)
 rc, out, err = run(["explore", "mine.lua", "--runs", "2", "--repro-dir", "spin.lua"])
 check(rc == 3 and "not a folder" in err, "explore --repro-dir FILE: exit 3", err)
+rc, out, err = run(["explore", "mine.lua", "--runs", "2", "--repro-dir", "spin.lua/r"])
+check(rc == 3 and "Not a directory" in err and "Permission denied" not in err and out == "",
+      "explore --repro-dir FILE/r: the reason is Not a directory", err)
+rc, out, err = run(["run", "mine.lua", "--pprof", "spin.lua/p"])
+check(rc == 3 and "Not a directory" in err, "run --pprof FILE/p: Not a directory", err)
 rc, out, err = run(["run", "mine.lua", "--trace", tmp])
 check(rc == 3 and "Is a directory" in err, "--trace FOLDER refused", err)
 rc, out, err = run(["run", "mine.lua", "--quiet", "--trace", "/dev/null", "--log", "/dev/null"])
@@ -174,6 +179,16 @@ check("result:       stopped: an output reached its limit" in out, "the summary 
 rc, out, err = run(["run", "chatty.lua", "--max-output", "1"])
 check(rc == 4 and "standard output: the output limit" in err and len(out) < 1200000,
       "--max-output bounds the program's output", err)
+# explore's files: a reproducer of 1.5 MiB (300,000 decisions) under --max-output 1.
+with open("big.lua", "w") as f:
+    f.write('scenario{ name = "big", duration = "1000h" }\nlocal c = sim.chan()\n'
+            'for w = 1, 3 do sim.go(function() for i = 1, 1e9 do c:send(i) end end) end\n'
+            'for i = 1, 150000 do c:recv() end\nerror("enough")\n')
+rc, out, err = run(["explore", "big.lua", "--runs", "1", "--repro-dir", "bigr", "--max-output", "1"])
+check(rc == 4 and "output limit of 1 MiB" in err and os.listdir("bigr") == [],
+      "explore --max-output: the reproducer not kept, exit 4", err)
+rc, out, err = run(["explore", "mine.lua", "--help"])
+check("--max-output MIB" in out, "--max-output in explore --help", out)
 rc, out, err = run(["run", "mine.lua", "--help"])
 check("--max-output MIB" in out and "exit 4" in out, "--max-output in --help", out)
 rc, out, err = run(["--help"])

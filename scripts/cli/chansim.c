@@ -327,6 +327,7 @@ static bool check_output_paths(const runopts_t *o)
  * reproduces one exactly: the line `chansim explore` prints). */
 static int cmd_run(runopts_t *o)
 {
+    out_set_limit((uint64_t)o->max_output); /* replay FILE's outputs too */
     if (o->cmd == RUNOPTS_REPLAY && repro_is_file(o->host.path))
         return repro_replay_main(o);
     char found[4096]; /* `chansim run hello`: a scenario by name */
@@ -334,7 +335,6 @@ static int cmd_run(runopts_t *o)
     o->host.path = found;
     if (!check_output_paths(o))
         return EXIT_USAGE;
-    out_set_limit((uint64_t)o->max_output);
     uint32_t *replay = NULL;
     schedule_meta_t meta;
     char err[1024];

@@ -554,11 +554,12 @@ static void report(const explore_t *e)
     }
 }
 
-/* A reproducer of each failing run (repro_run.c), the runs made again. */
-static void write_reproducers(const explore_t *e)
+/* A reproducer of each failing run (repro_run.c), the runs made again.
+ * False if one could not be written. */
+static bool write_reproducers(const explore_t *e)
 {
     if (e->o->no_repro || !e->failed)
-        return;
+        return true;
     uint64_t *seeds = mem_calloc(e->count, sizeof *seeds);
     size_t n = 0;
     for (uint64_t k = 0; k < e->count; k++) {
@@ -568,8 +569,9 @@ static void write_reproducers(const explore_t *e)
             !strstr(e->results[k].line, "ended without a report"))
             seeds[n++] = e->first_seed + e->idx[k];
     }
-    repro_explore_write(e->o, e->o->repro_dir, seeds, n);
+    bool ok = repro_explore_write(e->o, e->o->repro_dir, seeds, n);
     free(seeds);
+    return ok;
 }
 
 /* ---- dfs:K: the exhaustive search, in this process ---------------------- */
@@ -613,7 +615,7 @@ static int explore_dfs(const runopts_t *o)
     bool tty = isatty(saved), shown = false;
     uint64_t schedules = 0, pruned = 0, nh = 0, caph = 0;
     uint64_t *hashes = NULL;
-    int status = EXIT_OK, fail_status = EXIT_OK;
+    int status = EXIT_OK, fail_status = EXIT_OK, lost = 0; /* lost: errno of a schedule not written */
     bool limited = false, diverged = false, declared = false, reached = false;
     char fail_msg[512] = "", fail_file[4096] = "";
     int fail_preempt = 0;
@@ -707,8 +709,10 @@ static int explore_dfs(const runopts_t *o)
                     fail_file[0] = 0;
                 } else {
                     meta.seed = sched_seed(host_sched(h));
-                    if (!schedule_write(fail_file, &meta, dec, nd))
+                    if (!schedule_write(fail_file, &meta, dec, nd)) {
+                        lost = errno ? errno : EIO;
                         fail_file[0] = 0;
+                    }
                 }
                 host_destroy(h);
                 break;
@@ -762,7 +766,7 @@ static int explore_dfs(const runopts_t *o)
             dfs_reproduce(err, o, seed, fail_file);
             fputc('\n', err);
         } else {
-            fprintf(err, "  (the schedule could not be written: %s)\n", strerror(errno));
+            fprintf(err, "  (the schedule could not be written: %s)\n", strerror(lost ? lost : errno));
         }
         status = EXIT_EXPECT;
     } else if (limited) {
@@ -782,6 +786,11 @@ static int explore_dfs(const runopts_t *o)
                 (unsigned long long)seed, (unsigned long long)pruned, (unsigned long long)nd,
                 wall > 0 ? (double)(schedules + pruned) / wall : 0.0);
     }
+    if (lost) { /* a lost output first, as run's */
+        if (reached)
+            fprintf(err, "  (the schedule could not be written: %s)\n", strerror(lost));
+        status = EXIT_OUTPUT;
+    }
 out:
     fflush(err);
     dup2(saved, 2);
@@ -798,6 +807,7 @@ int explore_main(const runopts_t *o)
         fprintf(stderr, "%s:1: cannot open the scenario: %s\n", o->host.path, strerror(errno));
         return EXIT_USAGE;
     }
+    out_set_limit((uint64_t)o->max_output); /* each reproducer, the dfs schedule */
     /* The reproducers' folder, checked before any run (outfile.h). */
     out_claim_t repro_dir = {"--repro-dir", o->repro_dir, true};
     if (!o->no_repro && o->repro_dir && !out_check_paths(o->host.path, &repro_dir, 1)) {
@@ -854,12 +864,14 @@ int explore_main(const runopts_t *o)
         fputs("\r\033[K", stderr);
     print_ready(&e);
     report(&e);
-    write_reproducers(&e);
+    bool written = write_reproducers(&e);
     for (uint64_t k = 0; k < e.count; k++)
         free(e.results[k].line);
     free(e.idx);
     free(e.results);
     free(e.slots);
     bool unreached = e.declared && !e.reached;
+    if (!written)
+        return EXIT_OUTPUT; /* a lost output first, as run's */
     return e.failed || unreached ? EXIT_EXPECT : EXIT_OK;
 }

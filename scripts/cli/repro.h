@@ -83,8 +83,9 @@ bool repro_failure_of(host_t *h, int status, const char **kind, const char **mes
 
 /* explore: a reproducer for each failing seed, in dir (created if
  * missing); the runs are made again here with the decisions recorded.
- * Prints the files written on stderr. */
-void repro_explore_write(const runopts_t *o, const char *dir, const uint64_t *seeds, size_t n);
+ * Prints the files written on stderr. False if one could not be written
+ * (the folder, a write, --max-output): explore's exit status is then 4. */
+bool repro_explore_write(const runopts_t *o, const char *dir, const uint64_t *seeds, size_t n);
 
 /* chansim replay FILE (o parsed as replay's options: --force, --quiet). */
 int repro_replay_main(runopts_t *o);

@@ -242,15 +242,16 @@ void repro_run_fill(repro_t *r, const host_options_t *opt, const char *strategy,
 
 /* ---- explore's reproducers --------------------------------------------------- */
 
-void repro_explore_write(const runopts_t *o, const char *dir, const uint64_t *seeds, size_t n)
+bool repro_explore_write(const runopts_t *o, const char *dir, const uint64_t *seeds, size_t n)
 {
     if (!n)
-        return;
+        return true;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "chansim explore: cannot create %s: %s (no reproducers written)\n", dir,
                 strerror(errno));
-        return;
+        return false;
     }
+    bool ok = true;
     FILE *devnull = fopen("/dev/null", "w");
     const char *base = strrchr(o->host.path, '/');
     base = base ? base + 1 : o->host.path;
@@ -284,6 +285,7 @@ void repro_explore_write(const runopts_t *o, const char *dir, const uint64_t *se
                     snprintf(first, sizeof first, "%s", path);
             } else {
                 fprintf(stderr, "chansim explore: cannot write %s: %s\n", path, strerror(errno));
+                ok = false;
             }
             repro_free(&r);
         }
@@ -295,6 +297,7 @@ void repro_explore_write(const runopts_t *o, const char *dir, const uint64_t *se
     if (written)
         fprintf(stderr, "explore: %zu reproducer%s in %s/ (chansim replay %s; chansim shrink %s)\n",
                 written, written == 1 ? "" : "s", dir, first, first);
+    return ok;
 }
 
 /* ---- replay FILE ----------------------------------------------------------------- */

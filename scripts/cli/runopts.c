@@ -308,6 +308,8 @@ static const runopts_flag_t flags[] = {
     {"--repro-dir", "DIR", EXPLORE, set_string, AT(repro_dir), 0, 0, NULL,
      "write a reproducer of each failing run in DIR (default repro)"},
     {"--no-repro", NULL, EXPLORE, set_switch, AT(no_repro), 0, 0, NULL, "write no reproducers"},
+    {"--max-output", "MIB", EXPLORE, set_mib, AT(max_output), 1, 1048576, "MiB from 1 to 1048576",
+     "bound on each file written: a reproducer, the dfs schedule\n(default 1024); past it the file is not kept, exit 4"},
     {"--force", NULL, RUNOPTS_REPLAY, set_switch, AT(force), 0, 0, NULL,
      "replay FILE: even if the scenario changed since FILE was written"},
     {"--seed", "N", RUN, set_seed, 0, 0, 0, "a non-negative integer",

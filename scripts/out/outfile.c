@@ -449,6 +449,11 @@ static bool check_one(const out_claim_t *c, const pinfo_t *p)
         }
         char dir[PATH_MAX];
         parent_of(c->path, dir, sizeof dir);
+        /* access() of a regular file for W_OK|X_OK says EACCES: the reason
+         * is that it is no folder (FILE/x) */
+        struct stat ps;
+        if (stat(dir, &ps) == 0 && !S_ISDIR(ps.st_mode))
+            return refuse_errno(c, "cannot create it", ENOTDIR);
         if (access(dir, W_OK | X_OK) != 0)
             return refuse_errno(c, "cannot create it", errno);
         return true;
