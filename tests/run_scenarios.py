@@ -422,6 +422,8 @@ BROKEN = {
     "header_scan_pcall_loop.lua": (["--instr-budget", "200000"], 2,
                                    ["fatal error: goroutine 1 (main.main) ran",
                                     "header_scan_pcall_loop.lua:9", "an infinite loop?"], []),
+    "header_scan_memory_loop.lua": (["--mem-limit", "16"], 2,
+                                    ["fatal error: not enough memory", "bound of 16 MiB"], []),
     "goroutine_many_args.lua": ([], 0, [], ["sim.go\t250\t31375", "errgroup:go\t250\t31375",
                                             "node:go\t250\t31375"]),
     # Clear messages (issue: hardening, item 10).

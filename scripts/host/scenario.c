@@ -370,14 +370,10 @@ static int l_header_stop(lua_State *L)
     return lua_error(L);
 }
 
-/* The scan runs a scenario's top-level code until its header: bound it.
- * Once the bound is reached the hook fires at every instruction, so that a
- * pcall that catches the stop (in a loop: `while true do pcall(f) end`)
- * stops again at its caller's next instruction, and the scan ends. */
+/* The scan runs a scenario's top-level code until its header: bound it. */
 static void header_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    lua_sethook(L, header_hook, LUA_MASKCOUNT, 1);
     l_header_stop(L);
 }
 
@@ -430,7 +426,9 @@ static bool scan(const char *path, char **name, char **description, uint64_t *se
     luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
     lua_pop(L, 2);
     /* Any other global (sim, require, ...) stops the scan: the header is
-     * the scenario's first statement by convention. */
+     * the scenario's first statement by convention. pcall and xpcall stop
+     * it too: they would catch the scan's own stop (its instruction bound,
+     * a full heap) and go on, in a loop for ever. */
     lua_newtable(L);
     lua_pushcfunction(L, l_header_only);
     lua_setfield(L, -2, "scenario");
@@ -440,7 +438,7 @@ static bool scan(const char *path, char **name, char **description, uint64_t *se
     lua_pushcfunction(L, l_header_only);
     lua_setglobal(L, "scenario");
     static const char *const stops[] = {
-        "require", "dofile", "loadfile", "load", "print", "collectgarbage", NULL,
+        "require", "dofile", "loadfile", "load", "print", "collectgarbage", "pcall", "xpcall", NULL,
     };
     for (int i = 0; stops[i]; i++) {
         lua_pushcfunction(L, l_header_stop);

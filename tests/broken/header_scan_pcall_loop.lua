@@ -2,8 +2,8 @@
 -- Before the run chansim reads the header (its seed, its expected failure)
 -- by running the top-level code under an instruction bound; the bound
 -- stopped the scan with an error that this pcall caught, again and again,
--- so chansim hung before the run began (found by tests/fuzz.sh). The run
--- itself then stops the loop with the instruction budget.
+-- so chansim hung before the run began (found by tests/fuzz.sh). The scan
+-- now stops at pcall; the run stops the loop with the instruction budget.
 local caught = 0
 while true do
   local ok = pcall(function() for _ = 1, 1000 do end end)
