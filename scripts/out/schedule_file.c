@@ -160,10 +160,10 @@ static bool parse_header(const char *line, schedule_meta_t *m)
     return seen == 127;
 }
 
-uint32_t *schedule_read(const char *path, const schedule_meta_t *want, bool seed_given, schedule_meta_t *got,
-                        size_t *n, char *err, size_t errsize)
+/* The whole file as text, if it is a regular, non-empty, not too big file
+ * of printable text; *size is its length. */
+static char *read_text(const char *path, size_t *size, char *err, size_t errsize)
 {
-    *n = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return refuse(err, errsize, path, "cannot read the schedule: %s", strerror(errno));
@@ -183,11 +183,11 @@ uint32_t *schedule_read(const char *path, const schedule_meta_t *want, bool seed
         return refuse(err, errsize, path, "%lld bytes: too big for a schedule (at most %u MiB)",
                       (long long)st.st_size, MAX_FILE >> 20);
     }
-    size_t size = (size_t)st.st_size;
-    char *text = mem_malloc(size + 1);
+    *size = (size_t)st.st_size;
+    char *text = mem_malloc(*size + 1);
     size_t have = 0;
-    while (have < size) {
-        ssize_t r = read(fd, text + have, size - have);
+    while (have < *size) {
+        ssize_t r = read(fd, text + have, *size - have);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -196,63 +196,62 @@ uint32_t *schedule_read(const char *path, const schedule_meta_t *want, bool seed
     }
     close(fd);
     text[have] = 0;
-    uint32_t *d = NULL;
-    if (have != size) {
-        refuse(err, errsize, path, "cannot read the schedule: it changed while read");
-        goto out;
+    if (have != *size) {
+        free(text);
+        return refuse(err, errsize, path, "cannot read the schedule: it changed while read");
     }
-    for (size_t i = 0; i < size; i++) {
+    for (size_t i = 0; i < *size; i++) {
         unsigned char c = (unsigned char)text[i];
         if (c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c >= 0x7f) {
-            refuse(err, errsize, path, "binary data at byte %zu, not a schedule written by --schedule-out", i);
-            goto out;
+            free(text);
+            return refuse(err, errsize, path, "binary data at byte %zu, not a schedule written by "
+                                              "--schedule-out", i);
         }
     }
-    char *nl = strchr(text, '\n');
-    if (nl)
-        *nl = 0;
-    if (nl && nl > text && nl[-1] == '\r')
-        nl[-1] = 0;
-    if (strncmp(text, HEADER, strlen(HEADER)) != 0) {
-        refuse(err, errsize, path, "no \"%s...\" first line: not a schedule written by --schedule-out "
-                                   "(or written by an older chansim: record it again)", HEADER);
-        goto out;
-    }
-    if (!parse_header(text, got)) {
-        refuse(err, errsize, path, "a malformed first line (want scenario=, seed=, strategy=, preempt=, "
-                                   "race=, params= and decisions=)");
-        goto out;
-    }
-    /* Which run it belongs to, before the decisions themselves. */
+    return text;
+}
+
+/* Whether the first line says the schedule belongs to this run (the same
+ * scenario, seed if given, --preempt, --race and --set values). */
+static bool belongs(const char *path, const schedule_meta_t *want, bool seed_given, const schedule_meta_t *got,
+                    char *err, size_t errsize)
+{
     if (got->scenario != want->scenario) {
         refuse(err, errsize, path, "recorded for another scenario, or another version of it (scenario "
                                    "hash %016" PRIx64 "; this one is %016" PRIx64 ")",
                got->scenario, want->scenario);
-        goto out;
+        return false;
     }
     if (seed_given && got->seed != want->seed) {
-        refuse(err, errsize, path, "recorded with --seed %" PRIu64 "; this run has --seed %" PRIu64, got->seed,
-               want->seed);
-        goto out;
+        refuse(err, errsize, path, "recorded with --seed %" PRIu64 "; this run has --seed %" PRIu64,
+               got->seed, want->seed);
+        return false;
     }
     if (got->preempt != want->preempt) {
         refuse(err, errsize, path, "recorded with --preempt %d; this run has --preempt %d", got->preempt,
                want->preempt);
-        goto out;
+        return false;
     }
     if (got->race != want->race) {
         refuse(err, errsize, path, "recorded %s --race; this run is %s it", got->race ? "with" : "without",
                want->race ? "with" : "without");
-        goto out;
+        return false;
     }
     if (got->params != want->params) {
         refuse(err, errsize, path, "recorded with other --set values than this run's");
-        goto out;
+        return false;
     }
-    size_t cap = got->decisions < (1u << 20) ? got->decisions + 1 : 1u << 20, count = 0;
-    d = mem_malloc(cap * sizeof *d);
+    return true;
+}
+
+/* The decisions after the first line: unsigned integers separated by white
+ * space, # comments to the end of a line; exactly as many as it says. */
+static uint32_t *read_decisions(const char *path, char *p, size_t want, size_t *n, char *err, size_t errsize)
+{
+    size_t cap = want < (1u << 20) ? want + 1 : 1u << 20, count = 0;
+    uint32_t *d = mem_malloc(cap * sizeof *d);
     int line = 2;
-    for (char *p = nl ? nl + 1 : text + size; *p;) {
+    while (*p) {
         if (*p == '\n') {
             line++;
             p++;
@@ -275,17 +274,14 @@ uint32_t *schedule_read(const char *path, const schedule_meta_t *want, bool seed
             int len = 0;
             while (p[len] && p[len] != ' ' && p[len] != '\n' && len < 20)
                 len++;
-            refuse(err, errsize, path, "line %d: \"%.*s\" is not a decision (an unsigned integer)", line, len, p);
             free(d);
-            d = NULL;
-            goto out;
+            return refuse(err, errsize, path, "line %d: \"%.*s\" is not a decision (an unsigned integer)", line,
+                          len, p);
         }
-        if (count == got->decisions) {
-            refuse(err, errsize, path, "line %d: more decisions than the %zu its first line says", line,
-                   got->decisions);
+        if (count == want) {
             free(d);
-            d = NULL;
-            goto out;
+            return refuse(err, errsize, path, "line %d: more decisions than the %zu its first line says", line,
+                          want);
         }
         if (count == cap) {
             cap *= 2;
@@ -294,17 +290,36 @@ uint32_t *schedule_read(const char *path, const schedule_meta_t *want, bool seed
         d[count++] = (uint32_t)v;
         p = end;
     }
-    if (count != got->decisions) {
-        refuse(err, errsize, path, "truncated: %zu decisions of the %zu its first line says", count,
-               got->decisions);
+    if (count != want) {
         free(d);
-        d = NULL;
-        goto out;
+        return refuse(err, errsize, path, "truncated: %zu decisions of the %zu its first line says", count, want);
     }
     *n = count;
-    if (!d)
-        d = mem_malloc(sizeof *d);
-out:
+    return d;
+}
+
+uint32_t *schedule_read(const char *path, const schedule_meta_t *want, bool seed_given, schedule_meta_t *got,
+                        size_t *n, char *err, size_t errsize)
+{
+    *n = 0;
+    size_t size = 0;
+    char *text = read_text(path, &size, err, errsize);
+    if (!text)
+        return NULL;
+    uint32_t *d = NULL;
+    char *nl = strchr(text, '\n');
+    if (nl)
+        *nl = 0;
+    if (nl && nl > text && nl[-1] == '\r')
+        nl[-1] = 0;
+    if (strncmp(text, HEADER, strlen(HEADER)) != 0)
+        refuse(err, errsize, path, "no \"%s...\" first line: not a schedule written by --schedule-out "
+                                   "(or written by an older chansim: record it again)", HEADER);
+    else if (!parse_header(text, got))
+        refuse(err, errsize, path, "a malformed first line (want scenario=, seed=, strategy=, preempt=, "
+                                   "race=, params= and decisions=)");
+    else if (belongs(path, want, seed_given, got, err, errsize))
+        d = read_decisions(path, nl ? nl + 1 : text + size, got->decisions, n, err, errsize);
     free(text);
     return d;
 }
