@@ -243,11 +243,11 @@ static void shrink_usage(FILE *f)
           f);
 }
 
-int repro_shrink_main(int argc, char **argv)
+/* The command line: FILE, -o OUT, --max-runs N, --force. Returns -1 to go
+ * on, or the exit status (help, or a usage error). */
+static int shrink_args(int argc, char **argv, const char **file, const char **out, uint64_t *max_runs,
+                       bool *force)
 {
-    const char *file = NULL, *out = NULL;
-    uint64_t max_runs = 5000;
-    bool force = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             shrink_usage(stdout);
@@ -259,35 +259,134 @@ int repro_shrink_main(int argc, char **argv)
             return EXIT_USAGE;
         }
         if (strcmp(argv[i], "-o") == 0) {
-            out = argv[++i];
+            *out = argv[++i];
         } else if (strcmp(argv[i], "--max-runs") == 0) {
-            if (!runopts_parse_u64(argv[++i], &max_runs) || max_runs < 1) {
+            if (!runopts_parse_u64(argv[++i], max_runs) || *max_runs < 1) {
                 fprintf(stderr, "chansim shrink: --max-runs: want an integer of at least 1, got \"%s\"\n",
                         argv[i]);
                 shrink_usage(stderr);
                 return EXIT_USAGE;
             }
         } else if (strcmp(argv[i], "--force") == 0) {
-            force = true;
+            *force = true;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "chansim shrink: unknown option %s\n", argv[i]);
             shrink_usage(stderr);
             return EXIT_USAGE;
-        } else if (file) {
+        } else if (*file) {
             fprintf(stderr, "chansim shrink: one reproducer at a time (also got \"%s\")\n", argv[i]);
             shrink_usage(stderr);
             return EXIT_USAGE;
         } else {
-            file = argv[i];
+            *file = argv[i];
         }
     }
-    if (!file) {
+    if (!*file) {
         fprintf(stderr, "chansim shrink: shrink needs a reproducer file\n");
         shrink_usage(stderr);
         return EXIT_USAGE;
     }
+    return -1;
+}
+
+/* 1. The run's rules (the decisions that were not the default), then ddmin
+ * over them: each one left out takes the default; then one switch each. */
+static void shrink_rules(shrinker_t *sh, const outcome_t *first)
+{
+    chooser_t rec = {.list = sh->r->decisions, .len = sh->r->ndecisions};
+    outcome_t again;
+    run_chosen(sh, &rec, &again);
+    if (again.hash == first->hash) {
+        sh->all = rec.seen;
+        size_t *c = mem_calloc(rec.nseen ? rec.nseen : 1, sizeof *c);
+        for (size_t i = 0; i < rec.nseen; i++)
+            c[i] = i;
+        ddmin(sh, c, rec.nseen);
+        free(c);
+    }
+    one_switch(sh);
+    repro_run_outcome_free(&again);
+    free(rec.seen);
+    free(rec.counts);
+}
+
+/* 2. The shortest prefix of the best run's decisions that replays it (the
+ * rest are the defaults): binary search, as a prefix that replays the run
+ * stays one when it grows. */
+static size_t shortest_prefix(shrinker_t *sh)
+{
+    size_t lo = 0, hi = sh->best.ndecisions;
+    while (lo < hi && sh->runs < sh->max_runs) {
+        size_t mid = (lo + hi) / 2;
+        host_options_t opt = sh->base;
+        opt.replay = sh->best.decisions;
+        opt.replay_len = mid;
+        outcome_t oc;
+        repro_run_quiet(opt, NULL, sh->devnull, &oc);
+        sh->runs++;
+        if (oc.hash == sh->best.hash)
+            hi = mid;
+        else
+            lo = mid + 1;
+        repro_run_outcome_free(&oc);
+    }
+    return hi;
+}
+
+/* The final run of the first keep decisions, recorded, written to out and
+ * explained beside the counts before. Returns the exit status. */
+static int shrink_finish(shrinker_t *sh, size_t keep, const char *file, const char *out,
+                         const outcome_t *before)
+{
+    const repro_t *r = sh->r;
+    host_options_t opt = sh->base;
+    opt.replay = sh->best.decisions;
+    opt.replay_len = keep;
+    explain_t *ex = explain_new();
+    outcome_t fin;
+    repro_run_quiet(opt, ex, sh->devnull, &fin);
+    sh->runs++;
+    int result = EXIT_OK;
+    if (fin.hash != sh->best.hash || !repro_run_same_failure(&fin, r)) {
+        printf("shrink: the shrunk schedule did not replay (a bug in chansim); nothing written\n");
+        result = EXIT_PROGRAM;
+    } else {
+        fin.ndecisions = keep; /* the rest are the defaults */
+        repro_t m;
+        repro_run_fill(&m, &sh->base, r->strategy, &fin);
+        m.seed = r->seed;
+        free(m.scenario);
+        m.scenario = mem_strdup(r->scenario);
+        if (!repro_write(out, &m)) {
+            fprintf(stderr, "chansim shrink: cannot write %s: %s\n", out, strerror(errno));
+            result = EXIT_USAGE;
+        } else {
+            printf("shrink: %s: %s: %s\n", file, r->failure_kind, r->failure_message);
+            printf("  before: %llu preemption%s, %zu decisions\n", (unsigned long long)before->preemptions,
+                   before->preemptions == 1 ? "" : "s", before->ndecisions);
+            printf("  after:  %llu preemption%s, %zu decisions (%llu runs)\n",
+                   (unsigned long long)fin.preemptions, fin.preemptions == 1 ? "" : "s", keep,
+                   (unsigned long long)sh->runs);
+            printf("  wrote %s (chansim replay %s)\n", out, out);
+            explain_print(ex, stdout, fin.kind, fin.message, EXPLAIN_ROWS);
+        }
+        repro_free(&m);
+    }
+    explain_free(ex);
+    repro_run_outcome_free(&fin);
+    return result;
+}
+
+int repro_shrink_main(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL;
+    uint64_t max_runs = 5000;
+    bool force = false;
+    int st = shrink_args(argc, argv, &file, &out, &max_runs, &force);
+    if (st >= 0)
+        return st;
     repro_t r;
-    int st = repro_run_load_checked("shrink", file, force, &r);
+    st = repro_run_load_checked("shrink", file, force, &r);
     if (st >= 0)
         return st;
     char outbuf[PATH_MAX];
@@ -305,100 +404,21 @@ int repro_shrink_main(int argc, char **argv)
     outcome_t first;
     repro_run_quiet(sh.base, NULL, sh.devnull, &first);
     sh.runs = 1;
-    int result = EXIT_OK;
+    int result;
     if (!repro_run_same_failure(&first, &r)) {
         printf("shrink: %s does not reproduce its failure (%s: %s); got %s%s%s\n", file, r.failure_kind,
                r.failure_message, first.kind[0] ? first.kind : "a passing run", first.kind[0] ? ": " : "",
                first.message ? first.message : "");
         repro_run_outcome_free(&first);
         result = EXIT_EXPECT;
-        goto done;
-    }
-    sh.best = first;
-    sh.best_preemptions = first.preemptions;
-    uint64_t before_p = first.preemptions;
-    size_t before_d = first.ndecisions;
-    /* 1. The run's rules (the decisions that were not the default), then
-     * ddmin over them: each one left out takes the default. */
-    chooser_t rec = {.list = r.decisions, .len = r.ndecisions};
-    host_options_t ropt = sh.base;
-    ropt.replay = NULL;
-    ropt.replay_len = 0;
-    ropt.chooser = choose;
-    ropt.chooser_ud = &rec;
-    outcome_t again;
-    repro_run_quiet(ropt, NULL, sh.devnull, &again);
-    sh.runs++;
-    if (again.hash == first.hash) {
-        sh.all = rec.seen;
-        size_t *c = mem_calloc(rec.nseen ? rec.nseen : 1, sizeof *c);
-        for (size_t i = 0; i < rec.nseen; i++)
-            c[i] = i;
-        ddmin(&sh, c, rec.nseen);
-        free(c);
-    }
-    one_switch(&sh);
-    repro_run_outcome_free(&again);
-    free(rec.seen);
-    free(rec.counts);
-    /* 2. The shortest prefix of the best run's decisions that replays it
-     * (the rest are the defaults): binary search, as a prefix that
-     * replays the run stays one when it grows. */
-    uint32_t *full = sh.best.decisions;
-    size_t lo = 0, hi = sh.best.ndecisions;
-    uint64_t want = sh.best.hash;
-    while (lo < hi && sh.runs < sh.max_runs) {
-        size_t mid = (lo + hi) / 2;
-        host_options_t opt = sh.base;
-        opt.replay = full;
-        opt.replay_len = mid;
-        outcome_t oc;
-        repro_run_quiet(opt, NULL, sh.devnull, &oc);
-        sh.runs++;
-        if (oc.hash == want)
-            hi = mid;
-        else
-            lo = mid + 1;
-        repro_run_outcome_free(&oc);
-    }
-    size_t keep = hi;
-    /* The final run, recorded and explained. */
-    host_options_t opt = sh.base;
-    opt.replay = full;
-    opt.replay_len = keep;
-    explain_t *ex = explain_new();
-    outcome_t fin;
-    repro_run_quiet(opt, ex, sh.devnull, &fin);
-    sh.runs++;
-    if (fin.hash != want || !repro_run_same_failure(&fin, &r)) {
-        printf("shrink: the shrunk schedule did not replay (a bug in chansim); nothing written\n");
-        result = EXIT_PROGRAM;
     } else {
-        fin.ndecisions = keep; /* the rest are the defaults */
-        repro_t m;
-        repro_run_fill(&m, &sh.base, r.strategy, &fin);
-        m.seed = r.seed;
-        free(m.scenario);
-        m.scenario = mem_strdup(r.scenario);
-        if (!repro_write(out, &m)) {
-            fprintf(stderr, "chansim shrink: cannot write %s: %s\n", out, strerror(errno));
-            result = EXIT_USAGE;
-        } else {
-            printf("shrink: %s: %s: %s\n", file, r.failure_kind, r.failure_message);
-            printf("  before: %llu preemption%s, %zu decisions\n", (unsigned long long)before_p,
-                   before_p == 1 ? "" : "s", before_d);
-            printf("  after:  %llu preemption%s, %zu decisions (%llu runs)\n",
-                   (unsigned long long)fin.preemptions, fin.preemptions == 1 ? "" : "s", keep,
-                   (unsigned long long)sh.runs);
-            printf("  wrote %s (chansim replay %s)\n", out, out);
-            explain_print(ex, stdout, fin.kind, fin.message, EXPLAIN_ROWS);
-        }
-        repro_free(&m);
+        sh.best = first; /* owns first's decisions now */
+        sh.best_preemptions = first.preemptions;
+        outcome_t before = {.preemptions = first.preemptions, .ndecisions = first.ndecisions};
+        shrink_rules(&sh, &first);
+        result = shrink_finish(&sh, shortest_prefix(&sh), file, out, &before);
+        repro_run_outcome_free(&sh.best);
     }
-    explain_free(ex);
-    repro_run_outcome_free(&fin);
-    repro_run_outcome_free(&sh.best);
-done:
     if (sh.devnull)
         fclose(sh.devnull);
     repro_run_free_sets(sets, r.nsets);
