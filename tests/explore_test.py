@@ -14,8 +14,8 @@ import tempfile
 import time
 
 
-def run_hash(chansim, scen, seed, extra=()):
-    p = subprocess.run([chansim, "run", scen, "--seed", str(seed), "--strategy", "random",
+def run_hash(chansim, scen, seed, extra=(), strategy="random"):
+    p = subprocess.run([chansim, "run", scen, "--seed", str(seed), "--strategy", strategy,
                         "--quiet", *extra], capture_output=True, text=True, timeout=300)
     for line in p.stdout.splitlines():
         if line.startswith("trace hash:"):
@@ -53,22 +53,28 @@ def main():
             failed += 1
             print("FAIL: " + what + ("\n" + detail if detail else ""))
 
-    # Hashes: six runs of each pattern scenario on two workers.
+    # Hashes: six runs of each pattern scenario on two workers, under
+    # random and under PCT (a worker's runs share the compiled scenario and
+    # prelude: each run's trace is still the one `chansim run` makes).
     for name in ["worker_pool", "circuit_breaker", "priority_mux", "graceful_shutdown"]:
         scen = os.path.join(src, "scenarios", name + ".lua")
-        p = subprocess.run([chansim, "explore", scen, "--runs", "6", "--jobs", "2", "--no-repro"],
-                           capture_output=True, text=True, timeout=600)
-        lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
-        bad = []
-        if [l.get("seed") for l in lines] != [1, 2, 3, 4, 5, 6]:
-            bad.append("seeds %s" % [l.get("seed") for l in lines])
-        for l in lines:
-            h, code = run_hash(chansim, scen, l["seed"])
-            if h != l["hash"] or code != l["exit"]:
-                bad.append("seed %d: explore %s exit %d, run %s exit %d" %
-                           (l["seed"], l["hash"], l["exit"], h, code))
-        report(not bad, "explore %s: each run's hash and exit are chansim run's" % name,
-               "\n".join(bad) + "\n" + p.stderr)
+        for strategy in ("random", "pct:3"):
+            p = subprocess.run([chansim, "explore", scen, "--runs", "6", "--jobs", "2", "--no-repro",
+                                "--strategy", strategy],
+                               capture_output=True, text=True, timeout=600)
+            lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+            bad = []
+            if [l.get("seed") for l in lines] != [1, 2, 3, 4, 5, 6]:
+                bad.append("seeds %s" % [l.get("seed") for l in lines])
+            for l in lines:
+                extra = ["--pct-steps", str(l["pct_steps"])] if "pct_steps" in l else []
+                h, code = run_hash(chansim, scen, l["seed"], extra, strategy)
+                if h != l["hash"] or code != l["exit"]:
+                    bad.append("seed %d: explore %s exit %d, run %s exit %d" %
+                               (l["seed"], l["hash"], l["exit"], h, code))
+            report(not bad and len(lines) == 6,
+                   "explore %s under %s: each run's hash and exit are chansim run's" % (name, strategy),
+                   "\n".join(bad) + "\n" + p.stderr)
 
     # PCT over the run's real choice points (a learned horizon) finds the
     # lost update in a fair share of 100 runs; drawn over a fixed horizon

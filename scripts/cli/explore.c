@@ -175,6 +175,10 @@ static void worker(int cmd, int res, const char *path, const host_options_t *opt
     FILE *out = fdopen(res, "w");
     if (!out || !devnull)
         _exit(EXIT_PROGRAM);
+    /* The runs share the scenario's compiled chunks and header scan: each
+     * run is still a fresh host, none reads or compiles a file again. */
+    host_options_t shared = *opt;
+    shared.cache = host_cache_new();
     for (;;) {
         run_cmd_t rc;
         size_t got = 0;
@@ -185,7 +189,7 @@ static void worker(int cmd, int res, const char *path, const host_options_t *opt
             else if (n == 0 || errno != EINTR)
                 _exit(EXIT_OK); /* no more runs */
         }
-        one_run(path, *opt, rc, strategy, devnull, out);
+        one_run(path, shared, rc, strategy, devnull, out);
     }
 }
 

@@ -236,6 +236,8 @@ static void count_leak(void *ud, g_t *g)
 
 static bool set_dirs(host_t *h)
 {
+    if (cache_dirs(cache_of(h), &h->dir, &h->libdir))
+        return true;
     char *rp = realpath(h->opt.path, NULL);
     if (!rp)
         return false;
@@ -244,6 +246,7 @@ static bool set_dirs(host_t *h)
         *slash = 0;
     h->dir = rp;
     h->libdir = realpath(chansim_lua_dir(), NULL);
+    cache_keep_dirs(cache_of(h), h->dir, h->libdir);
     return true;
 }
 
@@ -256,17 +259,15 @@ static void create_sched(host_t *h)
      * is the one `--seed N` reproduces: reseeding when scenario{} runs
      * would come after main's own start drew from them. A lesson that
      * expects a race turns the detector on from the start as well. */
-    char *nm, *desc, *expect, err[512];
+    char *expect;
     uint64_t hs;
     bool has;
-    if (scenario_scan(h->opt.path, &nm, &desc, &hs, &has, &expect, err, sizeof err)) {
+    if (cache_scan(cache_of(h), h->opt.path, &has, &hs, &expect)) {
         if (has && !h->opt.seed_given)
             cfg.seed = hs;
         if (expect && host_expect_parse(expect) == HOST_EXPECT_RACE)
             h->opt.race = true;
     }
-    free(nm);
-    free(desc);
     free(expect);
     h->opt.seed = cfg.seed;
     cfg.policy = h->opt.policy;
@@ -322,7 +323,7 @@ static int open_lua(host_t *h)
     check_build_guard(L);
     lua_sethook(L, check_hook, LUA_MASKCALL | LUA_MASKCOUNT, HOST_HOOK_EVERY);
     /* The chunk: a load error is the scenario's, exit 3. */
-    if (luaL_loadfilex(L, h->opt.path, "t") != LUA_OK) {
+    if (cache_load_scenario(cache_of(h), L, h->opt.path) != LUA_OK) {
         fprintf(stderr, "%s\n", lua_tostring(L, -1));
         return EXIT_USAGE;
     }

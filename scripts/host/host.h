@@ -50,6 +50,9 @@ typedef struct host_param_override {
     bool used;         /* matched a declared parameter */
 } host_param_override_t;
 
+/* What a series of runs of one scenario in one process share (cache.c). */
+typedef struct host_cache host_cache_t;
+
 typedef struct host_options {
     const char *path;          /* the scenario file */
     uint64_t seed;             /* --seed */
@@ -85,6 +88,8 @@ typedef struct host_options {
     void *chooser_ud;
     struct dfs *dfs;           /* SCHED_DFS: the exhaustive search (core/dfs.h); borrowed */
     const char *faults_path;   /* --faults FILE: faults injected by node name (sim/world/faults.h) */
+    host_cache_t *cache;       /* shared by a series of runs of this scenario (explore's
+                                  workers); borrowed; NULL: none */
 } host_options_t;
 
 /* The failure a scenario declares it exists to show (scenario{
@@ -116,6 +121,14 @@ typedef struct host host_t;
 /* Create a host for one run. Nothing is loaded yet. */
 host_t *host_create(const host_options_t *opt);
 void host_destroy(host_t *h);
+
+/* A cache for a series of runs of one scenario in this process: its
+ * folders, its header's scan and the compiled chunks of the prelude and
+ * the scenario, filled by the first run that uses it and reused by the
+ * next (each still in a fresh Lua state and scheduler, with the same
+ * trace). The caller frees it after the last run. */
+host_cache_t *host_cache_new(void);
+void host_cache_free(host_cache_t *c);
 
 /* Load and run the scenario. Returns the exit status; a load error (syntax,
  * missing file) prints "file:line: message" to stderr and returns

@@ -18,6 +18,8 @@
  *   scenario.c  the scenario{} header (name, seed, duration, gomaxprocs,
  *               params with --set, leaks, expect_failure) and its scan for
  *               `chansim list`
+ *   cache.c     what a series of runs of one scenario shares: folders,
+ *               the header's scan, the compiled prelude and scenario
  *
  * host.h is the CLI's view of the host, host_bind.h the bindings'. The
  * host owns everything reachable from struct host: the Lua state, the
@@ -144,5 +146,19 @@ void check_violation_sink(void *ud, const trace_event_t *ev);
  * *description are the caller's to free (NULL if absent). */
 bool scenario_scan(const char *path, char **name, char **description, uint64_t *seed,
                    bool *has_seed, char **expect, char *err, size_t errsize);
+
+/* cache.c */
+/* The host's cache if it serves this scenario, else NULL. */
+host_cache_t *cache_of(host_t *h);
+/* The folders kept by an earlier run (copies, the caller's): false if none. */
+bool cache_dirs(host_cache_t *c, char **dir, char **libdir);
+void cache_keep_dirs(host_cache_t *c, const char *dir, const char *libdir);
+/* scenario_scan's seed and expect_failure (*expect the caller's), kept
+ * after the first scan; c may be NULL (no cache). */
+bool cache_scan(host_cache_t *c, const char *path, bool *has_seed, uint64_t *seed, char **expect);
+/* luaL_loadfilex(L, path, "t") of the prelude or the scenario, from the
+ * compiled chunk kept by an earlier run; c may be NULL (no cache). */
+int cache_load_prelude(host_cache_t *c, lua_State *L, const char *path);
+int cache_load_scenario(host_cache_t *c, lua_State *L, const char *path);
 
 #endif

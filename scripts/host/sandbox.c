@@ -579,7 +579,7 @@ bool sandbox_load_prelude(host_t *h, lua_State *L)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/prelude.lua", h->libdir ? h->libdir : chansim_lua_dir());
-    if (luaL_loadfilex(L, path, "t") != LUA_OK) {
+    if (cache_load_prelude(cache_of(h), L, path) != LUA_OK) {
         fprintf(stderr, "chansim: cannot load its Lua library: %s\n", lua_tostring(L, -1));
         return false;
     }
