@@ -12,7 +12,20 @@ struct entity {
     size_t nfields;
     const char *field_names[ENTITY_MAX_FIELDS]; /* interned */
     int64_t field_values[ENTITY_MAX_FIELDS];
+    size_t field_lens[ENTITY_MAX_FIELDS];       /* strlen of each name */
+    uint64_t field_digests[ENTITY_MAX_FIELDS];  /* trace_hash_detail of each name */
 };
+
+/* The field named field (of length len), or e->nfields. Patterns publish
+ * a dozen fields at every step: lengths first, bytes only where they
+ * agree. */
+static size_t field_find(const entity_t *e, const char *field, size_t len)
+{
+    for (size_t i = 0; i < e->nfields; i++)
+        if (e->field_lens[i] == len && memcmp(e->field_names[i], field, len) == 0)
+            return i;
+    return e->nfields;
+}
 
 entity_t *entity_new(const char *kind, const char *name, entity_t *parent)
 {
@@ -33,13 +46,16 @@ void entity_set_state(entity_t *e, const char *state)
 
 static size_t field_index(entity_t *e, const char *field)
 {
-    for (size_t i = 0; i < e->nfields; i++)
-        if (strcmp(e->field_names[i], field) == 0)
-            return i;
+    size_t len = strlen(field);
+    size_t i = field_find(e, field, len);
+    if (i < e->nfields)
+        return i;
     if (e->nfields == ENTITY_MAX_FIELDS)
         return ENTITY_MAX_FIELDS;
     e->field_names[e->nfields] = sched_intern(sched_current(), field);
     e->field_values[e->nfields] = 0;
+    e->field_lens[e->nfields] = len;
+    e->field_digests[e->nfields] = trace_hash_detail(e->field_names[e->nfields]);
     return e->nfields++;
 }
 
@@ -49,7 +65,7 @@ void entity_set(entity_t *e, const char *field, int64_t value)
     if (i == ENTITY_MAX_FIELDS)
         return;
     e->field_values[i] = value;
-    sched_emit(EV_STATE, e->hdr.id, value, 1, e->field_names[i]);
+    sched_emit_digest(EV_STATE, e->hdr.id, value, 1, e->field_names[i], e->field_digests[i]);
 }
 
 int64_t entity_add(entity_t *e, const char *field, int64_t delta)
@@ -58,7 +74,8 @@ int64_t entity_add(entity_t *e, const char *field, int64_t delta)
     if (i == ENTITY_MAX_FIELDS)
         return 0;
     e->field_values[i] += delta;
-    sched_emit(EV_STATE, e->hdr.id, e->field_values[i], 1, e->field_names[i]);
+    sched_emit_digest(EV_STATE, e->hdr.id, e->field_values[i], 1, e->field_names[i],
+                      e->field_digests[i]);
     return e->field_values[i];
 }
 
@@ -76,10 +93,8 @@ uint64_t entity_goroutine(const entity_t *e) { return e->goroutine; }
 
 int64_t entity_get(const entity_t *e, const char *field, int64_t def)
 {
-    for (size_t i = 0; i < e->nfields; i++)
-        if (strcmp(e->field_names[i], field) == 0)
-            return e->field_values[i];
-    return def;
+    size_t i = field_find(e, field, strlen(field));
+    return i < e->nfields ? e->field_values[i] : def;
 }
 
 size_t entity_fields(const entity_t *e, const char *const **names, const int64_t **values)

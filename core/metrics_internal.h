@@ -26,6 +26,7 @@ struct metrics_series {
     size_t keylen;         /* bytes of key */
     uint64_t keyhash;      /* hash of key */
     char *name;            /* name{label="value",...}, escaped */
+    uint64_t name_digest;  /* trace_hash_detail(name), for its events */
     double value;          /* counter or gauge value; histogram sum */
     uint64_t count;        /* histogram: observations */
     uint64_t *counts;      /* histogram: per bucket, nbounds + 1 (the last is +Inf) */

@@ -145,6 +145,7 @@ metrics_series_t *metrics_with(metrics_family_t *f, const char *const *values, s
     if (n)
         sb_puts(&name, "}");
     s->name = name.p;
+    s->name_digest = trace_hash_detail(s->name);
     if (f->type == METRICS_HISTOGRAM)
         s->counts = mem_calloc(f->nbounds + 1, sizeof *s->counts);
     if (f->nseries == f->capseries) {
@@ -206,7 +207,7 @@ static void traced(const metrics_series_t *s, double v, int64_t observation)
 {
     sched_t *owner = s->fam->reg->owner;
     if (owner && owner == sched_current())
-        sched_emit(EV_METRIC, s->seq, to_billionths(v), observation, s->name);
+        sched_emit_digest(EV_METRIC, s->seq, to_billionths(v), observation, s->name, s->name_digest);
 }
 
 metrics_err_t metrics_inc(metrics_series_t *s)

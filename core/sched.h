@@ -416,6 +416,11 @@ const char *sched_intern(sched_t *s, const char *str);
 /* Record an event at the current time on behalf of the running goroutine.
  * detail is borrowed for the call. */
 void sched_emit(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const char *detail);
+/* The same with detail's digest computed once by the caller
+ * (trace_hash_detail(detail), for a detail emitted again and again: an
+ * entity's field, a metric's series): the same event, the same hash. */
+void sched_emit_digest(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const char *detail,
+                       uint64_t detail_digest);
 /* Hash of every event so far. */
 uint64_t sched_trace_hash(const sched_t *s);
 uint64_t sched_trace_events(const sched_t *s);

@@ -318,6 +318,15 @@ void sched_emit(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const cha
     emit(s, kind, s->running ? s->running->id : 0, obj, a, b, detail);
 }
 
+void sched_emit_digest(trace_kind_t kind, uint64_t obj, int64_t a, int64_t b, const char *detail,
+                       uint64_t detail_digest)
+{
+    sched_t *s = sched_cur;
+    if (!s)
+        return;
+    emit_dd(s, kind, s->running ? s->running->id : 0, obj, a, b, detail, detail_digest);
+}
+
 uint64_t sched_trace_hash(const sched_t *s) { return s->hash; }
 uint64_t sched_trace_events(const sched_t *s) { return s->nevents; }
 

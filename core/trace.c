@@ -39,8 +39,12 @@ uint64_t trace_hash_detail(const char *detail)
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(&w, p + i, 8); /* one load: the same word as below */
+#else
         for (int k = 7; k >= 0; k--)
             w = (w << 8) | p[i + (size_t)k]; /* little-endian on every host */
+#endif
         h = trace_hash_mix(h, w);
     }
     uint64_t w = 0;
