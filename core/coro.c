@@ -60,7 +60,19 @@ typedef struct slab {
     char *first;        /* lowest usable byte of stack 0 */
     size_t stride;      /* bytes from one stack's lowest usable byte to the next's */
     bool guarded;       /* a guard page below each stack (see slab_add) */
+    size_t stack_size;  /* usable bytes per stack of the pool it was mapped for */
+    uint64_t guards;    /* bit i: stack i's guard page is protected */
 } slab_t;
+_Static_assert(SLAB_STACKS <= 64, "a slab's guard pages are one bit each in a uint64_t");
+
+/* Slabs of destroyed pools, still mapped, for the next pool of the same
+ * stack size: a process that makes run after run (explore's workers)
+ * neither maps nor protects again, and finds the pages its last run
+ * touched still resident. At most SPARE_MAX; they keep their guard pages
+ * (and their place in the process's budget of them). */
+#define SPARE_MAX 8
+static slab_t *spare;
+static size_t nspare;
 
 /* Where stack i of a slab keeps its descriptor. */
 static coro_stack_t *stack_desc(const slab_t *s, size_t usable, size_t i)
@@ -108,16 +120,19 @@ void coro_pool_destroy(coro_pool_t *p)
     slab_t *s = p->slabs;
     while (s) {
         slab_t *next = s->next;
-        for (size_t i = 0; i < SLAB_STACKS; i++) {
-            coro_stack_t *st = stack_desc(s, p->stack_size, i);
-            if (st->guarded)
-                guarded_total--;
 #ifdef CORO_VALGRIND
-            VALGRIND_STACK_DEREGISTER(st->valgrind_id);
+        for (size_t i = 0; i < SLAB_STACKS; i++)
+            VALGRIND_STACK_DEREGISTER(stack_desc(s, p->stack_size, i)->valgrind_id);
 #endif
+        if (nspare < SPARE_MAX) {
+            s->next = spare;
+            spare = s;
+            nspare++;
+        } else {
+            guarded_total -= (size_t)__builtin_popcountll(s->guards);
+            munmap(s->base, s->bytes);
+            free(s);
         }
-        munmap(s->base, s->bytes);
-        free(s);
         s = next;
     }
     free(p);
@@ -140,7 +155,7 @@ size_t coro_pool_stack_count(const coro_pool_t *p) { return p->count; }
  * commit a page on a read fault instead of mapping the shared zero page.
  *
  * Either way the descriptor sits in the top bytes of its stack. */
-static void slab_add(coro_pool_t *p)
+static slab_t *slab_map(coro_pool_t *p)
 {
     bool guard = guarded_total + SLAB_STACKS <= CORO_GUARDED_MAX;
     size_t stride = guard ? p->page + p->stack_size : p->stack_size;
@@ -155,18 +170,54 @@ static void slab_add(coro_pool_t *p)
     s->first = base + p->page;
     s->stride = stride;
     s->guarded = guard;
+    s->stack_size = p->stack_size;
+    s->guards = 0;
+    for (size_t i = 0; guard && i < SLAB_STACKS; i++) {
+        if (mprotect(s->first + i * stride - p->page, p->page, PROT_NONE) == 0) {
+            s->guards |= (uint64_t)1 << i;
+            guarded_total++;
+        }
+    }
+    return s;
+}
+
+/* A spare slab mapped for stacks of this pool's size, or NULL. Its
+ * canaries are zeroed again (a run that overflowed left them dirty). */
+static slab_t *slab_spare(coro_pool_t *p)
+{
+    for (slab_t **sp = &spare; *sp; sp = &(*sp)->next) {
+        slab_t *s = *sp;
+        if (s->stack_size != p->stack_size)
+            continue;
+        *sp = s->next;
+        nspare--;
+        for (size_t i = 0; i < SLAB_STACKS; i++) {
+            char *lo = s->first + i * s->stride;
+#ifdef CORO_ASAN
+            /* frames of goroutines abandoned at the end of the last run */
+            ASAN_UNPOISON_MEMORY_REGION(lo, p->stack_size);
+#endif
+            if (!((s->guards >> i) & 1))
+                memset(lo - CORO_CANARY_BYTES, 0, CORO_CANARY_BYTES);
+        }
+        return s;
+    }
+    return NULL;
+}
+
+static void slab_add(coro_pool_t *p)
+{
+    slab_t *s = slab_spare(p);
+    if (!s)
+        s = slab_map(p);
     s->next = p->slabs;
     p->slabs = s;
     /* Push in reverse so that stacks are handed out in address order. */
     for (size_t i = SLAB_STACKS; i-- > 0;) {
         coro_stack_t *st = stack_desc(s, p->stack_size, i);
-        st->lo = s->first + i * stride;
+        st->lo = s->first + i * s->stride;
         st->size = (size_t)((char *)st - (char *)st->lo);
-        st->guarded = false;
-        if (guard && mprotect((char *)st->lo - p->page, p->page, PROT_NONE) == 0) {
-            st->guarded = true;
-            guarded_total++;
-        }
+        st->guarded = (s->guards >> i) & 1;
 #ifdef CORO_VALGRIND
         st->valgrind_id = VALGRIND_STACK_REGISTER(st->lo, (char *)st->lo + p->stack_size);
 #endif

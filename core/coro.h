@@ -61,7 +61,10 @@ typedef struct coro_stack {
 typedef struct coro_pool coro_pool_t;
 
 /* Create a pool of stacks of stack_size usable bytes (rounded up to pages).
- * Caller owns; free with coro_pool_destroy, which unmaps every slab. */
+ * Caller owns; free with coro_pool_destroy, which keeps a few slabs mapped
+ * (with their guard pages) for the next pool of the same stack size, so
+ * that a process making run after run maps and faults its stacks once,
+ * and unmaps the others. */
 coro_pool_t *coro_pool_create(size_t stack_size);
 void coro_pool_destroy(coro_pool_t *pool);
 size_t coro_pool_stack_size(const coro_pool_t *pool);
