@@ -1,7 +1,10 @@
 // The workloads of bench/bench.c in Go, with the same line names, for
-// bench/run.sh to compare. Run with GOMAXPROCS=1.
+// bench/run.sh to compare. Run with GOMAXPROCS=1. Times are the process's
+// CPU time (CLOCK_PROCESS_CPUTIME_ID, every thread: the GC's too), as
+// chansim-bench reads them: the machine is shared, wall time is not this
+// program's.
 //
-//	go run bench.go [scale]
+//	go run bench.go [scale] [stack_kib, ignored] [workload]
 package main
 
 import (
@@ -10,8 +13,20 @@ import (
 	"runtime"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 )
+
+// cpuNow: the process's CPU time so far.
+func cpuNow() time.Duration {
+	var ts syscall.Timespec
+	const clockProcessCputimeID = 2
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockProcessCputimeID, uintptr(unsafe.Pointer(&ts)), 0)
+	return time.Duration(ts.Nano())
+}
+
+func cpuSince(t0 time.Duration) time.Duration { return cpuNow() - t0 }
 
 func residentBytes() int64 {
 	b, err := os.ReadFile("/proc/self/statm")
@@ -30,13 +45,13 @@ func pingpong(n int) float64 {
 			pong <- (<-ping) + 1
 		}
 	}()
-	t0 := time.Now()
+	t0 := cpuNow()
 	var v int64
 	for i := 0; i < n; i++ {
 		ping <- v
 		v = <-pong
 	}
-	ns := float64(time.Since(t0).Nanoseconds()) / (2 * float64(n))
+	ns := float64(cpuSince(t0).Nanoseconds()) / (2 * float64(n))
 	if v != int64(n) {
 		panic("pingpong")
 	}
@@ -50,12 +65,12 @@ func buffered(n int) float64 {
 			c <- int64(i)
 		}
 	}()
-	t0 := time.Now()
+	t0 := cpuNow()
 	var sum int64
 	for i := 0; i < n; i++ {
 		sum += <-c
 	}
-	ns := float64(time.Since(t0).Nanoseconds()) / float64(n)
+	ns := float64(cpuSince(t0).Nanoseconds()) / float64(n)
 	if sum != int64(n)*int64(n-1)/2 {
 		panic("buffered")
 	}
@@ -68,7 +83,7 @@ func nothing() { spawned++ }
 
 func spawnExit(n int) float64 {
 	spawned = 0
-	t0 := time.Now()
+	t0 := cpuNow()
 	for i := 0; i < n; i += 1000 {
 		for j := 0; j < 1000; j++ {
 			go nothing()
@@ -77,7 +92,7 @@ func spawnExit(n int) float64 {
 			runtime.Gosched()
 		}
 	}
-	return float64(time.Since(t0).Nanoseconds()) / float64(n)
+	return float64(cpuSince(t0).Nanoseconds()) / float64(n)
 }
 
 func select4(n int) float64 {
@@ -89,7 +104,7 @@ func select4(n int) float64 {
 		for i := 0; i < 1024; i++ {
 			c3 <- int64(i)
 		}
-		t0 := time.Now()
+		t0 := cpuNow()
 		for i := 0; i < 1024; i++ {
 			select {
 			case v = <-c0:
@@ -102,7 +117,7 @@ func select4(n int) float64 {
 			}
 			sum += v
 		}
-		total += time.Since(t0)
+		total += cpuSince(t0)
 	}
 	if sum == 0 {
 		panic("select4")
@@ -132,10 +147,10 @@ func million(n, rounds int) (opsPerSec, rssPerG float64) {
 		runtime.Gosched()
 	}
 	rss1 := residentBytes()
-	t0 := time.Now()
+	t0 := cpuNow()
 	close(start)
 	<-done
-	secs := time.Since(t0).Seconds()
+	secs := cpuSince(t0).Seconds()
 	return float64(n*rounds) / secs, float64(rss1-rss0) / float64(n)
 }
 
@@ -147,11 +162,26 @@ func main() {
 			scale = s
 		}
 	}
-	fmt.Printf("pingpong_ns_per_msg %.1f\n", pingpong(int(2000000*scale)))
-	fmt.Printf("buffered_ns_per_item %.1f\n", buffered(int(5000000*scale)))
-	fmt.Printf("spawn_exit_ns %.1f\n", spawnExit(int(1000000*scale)/1000*1000))
-	fmt.Printf("select4_ns %.1f\n", select4(int(5000000*scale)/1024*1024))
-	ops, rss := million(1000000, 5)
-	fmt.Printf("timer_ops_per_sec %.0f\n", ops)
-	fmt.Printf("parked_rss_bytes %.0f\n", rss)
+	only := "" // os.Args[3] (as chansim-bench's; os.Args[2], its stack size, is ignored)
+	if len(os.Args) > 3 {
+		only = os.Args[3]
+	}
+	want := func(name string) bool { return only == "" || only == name }
+	if want("pingpong") {
+		fmt.Printf("pingpong_ns_per_msg %.1f\n", pingpong(int(2000000*scale)))
+	}
+	if want("buffered") {
+		fmt.Printf("buffered_ns_per_item %.1f\n", buffered(int(5000000*scale)))
+	}
+	if want("spawn") {
+		fmt.Printf("spawn_exit_ns %.1f\n", spawnExit(int(1000000*scale)/1000*1000))
+	}
+	if want("select") {
+		fmt.Printf("select4_ns %.1f\n", select4(int(5000000*scale)/1024*1024))
+	}
+	if want("million") {
+		ops, rss := million(1000000, 5)
+		fmt.Printf("timer_ops_per_sec %.0f\n", ops)
+		fmt.Printf("parked_rss_bytes %.0f\n", rss)
+	}
 }
