@@ -80,6 +80,13 @@ void coro_stack_put(coro_pool_t *pool, coro_stack_t *st);
 void *coro_stack_top(const coro_stack_t *st);
 /* True if an unguarded stack's canary is intact (always true if guarded). */
 bool coro_stack_canary_ok(const coro_stack_t *st);
+/* Start loading an unguarded stack's canary (in another page than the
+ * stack's top) a step ahead of coro_stack_canary_ok. */
+static inline void coro_stack_prefetch_canary(const coro_stack_t *st)
+{
+    if (!st->guarded)
+        __builtin_prefetch((const char *)st->lo - CORO_CANARY_BYTES);
+}
 
 /* Prepare c to run fn(arg) on [lo, top) when first transferred to. fn must
  * never return: it ends by transferring away for good (coro_exit_to). */

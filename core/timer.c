@@ -12,25 +12,48 @@
 #include "mem.h"
 #include "timerq.h"
 
-/* A heap slot keeps its entry's key, so that sifting reads only the heap
- * array: with a million sleeping goroutines the entries are spread over a
- * million stacks, and reading them level by level was most of the cost of
- * a timer. The heap is 4-ary (half the levels of a binary one; the four
- * children share a cache line or two). Keys are unique (the sequence
- * number), so the order of firing is the same whatever the heap's shape. */
+/* Entries are grouped by deadline: a bucket holds every entry armed for
+ * one instant, in arming order (so in sequence order), and a 4-ary
+ * min-heap orders the buckets by their instant. A million goroutines
+ * sleeping over a few thousand distinct instants cost a few thousand heap
+ * slots, not a million: arming is a lookup in a small hash index and an
+ * append, firing takes a whole bucket, already in (when, seq) order, to
+ * the due batch. The order of firing is the one a heap on (when, seq)
+ * gives, whatever the heap's shape.
+ *
+ * Removal is lazy inside a bucket (its slot becomes NULL, the bucket is
+ * compacted when mostly empty); a bucket left with no entry leaves the
+ * index at once and is dropped from the heap when it reaches the top, or
+ * when dropped buckets outnumber the live ones (the heap is then rebuilt
+ * without them). A tracked entry's idx is its slot in its bucket; an
+ * untracked one (a Sleep) is never written while it waits, so arming and
+ * firing touch the sleeping goroutine's stack only when it is armed and
+ * when it fires. */
+typedef struct tq_bucket {
+    simtime_t when;           /* the instant of every entry in it */
+    tq_entry_t **v;           /* entries in arming order; NULL where removed */
+    uint32_t n, cap;          /* slots used, allocated */
+    uint32_t live;            /* non-NULL slots */
+    bool dropped;             /* out of the index, empty, waiting in the heap */
+    struct tq_bucket *next_free;
+} tq_bucket_t;
+
 typedef struct tq_slot {
-    simtime_t when;      /* the entry's deadline */
-    uint64_t seq;        /* the entry's arming number */
-    tq_entry_t *e;       /* the entry */
-    bool tracked;        /* e->idx is kept equal to this slot's index */
+    simtime_t when;           /* the bucket's instant, kept for sifting */
+    tq_bucket_t *b;
 } tq_slot_t;
 
 struct timerq {
-    tq_slot_t *heap;     /* min-heap on (when, seq) */
+    tq_slot_t *heap;          /* min-heap of buckets on when */
     size_t n, cap;
-    tq_entry_t **due;    /* the batch being fired: [due_head, ndue) in (when, seq) order */
+    tq_bucket_t **index;      /* open addressing: when -> its bucket (not dropped) */
+    size_t index_cap, index_len;
+    tq_bucket_t *free_buckets; /* for reuse, with their slot arrays */
+    size_t live;              /* entries armed, not yet due */
+    size_t dropped;           /* dropped buckets still in the heap */
+    tq_entry_t **due;         /* the batch being fired: [due_head, ndue) in (when, seq) order */
     size_t due_head, ndue, capdue;
-    uint64_t seq;        /* arming counter */
+    uint64_t seq;             /* arming counter */
     unsigned long long walks; /* invariant_sparse's counter for timerq_check */
 };
 
@@ -39,47 +62,116 @@ timerq_t *timerq_create(void)
     return mem_calloc(1, sizeof(timerq_t));
 }
 
+static void bucket_free_mem(tq_bucket_t *b)
+{
+    free(b->v);
+    free(b);
+}
+
 void timerq_destroy(timerq_t *q)
 {
     if (!q)
         return;
+    for (size_t i = 0; i < q->n; i++)
+        bucket_free_mem(q->heap[i].b);
+    while (q->free_buckets) {
+        tq_bucket_t *b = q->free_buckets;
+        q->free_buckets = b->next_free;
+        bucket_free_mem(b);
+    }
     free(q->heap);
+    free(q->index);
     free(q->due);
     free(q);
 }
 
-static inline bool before(const tq_slot_t *a, const tq_slot_t *b)
+/* ---- the index: instant -> bucket ---------------------------------------- */
+
+static inline size_t index_hash(simtime_t when, size_t mask)
 {
-    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+    uint64_t x = (uint64_t)when;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x & mask;
 }
+
+static tq_bucket_t *index_find(const timerq_t *q, simtime_t when)
+{
+    if (!q->index_cap)
+        return NULL;
+    size_t mask = q->index_cap - 1;
+    for (size_t i = index_hash(when, mask);; i = (i + 1) & mask) {
+        tq_bucket_t *b = q->index[i];
+        if (!b || b->when == when)
+            return b;
+    }
+}
+
+static void index_put_raw(timerq_t *q, tq_bucket_t *b)
+{
+    size_t mask = q->index_cap - 1;
+    size_t i = index_hash(b->when, mask);
+    while (q->index[i])
+        i = (i + 1) & mask;
+    q->index[i] = b;
+}
+
+static void index_put(timerq_t *q, tq_bucket_t *b)
+{
+    if (2 * (q->index_len + 1) > q->index_cap) {
+        tq_bucket_t **old = q->index;
+        size_t oldcap = q->index_cap;
+        q->index_cap = oldcap ? 2 * oldcap : 64;
+        q->index = mem_calloc(q->index_cap, sizeof *q->index);
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i])
+                index_put_raw(q, old[i]);
+        free(old);
+    }
+    index_put_raw(q, b);
+    q->index_len++;
+}
+
+/* Remove b, shifting back the entries of its probe run. */
+static void index_del(timerq_t *q, const tq_bucket_t *b)
+{
+    size_t mask = q->index_cap - 1;
+    size_t i = index_hash(b->when, mask);
+    while (q->index[i] != b)
+        i = (i + 1) & mask;
+    for (size_t j = (i + 1) & mask; q->index[j]; j = (j + 1) & mask) {
+        size_t h = index_hash(q->index[j]->when, mask);
+        /* Move j's bucket into the hole at i unless its home lies in (i, j]. */
+        bool home_between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+        if (!home_between) {
+            q->index[i] = q->index[j];
+            i = j;
+        }
+    }
+    q->index[i] = NULL;
+    q->index_len--;
+}
+
+/* ---- the heap of buckets --------------------------------------------------- */
 
 #define TQ_ARITY 4
 
-/* Put slot x at index i (and tell its entry, if tracked). */
-static inline void place(timerq_t *q, size_t i, tq_slot_t x)
-{
-    q->heap[i] = x;
-    if (x.tracked)
-        x.e->idx = (int64_t)i;
-}
-
-/* Move the slot at i up to its place; returns where it ends. */
 static size_t sift_up(timerq_t *q, size_t i)
 {
     tq_slot_t x = q->heap[i];
     while (i > 0) {
         size_t p = (i - 1) / TQ_ARITY;
-        if (!before(&x, &q->heap[p]))
+        if (!(x.when < q->heap[p].when))
             break;
-        place(q, i, q->heap[p]);
+        q->heap[i] = q->heap[p];
         i = p;
     }
-    place(q, i, x);
+    q->heap[i] = x;
     return i;
 }
 
-/* Move the slot at i down to its place; returns where it ends. */
-static size_t sift_down(timerq_t *q, size_t i)
+static void sift_down(timerq_t *q, size_t i)
 {
     tq_slot_t x = q->heap[i];
     for (;;) {
@@ -89,82 +181,190 @@ static size_t sift_down(timerq_t *q, size_t i)
         size_t end = c + TQ_ARITY < q->n ? c + TQ_ARITY : q->n;
         size_t m = c;
         for (size_t k = c + 1; k < end; k++)
-            if (before(&q->heap[k], &q->heap[m]))
+            if (q->heap[k].when < q->heap[m].when)
                 m = k;
-        if (!before(&q->heap[m], &x))
+        if (!(q->heap[m].when < x.when))
             break;
-        place(q, i, q->heap[m]);
+        q->heap[i] = q->heap[m];
         i = m;
     }
-    place(q, i, x);
-    return i;
+    q->heap[i] = x;
 }
 
-/* The heap is ordered (no slot before its parent), every tracked entry
- * knows its slot, and every entry of the due batch reads TQ_DUE. O(n). */
+static tq_bucket_t *heap_pop(timerq_t *q)
+{
+    tq_bucket_t *b = q->heap[0].b;
+    q->heap[0] = q->heap[--q->n];
+    if (q->n)
+        sift_down(q, 0);
+    return b;
+}
+
+static tq_bucket_t *bucket_new(timerq_t *q, simtime_t when)
+{
+    tq_bucket_t *b = q->free_buckets;
+    if (b)
+        q->free_buckets = b->next_free;
+    else
+        b = mem_calloc(1, sizeof *b);
+    b->when = when;
+    b->n = b->live = 0;
+    b->dropped = false;
+    b->next_free = NULL;
+    return b;
+}
+
+static void bucket_recycle(timerq_t *q, tq_bucket_t *b)
+{
+    b->next_free = q->free_buckets;
+    q->free_buckets = b;
+}
+
+/* Drop the dropped buckets at the top, so that the top is a bucket with
+ * entries; rebuild the heap without dropped buckets once they outnumber
+ * the others. */
+static void heap_tidy(timerq_t *q)
+{
+    while (q->n && q->heap[0].b->dropped) {
+        bucket_recycle(q, heap_pop(q));
+        q->dropped--;
+    }
+    if (q->dropped > 64 && q->dropped > q->n / 2) {
+        size_t k = 0;
+        for (size_t i = 0; i < q->n; i++) {
+            if (q->heap[i].b->dropped)
+                bucket_recycle(q, q->heap[i].b);
+            else
+                q->heap[k++] = q->heap[i];
+        }
+        q->n = k;
+        q->dropped = 0;
+        for (size_t i = q->n / TQ_ARITY + 1; i-- > 0;)
+            if (i < q->n)
+                sift_down(q, i);
+    }
+}
+
+/* The heap is ordered, its top holds entries, the index holds exactly the
+ * heap's buckets that are not dropped, every bucket counts its entries,
+ * every tracked entry knows its slot, and every entry of the due batch
+ * reads TQ_DUE. O(n). */
 static void timerq_check(const timerq_t *q)
 {
+    size_t live = 0, dropped = 0, indexed = 0;
+    ASSERT(!q->n || !q->heap[0].b->dropped);
     for (size_t i = 0; i < q->n; i++) {
-        const tq_slot_t *x = &q->heap[i];
+        const tq_bucket_t *b = q->heap[i].b;
+        ASSERT(q->heap[i].when == b->when);
         if (i > 0)
-            ASSERT(!before(x, &q->heap[(i - 1) / TQ_ARITY]));
-        if (x->tracked)
-            ASSERT(x->e->idx == (int64_t)i);
+            ASSERT(!(b->when < q->heap[(i - 1) / TQ_ARITY].when));
+        if (b->dropped) {
+            ASSERT(b->live == 0);
+            dropped++;
+            continue;
+        }
+        indexed++;
+        ASSERT(index_find(q, b->when) == b);
+        uint32_t k = 0;
+        for (uint32_t j = 0; j < b->n; j++) {
+            tq_entry_t *e = b->v[j];
+            if (!e)
+                continue;
+            k++;
+            /* The entries themselves (each on its own goroutine's stack,
+             * with a million sleepers a million cold pages) in debug
+             * builds only. */
+            if (INVARIANT_DEEP) {
+                ASSERT(e->when == b->when);
+                ASSERT(e->idx == TQ_UNTRACKED || e->idx == (int64_t)j);
+            }
+        }
+        ASSERT(k == b->live && k > 0);
+        live += k;
     }
+    ASSERT(live == q->live && dropped == q->dropped && indexed == q->index_len);
     for (size_t i = q->due_head; i < q->ndue; i++)
         ASSERT(q->due[i]->idx == TQ_DUE);
 }
 
-/* After a change: the whole heap while small in debug builds, and at
+/* After a change: the whole queue while small in debug builds, and at
  * power-of-two counts of changes in every build. */
 static inline void timerq_checkpoint(timerq_t *q)
 {
-    if ((INVARIANT_DEEP && q->n <= 64) || invariant_sparse(&q->walks))
+    if ((INVARIANT_DEEP && q->live <= 64) || invariant_sparse(&q->walks))
         timerq_check(q);
 }
 
-static void heap_add(timerq_t *q, tq_entry_t *e, simtime_t when, bool tracked)
+static void queue_add(timerq_t *q, tq_entry_t *e, simtime_t when, bool tracked)
 {
     ASSERTF(e->idx == TQ_IDLE, "timer entry armed twice");
-    if (q->n == q->cap) {
-        q->cap = q->cap ? q->cap * 2 : 64;
-        q->heap = mem_realloc(q->heap, q->cap * sizeof *q->heap);
+    tq_bucket_t *b = index_find(q, when);
+    if (!b) {
+        b = bucket_new(q, when);
+        index_put(q, b);
+        if (q->n == q->cap) {
+            q->cap = q->cap ? q->cap * 2 : 64;
+            q->heap = mem_realloc(q->heap, q->cap * sizeof *q->heap);
+        }
+        q->heap[q->n++] = (tq_slot_t){.when = when, .b = b};
+        sift_up(q, q->n - 1);
+    }
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 4;
+        b->v = mem_realloc(b->v, b->cap * sizeof *b->v);
     }
     e->when = when;
     e->seq = q->seq++;
-    if (!tracked)
-        e->idx = TQ_UNTRACKED;
-    q->heap[q->n++] = (tq_slot_t){.when = when, .seq = e->seq, .e = e, .tracked = tracked};
-    sift_up(q, q->n - 1);
+    e->idx = tracked ? (int64_t)b->n : TQ_UNTRACKED;
+    b->v[b->n++] = e;
+    b->live++;
+    q->live++;
     timerq_checkpoint(q);
 }
 
 void timerq_add(timerq_t *q, tq_entry_t *e, simtime_t when)
 {
-    heap_add(q, e, when, true);
+    queue_add(q, e, when, true);
 }
 
 void timerq_add_untracked(timerq_t *q, tq_entry_t *e, simtime_t when)
 {
-    heap_add(q, e, when, false);
+    queue_add(q, e, when, false);
 }
 
-static void heap_remove_at(timerq_t *q, size_t i)
+/* Close the gaps of a bucket mostly emptied by removals. */
+static void bucket_compact(tq_bucket_t *b)
 {
-    tq_slot_t last = q->heap[--q->n];
-    if (i < q->n) {
-        q->heap[i] = last;
-        sift_up(q, sift_down(q, i));
+    uint32_t k = 0;
+    for (uint32_t j = 0; j < b->n; j++) {
+        tq_entry_t *e = b->v[j];
+        if (!e)
+            continue;
+        if (e->idx != TQ_UNTRACKED)
+            e->idx = (int64_t)k;
+        b->v[k++] = e;
     }
+    b->n = k;
 }
 
 bool timerq_remove(timerq_t *q, tq_entry_t *e)
 {
     ASSERTF(e->idx != TQ_UNTRACKED, "timerq_remove on an entry armed by timerq_add_untracked");
     if (e->idx >= 0) {
-        ASSERT((size_t)e->idx < q->n && q->heap[e->idx].e == e); /* e is in this queue */
-        heap_remove_at(q, (size_t)e->idx);
+        tq_bucket_t *b = index_find(q, e->when);
+        ASSERT(b && (size_t)e->idx < b->n && b->v[e->idx] == e); /* e is in this queue */
+        b->v[e->idx] = NULL;
         e->idx = TQ_IDLE;
+        b->live--;
+        q->live--;
+        if (b->live == 0) {
+            index_del(q, b);
+            b->dropped = true;
+            q->dropped++;
+            heap_tidy(q);
+        } else if (b->n - b->live > 32 && b->n - b->live > b->live) {
+            bucket_compact(b);
+        }
         timerq_checkpoint(q);
         return true;
     }
@@ -187,7 +387,7 @@ simtime_t timerq_next(const timerq_t *q)
     return q->n ? q->heap[0].when : SIMTIME_MAX;
 }
 
-size_t timerq_len(const timerq_t *q) { return q->n; }
+size_t timerq_len(const timerq_t *q) { return q->live; }
 
 /* ---- callback timers ----------------------------------------------------- */
 
@@ -224,15 +424,31 @@ bool timer_entry_pending(const tq_entry_t *e)
 void timerq_fire_due(sched_t *s, timerq_t *q, simtime_t now)
 {
     while (q->n && q->heap[0].when <= now) {
-        tq_entry_t *e = q->heap[0].e;
-        heap_remove_at(q, 0);
-        if (q->ndue == q->capdue) {
-            q->capdue = q->capdue ? q->capdue * 2 : 16;
+        tq_bucket_t *b = heap_pop(q);
+        if (b->dropped) {
+            q->dropped--;
+            bucket_recycle(q, b);
+            continue;
+        }
+        index_del(q, b);
+        if (q->ndue + b->live > q->capdue) {
+            while (q->ndue + b->live > q->capdue)
+                q->capdue = q->capdue ? q->capdue * 2 : 16;
             q->due = mem_realloc(q->due, q->capdue * sizeof *q->due);
         }
-        e->idx = TQ_DUE;
-        q->due[q->ndue++] = e;
+        for (uint32_t j = 0; j < b->n; j++) {
+            tq_entry_t *e = b->v[j];
+            if (j + 8 < b->n && b->v[j + 8])
+                __builtin_prefetch(b->v[j + 8], 1); /* each on its own stack */
+            if (e) {
+                e->idx = TQ_DUE;
+                q->due[q->ndue++] = e;
+            }
+        }
+        q->live -= b->live;
+        bucket_recycle(q, b);
     }
+    heap_tidy(q);
     while (q->due_head < q->ndue) {
         size_t left = q->ndue - q->due_head;
         size_t i = q->due_head + sched_decide(s, CHOICE_TIMER, (uint32_t)left);

@@ -2,7 +2,7 @@
  * timer: the timer queue, Sleep, and Go's time.Timer, time.Ticker,
  * time.After and time.AfterFunc on simulated time.
  *
- * The queue is a binary heap ordered by (deadline, sequence number), so
+ * The queue orders timers by (deadline, sequence number), so
  * timers due at the same instant have a defined order; when several are
  * due at once, the scheduler's choice function picks the order in which
  * they fire (FIFO by sequence under the FIFO policy). Due timers leave the
@@ -28,7 +28,7 @@
 typedef struct tq_entry {
     simtime_t when;                  /* absolute deadline */
     uint64_t seq;                    /* tie-break: order of arming */
-    int64_t idx;                     /* heap index, or TQ_IDLE / TQ_DUE */
+    int64_t idx;                     /* slot in the queue, or TQ_IDLE / TQ_DUE / TQ_UNTRACKED */
     void (*fire)(struct tq_entry *e); /* called on the scheduler's stack */
     uint64_t obj;                    /* object id for the trace, or 0 */
 } tq_entry_t;

@@ -2,10 +2,12 @@
  * timerq: the scheduler's timer queue, internal to core. Code outside core
  * arms its own entries with timer.h's callback timers (timer_entry_*).
  *
- * The queue is a 4-ary min-heap on (deadline, arming sequence number) with
- * a due batch: entries due at the scheduler's current instant leave the
- * heap for the batch before any fires, and the scheduler's choice function
- * picks the order among them. An entry's idx is its heap slot, TQ_DUE in
+ * The queue fires entries in (deadline, arming sequence number) order: one
+ * bucket per deadline holding its entries in arming order, a 4-ary
+ * min-heap of the buckets (timer.c), and a due batch: entries due at the
+ * scheduler's current instant leave the queue for the batch before any
+ * fires, and the scheduler's choice function picks the order among them.
+ * An entry's idx is its slot in its deadline's bucket, TQ_DUE in
  * the batch, TQ_IDLE when not armed, or TQ_UNTRACKED for an entry armed
  * without an index (a Sleep). Owned by the scheduler (sched_create,
  * sched_destroy); entries belong to whoever embeds them.
