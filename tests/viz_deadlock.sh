@@ -9,14 +9,7 @@
 set -u
 chansim=$1
 here=$(cd "$(dirname "$0")" && pwd)
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-unset DISPLAY
-export SDL_VIDEODRIVER=dummy
+. "$here/headless.sh"
 "$chansim" run "$2/deadlock.lua" --record "$tmp/f" --fps 100 >/dev/null 2>"$tmp/err"
 [ $? = 2 ] || fail "deadlock.lua did not end in a deadlock (exit 2): $(cat "$tmp/err")"
 last=$(ls "$tmp/f" | tail -n 1)

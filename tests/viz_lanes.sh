@@ -12,14 +12,7 @@
 set -u
 chansim=$1
 here=$(cd "$(dirname "$0")" && pwd)
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-unset DISPLAY
-export SDL_VIDEODRIVER=dummy
+. "$here/headless.sh"
 "$chansim" run "$2/worker_pool.lua" --record "$tmp/l" --fps 4 --lanes >/dev/null 2>"$tmp/err" ||
     fail "--lanes: $(cat "$tmp/err")"
 "$chansim" run "$2/worker_pool.lua" --record "$tmp/n" --fps 4 >/dev/null 2>"$tmp/err" || fail "$(cat "$tmp/err")"

@@ -11,16 +11,8 @@ set -u
 chansim=$1
 scenario=$2
 here=$(cd "$(dirname "$0")" && pwd)
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+. "$here/headless.sh"
 command -v python3 >/dev/null 2>&1 || fail "python3 is missing (.ci/install-deps.sh)"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-unset DISPLAY
-export SDL_VIDEODRIVER=dummy
 
 "$chansim" run "$scenario" >"$tmp/plain.txt" 2>"$tmp/plain.err"
 plain_status=$?

@@ -14,14 +14,7 @@ set -u
 chansim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 scen=$(cd "$2" && pwd)/bugs/check_then_act.lua
 here=$(cd "$(dirname "$0")" && pwd)
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-unset DISPLAY
-export SDL_VIDEODRIVER=dummy
+. "$here/headless.sh"
 count() { ls "$1" | grep -c '^frame_.*\.png$'; }
 distinct() { (cd "$1" && md5sum frame_*.png | cut -d' ' -f1 | sort -u | wc -l); }
 
