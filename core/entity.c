@@ -68,6 +68,13 @@ void entity_set(entity_t *e, const char *field, int64_t value)
     sched_emit_digest(EV_STATE, e->hdr.id, value, 1, e->field_names[i], e->field_digests[i]);
 }
 
+void entity_note(entity_t *e, const char *field, int64_t value)
+{
+    size_t i = field_index(e, field);
+    if (i < ENTITY_MAX_FIELDS)
+        e->field_values[i] = value;
+}
+
 int64_t entity_add(entity_t *e, const char *field, int64_t delta)
 {
     size_t i = field_index(e, field);

@@ -8,7 +8,8 @@
  * pool) and carry a state (a short word: "idle", "busy", "open", "leader")
  * and named integer fields ("depth", "capacity", "failures"). Every change
  * is an EV_STATE trace event, so the text log, the Perfetto export and the
- * view all see the same history, and the trace hash covers it.
+ * view all see the same history, and the trace hash covers it (all but
+ * entity_note's fields, kept for the view alone).
  *
  * Fields are kept in the order they were first set; entities in creation
  * order. Ownership: entities are owned by the running scheduler.
@@ -33,6 +34,12 @@ void entity_set_state(entity_t *e, const char *state);
 /* Set a named integer field; emits "state" with detail = the field name
  * and a = the value. At most ENTITY_MAX_FIELDS fields per entity. */
 void entity_set(entity_t *e, const char *field, int64_t value);
+/* Set a field for viewers only: no trace event, so the trace and its hash
+ * do not see it (a timer's expiry that moves at every step of a protocol,
+ * such as an election timeout, published for the view to draw). The
+ * field is listed with the others (entity_fields); a traced entity_set of
+ * the same name later traces as usual. */
+void entity_note(entity_t *e, const char *field, int64_t value);
 /* Add to a field (creating it at 0). Returns the new value. */
 int64_t entity_add(entity_t *e, const char *field, int64_t delta);
 /* Associate a goroutine with the entity (a worker's goroutine), so a view

@@ -12,6 +12,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -717,6 +718,62 @@ START_TEST(leader_crown_moves)
 }
 END_TEST
 
+/* A node's own timer (RaftScope's): n1's member publishes its election
+ * timer for the view alone (from 0.5s to 2.5s); n2 leads and has none. */
+static void timer_main(void *arg)
+{
+    (void)arg;
+    entity_t *c = entity_new("cluster", "etcd", NULL);
+    entity_t *n1 = entity_new("node", "n1", c), *n2 = entity_new("node", "n2", c);
+    entity_set_state(n1, "follower");
+    entity_set_state(n2, "leader");
+    entity_t *m = entity_new("etcd-member", "member@n1", n1);
+    entity_set_state(m, "follower");
+    uint64_t before = sched_trace_events(sched_current());
+    entity_note(m, "election_from", SIM_SEC / 2);
+    entity_note(m, "election_until", SIM_SEC / 2 + 2 * SIM_SEC);
+    /* no trace event: the trace (and its hash) does not see it */
+    ck_assert_uint_eq(sched_trace_events(sched_current()), before);
+    go_sleep(10 * SIM_SEC);
+}
+
+/* Pixels of the timer's colour on the ring round a node, at angle a
+ * (radians, clockwise from the right). */
+static int arc_at(viz_t *v, const char *node, double a)
+{
+    viz_box_t whole, part;
+    ck_assert(viz_find(v, "node", node, &whole, &part));
+    int cx = part.x + part.w / 2, cy = whole.y + 72;
+    int x = cx + (int)lround(cos(a) * 42), y = cy + (int)lround(sin(a) * 42);
+    return pixels_near(v, x, y, 1, VIZ_C_TIMER);
+}
+
+START_TEST(node_timer_arc)
+{
+    fixture_t f = start(timer_main, NULL, SIM_SEC, NULL);
+    ck_assert(viz_render(f.v, SIM_SEC));
+    /* 1.5 of 2 s left: the arc runs clockwise from the top past the
+     * bottom and the left, not through the last quarter (top left). */
+    ck_assert_int_gt(arc_at(f.v, "n1", 0), 3);
+    ck_assert_int_gt(arc_at(f.v, "n1", M_PI / 2), 3);
+    ck_assert_int_gt(arc_at(f.v, "n1", M_PI * 0.95), 3);
+    ck_assert_int_eq(arc_at(f.v, "n1", -M_PI * 0.6), 0);
+    /* the leader has no timer */
+    ck_assert_int_eq(arc_at(f.v, "n2", M_PI / 2), 0);
+    /* 0.25 of 2 s left at 2.25s: only the first eighth, right of the top */
+    advance(&f, 2250 * SIM_MS);
+    ck_assert(viz_render(f.v, 2250 * SIM_MS));
+    ck_assert_int_gt(arc_at(f.v, "n1", -M_PI * 0.4), 3);
+    ck_assert_int_eq(arc_at(f.v, "n1", 0), 0);
+    ck_assert_int_eq(arc_at(f.v, "n1", M_PI / 2), 0);
+    /* expired: no arc */
+    advance(&f, 3 * SIM_SEC);
+    ck_assert(viz_render(f.v, 3 * SIM_SEC));
+    ck_assert_int_eq(arc_at(f.v, "n1", -M_PI * 0.4), 0);
+    finish(&f);
+}
+END_TEST
+
 /* ---- messages between nodes -------------------------------------------------- */
 
 static net_node_t *wn[4];
@@ -1227,6 +1284,7 @@ static Suite *viz_suite(void)
     tcase_add_test(draw, channel_bar_length);
     tcase_add_test(draw, breaker_dial_color);
     tcase_add_test(draw, leader_crown_moves);
+    tcase_add_test(draw, node_timer_arc);
     tcase_add_test(draw, wait_arrow_and_countdown);
     tcase_add_test(draw, deadlock_cycle_in_red);
     tcase_add_test(draw, flow_left_to_right);

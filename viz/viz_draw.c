@@ -107,7 +107,7 @@ void viz_card(viz_gfx_t *g, SDL_Rect r, bool selected)
  * "open_until"-like fields, plain integers otherwise. */
 void viz_format_field(const char *name, int64_t v, char *buf, size_t size)
 {
-    static const char *const suffixes[] = {"_ns", "timeout", "until", "interval", "latency", "_at", NULL};
+    static const char *const suffixes[] = {"_ns", "timeout", "until", "_from", "interval", "latency", "_at", NULL};
     size_t n = strlen(name);
     bool dur = false;
     for (int i = 0; suffixes[i]; i++) {
@@ -929,7 +929,7 @@ void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const v
         case VIZ_ITEM_LOCK: draw_lock(g, L, sn, f, it); break;
         case VIZ_ITEM_BREAKER: draw_breaker(g, L, sn, f, it); break;
         case VIZ_ITEM_QUEUE: draw_queue(g, L, sn, f, it); break;
-        case VIZ_ITEM_NODE: viz_draw_node(g, L, sn, f, it); break;
+        case VIZ_ITEM_NODE: viz_draw_node(g, L, sn, tr, f, it); break;
         case VIZ_ITEM_PANEL: draw_panel(g, L, sn, tr, f, it); break;
         case VIZ_ITEM_CHILD: draw_child(g, L, sn, tr, f, it); break;
         case VIZ_ITEM_ENTITY: draw_entity(g, L, sn, tr, f, it); break;

@@ -36,8 +36,8 @@ void viz_sparkline(viz_gfx_t *g, const viz_layout_t *L, SDL_Rect r, const viz_se
  * nodes (messages: the dots travelling on them, drawn last). */
 void viz_draw_cluster(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f,
                       const viz_item_t *it);
-void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f,
-                   const viz_item_t *it);
+void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
+                   const viz_frame_t *f, const viz_item_t *it);
 void viz_draw_links(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                     const viz_frame_t *f, bool messages);
 /* The point at fraction t along the link from node a to node b (by

@@ -64,8 +64,43 @@ static void node_center(const viz_layout_t *L, const viz_item_t *it, int *cx, in
     *cy = it->r.y + viz_px(L, 32 + 40);
 }
 
-void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f,
-                      const viz_item_t *it)
+/* The node's own timer (RaftScope's): the soonest expiry published by the
+ * node or by what runs on it (an election timeout, a session's lease),
+ * not a store's records (its leases and locks, kept for others). */
+static bool node_timer(const viz_snap_t *sn, const viz_track_t *tr, const viz_sent_t *node, simtime_t now,
+                       simtime_t *from, simtime_t *until)
+{
+    bool any = false;
+    for (size_t i = 0; i < sn->nent; i++) {
+        const viz_sent_t *e = &sn->ents[i];
+        if (e != node) {
+            if (strcmp(e->kind, "lease") == 0 || strcmp(e->kind, "lock") == 0 || viz_entity_is_node(e))
+                continue;
+            /* Its nearest node ancestor must be this node. */
+            const viz_sent_t *p = e;
+            bool mine = false;
+            for (int d = 0; d < 8 && p && p->parent; d++) {
+                p = viz_snap_entity(sn, p->parent);
+                if (p && viz_entity_is_node(p)) {
+                    mine = p == node;
+                    break;
+                }
+            }
+            if (!mine)
+                continue;
+        }
+        simtime_t f, u;
+        if (viz_entity_expiry(e, tr, now, &f, &u) && (!any || u < *until)) {
+            *from = f;
+            *until = u;
+            any = true;
+        }
+    }
+    return any;
+}
+
+void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
+                   const viz_frame_t *f, const viz_item_t *it)
 {
     const viz_sent_t *e = viz_snap_entity(sn, it->id);
     if (!e)
@@ -82,6 +117,17 @@ void viz_draw_node(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, co
                   : strcasestr(s, "candidate") ? VIZ_C_READY : VIZ_PANEL;
     if (viz_selected(f, it))
         viz_gfx_ring(g, cx, cy, rad + viz_px(L, 8), 3, VIZ_SELECT);
+    /* Its timer as an arc round it that shrinks, clockwise from the top,
+     * as the time runs out. */
+    simtime_t tfrom = 0, tuntil = 0;
+    if (!crashed && node_timer(sn, tr, e, f->p, &tfrom, &tuntil) && tuntil > tfrom) {
+        double left = (double)(tuntil - f->p) / (double)(tuntil - tfrom);
+        if (left > 1)
+            left = 1;
+        int r0 = rad + viz_px(L, 1), r1 = rad + viz_px(L, 7);
+        viz_gfx_sector(g, cx, cy, r0, r1, 0, 2 * M_PI, VIZ_PANEL_ALT);
+        viz_gfx_sector(g, cx, cy, r0, r1, -M_PI / 2, -M_PI / 2 + 2 * M_PI * left, VIZ_C_TIMER);
+    }
     viz_gfx_fill_circle(g, cx, cy, rad, VIZ_INK);
     viz_gfx_fill_circle(g, cx, cy, rad - viz_px(L, 3), fill);
     uint32_t ink = viz_gfx_ink_on(fill);

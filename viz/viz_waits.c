@@ -284,6 +284,16 @@ bool viz_entity_expiry(const viz_sent_t *e, const viz_track_t *tr, simtime_t now
                 found = true;
             }
         }
+        if (!found && len > 6 && strcmp(n + len - 6, "_until") == 0) {
+            /* X_from beside X_until: when the time started. */
+            char fromname[64];
+            snprintf(fromname, sizeof fromname, "%.*s_from", (int)(len - 6), n);
+            int64_t f0 = viz_sent_get(e, fromname, -1);
+            if (f0 >= 0 && f0 <= now && f0 < *until) {
+                *from = f0;
+                found = true;
+            }
+        }
         if (!found) {
             int64_t ttl = viz_sent_get(e, "ttl", 0);
             if (ttl > 0 && *until - ttl * 1000000000LL <= now)

@@ -377,7 +377,7 @@ static const runopts_flag_t flags[] = {
      "--view, --record: a timeline lane per goroutine (L in the window)"},
     {"--paused", NULL, RUN, set_switch, AT(view.paused), 0, 0, NULL, "--view: start paused (step with S, play with Space)"},
     {"--view-script", "CMDS", RUN, set_string, AT(view.script), 0, 0, NULL,
-     "--view: scripted input, e.g. \"wait 1s,space,s,shot a.png,quit\""},
+     "--view: scripted input, commas between: a key, wait 500ms,\nwait-end, seek 2.5s, click X Y, click-on node|link|menu WHAT,\nshot FILE.png, quit; e.g. \"wait 1s,space,s,shot a.png,quit\""},
 };
 
 #define NFLAGS (sizeof flags / sizeof flags[0])

@@ -69,6 +69,8 @@ static void session_loop(void *arg)
     while (chan_recv(s->ka, &r)) {
         entity_add(s->e, "keepalives", 1);
         entity_set(s->e, "next_keepalive_ns", sched_now() + r.ttl * SIM_SEC / 3);
+        /* The lease's expiry as the client believes it, for the view. */
+        entity_note(s->e, "lease_until", sched_now() + r.ttl * SIM_SEC);
     }
     chan_close(s->done);
     if (!s->orphaned) {
@@ -110,6 +112,7 @@ const go_error_t *concurrency_session_new(etcd_client_t *c, const concurrency_se
     entity_set(s->e, "lease", id);
     entity_set(s->e, "ttl", ttl);
     entity_set(s->e, "keepalives", 0);
+    entity_note(s->e, "lease_until", sched_now() + ttl * SIM_SEC);
     if (!net_node_go(etcd_client_node(c), session_loop, s, "etcd.session"))
         chan_close(s->done);
     *out = s;

@@ -312,6 +312,10 @@ static void raft_loop(void *arg)
         }
         simtime_t until = mb->role == LEADER ? (next_beat < mb->quorum_check ? next_beat : mb->quorum_check)
                                               : mb->heard_at + mb->timeout;
+        /* The election timer, for the view alone (it moves at every
+         * heartbeat: no trace event); a leader has none. */
+        entity_note(mb->entity, "election_from", mb->role == LEADER ? 0 : mb->heard_at);
+        entity_note(mb->entity, "election_until", mb->role == LEADER ? 0 : mb->heard_at + mb->timeout);
         sim_timer_t *t = timer_new(until > now ? until - now : 0);
         net_msg_t *m = NULL;
         select_case_t cs[2] = {
