@@ -534,7 +534,7 @@ function sim.fenced_resource(o) end
 
 ---An etcd server on a node of a cluster, or a store of several members (a list of nodes) with its own leader.
 ---@param node sim.Node|sim.Node[]
----@param o? {expiry_interval?: string|integer, service_time?: string|integer, heartbeat_interval?: string|integer, election_timeout?: string|integer}
+---@param o? {expiry_interval?: string|integer, service_time?: string|integer, heartbeat_interval?: string|integer, election_timeout?: string|integer, watch_sync_interval?: string|integer}
 ---@return table server
 function sim.etcd_server(node, o) end
 

@@ -71,7 +71,8 @@ static void push_kvs(lua_State *L, const kv_op_result_t *op)
 
 /* ---- server and client ---------------------------------------------------- */
 
-/* sim.etcd_server(node [, { expiry_interval =, service_time = }]): a store
+/* sim.etcd_server(node [, { expiry_interval =, service_time =,
+ * watch_sync_interval = }]): a store
  * of one; sim.etcd_server({ node, node, node } [, { ...,
  * heartbeat_interval =, election_timeout = }]): a store of 3 (or 5, up to
  * 7) members with its own leader. */
@@ -79,13 +80,15 @@ static int l_server(lua_State *L)
 {
     etcd_server_cfg_t cfg = etcd_server_cfg_default();
     static const char *const keys[] = {"expiry_interval", "service_time", "heartbeat_interval",
-                                       "election_timeout", NULL};
+                                       "election_timeout", "watch_sync_interval", NULL};
     lsim_opts_t o = lsim_opts_opt(L, 2, "sim.etcd_server", keys);
     cfg.expiry_interval = lsim_opt_dur(&o, "expiry_interval", cfg.expiry_interval, 1, INT64_MAX);
     cfg.service_time = lsim_opt_dur(&o, "service_time", cfg.service_time, 0, INT64_MAX);
     cfg.heartbeat_interval =
         lsim_opt_dur(&o, "heartbeat_interval", cfg.heartbeat_interval, 1, INT64_MAX);
     cfg.election_timeout = lsim_opt_dur(&o, "election_timeout", cfg.election_timeout, 1, INT64_MAX);
+    cfg.watch_sync_interval =
+        lsim_opt_dur(&o, "watch_sync_interval", cfg.watch_sync_interval, 1, INT64_MAX);
     if (lua_istable(L, 1) && !luaL_testudata(L, 1, NODE_MT)) {
         net_node_t *nodes[7];
         lua_Integer n = luaL_len(L, 1);

@@ -168,7 +168,6 @@ typedef struct cwatch {
     chan_t *wake;           /* capacity 1: the queue grew */
     bool confirmed;         /* a message of the watch has come */
     int64_t have;           /* revisions received through; -1 before the creation */
-    int64_t synced;         /* the store's revision when the watch was made: the catch-up's end */
     bool ended;             /* a canceled response is queued: nothing after it */
     etcd_watch_resp_t **q;  /* responses to deliver, from index head */
     size_t head, nq, capq;
@@ -320,10 +319,6 @@ static void enqueue(cwatch_t *w, etcd_watch_resp_t *r)
     w->q[w->nq++] = r;
 }
 
-/* etcd 3.4's watchBatchMaxRevs: a catch-up response holds at most this
- * many revisions; the rest follow in the next ones. */
-#define WATCH_BATCH_MAX_REVS 1000
-
 static etcd_watch_resp_t *resp_of(const etcd_resp_t *r, size_t i, size_t j, int64_t header)
 {
     etcd_watch_resp_t *o = resp_obj_new();
@@ -337,35 +332,26 @@ static etcd_watch_resp_t *resp_of(const etcd_resp_t *r, size_t i, size_t j, int6
     return o;
 }
 
-/* Queue the events of r beyond what w has, as etcd 3.4 sends them: the
- * history up to the store's revision when the watch was made (the
- * catch-up) in responses of up to WATCH_BATCH_MAX_REVS revisions, each
- * stamped with that revision; after it, one response per revision, stamped
- * with the revision (a transaction's events together, in its order). */
+/* Queue the events of r beyond what w has, as etcd 3.4 sends them: a
+ * catch-up message (the server's sync of a watch behind the store, at most
+ * 1000 revisions) as one response stamped with the store's revision at the
+ * sync; any other, one response per revision, stamped with the revision
+ * (a transaction's events together, in its order). */
 static void apply_watch(cwatch_t *w, const etcd_resp_t *r)
 {
     size_t i = 0;
     while (i < r->nevents && r->events[i].kv.mod_rev <= w->have)
         i++;
+    if (r->header_rev && i < r->nevents) {
+        enqueue(w, resp_of(r, i, r->nevents, r->header_rev));
+        i = r->nevents;
+    }
     while (i < r->nevents) {
-        int64_t rev = r->events[i].kv.mod_rev, header = rev;
+        int64_t rev = r->events[i].kv.mod_rev;
         size_t j = i;
-        if (rev <= w->synced) {
-            header = w->synced;
-            int revs = 0;
-            for (int64_t last = -1; j < r->nevents && r->events[j].kv.mod_rev <= w->synced; j++) {
-                if (r->events[j].kv.mod_rev != last) {
-                    if (revs == WATCH_BATCH_MAX_REVS)
-                        break;
-                    revs++;
-                    last = r->events[j].kv.mod_rev;
-                }
-            }
-        } else {
-            while (j < r->nevents && r->events[j].kv.mod_rev == rev)
-                j++;
-        }
-        enqueue(w, resp_of(r, i, j, header));
+        while (j < r->nevents && r->events[j].kv.mod_rev == rev)
+            j++;
+        enqueue(w, resp_of(r, i, j, rev));
         i = j;
     }
     if (r->last_rev > w->have)
@@ -418,10 +404,8 @@ static void watch_message(etcd_client_t *c, const etcd_resp_t *r)
         wake_watch(w);
         return;
     }
-    if (w->have < 0 && r->created) {
+    if (w->have < 0 && r->created)
         w->have = r->after_rev;
-        w->synced = r->synced_rev;
-    }
     if (w->have < 0 || r->after_rev > w->have) {
         stash(w, r); /* came before its predecessor */
         if (w->have >= 0)
@@ -860,7 +844,6 @@ chan_t *etcd_watch(etcd_client_t *c, ctx_t *ctx, const char *key, const etcd_wat
     w->prefix = opts && opts->prefix;
     w->start_rev = opts ? opts->start_rev : 0;
     w->have = -1;
-    w->synced = -1;
     w->out = chan_make(sizeof(etcd_watch_resp_t *), 0);
     w->wake = chan_make(1, 1);
     chan_t *out = w->out;

@@ -114,6 +114,7 @@ typedef struct etcd_server_cfg {
     simtime_t promote_extend;   /* added to lease deadlines at a restart; 1s */
     simtime_t service_time;     /* time to serve one request (fsync, apply); 0 */
     simtime_t watch_retransmit; /* resend unacknowledged watch events after; 500ms */
+    simtime_t watch_sync_interval; /* catch-up of watches behind the store; 100ms (etcd's) */
     simtime_t heartbeat_interval; /* several members: the leader's heartbeats; 100ms (etcd's) */
     simtime_t election_timeout;   /* several members: 1s (etcd's); drawn in [1x, 2x) */
 } etcd_server_cfg_t;
@@ -263,12 +264,13 @@ typedef struct etcd_watch_opts {
                           store's revision when the server registers the watch */
 } etcd_watch_opts_t;
 
-/* A watch response, as etcd 3.4 sends them: the history the watch starts
- * with (from start_rev up to the store's revision when the watch was made)
- * in one response of up to 1000 revisions (more follow in the next ones),
- * stamped with that store revision; after it, the events of one revision
- * per response (a transaction's writes together), stamped with the
- * revision; or the watch's end. A scheduler object: the receiver may free
+/* A watch response, as etcd 3.4 sends them: the history of a watch from a
+ * revision the store has reached comes from the server's next sync of
+ * such watches (every watch_sync_interval from its boot), in responses of
+ * up to 1000 revisions (a sync each), stamped with the store's revision at
+ * the sync; after it, the events of one revision per response (a
+ * transaction's writes together), stamped with the revision; or the
+ * watch's end. A scheduler object: the receiver may free
  * it with etcd_watch_resp_free; otherwise it lives until sched_destroy. */
 typedef struct etcd_watch_resp {
     obj_t obj;                /* scheduler bookkeeping, not for users */

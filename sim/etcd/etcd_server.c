@@ -40,6 +40,7 @@ etcd_server_cfg_t etcd_server_cfg_default(void)
     c.promote_extend = SIM_SEC;
     c.service_time = 0;
     c.watch_retransmit = 500 * SIM_MS;
+    c.watch_sync_interval = 100 * SIM_MS;
     c.heartbeat_interval = 100 * SIM_MS;
     c.election_timeout = SIM_SEC;
     return c;
@@ -388,10 +389,12 @@ void etcd_server_boot(net_node_t *n, void *arg)
     srv->boots++;
     srv->lease_wake = chan_make(1, 1);
     srv->resend_wake = chan_make(1, 1);
+    srv->sync_wake = NULL; /* the sync loop starts with the first watcher behind */
     entity_set_state(srv->entity, "up");
     net_node_go(srv->node, serve, srv, "etcd.serve");
     net_node_go(srv->node, etcd_server_lease_expire_loop, srv, "etcd.lessor");
     net_node_go(srv->node, etcd_server_watch_resend_loop, srv, "etcd.watch-resend");
+    etcd_server_watch_kick(srv);
 }
 
 static void boot_fn(net_node_t *n, void *arg) { etcd_server_boot(n, arg); }
@@ -429,6 +432,8 @@ etcd_server_t *etcd_server_alloc(net_node_t *n, const etcd_server_cfg_t *cfg, co
         srv->cfg.expiry_interval = 500 * SIM_MS;
     if (srv->cfg.watch_retransmit <= 0)
         srv->cfg.watch_retransmit = 500 * SIM_MS;
+    if (srv->cfg.watch_sync_interval <= 0)
+        srv->cfg.watch_sync_interval = 100 * SIM_MS;
     kv_cfg_t kc = {srv->cfg.min_ttl_s};
     srv->kv = kv_create(&kc);
     srv->entity = entity_new("etcd", name, net_node_entity(n));

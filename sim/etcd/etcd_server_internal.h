@@ -30,6 +30,13 @@ typedef struct srv_client {
                                          n in (max_id - DEDUP_WINDOW, max_id] */
 } srv_client_t;
 
+/* A catch-up message: it covered revisions up to last (from the previous
+ * one's last, or the watch's start) and was stamped with the store's
+ * revision at its sync (etcd's header.revision). */
+typedef struct catchup {
+    int64_t last, header;
+} catchup_t;
+
 typedef struct watcher {
     uint64_t client, watch; /* the client's number and its watch number */
     net_node_t *node;           /* the client's node */
@@ -40,7 +47,9 @@ typedef struct watcher {
     int64_t start;          /* first revision reported */
     int64_t acked;          /* revision the client has; -1 until it has the creation */
     int64_t sent;           /* revisions covered by messages sent so far */
-    int64_t synced;         /* the store's revision when it was made */
+    bool unsynced;          /* behind the store: caught up by the sync loop, not by writes */
+    catchup_t *batches;     /* catch-up messages sent and not yet acknowledged, in order */
+    size_t nbatches, capbatches;
     simtime_t last_tx;      /* when a message last went out */
     bool canceled;          /* ended by the server; resent until the client cancels */
     int64_t compact_rev;    /* the compaction point that ended it */
@@ -101,6 +110,8 @@ struct etcd_server {
     uint64_t cur_boot;          /* the boot that took cur */
     chan_t *lease_wake;         /* cap 1: a grant may want an earlier check (this boot's) */
     chan_t *resend_wake;        /* cap 1: a watch message awaits acknowledgement (this boot's) */
+    chan_t *sync_wake;          /* cap 1: a watcher is unsynced (this boot's; NULL until
+                                 * the first one starts the sync loop) */
 };
 
 #define GROW(arr, n, cap)                                                   \
@@ -152,6 +163,11 @@ void etcd_server_watch_notify(etcd_server_t *srv, int64_t before);
 void etcd_server_watch_handle(etcd_server_t *srv, net_msg_t *m, const etcd_req_t *q);
 /* The watch resender's goroutine (the server's argument). */
 void etcd_server_watch_resend_loop(void *arg);
+/* etcd's syncWatchersLoop: catches watchers behind the store up, on the
+ * grid of watch_sync_interval from boot_at. Starts the loop on the
+ * server's node (the first time a boot has a watcher behind) or wakes it;
+ * nothing if no watcher is behind. */
+void etcd_server_watch_kick(etcd_server_t *srv);
 
 /* ---- etcd_server_raft.c ------------------------------------------------------- */
 

@@ -173,8 +173,10 @@ static void become_leader(member_t *mb)
     publish_members(srv);
     srv->lease_wake = chan_make(1, 1);
     srv->resend_wake = chan_make(1, 1);
+    srv->sync_wake = NULL;
     net_node_go(mb->node, etcd_server_lease_expire_loop, srv, "etcd.lessor");
     net_node_go(mb->node, etcd_server_watch_resend_loop, srv, "etcd.watch-resend");
+    etcd_server_watch_kick(srv);
     mb->seq++;
     broadcast(mb, PM_HEARTBEAT, mb->term);
 }

@@ -5,6 +5,17 @@
  * it; the server pushes the events of every write to the watchers they
  * match, and the resender sends again what a client has not acknowledged
  * every watch_retransmit (a compacted range ends the watch, canceled).
+ *
+ * A watch from a revision the store has already passed is "unsynced", as
+ * in etcd 3.4's watchable store: writes do not reach it; the sync loop
+ * (etcd's syncWatchersLoop) runs every watch_sync_interval (100ms) from the
+ * store's start and sends each of up to 512 unsynced watchers the next
+ * 1000 revisions of its history (watchBatchMaxRevs) in one message stamped
+ * with the store's revision at that moment (header.revision); a watcher
+ * with no more history becomes synced. A watcher whose next revision is
+ * compacted is canceled at the sync, as etcd does. What is not modelled:
+ * etcd's victims (a watcher whose stream's buffer of 1024 responses is
+ * full is retried every 10ms): a simulated stream never fills.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +23,31 @@
 #include "etcd_server_internal.h"
 #include "timer.h"
 
+/* etcd 3.4's watchBatchMaxRevs and maxWatchersPerSync. */
+#define WATCH_BATCH_MAX_REVS 1000
+#define SYNC_MAX_WATCHERS 512
+
+/* A message covering the watch's revisions (after, last]; header: 0, or the
+ * catch-up's stamp. Events before the compaction point are not sent: a
+ * caller sends a range that reaches below it only where nothing there
+ * matches (a synced watcher's gap since its last message), and a resend
+ * of compacted events cancels the watch first. */
 static void send_watch(etcd_server_t *srv, watcher_t *w, bool created, int64_t after,
-                       int64_t last)
+                       int64_t last, int64_t header)
 {
     etcd_resp_t *r = etcd_resp_new(RS_WATCH);
     r->watch = w->watch;
     r->created = created;
     r->after_rev = after;
     r->last_rev = last;
-    r->synced_rev = w->synced;
+    r->header_rev = header;
     r->canceled = w->canceled;
     r->compact_rev = w->compact_rev;
-    if (!w->canceled && last >= after + 1 && last >= w->start)
-        kv_events(srv->kv, w->key, w->prefix, after + 1 > w->start ? after + 1 : w->start, last,
-                  &r->events, &r->nevents);
+    int64_t from = after + 1 > w->start ? after + 1 : w->start;
+    if (from < kv_compact_revision(srv->kv))
+        from = kv_compact_revision(srv->kv);
+    if (!w->canceled && last >= from)
+        kv_events(srv->kv, w->key, w->prefix, from, last, &r->events, &r->nevents);
     w->last_tx = sched_now();
     etcd_server_reply(srv, w->node, w->port, r);
     if (srv->resend_wake)
@@ -35,6 +57,7 @@ static void send_watch(etcd_server_t *srv, watcher_t *w, bool created, int64_t a
 void etcd_server_watch_free(watcher_t *w)
 {
     free(w->key);
+    free(w->batches);
     free(w);
 }
 
@@ -57,7 +80,7 @@ void etcd_server_watch_notify(etcd_server_t *srv, int64_t before)
             continue;
         }
         i++;
-        if (w->canceled || rev <= w->sent)
+        if (w->canceled || w->unsynced || rev <= w->sent)
             continue;
         int64_t from = before + 1 > w->sent + 1 ? before + 1 : w->sent + 1;
         kv_event_t *ev;
@@ -69,7 +92,7 @@ void etcd_server_watch_notify(etcd_server_t *srv, int64_t before)
             continue;
         int64_t after = w->sent;
         w->sent = rev;
-        send_watch(srv, w, false, after, rev);
+        send_watch(srv, w, false, after, rev, 0);
     }
 }
 
@@ -100,18 +123,18 @@ static void watch_create(etcd_server_t *srv, net_msg_t *m, const etcd_req_t *q)
     w->prefix = q->prefix;
     w->start = q->num > 0 ? q->num : rev + 1;
     w->acked = -1;
-    w->synced = rev;
-    w->sent = w->start - 1 > rev ? w->start - 1 : rev;
-    if (w->start < kv_compact_revision(srv->kv)) {
-        w->canceled = true;
-        w->compact_rev = kv_compact_revision(srv->kv);
-    }
+    /* etcd: synced if it starts after the store's revision (or at the next
+     * one by default); otherwise the sync loop catches it up. */
+    w->unsynced = w->start <= rev;
+    w->sent = w->unsynced ? w->start - 1 : (w->start - 1 > rev ? w->start - 1 : rev);
     GROW(srv->watchers, srv->nwatchers, srv->capwatchers);
     srv->watchers[srv->nwatchers++] = w;
     etcd_server_emitf(srv, w->start, (int64_t)w->watch, "etcd watch %s%s from=%lld%s", w->key,
-          w->prefix ? " prefix" : "", (long long)w->start, w->canceled ? " compacted" : "");
-    send_watch(srv, w, true, w->start - 1, w->sent);
+          w->prefix ? " prefix" : "", (long long)w->start, w->unsynced ? " unsynced" : "");
+    send_watch(srv, w, true, w->start - 1, w->sent, 0);
     etcd_server_publish_store(srv);
+    if (w->unsynced)
+        etcd_server_watch_kick(srv);
 }
 
 void etcd_server_watch_handle(etcd_server_t *srv, net_msg_t *m, const etcd_req_t *q)
@@ -124,8 +147,14 @@ void etcd_server_watch_handle(etcd_server_t *srv, net_msg_t *m, const etcd_req_t
         break;
     case RQ_WATCH_ACK:
         w = find_watcher(srv, q->client, q->watch, NULL);
-        if (w && q->num > w->acked)
+        if (w && q->num > w->acked) {
             w->acked = q->num;
+            size_t k = 0;
+            while (k < w->nbatches && w->batches[k].last <= w->acked)
+                k++;
+            memmove(w->batches, w->batches + k, (w->nbatches - k) * sizeof *w->batches);
+            w->nbatches -= k;
+        }
         break;
     case RQ_WATCH_CANCEL:
         if (find_watcher(srv, q->client, q->watch, &at)) {
@@ -143,19 +172,33 @@ static bool needs_resend(const watcher_t *w)
     return w->canceled || w->acked < 0 || w->acked < w->sent;
 }
 
+/* Send again what the client has not acknowledged: the creation, each
+ * catch-up message as it was (its range and stamp), then the rest. */
 static void resend(etcd_server_t *srv, watcher_t *w)
 {
-    int64_t from = w->acked < 0 ? w->start : w->acked + 1;
-    if (!w->canceled && from <= w->sent && from < kv_compact_revision(srv->kv)) {
+    int64_t from = w->acked < 0 ? w->start - 1 : w->acked;
+    if (!w->canceled && from < w->sent && from + 1 < kv_compact_revision(srv->kv)) {
         w->canceled = true;
         w->compact_rev = kv_compact_revision(srv->kv);
+        w->unsynced = false;
         etcd_server_emitf(srv, w->compact_rev, (int64_t)w->watch, "etcd watch %s canceled: compacted",
               w->key);
     }
-    if (w->acked < 0)
-        send_watch(srv, w, true, w->start - 1, w->sent);
-    else
-        send_watch(srv, w, false, w->acked, w->sent);
+    bool created = w->acked < 0;
+    if (!w->canceled) {
+        for (size_t k = 0; k < w->nbatches; k++) {
+            if (w->batches[k].last <= from)
+                continue;
+            if (created) {
+                send_watch(srv, w, true, w->start - 1, w->start - 1, 0);
+                created = false;
+            }
+            send_watch(srv, w, false, from, w->batches[k].last, w->batches[k].header);
+            from = w->batches[k].last;
+        }
+    }
+    if (created || from < w->sent || w->canceled)
+        send_watch(srv, w, created, from, w->sent, 0);
 }
 
 void etcd_server_watch_resend_loop(void *arg)
@@ -191,6 +234,133 @@ void etcd_server_watch_resend_loop(void *arg)
             i++;
             if (needs_resend(w) && w->last_tx + srv->cfg.watch_retransmit <= sched_now())
                 resend(srv, w);
+        }
+    }
+}
+
+/* ---- the sync loop ---------------------------------------------------------------- */
+
+static bool any_unsynced(const etcd_server_t *srv, size_t *count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < srv->nwatchers; i++)
+        n += srv->watchers[i]->unsynced;
+    if (count)
+        *count = n;
+    return n > 0;
+}
+
+static void sync_loop(void *arg);
+
+void etcd_server_watch_kick(etcd_server_t *srv)
+{
+    if (!any_unsynced(srv, NULL))
+        return;
+    if (srv->sync_wake) {
+        chan_try_send(srv->sync_wake, &(char){1});
+        return;
+    }
+    srv->sync_wake = chan_make(1, 1);
+    net_node_go(srv->node, sync_loop, srv, "etcd.watch-sync");
+}
+
+/* Catch one unsynced watcher up by one message (or end it, or find it has
+ * nothing to catch up). */
+static void sync_one(etcd_server_t *srv, watcher_t *w, int64_t rev)
+{
+    int64_t compact = kv_compact_revision(srv->kv);
+    if (w->sent + 1 < compact) {
+        w->unsynced = false;
+        w->canceled = true;
+        w->compact_rev = compact;
+        etcd_server_emitf(srv, compact, (int64_t)w->watch, "etcd watch %s canceled: compacted",
+              w->key);
+        send_watch(srv, w, false, w->sent, w->sent, 0);
+        return;
+    }
+    kv_event_t *ev = NULL;
+    size_t n = 0;
+    kv_events(srv->kv, w->key, w->prefix, w->sent + 1, rev, &ev, &n);
+    int64_t last = rev;
+    int revs = 0;
+    for (size_t j = 0, prev = 0; j < n; j++) {
+        int64_t r = ev[j].kv.mod_rev;
+        if (j > 0 && r == ev[prev].kv.mod_rev)
+            continue;
+        prev = j;
+        if (++revs > WATCH_BATCH_MAX_REVS) {
+            last = r - 1; /* etcd's moreRev: the rest at the next sync */
+            break;
+        }
+    }
+    kv_events_free(ev, n);
+    if (n == 0) {
+        w->unsynced = false; /* nothing to tell: synced */
+        return;
+    }
+    GROW(w->batches, w->nbatches, w->capbatches);
+    w->batches[w->nbatches++] = (catchup_t){last, rev};
+    int64_t after = w->sent;
+    w->sent = last;
+    w->unsynced = last < rev;
+    send_watch(srv, w, false, after, last, rev);
+}
+
+/* One pass of etcd's syncWatchers over up to SYNC_MAX_WATCHERS unsynced
+ * watchers (in creation order; etcd takes them in map order); the number
+ * still unsynced after it. */
+static size_t sync_pass(etcd_server_t *srv)
+{
+    int64_t rev = kv_revision(srv->kv);
+    size_t chosen = 0;
+    for (size_t i = 0; i < srv->nwatchers && chosen < SYNC_MAX_WATCHERS;) {
+        watcher_t *w = srv->watchers[i];
+        if (!etcd_server_client_alive(w->node, w->incarnation)) {
+            watcher_remove(srv, i);
+            etcd_server_publish_store(srv);
+            continue;
+        }
+        i++;
+        if (!w->unsynced)
+            continue;
+        chosen++;
+        sync_one(srv, w, rev);
+    }
+    size_t left;
+    any_unsynced(srv, &left);
+    return left;
+}
+
+/* etcd's syncWatchersLoop: a pass at every tick of the grid from the
+ * store's start, while a watcher is behind; a pass that synced some but
+ * left others is followed by another at once (etcd waits the time the pass
+ * took, none in simulated time). */
+static void sync_loop(void *arg)
+{
+    etcd_server_t *srv = arg;
+    chan_t *wake = srv->sync_wake;
+    int leader = srv->leader;
+    uint64_t term = srv->term;
+    simtime_t iv = srv->cfg.watch_sync_interval;
+    for (;;) {
+        if (!etcd_server_raft_still_leads(srv, leader, term) || srv->sync_wake != wake)
+            return;
+        size_t before;
+        if (!any_unsynced(srv, &before)) {
+            chan_recv(wake, NULL);
+            continue;
+        }
+        simtime_t now = sched_now();
+        simtime_t at = now < srv->boot_at ? srv->boot_at
+                                          : srv->boot_at + ((now - srv->boot_at) / iv + 1) * iv;
+        go_sleep_until(at);
+        if (!etcd_server_raft_still_leads(srv, leader, term) || srv->sync_wake != wake)
+            return;
+        any_unsynced(srv, &before);
+        size_t left = sync_pass(srv);
+        while (left != 0 && left < before) {
+            before = left;
+            left = sync_pass(srv);
         }
     }
 }

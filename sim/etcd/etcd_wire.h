@@ -14,7 +14,10 @@
  * has, keeps messages that arrive early, and acknowledges the revision it
  * has; the server resends (acked, sent] until acknowledged. The first
  * message of a watch has `created` set and tells the client where the
- * watch starts.
+ * watch starts. A watch behind the store (from a past revision) gets its
+ * history from the server's sync loop, in catch-up messages (header_rev
+ * set), each one response at the client; a message without header_rev
+ * makes one response per revision.
  */
 #ifndef CHANSIM_ETCD_WIRE_H
 #define CHANSIM_ETCD_WIRE_H
@@ -76,8 +79,8 @@ typedef struct etcd_resp {
     int64_t compact_rev;  /* RS_WATCH canceled by compaction: the compaction point */
     int64_t after_rev;    /* RS_WATCH: covers (after_rev, last_rev] */
     int64_t last_rev;
-    int64_t synced_rev;   /* RS_WATCH: the store's revision when the watch was made: the
-                           * history up to it is the catch-up, delivered in batches */
+    int64_t header_rev;   /* RS_WATCH: 0, or a catch-up message: its events make one
+                           * response stamped with this (the store's revision at its sync) */
     kv_event_t *events;   /* RS_WATCH: owned */
     size_t nevents;
     net_node_t *origin;   /* RS_REPLY to a forwarded request: where the relay sends it */
