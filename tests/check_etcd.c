@@ -1815,6 +1815,63 @@ static void members_leader_partition_main(void *arg)
 }
 RUN(members_leader_partition)
 
+/* Watches through a leader crash: a watch made while there is no leader
+ * is created once a leader is elected (the client resends its creation
+ * every 500ms) and caught up by the new leader's sync (its grid starts
+ * when it leads); a live watch goes on with the writes after the new
+ * leader's election, each revision once, in order. */
+static simtime_t members_watch_at;
+static void members_watch_reader(void *arg)
+{
+    etcd_watch_resp_t *wr;
+    while (chan_recv(arg, &wr)) {
+        for (size_t i = 0; i < wr->nevents; i++)
+            seen_rev[nseen++] = wr->events[i].kv.mod_rev;
+        members_watch_at = sched_now();
+        etcd_watch_resp_free(wr);
+    }
+}
+
+static void members_watch_main(void *arg)
+{
+    (void)arg;
+    world_members(3);
+    int old = etcd_server_leader(srv, NULL);
+    nseen = 0;
+    go_spawn(members_watch_reader, etcd_watch(cli[0], bg(), "/mw", NULL), "live");
+    go_sleep(10 * MS);
+    for (int i = 0; i < 3; i++)
+        ck_assert_ptr_null(etcd_put(cli[0], bg(), "/mw", "v", 0, NULL)); /* revs 2..4 */
+    go_sleep(10 * MS);
+    ck_assert_int_eq(nseen, 3);
+    net_node_crash(mn[old]);
+    go_sleep(10 * MS);
+    etcd_watch_opts_t o = {.start_rev = 2};
+    chan_t *late = etcd_watch(cli[0], bg(), "/mw", &o);
+    while (etcd_server_leader(srv, NULL) < 0)
+        go_sleep(MS);
+    simtime_t since = etcd_server_leader_since(srv);
+    etcd_watch_resp_t *wr;
+    ck_assert(chan_recv(late, &wr));
+    /* created at the client's first resend after the election, synced at
+     * the new leader's next 100ms tick after that */
+    ck_assert_int_eq(wr->revision, 4);
+    ck_assert_uint_eq(wr->nevents, 3);
+    /* fed from the leader's node: 1ms away */
+    ck_assert_int_eq((sched_now() - since) % (100 * MS), MS);
+    ck_assert_int_le(sched_now() - since, 600 * MS);
+    etcd_watch_resp_free(wr);
+    ck_assert_ptr_null(etcd_put(cli[0], bg(), "/mw", "w", 0, NULL)); /* rev 5 */
+    ck_assert(chan_recv(late, &wr));
+    ck_assert_int_eq(wr->revision, 5);
+    etcd_watch_resp_free(wr);
+    go_sleep(10 * MS);
+    ck_assert_int_eq(nseen, 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(seen_rev[i], 2 + i);
+}
+RUN(members_watch)
+
 /* The store's invariants (kv_check) hold through a seeded mix of every
  * write, lease call and compaction; and a broken one aborts. */
 START_TEST(kv_invariants)
@@ -1933,6 +1990,7 @@ static Suite *suite(void)
     tcase_add_test(t, members_crash);
     tcase_add_test(t, members_minority);
     tcase_add_test(t, members_leader_partition);
+    tcase_add_test(t, members_watch);
     suite_add_tcase(s, t);
     t = tcase_create("store");
     tcase_add_test(t, revisions_item83);
