@@ -1,7 +1,7 @@
 # cpack -G DEB: two Debian packages from the install rules.
 #   chansim              the command, its Lua library, scenarios, docs, manual
 #                        page, bash completion (Depends computed by
-#                        dpkg-shlibdeps: libc6, liblua5.4-0, libsdl2-2.0-0,
+#                        dpkg-shlibdeps: libc6, libsdl2-2.0-0 (Lua is linked in),
 #                        libsdl2-ttf-2.0-0, zlib1g; plus the view's font)
 #   libchansim-core-dev  the runtime as a static C library, headers, pkg-config
 set(CPACK_PACKAGE_NAME chansim)

@@ -41,7 +41,8 @@ check "Package: chansim" test "$(field "$tmp/info" Package)" = chansim
 check "Architecture is dpkg's" test "$(field "$tmp/info" Architecture)" = "$(dpkg --print-architecture)"
 check "a description" test -n "$(field "$tmp/info" Description)"
 depends=$(field "$tmp/info" Depends)
-for d in libc6 liblua5.4-0 libsdl2-2.0-0 libsdl2-ttf-2.0-0 zlib1g fonts-dejavu-core; do
+# Lua is linked in (scripts/CMakeLists.txt) where its archive is installed, so liblua5.4-0 may be absent.
+for d in libc6 libsdl2-2.0-0 libsdl2-ttf-2.0-0 zlib1g fonts-dejavu-core; do
     check "Depends on $d" sh -c "echo '$depends' | tr ',' '\n' | grep -q '^ *$d\\( \\|\$\\)'"
 done
 for f in ./usr/bin/chansim ./usr/share/man/man1/chansim.1 ./usr/share/bash-completion/completions/chansim \
