@@ -161,6 +161,21 @@ try:
               and "steps on counter ---" in rp.stdout and "read counter  lost_update.lua:13" in rp.stdout,
               f"replay of a race: the race and its interleaving:\n{rp.stdout}")
 
+    # Under PCT a calibration run comes first: its steps are not the run's
+    # (each row of the interleaving is an event of the run explained).
+    # The same run with its horizon given (no calibration) tells the same.
+    def story(args):
+        rp = run(["run", "lost_update.lua", "--seed", "2", "--race"] + args, tmp)
+        return rp, rp.stderr.split("the failing interleaving", 1)[-1].split("--- chansim summary")[0]
+    rp, told = story(["--strategy", "pct:3"])
+    m = re.search(r"--pct-steps (\d+)", rp.stdout)
+    rows = re.findall(r"^ +(\d+)  ", told, re.M)
+    check(rp.returncode == 66 and m and rows and all(int(x) > 0 for x in rows),
+          f"pct: no step of the calibration run in the interleaving:\n{rp.stdout}{rp.stderr}")
+    if m:
+        check(story(["--strategy", "pct:3", "--pct-steps", m.group(1)])[1] == told,
+              "pct: the interleaving is the same with the horizon given")
+
     # A lock-order deadlock: Go's report, then the waits, the cycle and the
     # interleaving on the locks.
     with open(os.path.join(tmp, "lockorder.lua"), "w") as fh:

@@ -32,6 +32,7 @@
 #include "datadir.h"
 #include "duration.h"
 #include "explore.h"
+#include "explain.h"
 #include "host.h"
 #include "newscen.h"
 #include "repro.h"
@@ -235,7 +236,8 @@ static void progress_step(void *ud)
 
 /* The run without the view: the outputs attached, progress on a terminal.
  * NULL (and *status) if the outputs cannot be created. */
-static host_t *run_plain(runopts_t *o, int *status)
+/* ex, if given, records the steps for the explanation of a failure. */
+static host_t *run_plain(runopts_t *o, explain_t *ex, int *status)
 {
     host_t *h = host_create(&o->host);
     if (!outputs_attach(&o->outs, h)) {
@@ -246,7 +248,11 @@ static host_t *run_plain(runopts_t *o, int *status)
     progress_t prog_state = {.h = h};
     if (isatty(2))
         host_add_step_observer(h, progress_step, &prog_state);
+    if (ex)
+        explain_attach(ex, h);
     *status = host_run(h);
+    if (ex)
+        explain_detach(ex, h);
     if (prog_state.shown)
         fputs("\r\033[K", stderr);
     return h;
@@ -374,18 +380,30 @@ static int cmd_run(runopts_t *o)
     o->host.out = prog_out ? prog_out : std;
     int status;
     host_t *h;
-    if (viewrun_wanted(&o->view)) /* it may run the scenario more than once */
+    /* Under --race the steps are recorded as the run goes (the detector
+     * costs more than the recorder): a failure is explained without a
+     * second run. A plain run that passes pays nothing for it. */
+    explain_t *ex = NULL;
+    if (viewrun_wanted(&o->view)) { /* it may run the scenario more than once */
         h = viewrun_run(&o->view, &o->host, &o->outs, &status);
-    else
-        h = run_plain(o, &status);
+    } else {
+        if (o->host.race)
+            ex = explain_new();
+        h = run_plain(o, ex, &status);
+    }
     /* A scenario error (exit 3) leaves no output and no summary. */
     if (h && status != EXIT_USAGE)
         status = finish_run(o, h, status, &meta);
     /* The failing interleaving, from the same run made again with a
      * recorder (a passing run pays nothing for it; a run stopped by its
      * outputs is not made again). */
-    if (h && status != EXIT_OK && status != EXIT_USAGE && status != EXIT_OUTPUT && !viewrun_wanted(&o->view))
-        repro_explain_run(&o->host, h, status, stderr);
+    if (h && status != EXIT_OK && status != EXIT_USAGE && status != EXIT_OUTPUT && !viewrun_wanted(&o->view)) {
+        if (ex)
+            repro_explain_recorded(ex, h, status, stderr);
+        else
+            repro_explain_run(&o->host, h, status, stderr);
+    }
+    explain_free(ex);
     outputs_deinit(&o->outs); /* removes the temporary files of a run that never started */
     host_destroy(h);
     out_stream_close(prog_out);

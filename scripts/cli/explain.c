@@ -22,7 +22,6 @@ struct explain {
     size_t *gidx;   /* the goroutines by id (gfind) */
     size_t capidx;
     sched_t *s;
-    uint64_t events; /* events seen so far */
 };
 
 explain_t *explain_new(void)
@@ -137,7 +136,9 @@ static explain_step_t *push(explain_t *x)
     else
         x->len++;
     explain_step_t *st = &x->steps[at];
-    memset(st, 0, sizeof *st);
+    st->obj = 0;
+    st->var[0] = 0;
+    st->site[0] = 0;
     return st;
 }
 
@@ -162,10 +163,12 @@ static void site_of_running(char *buf, size_t size)
     }
 }
 
-static void add_step(explain_t *x, uint64_t g, const char *op, uint64_t obj, const char *var)
+/* seq: the events of the run so far (the step's place). */
+static void add_step(explain_t *x, uint64_t seq, uint64_t g, const char *op, uint64_t obj,
+                     const char *var)
 {
     explain_step_t *st = push(x);
-    st->seq = x->events;
+    st->seq = seq;
     sched_t *cur = sched_current();
     st->step = cur ? sched_steps(cur) : 0;
     st->g = g;
@@ -181,7 +184,7 @@ static void add_step(explain_t *x, uint64_t g, const char *op, uint64_t obj, con
 static void on_event(void *ud, const trace_event_t *ev)
 {
     explain_t *x = ud;
-    x->events = ev->seq + 1;
+    uint64_t seq = ev->seq + 1;
     gname_t *gn;
     char op[40];
     switch (ev->kind) {
@@ -191,7 +194,7 @@ static void on_event(void *ud, const trace_event_t *ev)
         if (ev->g) {
             char who[64];
             g_word(who, sizeof who, ev->obj);
-            add_step(x, ev->g, "go", 0, who);
+            add_step(x, seq, ev->g, "go", 0, who);
         }
         break;
     case EV_GO_RUN:
@@ -210,20 +213,20 @@ static void on_event(void *ud, const trace_event_t *ev)
             put_str(op, sizeof op, &len, wait_reason_string((wait_reason_t)ev->a));
             put_str(op, sizeof op, &len, "]");
         }
-        add_step(x, ev->g, op, ev->obj, NULL);
+        add_step(x, seq, ev->g, op, ev->obj, NULL);
         break;
     case EV_GO_WAKE: {
         char who[64];
         g_word(who, sizeof who, ev->obj);
         if (ev->g)
-            add_step(x, ev->g, "wakes", 0, who);
+            add_step(x, seq, ev->g, "wakes", 0, who);
         if ((gn = gfind(x, ev->obj, false)))
             gn->waiting = false;
         break;
     }
     case EV_GO_YIELD:
         if (ev->a == 1) {
-            add_step(x, ev->g, "preempted", 0, NULL);
+            add_step(x, seq, ev->g, "preempted", 0, NULL);
             /* told as the next goroutine's step starts: it ended the step before */
             explain_step_t *st = &x->steps[(x->head + x->len - 1) % EXPLAIN_KEEP];
             if (st->step)
@@ -231,29 +234,29 @@ static void on_event(void *ud, const trace_event_t *ev)
         }
         break;
     case EV_GO_EXIT:
-        add_step(x, ev->g, "exits", 0, NULL);
+        add_step(x, seq, ev->g, "exits", 0, NULL);
         break;
     case EV_CHAN_SEND:
-        add_step(x, ev->g, "send", ev->obj, NULL);
+        add_step(x, seq, ev->g, "send", ev->obj, NULL);
         break;
     case EV_CHAN_RECV:
-        add_step(x, ev->g, ev->b ? "recv" : "recv (closed)", ev->obj, NULL);
+        add_step(x, seq, ev->g, ev->b ? "recv" : "recv (closed)", ev->obj, NULL);
         break;
     case EV_CHAN_CLOSE:
-        add_step(x, ev->g, "close", ev->obj, NULL);
+        add_step(x, seq, ev->g, "close", ev->obj, NULL);
         break;
     case EV_LOCK:
-        add_step(x, ev->g, ev->a ? "RLock" : "Lock", ev->obj, NULL);
+        add_step(x, seq, ev->g, ev->a ? "RLock" : "Lock", ev->obj, NULL);
         break;
     case EV_UNLOCK:
-        add_step(x, ev->g, ev->a ? "RUnlock" : "Unlock", ev->obj, NULL);
+        add_step(x, seq, ev->g, ev->a ? "RUnlock" : "Unlock", ev->obj, NULL);
         break;
     case EV_CTX_CANCEL:
-        add_step(x, ev->g, "cancel", ev->obj, NULL);
+        add_step(x, seq, ev->g, "cancel", ev->obj, NULL);
         break;
     case EV_PANIC:
     case EV_FATAL:
-        add_step(x, ev->g, ev->kind == EV_PANIC ? "panic" : "fatal", 0,
+        add_step(x, seq, ev->g, ev->kind == EV_PANIC ? "panic" : "fatal", 0,
                  ev->detail ? ev->detail : NULL);
         break;
     default:
@@ -268,7 +271,8 @@ static void on_access(void *ud, const char *var, const char *op, const char *fun
     g_t *g = go_self();
     if (!g)
         return;
-    add_step(x, go_id(g), op, 0, var);
+    sched_t *cur = sched_current();
+    add_step(x, cur ? sched_trace_events(cur) : 0, go_id(g), op, 0, var);
     explain_step_t *st = &x->steps[(x->head + x->len - 1) % EXPLAIN_KEEP];
     if (!st->site[0] && func) {
         const char *base = file ? strrchr(file, '/') : NULL;
@@ -285,7 +289,14 @@ static void on_access(void *ud, const char *var, const char *op, const char *fun
 bool explain_attach(explain_t *x, host_t *h)
 {
     shared_set_observer(on_access, x);
-    return host_add_sink(h, on_event, x);
+    /* only the kinds on_event tells */
+    uint64_t kinds = 0;
+    static const trace_kind_t told[] = {EV_GO_SPAWN, EV_GO_RUN, EV_GO_BLOCK, EV_GO_WAKE, EV_GO_YIELD,
+                                        EV_GO_EXIT, EV_CHAN_SEND, EV_CHAN_RECV, EV_CHAN_CLOSE,
+                                        EV_LOCK, EV_UNLOCK, EV_CTX_CANCEL, EV_PANIC, EV_FATAL};
+    for (size_t i = 0; i < sizeof told / sizeof told[0]; i++)
+        kinds |= (uint64_t)1 << told[i];
+    return host_add_sink_kinds(h, on_event, x, kinds);
 }
 
 typedef struct names_ctx {

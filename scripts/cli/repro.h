@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "explain.h"
 #include "host.h"
 #include "runopts.h"
 
@@ -95,5 +96,8 @@ int repro_shrink_main(int argc, char **argv);
  * status): the run made again with a recorder, without the race detector,
  * and the interleaving of failed's failure printed on out. */
 void repro_explain_run(const host_options_t *opt, host_t *failed, int status, FILE *out);
+/* The same from the steps ex recorded during the failed run itself
+ * (attached before it ran, detached after): no second run. */
+void repro_explain_recorded(const explain_t *ex, host_t *failed, int status, FILE *out);
 
 #endif

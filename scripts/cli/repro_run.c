@@ -481,6 +481,13 @@ int repro_replay_main(runopts_t *o)
 
 /* ---- the explanation after a failed run ---------------------------------------- */
 
+void repro_explain_recorded(const explain_t *ex, host_t *failed, int status, FILE *out)
+{
+    const char *fk, *fm, *fw;
+    if (failed && repro_failure_of(failed, status, &fk, &fm, &fw))
+        explain_print(ex, out, fk, fm, EXPLAIN_ROWS);
+}
+
 void repro_explain_run(const host_options_t *base, host_t *failed, int status, FILE *out)
 {
     host_options_t opt = *base;

@@ -86,10 +86,16 @@ size_t host_expectations(const host_t *h, const host_expect_t **list)
 
 bool host_add_sink(host_t *h, trace_sink_t sink, void *ud)
 {
+    return host_add_sink_kinds(h, sink, ud, ~(uint64_t)0);
+}
+
+bool host_add_sink_kinds(host_t *h, trace_sink_t sink, void *ud, uint64_t kinds)
+{
     if (h->nsinks == (int)(sizeof h->sinks / sizeof h->sinks[0]))
         return false;
     h->sinks[h->nsinks].fn = sink;
     h->sinks[h->nsinks].ud = ud;
+    h->sinks[h->nsinks].kinds = kinds;
     h->nsinks++;
     return true;
 }
@@ -297,7 +303,7 @@ static void create_sched(host_t *h)
     sched_set_frames_hook(h->s, lgo_frames_hook);
     sched_add_sink_kinds(h->s, check_violation_sink, h, (uint64_t)1 << EV_VIOLATION);
     for (int i = 0; i < h->nsinks; i++)
-        sched_add_sink(h->s, h->sinks[i].fn, h->sinks[i].ud);
+        sched_add_sink_kinds(h->s, h->sinks[i].fn, h->sinks[i].ud, h->sinks[i].kinds);
     if (h->nclocks)
         sched_set_clock_hook(h->s, clock_fanout, h);
     if (h->nsteps)
@@ -571,10 +577,16 @@ int64_t host_pct_calibrate(const host_options_t *opt)
         dup2(dn, 2);
         close(dn);
     }
+    /* Nor its accesses: an observer of the run (the failure's explanation)
+     * must not see another run's steps. */
+    shared_observer_fn obs = shared_observer;
+    void *obs_ud = shared_observer_ud;
+    shared_set_observer(NULL, NULL);
     host_t *c = host_create(&o);
     host_run(c);
     int64_t k = c->s ? (int64_t)sched_choice_points(c->s) : 1;
     host_destroy(c);
+    shared_set_observer(obs, obs_ud);
     fflush(stderr);
     if (saved >= 0) {
         dup2(saved, 2);

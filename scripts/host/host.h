@@ -176,6 +176,9 @@ double host_wall_seconds(const host_t *h);
 /* Register an observer of trace events that the CLI's outputs attach before
  * the run starts. Returns false if there is no room. */
 bool host_add_sink(host_t *h, trace_sink_t sink, void *ud);
+/* The same for the kinds in the mask only (bit 1 << EV_...): the others
+ * never reach it. */
+bool host_add_sink_kinds(host_t *h, trace_sink_t sink, void *ud, uint64_t kinds);
 /* Register an observer of the simulated clock, called just before each jump
  * from `from` to `to` (as sched_set_clock_hook: observation only, it must
  * not change the run), attached before the run like the sinks. Several

@@ -88,7 +88,7 @@ struct host {
     sched_result_t result;
     uint64_t leaked;
     double wall;            /* wall seconds of the run (stderr only) */
-    struct { trace_sink_t fn; void *ud; } sinks[6];
+    struct { trace_sink_t fn; void *ud; uint64_t kinds; } sinks[6];
     int nsinks;
     struct { host_clock_fn fn; void *ud; } clocks[4]; /* clock observers, in order */
     int nclocks;
