@@ -53,6 +53,12 @@ check "installed run loads the installed Lua library" sh -c "'$bin' run graceful
 check "installed chansim --record opens the installed view module" sh -c \
     "'$bin' run hello --quiet --record frames --fps 2 >/dev/null && test -f frames/frame_000001.png"
 check "a run without the view loads no SDL" sh -c "! ldd '$bin' | grep -q SDL"
+# The prelude is built into chansim, and used only while the file is the
+# text it was built from: an installed prelude edited since is read.
+printf 'scenario{ name = "edited" }\nsim.expect(sim.edited_prelude == true, "the edited prelude ran")\n' >edited.lua
+check "the built-in prelude: the installed one unedited" sh -c "'$bin' run edited.lua --quiet; test \$? = 1"
+printf '\nsim.edited_prelude = true\n' >>"$share/lua/prelude.lua"
+check "an installed prelude edited after the build is the one that runs" "$bin" run edited.lua --quiet
 
 # The manual page: every command of `chansim --help` and every option of each
 # command's --help, rendered by groff without warnings.

@@ -10,7 +10,9 @@
  * part of compiling, and reads no file). A run loaded from the cache runs
  * the same bytecode, with the same debug information (the dump is not
  * stripped: error messages and tracebacks name the same file:line), as a
- * run that compiles its files.
+ * run that compiles its files. The prelude is not compiled even once: its
+ * chunk is built into chansim (prelude_dump.c) and used when the file is
+ * still the text it was built from.
  *
  * The cache belongs to the caller (host_cache_new/host_cache_free), who
  * passes it in host_options_t.cache to every run of the series; it serves
@@ -137,9 +139,59 @@ static int load_chunk(lua_State *L, chunk_t *k, const char *path)
     return rc;
 }
 
+/* The prelude as compiled when chansim was built (prelude_dump.c): its
+ * text, its chunk named "@=", and where that name is in the chunk. */
+extern const unsigned char chansim_prelude_text[], chansim_prelude_chunk[];
+extern const size_t chansim_prelude_text_len, chansim_prelude_chunk_len, chansim_prelude_name_at;
+
+/* The built-in chunk of the prelude, named "@path" as luaL_loadfilex names
+ * it, into k; false (k untouched) if the file at path is not the text it
+ * was compiled from (edited since the build, or unreadable). */
+static bool builtin_prelude(chunk_t *k, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = chansim_prelude_text_len;
+    char *text = mem_malloc(n + 1);
+    size_t got = fread(text, 1, n + 1, f);
+    fclose(f);
+    bool same = got == n && memcmp(text, chansim_prelude_text, n) == 0;
+    free(text);
+    if (!same)
+        return false;
+    /* The name as lua_dump writes it: its length plus one in 7-bit groups,
+     * most significant first, the last marked by the high bit; then
+     * the bytes. */
+    size_t plen = strlen(path), size = plen + 2; /* "@" path, plus one */
+    unsigned char len[16];
+    int nl = 0;
+    for (size_t x = size; nl == 0 || x; x >>= 7)
+        len[nl++] = (unsigned char)(x & 0x7f);
+    len[0] |= 0x80;
+    size_t at = chansim_prelude_name_at, rest = at + 3; /* 0x83 "@=" */
+    k->cap = k->len = at + (size_t)nl + 1 + plen + (chansim_prelude_chunk_len - rest);
+    k->bytes = mem_malloc(k->cap);
+    unsigned char *o = (unsigned char *)k->bytes;
+    memcpy(o, chansim_prelude_chunk, at);
+    o += at;
+    for (int i = nl - 1; i >= 0; i--)
+        *o++ = len[i];
+    *o++ = '@';
+    memcpy(o, path, plen);
+    o += plen;
+    memcpy(o, chansim_prelude_chunk + rest, chansim_prelude_chunk_len - rest);
+    return true;
+}
+
 int cache_load_prelude(host_cache_t *c, lua_State *L, const char *path)
 {
-    return load_chunk(L, c ? &c->prelude : NULL, path);
+    chunk_t own = {0}, *k = c ? &c->prelude : &own;
+    if (!k->bytes && !builtin_prelude(k, path))
+        return load_chunk(L, c ? k : NULL, path);
+    int rc = luaL_loadbufferx(L, k->bytes, k->len, path, "b");
+    free(own.bytes);
+    return rc;
 }
 
 int cache_load_scenario(host_cache_t *c, lua_State *L, const char *path)

@@ -194,6 +194,7 @@ void host_destroy(host_t *h)
     if (h->L)
         lua_close(h->L);
     lgo_free_all(h);
+    sandbox_heap_free(&h->heap);
     for (size_t i = 0; i < h->nexp; i++) {
         free(h->exp[i].msg);
         free(h->exp[i].where);

@@ -50,8 +50,19 @@
 /* A Lua goroutine: a Lua thread running on a core goroutine (lgo.c). */
 typedef struct lgo lgo_t;
 
+/* The Lua heap's small blocks (sandbox.c): sizes up to HEAP_SMALL bytes,
+ * in classes of 16 bytes, each with its list of freed blocks, carved from
+ * slabs freed together when the state is closed. */
+#define HEAP_SMALL 512
+typedef struct lua_heap {
+    void *free[HEAP_SMALL / 16];
+    char *next, *end;       /* the rest of the newest slab */
+    void *slabs;            /* every slab, linked through its first word */
+} lua_heap_t;
+
 struct host {
     host_options_t opt;     /* as given; strings borrowed */
+    lua_heap_t heap;        /* where the Lua state's small blocks live */
     lua_State *L;           /* the main state, idle during the run */
     faults_t faults;        /* --faults: armed when main starts */
     sched_t *s;             /* the scheduler of the run */
@@ -105,6 +116,8 @@ void host_step_fanout(void *ud);
 /* sandbox.c */
 /* Lua's allocator, bounded by h->mem_limit (ud is the host). */
 void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+/* Free the heap's slabs, after lua_close of the state sandbox_alloc served. */
+void sandbox_heap_free(lua_heap_t *heap);
 /* Open the safe library and the sim module into L. */
 void sandbox_open(host_t *h, lua_State *L);
 /* Run the prelude (the Lua half of sim); false: reported on stderr. */

@@ -514,6 +514,7 @@ static bool scan(const char *path, char **name, char **description, uint64_t *se
             snprintf(bad + at, badsize - at, ")");
     }
     lua_close(L);
+    sandbox_heap_free(&bound.heap);
     return ok;
 }
 
