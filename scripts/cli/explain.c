@@ -137,6 +137,7 @@ static explain_step_t *push(explain_t *x)
         x->len++;
     explain_step_t *st = &x->steps[at];
     st->obj = 0;
+    st->who = 0;
     st->var[0] = 0;
     st->site[0] = 0;
     return st;
@@ -164,8 +165,8 @@ static void site_of_running(char *buf, size_t size)
 }
 
 /* seq: the events of the run so far (the step's place). */
-static void add_step(explain_t *x, uint64_t seq, uint64_t g, const char *op, uint64_t obj,
-                     const char *var)
+static explain_step_t *add_step(explain_t *x, uint64_t seq, uint64_t g, const char *op, uint64_t obj,
+                                const char *var)
 {
     explain_step_t *st = push(x);
     st->seq = seq;
@@ -179,6 +180,7 @@ static void add_step(explain_t *x, uint64_t seq, uint64_t g, const char *op, uin
     g_t *self = go_self();
     if (self && go_id(self) == g)
         site_of_running(st->site, sizeof st->site);
+    return st;
 }
 
 static void on_event(void *ud, const trace_event_t *ev)
@@ -191,15 +193,8 @@ static void on_event(void *ud, const trace_event_t *ev)
     case EV_GO_SPAWN:
         if ((gn = gfind(x, ev->obj, true)))
             copy_str(gn->name, sizeof gn->name, ev->detail ? ev->detail : "goroutine");
-        if (ev->g) {
-            char who[64];
-            g_word(who, sizeof who, ev->obj);
-            add_step(x, seq, ev->g, "go", 0, who);
-        }
-        break;
-    case EV_GO_RUN:
-        if ((gn = gfind(x, ev->g, false)))
-            gn->waiting = false;
+        if (ev->g)
+            add_step(x, seq, ev->g, "go", 0, NULL)->who = ev->obj;
         break;
     case EV_GO_BLOCK:
         if ((gn = gfind(x, ev->g, true))) {
@@ -215,15 +210,12 @@ static void on_event(void *ud, const trace_event_t *ev)
         }
         add_step(x, seq, ev->g, op, ev->obj, NULL);
         break;
-    case EV_GO_WAKE: {
-        char who[64];
-        g_word(who, sizeof who, ev->obj);
+    case EV_GO_WAKE: /* the only way out of a wait: a goroutine waits until woken */
         if (ev->g)
-            add_step(x, seq, ev->g, "wakes", 0, who);
+            add_step(x, seq, ev->g, "wakes", 0, NULL)->who = ev->obj;
         if ((gn = gfind(x, ev->obj, false)))
             gn->waiting = false;
         break;
-    }
     case EV_GO_YIELD:
         if (ev->a == 1) {
             add_step(x, seq, ev->g, "preempted", 0, NULL);
@@ -291,7 +283,7 @@ bool explain_attach(explain_t *x, host_t *h)
     shared_set_observer(on_access, x);
     /* only the kinds on_event tells */
     uint64_t kinds = 0;
-    static const trace_kind_t told[] = {EV_GO_SPAWN, EV_GO_RUN, EV_GO_BLOCK, EV_GO_WAKE, EV_GO_YIELD,
+    static const trace_kind_t told[] = {EV_GO_SPAWN, EV_GO_BLOCK, EV_GO_WAKE, EV_GO_YIELD,
                                         EV_GO_EXIT, EV_CHAN_SEND, EV_CHAN_RECV, EV_CHAN_CLOSE,
                                         EV_LOCK, EV_UNLOCK, EV_CTX_CANCEL, EV_PANIC, EV_FATAL};
     for (size_t i = 0; i < sizeof told / sizeof told[0]; i++)
@@ -364,6 +356,11 @@ static void name_object(void *ud, obj_t *o)
 void explain_detach(explain_t *x, host_t *h)
 {
     shared_set_observer(NULL, NULL);
+    for (size_t i = 0; i < x->len; i++) { /* the goroutines steps name: "g7" */
+        explain_step_t *st = &x->steps[(x->head + i) % EXPLAIN_KEEP];
+        if (st->who)
+            g_word(st->var, sizeof st->var, st->who);
+    }
     sched_t *s = host_sched(h);
     if (s && x->len) {
         namer_t nm = {.x = x, .refs = mem_calloc(x->len, sizeof(obj_ref_t))};

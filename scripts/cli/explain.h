@@ -40,6 +40,7 @@ typedef struct explain_step {
     uint64_t g;       /* the goroutine */
     char op[40];      /* "send", "write", "Lock", "preempted", ... */
     uint64_t obj;     /* the object's id (0: a shared variable, see var) */
+    uint64_t who;     /* a goroutine the step names ("go", "wakes"): var says "g<who>" */
     char var[64];     /* a shared variable's name, or the object's when known */
     char site[96];    /* file:line in the scenario, or the C function */
 } explain_step_t;
