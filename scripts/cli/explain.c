@@ -291,10 +291,6 @@ bool explain_attach(explain_t *x, host_t *h)
     return host_add_sink_kinds(h, on_event, x, kinds);
 }
 
-typedef struct names_ctx {
-    explain_t *x;
-} names_ctx_t;
-
 static const char *kind_word(trace_obj_kind_t k)
 {
     switch (k) {
@@ -310,46 +306,42 @@ static const char *kind_word(trace_obj_kind_t k)
     }
 }
 
-/* The steps' objects, sorted by id, each with its step's index: objects
- * are named by one pass over the live objects (a search each), not a
- * pass over every kept step per object. */
-typedef struct obj_ref {
-    uint64_t obj;
-    size_t step;
-} obj_ref_t;
+/* The distinct objects the kept steps name, in an open-addressed table by
+ * id, each with its name once found among the live objects: one pass
+ * over the steps, one over the live objects (a lookup each), one more
+ * over the steps to copy the names. */
+typedef struct obj_name {
+    uint64_t obj;              /* 0: an empty entry */
+    char name[sizeof ((explain_step_t *)0)->var];
+} obj_name_t;
 
 typedef struct namer {
-    explain_t *x;
-    obj_ref_t *refs;
-    size_t n;
+    obj_name_t *tab;
+    size_t cap;                /* a power of two */
 } namer_t;
 
-static int ref_cmp(const void *a, const void *b)
+static obj_name_t *namer_slot(const namer_t *nm, uint64_t obj)
 {
-    const obj_ref_t *p = a, *q = b;
-    if (p->obj != q->obj)
-        return p->obj < q->obj ? -1 : 1;
-    return p->step < q->step ? -1 : p->step > q->step;
+    size_t mask = nm->cap - 1, j = (size_t)(obj * 0x9e3779b97f4a7c15ull >> 17) & mask;
+    while (nm->tab[j].obj && nm->tab[j].obj != obj)
+        j = (j + 1) & mask;
+    return &nm->tab[j];
 }
 
 static void name_object(void *ud, obj_t *o)
 {
     namer_t *nm = ud;
-    size_t lo = 0, hi = nm->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (nm->refs[mid].obj < o->id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t k = lo; k < nm->n && nm->refs[k].obj == o->id; k++) {
-        explain_step_t *st = &nm->x->steps[nm->refs[k].step];
-        if (o->name)
-            snprintf(st->var, sizeof st->var, "%s", o->name);
-        else
-            snprintf(st->var, sizeof st->var, "%s#%llu", kind_word(o->kind),
-                     (unsigned long long)o->id);
+    obj_name_t *e = namer_slot(nm, o->id);
+    if (!e->obj)
+        return;
+    if (o->name) {
+        copy_str(e->name, sizeof e->name, o->name);
+    } else {
+        size_t len = 0;
+        e->name[0] = 0;
+        put_str(e->name, sizeof e->name, &len, kind_word(o->kind));
+        put_str(e->name, sizeof e->name, &len, "#");
+        put_int(e->name, sizeof e->name, &len, (long long)o->id);
     }
 }
 
@@ -361,24 +353,39 @@ void explain_detach(explain_t *x, host_t *h)
         if (st->who)
             g_word(st->var, sizeof st->var, st->who);
     }
-    sched_t *s = host_sched(h);
-    if (s && x->len) {
-        namer_t nm = {.x = x, .refs = mem_calloc(x->len, sizeof(obj_ref_t))};
-        for (size_t i = 0; i < x->len; i++) {
-            size_t at = (x->head + i) % EXPLAIN_KEEP;
-            if (x->steps[at].obj && !x->steps[at].var[0])
-                nm.refs[nm.n++] = (obj_ref_t){x->steps[at].obj, at};
+    /* The objects' names; "#id" for an object no longer alive. */
+    namer_t nm = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < x->len; i++)
+        n += x->steps[(x->head + i) % EXPLAIN_KEEP].obj != 0;
+    if (!n)
+        return;
+    nm.cap = 16;
+    while (nm.cap < 2 * n)
+        nm.cap *= 2;
+    nm.tab = mem_calloc(nm.cap, sizeof *nm.tab);
+    for (size_t i = 0; i < x->len; i++) {
+        explain_step_t *st = &x->steps[(x->head + i) % EXPLAIN_KEEP];
+        if (st->obj && !st->var[0]) {
+            obj_name_t *e = namer_slot(&nm, st->obj);
+            if (!e->obj) {
+                e->obj = st->obj;
+                size_t len = 0;
+                e->name[0] = 0;
+                put_str(e->name, sizeof e->name, &len, "#");
+                put_int(e->name, sizeof e->name, &len, (long long)st->obj);
+            }
         }
-        qsort(nm.refs, nm.n, sizeof *nm.refs, ref_cmp);
-        if (nm.n)
-            sched_each_object(s, name_object, &nm);
-        free(nm.refs);
     }
+    sched_t *s = host_sched(h);
+    if (s)
+        sched_each_object(s, name_object, &nm);
     for (size_t i = 0; i < x->len; i++) {
         explain_step_t *st = &x->steps[(x->head + i) % EXPLAIN_KEEP];
         if (st->obj && !st->var[0])
-            snprintf(st->var, sizeof st->var, "#%llu", (unsigned long long)st->obj);
+            memcpy(st->var, namer_slot(&nm, st->obj)->name, sizeof st->var);
     }
+    free(nm.tab);
 }
 
 static const explain_step_t *step_at(const explain_t *x, size_t i)
