@@ -152,8 +152,10 @@ void etcd_server_watch_handle(etcd_server_t *srv, net_msg_t *m, const etcd_req_t
             size_t k = 0;
             while (k < w->nbatches && w->batches[k].last <= w->acked)
                 k++;
-            memmove(w->batches, w->batches + k, (w->nbatches - k) * sizeof *w->batches);
-            w->nbatches -= k;
+            if (k) { /* batches may be NULL: no pointer arithmetic on it */
+                memmove(w->batches, w->batches + k, (w->nbatches - k) * sizeof *w->batches);
+                w->nbatches -= k;
+            }
         }
         break;
     case RQ_WATCH_CANCEL:
