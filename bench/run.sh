@@ -16,6 +16,9 @@
 #   against its Go twin (bench/go/twins), by CPU time (bench/cputime.py),
 #   Go / chansim (how many times faster chansim is; target >= 1 for
 #   pingpong);
+#   exploration throughput (bench/explore_rate.py): explore's runs per CPU
+#   second against `chansim run` processes per CPU second on the four
+#   pattern scenarios (target: >= 1,000 runs/s on 2 cores);
 #   the race detector's overhead (bench/race_overhead.py): pattern scenarios
 #   with --race against the same runs without, by instructions (callgrind,
 #   when valgrind is installed) and maximum RSS (target <= 3).
@@ -121,6 +124,9 @@ for wn in $lua_work; do
     g=$(median "lua_${w}_s" luago)
     awk -v w="lua_$w" -v n="${wn#*:}" -v c="$c" -v g="$g" 'BEGIN { printf "%-22s %14s %14s %10.2f  %s\n", w, c, g, g / c, "Go/chansim, CPU s of the whole process, n=" n }'
 done
+
+# Exploration throughput: explore's workers against one process per run.
+python3 "$here/explore_rate.py" --chansim "$build/chansim" --reps "$reps"
 
 # The race detector's overhead: each pattern scenario with --race against the
 # same run without it, measured here in the same invocation (instructions are
