@@ -64,6 +64,7 @@ typedef struct rsync {
     vc_t vc;                /* the sync clock */
     uint64_t nsend, nrecv;  /* channels: sends and receives so far (sub META) */
     race_var_t state;       /* channels: send against close (sub META) */
+    const char *chan_name;  /* channels: the name state's is made of (borrowed) */
 } rsync_t;
 
 typedef struct read_ent {
@@ -84,6 +85,15 @@ typedef struct pair {
     const char *a, *b; /* top locations of a reported pair, a <= b */
 } pair_t;
 
+/* A code location already formatted: the C location (func, file, line)
+ * and the goroutine's frames (interned text, NULL if none) it was made
+ * from. An access from the same place formats nothing again. */
+typedef struct site_ent {
+    const char *func, *file, *frames;
+    int line;
+    const char *site; /* interned */
+} site_ent_t;
+
 struct race {
     sched_t *s;
     uint32_t gen;           /* tells this detector's variables from older ones */
@@ -102,6 +112,8 @@ struct race {
     FILE *out;
     pair_t *pairs;          /* reported pairs (a handful: linear search) */
     size_t npairs, cappairs;
+    site_ent_t *sites;      /* formatted locations (open addressing) */
+    size_t sitecap, sitelen;
     bool proxy;             /* race_proxy_begin is in effect */
     uint64_t proxy_obj, proxy_sub;
 };
@@ -223,6 +235,7 @@ void race_free(race_t *r)
         rs = next;
     }
     free(r->pairs);
+    free(r->sites);
     free(r->first);
     free(r);
 }
@@ -437,12 +450,12 @@ static const char *short_file(const char *file)
 
 /* Append the goroutine's frames as the dump prints them ("fn(...)\n\tloc")
  * in the race report's form ("  fn()\n      loc"), C frames left out. */
-static size_t add_frames(race_t *r, g_t *g, char *buf, size_t n, size_t size)
+static size_t add_frames(char *buf, size_t n, size_t size, const char *frames)
 {
     char fr[4096];
-    fr[0] = 0;
-    if (!g || !sched_frames(r->s, g, fr, sizeof fr))
+    if (!frames)
         return n;
+    snprintf(fr, sizeof fr, "%s", frames);
     int kept = 0;
     char *p = fr;
     while (*p && kept < 16) {
@@ -479,11 +492,13 @@ static size_t add_frames(race_t *r, g_t *g, char *buf, size_t n, size_t size)
     return n;
 }
 
-static const char *site_of(race_t *r, g_t *g, const char *func, const char *file, int line)
+static const char *site_format(race_t *r, g_t *g, const char *func, const char *file, int line,
+                               const char *frames, bool *by_name)
 {
     char buf[4096];
     size_t n = 0;
     buf[0] = 0;
+    *by_name = false;
     if (func) {
         int w = file && *file
                     ? snprintf(buf, sizeof buf, "  %s()\n      %s:%d\n", func, short_file(file), line)
@@ -491,10 +506,69 @@ static const char *site_of(race_t *r, g_t *g, const char *func, const char *file
         if (w > 0 && (size_t)w < sizeof buf)
             n = (size_t)w;
     }
-    n = add_frames(r, g, buf, n, sizeof buf);
-    if (n == 0 && g)
+    n = add_frames(buf, n, sizeof buf, frames);
+    if (n == 0 && g) {
         snprintf(buf, sizeof buf, "  %s()\n", go_name(g));
+        *by_name = true;
+    }
     return sched_intern(r->s, buf);
+}
+
+static size_t site_hash(const char *func, const char *file, int line, const char *frames)
+{
+    uint64_t h = (uint64_t)(uintptr_t)func * 0x9e3779b97f4a7c15ull;
+    h ^= (uint64_t)(uintptr_t)file * 0xff51afd7ed558ccdull;
+    h ^= (uint64_t)(uintptr_t)frames * 0xc4ceb9fe1a85ec53ull;
+    h ^= (uint64_t)(uint32_t)line * 0x632be59bd9b4e019ull;
+    return (size_t)(h ^ (h >> 31));
+}
+
+/* g's code location: the C location (func NULL: none) and g's frames,
+ * as the report prints them, interned. Formatted once per distinct
+ * location and frames: the C strings are static, so their addresses
+ * name them, and the frames' text is interned. */
+static const char *site_of(race_t *r, g_t *g, const char *func, const char *file, int line)
+{
+    char fr[4096];
+    fr[0] = 0;
+    const char *frames = NULL;
+    if (g && sched_frames(r->s, g, fr, sizeof fr))
+        frames = sched_intern(r->s, fr);
+    if (r->sitecap) {
+        size_t mask = r->sitecap - 1;
+        for (size_t j = site_hash(func, file, line, frames) & mask; r->sites[j].site; j = (j + 1) & mask) {
+            const site_ent_t *e = &r->sites[j];
+            if (e->func == func && e->file == file && e->line == line && e->frames == frames)
+                return e->site;
+        }
+    }
+    bool by_name;
+    const char *site = site_format(r, g, func, file, line, frames, &by_name);
+    if (by_name) /* the goroutine's name: not a property of the place */
+        return site;
+    if ((r->sitelen + 1) * 2 > r->sitecap) {
+        size_t ncap = r->sitecap ? r->sitecap * 2 : 64;
+        site_ent_t *n = xalloc(NULL, ncap * sizeof *n);
+        memset(n, 0, ncap * sizeof *n);
+        for (size_t i = 0; i < r->sitecap; i++) {
+            const site_ent_t *e = &r->sites[i];
+            if (!e->site)
+                continue;
+            size_t j = site_hash(e->func, e->file, e->line, e->frames) & (ncap - 1);
+            while (n[j].site)
+                j = (j + 1) & (ncap - 1);
+            n[j] = *e;
+        }
+        free(r->sites);
+        r->sites = n;
+        r->sitecap = ncap;
+    }
+    size_t j = site_hash(func, file, line, frames) & (r->sitecap - 1);
+    while (r->sites[j].site)
+        j = (j + 1) & (r->sitecap - 1);
+    r->sites[j] = (site_ent_t){func, file, frames, line, site};
+    r->sitelen++;
+    return site;
 }
 
 /* The first location of a site ("sim/patterns/contention.c:62"), for
@@ -558,6 +632,36 @@ static bool seen_pair(race_t *r, const char *a, const char *b)
     return false;
 }
 
+/* A channel's state as a variable (a send against a close). Its name
+ * ("channel jobs") is made only if a report prints it: chan_lazy marks
+ * it, chan_name keeps what it is made of. */
+static const char chan_lazy[] = "channel";
+
+static race_var_t *chan_state(race_t *r, uint64_t chan, const char *name)
+{
+    rsync_t *m = sync_get(r, chan, SUB_META);
+    if (!m->state.name) {
+        m->state.name = chan_lazy;
+        m->chan_name = name;
+    }
+    return &m->state;
+}
+
+/* The name a report prints for v. */
+static const char *var_name(race_t *r, race_var_t *v)
+{
+    if (v->name != chan_lazy)
+        return v->name ? v->name : "?";
+    rsync_t *m = (rsync_t *)((char *)v - offsetof(rsync_t, state));
+    char buf[160];
+    if (m->chan_name)
+        snprintf(buf, sizeof buf, "channel %s", m->chan_name);
+    else
+        snprintf(buf, sizeof buf, "channel #%llu", (unsigned long long)m->obj);
+    v->name = sched_intern(r->s, buf);
+    return v->name;
+}
+
 static void report(race_t *r, race_var_t *v, bool write, uint64_t tid, const char *site,
                    bool prev_write, uint64_t prev_tid, const char *prev_site)
 {
@@ -566,7 +670,7 @@ static void report(race_t *r, race_var_t *v, bool write, uint64_t tid, const cha
         return;
     v->reported = true;
     r->nreports++;
-    const char *name = v->name ? v->name : "?";
+    const char *name = var_name(r, v);
     char w1[160], w2[160];
     who(r, tid, w1, sizeof w1);
     who(r, prev_tid, w2, sizeof w2);
@@ -840,20 +944,6 @@ void race_chan_sync_slow(g_t *sender, g_t *receiver, uint64_t chan)
     race_acquire_slow(receiver, chan, SUB_SLOT);
     race_release_slow(receiver, chan, SUB_SLOT);
     race_acquire_slow(sender, chan, SUB_SLOT);
-}
-
-static race_var_t *chan_state(race_t *r, uint64_t chan, const char *name)
-{
-    rsync_t *m = sync_get(r, chan, SUB_META);
-    if (!m->state.name) {
-        char buf[160];
-        if (name)
-            snprintf(buf, sizeof buf, "channel %s", name);
-        else
-            snprintf(buf, sizeof buf, "channel #%llu", (unsigned long long)chan);
-        m->state.name = sched_intern(r->s, buf);
-    }
-    return &m->state;
 }
 
 void race_chan_close_slow(uint64_t chan, const char *name)
