@@ -105,6 +105,7 @@ struct race {
     uint32_t nfree, capfree;
     rsync_t **tab;          /* open addressing, lookup only: never iterated */
     size_t tabcap, tablen;
+    rsync_t *spare;         /* removed entries (by sib), their buffers kept for the next */
     struct race_reads *reads_all;
     uint64_t next_var;
     uint64_t nreports;
@@ -226,6 +227,12 @@ void race_free(race_t *r)
         }
     }
     free(r->tab);
+    while (r->spare) {
+        rsync_t *next = r->spare->sib;
+        free(r->spare->vc.c);
+        free(r->spare);
+        r->spare = next;
+    }
     struct race_reads *rs = r->reads_all;
     while (rs) {
         struct race_reads *next = rs->next_all;
@@ -312,8 +319,8 @@ static void sync_remove(race_t *r, rsync_t *e)
     }
 done:
     r->tablen--;
-    free(e->vc.c);
-    free(e);
+    e->sib = r->spare; /* a run frees objects as it makes them: the next takes it */
+    r->spare = e;
 }
 
 void race_obj_free_slow(race_t *r, uint64_t obj)
@@ -350,8 +357,16 @@ static rsync_t *sync_insert(race_t *r, uint64_t obj, uint64_t sub)
         r->tab = n;
         r->tabcap = ncap;
     }
-    e = xalloc(NULL, sizeof *e);
-    memset(e, 0, sizeof *e);
+    if (r->spare) {
+        e = r->spare;
+        r->spare = e->sib;
+        vc_t vc = {.c = e->vc.c, .cap = e->vc.cap};
+        memset(e, 0, sizeof *e);
+        e->vc = vc;
+    } else {
+        e = xalloc(NULL, sizeof *e);
+        memset(e, 0, sizeof *e);
+    }
     e->obj = obj;
     e->sub = sub;
     size_t j = key_hash(obj, sub) & (r->tabcap - 1);
@@ -377,7 +392,18 @@ static rgo_t *rgo_get(race_t *r, uint64_t id)
 }
 
 /* Give a starting goroutine a slot: its clock, empty but for itself. */
+static uint32_t slot_take_bare(race_t *r);
+
 static uint32_t slot_take(race_t *r)
+{
+    uint32_t t = slot_take_bare(r);
+    vc_set(&r->slots[t].vc, t, r->slots[t].last + 1);
+    return t;
+}
+
+/* A slot whose clock is empty, not even its own entry set (the caller
+ * sets the whole clock: race_go_start_slow copies the creator's). */
+static uint32_t slot_take_bare(race_t *r)
 {
     uint32_t t;
     if (r->nfree) {
@@ -393,7 +419,6 @@ static uint32_t slot_take(race_t *r)
         memset(&r->slots[t], 0, sizeof r->slots[t]);
     }
     r->slots[t].vc.n = 0;
-    vc_set(&r->slots[t].vc, t, r->slots[t].last + 1);
     return t;
 }
 
@@ -841,12 +866,19 @@ void race_go_start_slow(g_t *parent, g_t *child)
     race_t *r = race_active;
     const char *site = parent ? site_of(r, parent, NULL, NULL, 0) : NULL;
     uint32_t pslot = parent ? rgo_of(r, parent)->slot : 0;
-    rgo_t *c = rgo_of(r, child);
+    rgo_t *c = rgo_get(r, go_id(child));
+    uint32_t own = 0;
+    if (parent && !c->slot) { /* its clock is the creator's: nothing to clear first */
+        c->slot = slot_take_bare(r);
+        own = r->slots[c->slot].last + 1;
+    } else {
+        c = rgo_of(r, child);
+        own = vc_get(&r->slots[c->slot].vc, c->slot);
+    }
     c->name = go_name(child);
     if (parent) {
         /* The child knows what its creator knew, then itself. */
         uint32_t t = c->slot;
-        uint32_t own = vc_get(&r->slots[t].vc, t);
         vc_copy(&r->slots[t].vc, &r->slots[pslot].vc);
         vc_set(&r->slots[t].vc, t, own);
         tick(&r->slots[pslot].vc, pslot);
