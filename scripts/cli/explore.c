@@ -600,6 +600,9 @@ static int explore_dfs(const runopts_t *o)
     int bound = o->host.pct_depth;
     uint64_t seed = o->host.seed_given ? o->host.seed : 1;
     dfs_t *d = dfs_new(bound, !o->no_sleep_sets);
+    /* Every schedule is a fresh host; they share the scenario's compiled
+     * chunks, header scan and folders, as a worker's runs do. */
+    host_cache_t *cache = host_cache_new();
     FILE *devnull = fopen("/dev/null", "w");
     /* The runs' own reports (panics, races) are counted, not shown: stderr
      * goes to /dev/null while they run, our lines to the saved one. */
@@ -608,6 +611,14 @@ static int explore_dfs(const runopts_t *o)
     FILE *err = saved >= 0 ? fdopen(saved, "w") : NULL;
     if (!err || !devnull) {
         fprintf(stderr, "chansim explore: %s\n", strerror(errno));
+        if (err)
+            fclose(err);
+        else if (saved >= 0)
+            close(saved);
+        if (devnull)
+            fclose(devnull);
+        host_cache_free(cache);
+        dfs_free(d);
         return EXIT_USAGE;
     }
     int dn = open("/dev/null", O_WRONLY);
@@ -632,6 +643,7 @@ static int explore_dfs(const runopts_t *o)
         opt.policy = SCHED_DFS;
         opt.dfs = d;
         opt.expect_optional = true;
+        opt.cache = cache;
         host_t *h = host_create(&opt);
         int st = host_run(h);
         sched_t *s = host_sched(h);
@@ -801,6 +813,7 @@ out:
     fclose(err); /* closes saved */
     fclose(devnull);
     free(hashes);
+    host_cache_free(cache);
     dfs_free(d);
     return status;
 }

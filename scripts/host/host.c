@@ -212,6 +212,7 @@ void host_destroy(host_t *h)
     faults_free(&h->faults);
     free(h->dir);
     free(h->libdir);
+    host_cache_free(h->own_cache);
     free(h);
 }
 
@@ -510,8 +511,13 @@ int host_run(host_t *h)
     }
     /* PCT's change points are drawn over the run's length: measured by a
      * calibration run unless given. */
-    if (h->opt.policy == SCHED_PCT && h->opt.pct_steps <= 0)
+    if (h->opt.policy == SCHED_PCT && h->opt.pct_steps <= 0) {
+        /* The calibration and the run share the compiled chunks and the
+         * header's scan (cache.c), unless a cache came with the options. */
+        if (!h->opt.cache)
+            h->opt.cache = h->own_cache = host_cache_new();
         h->opt.pct_steps = host_pct_calibrate(&h->opt);
+    }
     create_sched(h);
     int status = open_lua(h);
     if (status >= 0)

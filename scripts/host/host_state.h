@@ -63,6 +63,7 @@ typedef struct lua_heap {
 struct host {
     host_options_t opt;     /* as given; strings borrowed */
     lua_heap_t heap;        /* where the Lua state's small blocks live */
+    host_cache_t *own_cache; /* made for a PCT run and its calibration, or NULL */
     lua_State *L;           /* the main state, idle during the run */
     faults_t faults;        /* --faults: armed when main starts */
     sched_t *s;             /* the scheduler of the run */
