@@ -8,7 +8,9 @@
 -- `restart_at` as a follower.
 --
 -- What to watch: requests in flight to the dead leader are lost (the
--- caller gets "etcdserver: request timed out" or its context's deadline):
+-- caller gets "etcdserver: request timed out" or its context's deadline;
+-- a write to a member that knows no leader waits for one, up to 7s, then
+-- "context deadline exceeded", as etcd 3.4 answers):
 -- node1's Unlock, sent through a follower that still forwards to the dead
 -- leader, times out after 7s, and the lock is freed only when the seed's
 -- Close revokes node1's session. Clients whose member is down move to the

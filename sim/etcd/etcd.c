@@ -68,6 +68,27 @@ void etcd_req_free(void *p)
     free(r);
 }
 
+bool etcd_req_waits_for_leader(const etcd_req_t *q)
+{
+    switch (q->kind) {
+    case RQ_TXN:
+        for (size_t i = 0; i < q->txn->nthen; i++)
+            if (q->txn->then_ops[i].type != KV_OP_RANGE)
+                return true;
+        for (size_t i = 0; i < q->txn->nelse; i++)
+            if (q->txn->else_ops[i].type != KV_OP_RANGE)
+                return true;
+        return false;
+    case RQ_COMPACT:
+    case RQ_GRANT:
+    case RQ_REVOKE:
+    case RQ_TTL:
+        return true;
+    default:
+        return false;
+    }
+}
+
 size_t etcd_req_size(const etcd_req_t *r)
 {
     return 48 + (r->txn ? kv_txn_size(r->txn) : 0) + (r->key ? strlen(r->key) : 0);
@@ -539,6 +560,8 @@ static const go_error_t *call(etcd_client_t *c, ctx_t *ctx, etcd_req_t *q, kv_re
     k->done = chan_make(0, 0);
     k->next = c->calls;
     c->calls = k;
+    bool proposal = etcd_req_waits_for_leader(q);
+    net_node_t *to = ep_node(c);
     send_req(c, q);
     sim_timer_t *t = timer_new(c->cfg.request_timeout);
     select_case_t cs[3] = {
@@ -559,6 +582,9 @@ static const go_error_t *call(etcd_client_t *c, ctx_t *ctx, etcd_req_t *q, kv_re
         err = NULL;
     else if (i == 1)
         err = ctx_err(ctx);
+    else if (proposal && etcd_server_member_leaderless(c->srv, to))
+        err = &GO_ERR_DEADLINE_EXCEEDED; /* the member's own timeout: it held the proposal
+                                          * for want of a leader (etcd 3.4's raft node) */
     else
         err = &ETCD_ERR_TIMEOUT;
     if ((i != 0 && err != &GO_ERR_CANCELED) || (i == 0 && !k->closed && k->err == KV_ERR_NO_LEADER))

@@ -151,6 +151,9 @@ simtime_t etcd_server_leader_since(const etcd_server_t *srv);
  * member's node, in order); 0 for a store of one. */
 size_t etcd_server_endpoints(const etcd_server_t *srv);
 net_node_t *etcd_server_endpoint(const etcd_server_t *srv, size_t i);
+/* Whether n is a member that is up and knows no leader (a store of
+ * several members; false otherwise). */
+bool etcd_server_member_leaderless(const etcd_server_t *srv, const net_node_t *n);
 
 /* The node of a store of one; of a store of several, the node of the
  * member that leads or led last. */

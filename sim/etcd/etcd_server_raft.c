@@ -71,6 +71,8 @@ struct member {
     simtime_t acked_at[MAX_MEMBERS];
     simtime_t quorum_check;  /* leader: when CheckQuorum looks next */
     chan_t *acks;            /* closed when an ack comes or the member steps down (then replaced) */
+    chan_t *led;             /* while it knows no leader and a proposal waits: closed when it
+                              * learns of one (NULL otherwise) */
     net_msg_t *cur;          /* the request in hand (released at the next boot) */
 };
 
@@ -125,6 +127,10 @@ static void publish_members(etcd_server_t *srv)
         static const char *const names[] = {"follower", "pre-candidate", "candidate", "leader"};
         etcd_server_state_if(mb->entity, net_node_up(mb->node) ? names[mb->role] : "down");
         etcd_server_set_if(mb->entity, "term", (int64_t)mb->term);
+        if (mb->leader >= 0 && mb->led) {
+            chan_close(mb->led); /* the proposals waiting for a leader go on */
+            mb->led = NULL;
+        }
     }
 }
 
@@ -384,6 +390,73 @@ bool etcd_server_raft_leader_quorum(etcd_server_t *srv)
     return quorum_round(mb);
 }
 
+/* A proposal at a member that knows no leader: etcd 3.4's raft node holds
+ * it (its proposal channel is nil without a leader) until a leader is
+ * known, then forwards it; the server gives up after its request timeout
+ * (5s + 2 election timeouts: 7s), answering "context deadline exceeded",
+ * which the client's own 7s timeout stands for (etcd_client_call). */
+typedef struct parked {
+    obj_t hdr;               /* scheduler-owned: freed with the run if its node crashes */
+    member_t *mb;
+    etcd_req_t *q;           /* owned until forwarded */
+    net_node_t *src;         /* the client's node */
+    chan_t *led;             /* the member's, when it parked */
+} parked_t;
+
+static void parked_deinit(obj_t *o)
+{
+    parked_t *p = (parked_t *)o;
+    if (p->q)
+        etcd_req_free(p->q);
+}
+
+static void park_loop(void *arg)
+{
+    parked_t *p = arg;
+    member_t *mb = p->mb;
+    etcd_server_t *srv = mb->srv;
+    sim_timer_t *t = timer_new(5 * SIM_SEC + 2 * srv->cfg.election_timeout);
+    select_case_t cs[2] = {
+        {p->led, SELECT_RECV, NULL, false},
+        {timer_chan(t), SELECT_RECV, NULL, false},
+    };
+    int i = chan_select(cs, 2, false);
+    timer_stop(t);
+    timer_free(t);
+    if (i == 0 && mb->leader >= 0) {
+        /* forwarded as a follower forwards (to itself if it now leads: one
+         * hop of its own link, where etcd proposes locally) */
+        etcd_req_t *f = p->q;
+        p->q = NULL;
+        f->origin = p->src;
+        f->origin_port = f->reply_port;
+        f->reply_port = RELAY_PORT;
+        net_send(mb->node, srv->members[mb->leader].node, srv->cfg.port, f, etcd_req_size(f),
+                 etcd_req_free);
+    }
+    obj_free(p);
+}
+
+static void park(member_t *mb, const net_msg_t *m)
+{
+    if (!mb->led)
+        mb->led = chan_make(0, 0);
+    parked_t *p = obj_alloc(sizeof *p, OBJ_NONE, parked_deinit);
+    p->mb = mb;
+    p->q = etcd_req_dup(m->payload);
+    p->src = m->src;
+    p->led = mb->led;
+    net_node_go(mb->node, park_loop, p, "etcd.wait-leader");
+}
+
+bool etcd_server_member_leaderless(const etcd_server_t *srv, const net_node_t *n)
+{
+    for (size_t i = 0; i < srv->nmembers; i++)
+        if (srv->members[i].node == n)
+            return net_node_up(n) && srv->members[i].leader < 0;
+    return false;
+}
+
 static void member_serve(void *arg)
 {
     member_t *mb = arg;
@@ -423,6 +496,8 @@ static void member_serve(void *arg)
             r->err = KV_ERR_NO_LEADER;
             r->result.lease = q->lease;
             net_send(mb->node, m->src, q->reply_port, r, etcd_resp_size(r), etcd_resp_free);
+        } else if (etcd_req_waits_for_leader(q)) {
+            park(mb, m);
         }
         mb->cur = NULL;
         net_msg_release(m);
@@ -457,6 +532,7 @@ static void member_boot(net_node_t *n, void *arg)
     }
     mb->role = FOLLOWER;
     mb->leader = -1;
+    mb->led = NULL; /* its waiting proposals died with it */
     mb->heard_at = sched_now();
     mb->timeout = draw_timeout(srv);
     mb->acks = chan_make(0, 0);

@@ -95,6 +95,12 @@ size_t etcd_req_size(const etcd_req_t *r);
 etcd_req_t *etcd_req_dup(const etcd_req_t *r);
 etcd_resp_t *etcd_resp_dup(const etcd_resp_t *r);
 etcd_resp_t *etcd_resp_new(etcd_resp_kind_t kind);
+/* Whether a request is a Raft proposal in etcd 3.4 (a write, a
+ * compaction, a lease grant or revoke) or waits for a leader as one does
+ * (TimeToLive): at a member without a leader it waits for one (up to the
+ * server's 7s, then "context deadline exceeded"); a read-only txn is a
+ * linearizable read instead ("etcdserver: request timed out"). */
+bool etcd_req_waits_for_leader(const etcd_req_t *q);
 void etcd_resp_free(void *resp);
 size_t etcd_resp_size(const etcd_resp_t *r);
 
