@@ -7,6 +7,14 @@
 #include "mem.h"
 #include "race.h"
 
+/* A C access's site, formatted (on_access). */
+#define EXPLAIN_SITES 64
+typedef struct c_site {
+    const char *func, *file;
+    int line;
+    char site[sizeof ((explain_step_t *)0)->site];
+} c_site_t;
+
 typedef struct gname {
     uint64_t id;
     char name[48];
@@ -22,6 +30,8 @@ struct explain {
     size_t *gidx;   /* the goroutines by id (gfind) */
     size_t capidx;
     sched_t *s;
+    c_site_t sites[EXPLAIN_SITES];
+    char blocks[WAIT_REASON_COUNT][sizeof ((explain_step_t *)0)->op]; /* "blocks [...]" by reason */
 };
 
 explain_t *explain_new(void)
@@ -143,14 +153,10 @@ static explain_step_t *push(explain_t *x)
     return st;
 }
 
-/* Where the running goroutine is in the scenario: its innermost Lua frame
+/* Where goroutine g (running) is in the scenario: its innermost Lua frame
  * outside chansim's prelude. */
-static void site_of_running(char *buf, size_t size)
+static void __attribute__((noinline)) lua_site_of(g_t *g, char *buf, size_t size)
 {
-    buf[0] = 0;
-    g_t *g = go_self();
-    if (!g)
-        return;
     host_frame_t fr[8];
     int n = host_goroutine_frames(g, fr, 8);
     for (int i = 0; i < n; i++) {
@@ -164,9 +170,10 @@ static void site_of_running(char *buf, size_t size)
     }
 }
 
-/* seq: the events of the run so far (the step's place). */
-static explain_step_t *add_step(explain_t *x, uint64_t seq, uint64_t g, const char *op, uint64_t obj,
-                                const char *var)
+/* seq: the events of the run so far (the step's place); self: the
+ * running goroutine (NULL: none). */
+static explain_step_t *add_step(explain_t *x, g_t *self, uint64_t seq, uint64_t g, const char *op,
+                                uint64_t obj, const char *var)
 {
     explain_step_t *st = push(x);
     st->seq = seq;
@@ -177,9 +184,8 @@ static explain_step_t *add_step(explain_t *x, uint64_t seq, uint64_t g, const ch
     st->obj = obj;
     if (var)
         copy_str(st->var, sizeof st->var, var);
-    g_t *self = go_self();
-    if (self && go_id(self) == g)
-        site_of_running(st->site, sizeof st->site);
+    if (self && go_id(self) == g && host_goroutine_is_lua(self))
+        lua_site_of(self, st->site, sizeof st->site);
     return st;
 }
 
@@ -187,6 +193,7 @@ static void on_event(void *ud, const trace_event_t *ev)
 {
     explain_t *x = ud;
     uint64_t seq = ev->seq + 1;
+    g_t *self = go_self();
     gname_t *gn;
     char op[40];
     switch (ev->kind) {
@@ -194,7 +201,7 @@ static void on_event(void *ud, const trace_event_t *ev)
         if ((gn = gfind(x, ev->obj, true)))
             copy_str(gn->name, sizeof gn->name, ev->detail ? ev->detail : "goroutine");
         if (ev->g)
-            add_step(x, seq, ev->g, "go", 0, NULL)->who = ev->obj;
+            add_step(x, self, seq, ev->g, "go", 0, NULL)->who = ev->obj;
         break;
     case EV_GO_BLOCK:
         if ((gn = gfind(x, ev->g, true))) {
@@ -202,23 +209,28 @@ static void on_event(void *ud, const trace_event_t *ev)
             gn->blocked_on = ev->obj;
         }
         {
-            size_t len = 0;
-            op[0] = 0;
-            put_str(op, sizeof op, &len, "blocks [");
-            put_str(op, sizeof op, &len, wait_reason_string((wait_reason_t)ev->a));
-            put_str(op, sizeof op, &len, "]");
+            /* "blocks [chan send]", made once per reason */
+            bool known = ev->a >= 0 && ev->a < WAIT_REASON_COUNT;
+            char *w = known ? x->blocks[ev->a] : op;
+            if (!known || !w[0]) {
+                size_t len = 0;
+                w[0] = 0;
+                put_str(w, sizeof op, &len, "blocks [");
+                put_str(w, sizeof op, &len, wait_reason_string((wait_reason_t)ev->a));
+                put_str(w, sizeof op, &len, "]");
+            }
+            add_step(x, self, seq, ev->g, w, ev->obj, NULL);
         }
-        add_step(x, seq, ev->g, op, ev->obj, NULL);
         break;
     case EV_GO_WAKE: /* the only way out of a wait: a goroutine waits until woken */
         if (ev->g)
-            add_step(x, seq, ev->g, "wakes", 0, NULL)->who = ev->obj;
+            add_step(x, self, seq, ev->g, "wakes", 0, NULL)->who = ev->obj;
         if ((gn = gfind(x, ev->obj, false)))
             gn->waiting = false;
         break;
     case EV_GO_YIELD:
         if (ev->a == 1) {
-            add_step(x, seq, ev->g, "preempted", 0, NULL);
+            add_step(x, self, seq, ev->g, "preempted", 0, NULL);
             /* told as the next goroutine's step starts: it ended the step before */
             explain_step_t *st = &x->steps[(x->head + x->len - 1) % EXPLAIN_KEEP];
             if (st->step)
@@ -226,34 +238,48 @@ static void on_event(void *ud, const trace_event_t *ev)
         }
         break;
     case EV_GO_EXIT:
-        add_step(x, seq, ev->g, "exits", 0, NULL);
+        add_step(x, self, seq, ev->g, "exits", 0, NULL);
         break;
     case EV_CHAN_SEND:
-        add_step(x, seq, ev->g, "send", ev->obj, NULL);
+        add_step(x, self, seq, ev->g, "send", ev->obj, NULL);
         break;
     case EV_CHAN_RECV:
-        add_step(x, seq, ev->g, ev->b ? "recv" : "recv (closed)", ev->obj, NULL);
+        add_step(x, self, seq, ev->g, ev->b ? "recv" : "recv (closed)", ev->obj, NULL);
         break;
     case EV_CHAN_CLOSE:
-        add_step(x, seq, ev->g, "close", ev->obj, NULL);
+        add_step(x, self, seq, ev->g, "close", ev->obj, NULL);
         break;
     case EV_LOCK:
-        add_step(x, seq, ev->g, ev->a ? "RLock" : "Lock", ev->obj, NULL);
+        add_step(x, self, seq, ev->g, ev->a ? "RLock" : "Lock", ev->obj, NULL);
         break;
     case EV_UNLOCK:
-        add_step(x, seq, ev->g, ev->a ? "RUnlock" : "Unlock", ev->obj, NULL);
+        add_step(x, self, seq, ev->g, ev->a ? "RUnlock" : "Unlock", ev->obj, NULL);
         break;
     case EV_CTX_CANCEL:
-        add_step(x, seq, ev->g, "cancel", ev->obj, NULL);
+        add_step(x, self, seq, ev->g, "cancel", ev->obj, NULL);
         break;
     case EV_PANIC:
     case EV_FATAL:
-        add_step(x, seq, ev->g, ev->kind == EV_PANIC ? "panic" : "fatal", 0,
+        add_step(x, self, seq, ev->g, ev->kind == EV_PANIC ? "panic" : "fatal", 0,
                  ev->detail ? ev->detail : NULL);
         break;
     default:
         break;
     }
+}
+
+/* "func (file.c:line)", the site of a C access without Lua frames. */
+static void c_site(char *buf, size_t size, const char *func, const char *file, int line)
+{
+    const char *base = file ? strrchr(file, '/') : NULL;
+    size_t len = 0;
+    buf[0] = 0;
+    put_str(buf, size, &len, func);
+    put_str(buf, size, &len, " (");
+    put_str(buf, size, &len, base ? base + 1 : file ? file : "?");
+    put_str(buf, size, &len, ":");
+    put_int(buf, size, &len, line);
+    put_str(buf, size, &len, ")");
 }
 
 static void on_access(void *ud, const char *var, const char *op, const char *func,
@@ -264,17 +290,20 @@ static void on_access(void *ud, const char *var, const char *op, const char *fun
     if (!g)
         return;
     sched_t *cur = sched_current();
-    add_step(x, cur ? sched_trace_events(cur) : 0, go_id(g), op, 0, var);
+    add_step(x, g, cur ? sched_trace_events(cur) : 0, go_id(g), op, 0, var);
     explain_step_t *st = &x->steps[(x->head + x->len - 1) % EXPLAIN_KEEP];
     if (!st->site[0] && func) {
-        const char *base = file ? strrchr(file, '/') : NULL;
-        size_t len = 0;
-        put_str(st->site, sizeof st->site, &len, func);
-        put_str(st->site, sizeof st->site, &len, " (");
-        put_str(st->site, sizeof st->site, &len, base ? base + 1 : file ? file : "?");
-        put_str(st->site, sizeof st->site, &len, ":");
-        put_int(st->site, sizeof st->site, &len, line);
-        put_str(st->site, sizeof st->site, &len, ")");
+        /* formatted once per place: a cache by the place's static strings */
+        size_t k = (size_t)(((uintptr_t)func ^ (uintptr_t)file * 31u ^ (uintptr_t)line * 0x9e3779b9u) >> 4) %
+                   EXPLAIN_SITES;
+        c_site_t *c = &x->sites[k];
+        if (c->func != func || c->file != file || c->line != line || !c->func) {
+            c->func = func;
+            c->file = file;
+            c->line = line;
+            c_site(c->site, sizeof c->site, func, file, line);
+        }
+        memcpy(st->site, c->site, sizeof st->site);
     }
 }
 

@@ -204,5 +204,7 @@ typedef struct host_frame {
  * at most max. Returns how many: 0 for a goroutine that runs no Lua (a
  * pattern's C goroutine). g is the running goroutine or a parked one. */
 int host_goroutine_frames(g_t *g, host_frame_t *out, int max);
+/* Whether g runs Lua code (host_goroutine_frames has frames to give). */
+bool host_goroutine_is_lua(g_t *g);
 
 #endif

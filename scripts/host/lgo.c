@@ -139,6 +139,12 @@ void lgo_frames_hook(g_t *g, char *buf, size_t size)
     frames_of(lg->T, 0, go_name(g), buf, size);
 }
 
+bool host_goroutine_is_lua(g_t *g)
+{
+    lgo_t *lg = go_userdata(g);
+    return lg && lg->magic == LGO_MAGIC && lg->T;
+}
+
 int host_goroutine_frames(g_t *g, host_frame_t *out, int max)
 {
     lgo_t *lg = go_userdata(g);
