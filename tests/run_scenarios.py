@@ -433,6 +433,16 @@ BROKEN = {
                                   "by state and stack:\n\n601 goroutines [chan receive] like goroutine 101:\n"
                                   "recv(...)\n\t[C]\nreceiver(...)\n\tdeadlock_many.lua:11\n",
                                   "\n300 goroutines [chan send] like goroutine 103:\n"], []),
+    "at_no_time.lua": ([], 2, ["panic: at_no_time.lua:6: sim.at: want a time (integer nanoseconds "
+                               "or a string such as \"1.5s\")"], []),
+    "dist_unknown.lua": ([], 2, ["dist_unknown.lua:8: sim.dist is not a function: write "
+                                 "sim.dist.NAME(...): \"nonsense\" is not a distribution (known: "
+                                 "constant, uniform, exponential, normal, lognormal, pareto, empirical)"],
+                         ["false\tdist_unknown.lua:7: sim.dist.gauss: no such distribution (known: "
+                          "constant, uniform"]),
+    "select_no_channel.lua": ([], 3, ["select_no_channel.lua:12: sim.select case 1 has no channel "
+                                      "({} or a nil recv or send) and there is no default"],
+                              ["case\t1"]),
     "select_misspelt.lua": ([], 3, ["select_misspelt.lua:8: sim.select case 1: unknown option \"rcev\" "
                                     "(known: recv, send, value)"], []),
     "check_error_values.lua": ([], 1, [], [

@@ -460,6 +460,29 @@ static int l_select(lua_State *L)
         cases[i].elem = &slots[i];
         lua_settop(L, k - 1);
     }
+    /* Lua cannot tell a case with no channel ({}, or a key left out) from
+     * a nil channel's case ({recv = ctx:done()} of a context that is never
+     * cancelled: Go's nil channel, never ready). Beside a case that can
+     * fire, or a default, it is Go's nil channel; a select that nothing
+     * can ever fire is the scenario's error, naming its cases (sim.select{}
+     * blocks for ever on purpose). */
+    if (n > 0 && !has_default) {
+        int live = 0;
+        while (live < n && !cases[live].ch)
+            live++;
+        if (live == n) {
+            for (int i = 0; i < n; i++)
+                if (cases[i].dir == SELECT_SEND)
+                    chan_value_drop(L, slots[i].ref);
+            if (n == 1)
+                return lsim_scenario_error(L, "sim.select case 1 has no channel ({} or a nil recv or "
+                                              "send) and there is no default: the select could never "
+                                              "fire (sim.select{} blocks for ever on purpose)");
+            return lsim_scenario_error(L, "sim.select cases 1 to %d have no channel ({} or a nil recv "
+                                          "or send) and there is no default: the select could never "
+                                          "fire (sim.select{} blocks for ever on purpose)", n);
+        }
+    }
     int won = chan_select(cases, n, has_default);
     for (int i = 0; i < n; i++)
         if (i != won && cases[i].dir == SELECT_SEND)

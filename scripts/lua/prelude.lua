@@ -30,6 +30,7 @@ end
 
 function sim.at(t, fn, name)
   local when = ns(t, "sim.at")
+  if when == nil then error("sim.at: want a time (integer nanoseconds or a string such as \"1.5s\")", 2) end
   if type(fn) ~= "function" then error("sim.at: want a function", 2) end
   sim._go_world(name or "sim.at", function()
     local wait = when - sim.now()
@@ -257,6 +258,26 @@ function dist.of(v)
   if getmetatable(v) == Dist then return v end
   return dist.constant(v)
 end
+
+-- sim.dist is a table of constructors, not a function: a call of it, or a
+-- name that is not a distribution, is an error at the caller's line naming
+-- the valid ones.
+local dist_names = "constant, uniform, exponential, normal, lognormal, pareto, empirical"
+setmetatable(dist, {
+  __call = function(_, name)
+    local hint = ""
+    if type(name) == "string" and rawget(dist, name) then
+      hint = (", as sim.dist.%s(...)"):format(name)
+    elseif type(name) == "string" then
+      hint = (": %q is not a distribution"):format(name)
+    end
+    error(("sim.dist is not a function: write sim.dist.NAME(...)%s (known: %s)"):format(
+      hint, dist_names), 2)
+  end,
+  __index = function(_, name)
+    error(("sim.dist.%s: no such distribution (known: %s)"):format(tostring(name), dist_names), 2)
+  end,
+})
 
 ---------------------------------------------------------------------------
 -- Load shapes, in k6's vocabulary. Each request runs exec(req) in its own
