@@ -4,8 +4,8 @@ with --race against the same run without it, in the same invocation, by
 instructions executed (valgrind's callgrind, "Collected") and by maximum
 resident memory. Instruction counts are the same on a loaded machine and
 an idle one; wall time is not. The whole process is measured, so a run
-that the detector fails (exit 66) includes the explanation's second run
-(made without the detector).
+that the detector fails (exit 66) includes the failing interleaving
+printed after it (its steps recorded during the run: no second run).
 
 usage: bench/race_overhead.py [--chansim PATH]
 Target (the race lab's): --race / plain <= 3.
