@@ -43,4 +43,28 @@ sky=$(python3 "$here/png_stats.py" "$tmp/e/$e" --count 56B4E9 24 660 730 684) ||
 ticks=$(python3 "$here/png_stats.py" "$tmp/e/$e" --count 555555 24 660 730 684) || fail "png"
 [ "$sky" -le 250 ] && [ "$ticks" -ge 40 ] ||
     fail "leader_election's repeated events: $sky pixels of event diamonds, $ticks of ticks before the playhead"
+# The lanes' axis is the story's: in tests/scenarios/lanes_story.lua the
+# story ends at 2s (waiter, blocked on a mutex from the start, exits) and
+# the run at 20s; the ticker's receives go on but tell nothing. At 10s the
+# lanes span 0 to 2.5s, so the waiter's orange wait reaches past the
+# middle of the frame (on the run's axis it would stop at a tenth), and
+# the ticker's forty receives are one label ("RECV x40") at its lane's
+# start, none further along.
+"$chansim" run "$here/scenarios/lanes_story.lua" --record "$tmp/s" --fps 1 --lanes >/dev/null 2>"$tmp/err" ||
+    fail "lanes_story: $(cat "$tmp/err")"
+s=$tmp/s/frame_000011.png
+orange=$(python3 "$here/png_stats.py" "$s" --count E69F00 640 560 940 630) || fail "png"
+[ "$orange" -ge 2000 ] || fail "the lanes are not on the story's axis ($orange pixels of the waiter's wait past the middle)"
+late=$(python3 "$here/png_stats.py" "$s" --count 161616 300 591 1250 604) || fail "png"
+first=$(python3 "$here/png_stats.py" "$s" --count 161616 75 591 200 604) || fail "png"
+[ "$late" -eq 0 ] && [ "$first" -ge 20 ] ||
+    fail "the ticker's receives are not one counted label ($first text pixels at its start, $late further)"
+# --markers: only the kinds chosen (worker_pool's first marker, a state
+# change, is gone when only faults and failures are asked for)
+"$chansim" run "$2/worker_pool.lua" --record "$tmp/m" --fps 4 --markers fault,failure >/dev/null 2>"$tmp/err" ||
+    fail "--markers: $(cat "$tmp/err")"
+green=$(python3 "$here/png_stats.py" "$tmp/m/$f" --count 009E73 12 660 36 684) || fail "png"
+[ "$green" -eq 0 ] || fail "--markers fault,failure still draws the state marker ($green green pixels)"
+"$chansim" run "$2/worker_pool.lua" --record "$tmp/x" --markers faults >/dev/null 2>&1
+[ $? -eq 3 ] || fail "--markers faults (no such kind) was not refused with exit 3"
 echo "viz_lanes: ok (sleep $sleep_l, select $select_l pixels in the lanes; $sleep_n, $select_n without)"

@@ -107,6 +107,7 @@ viz_t *viz_create(const viz_options_t *opt, char *err, size_t errsize)
     v->tr = viz_track_create();
     v->lanes = viz_lanes_create();
     v->show_lanes = opt->lanes;
+    v->mark_filter = opt->markers;
     v->snap = viz_snap_create();
     viz_layout_init(&v->lay);
     if (!v->tr || !v->snap || !v->lanes) {
@@ -311,6 +312,11 @@ static simtime_t nice_ceil(simtime_t t)
     }
 }
 
+_Static_assert(VIZ_MARKS_STATE == 1u << VIZ_MARK_STATE && VIZ_MARKS_FAULT == 1u << VIZ_MARK_FAULT &&
+                   VIZ_MARKS_EVENT == 1u << VIZ_MARK_USER && VIZ_MARKS_FAILURE == 1u << VIZ_MARK_FAIL &&
+                   VIZ_MARKS_END == 1u << VIZ_MARK_END,
+               "the options' marker kinds are the tracker's");
+
 simtime_t viz_extent(const viz_t *v, simtime_t p)
 {
     if (v->known_end > 0)
@@ -356,6 +362,7 @@ void viz_frame_facts(viz_t *v, viz_frame_t *f, simtime_t p)
         f->flash_ns = 1;
     f->story = v->story;
     f->lanes = v->show_lanes ? v->lanes : NULL;
+    f->mark_filter = v->mark_filter;
     f->story_at = v->mode == VIZ_RECORD ? v->story_at : viz_story_reached(v);
     if (f->msg_ns < 1)
         f->msg_ns = 1;

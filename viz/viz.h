@@ -57,6 +57,14 @@ typedef enum viz_mode {
     VIZ_OFFSCREEN, /* frames in memory only (tests: viz_render, viz_pixel) */
 } viz_mode_t;
 
+/* Kinds of the timeline's markers, for viz_options_t.markers (a failure
+ * is a failed expectation, a panic or a fatal error). */
+#define VIZ_MARKS_STATE (1u << 0)
+#define VIZ_MARKS_FAULT (1u << 1)
+#define VIZ_MARKS_EVENT (1u << 2)
+#define VIZ_MARKS_FAILURE (1u << 3)
+#define VIZ_MARKS_END (1u << 5)
+
 typedef struct viz_options {
     viz_mode_t mode;
     int width, height;       /* window or frame size; 0: 1280 x 720 */
@@ -71,6 +79,7 @@ typedef struct viz_options {
     bool record_steps;       /* VIZ_RECORD: also a frame after every goroutine step, so
                                 that what happens at one instant gets a frame per step */
     bool lanes;              /* per-goroutine timeline lanes above the timeline */
+    unsigned markers;        /* the timeline's marker kinds shown, VIZ_MARKS_ bits; 0: all */
     const char *faults_path; /* VIZ_WINDOW: the run's --faults file, continued by injected faults */
     double slowdown;         /* play this many times slower around a fault or a
                                 failure (known from the first pass); 0: 4, 1: never */

@@ -628,6 +628,33 @@ static bool *chatter_of(const viz_mark_t *m, size_t n)
     return out;
 }
 
+bool viz_mark_shown(unsigned filter, int kind)
+{
+    if (!filter)
+        return true;
+    if (kind == VIZ_MARK_PANIC)
+        kind = VIZ_MARK_FAIL;
+    return (filter >> kind) & 1u;
+}
+
+simtime_t viz_marks_story_end(const viz_track_t *tr)
+{
+    const viz_mark_t *m;
+    size_t nm = viz_track_marks(tr, &m);
+    bool *chat = chatter_of(m, nm);
+    simtime_t end = 0;
+    for (size_t i = 0; i < nm; i++)
+        if (m[i].kind != VIZ_MARK_END && !(chat && chat[i]) && m[i].t > end)
+            end = m[i].t;
+    free(chat);
+    return end;
+}
+
+simtime_t viz_nice_step(simtime_t extent, int max_ticks)
+{
+    return nice_step(extent, max_ticks);
+}
+
 static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                           const viz_frame_t *f)
 {
@@ -679,7 +706,7 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
             lastx[i] = -1000;
         for (size_t i = 0; i < nm; i++) {
             bool fail = m[i].kind == VIZ_MARK_FAIL || m[i].kind == VIZ_MARK_PANIC;
-            if (weight[m[i].kind] != pass)
+            if (weight[m[i].kind] != pass || !viz_mark_shown(f->mark_filter, m[i].kind))
                 continue;
             int x = viz_timeline_x(L, m[i].t, ext);
             bool future = m[i].t > f->p;
@@ -739,7 +766,7 @@ static void draw_timeline(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t 
             newest = m[i].t;
         if (newest - m[i].t > ext / 20)
             break;
-        if (chat && chat[i])
+        if ((chat && chat[i]) || !viz_mark_shown(f->mark_filter, m[i].kind))
             continue;
         if (!last_seen || weight[m[i].kind] > weight[last_seen->kind])
             last_seen = &m[i];
@@ -771,6 +798,7 @@ static void draw_help(viz_gfx_t *g, const viz_layout_t *L)
         {"N", "run to the next marker (state change, fault, failure)"},
         {"D", "next decision (a reproducer: its next decisive step)"},
         {"L", "show / hide a timeline lane per goroutine"},
+        {"M", "markers: all, faults and failures, state changes, events"},
         {"+  /  -", "faster / slower (from 1/100 to as fast as it runs)"},
         {"1", "real time (1 simulated second per second)"},
         {"Left / Right", "seek back / forward (Shift: 5 times as far)"},
@@ -817,7 +845,7 @@ void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, 
     draw_header(g, L, f);
     draw_side(g, L, sn, tr, f);
     draw_timeline(g, L, sn, tr, f);
-    viz_draw_lanes(g, L, sn, f);
+    viz_draw_lanes(g, L, sn, tr, f);
     if (f->toast && *f->toast)
         draw_toast(g, L, f->toast);
     viz_draw_menu(g, L, f->menu);

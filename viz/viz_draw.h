@@ -55,6 +55,7 @@ typedef struct viz_frame {
     const viz_story_t *story; /* a reproducer's decisive steps, or NULL */
     int story_at;            /* the row reached (-1: none yet) */
     const struct viz_lanes *lanes; /* per-goroutine lanes to draw, or NULL */
+    unsigned mark_filter;    /* the timeline's marker kinds shown (1 << VIZ_MARK_...); 0: all */
 } viz_frame_t;
 
 void viz_draw(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,

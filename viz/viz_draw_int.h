@@ -77,9 +77,21 @@ bool viz_entity_expiry(const viz_sent_t *e, const viz_track_t *tr, simtime_t now
 void viz_draw_chrome(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
                      const viz_frame_t *f);
 /* The per-goroutine lanes (viz_lanes_draw.c), in their band. */
-void viz_draw_lanes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_frame_t *f);
+void viz_draw_lanes(viz_gfx_t *g, const viz_layout_t *L, const viz_snap_t *sn, const viz_track_t *tr,
+                    const viz_frame_t *f);
+/* The lanes' time axis: the story's span (viz_lanes_story_end and the
+ * last marker that is not chatter, with a margin, rounded) when it is
+ * well short of the timeline's extent, else the extent. */
+simtime_t viz_lanes_extent(const struct viz_lanes *ls, const viz_track_t *tr, simtime_t extent);
 /* The time of the timeline's x (and back). */
 int viz_timeline_x(const viz_layout_t *L, simtime_t t, simtime_t extent);
+/* Whether a marker of this kind passes the filter (a set of 1 << kind,
+ * panics counted as failures; 0: every kind). */
+bool viz_mark_shown(unsigned filter, int kind);
+/* The last marker that tells the story: not the end, not chatter (0: none). */
+simtime_t viz_marks_story_end(const viz_track_t *tr);
+/* A round step (1, 2 or 5 times a power of ten) giving at most max_ticks. */
+simtime_t viz_nice_step(simtime_t extent, int max_ticks);
 simtime_t viz_timeline_t(const viz_layout_t *L, int x, simtime_t extent);
 
 #endif

@@ -36,6 +36,7 @@ struct viz {
     viz_track_t *tr;
     struct viz_lanes *lanes; /* the per-goroutine lanes, learnt over every run */
     bool show_lanes;        /* draw them */
+    unsigned mark_filter;   /* the timeline's marker kinds shown (1 << VIZ_MARK_...); 0: all */
     viz_snap_t *snap;
     viz_layout_t lay;
     bool lay_valid;         /* lay matches snap and the size */

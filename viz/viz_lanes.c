@@ -10,6 +10,8 @@ struct viz_lanes {
     size_t n;
     uint64_t others;   /* goroutines spawned past the first VIZ_LANES_KEEP */
     uint64_t next_seq; /* events before this were taken (by an earlier run) */
+    simtime_t story_end;
+    simtime_t story_before; /* the instant of news before story_end's */
 };
 
 viz_lanes_t *viz_lanes_create(void)
@@ -45,6 +47,38 @@ size_t viz_lanes_list(const viz_lanes_t *ls, const viz_lane_t **list, uint64_t *
     if (others)
         *others = ls->others;
     return ls->n;
+}
+
+simtime_t viz_lanes_story_end(const viz_lanes_t *ls, simtime_t end)
+{
+    return ls->story_end >= end ? ls->story_before : ls->story_end;
+}
+
+/* Something new happens in lane l at t: the story goes on at least to t. */
+static void story(viz_lanes_t *ls, simtime_t t)
+{
+    if (t > ls->story_end) {
+        ls->story_before = ls->story_end;
+        ls->story_end = t;
+    }
+}
+
+/* A wait of lane l: new to it (a state on an object it never waited on
+ * that way), the story goes on. A sleep's timer is new each time: sleeps
+ * count as one kind. */
+static void story_wait(viz_lanes_t *ls, viz_lane_t *l, simtime_t t, int st, uint64_t obj, int reason)
+{
+    if (!l || st == VIZ_G_READY || st == VIZ_LANE_RUN)
+        return;
+    if (st == VIZ_G_SLEEP || st == VIZ_G_RUNNING)
+        obj = 0;
+    uint64_t key = (obj << 16) ^ ((uint64_t)st << 8) ^ (uint64_t)reason;
+    for (uint32_t i = 0; i < l->nseen; i++)
+        if (l->seen[i] == key)
+            return;
+    if (l->nseen < VIZ_LANE_KINDS)
+        l->seen[l->nseen++] = key;
+    story(ls, t);
 }
 
 static void add(viz_lane_t *l, simtime_t t, int st, uint64_t obj, int reason)
@@ -110,6 +144,7 @@ void viz_lanes_event(viz_lanes_t *ls, const trace_event_t *ev)
         l->g = ev->obj;
         snprintf(l->name, sizeof l->name, "%s", ev->detail ? ev->detail : "goroutine");
         add(l, ev->t, VIZ_G_READY, 0, 0);
+        story(ls, ev->t);
         break;
     case EV_GO_RUN:
         add(find(ls, ev->g), ev->t, VIZ_LANE_RUN, 0, 0);
@@ -122,18 +157,26 @@ void viz_lanes_event(viz_lanes_t *ls, const trace_event_t *ev)
             bool cpu = l->cpu_pending && ev->a == WAIT_SLEEP;
             if (ev->a == WAIT_SLEEP)
                 l->cpu_pending = false;
-            add(l, ev->t, state_of((wait_reason_t)ev->a, cpu), ev->obj, (int)ev->a);
+            int st = state_of((wait_reason_t)ev->a, cpu);
+            story_wait(ls, l, ev->t, st, ev->obj, (int)ev->a);
+            add(l, ev->t, st, ev->obj, (int)ev->a);
         }
         break;
     case EV_GO_WAKE:
         add(find(ls, ev->obj), ev->t, VIZ_G_READY, 0, 0);
         break;
     case EV_GO_EXIT:
-        add(find(ls, ev->g), ev->t, VIZ_LANE_EXIT, 0, 0);
+        if ((l = find(ls, ev->g))) {
+            add(l, ev->t, VIZ_LANE_EXIT, 0, 0);
+            story(ls, ev->t);
+        }
         break;
     case EV_PANIC:
     case EV_FATAL:
-        add(find(ls, ev->g), ev->t, VIZ_G_FAILED, 0, 0);
+        if ((l = find(ls, ev->g))) {
+            add(l, ev->t, VIZ_G_FAILED, 0, 0);
+            story(ls, ev->t);
+        }
         break;
     case EV_STATE:
         /* sim.work took a simulated CPU (not an entity's field "cpu") */

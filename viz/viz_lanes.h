@@ -29,6 +29,7 @@
 #define VIZ_LANES_KEEP 64
 #define VIZ_LANE_SEGS 8192
 #define VIZ_LANES_ROWS_MAX 8 /* lanes drawn at most */
+#define VIZ_LANE_KINDS 16    /* kinds of wait a lane remembers */
 
 /* A lane's states: the goroutine states of viz_snap.h, and these. */
 enum {
@@ -49,6 +50,8 @@ typedef struct viz_lane {
     viz_lseg_t *seg;
     uint32_t n, cap;
     bool cpu_pending;  /* took a simulated CPU: its next sleep is work */
+    uint64_t seen[VIZ_LANE_KINDS]; /* the kinds of wait it has been in */
+    uint32_t nseen;
 } viz_lane_t;
 
 typedef struct viz_lanes viz_lanes_t;
@@ -59,6 +62,13 @@ void viz_lanes_destroy(viz_lanes_t *ls);
 void viz_lanes_event(viz_lanes_t *ls, const trace_event_t *ev);
 /* The lanes in creation order, and how many goroutines were not followed. */
 size_t viz_lanes_list(const viz_lanes_t *ls, const viz_lane_t **list, uint64_t *others);
+/* The end of the story the lanes tell: the last time a followed
+ * goroutine was spawned, exited, or waited in a way it had not waited
+ * before (a state on an object new to it), before the run's end `end`
+ * (main exiting as the run ends tells nothing). A goroutine that only
+ * goes round the same waits (a ticker, keep-alives) adds nothing past its
+ * first round; 0 when nothing was followed. */
+simtime_t viz_lanes_story_end(const viz_lanes_t *ls, simtime_t end);
 /* The lane of goroutine g, or NULL. */
 const viz_lane_t *viz_lanes_find(const viz_lanes_t *ls, uint64_t g);
 

@@ -404,7 +404,8 @@ void viz_layout_build(viz_layout_t *L, const viz_snap_t *sn, int w, int h, doubl
         side_w = w * 36 / 100;
     L->header = rect(0, 0, w, px(&c, HEADER_H));
     L->timeline = rect(0, h - px(&c, TIMELINE_H), w, px(&c, TIMELINE_H));
-    int lanes_h = L->lanes_rows > 0 ? L->lanes_rows * px(&c, LANE_H) + px(&c, 4) : 0;
+    int lanes_h = L->lanes_rows > 0 ? L->lanes_rows * px(&c, LANE_H) + px(&c, 4 + LANES_AXIS_H) : 0;
+    L->lanes_axis_h = L->lanes_rows > 0 ? px(&c, LANES_AXIS_H) : 0;
     if (lanes_h > (h - L->header.h - L->timeline.h) / 3)
         lanes_h = (h - L->header.h - L->timeline.h) / 3;
     L->lanes = rect(0, L->timeline.y - lanes_h, w, lanes_h);

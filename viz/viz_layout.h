@@ -69,6 +69,7 @@ typedef struct viz_layout {
     SDL_Rect timeline;     /* the timeline's band */
     SDL_Rect track;        /* the timeline's axis (time maps onto its x) */
     int lanes_rows;        /* set before a build: goroutine lanes to make room for (0: none) */
+    int lanes_axis_h;      /* the strip under the lanes for their time axis */
     SDL_Rect lanes;        /* their band, above the timeline */
     viz_item_t *items;
     size_t n, cap;

@@ -16,6 +16,7 @@ enum {
     HEADER_H = 56,
     TIMELINE_H = 78,
     LANE_H = 17,           /* a goroutine's lane */
+    LANES_AXIS_H = 17,     /* the lanes' time axis, under them */
     SIDE_W = 330,
     PAD = 12,
     GAP = 10,

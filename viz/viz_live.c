@@ -464,6 +464,25 @@ static void on_key(viz_t *v, const SDL_Keysym *k)
         v->show_lanes = !v->show_lanes;
         v->lay_valid = false;
         break;
+    case SDLK_m: {
+        /* the timeline's markers: all, then each kind of story alone */
+        static const struct {
+            unsigned bits;
+            const char *what;
+        } cycle[] = {
+            {0, "every kind"},
+            {VIZ_MARKS_FAULT | VIZ_MARKS_FAILURE | VIZ_MARKS_END, "faults and failures"},
+            {VIZ_MARKS_STATE | VIZ_MARKS_END, "state changes"},
+            {VIZ_MARKS_EVENT | VIZ_MARKS_END, "the scenario's events"},
+        };
+        int n = (int)(sizeof cycle / sizeof cycle[0]), i = 0;
+        while (i < n && cycle[i].bits != v->mark_filter)
+            i++;
+        i = i < n ? (i + 1) % n : 0;
+        v->mark_filter = cycle[i].bits;
+        toast(v, "markers: %s", cycle[i].what);
+        break;
+    }
     case SDLK_n:
         if (v->ended)
             toast(v, "%s", "the run has ended: Home replays it");

@@ -22,7 +22,7 @@
 #define VIZ_MODULE_SYMBOL "chansim_view_module"
 #define VIZ_MODULE_FILE "chansim-view.so"
 /* Bump when viz_module_t, viz_options_t or the observed core types change. */
-#define VIZ_MODULE_ABI 5
+#define VIZ_MODULE_ABI 6
 
 typedef struct viz_module {
     int abi;

@@ -11,6 +11,7 @@
 #include "invariant.h"
 #include "mem.h"
 #include "repro.h"
+#include "viz.h"
 
 typedef struct runopts_flag runopts_flag_t;
 
@@ -252,6 +253,37 @@ static bool set_size(runopts_t *o, const runopts_flag_t *f, const char *v)
     return true;
 }
 
+/* --markers state,fault,event,failure,end: the kinds the timeline shows. */
+static bool set_markers(runopts_t *o, const runopts_flag_t *f, const char *v)
+{
+    (void)f;
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } kinds[] = {{"state", VIZ_MARKS_STATE}, {"fault", VIZ_MARKS_FAULT}, {"event", VIZ_MARKS_EVENT},
+                 {"failure", VIZ_MARKS_FAILURE}, {"end", VIZ_MARKS_END}};
+    unsigned bits = 0;
+    const char *p = v;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        bool known = false;
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+            if (strlen(kinds[i].name) == n && strncmp(kinds[i].name, p, n) == 0) {
+                bits |= kinds[i].bit;
+                known = true;
+            }
+        if (!known)
+            return false;
+        p += n;
+        if (*p == ',' && *++p == 0)
+            return false;
+    }
+    if (!bits)
+        return false;
+    o->view.markers = bits;
+    return true;
+}
+
 static bool set_slack(runopts_t *o, const runopts_flag_t *f, const char *v)
 {
     (void)f;
@@ -375,6 +407,8 @@ static const runopts_flag_t flags[] = {
      "--record: also a frame after every goroutine step (a race at\none instant gets a frame per step)"},
     {"--lanes", NULL, RUN, set_switch, AT(view.lanes), 0, 0, NULL,
      "--view, --record: a timeline lane per goroutine (L in the window)"},
+    {"--markers", "KINDS", RUN, set_markers, 0, 0, 0, "a list of state, fault, event, failure, end",
+     "--view, --record: the timeline's markers of these kinds only,\ne.g. fault,failure (M in the window cycles)"},
     {"--paused", NULL, RUN, set_switch, AT(view.paused), 0, 0, NULL, "--view: start paused (step with S, play with Space)"},
     {"--view-script", "CMDS", RUN, set_string, AT(view.script), 0, 0, NULL,
      "--view: scripted input, commas between: a key, wait 500ms,\nwait-end, seek 2.5s, click X Y, click-on node|link|menu WHAT,\nshot FILE.png, quit; e.g. \"wait 1s,space,s,shot a.png,quit\""},
@@ -528,6 +562,8 @@ static int check_combination(runopts_t *o)
         return runopts_fail(o, "--view and --record: one or the other");
     if (o->view.lanes && !viewrun_wanted(&o->view))
         return runopts_fail(o, "--lanes is for --view or --record");
+    if (o->view.markers && !viewrun_wanted(&o->view))
+        return runopts_fail(o, "--markers is for --view or --record");
     if (o->view.record_steps && !o->view.record_dir)
         return runopts_fail(o, "--record-steps is for --record (a window steps with S and D)");
     if (o->cmd == RUNOPTS_EXPLORE && o->host.seed_given && o->runs - 1 > UINT64_MAX - o->host.seed)

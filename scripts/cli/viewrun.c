@@ -273,6 +273,7 @@ static bool open_view(viewrun_t *vr, const host_options_t *opt, int *status)
         .paused = vr->paused,
         .record_steps = vr->record_steps,
         .lanes = vr->lanes,
+        .markers = vr->markers,
     };
     if (!vr->live)
         setenv("SDL_VIDEODRIVER", "dummy", 0); /* a recorder never needs a display */

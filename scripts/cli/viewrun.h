@@ -45,6 +45,7 @@ typedef struct viewrun {
     bool paused;            /* --paused */
     bool record_steps;      /* --record-steps */
     bool lanes;             /* --lanes */
+    unsigned markers;       /* --markers KINDS: VIZ_MARKS_ bits (0: all) */
     const struct viz_story *story; /* replay FILE: the decisive steps to show (borrowed) */
     bool mute_reports;      /* the run's reports on stderr were printed already (replay FILE) */
     struct viz *viz;        /* the view while it lives */
