@@ -68,6 +68,20 @@ void entity_set(entity_t *e, const char *field, int64_t value)
     sched_emit_digest(EV_STATE, e->hdr.id, value, 1, e->field_names[i], e->field_digests[i]);
 }
 
+void entity_update(entity_t *e, const char *field, int64_t value)
+{
+    size_t len = strlen(field), i = field_find(e, field, len);
+    if (i < e->nfields) {
+        if (e->field_values[i] == value)
+            return;
+        e->field_values[i] = value;
+        sched_emit_digest(EV_STATE, e->hdr.id, value, 1, e->field_names[i], e->field_digests[i]);
+        return;
+    }
+    if (value != INT64_MIN)
+        entity_set(e, field, value);
+}
+
 void entity_note(entity_t *e, const char *field, int64_t value)
 {
     size_t i = field_index(e, field);

@@ -34,6 +34,10 @@ void entity_set_state(entity_t *e, const char *state);
 /* Set a named integer field; emits "state" with detail = the field name
  * and a = the value. At most ENTITY_MAX_FIELDS fields per entity. */
 void entity_set(entity_t *e, const char *field, int64_t value);
+/* entity_set unless the field already holds value (no event then): one
+ * lookup of the field instead of entity_get's and entity_set's. A field
+ * never set is not made for INT64_MIN. */
+void entity_update(entity_t *e, const char *field, int64_t value);
 /* Set a field for viewers only: no trace event, so the trace and its hash
  * do not see it (a timer's expiry that moves at every step of a protocol,
  * such as an election timeout, published for the view to draw). The

@@ -169,6 +169,5 @@ void pattern_metric_set(pattern_metric_t *m, int64_t v)
 
 void pattern_pub(entity_t *e, const char *field, int64_t v)
 {
-    if (entity_get(e, field, INT64_MIN) != v)
-        entity_set(e, field, v);
+    entity_update(e, field, v);
 }
