@@ -9,6 +9,10 @@
  *   timer_ops_per_sec       sleeps completed per CPU second with 1,000,000
  *                           goroutines sleeping
  *   parked_rss_bytes        resident bytes per parked goroutine at 1,000,000
+ *   timer_ops_per_sec_small, parked_rss_bytes_small
+ *                           the same two with the sleepers on small stacks
+ *                           (go_spawn_stack, SMALL_STACK bytes: Go's starting
+ *                           2 KiB; the descriptors take about 400 of them)
  *
  * Times are the process's CPU time (CLOCK_PROCESS_CPUTIME_ID), not wall
  * time: the machine is shared. This is not a test and not part of a
@@ -29,6 +33,7 @@
 #include "timer.h"
 
 static size_t stack_size; /* 0: the scheduler's default */
+#define SMALL_STACK 2048   /* the million's small-stack variant */
 
 /* The process's CPU time (user + system, every thread), in ns: on a
  * loaded machine wall time says more about the other processes than about
@@ -196,6 +201,7 @@ static void select_main(void *arg)
 typedef struct million {
     int64_t n;          /* goroutines */
     int rounds;         /* sleeps per goroutine */
+    size_t stack;       /* the sleepers' stack size (0: the run's) */
     chan_t *start;      /* closed to release the parked goroutines */
     chan_t *done;       /* closed by the last one to finish */
     int64_t finished;
@@ -223,7 +229,7 @@ static void million_main(void *arg)
     m->done = chan_make(0, 0);
     long rss0 = resident_bytes();
     for (int64_t i = 0; i < m->n; i++)
-        go_spawn(sleeper, m, "main.sleeper");
+        go_spawn_stack(sleeper, m, "main.sleeper", m->stack);
     go_yield(); /* every goroutine runs once and parks on start */
     long rss1 = resident_bytes();
     m->rss_per_g = (double)(rss1 - rss0) / (double)m->n;
@@ -277,6 +283,11 @@ int main(int argc, char **argv)
         run(million_main, &mi);
         printf("timer_ops_per_sec %.0f\n", mi.ops_per_sec);
         printf("parked_rss_bytes %.0f\n", mi.rss_per_g);
+        fflush(stdout);
+        million_t ms = {.n = 1000000, .rounds = 5, .stack = SMALL_STACK};
+        run(million_main, &ms);
+        printf("timer_ops_per_sec_small %.0f\n", ms.ops_per_sec);
+        printf("parked_rss_bytes_small %.0f\n", ms.rss_per_g);
     }
     return 0;
 }

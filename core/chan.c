@@ -467,6 +467,10 @@ static bool case_ready(const select_case_t *k)
 }
 
 #define SELECT_STACK_CASES 16
+/* A blocked select's waiters on the goroutine's stack, up to this many
+ * cases (more: on the heap): small stacks (go_spawn_stack) leave about
+ * 1.6 KiB for frames. */
+#define SELECT_STACK_SUDOGS 6
 #define SELECT_KEYS 4
 
 /* A select's decision point: its channels are its keys (many: any). */
@@ -544,8 +548,8 @@ int chan_select(select_case_t *cases, int n, bool has_default)
     }
 
     /* Block on every non-nil case. */
-    sudog_t sg_stack[SELECT_STACK_CASES];
-    sudog_t *sg = n <= SELECT_STACK_CASES ? sg_stack : mem_calloc((size_t)n, sizeof *sg);
+    sudog_t sg_stack[SELECT_STACK_SUDOGS];
+    sudog_t *sg = n <= SELECT_STACK_SUDOGS ? sg_stack : mem_calloc((size_t)n, sizeof *sg);
     selstate_t sel = {.fired = -1};
     g_t *self = go_self();
     uint64_t first_obj = 0;

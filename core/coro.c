@@ -60,6 +60,7 @@ typedef struct slab {
     char *first;        /* lowest usable byte of stack 0 */
     size_t stride;      /* bytes from one stack's lowest usable byte to the next's */
     bool guarded;       /* a guard page below each stack (see slab_add) */
+    bool small;         /* stacks below a page, packed (see coro_pool_create) */
     size_t stack_size;  /* usable bytes per stack of the pool it was mapped for */
     uint64_t guards;    /* bit i: stack i's guard page is protected */
 } slab_t;
@@ -74,16 +75,20 @@ _Static_assert(SLAB_STACKS <= 64, "a slab's guard pages are one bit each in a ui
 static slab_t *spare;
 static size_t nspare;
 
-/* Where stack i of a slab keeps its descriptor. */
+/* Where stack i of a slab keeps its descriptor. A small stack (below a
+ * page, see coro_pool_create) is not coloured: small stacks share pages
+ * and so sit at varied offsets already; its top STACK_COLOR_BYTES are
+ * still the next stack's canary. */
 static coro_stack_t *stack_desc(const slab_t *s, size_t usable, size_t i)
 {
-    size_t color = (1 + i % STACK_COLORS) * STACK_COLOR_BYTES;
+    size_t color = s->small ? STACK_COLOR_BYTES : (1 + i % STACK_COLORS) * STACK_COLOR_BYTES;
     return (coro_stack_t *)(s->first + i * s->stride + usable - color) - 1;
 }
 
 struct coro_pool {
-    size_t stack_size;     /* usable bytes per stack, page multiple */
+    size_t stack_size;     /* bytes per stack: a page multiple, or small */
     size_t page;           /* system page size */
+    bool small;            /* stack_size below a page: packed, canaries only */
     slab_t *slabs;         /* every slab, newest first */
     coro_stack_t *free;    /* stacks ready for reuse, most recent first */
     size_t count;          /* stacks created */
@@ -99,9 +104,21 @@ coro_pool_t *coro_pool_create(size_t stack_size)
 {
     coro_pool_t *p = mem_calloc(1, sizeof *p);
     p->page = (size_t)sysconf(_SC_PAGESIZE);
-    if (stack_size < 4 * p->page)
-        stack_size = 4 * p->page;
-    p->stack_size = (stack_size + p->page - 1) / p->page * p->page;
+    if (stack_size < p->page) {
+        /* Small stacks: several to a page, no guard page (it would cost a
+         * page each), only the canary between neighbours. */
+        if (stack_size < CORO_SMALL_STACK_MIN)
+            stack_size = CORO_SMALL_STACK_MIN;
+        p->stack_size = (stack_size + CORO_SMALL_STACK_ALIGN - 1) / CORO_SMALL_STACK_ALIGN *
+                        CORO_SMALL_STACK_ALIGN;
+        p->small = p->stack_size < p->page;
+    } else {
+        if (stack_size < 4 * p->page)
+            stack_size = 4 * p->page;
+        p->stack_size = (stack_size + p->page - 1) / p->page * p->page;
+    }
+    if (!p->small && p->stack_size < 4 * p->page)
+        p->stack_size = 4 * p->page;
     p->next_pool = pools;
     pools = p;
     return p;
@@ -154,12 +171,16 @@ size_t coro_pool_stack_count(const coro_pool_t *p) { return p->count; }
  * stack's own bottom page would cost a page per goroutine on kernels that
  * commit a page on a read fault instead of mapping the shared zero page.
  *
+ * Small stacks (below a page) are unguarded, and stack 0's canary needs
+ * only CORO_CANARY_BYTES before it, not a page.
+ *
  * Either way the descriptor sits in the top bytes of its stack. */
 static slab_t *slab_map(coro_pool_t *p)
 {
-    bool guard = guarded_total + SLAB_STACKS <= CORO_GUARDED_MAX;
+    bool guard = !p->small && guarded_total + SLAB_STACKS <= CORO_GUARDED_MAX;
     size_t stride = guard ? p->page + p->stack_size : p->stack_size;
-    size_t bytes = guard ? stride * SLAB_STACKS : p->page + stride * SLAB_STACKS;
+    size_t before = guard ? 0 : p->small ? CORO_CANARY_BYTES : p->page;
+    size_t bytes = (before + stride * SLAB_STACKS + p->page - 1) / p->page * p->page;
     char *base = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
@@ -167,9 +188,10 @@ static slab_t *slab_map(coro_pool_t *p)
     slab_t *s = mem_malloc(sizeof *s);
     s->base = base;
     s->bytes = bytes;
-    s->first = base + p->page;
+    s->first = base + (guard ? p->page : before);
     s->stride = stride;
     s->guarded = guard;
+    s->small = p->small;
     s->stack_size = p->stack_size;
     s->guards = 0;
     for (size_t i = 0; guard && i < SLAB_STACKS; i++) {
@@ -215,6 +237,7 @@ static void slab_add(coro_pool_t *p)
     /* Push in reverse so that stacks are handed out in address order. */
     for (size_t i = SLAB_STACKS; i-- > 0;) {
         coro_stack_t *st = stack_desc(s, p->stack_size, i);
+        st->pool = p;
         st->lo = s->first + i * s->stride;
         st->size = (size_t)((char *)st - (char *)st->lo);
         st->guarded = (s->guards >> i) & 1;
@@ -438,8 +461,10 @@ static bool in_guard(void *addr)
             char *a = addr;
             if (a < s->base || a >= s->base + s->bytes)
                 continue;
+            if (!s->guarded)
+                return false;
             size_t off = (size_t)(a - s->base) % s->stride;
-            return s->guarded && off < p->page;
+            return off < p->page;
         }
     }
     return false;

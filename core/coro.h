@@ -38,6 +38,13 @@
 #define CORO_GUARDED_MAX 16384
 /* Bytes just below an unguarded stack that must stay zero. */
 #define CORO_CANARY_BYTES 64
+/* Small stacks: a pool asked for stacks below a page gets stacks of that
+ * size rounded up to CORO_SMALL_STACK_ALIGN (at least CORO_SMALL_STACK_MIN),
+ * packed several to a page with only the canary between them (no guard
+ * page: it would cost a page each). The stack's own descriptor, and the
+ * scheduler's goroutine descriptor, take a few hundred of those bytes. */
+#define CORO_SMALL_STACK_MIN 1024
+#define CORO_SMALL_STACK_ALIGN 256
 
 typedef struct coro {
 #if defined(CHANSIM_CORO_UCONTEXT)
@@ -52,6 +59,7 @@ typedef struct coro {
 
 typedef struct coro_stack {
     struct coro_stack *next_free; /* pool free list link; valid while pooled */
+    struct coro_pool *pool;       /* the pool it belongs to */
     void *lo;                     /* lowest usable byte (above the guard page) */
     size_t size;                  /* usable bytes */
     bool guarded;                 /* a guard page lies just below lo */
@@ -60,7 +68,8 @@ typedef struct coro_stack {
 
 typedef struct coro_pool coro_pool_t;
 
-/* Create a pool of stacks of stack_size usable bytes (rounded up to pages).
+/* Create a pool of stacks of stack_size bytes: below a page, small stacks
+ * (see CORO_SMALL_STACK_MIN); else rounded up to pages, at least four.
  * Caller owns; free with coro_pool_destroy, which keeps a few slabs mapped
  * (with their guard pages) for the next pool of the same stack size, so
  * that a process making run after run maps and faults its stacks once,

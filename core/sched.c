@@ -195,11 +195,38 @@ static g_t *pick_next(sched_t *s)
 
 static void g_entry(void *arg);
 
+static g_t *spawn_on(sched_t *s, coro_pool_t *pool, void (*fn)(void *), void *arg,
+                     const char *name);
+
 g_t *go_spawn(void (*fn)(void *), void *arg, const char *name)
 {
     sched_t *s = sched_cur;
     ASSERTF(s, "go_spawn outside a running scheduler");
-    coro_stack_t *st = coro_stack_get(s->pool);
+    return spawn_on(s, s->pool, fn, arg, name);
+}
+
+g_t *go_spawn_stack(void (*fn)(void *), void *arg, const char *name, size_t stack_size)
+{
+    sched_t *s = sched_cur;
+    ASSERTF(s, "go_spawn_stack outside a running scheduler");
+    if (!stack_size)
+        return spawn_on(s, s->pool, fn, arg, name);
+    int i = 0;
+    while (i < SCHED_STACK_SIZES && s->xpool_size[i] && s->xpool_size[i] != stack_size)
+        i++;
+    ASSERTF(i < SCHED_STACK_SIZES, "go_spawn_stack: more than %d stack sizes in one run",
+            SCHED_STACK_SIZES);
+    if (!s->xpool_size[i]) {
+        s->xpool[i] = coro_pool_create(stack_size);
+        s->xpool_size[i] = stack_size;
+    }
+    return spawn_on(s, s->xpool[i], fn, arg, name);
+}
+
+static g_t *spawn_on(sched_t *s, coro_pool_t *pool, void (*fn)(void *), void *arg,
+                     const char *name)
+{
+    coro_stack_t *st = coro_stack_get(pool);
     uintptr_t top = (uintptr_t)st->lo + st->size; /* coro_stack_top */
     g_t *g = (g_t *)((top - sizeof(g_t)) & ~(uintptr_t)63);
     /* A copy of a zero descriptor: memset's "rep stos" costs more to start
@@ -269,7 +296,7 @@ static inline bool canary_ok(const coro_stack_t *st)
 static inline void reap(sched_t *s)
 {
     if (s->zombie) {
-        coro_stack_put(s->pool, s->zombie);
+        coro_stack_put(s->zombie->pool, s->zombie);
         s->zombie = NULL;
     }
 }
@@ -372,9 +399,9 @@ static inline void forget_dead(sched_t *s, g_t *g)
  * next one or for the loop. Returns when g runs again. */
 static void switch_out(sched_t *s, g_t *g)
 {
-    if (direct_ok(s)) {
-        if (!canary_ok(g->stack))
-            sched_stack_overflow(g);
+    /* A broken canary: the loop reports it, on the thread's own stack (a
+     * small stack has no room for the report's library calls). */
+    if (direct_ok(s) && canary_ok(g->stack)) {
         g_t *n = next_runnable(s);
         if (n) {
             start_step(s, n);
@@ -405,9 +432,7 @@ static void g_finish(sched_t *s, g_t *g)
             s->result = s->world_idle && s->alive > 1 ? SCHED_IDLE : SCHED_DONE;
         }
     }
-    if (direct_ok(s)) {
-        if (!canary_ok(g->stack))
-            sched_stack_overflow(g);
+    if (direct_ok(s) && canary_ok(g->stack)) { /* else the loop reports it */
         forget_dead(s, g);
         s->zombie = g->stack;
         g_t *n = next_runnable(s);
@@ -765,7 +790,7 @@ static sched_result_t loop(sched_t *s)
                 sched_stack_overflow(g);
             if (g->state == G_DEAD) {
                 forget_dead(s, g);
-                coro_stack_put(s->pool, g->stack);
+                coro_stack_put(g->stack->pool, g->stack);
             }
         }
         if (s->step_hook)

@@ -137,7 +137,11 @@ typedef struct sched_config {
     sched_policy_t policy;      /* where decisions come from */
     int pct_depth;              /* PCT's d (bug depth), >= 1 */
     int64_t pct_steps;          /* PCT's horizon: the run's choice points (sched_choice_points) */
-    size_t stack_size;          /* usable bytes per goroutine stack; 0: 64 KiB */
+    size_t stack_size;          /* bytes per goroutine stack; 0: 64 KiB. Below a page
+                                   (at least 1 KiB): small stacks packed several to a
+                                   page, a canary between them and no guard page, for
+                                   goroutines with shallow frames (coro.h; the
+                                   descriptors take about 400 bytes of each) */
     bool record;                /* keep the decision list (sched_decisions) */
     const uint32_t *replay;     /* decisions to replay (SCHED_REPLAY); borrowed for the run */
     size_t replay_len;          /* number of entries in replay */
@@ -294,6 +298,18 @@ void sched_exit(sched_t *s);
  * (copied; NULL gives "goroutine"). Returns its handle, valid while the
  * goroutine lives. */
 g_t *go_spawn(void (*fn)(void *), void *arg, const char *name);
+/* go_spawn on a stack of stack_size bytes instead of the run's
+ * (sched_config_t.stack_size; 0: the run's). Below a page, a small stack
+ * (at least 1 KiB, in steps of 256 bytes): several share a page, with a
+ * zero canary between neighbours instead of a guard page, and about 400
+ * bytes of it hold the goroutine's descriptors. For goroutines whose
+ * frames stay shallow (a 2 KiB stack leaves about 1.6 KiB: enough for a
+ * loop over channel operations, sleeps and selects of a few cases, not
+ * for stdio or a trace sink writing from the goroutine's step, nor for
+ * the Lua host's goroutines). An overflow that reaches the canary is
+ * reported as "fatal error: stack overflow" at the goroutine's next
+ * switch. At most 4 sizes besides the run's per run. */
+g_t *go_spawn_stack(void (*fn)(void *), void *arg, const char *name, size_t stack_size);
 /* The running goroutine (NULL on the scheduler's own stack). */
 g_t *go_self(void);
 uint64_t go_id(const g_t *g);

@@ -38,6 +38,8 @@
 #define PCT_PRIO_EXIT (INT64_MIN / 2)
 
 #define SCHED_PEND_KEYS 4
+/* Stack sizes a run may ask go_spawn_stack for besides its default. */
+#define SCHED_STACK_SIZES 4
 #define SCHED_STEP_KEYS 24
 /* A goroutine's key in a step's footprint (it ran in that step). */
 #define SCHED_KEY_G(id) (((uint64_t)1 << 62) | (id))
@@ -92,6 +94,8 @@ struct sched {
     sched_config_t cfg;         /* as given, replay list borrowed */
     coro_t ctx;                 /* the loop's own context */
     coro_pool_t *pool;          /* goroutine stacks */
+    coro_pool_t *xpool[SCHED_STACK_SIZES]; /* those of go_spawn_stack's other sizes */
+    size_t xpool_size[SCHED_STACK_SIZES];  /* the sizes asked for, 0: unused */
     timerq_t *timers;           /* pending timers */
     simtime_t now;              /* the simulated clock */
     rand_t rng[RAND_STREAM_COUNT];

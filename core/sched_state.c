@@ -128,7 +128,7 @@ void sched_destroy(sched_t *s)
         g_t *g = list == 0 ? s->all_head : s->killed_head;
         while (g) {
             g_t *next = g->next;
-            coro_stack_put(s->pool, g->stack);
+            coro_stack_put(g->stack->pool, g->stack);
             g = next;
         }
     }
@@ -144,6 +144,8 @@ void sched_destroy(sched_t *s)
     race_free(s->race);
     timerq_destroy(s->timers);
     coro_pool_destroy(s->pool);
+    for (int i = 0; i < SCHED_STACK_SIZES; i++)
+        coro_pool_destroy(s->xpool[i]);
     for (size_t i = 0; i < s->intern_cap; i++)
         free((void *)s->intern[i].str);
     free(s->intern);

@@ -927,6 +927,101 @@ START_TEST(stack_overflow_canary)
 }
 END_TEST
 
+/* Small stacks (go_spawn_stack below a page) have no guard page: a write
+ * just below one, into its canary, is caught at the goroutine's next
+ * switch. The goroutine takes stack 0 of the first slab of its size,
+ * which starts CORO_CANARY_BYTES into a page whose first bytes are that
+ * canary (no one's frames or descriptor). */
+static void small_canary_goroutine(void *arg)
+{
+    (void)arg;
+    char here;
+    volatile char *canary = (volatile char *)((uintptr_t)&here & ~(uintptr_t)4095);
+    canary[8] = 1; /* what a frame overflowing the stack would write */
+    go_yield();
+}
+
+static void small_canary_main(void *arg)
+{
+    (void)arg;
+    go_spawn_stack(small_canary_goroutine, NULL, "main.deep", 2048);
+    go_yield();
+}
+
+static void small_canary_child(void)
+{
+    sched_t *s = sched_create(NULL);
+    sched_run(s, small_canary_main, NULL);
+    sched_destroy(s);
+}
+
+START_TEST(stack_overflow_small_stack)
+{
+    ck_assert_int_eq(sysconf(_SC_PAGESIZE), 4096);
+    char err[1024];
+    int status = run_forked(small_canary_child, err, sizeof err);
+    ck_assert_msg(WIFEXITED(status), "status %#x, stderr: %s", status, err);
+    ck_assert_int_eq(WEXITSTATUS(status), 2);
+    ck_assert_msg(strstr(err, "goroutine 2: stack overflow\n"), "stderr: %s", err);
+}
+END_TEST
+
+/* Goroutines on 2 KiB stacks: a blocked select over two channels, a
+ * sleep, a send; each pair of neighbours shares a page. */
+#define SMALL_GS 20000
+
+typedef struct small_run {
+    chan_t *a, *b, *out;
+    int64_t done;
+} small_run_t;
+
+static void small_worker(void *arg)
+{
+    small_run_t *r = arg;
+    int64_t v = 0;
+    select_case_t cs[2] = {{.ch = r->a, .dir = SELECT_RECV, .elem = &v},
+                           {.ch = r->b, .dir = SELECT_RECV, .elem = &v}};
+    int i = chan_select(cs, 2, false);
+    ck_assert_int_eq(i, 1);
+    ck_assert_int_eq(v, 5);
+    go_sleep(SIM_MS + (simtime_t)(go_id(go_self()) % 7) * SIM_US);
+    chan_send_i64(r->out, v);
+}
+
+static void small_main(void *arg)
+{
+    small_run_t *r = arg;
+    r->a = chan_make(sizeof(int64_t), 0);
+    r->b = chan_make(sizeof(int64_t), 0);
+    r->out = chan_make(sizeof(int64_t), 16);
+    g_t *prev = NULL;
+    for (int i = 0; i < SMALL_GS; i++) {
+        g_t *g = go_spawn_stack(small_worker, r, "main.small", 2048);
+        if (prev) /* stacks follow each other, 2 KiB apart */
+            ck_assert_int_eq(llabs((long long)((char *)prev - (char *)g)), 2048);
+        prev = (i % 64 == 63) ? NULL : g; /* slabs of 64 */
+    }
+    go_yield();
+    ck_assert_uint_eq(chan_receivers(r->b), SMALL_GS);
+    for (int i = 0; i < SMALL_GS; i++)
+        chan_send_i64(r->b, 5);
+    int64_t sum = 0;
+    for (int i = 0; i < SMALL_GS; i++)
+        sum += chan_recv_i64(r->out, NULL);
+    ck_assert_int_eq(sum, 5 * SMALL_GS);
+    r->done = 1;
+}
+
+START_TEST(small_stacks_many)
+{
+    small_run_t r = {0};
+    sched_t *s = sched_create(NULL);
+    ck_assert_int_eq(sched_run(s, small_main, &r), SCHED_DONE);
+    ck_assert_int_eq(r.done, 1);
+    sched_destroy(s);
+}
+END_TEST
+
 /* ---- 100,000 goroutines -------------------------------------------------- */
 
 #define MANY 100000
@@ -1179,10 +1274,12 @@ Suite *sched_suite(void)
     tcase_add_test(e, deadlock_main_goexit);
     tcase_add_test(e, stack_overflow_guarded);
     tcase_add_test(e, stack_overflow_canary);
+    tcase_add_test(e, stack_overflow_small_stack);
     suite_add_tcase(s, e);
     TCase *l = tcase_create("limits");
     tcase_set_timeout(l, 240);
     tcase_add_test(l, hundred_thousand_goroutines);
+    tcase_add_test(l, small_stacks_many);
     tcase_add_test(l, timers_due_at_once);
     tcase_add_test(l, yield_round_robin);
     tcase_add_test(l, until_stops_and_resumes);
