@@ -69,16 +69,25 @@ static void watcher_remove(etcd_server_t *srv, size_t i)
     srv->nwatchers--;
 }
 
+/* Remove watcher i if its client has crashed or restarted since it watched;
+ * true when it did (the caller does not advance i). */
+static bool watcher_gone(etcd_server_t *srv, size_t i)
+{
+    const watcher_t *w = srv->watchers[i];
+    if (etcd_server_client_alive(w->node, w->incarnation))
+        return false;
+    watcher_remove(srv, i);
+    return true;
+}
+
 /* Push the events of revisions (before, now] to every watcher they match. */
 void etcd_server_watch_notify(etcd_server_t *srv, int64_t before)
 {
     int64_t rev = kv_revision(srv->kv);
     for (size_t i = 0; i < srv->nwatchers;) {
-        watcher_t *w = srv->watchers[i];
-        if (!etcd_server_client_alive(w->node, w->incarnation)) {
-            watcher_remove(srv, i);
+        if (watcher_gone(srv, i))
             continue;
-        }
+        watcher_t *w = srv->watchers[i];
         i++;
         if (w->canceled || w->unsynced || rev <= w->sent)
             continue;
@@ -227,12 +236,11 @@ void etcd_server_watch_resend_loop(void *arg)
             continue;
         }
         for (size_t i = 0; i < srv->nwatchers;) {
-            watcher_t *w = srv->watchers[i];
-            if (!etcd_server_client_alive(w->node, w->incarnation)) {
-                watcher_remove(srv, i);
+            if (watcher_gone(srv, i)) {
                 etcd_server_publish_store(srv);
                 continue;
             }
+            watcher_t *w = srv->watchers[i];
             i++;
             if (needs_resend(w) && w->last_tx + srv->cfg.watch_retransmit <= sched_now())
                 resend(srv, w);
@@ -316,12 +324,11 @@ static size_t sync_pass(etcd_server_t *srv)
     int64_t rev = kv_revision(srv->kv);
     size_t chosen = 0;
     for (size_t i = 0; i < srv->nwatchers && chosen < SYNC_MAX_WATCHERS;) {
-        watcher_t *w = srv->watchers[i];
-        if (!etcd_server_client_alive(w->node, w->incarnation)) {
-            watcher_remove(srv, i);
+        if (watcher_gone(srv, i)) {
             etcd_server_publish_store(srv);
             continue;
         }
+        watcher_t *w = srv->watchers[i];
         i++;
         if (!w->unsynced)
             continue;
